@@ -1,0 +1,46 @@
+# Huanghe: two commands. `make run` starts the platform; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages the test suite needs (real PostgreSQL, headless Chromium, CJK fonts, Slurm, Prometheus).
+TEST_DEBS := postgresql chromium fonts-noto-cjk poppler-utils
+
+.PHONY: install run test test-deps lint typecheck pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install the package with its dependencies (idempotent)
+	@bash scripts/vendor-web.sh
+
+run: install ## start the platform on SQLite with the bundled network, API and console on http://$(HOST):$(PORT)
+	$(BIN)/huanghe up --host $(HOST) --port $(PORT) --network shandong
+
+test-deps: ## install the Debian packages the tests need, when missing
+	@bash scripts/install-test-debs.sh $(TEST_DEBS)
+
+lint: install
+	$(BIN)/ruff check huanghe tests bench
+	$(BIN)/ruff format --check huanghe tests bench
+
+typecheck: install
+	$(BIN)/mypy huanghe
+
+pytest: install
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test: install test-deps lint typecheck pytest ## the whole suite
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""How to run: one protocol, several back-ends (local, slurm, ray, kubernetes, fake)."""

@@ -1,0 +1,1 @@
+"""Topology files, the bundled reference networks, the geo/latency model and unit conversions."""

@@ -1,0 +1,1 @@
+"""The `huanghe` command line (Typer + Rich): tables for people, --json for machines."""

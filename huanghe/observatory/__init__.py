@@ -1,0 +1,1 @@
+"""The regulator's view: indicators, the comprehensive compute index, maturity, targets, lists, reports."""

@@ -1,0 +1,1 @@
+"""Use cases; they own transactions and return public schemas, never ORM rows."""

@@ -1,0 +1,1 @@
+"""The console served at / (zh-CN by default, English switch)."""
