@@ -1,4 +1,7 @@
-"""The explicit list of CLI command modules. Each provides ``register(app: typer.Typer) -> None``."""
+"""The explicit list of CLI command modules. Each provides ``register(app: typer.Typer) -> None``.
+
+Add one import and one list entry per module; a module registers its own commands and groups.
+"""
 
 from __future__ import annotations
 
@@ -6,4 +9,8 @@ from collections.abc import Callable
 
 import typer
 
-REGISTRARS: list[Callable[[typer.Typer], None]] = []
+from huanghe.cli import bench_cmd
+
+REGISTRARS: list[Callable[[typer.Typer], None]] = [
+    bench_cmd.register,
+]
