@@ -1,0 +1,66 @@
+"""Shared fixtures.
+
+* ``postgres_server`` (session): a private PostgreSQL (tests/infra/postgres.py). Fails with a clear message
+  when the binaries are missing, unless ``HUANGHE_SKIP_POSTGRES=1`` (then PostgreSQL tests are skipped).
+* ``postgres_url`` (session): SQLAlchemy URL of one database on that server, shared by the session.
+* ``fresh_postgres_url``: SQLAlchemy URL of a new, empty database for one test.
+* ``db_url``: parametrized over ``sqlite`` (a file under tmp_path) and ``postgresql`` (a fresh database);
+  tests using it run on both.
+* ``migrated_url``: ``db_url`` upgraded to the newest migration.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.infra.postgres import PostgresServer, PostgresUnavailableError
+
+_db_counter = itertools.count(1)
+
+
+def _skip_postgres() -> bool:
+    return os.environ.get("HUANGHE_SKIP_POSTGRES", "") not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    if _skip_postgres():
+        pytest.skip("HUANGHE_SKIP_POSTGRES is set")
+    try:
+        server = PostgresServer.start()
+    except PostgresUnavailableError as exc:
+        pytest.fail(f"private PostgreSQL unavailable: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    return postgres_server.create_database("huanghe_session")
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_server: PostgresServer) -> str:
+    return postgres_server.create_database(f"t{os.getpid()}_{next(_db_counter)}")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'huanghe.db'}"
+    return str(request.getfixturevalue("fresh_postgres_url"))
+
+
+@pytest.fixture
+def migrated_url(db_url: str) -> str:
+    from huanghe.store.migrate import migrate
+
+    migrate(db_url)
+    return db_url
