@@ -1,0 +1,177 @@
+"""Hourly carbon-intensity signal per center, kg CO2 per kWh of facility energy.
+
+No public hourly series exists for mainland China (FACTS.md §3), so the signal is built from two parts:
+
+* the **yearly grid factor** of each center (``EnergyProfile.grid_emission_kg_per_kwh``; North China grid,
+  0.6361 kg/kWh in 2023 by default), and
+* an **hourly shape** with mean 1 over the year (8,760 hours), which is an **assumption**. Two shapes exist:
+
+  - ``proxy``: an East-Asian Electricity Maps 2023 hourly series (default zone ``KR``, South Korea, the
+    nearest zone at the same latitude across the Yellow Sea; ``JP-TK`` also works), divided by its yearly mean.
+    The source rows are UTC; they are re-indexed to the zone's local clock (KR/JP: UTC+9) and that local
+    clock is used as Beijing time (UTC+8), so the local daily pattern (solar noon, evening peak) lines up.
+  - ``synthetic``: a solar shape: ``1 - depth × solar(h) / mean(solar)`` scaled to mean 1, where
+    ``solar(h) = max(0, sin(π (hour_of_day - 6) / 12)) × (1 + 0.3 sin(2π (day - 80) / 365))``.
+    Used when the proxy file is absent (:attr:`CarbonSignal.source` says so).
+
+Per-center **effective** intensity = grid factor × shape(hour) × (1 − renewable share): the renewable part of a
+center's energy (REF, ISO/IEC 30134-3) is counted at zero emissions.
+
+Time: simulated seconds ``t_s``; ``t_s = 0`` is 2023-01-01 00:00 Beijing time and the year repeats (hour index
+``floor(t_s / 3600) mod 8760``). Everything is vectorised over center indices and times (numpy broadcasting).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from huanghe.paths import traces_dir
+
+HOURS_PER_YEAR = 8760
+SECONDS_PER_HOUR = 3600.0
+#: North China grid emission factor 2023, kg CO2 / kWh (= t / MWh), MEE (FACTS.md §3).
+NORTH_CHINA_2023_KG_PER_KWH = 0.6361
+#: Relative path of the proxy series under ``huanghe.paths.traces_dir()``.
+PROXY_FILE = Path("carbon-electricitymaps-2023") / "ci_2023_hourly_direct.csv.gz"
+#: Hours the proxy zones' local clock is ahead of UTC.
+ZONE_UTC_OFFSET_H = {"KR": 9, "JP-TK": 9}
+DEFAULT_ZONE = "KR"
+#: Depth of the synthetic solar dip (fraction of the mean at the sunniest hour), an assumption.
+SYNTHETIC_SOLAR_DEPTH = 0.25
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def synthetic_shape(depth: float = SYNTHETIC_SOLAR_DEPTH) -> FloatArray:
+    """Synthetic hourly shape for one year (8,760 values, mean exactly 1): lower at sunny midday hours."""
+    h = np.arange(HOURS_PER_YEAR, dtype=np.float64)
+    hour_of_day = h % 24
+    day = h // 24
+    solar = np.maximum(0.0, np.sin(np.pi * (hour_of_day - 6.0) / 12.0))
+    solar *= 1.0 + 0.3 * np.sin(2 * np.pi * (day - 80.0) / 365.0)
+    raw = 1.0 - depth * solar / solar.mean()
+    out: FloatArray = raw / raw.mean()
+    return out
+
+
+def load_proxy_shape(zone: str = DEFAULT_ZONE, path: Path | None = None) -> FloatArray:
+    """Hourly shape (mean 1) of an Electricity Maps 2023 zone, on the zone's local clock.
+
+    Raises ``FileNotFoundError`` when the file is missing and ``KeyError`` for an unknown zone.
+    Missing values are filled with the zone's mean.
+    """
+    file = path if path is not None else traces_dir() / PROXY_FILE
+    with gzip.open(file, "rt", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        if zone not in header:
+            raise KeyError(f"zone {zone!r} not in {file.name} (zones: {', '.join(header[1:])})")
+        col = header.index(zone)
+        values = [float(row[col]) if row[col] else np.nan for row in reader]
+    series = np.asarray(values[:HOURS_PER_YEAR], dtype=np.float64)
+    if series.size < HOURS_PER_YEAR:
+        raise ValueError(f"{file.name}: {series.size} hours, expected {HOURS_PER_YEAR}")
+    mean = float(np.nanmean(series))
+    series = np.where(np.isnan(series), mean, series)
+    # local hour k corresponds to UTC hour k - offset
+    local = np.roll(series, ZONE_UTC_OFFSET_H.get(zone, 0))
+    out: FloatArray = local / local.mean()
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class CarbonSignal:
+    """Effective hourly carbon intensity of each center, kg CO2 per kWh of facility energy.
+
+    ``hourly_kg_per_kwh`` has shape (centers, 8760); ``source`` names the shape used (for reports).
+    """
+
+    hourly_kg_per_kwh: FloatArray
+    source: str
+
+    def __post_init__(self) -> None:
+        h = np.array(self.hourly_kg_per_kwh, dtype=np.float64)
+        if h.ndim != 2 or h.shape[1] != HOURS_PER_YEAR:
+            raise ValueError(f"hourly_kg_per_kwh must have shape (centers, {HOURS_PER_YEAR})")
+        h.setflags(write=False)
+        cum = np.zeros((h.shape[0], HOURS_PER_YEAR + 1), dtype=np.float64)
+        np.cumsum(h, axis=1, out=cum[:, 1:])
+        cum.setflags(write=False)
+        object.__setattr__(self, "hourly_kg_per_kwh", h)
+        object.__setattr__(self, "_cum", cum)
+
+    @classmethod
+    def build(
+        cls,
+        grid_kg_per_kwh: Sequence[float] | FloatArray,
+        renewable_share: Sequence[float] | FloatArray,
+        shape: str = "proxy",
+        zone: str = DEFAULT_ZONE,
+        proxy_path: Path | None = None,
+    ) -> CarbonSignal:
+        """Signal for centers with the given yearly grid factors and renewable shares.
+
+        ``shape="proxy"`` uses the Electricity Maps zone and falls back to the synthetic shape (saying so in
+        ``source``) when the file is absent; ``shape="synthetic"`` always uses the synthetic one.
+        """
+        grid = np.asarray(grid_kg_per_kwh, dtype=np.float64)
+        renew = np.asarray(renewable_share, dtype=np.float64)
+        if shape == "proxy":
+            try:
+                curve = load_proxy_shape(zone, proxy_path)
+                source = f"proxy:{zone} (Electricity Maps 2023, rescaled to each center's yearly factor)"
+            except FileNotFoundError:
+                curve = synthetic_shape()
+                source = f"synthetic solar shape (proxy file {PROXY_FILE} not found)"
+        elif shape == "synthetic":
+            curve = synthetic_shape()
+            source = "synthetic solar shape"
+        else:
+            raise ValueError(f"unknown carbon shape {shape!r} (proxy, synthetic)")
+        hourly = (grid * (1.0 - renew))[:, None] * curve[None, :]
+        return cls(hourly, source)
+
+    @property
+    def n_centers(self) -> int:
+        return int(self.hourly_kg_per_kwh.shape[0])
+
+    def intensity_kg_per_kwh(self, center_idx: npt.ArrayLike, t_s: npt.ArrayLike) -> FloatArray:
+        """Effective intensity of ``center_idx`` during the hour containing ``t_s`` (broadcast together)."""
+        c = np.asarray(center_idx, dtype=np.intp)
+        hour = (
+            np.floor(np.asarray(t_s, dtype=np.float64) / SECONDS_PER_HOUR).astype(np.int64) % HOURS_PER_YEAR
+        )
+        out: FloatArray = self.hourly_kg_per_kwh[c, hour]
+        return out
+
+    def integral_kg_h_per_kwh(self, center_idx: npt.ArrayLike, t_s: npt.ArrayLike) -> FloatArray:
+        """∫₀^t intensity dt in (kg/kWh)·hours, exact for the piecewise-constant hourly signal."""
+        c = np.asarray(center_idx, dtype=np.intp)
+        hours = np.asarray(t_s, dtype=np.float64) / SECONDS_PER_HOUR
+        whole = np.floor(hours)
+        frac = hours - whole
+        years, h = np.divmod(whole.astype(np.int64), HOURS_PER_YEAR)
+        cum: FloatArray = self._cum  # type: ignore[attr-defined]
+        out: FloatArray = years * cum[c, HOURS_PER_YEAR] + cum[c, h] + frac * self.hourly_kg_per_kwh[c, h]
+        return out
+
+    def mean_intensity_kg_per_kwh(
+        self, center_idx: npt.ArrayLike, start_s: npt.ArrayLike, end_s: npt.ArrayLike
+    ) -> FloatArray:
+        """Time-average intensity over ``[start_s, end_s)``; the hour's value where the interval is empty."""
+        start = np.asarray(start_s, dtype=np.float64)
+        end = np.asarray(end_s, dtype=np.float64)
+        span_h = (end - start) / SECONDS_PER_HOUR
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = (
+                self.integral_kg_h_per_kwh(center_idx, end) - self.integral_kg_h_per_kwh(center_idx, start)
+            ) / span_h
+        out: FloatArray = np.where(span_h > 0, mean, self.intensity_kg_per_kwh(center_idx, start))
+        return out
