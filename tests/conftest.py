@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.infra.postgres import PostgresServer, PostgresUnavailableError
 
@@ -64,3 +65,22 @@ def migrated_url(db_url: str) -> str:
 
     migrate(db_url)
     return db_url
+
+
+@pytest.fixture
+def session_factory(migrated_url: str) -> Iterator[sessionmaker[Session]]:
+    """Session factory on the migrated database of ``db_url`` (both SQLite and PostgreSQL)."""
+    from huanghe.store.db import make_session_factory
+
+    factory = make_session_factory(migrated_url)
+    try:
+        yield factory
+    finally:
+        engine = factory.kw["bind"]
+        engine.dispose()
+
+
+@pytest.fixture
+def mini_network_path() -> Path:
+    """A small valid topology file (3 centers, 3 pools, 2 links) for store / API / server tests."""
+    return Path(__file__).parent / "data" / "mini_network.yaml"
