@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from huanghe.domain.jobs import JobSpec
-from huanghe.scheduler import filters as F
+from huanghe.scheduler import filters as flt
 from huanghe.scheduler.batch import JobBatch, JobInputError
 from huanghe.scheduler.clock import FakeClock
 from huanghe.scheduler.snapshot import KIND_INDEX, NetworkSnapshot
@@ -32,7 +32,7 @@ def rows(mask: np.ndarray) -> list[list[int]]:
 def test_health(snap: NetworkSnapshot) -> None:
     s2 = snap.with_health([True, False, True])
     jobs = batch(s2, {}, {"cpus": 4})
-    assert rows(F.healthy(s2, jobs)) == [[0, 1, 3, 4], [0, 1, 3, 4]]
+    assert rows(flt.healthy(s2, jobs)) == [[0, 1, 3, 4], [0, 1, 3, 4]]
 
 
 def test_resources_per_node_shape(snap: NetworkSnapshot) -> None:
@@ -43,7 +43,7 @@ def test_resources_per_node_shape(snap: NetworkSnapshot) -> None:
         {"cpus": 8, "mem_gb": 300},  # more memory than the 256/128 GB CPU nodes
         {"cpus": 8, "gpus": 9, "kind": "gpu"},  # more GPUs than any node
     )
-    assert rows(F.resources_fit(snap, jobs)) == [[0, 1, 3, 4], [1, 3], [1, 3], []]
+    assert rows(flt.resources_fit(snap, jobs)) == [[0, 1, 3, 4], [1, 3], [1, 3], []]
 
 
 def test_resources_gang_in_one_pool_or_spread_in_a_center(snap: NetworkSnapshot) -> None:
@@ -55,7 +55,7 @@ def test_resources_gang_in_one_pool_or_spread_in_a_center(snap: NetworkSnapshot)
         {"cpus": 64, "nodes": 14, "spread_ok": True},  # zb nodes too small; jn 10+4
         {"cpus": 32, "nodes": 21, "spread_ok": True},  # nowhere
     )
-    assert rows(F.resources_fit(snap, jobs)) == [[2], [0, 1, 2, 3, 4], [0, 1, 2], [0, 1], []]
+    assert rows(flt.resources_fit(snap, jobs)) == [[2], [0, 1, 2, 3, 4], [0, 1, 2], [0, 1], []]
 
 
 def test_resources_needs_speed(snap: NetworkSnapshot) -> None:
@@ -63,7 +63,7 @@ def test_resources_needs_speed(snap: NetworkSnapshot) -> None:
     speed[4, KIND_INDEX["hpc"]] = 0.0  # type: ignore[index]
     s2 = dataclasses.replace(snap, speed=speed)
     jobs = batch(s2, {"cpus": 8, "kind": "hpc"}, {"cpus": 8, "kind": "cpu"})
-    assert rows(F.resources_fit(s2, jobs)) == [[0, 1, 2, 3], [0, 1, 2, 3, 4]]
+    assert rows(flt.resources_fit(s2, jobs)) == [[0, 1, 2, 3], [0, 1, 2, 3, 4]]
 
 
 def test_accelerator_model_or_class(snap: NetworkSnapshot) -> None:
@@ -77,7 +77,7 @@ def test_accelerator_model_or_class(snap: NetworkSnapshot) -> None:
         {"accelerator": "cpu"},
         {"accelerator": "H100"},
     )
-    assert rows(F.accelerator_match(snap, jobs)) == [[0, 1, 2, 3, 4], [1], [3], [1], [3], [0, 2, 4], []]
+    assert rows(flt.accelerator_match(snap, jobs)) == [[0, 1, 2, 3, 4], [1], [3], [1], [3], [0, 2, 4], []]
 
 
 def test_data_class_residency(snap: NetworkSnapshot) -> None:
@@ -93,7 +93,7 @@ def test_data_class_residency(snap: NetworkSnapshot) -> None:
             {"data_class": "core"},  # no home, no set: any center allowing core
         ],
     )
-    assert rows(F.data_class_allowed(snap, jobs)) == [
+    assert rows(flt.data_class_allowed(snap, jobs)) == [
         [0, 1, 2, 3, 4],
         [0, 1, 2],
         [2],
@@ -116,7 +116,7 @@ def test_latency_slo_from_the_user_city(snap: NetworkSnapshot) -> None:
     )
     assert np.isnan(jobs.latency_slo_ms[5]) and jobs.latency_slo_ms[3] == 3.0
     assert (
-        rows(F.latency_slo(snap, jobs))
+        rows(flt.latency_slo(snap, jobs))
         == [[0, 1, 2], [0, 1], [2, 3, 4], [0, 1, 2, 3, 4]] + [[0, 1, 2, 3, 4]] * 2
     )
 
@@ -127,11 +127,11 @@ def test_price_cap(snap: NetworkSnapshot) -> None:
     jobs = batch(
         snap, {"cpus": 32, "max_price_cny_per_hour": 4.0}, {"cpus": 32, "max_price_cny_per_hour": 25}
     )
-    price = F.job_price_cny_per_hour(snap, jobs)
+    price = flt.job_price_cny_per_hour(snap, jobs)
     assert price[0] == pytest.approx([5.0, 200 / 3, 6.0, 25.0, 4.0])
-    assert rows(F.price_cap(snap, jobs)) == [[4], [0, 2, 3, 4]]
+    assert rows(flt.price_cap(snap, jobs)) == [[4], [0, 2, 3, 4]]
     two = batch(snap, {"cpus": 32, "nodes": 2, "max_price_cny_per_hour": 10})  # twice the price per hour
-    assert rows(F.price_cap(snap, two)) == [[0, 4]]
+    assert rows(flt.price_cap(snap, two)) == [[0, 4]]
 
 
 def test_apply_filters_attributes_the_first_failing_filter(snap: NetworkSnapshot) -> None:
@@ -147,7 +147,7 @@ def test_apply_filters_attributes_the_first_failing_filter(snap: NetworkSnapshot
         },
         {"cpus": 200},
     )
-    rep = F.apply_filters(s2, jobs)
+    rep = flt.apply_filters(s2, jobs)
     # job 0: zb unhealthy (also too small: counted once, as unhealthy); qd not allowed important data
     assert rows(rep.feasible) == [[0, 1], []]
     removed = {str(k): v.tolist() for k, v in rep.removed_by(0).items() if v.size}
@@ -156,7 +156,7 @@ def test_apply_filters_attributes_the_first_failing_filter(snap: NetworkSnapshot
         "unhealthy": [2],
         "resources": [0, 1, 3, 4],
     }
-    assert not rep.passed[F.Reason.RESOURCES][0, 2]  # each filter's own mask is kept too
+    assert not rep.passed[flt.Reason.RESOURCES][0, 2]  # each filter's own mask is kept too
 
 
 def test_batch_is_the_same_as_one_by_one(snap: NetworkSnapshot) -> None:
@@ -165,9 +165,9 @@ def test_batch_is_the_same_as_one_by_one(snap: NetworkSnapshot) -> None:
         {"cpus": 8, "gpus": 2, "kind": "gpu", "max_price_cny_per_hour": 40},
         {"cpus": 4, "user_city": "zibo", "latency_slo_ms": 1.0, "data_class": "important"},
     ]
-    together = F.apply_filters(snap, batch(snap, *recs)).feasible
+    together = flt.apply_filters(snap, batch(snap, *recs)).feasible
     for i, r in enumerate(recs):
-        alone = F.apply_filters(snap, batch(snap, r)).feasible
+        alone = flt.apply_filters(snap, batch(snap, r)).feasible
         assert together[i].tolist() == alone[0].tolist()
 
 
@@ -185,4 +185,4 @@ def test_from_specs(snap: NetworkSnapshot) -> None:
     ]
     jobs = JobBatch.from_specs(snap, specs, job_ids=["a", "b"], allowed_centers=[None, ["jn", "qd"]])
     assert jobs.job_ids == ("a", "b")
-    assert rows(F.apply_filters(snap, jobs).feasible) == [[3], [0, 1]]
+    assert rows(flt.apply_filters(snap, jobs).feasible) == [[3], [0, 1]]
