@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.infra.postgres import PostgresServer, PostgresUnavailableError
@@ -84,3 +85,14 @@ def session_factory(migrated_url: str) -> Iterator[sessionmaker[Session]]:
 def mini_network_path() -> Path:
     """A small valid topology file (3 centers, 3 pools, 2 links) for store / API / server tests."""
     return Path(__file__).parent / "data" / "mini_network.yaml"
+
+
+@pytest.fixture
+def api_client(tmp_path: Path) -> Iterator[TestClient]:
+    """A TestClient on a fresh app with a migrated, empty SQLite database under tmp_path."""
+    from huanghe.api.app import create_app
+    from huanghe.settings import Settings
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}", migrate_on_startup=True))
+    with TestClient(app) as client:
+        yield client

@@ -595,7 +595,7 @@ def export_topology(session: Session) -> Topology:
     regions = session.scalars(select(RegionRow).order_by(RegionRow.position, RegionRow.id)).all()
     cities = session.scalars(select(CityRow).order_by(CityRow.position, CityRow.id)).all()
     if not regions or not cities:
-        raise NotFoundError("network", "(none: import a topology first)")
+        raise NotFoundError("network", "", "no network stored yet: import a topology (PUT /api/v1/topology)")
     centers = session.scalars(_centers_query().order_by(CenterRow.position, CenterRow.id)).all()
     links = session.scalars(select(LinkRow).order_by(LinkRow.position, LinkRow.id)).all()
     meta = session.get(NetworkRow, 1)

@@ -20,8 +20,8 @@ class ServiceError(Exception):
 class NotFoundError(ServiceError):
     """The addressed object does not exist."""
 
-    def __init__(self, kind: str, ident: str | int) -> None:
-        super().__init__([FieldError("", f"{kind} {ident!r} not found")])
+    def __init__(self, kind: str, ident: str | int, message: str | None = None) -> None:
+        super().__init__([FieldError("", message or f"{kind} {ident!r} not found")])
         self.kind = kind
         self.ident = ident
 

@@ -1,0 +1,63 @@
+"""The FastAPI application: ``create_app(settings)``.
+
+* ``/api/v1/...``: catalog routers (regions, cities, centers, pools, links, tenants, users, datasets) and
+  ``/api/v1/topology``; ``/healthz``; OpenAPI docs at ``/docs`` (schema at ``/openapi.json``).
+* ``app.state.settings`` and ``app.state.session_factory`` (a SQLAlchemy ``sessionmaker``) are set here;
+  routers get a session per request from the factory.
+* With ``settings.migrate_on_startup`` the database is upgraded to the newest migration when the app
+  starts (lifespan); the engine is disposed when it stops.
+* Errors are JSON ``{"detail": [{"path", "message"}]}`` (see ``huanghe.api.errors``).
+
+Run it with ``huanghe up`` or ``uvicorn --factory huanghe.api.app:create_app``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from huanghe import __version__
+from huanghe.api.errors import install_error_handlers
+from huanghe.api.routers import health, network, tenancy, topology
+from huanghe.settings import Settings
+from huanghe.store.db import make_engine, make_session_factory
+from huanghe.store.migrate import migrate
+from huanghe.web import console
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (default: from ``HUANGHE_*`` environment variables)."""
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_startup:
+            await run_in_threadpool(migrate, engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Huanghe (黄河) API",
+        version=__version__,
+        description="Province-wide compute network: catalog, topology, placement. Units are in field names.",
+        lifespan=lifespan,
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(network.router, prefix=API_PREFIX)
+    app.include_router(tenancy.router, prefix=API_PREFIX)
+    app.include_router(topology.router, prefix=API_PREFIX)
+    console.mount(app)
+    return app
