@@ -19,6 +19,9 @@ from huanghe.catalog.errors import FieldError, TopologyError, from_validation_er
 from huanghe.domain.network import Topology
 
 BUNDLED_PACKAGE = "huanghe.catalog.networks"
+# libyaml's C loader/dumper when available (about 10x faster on the bundled network), else pure Python.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def bundled_networks() -> list[str]:
@@ -59,7 +62,7 @@ def parse_topology(data: Any, source: str = "") -> Topology:
 def loads_topology(text: str, source: str = "") -> Topology:
     """Parse YAML text into a validated :class:`Topology`."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -78,7 +81,7 @@ def load_topology(name_or_path: str | Path) -> Topology:
 def dump_topology(topo: Topology) -> str:
     """Write a topology as YAML (round-trips through :func:`loads_topology`)."""
     data = topo.model_dump(mode="json", exclude_defaults=False)
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
+    return yaml.dump(data, Dumper=_SAFE_DUMPER, allow_unicode=True, sort_keys=False, width=120)
 
 
 def _dupes(ids: list[str]) -> set[str]:
