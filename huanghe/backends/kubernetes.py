@@ -1,0 +1,306 @@
+"""Kubernetes back-end: one ``batch/v1`` Job per platform job, through the official ``kubernetes`` client.
+
+The client is imported lazily (``pip install 'huanghe[k8s]'``); ``import huanghe`` never needs it.
+A job becomes a Job named ``hh-<name>-<8 hex>`` with one pod (``backoffLimit: 0``, ``restartPolicy:
+Never``), container ``/bin/sh -c <script>`` in ``image``, requests = limits = cpus / mem_gb /
+``nvidia.com/gpu``, ``activeDeadlineSeconds`` = time limit, pods labelled ``huanghe.io/job=<Job name>``.
+Status comes from the Job's conditions and its pod (exit code from the container's terminated state);
+logs from the newest pod of the Job; cancel sets ``spec.suspend: true`` (the Job controller deletes the
+pods, the Job object stays, so the state stays readable) plus the annotation ``huanghe.io/cancelled-at``.
+Capacity: allocatable of Ready nodes minus requests of running pods.
+
+Tests run against ``huanghe.backends.k8s_fake_apiserver`` (a FAKE); a real cluster is opt-in.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from huanghe.backends.protocol import (
+    GIB,
+    BackendBase,
+    BackendError,
+    BackendJobSpec,
+    BackendJobStatus,
+    BackendUnavailableError,
+    Capabilities,
+    Capability,
+    Capacity,
+    Health,
+    Settings,
+    UnknownJobError,
+)
+from huanghe.domain.enums import JobState
+
+SETTINGS: dict[str, str] = {
+    "namespace": "namespace of the Jobs (default default)",
+    "image": "container image the job's script runs in (default busybox:1.36)",
+    "kubeconfig": "path of a kubeconfig file (default: $KUBECONFIG or ~/.kube/config)",
+    "context": "kubeconfig context to use (default: the current one)",
+    "in_cluster": "true to use the pod's service account (platform running inside the cluster)",
+    "host": "API server URL, instead of a kubeconfig (e.g. the FAKE API server in tests)",
+    "token": "bearer token for host (optional)",
+    "verify_ssl": "verify the API server certificate with host (default true)",
+    "service_account": "service account of the job pods (optional)",
+    "gpu_resource": "extended resource name of GPUs (default nvidia.com/gpu)",
+}
+
+INSTALL_HINT = "the kubernetes back-end needs the kubernetes client: pip install 'huanghe[k8s]'"
+LABEL = "huanghe.io/job"
+CANCEL_ANNOTATION = "huanghe.io/cancelled-at"
+
+
+def _sdk() -> Any:
+    try:
+        import kubernetes
+    except ImportError as exc:  # pragma: no cover - exercised when the extra is missing
+        raise BackendUnavailableError(INSTALL_HINT) from exc
+    return kubernetes
+
+
+def _slug(name: str) -> str:
+    s = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    return s[:40].strip("-") or "job"
+
+
+def _epoch(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        dt = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return dt.timestamp()
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+class KubernetesBackend(BackendBase):
+    """Kubernetes Jobs through the official client."""
+
+    capabilities = Capabilities(
+        supported=frozenset(
+            {
+                Capability.LOG_STREAMING,
+                Capability.CANCEL_RUNNING,
+                Capability.GPUS,
+                Capability.MEM_LIMITS,
+                Capability.TIME_LIMITS,
+                Capability.SURVIVES_RESTART,
+            }
+        ),
+        missing={
+            Capability.MULTI_NODE: "a batch/v1 Job has no gang start; multi-node needs JobSet/Kueue / 无组调度",
+        },
+    )
+
+    def __init__(self, settings: Mapping[str, str]) -> None:
+        s = Settings("kubernetes", settings, SETTINGS)
+        self.name = "kubernetes"
+        self.namespace = s.get_str("namespace", "default")
+        self.image = s.get_str("image", "busybox:1.36")
+        self.service_account = s.get_str("service_account")
+        self.gpu_resource = s.get_str("gpu_resource", "nvidia.com/gpu")
+        k8s = _sdk()
+        self._k8s = k8s
+        client = k8s.client
+        if s.get_str("host"):
+            conf = client.Configuration()
+            conf.host = s.get_str("host").rstrip("/")
+            conf.verify_ssl = s.get_bool("verify_ssl", True)
+            if s.get_str("token"):
+                conf.api_key = {"BearerToken": s.get_str("token")}
+                conf.api_key_prefix = {"BearerToken": "Bearer"}
+            api_client = client.ApiClient(conf)
+        elif s.get_bool("in_cluster", False):
+            k8s.config.load_incluster_config()
+            api_client = client.ApiClient()
+        else:
+            api_client = k8s.config.new_client_from_config(
+                config_file=s.get_str("kubeconfig") or None, context=s.get_str("context") or None
+            )
+        self._api_client = api_client
+        self._batch = client.BatchV1Api(api_client)
+        self._core = client.CoreV1Api(api_client)
+        self._version = client.VersionApi(api_client)
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _call(self, fn: Any, job_id: str | None, *args: Any, **kw: Any) -> Any:
+        ApiException = self._k8s.client.exceptions.ApiException  # noqa: N806
+        try:
+            return fn(*args, **kw)
+        except ApiException as exc:
+            if exc.status == 404 and job_id is not None:
+                raise UnknownJobError(self.name, job_id) from None
+            raise BackendError(f"kubernetes: API {exc.status}: {exc.reason}") from exc
+        except (OSError, self._k8s.client.exceptions.OpenApiException) as exc:
+            raise BackendUnavailableError(f"kubernetes: API server unreachable: {exc}") from exc
+        except Exception as exc:
+            if type(exc).__module__.startswith("urllib3"):
+                raise BackendUnavailableError(f"kubernetes: API server unreachable: {exc}") from exc
+            raise
+
+    def _pods(self, job_id: str) -> list[Any]:
+        pods = self._call(
+            self._core.list_namespaced_pod, None, self.namespace, label_selector=f"{LABEL}={job_id}"
+        ).items
+        return sorted(pods, key=lambda p: _epoch(p.metadata.creation_timestamp) or 0.0)
+
+    @staticmethod
+    def _terminated(pod: Any) -> Any:
+        for cs in (pod.status.container_statuses or []) if pod.status else []:
+            if cs.state and cs.state.terminated:
+                return cs.state.terminated
+        return None
+
+    # -- protocol ----------------------------------------------------------------------------------
+    def submit(self, spec: BackendJobSpec) -> str:
+        self.check_spec(spec)
+        c = self._k8s.client
+        job_id = f"hh-{_slug(spec.name)}-{uuid.uuid4().hex[:8]}"
+        amounts: dict[str, str] = {"cpu": f"{round(spec.cpus * 1000)}m"}
+        if spec.mem_gb:
+            amounts["memory"] = f"{max(1, round(spec.mem_gb * 1024))}Mi"
+        if spec.gpus:
+            amounts[self.gpu_resource] = str(int(spec.gpus + 0.999))
+        env = [c.V1EnvVar(name=k, value=v) for k, v in {"HUANGHE_JOB_NAME": spec.name, **spec.env}.items()]
+        container = c.V1Container(
+            name="job",
+            image=self.image,
+            command=["/bin/sh", "-c", spec.shell_script],
+            env=env,
+            working_dir=spec.workdir or None,
+            resources=c.V1ResourceRequirements(requests=amounts, limits=amounts),
+        )
+        labels = {LABEL: job_id, "app.kubernetes.io/managed-by": "huanghe"}
+        body = c.V1Job(
+            api_version="batch/v1",
+            kind="Job",
+            metadata=c.V1ObjectMeta(name=job_id, labels=labels, annotations={"huanghe.io/name": spec.name}),
+            spec=c.V1JobSpec(
+                backoff_limit=0,
+                active_deadline_seconds=int(spec.time_limit_s + 0.999) if spec.time_limit_s else None,
+                template=c.V1PodTemplateSpec(
+                    metadata=c.V1ObjectMeta(labels=labels),
+                    spec=c.V1PodSpec(
+                        containers=[container],
+                        restart_policy="Never",
+                        service_account_name=self.service_account or None,
+                    ),
+                ),
+            ),
+        )
+        self._call(self._batch.create_namespaced_job, None, self.namespace, body)
+        return job_id
+
+    def _job(self, job_id: str) -> Any:
+        if not job_id.startswith("hh-"):
+            raise UnknownJobError(self.name, job_id)
+        return self._call(self._batch.read_namespaced_job, job_id, job_id, self.namespace)
+
+    def status(self, job_id: str) -> BackendJobStatus:
+        job = self._job(job_id)
+        annotations = job.metadata.annotations or {}
+        st = job.status
+        conds = {cd.type: cd for cd in (st.conditions or []) if cd.status == "True"} if st else {}
+        pods = self._pods(job_id)
+        pod = pods[-1] if pods else None
+        term = self._terminated(pod) if pod else None
+        started = _epoch(term.started_at) if term else None
+        if started is None and pod is not None and pod.status:
+            started = _epoch(pod.status.start_time)
+        if started is None and st is not None:
+            started = _epoch(st.start_time)
+        if CANCEL_ANNOTATION in annotations:
+            return BackendJobStatus(
+                JobState.CANCELLED, None, started, float(annotations[CANCEL_ANNOTATION]), "cancelled"
+            )
+        code = int(term.exit_code) if term is not None else None
+        if "Complete" in conds:
+            end = _epoch(st.completion_time) or _epoch(conds["Complete"].last_transition_time)
+            return BackendJobStatus(JobState.SUCCEEDED, 0 if code is None else code, started, end)
+        if "Failed" in conds:
+            cd = conds["Failed"]
+            msg = f"{cd.reason or 'Failed'}" + (f": exit code {code}" if code is not None else "")
+            if cd.reason == "DeadlineExceeded":
+                msg = "time limit reached (activeDeadlineSeconds) / 超时"
+            return BackendJobStatus(JobState.FAILED, code, started, _epoch(cd.last_transition_time), msg)
+        if pod is not None and pod.status and pod.status.phase == "Running":
+            return BackendJobStatus(JobState.RUNNING, None, started)
+        return BackendJobStatus(JobState.DISPATCHED, message="pod pending" if pod else "no pod yet")
+
+    def cancel(self, job_id: str) -> None:
+        if self.status(job_id).terminal:
+            return
+        patch = {
+            "metadata": {"annotations": {CANCEL_ANNOTATION: f"{time.time():.3f}"}},
+            "spec": {"suspend": True},
+        }
+        self._call(
+            self._batch.patch_namespaced_job,
+            job_id,
+            job_id,
+            self.namespace,
+            patch,
+            _content_type="application/merge-patch+json",
+        )
+
+    def logs(self, job_id: str, offset: int = 0) -> str:
+        self._job(job_id)
+        pods = self._pods(job_id)
+        if not pods:
+            return ""
+        ApiException = self._k8s.client.exceptions.ApiException  # noqa: N806
+        try:
+            text = self._core.read_namespaced_pod_log(pods[-1].metadata.name, self.namespace)
+        except ApiException as exc:
+            if exc.status in (400, 404):  # container not started yet, or pod gone
+                return ""
+            raise BackendError(f"kubernetes: pod log {exc.status}: {exc.reason}") from exc
+        return str(text or "").encode()[max(0, offset) :].decode(errors="replace")
+
+    def capacity(self) -> Capacity:
+        parse = self._k8s.utils.parse_quantity
+        total = {"cpu": 0.0, "memory": 0.0, "gpu": 0.0}
+        for node in self._call(self._core.list_node, None).items:
+            ready = any(cd.type == "Ready" and cd.status == "True" for cd in node.status.conditions or [])
+            alloc = node.status.allocatable or {}
+            if ready:
+                total["cpu"] += float(parse(alloc.get("cpu", "0")))
+                total["memory"] += float(parse(alloc.get("memory", "0")))
+                total["gpu"] += float(parse(alloc.get(self.gpu_resource, "0")))
+        used = dict.fromkeys(total, 0.0)
+        running = self._call(
+            self._core.list_pod_for_all_namespaces, None, field_selector="status.phase=Running"
+        ).items
+        for pod in running:
+            for ctr in pod.spec.containers:
+                req = (ctr.resources.requests if ctr.resources else None) or {}
+                used["cpu"] += float(parse(req.get("cpu", "0")))
+                used["memory"] += float(parse(req.get("memory", "0")))
+                used["gpu"] += float(parse(req.get(self.gpu_resource, "0")))
+        return Capacity(
+            cpus_free=max(0.0, total["cpu"] - used["cpu"]),
+            cpus_total=total["cpu"],
+            gpus_free=max(0.0, total["gpu"] - used["gpu"]),
+            gpus_total=total["gpu"],
+            mem_gb_free=max(0.0, total["memory"] - used["memory"]) / GIB,
+            mem_gb_total=total["memory"] / GIB,
+        )
+
+    def health(self) -> Health:
+        t0 = time.perf_counter()
+        try:
+            v = self._call(self._version.get_code, None, _request_timeout=5)
+            return Health(True, (time.perf_counter() - t0) * 1000, f"kubernetes {v.git_version}")
+        except Exception as exc:  # health never raises: report why
+            return Health(False, (time.perf_counter() - t0) * 1000, f"kubernetes: {exc}"[:500])
+
+    def close(self) -> None:
+        self._api_client.close()
+
+
+def create(settings: Mapping[str, str]) -> KubernetesBackend:
+    return KubernetesBackend(settings)

@@ -1,0 +1,361 @@
+"""Local back-end: jobs are subprocesses on this host, each with its own directory.
+
+Per job, ``<root>/<job id>/`` holds ``job.sh`` (the script), ``output.log`` (stdout and stderr, one
+stream), ``state.json`` (pid, process start ticks, start time, cores, resources) and, written by a tiny shell
+wrapper when the job ends, ``exit_code`` (``<code> <epoch s>``). A ``cancelled`` marker is written before a
+cancel kills the job's session (every process of it, SIGTERM then SIGKILL). Status is derived only from these files and ``/proc``, so a restarted platform
+reconciles correctly: a job that finished while the platform was down has its exit code on disk.
+
+What is enforced:
+
+- memory: ``ulimit -v`` (RLIMIT_AS, virtual address space) of ``mem_gb`` when > 0 — a job that maps more
+  fails to allocate (programs that reserve large virtual areas, e.g. the JVM, need headroom);
+- CPUs: the job is pinned with ``taskset`` to ``ceil(cpus)`` cores, the least used by running jobs of this
+  root; it also runs under ``nice`` (``nice`` setting, default 10) so the platform stays responsive;
+- time: ``timeout`` sends SIGTERM at ``time_limit_s`` (SIGKILL 5 s later); such a job FAILS with code 124;
+- not enforced: GPUs (no isolation on a plain host) and more than one node — both declared missing.
+
+Jobs get a clean environment (``PATH``, ``HOME``, ``LANG``, ``HUANGHE_JOB_ID`` and the spec's ``env``),
+never the platform's own environment (which may hold secrets).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from huanghe.backends.protocol import (
+    BackendBase,
+    BackendConfigError,
+    BackendJobSpec,
+    BackendJobStatus,
+    Capabilities,
+    Capability,
+    Capacity,
+    Health,
+    Settings,
+    UnknownJobError,
+)
+from huanghe.domain.enums import JobState
+from huanghe.paths import data_dir
+
+SETTINGS: dict[str, str] = {
+    "root": "directory for job directories and state (default <data dir>/local-jobs)",
+    "cpus": "CPUs advertised to the scheduler (default: cores this process may use)",
+    "mem_gb": "memory advertised, GB (default: MemTotal of the host)",
+    "nice": "niceness added to every job, 0-19 (default 10)",
+    "kill_grace_s": "seconds between SIGTERM and SIGKILL on cancel (default 3)",
+}
+
+#: The wrapper: limits, run the job, record its exit code and end time. Arguments: job dir, workdir.
+WRAPPER = """#!/bin/sh
+# huanghe local job wrapper (written by huanghe.backends.local): run job.sh, record its exit code.
+d="$1"; w="$2"
+if [ -n "$HH_MEM_KB" ]; then ulimit -v "$HH_MEM_KB"; fi
+unset HH_MEM_KB
+if cd "$w"; then
+  if [ -n "$HH_TIME_LIMIT_S" ]; then
+    t="$HH_TIME_LIMIT_S"; unset HH_TIME_LIMIT_S
+    timeout -k 5 "$t" "$d/job.sh"
+  else
+    "$d/job.sh"
+  fi
+  rc=$?
+else
+  rc=127
+fi
+printf '%s %s\\n' "$rc" "$(date +%s.%N)" > "$d/exit_code.tmp" && mv "$d/exit_code.tmp" "$d/exit_code"
+exit "$rc"
+"""
+
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state letter, start time in clock ticks since boot) of a process, or None if it does not exist."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return fields[0], int(fields[19])
+
+
+def _alive(pid: int, start_ticks: int) -> bool:
+    st = _proc_stat(pid)
+    return st is not None and st[1] == start_ticks and st[0] not in ("Z", "X")
+
+
+def _session_members(sid: int) -> list[int]:
+    """PIDs whose session id is ``sid`` (the job's wrapper started a new session; ``timeout`` makes its own
+    process group inside it, so a process-group kill would miss it)."""
+    out = []
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            raw = (p / "stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
+            out.append(int(p.name))
+    return out
+
+
+def _kill_session(sid: int, sig: signal.Signals) -> None:
+    for pid in _session_members(sid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
+def _mem_total_gb() -> float:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024**2
+    return 0.0
+
+
+class LocalBackend(BackendBase):
+    """Subprocesses on this host. Thread-safe; several instances may share one ``root``."""
+
+    capabilities = Capabilities(
+        supported=frozenset(
+            {
+                Capability.LOG_STREAMING,
+                Capability.CANCEL_RUNNING,
+                Capability.MEM_LIMITS,
+                Capability.TIME_LIMITS,
+                Capability.SURVIVES_RESTART,
+            }
+        ),
+        missing={
+            Capability.GPUS: "plain subprocesses cannot isolate GPUs / 本地进程无法隔离GPU",
+            Capability.MULTI_NODE: "the local back-end runs on one host / 仅单机",
+        },
+    )
+
+    def __init__(self, settings: Mapping[str, str] | None = None) -> None:
+        s = Settings("local", settings or {}, SETTINGS)
+        self.name = "local"
+        self.root = Path(s.get_str("root") or data_dir() / "local-jobs")
+        self.cores = sorted(os.sched_getaffinity(0))
+        self.cpus_total = s.get_float("cpus", float(len(self.cores)))
+        self.mem_gb_total = s.get_float("mem_gb", _mem_total_gb())
+        self.nice = int(s.get_float("nice", 10))
+        if not 0 <= self.nice <= 19:
+            raise BackendConfigError("local: backend_settings.nice must be 0-19")
+        self.kill_grace_s = s.get_float("kill_grace_s", 3.0)
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+        self._taskset = shutil.which("taskset")
+
+    # -- files -------------------------------------------------------------------------------------
+    def _dir(self, job_id: str) -> Path:
+        if not job_id.startswith("local-") or "/" in job_id or ".." in job_id:
+            raise UnknownJobError(self.name, job_id)
+        d = self.root / job_id
+        if not (d / "state.json").is_file():
+            raise UnknownJobError(self.name, job_id)
+        return d
+
+    @staticmethod
+    def _state(d: Path) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((d / "state.json").read_text())
+        return data
+
+    @staticmethod
+    def _write_json(path: Path, data: dict[str, Any]) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
+
+    def _running_states(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if not self.root.is_dir():
+            return out
+        for d in self.root.iterdir():
+            if not d.name.startswith("local-") or (d / "exit_code").exists():
+                continue
+            try:
+                st = self._state(d)
+            except (OSError, ValueError):
+                continue
+            if _alive(st["pid"], st["start_ticks"]):
+                out.append(st)
+        return out
+
+    # -- protocol ----------------------------------------------------------------------------------
+    def submit(self, spec: BackendJobSpec) -> str:
+        self.check_spec(spec)
+        job_id = f"local-{uuid.uuid4().hex[:12]}"
+        d = self.root / job_id
+        d.mkdir(parents=True)
+        workdir = Path(spec.workdir) if spec.workdir else d / "work"
+        workdir.mkdir(parents=True, exist_ok=True)
+        (d / "job.sh").write_text(spec.shell_script)
+        (d / "job.sh").chmod(0o755)
+        (d / "wrapper.sh").write_text(WRAPPER)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "HOME": str(workdir),
+            "LANG": "C.UTF-8",
+            "HUANGHE_JOB_ID": job_id,
+            **spec.env,
+        }
+        if spec.mem_gb > 0:
+            env["HH_MEM_KB"] = str(math.ceil(spec.mem_gb * 1024 * 1024))
+        if spec.time_limit_s is not None:
+            env["HH_TIME_LIMIT_S"] = str(math.ceil(spec.time_limit_s))
+        with self._lock:
+            cores = self._pick_cores(spec.whole_cpus)
+            argv = ["nice", "-n", str(self.nice)]
+            if self._taskset and cores:
+                argv += [self._taskset, "-c", ",".join(map(str, cores))]
+            argv += ["/bin/sh", str(d / "wrapper.sh"), str(d), str(workdir)]
+            with (d / "output.log").open("ab") as log:
+                proc = subprocess.Popen(
+                    argv,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            stat = _proc_stat(proc.pid)
+            self._procs[job_id] = proc
+            self._write_json(
+                d / "state.json",
+                {
+                    "id": job_id,
+                    "name": spec.name,
+                    "pid": proc.pid,
+                    "start_ticks": stat[1] if stat else -1,
+                    "started_at": time.time(),
+                    "cores": cores,
+                    "cpus": spec.cpus,
+                    "mem_gb": spec.mem_gb,
+                    "time_limit_s": spec.time_limit_s,
+                    "workdir": str(workdir),
+                },
+            )
+        return job_id
+
+    def _pick_cores(self, n: int) -> list[int]:
+        use = dict.fromkeys(self.cores, 0)
+        for st in self._running_states():
+            for c in st.get("cores", []):
+                if c in use:
+                    use[c] += 1
+        ranked = sorted(use, key=lambda c: (use[c], c))
+        return sorted(ranked[: min(n, len(ranked))])
+
+    def status(self, job_id: str) -> BackendJobStatus:
+        d = self._dir(job_id)
+        proc = self._procs.get(job_id)
+        if proc is not None:
+            proc.poll()  # reap our own child so it does not linger as a zombie
+        st = self._state(d)
+        started = float(st["started_at"])
+        cancelled = d / "cancelled"
+        if cancelled.exists():
+            if _alive(st["pid"], st["start_ticks"]):
+                return BackendJobStatus(JobState.RUNNING, None, started, None, "cancelling")
+            return BackendJobStatus(
+                JobState.CANCELLED, None, started, float(cancelled.read_text() or 0) or None, "cancelled"
+            )
+        ec = d / "exit_code"
+        if ec.exists():
+            code_s, end_s = ec.read_text().split()
+            code = int(code_s)
+            if code == 0:
+                return BackendJobStatus(JobState.SUCCEEDED, 0, started, float(end_s))
+            msg = f"exit code {code}"
+            if code == 124 and st.get("time_limit_s"):
+                msg = f"time limit of {st['time_limit_s']} s reached / 超时"
+            return BackendJobStatus(JobState.FAILED, code, started, float(end_s), msg)
+        if _alive(st["pid"], st["start_ticks"]):
+            return BackendJobStatus(JobState.RUNNING, None, started)
+        return BackendJobStatus(
+            JobState.FAILED, None, started, None, "process ended without recording an exit code (killed?)"
+        )
+
+    def cancel(self, job_id: str) -> None:
+        d = self._dir(job_id)
+        if self.status(job_id).terminal:
+            return
+        st = self._state(d)
+        marker = d / "cancelled"
+        if not marker.exists():
+            marker.write_text(f"{time.time()}")
+        pid = int(st["pid"])
+        if not _alive(pid, st["start_ticks"]):
+            return
+        _kill_session(pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.kill_grace_s
+        while time.monotonic() < deadline:
+            self.status(job_id)  # reaps
+            if not _session_members(pid):
+                return
+            time.sleep(0.05)
+        _kill_session(pid, signal.SIGKILL)
+        proc = self._procs.get(job_id)
+        if proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=2)
+
+    def logs(self, job_id: str, offset: int = 0) -> str:
+        d = self._dir(job_id)
+        try:
+            with (d / "output.log").open("rb") as f:
+                f.seek(max(0, offset))
+                return f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def capacity(self) -> Capacity:
+        running = self._running_states()
+        cpus = sum(float(st.get("cpus", 1)) for st in running)
+        mem = sum(float(st.get("mem_gb", 0)) for st in running)
+        return Capacity(
+            cpus_free=max(0.0, self.cpus_total - cpus),
+            cpus_total=self.cpus_total,
+            gpus_free=0.0,
+            gpus_total=0.0,
+            mem_gb_free=max(0.0, self.mem_gb_total - mem),
+            mem_gb_total=self.mem_gb_total,
+        )
+
+    def health(self) -> Health:
+        t0 = time.perf_counter()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".probe-{os.getpid()}"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            return Health(False, (time.perf_counter() - t0) * 1000, f"job root not writable: {exc}")
+        return Health(True, (time.perf_counter() - t0) * 1000, "ok")
+
+    def close(self) -> None:
+        with self._lock:
+            for proc in self._procs.values():
+                proc.poll()
+            self._procs.clear()
+
+
+def create(settings: Mapping[str, str]) -> LocalBackend:
+    return LocalBackend(settings)

@@ -1,0 +1,184 @@
+"""Ray back-end over the Ray Jobs REST API (``/api/jobs/`` of the dashboard, default port 8265).
+
+Why plain REST over httpx and not ``ray.job_submission.JobSubmissionClient``: the SDK is the whole ``ray``
+package (hundreds of MB, a multi-second import, pinned versions of grpc/protobuf/pydantic that would then
+constrain the platform), while the SDK itself only wraps these same HTTP endpoints. The REST API is the
+documented, versioned interface (``/api/version``); so the platform needs no Ray installation at all.
+
+Endpoints used: ``GET /api/version`` (health), ``POST /api/jobs/`` (submit), ``GET /api/jobs/{id}``
+(status), ``POST /api/jobs/{id}/stop`` (cancel), ``GET /api/jobs/{id}/logs`` (logs),
+``GET /api/v0/nodes`` and ``GET /nodes?view=summary`` (capacity).
+
+Ray's job log also holds a few lines Ray writes itself (``Runtime env is setting up`` and the entrypoint).
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from huanghe.backends.protocol import (
+    GIB,
+    BackendBase,
+    BackendError,
+    BackendJobSpec,
+    BackendJobStatus,
+    BackendUnavailableError,
+    Capabilities,
+    Capability,
+    Capacity,
+    Health,
+    Settings,
+    UnknownJobError,
+)
+from huanghe.domain.enums import JobState
+
+SETTINGS: dict[str, str] = {
+    "address": "Jobs API URL of the Ray head, e.g. http://10.0.0.5:8265 (required)",
+    "auth_token": "bearer token if the dashboard sits behind an authenticating proxy (optional)",
+    "timeout_s": "HTTP timeout per request, seconds (default 10)",
+}
+
+#: Ray job status → platform state.
+STATE_MAP: dict[str, JobState] = {
+    "PENDING": JobState.DISPATCHED,
+    "RUNNING": JobState.RUNNING,
+    "STOPPED": JobState.CANCELLED,
+    "SUCCEEDED": JobState.SUCCEEDED,
+    "FAILED": JobState.FAILED,
+}
+
+
+class RayBackend(BackendBase):
+    """A Ray cluster reached through its Jobs REST API."""
+
+    capabilities = Capabilities(
+        supported=frozenset(
+            {
+                Capability.LOG_STREAMING,
+                Capability.CANCEL_RUNNING,
+                Capability.GPUS,
+                Capability.SURVIVES_RESTART,
+            }
+        ),
+        missing={
+            Capability.MEM_LIMITS: "Ray's memory resource is a scheduling hint, not enforced / 内存仅用于调度",
+            Capability.MULTI_NODE: "a Ray job is one driver process; gangs are the driver's own business",
+            Capability.TIME_LIMITS: "the Ray Jobs API has no run-time limit / 无运行时长限制",
+        },
+    )
+
+    def __init__(self, settings: Mapping[str, str]) -> None:
+        s = Settings("ray", settings, SETTINGS)
+        self.name = "ray"
+        address = s.get_str("address")
+        if not address:
+            raise BackendError("ray: backend_settings.address is required (e.g. http://127.0.0.1:8265)")
+        self.address = address.rstrip("/")
+        headers = {"Authorization": f"Bearer {s.get_str('auth_token')}"} if s.get_str("auth_token") else {}
+        self._http = httpx.Client(
+            base_url=self.address, timeout=s.get_float("timeout_s", 10.0), headers=headers
+        )
+
+    def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        try:
+            return self._http.request(method, path, **kw)
+        except httpx.HTTPError as exc:
+            raise BackendUnavailableError(f"ray: {self.address} unreachable: {exc}") from exc
+
+    def _job_request(self, method: str, job_id: str, suffix: str = "") -> dict[str, Any]:
+        r = self._request(method, f"/api/jobs/{job_id}{suffix}")
+        if r.status_code == 404:
+            raise UnknownJobError(self.name, job_id)
+        if r.status_code >= 400:
+            raise BackendError(f"ray: {method} /api/jobs/{job_id}{suffix} → {r.status_code}: {r.text[:300]}")
+        data: dict[str, Any] = r.json()
+        return data
+
+    def submit(self, spec: BackendJobSpec) -> str:
+        self.check_spec(spec)
+        entry = spec.command if spec.command else f"sh -c {shlex.quote(spec.shell_script)}"
+        if spec.workdir:
+            entry = f"cd {shlex.quote(spec.workdir)} && {entry}"
+        body: dict[str, Any] = {
+            "entrypoint": entry,
+            "runtime_env": {"env_vars": dict(spec.env)} if spec.env else {},
+            "metadata": {"name": spec.name, "submitted_by": "huanghe"},
+            "entrypoint_num_cpus": spec.cpus,
+        }
+        if spec.gpus:
+            body["entrypoint_num_gpus"] = spec.gpus
+        if spec.mem_gb:
+            body["entrypoint_memory"] = int(spec.mem_gb * GIB)
+        r = self._request("POST", "/api/jobs/", json=body)
+        if r.status_code >= 400:
+            raise BackendError(f"ray: submit refused ({r.status_code}): {r.text[:300]}")
+        return str(r.json()["submission_id"])
+
+    def status(self, job_id: str) -> BackendJobStatus:
+        info = self._job_request("GET", job_id)
+        state = STATE_MAP.get(str(info.get("status")), JobState.FAILED)
+        code = info.get("driver_exit_code")
+        if code is None and state is JobState.SUCCEEDED:
+            code = 0
+        start_ms, end_ms = info.get("start_time"), info.get("end_time")
+        return BackendJobStatus(
+            state=state,
+            exit_code=None if code is None else int(code),
+            started_at=start_ms / 1000 if start_ms else None,
+            ended_at=end_ms / 1000 if end_ms else None,
+            message="" if state is JobState.SUCCEEDED else str(info.get("message") or "")[:500],
+        )
+
+    def cancel(self, job_id: str) -> None:
+        self._job_request("POST", job_id, "/stop")  # {"stopped": false} for a finished job: fine
+
+    def logs(self, job_id: str, offset: int = 0) -> str:
+        text = str(self._job_request("GET", job_id, "/logs").get("logs", ""))
+        return text.encode()[max(0, offset) :].decode(errors="replace")
+
+    def capacity(self) -> Capacity:
+        r = self._request("GET", "/nodes", params={"view": "summary"})
+        if r.status_code >= 400:
+            raise BackendError(f"ray: node summary → {r.status_code}")
+        total = {"CPU": 0.0, "GPU": 0.0, "memory": 0.0}
+        avail = dict.fromkeys(total, 0.0)
+        for node in r.json()["data"]["summary"]:
+            raylet = node.get("raylet", {})
+            if raylet.get("state") != "ALIVE":
+                continue
+            for key in total:
+                total[key] += float(raylet.get("resourcesTotal", {}).get(key, 0.0))
+                avail[key] += float(
+                    raylet.get("resourcesAvailable", raylet.get("resourcesTotal", {})).get(key, 0)
+                )
+        return Capacity(
+            cpus_free=avail["CPU"],
+            cpus_total=total["CPU"],
+            gpus_free=avail["GPU"],
+            gpus_total=total["GPU"],
+            mem_gb_free=avail["memory"] / GIB,
+            mem_gb_total=total["memory"] / GIB,
+        )
+
+    def health(self) -> Health:
+        t0 = time.perf_counter()
+        try:
+            r = self._http.get("/api/version")
+            ms = (time.perf_counter() - t0) * 1000
+            if r.status_code != 200:
+                return Health(False, ms, f"ray: /api/version → {r.status_code}")
+            return Health(True, ms, f"ray {r.json().get('ray_version', '?')}")
+        except (httpx.HTTPError, ValueError) as exc:
+            return Health(False, (time.perf_counter() - t0) * 1000, f"ray: unreachable: {exc}")
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def create(settings: Mapping[str, str]) -> RayBackend:
+    return RayBackend(settings)

@@ -1,0 +1,430 @@
+"""Slurm back-end: slurmrestd over httpx (JWT auth), with the Slurm CLI as fallback.
+
+REST (``rest_url`` set): OpenAPI ``v0.0.38`` (Slurm 22.05) by default — ``GET /slurm/{v}/ping``,
+``POST /slurm/{v}/job/submit``, ``GET /slurm/{v}/job/{id}``, ``DELETE /slurm/{v}/job/{id}``,
+``GET /slurm/{v}/jobs``, ``GET /slurm/{v}/nodes`` — with headers ``X-SLURM-USER-NAME`` and
+``X-SLURM-USER-TOKEN``. The payload is version-aware: up to v0.0.38 ``environment`` is an object,
+from v0.0.39 (Slurm 23.02+) a list of ``K=V`` strings and several numbers become ``{set, number}`` objects.
+
+CLI (no ``rest_url``, or REST refused the connection and ``cli`` is ``auto``): ``sbatch --parsable``,
+``squeue --json --states=all -j ID``, ``scancel``, ``sinfo --json``, ``scontrol ping``; ``slurm_conf``
+sets ``SLURM_CONF``. Only a connection that never opened falls back, so a job is never submitted twice.
+
+Logs are read from the job's output file (``<workdir>/huanghe-<id>.out``): the platform must see the
+cluster's file system there (shared storage, or the platform runs on the login node).
+A job id is known while slurmctld keeps it (``MinJobAge``, default 300 s after it ends); after that
+``status`` raises :class:`UnknownJobError` — the platform records terminal states before then.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from huanghe.backends.protocol import (
+    BackendBase,
+    BackendConfigError,
+    BackendError,
+    BackendJobSpec,
+    BackendJobStatus,
+    BackendUnavailableError,
+    Capabilities,
+    Capability,
+    Capacity,
+    Health,
+    Settings,
+    UnknownJobError,
+    exit_code_from_wait_status,
+)
+from huanghe.domain.enums import JobState
+
+SETTINGS: dict[str, str] = {
+    "rest_url": "slurmrestd URL, e.g. http://slurm-head:6820 (empty = CLI only)",
+    "api_version": "slurmrestd OpenAPI version (default v0.0.38 = Slurm 22.05; v0.0.39+ for 23.02+)",
+    "user": "user name sent as X-SLURM-USER-NAME; jobs run as this user",
+    "token": "JWT sent as X-SLURM-USER-TOKEN (scontrol token username=USER lifespan=...)",
+    "token_file": "file holding the JWT, re-read on every request (for rotated tokens)",
+    "partition": "partition to submit to (default: the cluster's default partition)",
+    "account": "Slurm account to charge (optional)",
+    "workdir": "directory for job output and default working directory, visible to the platform",
+    "slurm_conf": "path of slurm.conf for the CLI (sets SLURM_CONF)",
+    "cli": "auto (fall back to the CLI when REST is unreachable), never, or only (default auto)",
+    "timeout_s": "timeout of each REST request or CLI command, seconds (default 10)",
+}
+
+#: Slurm job state → platform state.
+STATE_MAP: dict[str, JobState] = {
+    "PENDING": JobState.DISPATCHED,
+    "CONFIGURING": JobState.DISPATCHED,
+    "REQUEUED": JobState.DISPATCHED,
+    "REQUEUE_HOLD": JobState.DISPATCHED,
+    "REQUEUE_FED": JobState.DISPATCHED,
+    "RESV_DEL_HOLD": JobState.DISPATCHED,
+    "RUNNING": JobState.RUNNING,
+    "COMPLETING": JobState.RUNNING,
+    "SUSPENDED": JobState.RUNNING,
+    "STAGE_OUT": JobState.RUNNING,
+    "SIGNALING": JobState.RUNNING,
+    "RESIZING": JobState.RUNNING,
+    "COMPLETED": JobState.SUCCEEDED,
+    "CANCELLED": JobState.CANCELLED,
+    "PREEMPTED": JobState.PREEMPTED,
+    "FAILED": JobState.FAILED,
+    "TIMEOUT": JobState.FAILED,
+    "NODE_FAIL": JobState.FAILED,
+    "BOOT_FAIL": JobState.FAILED,
+    "DEADLINE": JobState.FAILED,
+    "OUT_OF_MEMORY": JobState.FAILED,
+    "SPECIAL_EXIT": JobState.FAILED,
+    "REVOKED": JobState.CANCELLED,
+}
+
+_BAD_NODE_STATES = ("down", "drain", "fail", "not_responding", "unknown", "future", "power")
+
+
+def map_state(slurm_state: str | list[str]) -> JobState:
+    """``"COMPLETED"`` (or ``["COMPLETED"]`` in newer APIs, or ``"CANCELLED by 0"``) → :class:`JobState`."""
+    raw = slurm_state[0] if isinstance(slurm_state, list) and slurm_state else slurm_state
+    word = str(raw or "").split()[0].upper() if raw else "PENDING"
+    return STATE_MAP.get(word, JobState.FAILED)
+
+
+def _number(value: Any) -> float | None:
+    """A number from v0.0.38 (plain) or v0.0.39+ (``{"set": bool, "infinite": bool, "number": n}``)."""
+    if isinstance(value, dict):
+        if not value.get("set", True) or value.get("infinite"):
+            return None
+        value = value.get("number")
+    if value is None:
+        return None
+    return float(value)
+
+
+def _gpus_in_gres(gres: str) -> float:
+    """Count GPUs in a gres string such as ``gpu:a100:4(S:0-1),gpu:2``."""
+    total = 0.0
+    for part in (gres or "").split(","):
+        fields = part.split("(")[0].split(":")
+        if fields and fields[0] == "gpu":
+            try:
+                total += float(fields[-1])
+            except ValueError:
+                total += 1
+    return total
+
+
+class SlurmBackend(BackendBase):
+    """A Slurm cluster through slurmrestd (preferred) or the CLI."""
+
+    capabilities = Capabilities(supported=frozenset(Capability), missing={})
+
+    def __init__(self, settings: Mapping[str, str]) -> None:
+        s = Settings("slurm", settings, SETTINGS)
+        self.name = "slurm"
+        self.rest_url = s.get_str("rest_url").rstrip("/")
+        self.api_version = s.get_str("api_version", "v0.0.38")
+        if not self.api_version.startswith("v0.0."):
+            raise BackendConfigError(f"slurm: api_version {self.api_version!r} is not like v0.0.38")
+        self.user = s.get_str("user")
+        self.token = s.get_str("token")
+        self.token_file = s.get_str("token_file")
+        self.partition = s.get_str("partition")
+        self.account = s.get_str("account")
+        self.workdir = s.get_str("workdir") or os.getcwd()
+        self.slurm_conf = s.get_str("slurm_conf")
+        self.cli = s.get_choice("cli", "auto", ("auto", "never", "only"))
+        self.timeout_s = s.get_float("timeout_s", 10.0)
+        if self.cli != "only" and self.rest_url and not (self.user and (self.token or self.token_file)):
+            raise BackendConfigError("slurm: rest_url needs user and token (or token_file)")
+        if self.cli == "never" and not self.rest_url:
+            raise BackendConfigError("slurm: cli=never needs rest_url")
+        self._http = httpx.Client(timeout=self.timeout_s) if self.rest_url and self.cli != "only" else None
+
+    # -- transport ---------------------------------------------------------------------------------
+    @property
+    def _minor(self) -> int:
+        return int(self.api_version.rsplit(".", 1)[1])
+
+    def _headers(self) -> dict[str, str]:
+        token = self.token
+        if self.token_file:
+            token = Path(self.token_file).read_text().strip().removeprefix("SLURM_JWT=")
+        return {"X-SLURM-USER-NAME": self.user, "X-SLURM-USER-TOKEN": token}
+
+    def _use_rest(self) -> bool:
+        return self._http is not None
+
+    def _rest(self, method: str, path: str, **kw: Any) -> dict[str, Any] | None:
+        """Call slurmrestd; None means "not reachable, use the CLI" (only when the connection never opened)."""
+        assert self._http is not None
+        url = f"{self.rest_url}/slurm/{self.api_version}{path}"
+        try:
+            r = self._http.request(method, url, headers=self._headers(), **kw)
+        except httpx.ConnectError as exc:
+            if self.cli == "auto" and shutil.which("sbatch"):
+                return None
+            raise BackendUnavailableError(f"slurm: slurmrestd {self.rest_url} unreachable: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise BackendUnavailableError(f"slurm: slurmrestd {self.rest_url} failed: {exc}") from exc
+        if r.status_code in (401, 403):
+            raise BackendUnavailableError(f"slurm: slurmrestd refused the token ({r.status_code}); renew it")
+        try:
+            data: dict[str, Any] = r.json()
+        except ValueError:
+            raise BackendError(f"slurm: {method} {path} → {r.status_code}: {r.text[:300]}") from None
+        data["_status_code"] = r.status_code
+        return data
+
+    @staticmethod
+    def _errors(data: dict[str, Any]) -> list[dict[str, Any]]:
+        return [e for e in data.get("errors") or [] if e]
+
+    @staticmethod
+    def _is_invalid_job(errors: list[dict[str, Any]]) -> bool:
+        return any(e.get("error_number") == 2017 or "Invalid job id" in str(e.get("error")) for e in errors)
+
+    def _run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, **({"SLURM_CONF": self.slurm_conf} if self.slurm_conf else {})}
+        if shutil.which(argv[0]) is None:
+            raise BackendUnavailableError(f"slurm: {argv[0]} not found; install slurm-client or set rest_url")
+        try:
+            return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=self.timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise BackendUnavailableError(f"slurm: {argv[0]} timed out after {self.timeout_s} s") from exc
+
+    # -- submit ------------------------------------------------------------------------------------
+    def _output_path(self) -> str:
+        return str(Path(self.workdir) / "huanghe-%j.out")
+
+    def _rest_payload(self, spec: BackendJobSpec) -> dict[str, Any]:
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HUANGHE_JOB_NAME": spec.name, **spec.env}
+        job: dict[str, Any] = {
+            "name": spec.name,
+            "current_working_directory": spec.workdir or self.workdir,
+            "standard_output": self._output_path(),
+            "standard_error": self._output_path(),
+            "nodes": spec.nodes,
+            "cpus_per_task": spec.whole_cpus,
+            "tasks": spec.nodes,
+        }
+        if spec.mem_gb:
+            job["memory_per_node"] = math.ceil(spec.mem_gb * 1024)
+        if spec.gpus:
+            job["tres_per_node"] = f"gres/gpu:{math.ceil(spec.gpus)}"
+        if spec.time_limit_s:
+            job["time_limit"] = max(1, math.ceil(spec.time_limit_s / 60))
+        if self.partition:
+            job["partition"] = self.partition
+        if self.account:
+            job["account"] = self.account
+        if self._minor <= 38:
+            job["environment"] = env
+        else:
+            job["environment"] = [f"{k}={v}" for k, v in env.items()]
+            if "time_limit" in job:
+                job["time_limit"] = {"set": True, "infinite": False, "number": job["time_limit"]}
+            if "memory_per_node" in job:
+                job["memory_per_node"] = {"set": True, "infinite": False, "number": job["memory_per_node"]}
+        return {"script": spec.shell_script, "job": job}
+
+    def submit(self, spec: BackendJobSpec) -> str:
+        self.check_spec(spec)
+        if self._use_rest():
+            data = self._rest("POST", "/job/submit", json=self._rest_payload(spec))
+            if data is not None:
+                errors = self._errors(data)
+                if errors or not data.get("job_id"):
+                    raise BackendError(f"slurm: submit refused: {errors or data}")
+                return str(data["job_id"])
+        return self._submit_cli(spec)
+
+    def _submit_cli(self, spec: BackendJobSpec) -> str:
+        argv = [
+            "sbatch",
+            "--parsable",
+            f"--job-name={spec.name}",
+            f"--output={self._output_path()}",
+            f"--chdir={spec.workdir or self.workdir}",
+            f"--nodes={spec.nodes}",
+            f"--ntasks={spec.nodes}",
+            f"--cpus-per-task={spec.whole_cpus}",
+            "--export="
+            + ",".join(["PATH", f"HUANGHE_JOB_NAME={spec.name}", *(f"{k}={v}" for k, v in spec.env.items())]),
+        ]
+        if spec.mem_gb:
+            argv.append(f"--mem={math.ceil(spec.mem_gb * 1024)}M")
+        if spec.gpus:
+            argv.append(f"--gpus-per-node={math.ceil(spec.gpus)}")
+        if spec.time_limit_s:
+            argv.append(f"--time={max(1, math.ceil(spec.time_limit_s / 60))}")
+        if self.partition:
+            argv.append(f"--partition={self.partition}")
+        if self.account:
+            argv.append(f"--account={self.account}")
+        script = Path(self.workdir) / f".huanghe-submit-{os.getpid()}-{time.monotonic_ns()}.sh"
+        script.write_text(spec.shell_script)
+        try:
+            cp = self._run([*argv, str(script)])
+        finally:
+            script.unlink(missing_ok=True)
+        if cp.returncode != 0:
+            raise BackendError(f"slurm: sbatch failed: {cp.stderr.strip()[:300]}")
+        return cp.stdout.strip().split(";")[0]
+
+    # -- status ------------------------------------------------------------------------------------
+    def _job_info(self, job_id: str) -> dict[str, Any]:
+        if not job_id.isdigit():
+            raise UnknownJobError(self.name, job_id)
+        if self._use_rest():
+            data = self._rest("GET", f"/job/{job_id}")
+            if data is not None:
+                errors = self._errors(data)
+                if self._is_invalid_job(errors):
+                    raise UnknownJobError(self.name, job_id)
+                if errors:
+                    raise BackendUnavailableError(f"slurm: job query failed: {errors}")
+                return self._pick(data.get("jobs") or [], job_id)
+        cp = self._run(["squeue", "--json", "--states=all", "-j", job_id])
+        if cp.returncode != 0:
+            if "Invalid job id" in cp.stderr:
+                raise UnknownJobError(self.name, job_id)
+            raise BackendUnavailableError(f"slurm: squeue failed: {cp.stderr.strip()[:300]}")
+        return self._pick(json.loads(cp.stdout).get("jobs") or [], job_id)
+
+    def _pick(self, jobs: list[dict[str, Any]], job_id: str) -> dict[str, Any]:
+        for job in jobs:
+            if str(job.get("job_id")) == job_id:
+                return job
+        raise UnknownJobError(self.name, job_id)
+
+    def status(self, job_id: str) -> BackendJobStatus:
+        info = self._job_info(job_id)
+        state = map_state(info.get("job_state", ""))
+        raw = info.get("exit_code")
+        code: int | None = None
+        if isinstance(raw, dict):  # v0.0.39+: {"status": ..., "return_code": n, "signal": {...}}
+            rc = _number(raw.get("return_code"))
+            code = None if rc is None else int(rc)
+        elif raw is not None:
+            code = exit_code_from_wait_status(int(raw))
+        if not state.terminal:
+            code = None
+        start = _number(info.get("start_time"))
+        end = _number(info.get("end_time"))
+        reason = str(info.get("state_reason") or "")
+        message = "" if state is JobState.SUCCEEDED or reason in ("None", "") else reason
+        if state is JobState.FAILED and code:
+            message = f"exit code {code}" + (f" ({reason})" if message else "")
+        return BackendJobStatus(
+            state=state,
+            exit_code=code,
+            started_at=start if start and state is not JobState.DISPATCHED else None,
+            ended_at=end if end and state.terminal else None,
+            message=message,
+        )
+
+    def cancel(self, job_id: str) -> None:
+        st = self.status(job_id)  # raises UnknownJobError
+        if st.terminal:
+            return
+        if self._use_rest():
+            data = self._rest("DELETE", f"/job/{job_id}")
+            if data is not None:
+                errors = self._errors(data)
+                if errors and not self._is_invalid_job(errors):
+                    raise BackendError(f"slurm: cancel failed: {errors}")
+                return
+        cp = self._run(["scancel", job_id])
+        if cp.returncode != 0:
+            raise BackendError(f"slurm: scancel failed: {cp.stderr.strip()[:300]}")
+
+    def logs(self, job_id: str, offset: int = 0) -> str:
+        info = self._job_info(job_id)
+        out = str(info.get("standard_output") or self._output_path())
+        path = Path(out.replace("%j", job_id).replace("%x", str(info.get("name", ""))))
+        if not path.is_absolute():
+            path = Path(str(info.get("current_working_directory") or self.workdir)) / path
+        try:
+            with path.open("rb") as f:
+                f.seek(max(0, offset))
+                return f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    # -- cluster -----------------------------------------------------------------------------------
+    def _nodes(self) -> list[dict[str, Any]]:
+        if self._use_rest():
+            data = self._rest("GET", "/nodes")
+            if data is not None:
+                if self._errors(data):
+                    raise BackendUnavailableError(f"slurm: node query failed: {self._errors(data)}")
+                return list(data.get("nodes") or [])
+        cp = self._run(["sinfo", "--json"])
+        if cp.returncode != 0:
+            raise BackendUnavailableError(f"slurm: sinfo failed: {cp.stderr.strip()[:300]}")
+        return list(json.loads(cp.stdout).get("nodes") or [])
+
+    @staticmethod
+    def _node_usable(node: dict[str, Any]) -> bool:
+        state = node.get("state")
+        words = [*(state if isinstance(state, list) else [state]), *(node.get("state_flags") or [])]
+        return not any(str(w).lower().startswith(_BAD_NODE_STATES) for w in words if w)
+
+    def capacity(self) -> Capacity:
+        cpus_t = cpus_f = gpus_t = gpus_f = mem_t = mem_f = 0.0
+        for node in self._nodes():
+            cpus = float(node.get("cpus") or 0)
+            mem_mb = float(_number(node.get("real_memory")) or 0)
+            gpus = _gpus_in_gres(str(node.get("gres") or ""))
+            cpus_t += cpus
+            mem_t += mem_mb / 1024
+            gpus_t += gpus
+            if self._node_usable(node):
+                cpus_f += max(0.0, cpus - float(node.get("alloc_cpus") or 0))
+                mem_f += max(0.0, mem_mb - float(_number(node.get("alloc_memory")) or 0)) / 1024
+                gpus_f += max(0.0, gpus - _gpus_in_gres(str(node.get("gres_used") or "")))
+        return Capacity(cpus_f, cpus_t, gpus_f, gpus_t, mem_f, mem_t)
+
+    def health(self) -> Health:
+        """OK when slurmctld answers the ping AND at least one node is usable (not down/not responding)."""
+        t0 = time.perf_counter()
+        try:
+            ok, msg = self._ping()
+            if ok:
+                usable = [n for n in self._nodes() if self._node_usable(n)]
+                if not usable:
+                    ok, msg = False, "slurm: no usable node (all down, drained or not responding)"
+                else:
+                    msg = f"slurm: controller up, {len(usable)} usable node(s)"
+        except BackendError as exc:
+            ok, msg = False, str(exc)
+        return Health(ok, (time.perf_counter() - t0) * 1000, msg)
+
+    def _ping(self) -> tuple[bool, str]:
+        if self._use_rest():
+            data = self._rest("GET", "/ping")
+            if data is not None:
+                pings = data.get("pings") or []
+                if self._errors(data) or not pings:
+                    return False, f"slurm: ping failed: {self._errors(data)}"
+                up = [p for p in pings if str(p.get("ping", "")).upper() == "UP"]
+                return bool(up), "slurm: controller " + ("up" if up else "down")
+        cp = self._run(["scontrol", "ping"])
+        return (cp.returncode == 0 and "UP" in cp.stdout), cp.stdout.strip() or cp.stderr.strip()
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+
+
+def create(settings: Mapping[str, str]) -> SlurmBackend:
+    return SlurmBackend(settings)

@@ -1,0 +1,111 @@
+"""A real single-node Ray head (with the dashboard's Jobs API) for the back-end tests.
+
+Started once per session (~1.7 GB RAM idle) with ``ray start --head --block`` on loopback, a short private
+``--temp-dir`` and private ports; stopped by killing that PID (Ray then stops its own children). Skipped
+when ``ray`` is not installed (``pip install 'ray[default]'``, part of the dev extra).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.infra.slurm import free_port
+
+
+@dataclass
+class RayHead:
+    """A running Ray head: Jobs API ``address`` (http://127.0.0.1:PORT), its temp dir and process."""
+
+    address: str
+    temp_dir: Path
+    proc: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """Stop by PID: SIGTERM to ``ray start --block`` (it tears the node down), SIGKILL after 15 s."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+def ray_binary() -> str | None:
+    exe = Path(sys.executable).with_name("ray")
+    return str(exe) if exe.exists() else shutil.which("ray")
+
+
+def start_ray(timeout_s: float = 60.0) -> RayHead:
+    """Start the head and wait until the Jobs API answers ``/api/version``."""
+    exe = ray_binary()
+    if exe is None:
+        raise RuntimeError("ray is not installed: pip install 'ray[default]'")
+    temp_dir = Path(tempfile.mkdtemp(prefix="hhray", dir="/tmp"))
+    dash = free_port()
+    env = {
+        **os.environ,
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
+    }
+    log = (temp_dir / "ray-start.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            exe,
+            "start",
+            "--head",
+            "--block",
+            "--node-ip-address=127.0.0.1",
+            "--dashboard-host=127.0.0.1",
+            f"--dashboard-port={dash}",
+            f"--port={free_port()}",
+            "--num-cpus=2",
+            "--include-dashboard=true",
+            "--disable-usage-stats",
+            f"--temp-dir={temp_dir}",
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    head = RayHead(f"http://127.0.0.1:{dash}", temp_dir, proc)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{head.address}/api/version", timeout=2).status_code == 200:
+                return head
+        time.sleep(0.2)
+    head.stop()
+    tail = (temp_dir / "ray-start.log").read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"Ray head not ready after {timeout_s} s\n{tail}")
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayHead]:
+    """A private Ray head for the whole session, stopped by PID at the end."""
+    if ray_binary() is None:
+        pytest.skip("ray is not installed: pip install 'ray[default]'")
+    head = start_ray()
+    try:
+        yield head
+    finally:
+        head.stop()
+        with contextlib.suppress(OSError):
+            shutil.rmtree(head.temp_dir)

@@ -1,0 +1,295 @@
+"""A real single-node Slurm 22.05 (munged, slurmctld, slurmd, slurmrestd) for the back-end tests.
+
+Everything lives in a private directory: its own ``slurm.conf`` (fake CPUs on loopback, private ports), its
+own munge socket, JWT key, state, spool and logs. Daemons run in the foreground as children of the test
+process and are stopped by PID, never by name. Missing Debian packages are installed through
+``scripts/install-test-debs.sh``. Only usable as root (the daemons and munge need it); tests skip otherwise.
+
+Use :func:`start_slurm` directly, or the session-scoped pytest fixture :func:`slurm_cluster`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEBS = ["munge", "slurmctld", "slurmd", "slurm-client", "slurmrestd", "slurm-wlm-jwt-plugin"]
+REST_VERSION = "v0.0.38"
+#: The non-root user REST jobs run as (the token's user).
+JOB_USER = "nobody"
+NODE_CPUS = 4
+NODE_MEM_MB = 4000
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ensure_debs() -> None:
+    """Install the Slurm and munge packages when missing (idempotent, ~6 s the first time)."""
+    if (
+        all(shutil.which(b) for b in ("slurmctld", "slurmd", "slurmrestd", "munged", "sbatch"))
+        and Path("/usr/lib/x86_64-linux-gnu/slurm-wlm/auth_jwt.so").exists()
+    ):
+        return
+    subprocess.run(["bash", str(REPO / "scripts/install-test-debs.sh"), *DEBS], check=True, timeout=600)
+
+
+@dataclass
+class SlurmCluster:
+    """A running private Slurm: where it is and how to reach it."""
+
+    root: Path
+    conf: Path
+    rest_url: str
+    jwt_user: str
+    job_dir: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for Slurm CLI commands against this cluster."""
+        return {**os.environ, "SLURM_CONF": str(self.conf)}
+
+    def token(self, lifespan_s: int = 3600) -> str:
+        """A fresh JWT for :attr:`jwt_user` (``scontrol token``)."""
+        out = subprocess.run(
+            ["scontrol", "token", f"username={self.jwt_user}", f"lifespan={lifespan_s}"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
+        return out.split("=", 1)[1]
+
+    def rest_settings(self) -> dict[str, str]:
+        """``backend_settings`` for the slurm back-end over REST."""
+        return {
+            "rest_url": self.rest_url,
+            "user": self.jwt_user,
+            "token": self.token(),
+            "api_version": REST_VERSION,
+            "partition": "debug",
+            "workdir": str(self.job_dir),
+            "slurm_conf": str(self.conf),
+        }
+
+    def cli_settings(self) -> dict[str, str]:
+        """``backend_settings`` for the slurm back-end through the CLI (no REST)."""
+        return {"slurm_conf": str(self.conf), "partition": "debug", "workdir": str(self.job_dir)}
+
+    def stop(self, name: str) -> None:
+        """Stop one daemon by its PID (SIGTERM, then SIGKILL after 5 s)."""
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+    def stop_all(self) -> None:
+        for name in ("slurmrestd", "slurmd", "slurmctld", "munged"):
+            self.stop(name)
+
+
+def _wait(what: str, check: object, timeout_s: float, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if check():  # type: ignore[operator]
+                return
+        except Exception as exc:  # retried until the deadline
+            last = exc
+        time.sleep(0.1)
+    tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+    raise RuntimeError(f"{what} not ready after {timeout_s} s ({last!r})\n{tail}")
+
+
+def _conf_text(d: Path, ctld_port: int, slurmd_port: int) -> str:
+    return f"""# private Slurm for tests (written by tests/infra/slurm.py)
+ClusterName=huanghe
+SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort={ctld_port}
+SlurmdPort={slurmd_port}
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket={d}/munge/munge.socket
+AuthAltTypes=auth/jwt
+AuthAltParameters=jwt_key={d}/jwt.key
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=100
+SlurmdParameters=config_overrides
+ReturnToService=2
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+JobCompType=jobcomp/filetxt
+JobCompLoc={d}/jobcomp.txt
+StateSaveLocation={d}/state
+SlurmdSpoolDir={d}/spool
+SlurmctldPidFile={d}/slurmctld.pid
+SlurmdPidFile={d}/slurmd.pid
+SlurmctldLogFile={d}/slurmctld.log
+SlurmdLogFile={d}/slurmd.log
+SchedulerType=sched/builtin
+MpiDefault=none
+KillWait=2
+InactiveLimit=0
+MinJobAge=600
+SlurmctldTimeout=10
+SlurmdTimeout=10
+NodeName=localhost NodeAddr=127.0.0.1 CPUs={NODE_CPUS} RealMemory={NODE_MEM_MB} State=UNKNOWN
+PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+def start_slurm(root: Path | None = None) -> SlurmCluster:
+    """Start munged, slurmctld, slurmd and slurmrestd in ``root`` (a new temp dir by default).
+
+    Returns when ``sinfo`` shows the node idle and the REST ping answers; raises ``RuntimeError`` with the
+    log tail otherwise. The caller must call :meth:`SlurmCluster.stop_all`.
+    """
+    ensure_debs()
+    d = Path(root or tempfile.mkdtemp(prefix="hhslurm-", dir="/tmp"))
+    d.chmod(0o755)
+    for sub in ("state", "spool", "munge"):
+        (d / sub).mkdir(parents=True, exist_ok=True)
+    job_dir = d / "jobs"
+    job_dir.mkdir(exist_ok=True)
+    job_dir.chmod(0o1777)  # REST jobs run as JOB_USER and write their output here
+    shutil.chown(d / "munge", "munge", "munge")
+    (d / "munge").chmod(0o755)
+    key = d / "jwt.key"
+    key.write_bytes(secrets.token_bytes(32))
+    key.chmod(0o600)
+    ctld_port, slurmd_port, rest_port = free_port(), free_port(), free_port()
+    conf = d / "slurm.conf"
+    conf.write_text(_conf_text(d, ctld_port, slurmd_port))
+    conf.chmod(0o644)
+    cluster = SlurmCluster(
+        root=d, conf=conf, rest_url=f"http://127.0.0.1:{rest_port}", jwt_user=JOB_USER, job_dir=job_dir
+    )
+    env = cluster.env
+    devnull = subprocess.DEVNULL
+    try:
+        m = d / "munge"
+        cluster.procs["munged"] = subprocess.Popen(
+            [
+                "/usr/sbin/munged",
+                "--foreground",
+                f"--socket={m}/munge.socket",
+                f"--pid-file={m}/munged.pid",
+                f"--log-file={m}/munged.log",
+                f"--seed-file={m}/munged.seed",
+            ],
+            user="munge",
+            group="munge",
+            stdin=devnull,
+            stdout=devnull,
+            stderr=devnull,
+        )
+        _wait("munged", lambda: (m / "munge.socket").exists(), 10, m / "munged.log")
+        cluster.procs["slurmctld"] = subprocess.Popen(
+            ["/usr/sbin/slurmctld", "-D", "-i", "-f", str(conf)],
+            env=env,
+            stdin=devnull,
+            stdout=devnull,
+            stderr=devnull,
+        )
+        cluster.procs["slurmd"] = subprocess.Popen(
+            ["/usr/sbin/slurmd", "-D", "-N", "localhost", "-f", str(conf)],
+            env=env,
+            stdin=devnull,
+            stdout=devnull,
+            stderr=devnull,
+        )
+
+        def node_idle() -> bool:
+            out = subprocess.run(
+                ["sinfo", "-h", "-N", "-o", "%T"], env=env, capture_output=True, text=True, timeout=10
+            ).stdout
+            return out.strip().startswith("idle")
+
+        _wait("slurm node", node_idle, 30, d / "slurmctld.log")
+        cluster.procs["slurmrestd"] = subprocess.Popen(
+            [
+                "/usr/sbin/slurmrestd",
+                "-u",
+                "nobody",
+                "-g",
+                "nogroup",
+                "-s",
+                f"openapi/{REST_VERSION}",
+                "-a",
+                "rest_auth/jwt",
+                f"127.0.0.1:{rest_port}",
+            ],
+            env={**env, "SLURM_JWT": "daemon"},
+            stdin=devnull,
+            stdout=(d / "slurmrestd.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        token = cluster.token()
+
+        def rest_ok() -> bool:
+            r = httpx.get(
+                f"{cluster.rest_url}/slurm/{REST_VERSION}/ping",
+                headers={"X-SLURM-USER-NAME": JOB_USER, "X-SLURM-USER-TOKEN": token},
+                timeout=2,
+            )
+            return r.status_code == 200
+
+        _wait("slurmrestd", rest_ok, 20, d / "slurmrestd.log")
+    except BaseException:
+        cluster.stop_all()
+        raise
+    return cluster
+
+
+def _can_run() -> str | None:
+    if os.geteuid() != 0:
+        return "the private Slurm needs root (munged, slurmd)"
+    if shutil.which("apt-get") is None and shutil.which("slurmctld") is None:
+        return "no Slurm and no apt-get to install it"
+    return None
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> Iterator[SlurmCluster]:
+    """A private, running Slurm for the whole session (stopped by PID at the end)."""
+    reason = _can_run()
+    if reason:
+        pytest.skip(reason)
+    cluster = start_slurm()
+    try:
+        yield cluster
+    finally:
+        cluster.stop_all()
+        with contextlib.suppress(OSError):
+            shutil.rmtree(cluster.root)
