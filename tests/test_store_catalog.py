@@ -223,3 +223,13 @@ def test_tenants_users_datasets(session: Session) -> None:
     catalog.delete_user(session, "bob")
     catalog.delete_tenant(session, "acme")
     assert catalog.network_summary(session)["tenants"] == 1
+
+
+def test_bundled_network_round_trip(session_factory: sessionmaker[Session]) -> None:
+    """The shipped Shandong network survives the database unchanged (floats, enums, JSON, order)."""
+    topo = load_topology("shandong")
+    with session_factory() as s:
+        catalog.import_topology(s, topo)
+    with session_factory() as s:
+        assert catalog.export_topology(s) == topo
+        assert catalog.network_summary(s)["centers"] == len(topo.centers)

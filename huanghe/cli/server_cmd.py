@@ -1,0 +1,136 @@
+"""`huanghe up` (serve the API and console) and `huanghe topology import FILE` (load a network into the DB).
+
+``huanghe up`` migrates the database, imports ``--network`` when the database has no center yet, then serves
+with uvicorn until stopped (Ctrl-C / SIGTERM). Options override ``HUANGHE_*`` environment variables
+(see :mod:`huanghe.settings`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from huanghe.cli.topology_cmd import load_or_exit, topology_app
+from huanghe.services import catalog
+from huanghe.services.errors import ServiceError
+from huanghe.services.schemas import ImportSummary
+from huanghe.settings import Settings
+from huanghe.store.db import make_session_factory
+from huanghe.store.migrate import migrate
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="SQLAlchemy database URL (default: $HUANGHE_DATABASE_URL or the SQLite file)"),
+]
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValueError as exc:
+        typer.echo(f"invalid settings (配置无效): {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable URL>"
+
+
+def _migrate_or_exit(url: str) -> None:
+    try:
+        migrate(url)
+    except (ArgumentError, SQLAlchemyError, ValueError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        typer.echo(f"cannot open or migrate the database {safe_url(url)} (数据库不可用): {first}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _import(url: str, network: str, *, replace: bool) -> ImportSummary:
+    topo = load_or_exit(network)
+    factory = make_session_factory(url)
+    try:
+        with factory() as session:
+            return catalog.import_topology(session, topo, replace=replace)
+    except ServiceError as exc:
+        typer.echo(f"import refused (导入被拒绝): {len(exc.errors)} problem(s)", err=True)
+        for err in exc.errors:
+            typer.echo(f"  {err}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        factory.kw["bind"].dispose()
+
+
+def _center_count(url: str) -> int:
+    factory = make_session_factory(url)
+    try:
+        with factory() as session:
+            return catalog.count_centers(session)
+    finally:
+        factory.kw["bind"].dispose()
+
+
+def up(
+    host: Annotated[str | None, typer.Option(help="interface to bind (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port (default 8000)", min=1, max=65535)] = None,
+    db: DbOption = None,
+    network: Annotated[
+        str | None, typer.Option(help="network imported into an empty database: bundled name or YAML file")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+) -> None:
+    """Start the platform: API under /api/v1, docs at /docs, console at / (启动平台)."""
+    import uvicorn
+
+    from huanghe.api.app import create_app
+
+    settings = _settings(host=host, port=port, database_url=db, network=network, migrate_on_startup=False)
+    _migrate_or_exit(settings.database_url)
+    if _center_count(settings.database_url) == 0:
+        summary = _import(settings.database_url, settings.network, replace=False)
+        typer.echo(
+            f"imported network {summary.name} (已导入网络): {summary.centers} centers, {summary.pools} pools, "
+            f"{summary.links} links"
+        )
+    url = f"http://{settings.host}:{settings.port}"
+    typer.echo(
+        f"Huanghe serving on {url} (服务地址)  API {url}/api/v1  docs {url}/docs  "
+        f"database {safe_url(settings.database_url)}"
+    )
+    logging.getLogger("huanghe").setLevel(log_level.upper())
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+
+
+def import_cmd(
+    file: Annotated[str, typer.Argument(help="topology YAML file or bundled network name")],
+    db: DbOption = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="make the stored network exactly FILE (default: merge into it)")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Import a topology into the database: merge by default, or --replace (导入拓扑到数据库)."""
+    settings = _settings(database_url=db)
+    _migrate_or_exit(settings.database_url)
+    summary = _import(settings.database_url, file, replace=replace)
+    if as_json:
+        typer.echo(json.dumps(summary.model_dump(), ensure_ascii=False))
+        return
+    typer.echo(
+        f"imported {summary.name} into {safe_url(settings.database_url)} ({summary.mode}) (已导入): "
+        f"{summary.regions} regions, {summary.cities} cities, {summary.centers} centers, "
+        f"{summary.pools} pools, {summary.links} links"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("up")(up)
+    topology_app.command("import")(import_cmd)
