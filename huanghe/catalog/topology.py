@@ -94,17 +94,19 @@ def check_references(topo: Topology) -> list[FieldError]:
     region_ids = {r.id for r in topo.regions}
     city_ids = {c.id for c in topo.cities}
     center_ids = {c.id for c in topo.centers}
-    for kind, ids in (
-        ("regions", [r.id for r in topo.regions]),
-        ("cities", [c.id for c in topo.cities]),
-        ("centers", [c.id for c in topo.centers]),
-        ("pools", [p.id for _, p in topo.pools()]),
+    pool_ids = [
+        (f"centers[{i}].pools[{j}].id", p.id)
+        for i, c in enumerate(topo.centers)
+        for j, p in enumerate(c.pools)
+    ]
+    for refs in (
+        [(f"regions[{i}].id", r.id) for i, r in enumerate(topo.regions)],
+        [(f"cities[{i}].id", c.id) for i, c in enumerate(topo.cities)],
+        [(f"centers[{i}].id", c.id) for i, c in enumerate(topo.centers)],
+        pool_ids,
     ):
-        dup = _dupes(ids)
-        for i, ident in enumerate(ids):
-            if ident in dup:
-                path = f"{kind}[{i}].id" if kind != "pools" else f"pool {ident!r}"
-                errors.append(FieldError(path, f"duplicate id {ident!r}"))
+        dup = _dupes([ident for _, ident in refs])
+        errors.extend(FieldError(path, f"duplicate id {ident!r}") for path, ident in refs if ident in dup)
     for i, city in enumerate(topo.cities):
         if city.region not in region_ids:
             errors.append(FieldError(f"cities[{i}].region", f"unknown region {city.region!r}"))
