@@ -179,10 +179,11 @@ class PostgresServer:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def _kill(self) -> None:
-        """Fast shutdown (SIGINT) of the postmaster by PID; SIGKILL if it does not stop in time."""
+        """Immediate shutdown (SIGQUIT: no checkpoint, the data is thrown away) of the postmaster by PID;
+        SIGKILL if it does not stop in time."""
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGINT)
+                os.kill(self.pid, signal.SIGQUIT)
             try:
                 self.process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
