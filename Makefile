@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the test suite needs (real PostgreSQL, headless Chromium, CJK fonts, Slurm, Prometheus).
-TEST_DEBS := postgresql chromium fonts-noto-cjk poppler-utils munge slurmctld slurmd slurm-client slurmrestd slurm-wlm-jwt-plugin
+TEST_DEBS := postgresql chromium fonts-noto-cjk poppler-utils munge slurmctld slurmd slurm-client slurmrestd slurm-wlm-jwt-plugin libpango-1.0-0 libpangoft2-1.0-0
 
 .PHONY: install run test test-deps lint typecheck pytest bench clean
 
@@ -20,6 +20,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed ## create .venv and install the package with its dependencies (idempotent)
 	@bash scripts/vendor-web.sh
+	@bash scripts/install-test-debs.sh fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0  # reports: CJK fonts, WeasyPrint
 
 run: install ## start the platform on SQLite with the bundled network, API and console on http://$(HOST):$(PORT)
 	$(BIN)/huanghe up --host $(HOST) --port $(PORT) --network shandong

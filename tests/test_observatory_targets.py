@@ -76,3 +76,11 @@ def test_forecast() -> None:
     storage, share = tg.target_status(targets, yearly, 2023)
     assert storage.forecast == pytest.approx(40.0) and storage.forecast_met is False and storage.met is False
     assert share.forecast == 1.0 and share.met is True  # 1.4 clamped to a share
+
+
+def test_forecast_uses_recent_window() -> None:
+    yearly = {y: {"storage_eb": 0.0 if y < 2020 else float(y - 2019)} for y in range(2010, 2025)}
+    (s,) = tg.target_status([tg.Target("storage_eb", 65, ">=", 2025, "s")], yearly, 2024)
+    assert s.forecast == pytest.approx(6.0)  # 2020..2024 = 1..5 → 6 in 2025; the flat years are ignored
+    (s3,) = tg.target_status([tg.Target("storage_eb", 65, ">=", 2025, "s")], yearly, 2024, window=15)
+    assert s3.forecast is not None and s3.forecast < 5.0

@@ -2,7 +2,7 @@
 
 Targets are data (``data/targets.yaml``: kpi, target, comparison, year, source). Actuals are computed from
 plain center figures (:func:`kpi_actuals`); the forecast fits a least-squares line to the yearly actuals
-(e.g. from the network's yearly snapshots) and evaluates it at the target year.
+of the last five years (e.g. from the network's yearly snapshots) and evaluates it at the target year.
 
 KPIs and units: ``standard_racks`` (racks in use where reported, else design racks), ``storage_eb`` (EB),
 ``advanced_storage_share``, ``total_eflops`` (FP32-equivalent EFLOPS, assumed factors),
@@ -166,22 +166,30 @@ class TargetStatus:
             "target": self.target.target,
             "comparison": self.target.comparison,
             "year": self.target.year,
-            "actual": self.actual,
+            "actual": None if self.actual is None else round(self.actual, 6),
             "actual_year": self.actual_year,
             "met": self.met,
-            "forecast": self.forecast,
+            "forecast": None if self.forecast is None else round(self.forecast, 6),
             "forecast_met": self.forecast_met,
             "source": self.target.source,
         }
 
 
+#: Years of actuals the trend forecast fits (the most recent ones).
+FORECAST_WINDOW_YEARS = 5
+
+
 def target_status(
-    targets: Sequence[Target], yearly_actuals: Mapping[int, Mapping[str, float | None]], year: int
+    targets: Sequence[Target],
+    yearly_actuals: Mapping[int, Mapping[str, float | None]],
+    year: int,
+    window: int = FORECAST_WINDOW_YEARS,
 ) -> list[TargetStatus]:
-    """Compare each target with the actual of ``year``; forecast from the actuals of years ≤ ``year``."""
+    """Compare each target with the actual of ``year``; forecast from the actuals of the last ``window``
+    years up to ``year`` (a recent trend, not the whole history)."""
     if year not in yearly_actuals:
         raise TargetsError(f"year: no actuals for {year}")
-    years = sorted(y for y in yearly_actuals if y <= year)
+    years = sorted(y for y in yearly_actuals if year - window < y <= year)
     out = []
     for t in targets:
         series = [yearly_actuals[y].get(t.kpi) for y in years]
