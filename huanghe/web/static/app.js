@@ -155,7 +155,7 @@
     body.replaceChildren(...rows.map((r) => {
       const tr = document.createElement("tr");
       tr.dataset.id = r.id;
-      const name = cell(r.name);
+      const name = cell(r.name, "wrap");
       if (r.illustrative && mixed) {
         const tag = document.createElement("span");
         tag.className = "tag illustrative";
@@ -168,7 +168,7 @@
       dot.style.background = KIND_COLORS[r.kind];
       kind.append(dot, t("kind." + r.kind));
       tr.append(cell(r.id, "mono"), name, cell(r.city), cell(r.circle), cell(t("tier." + r.tier), "tier-" + r.tier),
-        kind, cell(r.operator), cell(fmt(r.pools), "num"), cell(fmt(r.gpus), "num"), cell(fmt(r.pue, 2), "num"));
+        kind, cell(r.operator, "wrap"), cell(fmt(r.pools), "num"), cell(fmt(r.gpus), "num"), cell(fmt(r.pue, 2), "num"));
       return tr;
     }));
     if (!rows.length) {
@@ -241,14 +241,13 @@
     const links = topo.links.filter((l) => rowsById.has(l.a) && rowsById.has(l.b)).map((l) => {
       const [a, b] = [rowsById.get(l.a).center, rowsById.get(l.b).center];
       return { coords: [[a.lon, a.lat], [b.lon, b.lat]], link: l, names: [named(a), named(b)],
-        lineStyle: { width: Math.min(4, 0.8 + Math.log10(l.bandwidth_gbps)) } };
+        lineStyle: { width: 0.6 + 0.34 * Math.log2(Math.max(l.bandwidth_gbps, 40) / 40) } };
     });
     const scatter = KINDS.map((kind) => ({
       id: "centers-" + kind,
       name: t("kind." + kind),
       type: "scatter",
       coordinateSystem: "geo",
-      zlevel: 2,
       data: state.rows.filter((r) => r.kind === kind).map((r) => ({
         name: r.name, value: [r.center.lon, r.center.lat], row: r, symbolSize: TIER_SIZES[r.tier] })),
       itemStyle: { color: KIND_COLORS[kind], borderColor: "#fff", borderWidth: 1.5, shadowBlur: 4, shadowColor: "rgba(0,0,0,.25)" },
@@ -260,13 +259,14 @@
       tooltip: { trigger: "item", confine: true, className: "map-tip" },
       geo: {
         map: "shandong", roam: true, nameMap, regions, left: 16, right: 16, top: 16, bottom: 16, selectedMode: false,
-        label: { show: true, color: "#5b6b7c", fontSize: 11, formatter: (p) => stripShi(p.name) },
+        label: { show: true, color: "#4a5a6b", fontSize: 11, textBorderColor: "#fff", textBorderWidth: 2,
+          formatter: (p) => stripShi(p.name) },
         itemStyle: { borderColor: "#8aa2bb", borderWidth: 0.8 },
         emphasis: { label: { color: "#123" }, itemStyle: { areaColor: "#cfe0f3" } },
       },
       series: [
-        { id: "links", name: t("legend.link"), type: "lines", coordinateSystem: "geo", zlevel: 1, data: links,
-          lineStyle: { color: "#3f6fa8", opacity: 0.55, curveness: 0.12 },
+        { id: "links", name: t("legend.link"), type: "lines", coordinateSystem: "geo", data: links,
+          lineStyle: { color: "#3f6fa8", opacity: 0.4, curveness: 0.12 },
           emphasis: { lineStyle: { opacity: 1 } }, tooltip: { formatter: (p) => linkTooltip(p.data) } },
         ...scatter,
       ],
@@ -322,6 +322,12 @@
     renderTable();
     renderMap();
   }
+  async function readTopology(resp) {  // the API's errors are {"detail": [{"path", "message"}]}
+    if (resp.ok) return resp.json();
+    const body = await resp.json().catch(() => null);
+    const detail = body && Array.isArray(body.detail) && body.detail[0] ? ": " + body.detail[0].message : "";
+    throw new Error(`HTTP ${resp.status}${detail}`);
+  }
   function showError(detail) {
     $("error").textContent = t("error.api", { detail });
     $("error").hidden = false;
@@ -344,7 +350,7 @@
     });
     const [geoProblem, topo] = await Promise.all([
       loadGeo(),
-      fetch("/api/v1/topology").then((r) => (r.ok ? r.json() : Promise.reject(new Error("HTTP " + r.status)))).catch((e) => e),
+      fetch("/api/v1/topology").then(readTopology).catch((e) => e),
     ]);
     state.mapProblem = geoProblem;
     if (topo instanceof Error) {
