@@ -59,6 +59,7 @@ SETTINGS: dict[str, str] = {
     "slurm_conf": "path of slurm.conf for the CLI (sets SLURM_CONF)",
     "cli": "auto (fall back to the CLI when REST is unreachable), never, or only (default auto)",
     "timeout_s": "timeout of each REST request or CLI command, seconds (default 10)",
+    "health_timeout_s": "a health check slower than this is not ok, seconds (default 3)",
 }
 
 #: Slurm job state → platform state.
@@ -143,6 +144,7 @@ class SlurmBackend(BackendBase):
         self.slurm_conf = s.get_str("slurm_conf")
         self.cli = s.get_choice("cli", "auto", ("auto", "never", "only"))
         self.timeout_s = s.get_float("timeout_s", 10.0)
+        self.health_timeout_s = s.get_float("health_timeout_s", 3.0)
         if self.cli != "only" and self.rest_url and not (self.user and (self.token or self.token_file)):
             raise BackendConfigError("slurm: rest_url needs user and token (or token_file)")
         if self.cli == "never" and not self.rest_url:
@@ -182,6 +184,11 @@ class SlurmBackend(BackendBase):
         except ValueError:
             raise BackendError(f"slurm: {method} {path} → {r.status_code}: {r.text[:300]}") from None
         data["_status_code"] = r.status_code
+        if any((e.get("error_number", e.get("errno")) == -1) for e in self._errors(data)):
+            # slurmrestd 22.05 reports a token slurmctld rejects as "Unspecified error" (-1)
+            raise BackendUnavailableError(
+                f"slurm: slurmctld refused the request (check user and token): {self._errors(data)}"
+            )
         return data
 
     @staticmethod
@@ -192,14 +199,15 @@ class SlurmBackend(BackendBase):
     def _is_invalid_job(errors: list[dict[str, Any]]) -> bool:
         return any(e.get("error_number") == 2017 or "Invalid job id" in str(e.get("error")) for e in errors)
 
-    def _run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    def _run(self, argv: list[str], timeout_s: float | None = None) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, **({"SLURM_CONF": self.slurm_conf} if self.slurm_conf else {})}
         if shutil.which(argv[0]) is None:
             raise BackendUnavailableError(f"slurm: {argv[0]} not found; install slurm-client or set rest_url")
         try:
-            return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=self.timeout_s)
+            limit = timeout_s or self.timeout_s
+            return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=limit)
         except subprocess.TimeoutExpired as exc:
-            raise BackendUnavailableError(f"slurm: {argv[0]} timed out after {self.timeout_s} s") from exc
+            raise BackendUnavailableError(f"slurm: {argv[0]} timed out after {limit} s") from exc
 
     # -- submit ------------------------------------------------------------------------------------
     def _output_path(self) -> str:
@@ -361,14 +369,14 @@ class SlurmBackend(BackendBase):
             return ""
 
     # -- cluster -----------------------------------------------------------------------------------
-    def _nodes(self) -> list[dict[str, Any]]:
+    def _nodes(self, timeout_s: float | None = None) -> list[dict[str, Any]]:
         if self._use_rest():
-            data = self._rest("GET", "/nodes")
+            data = self._rest("GET", "/nodes", timeout=timeout_s or self.timeout_s)
             if data is not None:
                 if self._errors(data):
                     raise BackendUnavailableError(f"slurm: node query failed: {self._errors(data)}")
                 return list(data.get("nodes") or [])
-        cp = self._run(["sinfo", "--json"])
+        cp = self._run(["sinfo", "--json"], timeout_s)
         if cp.returncode != 0:
             raise BackendUnavailableError(f"slurm: sinfo failed: {cp.stderr.strip()[:300]}")
         return list(json.loads(cp.stdout).get("nodes") or [])
@@ -400,25 +408,25 @@ class SlurmBackend(BackendBase):
         try:
             ok, msg = self._ping()
             if ok:
-                usable = [n for n in self._nodes() if self._node_usable(n)]
+                usable = [n for n in self._nodes(self.health_timeout_s) if self._node_usable(n)]
                 if not usable:
                     ok, msg = False, "slurm: no usable node (all down, drained or not responding)"
                 else:
                     msg = f"slurm: controller up, {len(usable)} usable node(s)"
-        except BackendError as exc:
-            ok, msg = False, str(exc)
+        except Exception as exc:  # health never raises: report why
+            ok, msg = False, str(exc)[:500]
         return Health(ok, (time.perf_counter() - t0) * 1000, msg)
 
     def _ping(self) -> tuple[bool, str]:
         if self._use_rest():
-            data = self._rest("GET", "/ping")
+            data = self._rest("GET", "/ping", timeout=self.health_timeout_s)
             if data is not None:
                 pings = data.get("pings") or []
                 if self._errors(data) or not pings:
                     return False, f"slurm: ping failed: {self._errors(data)}"
                 up = [p for p in pings if str(p.get("ping", "")).upper() == "UP"]
                 return bool(up), "slurm: controller " + ("up" if up else "down")
-        cp = self._run(["scontrol", "ping"])
+        cp = self._run(["scontrol", "ping"], self.health_timeout_s)
         return (cp.returncode == 0 and "UP" in cp.stdout), cp.stdout.strip() or cp.stderr.strip()
 
     def close(self) -> None:

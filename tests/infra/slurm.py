@@ -163,7 +163,8 @@ KillWait=2
 InactiveLimit=0
 MinJobAge=600
 SlurmctldTimeout=10
-SlurmdTimeout=10
+SlurmdTimeout=5
+MessageTimeout=5
 NodeName=localhost NodeAddr=127.0.0.1 CPUs={NODE_CPUS} RealMemory={NODE_MEM_MB} State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 """

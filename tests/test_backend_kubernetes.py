@@ -1,0 +1,77 @@
+"""Kubernetes specifics against the in-repo FAKE API server, plus an opt-in run on a real cluster.
+
+Real cluster: ``HUANGHE_K8S_REAL=1 KUBECONFIG=/path/to/kubeconfig pytest tests/test_backend_kubernetes.py``
+(namespace from ``HUANGHE_K8S_NAMESPACE``, default ``default``; the image must have /bin/sh).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from huanghe.backends.k8s_fake_apiserver import FakeApiServer
+from huanghe.backends.protocol import BackendJobSpec, CapabilityMissingError, wait_terminal
+from huanghe.backends.registry import create_backend
+from huanghe.domain.enums import JobState
+from tests.infra.k8s import k8s_fake_api
+
+__all__ = ["k8s_fake_api"]
+
+
+def test_job_shape_resources_and_capacity(k8s_fake_api: FakeApiServer) -> None:
+    b = create_backend("kubernetes", {"host": k8s_fake_api.url, "image": "alpine:3.20"})
+    before = b.capacity()
+    assert (before.cpus_total, before.gpus_total, before.mem_gb_total) == (8, 2, 32)
+    job = b.submit(BackendJobSpec(name="Train Model!", command="sleep 30", cpus=1.5, mem_gb=2, gpus=1))
+    assert job.startswith("hh-train-model-")
+    body = k8s_fake_api.jobs[("default", job)]
+    ctr = body["spec"]["template"]["spec"]["containers"][0]
+    assert ctr["image"] == "alpine:3.20"
+    assert ctr["resources"]["limits"] == {"cpu": "1500m", "memory": "2048Mi", "nvidia.com/gpu": "1"}
+    assert body["spec"]["backoffLimit"] == 0
+    while b.status(job).state is not JobState.RUNNING:
+        time.sleep(0.05)
+    during = b.capacity()
+    assert (during.cpus_free, during.gpus_free, during.mem_gb_free) == (6.5, 1, 30)
+    b.cancel(job)
+    assert wait_terminal(b, job, 10).state is JobState.CANCELLED
+    assert body["spec"]["suspend"] is True  # the Job object stays; its pod is gone
+    assert b.capacity().cpus_free == 8
+
+
+def test_time_limit_becomes_active_deadline(k8s_fake_api: FakeApiServer) -> None:
+    b = create_backend("kubernetes", {"host": k8s_fake_api.url})
+    job = b.submit(BackendJobSpec(command="sleep 30", time_limit_s=1))
+    st = wait_terminal(b, job, 15)
+    assert st.state is JobState.FAILED and "time limit" in st.message
+
+
+def test_multi_node_is_declared_missing(k8s_fake_api: FakeApiServer) -> None:
+    b = create_backend("kubernetes", {"host": k8s_fake_api.url})
+    with pytest.raises(CapabilityMissingError, match="gang"):
+        b.submit(BackendJobSpec(command="true", nodes=2))
+
+
+def test_unreachable_api_server_is_unhealthy() -> None:
+    pytest.importorskip("kubernetes")
+    from tests.infra.slurm import free_port
+
+    b = create_backend("kubernetes", {"host": f"http://127.0.0.1:{free_port()}"})
+    h = b.health()
+    assert not h.ok and h.message
+
+
+@pytest.mark.skipif(
+    os.environ.get("HUANGHE_K8S_REAL") != "1", reason="real cluster is opt-in: HUANGHE_K8S_REAL=1"
+)
+def test_real_cluster_echo() -> None:
+    settings = {"namespace": os.environ.get("HUANGHE_K8S_NAMESPACE", "default")}
+    if os.environ.get("KUBECONFIG"):
+        settings["kubeconfig"] = os.environ["KUBECONFIG"].split(":")[0]
+    b = create_backend("kubernetes", settings)
+    assert b.health().ok
+    job = b.submit(BackendJobSpec(name="huanghe-smoke", command="echo hel''lo"))
+    assert wait_terminal(b, job, 300, poll_s=2).state is JobState.SUCCEEDED
+    assert "hello" in b.logs(job)

@@ -1,0 +1,88 @@
+"""Slurm specifics against a real private Slurm 22.05: REST→CLI fallback, token refusal, failover symptom."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from huanghe.backends.protocol import BackendJobSpec, BackendUnavailableError, wait_terminal
+from huanghe.backends.registry import create_backend
+from huanghe.backends.slurm import SlurmBackend
+from huanghe.domain.enums import JobState
+from tests.infra.slurm import SlurmCluster, _can_run, free_port, slurm_cluster, start_slurm
+
+__all__ = ["slurm_cluster"]
+
+
+def test_rest_unreachable_falls_back_to_cli(slurm_cluster: SlurmCluster) -> None:
+    settings = {**slurm_cluster.rest_settings(), "rest_url": f"http://127.0.0.1:{free_port()}"}
+    b = create_backend("slurm", settings)
+    job = b.submit(BackendJobSpec(name="fallback", command="echo via-cli"))
+    assert wait_terminal(b, job, 30).state is JobState.SUCCEEDED
+    assert "via-cli" in b.logs(job)
+    assert b.health().ok
+    strict = create_backend("slurm", {**settings, "cli": "never"})
+    h = strict.health()
+    assert not h.ok and "unreachable" in h.message
+    with pytest.raises(BackendUnavailableError):
+        strict.submit(BackendJobSpec(command="true"))
+
+
+def test_rest_and_cli_see_the_same_job_with_resources(slurm_cluster: SlurmCluster) -> None:
+    rest = create_backend("slurm", slurm_cluster.rest_settings())
+    cli = create_backend("slurm", slurm_cluster.cli_settings())
+    job = rest.submit(BackendJobSpec(name="res", command="sleep 30", cpus=2, mem_gb=1, env={"X": "1"}))
+    deadline = time.monotonic() + 20
+    while cli.status(job).state is not JobState.RUNNING and time.monotonic() < deadline:
+        time.sleep(0.1)
+    cap = rest.capacity()
+    assert cap.cpus_total == 4 and cap.cpus_free == 2
+    assert cap.mem_gb_free == pytest.approx(cap.mem_gb_total - 1)
+    cli.cancel(job)
+    assert wait_terminal(rest, job, 20).state is JobState.CANCELLED
+
+
+def test_bad_token_is_reported_not_mistaken_for_an_unknown_job(slurm_cluster: SlurmCluster) -> None:
+    b = create_backend("slurm", {**slurm_cluster.rest_settings(), "token": "not-a-jwt", "cli": "never"})
+    with pytest.raises(BackendUnavailableError, match="token"):
+        b.status("1")
+    assert not b.health().ok
+
+
+def test_token_file_is_reread(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    token_file = tmp_path / "jwt"
+    token_file.write_text("SLURM_JWT=" + slurm_cluster.token())
+    settings = {k: v for k, v in slurm_cluster.rest_settings().items() if k != "token"}
+    b = create_backend("slurm", {**settings, "token_file": str(token_file), "cli": "never"})
+    assert b.health().ok
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[SlurmCluster]:
+    """A second private Slurm the test may break (the session one stays intact)."""
+    reason = _can_run()
+    if reason:
+        pytest.skip(reason)
+    cluster = start_slurm()
+    try:
+        yield cluster
+    finally:
+        cluster.stop_all()
+
+
+@pytest.mark.parametrize("daemon", ["slurmctld", "slurmd"])
+def test_stopping_a_daemon_makes_health_not_ok_in_bounded_time(
+    own_cluster: SlurmCluster, daemon: str
+) -> None:
+    b = SlurmBackend(own_cluster.rest_settings())
+    assert b.health().ok
+    own_cluster.stop(daemon)
+    t0 = time.monotonic()
+    bound_s = 30.0
+    while b.health().ok:
+        assert time.monotonic() - t0 < bound_s, f"health still ok {bound_s} s after stopping {daemon}"
+        time.sleep(0.25)
+    print(f"{daemon} stopped → health not ok after {time.monotonic() - t0:.1f} s")
