@@ -201,3 +201,10 @@ def test_unknown_route_and_method(client: TestClient) -> None:
     r = client.get(f"{API}/galaxies")
     assert r.status_code == 404 and r.json()["detail"][0]["path"] == ""
     assert client.put(f"{API}/centers/jn-sc", json={}).status_code == 405
+
+
+def test_malformed_ids_are_422_with_path(client: TestClient) -> None:
+    r = client.get(f"{API}/centers/Bad%20Id")
+    assert r.status_code == 422 and paths(r) == ["path.item_id"]
+    r = client.get(f"{API}/links/abc")
+    assert r.status_code == 422 and paths(r) == ["path.item_id"]
