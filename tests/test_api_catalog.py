@@ -208,3 +208,20 @@ def test_malformed_ids_are_422_with_path(client: TestClient) -> None:
     assert r.status_code == 422 and paths(r) == ["path.item_id"]
     r = client.get(f"{API}/links/abc")
     assert r.status_code == 422 and paths(r) == ["path.item_id"]
+
+
+def test_database_down_is_503_not_500() -> None:
+    from huanghe.api.app import create_app
+    from huanghe.settings import Settings
+    from tests.infra.postgres import free_port
+
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none?connect_timeout=2"
+    app = create_app(Settings(database_url=url, migrate_on_startup=False))
+    with TestClient(app) as client:
+        r = client.get("/healthz")
+        assert r.status_code == 503 and r.json()["status"] == "degraded"
+        assert r.json()["database"].startswith("error: ")
+        r = client.get(f"{API}/centers")
+        assert (
+            r.status_code == 503 and r.json()["detail"][0]["message"] == "database unavailable, retry later"
+        )

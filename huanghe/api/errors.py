@@ -5,7 +5,7 @@
 ``path`` names where the problem is: ``body.…`` (request body), ``query.limit``, ``path.center_id``, or ''
 for the request as a whole. Status codes: 400 unreadable body, 404 not found, 405, 409 conflict
 (duplicate id, object still referenced), 413 body too large, 422 invalid value or unknown reference,
-500 only for bugs (logged, without details).
+503 database unreachable, 500 only for bugs (logged, without details).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huanghe.catalog.errors import FieldError, TopologyError, format_loc, humanize
@@ -95,6 +95,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _integrity(_req: Request, exc: IntegrityError) -> JSONResponse:
         first = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else "constraint violated"
         return error_response(409, [FieldError("", f"conflicts with stored data: {first}")])
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(req: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database error on %s %s: %s", req.method, req.url.path, exc.orig)
+        return error_response(503, [FieldError("", "database unavailable, retry later")])
 
     @app.exception_handler(Exception)
     async def _unexpected(req: Request, exc: Exception) -> JSONResponse:
