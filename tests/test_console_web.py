@@ -263,16 +263,15 @@ def test_console_in_chromium(browser: Any, served: tuple[str, Topology], tmp_pat
     assert "示意数据" in page.inner_text("#overview")
     page.screenshot(path=str(tmp_path / "console-zh.png"), full_page=True)
 
-    # tooltip of a center names its operator and PUE
-    page.evaluate("echarts.getInstanceByDom(document.getElementById('map-chart'))"
-                  ".dispatchAction({type: 'showTip', seriesIndex: 1, dataIndex: 0})")  # fmt: skip
+    # a click on a table row shows that center's tooltip on the map: name, operator, tier, kind, pools, PUE
+    center = next(c for c in reversed(topo.centers) if c.kind != "general")
+    page.click(f"#centers-body tr[data-id='{center.id}'] td.mono")
     page.wait_for_function(
-        "(document.querySelector('.map-tip') || {}).innerText?.includes('PUE')", timeout=5000
+        "name => (document.querySelector('.map-tip') || {}).innerText?.includes(name)", arg=center.name_zh
     )
     tip = page.locator(".map-tip").inner_text()
-    first_general = next(c for c in topo.centers if c.kind == "general")
-    assert first_general.name_zh in tip and first_general.operator in tip
-    assert f"PUE: {first_general.energy.pue:.2f}" in tip
+    assert center.operator in tip and f"PUE: {center.energy.pue:.2f}" in tip
+    assert f"资源池: {len(center.pools)}" in tip and "示意数据" in tip
 
     # filters, search, sort
     page.select_option("#filter-kind", "intelligent")
@@ -291,6 +290,11 @@ def test_console_in_chromium(browser: Any, served: tuple[str, Topology], tmp_pat
     gpus_by_id = {c.id: _gpus(c) for c in topo.centers}
     shown = [gpus_by_id[i] for i in _row_ids(page)]
     assert shown == sorted(shown, reverse=True) and shown[0] == max(gpus_by_id.values())
+    page.focus("#centers-head th[data-key='pue']")
+    page.keyboard.press("Enter")  # sorting from the keyboard too
+    pue_by_id = {c.id: c.energy.pue for c in topo.centers}
+    shown_pue = [pue_by_id[i] for i in _row_ids(page)]
+    assert shown_pue == sorted(shown_pue) and shown_pue != [pue_by_id[c.id] for c in topo.centers]
 
     # English switch, persisted in the URL and localStorage
     page.click("#lang-switch")

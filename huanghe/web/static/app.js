@@ -145,6 +145,7 @@
       th.textContent = t(col.label);
       th.title = t("sort.hint");
       th.dataset.key = col.key;
+      th.tabIndex = 0;
       if (col.num) th.className = "num";
       if (col.key === state.sortKey) th.setAttribute("aria-sort", state.sortDir > 0 ? "ascending" : "descending");
       return th;
@@ -337,13 +338,17 @@
     $("lang-switch").addEventListener("click", () => setLang(state.lang === "en" ? "zh-CN" : "en"));
     $("search").addEventListener("input", renderTable);
     ["filter-circle", "filter-tier", "filter-kind"].forEach((id) => $(id).addEventListener("change", renderTable));
-    $("centers-head").addEventListener("click", (ev) => {
+    const sortBy = (ev) => {
       const key = ev.target.closest("th") && ev.target.closest("th").dataset.key;
-      if (!key) return;
+      if (!key || (ev.type === "keydown" && ev.key !== "Enter" && ev.key !== " ")) return;
+      ev.preventDefault();
       state.sortDir = key === state.sortKey ? -state.sortDir : 1;
       state.sortKey = key;
       renderTable();
-    });
+      $("centers-head").querySelector(`th[data-key="${key}"]`).focus();
+    };
+    $("centers-head").addEventListener("click", sortBy);
+    $("centers-head").addEventListener("keydown", sortBy);
     $("centers-body").addEventListener("click", (ev) => {
       const tr = ev.target.closest("tr[data-id]");
       if (tr) focusCenter(tr.dataset.id);
