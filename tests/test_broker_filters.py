@@ -186,3 +186,26 @@ def test_from_specs(snap: NetworkSnapshot) -> None:
     jobs = JobBatch.from_specs(snap, specs, job_ids=["a", "b"], allowed_centers=[None, ["jn", "qd"]])
     assert jobs.job_ids == ("a", "b")
     assert rows(flt.apply_filters(snap, jobs).feasible) == [[3], [0, 1]]
+
+
+def test_from_arrays_matches_from_records(snap: NetworkSnapshot) -> None:
+    recs = [
+        {"cpus": 32, "nodes": 3, "kind": "hpc"},
+        {"cpus": 8, "gpus": 2, "kind": "gpu", "accelerator": "NPU"},
+        {"cpus": 4, "max_price_cny_per_hour": 5.0},
+    ]
+    slow = batch(snap, *recs)
+    fast = JobBatch.from_arrays(
+        snap,
+        3,
+        cpus=[32, 8, 4],
+        gpus=[0, 2, 0],
+        nodes=[3, 1, 1],
+        kind=[KIND_INDEX["hpc"], KIND_INDEX["gpu"], KIND_INDEX["cpu"]],  # type: ignore[index]
+        accelerator=["", "NPU", ""],
+        max_price_cny_per_hour=[np.inf, np.inf, 5.0],
+    )
+    assert len(fast) == 3 and fast.job_ids == ("0", "1", "2")
+    assert rows(flt.apply_filters(snap, fast).feasible) == rows(flt.apply_filters(snap, slow).feasible)
+    with pytest.raises(TypeError, match="unknown JobBatch columns"):
+        JobBatch.from_arrays(snap, 1, cores=[1])

@@ -101,6 +101,50 @@ class JobBatch:
         return cls.from_records(snap, records)
 
     @classmethod
+    def from_arrays(cls, snap: NetworkSnapshot, n: int, **columns: Any) -> JobBatch:
+        """Fast path for many jobs: columns as arrays (field names of this class, indices already resolved:
+        ``kind`` as indices into ``snapshot.KINDS``, ``data_center`` / ``user_city`` as indices or -1).
+        Missing columns take their defaults (1 core, 1 node, no data, general data everywhere, no SLO, no
+        cap, no deadline). No residency rules are applied: pass ``allowed_centers`` (J × C) when data is
+        not general."""
+        defaults: dict[str, Any] = {
+            "kind": 0,
+            "cpus": 1.0,
+            "gpus": 0.0,
+            "mem_gb": 0.0,
+            "nodes": 1,
+            "duration_s": 0.0,
+            "submit_s": snap.t_s,
+            "data_gb": 0.0,
+            "data_center": -1,
+            "data_class_bit": DATA_CLASS_BIT[DataClass.GENERAL],
+            "user_city": -1,
+            "latency_slo_ms": math.nan,
+            "max_price_cny_per_hour": math.inf,
+            "deadline_s": math.nan,
+            "spread_ok": False,
+        }
+        unknown = set(columns) - set(defaults) - {"job_ids", "accelerator", "allowed_centers"}
+        if unknown:
+            raise TypeError(f"unknown JobBatch columns: {sorted(unknown)}")
+        arrays: dict[str, Any] = {}
+        for name, default in defaults.items():
+            dtype = np.bool_ if name == "spread_ok" else np.int64 if name in _INT_COLUMNS else np.float64
+            value = columns.get(name, default)
+            arrays[name] = np.broadcast_to(np.asarray(value, dtype=dtype), (n,))
+        acc = columns.get("accelerator", "")
+        arrays["accelerator"] = np.broadcast_to(np.char.lower(np.asarray(acc, dtype=np.str_)), (n,))
+        ids = columns.get("job_ids")
+        arrays["job_ids"] = tuple(str(i) for i in ids) if ids is not None else tuple(str(i) for i in range(n))
+        allowed = columns.get("allowed_centers")
+        arrays["allowed_centers"] = (
+            np.asarray(allowed, dtype=np.bool_)
+            if allowed is not None
+            else np.ones((n, snap.n_centers), np.bool_)
+        )
+        return cls(**arrays)
+
+    @classmethod
     def from_records(cls, snap: NetworkSnapshot, records: Sequence[Mapping[str, Any]]) -> JobBatch:
         """Build from plain mappings with the :class:`JobSpec` field names (plus ``job_id``, ``submit_s``,
         ``allowed_centers`` (a list of center ids), ``spread_ok``); missing fields take the JobSpec defaults.
@@ -142,16 +186,18 @@ class JobBatch:
             for k, v in values.items():
                 cols[k].append(v)
         dtypes = {"job_ids": None, "accelerator": np.str_, "spread_ok": np.bool_}
-        ints = {"kind", "nodes", "data_center", "data_class_bit", "user_city"}
         arrays: dict[str, Any] = {}
         for k, v in cols.items():
             if k == "job_ids":
                 arrays[k] = tuple(v)
             else:
-                arrays[k] = np.array(v, dtype=dtypes.get(k) or (np.int64 if k in ints else np.float64))
+                arrays[k] = np.array(
+                    v, dtype=dtypes.get(k) or (np.int64 if k in _INT_COLUMNS else np.float64)
+                )
         return cls(allowed_centers=allowed, **arrays)
 
 
+_INT_COLUMNS = frozenset({"kind", "nodes", "data_center", "data_class_bit", "user_city"})
 _COLUMNS = (
     "job_ids",
     "kind",
