@@ -105,3 +105,8 @@ def test_unused_path_is_not_written(tmp_path: Path, net: str) -> None:
     out = tmp_path / "r.txt"
     result = runner.invoke(app, ["report", "storage", "--network", net, "--out", str(out)])
     assert result.exit_code == 2 and not out.exists()
+
+
+def test_year_before_the_network_is_refused(net: str) -> None:
+    result = runner.invoke(app, ["index", "--network", net, "--year", "1990"])
+    assert result.exit_code == 2 and "year" in result.output and "2011" in result.output

@@ -21,6 +21,7 @@ computed per entity (a city, an economic circle or the whole province) and per y
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -222,7 +223,8 @@ def normalise(values: Matrix, higher_is_better: Sequence[bool], norm: str) -> Ma
     """Column-wise normalisation with lower-is-better columns inverted; NaN and constant → neutral."""
     x = np.asarray(values, dtype=np.float64)
     sign = np.where(np.asarray(higher_is_better, dtype=bool), 1.0, -1.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns become neutral below
         if norm == "minmax":
             lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
             span = hi - lo

@@ -29,7 +29,14 @@ def default_year(topology: Topology) -> int:
 
 
 def resolve_year(topology: Topology, year: int | None) -> int:
-    return default_year(topology) if year is None else year
+    """The requested year, or the default; refuses a year in which no center is open yet."""
+    y = default_year(topology) if year is None else year
+    opened = [c.opened_year for c in topology.centers if c.opened_year is not None]
+    if topology.centers and len(opened) == len(topology.centers) and y < min(opened):
+        raise ix.IndexInputError(
+            f"year: no center of the network is open in {y} (first opened {min(opened)})"
+        )
+    return y
 
 
 @dataclass(frozen=True)
