@@ -225,3 +225,15 @@ def test_database_down_is_503_not_500() -> None:
         assert (
             r.status_code == 503 and r.json()["detail"][0]["message"] == "database unavailable, retry later"
         )
+
+
+def test_patch_nested_objects_field_by_field(client: TestClient) -> None:
+    before = client.get(f"{API}/centers/jn-sc").json()["energy"]
+    r = client.patch(f"{API}/centers/jn-sc", json={"energy": {"pue": 1.18}})
+    assert r.json()["energy"] == {**before, "pue": 1.18}
+    r = client.patch(f"{API}/pools/jn-sc-dcu", json={"peak_tflops_per_node": {"fp16": 170}})
+    assert r.json()["peak_tflops_per_node"] == {"fp64": 40, "fp32": 40, "fp16": 170, "int8": 320}
+    r = client.patch(f"{API}/centers/jn-sc", json={"energy": {"renewable_share": 1.5}})
+    assert r.status_code == 422 and paths(r) == ["body.energy.renewable_share"]
+    r = client.patch(f"{API}/centers/jn-sc", json={"energy": {"pue": None}})
+    assert r.status_code == 422 and paths(r) == ["body.energy.pue"]

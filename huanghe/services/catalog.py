@@ -139,9 +139,17 @@ def _raise_if(errors: list[FieldError]) -> None:
         raise InvalidError(errors)
 
 
+#: Nested objects a PATCH changes field by field (other values, lists and mappings, are replaced whole).
+MERGED_OBJECTS = frozenset({"energy", "peak_tflops_per_node"})
+
+
 def _merged(model: type[M], current: dict[str, Any], patch: BaseModel) -> M:
     """Validate ``current`` overlaid with the fields set in ``patch`` as ``model``."""
-    data = {**current, **patch.model_dump(mode="json", exclude_unset=True)}
+    data = dict(current)
+    for key, value in patch.model_dump(mode="json", exclude_unset=True).items():
+        if key in MERGED_OBJECTS and isinstance(value, dict) and isinstance(data.get(key), dict):
+            value = {**data[key], **value}
+        data[key] = value
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -16,6 +16,7 @@ from huanghe.domain.enums import (
     CenterTier,
     DataClass,
     JobKind,
+    PueCategory,
     Temperature,
 )
 from huanghe.domain.jobs import Dataset, Tenant, User
@@ -23,9 +24,7 @@ from huanghe.domain.network import (
     ID_PATTERN,
     Center,
     City,
-    EnergyProfile,
     Link,
-    PeakTflops,
     Pool,
     Region,
     StorageTier,
@@ -94,9 +93,19 @@ class CenterPublic(Center):
     """A center with its energy profile, storage tiers and pools."""
 
 
+class EnergyPatch(_Update):
+    """Changed fields of a center's energy profile (units as in ``EnergyProfile``)."""
+
+    pue: float | None = None
+    pue_category: PueCategory | None = None
+    renewable_share: float | None = None
+    grid_emission_kg_per_kwh: float | None = None
+    wue_l_per_kwh: float | None = None
+
+
 class CenterUpdate(_Update):
-    """Changed fields of a center. ``energy`` and ``storage`` replace the whole value; pools are
-    changed through ``/pools``."""
+    """Changed fields of a center. ``energy`` changes only the fields given; ``storage`` replaces the whole
+    list; pools are changed through ``/pools``."""
 
     name_zh: str | None = None
     name_en: str | None = None
@@ -109,7 +118,7 @@ class CenterUpdate(_Update):
     it_design_kw: float | None = None
     racks_in_use: int | None = None
     opened_year: int | None = None
-    energy: EnergyProfile | None = None
+    energy: EnergyPatch | None = None
     storage: list[StorageTier] | None = None
     egress_gbps: float | None = None
     pon10g_port_share: float | None = None
@@ -132,6 +141,15 @@ class PoolPublic(Pool):
     center: str
 
 
+class PeakTflopsPatch(_Update):
+    """Changed per-precision peaks of one node, TFLOPS (INT8: TOPS)."""
+
+    fp64: float | None = None
+    fp32: float | None = None
+    fp16: float | None = None
+    int8: float | None = None
+
+
 class PoolUpdate(_Update):
     """Changed fields of a pool; ``center`` moves it to another center."""
 
@@ -144,7 +162,7 @@ class PoolUpdate(_Update):
     cpus_per_node: int | None = None
     gpus_per_node: int | None = None
     mem_gb_per_node: float | None = None
-    peak_tflops_per_node: PeakTflops | None = None
+    peak_tflops_per_node: PeakTflopsPatch | None = None
     power_kw_per_node: float | None = None
     price_cny_per_hour: float | None = None
     speed: dict[JobKind, float] | None = None
