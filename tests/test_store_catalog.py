@@ -233,3 +233,19 @@ def test_bundled_network_round_trip(session_factory: sessionmaker[Session]) -> N
     with session_factory() as s:
         assert catalog.export_topology(s) == topo
         assert catalog.network_summary(s)["centers"] == len(topo.centers)
+
+
+@pytest.mark.parametrize("replace", [True, False])
+def test_import_moves_pool_between_centers(session: Session, topo: Topology, replace: bool) -> None:
+    assert [p.id for p in catalog.get_center(session, "yt-edge").pools] == []  # loads the collections
+    moved = topo.centers[1].pools[0]
+    centers = [
+        topo.centers[0],
+        topo.centers[1].model_copy(update={"pools": []}),
+        topo.centers[2].model_copy(update={"pools": [moved]}),
+    ]
+    new = topo.model_copy(update={"centers": centers})
+    catalog.import_topology(session, new, replace=replace)
+    assert [p.id for p in catalog.get_center(session, "yt-edge").pools] == [moved.id]
+    assert catalog.get_center(session, "qd-ai").pools == []
+    assert catalog.export_topology(session) == new

@@ -681,6 +681,7 @@ def import_topology(session: Session, topo: Topology, *, replace: bool = True) -
             "", f"the import conflicts with stored data: {str(exc.orig).splitlines()[0]}"
         ) from None
     _commit(session)
+    session.expire_all()  # collections loaded before the import (e.g. a center's pools) are stale now
     return ImportSummary(
         name=topo.name,
         mode="replace" if replace else "merge",
