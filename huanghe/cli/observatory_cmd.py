@@ -35,6 +35,7 @@ LEVEL = typer.Option("city", "--level", help="city | circle | province")
 WEIGHTS = typer.Option("equal", "--weights", help="equal | entropy | expert")
 NORM = typer.Option("minmax", "--norm", help="minmax | zscore")
 WEIGHTS_FILE = typer.Option(None, "--weights-file", help="expert weights YAML (default: bundled)")
+ILLUSTRATIVE_NOTE = "示意数据: bundled center figures are illustrative, not official statistics."
 EXPECTED_ERRORS = (TopologyError, ix.IndexInputError, TargetsError, MaturityRulesError, ValueError, OSError)
 
 
@@ -130,6 +131,7 @@ def index_cmd(
     out = _console()
     out.print(table)
     out.print("dimension weights 维度权重: " + ", ".join(f"{d} {w.dimensions[d]:.3f}" for d in ix.DIMENSIONS))
+    out.print(ILLUSTRATIVE_NOTE)
 
 
 @index_app.command("sensitivity")
@@ -260,6 +262,7 @@ def green_cmd(
         t3.add_row(str(k), f"{c.name_zh} ({c.id})", f"{c.renewable_share:.0%}", f"{c.pue:.2f}",
                    _fmt(x.co2_t, 0), _fmt(x.kg_per_pflops_hour, 1))  # fmt: skip
     out.print(t3)
+    out.print(ILLUSTRATIVE_NOTE)
 
 
 def maturity_cmd(
