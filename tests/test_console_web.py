@@ -347,3 +347,18 @@ def test_console_shows_the_api_error(browser: Any, served: tuple[str, Topology])
     assert "无法读取网络拓扑" in error and "HTTP 404: no network stored yet" in error
     assert _row_ids(page) == []
     page.close()
+
+
+@pytest.mark.browser
+def test_api_docs_render_offline(browser: Any, served: tuple[str, Topology]) -> None:
+    url, _ = served
+    html = httpx.get(url + "/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    page = browser.new_page()
+    watch = _Watch(page)
+    page.goto(url + "/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=15000)
+    assert "Huanghe" in page.inner_text(".swagger-ui .info .title")
+    assert page.locator(".opblock-summary-path[data-path='/api/v1/topology']").count() >= 1
+    assert watch.problems == [], "\n".join(watch.problems)
+    page.close()
