@@ -273,6 +273,17 @@ def test_console_in_chromium(browser: Any, served: tuple[str, Topology], tmp_pat
     assert center.operator in tip and f"PUE: {center.energy.pue:.2f}" in tip
     assert f"资源池: {len(center.pools)}" in tip and "示意数据" in tip
 
+    # a link's tooltip: its two ends, bandwidth and latency
+    page.evaluate(
+        "echarts.getInstanceByDom(document.getElementById('map-chart'))"
+        ".dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: 0})"
+    )
+    page.wait_for_function("(document.querySelector('.map-tip') || {}).innerText?.includes('Gbps')")
+    link = topo.links[0]
+    tip = page.locator(".map-tip").inner_text()
+    assert topo.center(link.a).name_zh in tip and topo.center(link.b).name_zh in tip
+    assert f"{link.bandwidth_gbps:,.0f} Gbps" in tip and "单向时延" in tip
+
     # filters, search, sort
     page.select_option("#filter-kind", "intelligent")
     intelligent = [c.id for c in topo.centers if c.kind == "intelligent"]
