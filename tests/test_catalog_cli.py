@@ -75,6 +75,10 @@ def test_export_round_trip(tmp_path: Path) -> None:
     result = runner.invoke(app, ["topology", "export", "--network", "shandong", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert load_topology(out) == load_topology("shandong")
+    as_json = tmp_path / "export.json"
+    result = runner.invoke(app, ["topology", "export", "--out", str(as_json)])
+    assert result.exit_code == 0 and as_json.read_text(encoding="utf-8").startswith("{")
+    assert load_topology(as_json) == load_topology("shandong")
     stdout = runner.invoke(app, ["topology", "export"])
     assert stdout.exit_code == 0
     assert yaml.safe_load(stdout.stdout)["name"] == "shandong"

@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from huanghe.catalog.errors import TopologyError
-from huanghe.catalog.topology import dump_topology, loads_topology, parse_topology
+from huanghe.catalog.topology import dump_topology, dump_topology_json, loads_topology, parse_topology
 from huanghe.cli.main import app
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "topology.md"
@@ -88,3 +88,14 @@ def test_documented_cli_error_sample(
     result = CliRunner().invoke(app, ["topology", "validate", "bad.yaml"])
     assert result.exit_code == 1
     assert result.output.strip() == _blocks("text")[0].strip()
+
+
+def test_json_is_accepted_and_yaml_flow_still_works(example: dict[str, Any]) -> None:
+    topo = parse_topology(example)
+    assert loads_topology(dump_topology_json(topo)) == topo
+    flow = yaml.safe_dump(example, default_flow_style=True, allow_unicode=True)
+    assert flow.lstrip().startswith("{")
+    assert loads_topology(flow) == topo
+    with pytest.raises(TopologyError) as info:
+        loads_topology('{"name": "x", "regions": [], "cities": []}')
+    assert any(e.path == "regions" for e in info.value.errors)
