@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import typer
 
-from huanghe.cli import bench_cmd, catalog_cmd, observatory_cmd, server_cmd, topology_cmd
+from huanghe.cli import bench_cmd, catalog_cmd, observatory_cmd, packing_cmd, server_cmd, topology_cmd
 
 REGISTRARS: list[Callable[[typer.Typer], None]] = [
     bench_cmd.register,
@@ -17,4 +17,5 @@ REGISTRARS: list[Callable[[typer.Typer], None]] = [
     catalog_cmd.register,
     observatory_cmd.register,
     server_cmd.register,
+    packing_cmd.register,
 ]

@@ -1,0 +1,1 @@
+"""Trace loaders: public workload traces turned into simulator workloads."""
