@@ -31,7 +31,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import yaml
-from scipy.stats import kendalltau, rankdata
 
 from huanghe.domain.network import Topology
 from huanghe.observatory import indicators as ind
@@ -406,8 +405,10 @@ def total_scores(dim_scores: Matrix, dim_weights: Matrix) -> Matrix:
 
 
 def ranks_of(scores: Matrix) -> Matrix:
-    """Competition ranks, 1 = highest score, along axis 0."""
-    return np.asarray(rankdata(-np.round(scores, 9), method="min", axis=0), dtype=np.float64)
+    """Competition ranks along axis 0: 1 + the number of strictly higher scores (ties share the best rank;
+    scores are compared after rounding to 9 decimals)."""
+    s = np.round(np.asarray(scores, dtype=np.float64), 9)
+    return np.asarray((s[None, ...] > s[:, None, ...]).sum(axis=1) + 1, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -532,6 +533,8 @@ def _year_block(result: IndexResult, year: int) -> tuple[list[str], Matrix, Matr
 
 
 def _summarise(ents: list[str], base: Matrix, ranks: Matrix, year: int, method: str) -> Sensitivity:
+    from scipy.stats import kendalltau  # scipy.stats is slow to import: only for sensitivity runs
+
     taus = []
     for s in range(ranks.shape[1]):
         tau = kendalltau(base, ranks[:, s]).statistic if len(ents) > 1 else 1.0
