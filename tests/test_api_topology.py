@@ -159,3 +159,21 @@ def test_garbage_never_gives_500(any_db_client: TestClient) -> None:
     if r.status_code == 422:
         assert "not accepted by the database" in r.json()["detail"][0]["message"]
     assert client.get("/healthz").json()["database"] == "ok"
+
+
+def test_yaml_alias_bomb_is_refused_quickly(api_client: TestClient) -> None:
+    lines = ["name: bomb", 'a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join(f'*a{i - 1}' for _ in range(10))}]" for i in range(1, 9)]
+    lines += ["regions: *a8", "cities: []"]
+    r = api_client.put(f"{API}/topology", content="\n".join(lines))
+    assert r.status_code == 422
+    assert "aliases are expanded" in r.json()["detail"][0]["message"]
+
+
+@pytest.mark.parametrize("doc", ["[" * 20000 + "]" * 20000, "a: &a [*a]\nname: x\n"])
+@pytest.mark.parametrize("ctype", ["application/yaml", "application/json"])
+def test_deep_or_cyclic_documents_are_4xx(api_client: TestClient, doc: str, ctype: str) -> None:
+    r = api_client.put(f"{API}/topology", content=doc, headers={"content-type": ctype})
+    assert r.status_code == 422, r.text
+    r = api_client.post(f"{API}/regions", content=doc, headers={"content-type": ctype})
+    assert 400 <= r.status_code < 500, r.text

@@ -101,6 +101,10 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("database error on %s %s: %s", req.method, req.url.path, exc.orig)
         return error_response(503, [FieldError("", "database unavailable, retry later")])
 
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_req: Request, _exc: RecursionError) -> JSONResponse:
+        return error_response(400, [FieldError("", "the request is nested too deeply")])
+
     @app.exception_handler(Exception)
     async def _unexpected(req: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", req.method, req.url.path, exc_info=exc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
+import yaml
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -64,10 +65,48 @@ def _parse(raw: bytes, content_type: str) -> Any:
     if "json" in content_type:
         try:
             return parse_topology(json.loads(text))
+        except RecursionError:
+            raise TopologyError([FieldError("", "the document is nested too deeply")]) from None
         except json.JSONDecodeError as exc:
             msg = f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
             raise TopologyError([FieldError("", msg)]) from None
-    return loads_topology(text)
+    try:
+        data = yaml.load(text, Loader=_LOADER)  # a safe loader (CSafeLoader or SafeLoader)
+    except yaml.YAMLError:
+        return loads_topology(text)  # raises TopologyError naming the line and column
+    except RecursionError:
+        raise TopologyError([FieldError("", "the document is nested too deeply")]) from None
+    _check_expanded_size(data)
+    return parse_topology(data)
+
+
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Most values a document may hold once YAML aliases are expanded (a 60-center network holds ~10^4):
+#: refuses "billion laughs" documents whose aliases would expand exponentially when validated.
+MAX_EXPANDED_VALUES = 2_000_000
+
+
+def _check_expanded_size(data: Any) -> None:
+    sizes: dict[int, int] = {}
+
+    def size(obj: Any) -> int:
+        if not isinstance(obj, list | dict):
+            return 1
+        key = id(obj)
+        if key not in sizes:
+            sizes[key] = MAX_EXPANDED_VALUES + 1  # a cycle counts as too large
+            items = obj.values() if isinstance(obj, dict) else obj
+            sizes[key] = 1 + sum(size(v) for v in items)
+        return sizes[key]
+
+    try:
+        total = size(data)
+    except RecursionError:
+        raise TopologyError([FieldError("", "the document is nested too deeply")]) from None
+    if total > MAX_EXPANDED_VALUES:
+        raise TopologyError(
+            [FieldError("", f"more than {MAX_EXPANDED_VALUES} values once YAML aliases are expanded")]
+        )
 
 
 @router.put("/topology", openapi_extra=_BODY_DOC)
