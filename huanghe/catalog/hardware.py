@@ -12,7 +12,7 @@ Per-node peaks are the accelerators' (or, for CPU nodes, the CPUs') figures time
 Accelerator figures are from the vendors' public datasheets where published (NVIDIA A100/A800, H800, H20,
 L20, V100, T4 dense tensor figures, FP64 vector); Ascend 910B and Hygon DCU Z100 figures are the widely
 reported ones (not from an official datasheet); CPU peaks are cores × base clock × FLOP/cycle. A precision
-that is not supported or not published is 0. Speeds, power per node and prices (CNY per node-hour) are
+that is not supported or not in the datasheet is 0 (e.g. H20 / T4 FP64, V100 INT8). Speeds, power per node and prices (CNY per node-hour) are
 **illustrative** market-plausible values, not quotes.
 """
 
@@ -110,13 +110,13 @@ NODE_MODELS: dict[str, NodeModel] = {
         _acc("h800", "NVIDIA H800 80GB", "gpu", "2× Intel Xeon Platinum 8480+", 112, 8, 2048,
              (1.0, 67.0, 989.5, 1979.0), 10.2, 200.0, (2.5, 2.2, 1.2)),
         _acc("h20", "NVIDIA H20 96GB", "gpu", "2× Intel Xeon Gold 6462C", 64, 8, 2048,
-             (1.0, 44.0, 148.0, 296.0), 5.5, 72.0, (0.6, 1.1, 1.2)),
+             (0.0, 44.0, 148.0, 296.0), 5.5, 72.0, (0.6, 1.1, 1.2)),
         _acc("l20", "NVIDIA L20 48GB", "gpu", "2× Intel Xeon Gold 6430", 64, 8, 1024,
              (0.0, 59.8, 119.5, 239.0), 3.5, 36.0, (0.45, 0.6, 1.0)),
         _acc("v100", "NVIDIA V100 32GB", "gpu", "2× Intel Xeon Gold 6148", 40, 8, 512,
-             (7.8, 15.7, 125.0, 62.0), 3.5, 40.0, (0.4, 0.45, 0.95)),
+             (7.8, 15.7, 125.0, 0.0), 3.5, 40.0, (0.4, 0.45, 0.95)),
         _acc("t4", "NVIDIA T4 16GB", "gpu", "2× Intel Xeon Gold 6230", 40, 4, 384,
-             (0.25, 8.1, 65.0, 130.0), 1.0, 10.0, (0.12, 0.25, 0.95)),
+             (0.0, 8.1, 65.0, 130.0), 1.0, 10.0, (0.12, 0.25, 0.95)),
         _acc("ascend910b", "Ascend 910B", "npu", "4× Kunpeng 920 (48C)", 192, 8, 1024,
              (0.0, 0.0, 320.0, 640.0), 5.5, 80.0, (0.8, 0.75, 0.8)),
         _acc("z100", "Hygon DCU Z100", "dcu", "2× Hygon C86 7285", 64, 4, 256,
