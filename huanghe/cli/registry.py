@@ -9,10 +9,19 @@ from collections.abc import Callable
 
 import typer
 
-from huanghe.cli import bench_cmd, catalog_cmd, observatory_cmd, packing_cmd, server_cmd, topology_cmd
+from huanghe.cli import (
+    bench_cmd,
+    catalog_cmd,
+    observatory_cmd,
+    packing_cmd,
+    server_cmd,
+    sim_cmd,
+    topology_cmd,
+)
 
 REGISTRARS: list[Callable[[typer.Typer], None]] = [
     bench_cmd.register,
+    sim_cmd.register,
     topology_cmd.register,
     catalog_cmd.register,
     observatory_cmd.register,
