@@ -249,3 +249,20 @@ def test_import_moves_pool_between_centers(session: Session, topo: Topology, rep
     assert [p.id for p in catalog.get_center(session, "yt-edge").pools] == [moved.id]
     assert catalog.get_center(session, "qd-ai").pools == []
     assert catalog.export_topology(session) == new
+
+
+def test_concurrent_writers(session_factory: sessionmaker[Session]) -> None:
+    """Writers in 4 threads with their own sessions: no 'database is locked', every row stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(worker: int) -> int:
+        with session_factory() as s:
+            for i in range(15):
+                catalog.create_tenant(s, TenantCreate(id=f"w{worker}-{i}", name=f"tenant {worker}/{i}"))
+                catalog.list_tenants(s, limit=5)
+        return worker
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert sorted(pool.map(write, range(4))) == [0, 1, 2, 3]
+    with session_factory() as s:
+        assert catalog.list_tenants(s, limit=1).total == 60
