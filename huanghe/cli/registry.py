@@ -17,6 +17,7 @@ from huanghe.cli import (
     server_cmd,
     sim_cmd,
     topology_cmd,
+    workload_cmd,
 )
 
 REGISTRARS: list[Callable[[typer.Typer], None]] = [
@@ -26,5 +27,6 @@ REGISTRARS: list[Callable[[typer.Typer], None]] = [
     catalog_cmd.register,
     observatory_cmd.register,
     server_cmd.register,
+    workload_cmd.register,
     packing_cmd.register,
 ]
