@@ -96,3 +96,7 @@ def api_client(tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}", migrate_on_startup=True))
     with TestClient(app) as client:
         yield client
+
+
+# Back-end daemons (session fixtures registered once: slurm_cluster, ray_cluster, k8s_fake_api).
+pytest_plugins = ["tests.infra.slurm", "tests.infra.ray", "tests.infra.k8s"]

@@ -22,9 +22,6 @@ from huanghe.backends.protocol import (
 )
 from huanghe.backends.registry import create_backend
 from huanghe.domain.enums import JobState
-from tests.infra.k8s import k8s_fake_api  # noqa: F401 - fixture
-from tests.infra.ray import ray_cluster  # noqa: F401 - fixture
-from tests.infra.slurm import slurm_cluster  # noqa: F401 - fixture
 
 
 @dataclass
@@ -64,7 +61,9 @@ def under_test(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Under
 
 def test_echo_succeeds_with_output(under_test: UnderTest) -> None:
     b = under_test.backend
-    job_id = b.submit(BackendJobSpec(name="hello", command="echo hel''lo"))  # the quotes keep "hello" out of echoed command lines
+    job_id = b.submit(
+        BackendJobSpec(name="hello", command="echo hel''lo")
+    )  # the quotes keep "hello" out of echoed command lines
     assert job_id
     st = wait_terminal(b, job_id, under_test.timeout_s)
     assert st.state is JobState.SUCCEEDED, st

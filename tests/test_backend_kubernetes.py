@@ -15,9 +15,6 @@ from huanghe.backends.k8s_fake_apiserver import FakeApiServer
 from huanghe.backends.protocol import BackendJobSpec, CapabilityMissingError, wait_terminal
 from huanghe.backends.registry import create_backend
 from huanghe.domain.enums import JobState
-from tests.infra.k8s import k8s_fake_api
-
-__all__ = ["k8s_fake_api"]
 
 
 def test_job_shape_resources_and_capacity(k8s_fake_api: FakeApiServer) -> None:

@@ -12,9 +12,7 @@ from huanghe.backends.protocol import BackendJobSpec, BackendUnavailableError, w
 from huanghe.backends.registry import create_backend
 from huanghe.backends.slurm import SlurmBackend
 from huanghe.domain.enums import JobState
-from tests.infra.slurm import SlurmCluster, _can_run, free_port, slurm_cluster, start_slurm
-
-__all__ = ["slurm_cluster"]
+from tests.infra.slurm import SlurmCluster, _can_run, free_port, start_slurm
 
 
 def test_rest_unreachable_falls_back_to_cli(slurm_cluster: SlurmCluster) -> None:

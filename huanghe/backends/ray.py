@@ -7,7 +7,7 @@ documented, versioned interface (``/api/version``); so the platform needs no Ray
 
 Endpoints used: ``GET /api/version`` (health), ``POST /api/jobs/`` (submit), ``GET /api/jobs/{id}``
 (status), ``POST /api/jobs/{id}/stop`` (cancel), ``GET /api/jobs/{id}/logs`` (logs),
-``GET /api/v0/nodes`` and ``GET /nodes?view=summary`` (capacity).
+``GET /api/v0/nodes`` and ``GET /api/cluster_status`` (capacity).
 
 Ray's job log also holds a few lines Ray writes itself (``Runtime env is setting up`` and the entrypoint).
 """
@@ -142,26 +142,29 @@ class RayBackend(BackendBase):
         return text.encode()[max(0, offset) :].decode(errors="replace")
 
     def capacity(self) -> Capacity:
-        r = self._request("GET", "/nodes", params={"view": "summary"})
+        """Totals of ALIVE nodes (``/api/v0/nodes``) minus the usage Ray's monitor last reported
+        (``/api/cluster_status``, refreshed every few seconds; absent right after start = nothing used)."""
+        r = self._request("GET", "/api/v0/nodes")
         if r.status_code >= 400:
-            raise BackendError(f"ray: node summary → {r.status_code}")
+            raise BackendError(f"ray: /api/v0/nodes → {r.status_code}")
         total = {"CPU": 0.0, "GPU": 0.0, "memory": 0.0}
-        avail = dict.fromkeys(total, 0.0)
-        for node in r.json()["data"]["summary"]:
-            raylet = node.get("raylet", {})
-            if raylet.get("state") != "ALIVE":
-                continue
-            for key in total:
-                total[key] += float(raylet.get("resourcesTotal", {}).get(key, 0.0))
-                avail[key] += float(
-                    raylet.get("resourcesAvailable", raylet.get("resourcesTotal", {})).get(key, 0)
-                )
+        for node in r.json()["data"]["result"]["result"]:
+            if node.get("state") == "ALIVE":
+                for key in total:
+                    total[key] += float((node.get("resources_total") or {}).get(key, 0.0))
+        used = dict.fromkeys(total, 0.0)
+        r = self._request("GET", "/api/cluster_status")
+        if r.status_code == 200:
+            report = ((r.json().get("data") or {}).get("clusterStatus") or {}).get("loadMetricsReport") or {}
+            for key, pair in (report.get("usage") or {}).items():
+                if key in used and isinstance(pair, list) and pair:
+                    used[key] = float(pair[0])
         return Capacity(
-            cpus_free=avail["CPU"],
+            cpus_free=max(0.0, total["CPU"] - used["CPU"]),
             cpus_total=total["CPU"],
-            gpus_free=avail["GPU"],
+            gpus_free=max(0.0, total["GPU"] - used["GPU"]),
             gpus_total=total["GPU"],
-            mem_gb_free=avail["memory"] / GIB,
+            mem_gb_free=max(0.0, total["memory"] - used["memory"]) / GIB,
             mem_gb_total=total["memory"] / GIB,
         )
 

@@ -50,7 +50,7 @@ def ray_binary() -> str | None:
 
 
 def start_ray(timeout_s: float = 60.0) -> RayHead:
-    """Start the head and wait until the Jobs API answers ``/api/version``."""
+    """Start the head and wait until the dashboard reports the node ALIVE (``/api/v0/nodes``)."""
     exe = ray_binary()
     if exe is None:
         raise RuntimeError("ray is not installed: pip install 'ray[default]'")
@@ -88,8 +88,11 @@ def start_ray(timeout_s: float = 60.0) -> RayHead:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             break
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{head.address}/api/version", timeout=2).status_code == 200:
+        with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
+            r = httpx.get(f"{head.address}/api/v0/nodes", timeout=2)
+            if r.status_code == 200 and any(
+                n.get("state") == "ALIVE" for n in r.json()["data"]["result"]["result"]
+            ):
                 return head
         time.sleep(0.2)
     head.stop()
