@@ -37,7 +37,9 @@ class PostgresUnavailableError(RuntimeError):
 def find_pg_bin() -> Path | None:
     """Directory holding ``initdb`` and ``postgres``, or None."""
     env = os.environ.get("HUANGHE_PG_BIN")
-    candidates = [env] if env else []
+    if env:  # explicit: only there
+        return Path(env) if (Path(env) / "initdb").exists() and (Path(env) / "postgres").exists() else None
+    candidates: list[str] = []
 
     def version_key(path: str) -> tuple[int, ...]:
         ver = Path(path).parent.name
