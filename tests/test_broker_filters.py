@@ -209,3 +209,8 @@ def test_from_arrays_matches_from_records(snap: NetworkSnapshot) -> None:
     assert rows(flt.apply_filters(snap, fast).feasible) == rows(flt.apply_filters(snap, slow).feasible)
     with pytest.raises(TypeError, match="unknown JobBatch columns"):
         JobBatch.from_arrays(snap, 1, cores=[1])
+
+
+def test_default_kind_follows_gpus(snap: NetworkSnapshot) -> None:
+    jobs = batch(snap, {"gpus": 1}, {"cpus": 2}, {"gpus": 1, "kind": "inference"})
+    assert jobs.kind.tolist() == [KIND_INDEX[k] for k in ("gpu", "cpu", "inference")]  # type: ignore[index]

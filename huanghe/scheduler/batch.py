@@ -147,7 +147,8 @@ class JobBatch:
     @classmethod
     def from_records(cls, snap: NetworkSnapshot, records: Sequence[Mapping[str, Any]]) -> JobBatch:
         """Build from plain mappings with the :class:`JobSpec` field names (plus ``job_id``, ``submit_s``,
-        ``allowed_centers`` (a list of center ids), ``spread_ok``); missing fields take the JobSpec defaults.
+        ``allowed_centers`` (a list of center ids), ``spread_ok``); missing fields take the JobSpec defaults,
+        except ``kind``, which is ``gpu`` when the job asks for GPUs and ``cpu`` otherwise (docs/workload.md).
         Raises :class:`JobInputError` for an unknown center or city id."""
         n_c = snap.n_centers
         c_index = {cid: i for i, cid in enumerate(snap.center_ids)}
@@ -156,7 +157,7 @@ class JobBatch:
         cols: dict[str, list[Any]] = {k: [] for k in _COLUMNS}
         for j, r in enumerate(records):
             jid = str(r.get("job_id", j))
-            kind = JobKind(r.get("kind") or JobKind.CPU)
+            kind = JobKind(r.get("kind") or (JobKind.GPU if _num(r.get("gpus"), 0.0) > 0 else JobKind.CPU))
             dcls = DataClass(r.get("data_class") or DataClass.GENERAL)
             dc = _lookup(c_index, r.get("data_center"), jid, "data_center")
             city = _lookup(y_index, r.get("user_city"), jid, "user_city")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import gzip
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +95,7 @@ class CarbonSignal:
 
     hourly_kg_per_kwh: FloatArray
     source: str
+    _cum: FloatArray = field(init=False, repr=False)  # (centers, 8761) running sum over hours
 
     def __post_init__(self) -> None:
         h = np.array(self.hourly_kg_per_kwh, dtype=np.float64)
@@ -158,7 +159,7 @@ class CarbonSignal:
         whole = np.floor(hours)
         frac = hours - whole
         years, h = np.divmod(whole.astype(np.int64), HOURS_PER_YEAR)
-        cum: FloatArray = self._cum  # type: ignore[attr-defined]
+        cum = self._cum
         out: FloatArray = years * cum[c, HOURS_PER_YEAR] + cum[c, h] + frac * self.hourly_kg_per_kwh[c, h]
         return out
 
