@@ -206,6 +206,7 @@ def simulate_cmd(
                 "jobs": load_report.jobs,
                 "dropped": load_report.dropped,
             },
+            "rejected": next(iter(results.values())).rejected,
             "policies": summaries_json(results),
         }
         text = json.dumps(payload, ensure_ascii=False, indent=2)
@@ -228,9 +229,20 @@ def rlscheduler_cmd(
         "--mechanics",
         help="rlscheduler (the authors' simulator rules) or standard (textbook EASY)",
     ),
+    orders: str = typer.Option(
+        "fcfs,sjf,wfp3,unicep,f1,drf",
+        "--orders",
+        help="queue orders to run, each with none/easy/conservative",
+    ),
 ) -> None:
     """Bounded slowdown of every policy × backfill vs RLScheduler (SC'20). 与 RLScheduler 已发表结果对比。"""
+    from huanghe.scheduler.queue import ORDERS
     from huanghe.sim.rlscheduler import CITATION, MECHANICS, TRACES, policy_cells, reproduce, sequence_starts
+
+    order_names = [o.strip() for o in orders.split(",") if o.strip()]
+    known = [o.name for o in ORDERS]
+    if not order_names or any(o not in known for o in order_names):
+        raise _fail(f"--orders: each must be one of 可选 {', '.join(known)}; got {orders!r}")
 
     key = trace.lower()
     if key not in TRACES:
@@ -241,12 +253,12 @@ def rlscheduler_cmd(
         raise _fail(f"--trace: trace file missing 轨迹文件缺失: {TRACES[key].path}")
     err = _console(stderr=True)
     with _progress(err) as progress:
-        bar = progress.add_task("运行 / running", total=len(policy_cells()))
+        bar = progress.add_task("运行 / running", total=len(policy_cells(order_names)))
 
         def step(name: str) -> None:
             progress.update(bar, advance=1, description=name)
 
-        rows = reproduce(key, mechanics=mechanics, on_cell=step)
+        rows = reproduce(key, mechanics=mechanics, orders=order_names, on_cell=step)
     if as_json:
         out = {
             "trace": key,
