@@ -168,3 +168,18 @@ def test_wait_terminal_times_out_on_a_fake_clock() -> None:
     ticks = iter(range(100))
     with pytest.raises(TimeoutError, match="RUNNING"):
         wait_terminal(b, job, 5, sleep=lambda s: None, monotonic=lambda: float(next(ticks)))
+
+
+def test_docs_list_every_settings_key_and_capability() -> None:
+    import importlib
+
+    from huanghe.paths import PROJECT_ROOT
+
+    doc = (PROJECT_ROOT / "docs" / "backends.md").read_text()
+    for name, target in registry.BACKENDS:
+        module = importlib.import_module(target.split(":")[0])
+        section = doc.split(f"### `{name}`", 1)[1].split("\n### ", 1)[0]
+        for key in module.SETTINGS:
+            assert f"`{key}`" in section, f"docs/backends.md: {name} setting {key} undocumented"
+    for cap in Capability:
+        assert f"| `{cap.value}` |" in doc

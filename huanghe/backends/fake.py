@@ -82,8 +82,8 @@ class FakeBackend(BackendBase):
     """The fake back-end. ``clock`` returns seconds (epoch or simulated); default ``time.time``."""
 
     capabilities = Capabilities(
-        supported=frozenset(Capability),
-        missing={},
+        supported=frozenset(set(Capability) - {Capability.SURVIVES_RESTART}),
+        missing={Capability.SURVIVES_RESTART: "in memory: forgets every job when the process ends / 仅内存"},
     )
 
     def __init__(self, settings: Mapping[str, str] | None = None, clock: Callable[[], float] | None = None):
