@@ -1,11 +1,13 @@
 """Run the Alembic migrations shipped inside the package (works from an installed wheel, any cwd).
 
-``migrate(url)`` upgrades the database to the newest revision (``head``); it is idempotent.
+``migrate(url)`` upgrades the database to the newest revisions (``heads``: every branch, e.g. ``0002_jobs``
+and ``0003_telemetry`` both grow from ``0001_catalog``); it is idempotent.
 ``alembic_config(url)`` gives a Config for other Alembic commands (e.g. ``command.downgrade``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import resources
 
 from alembic import command
@@ -28,18 +30,24 @@ def alembic_config() -> Config:
     return cfg
 
 
+def _joined(revisions: Iterable[str]) -> str | None:
+    ordered = sorted(revisions)
+    return ",".join(ordered) if ordered else None
+
+
 def head_revision() -> str | None:
-    """The newest revision id shipped with the package."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest revision id shipped with the package; several heads (branches) are joined by ',' in
+    sorted order, e.g. ``"0002_jobs,0003_telemetry"``."""
+    return _joined(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at (None before the first migration)."""
+    """The revision(s) the database is at, in the form of :func:`head_revision` (None before the first)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return _joined(MigrationContext.configure(conn).get_current_heads())
 
 
-def migrate(url: str | URL | Engine, revision: str = "head") -> None:
+def migrate(url: str | URL | Engine, revision: str = "heads") -> None:
     """Upgrade the database at ``url`` (or behind ``engine``) to ``revision`` (default: newest)."""
     engine = url if isinstance(url, Engine) else make_engine(url)
     try:
