@@ -86,9 +86,6 @@ class ClusterQueue:
         self._key_at = bound.key_at
         self._static = bound.static_ranks is not None
         self._rank: list[int] = bound.static_ranks or []
-        self._perm: list[int] = [0] * len(self._rank)
-        for j, r in enumerate(self._rank):
-            self._perm[r] = j
         bf = policy.backfill_order.bind(jobs, seed) if policy.backfill_order is not None else None
         if bf is not None and bf.static_ranks is None:
             raise ValueError(f"policy {policy.name!r}: a backfill order must be static")
@@ -126,13 +123,13 @@ class ClusterQueue:
     def waiting(self) -> list[int]:
         """Waiting job indices (in arrival order)."""
         if self._static:
-            return sorted(self._perm[r] for r in self._queue)
+            return sorted(self._queue)
         return list(self._queue)
 
     def submit(self, j: int, now: float) -> None:
         """Job ``j`` arrives (it must :meth:`fit`)."""
         if self._static:
-            insort(self._queue, self._rank[j])
+            insort(self._queue, j, key=self._rank.__getitem__)
         else:
             self._queue.append(j)
         self._new.append(j)
@@ -156,6 +153,8 @@ class ClusterQueue:
             self._shares.add(self._owner[j], (self._procs[j],))
 
     def _first_fit(self, j: int) -> int:
+        if len(self._need) == 1:
+            return 0 if self._need[0][j] <= self.free[0] else -1
         for p, need in enumerate(self._need):
             if need[j] <= self.free[p]:
                 return p
@@ -171,7 +170,7 @@ class ClusterQueue:
         if self._incremental and not self._dirty:
             if not new:
                 return []
-            if self._backfill is not Backfill.CONSERVATIVE and self._perm[self._queue[0]] not in new:
+            if self._backfill is not Backfill.CONSERVATIVE and self._queue[0] not in new:
                 started = self._incremental_pass(new, now)
                 new.clear()
                 return started
@@ -194,7 +193,7 @@ class ClusterQueue:
 
     def _full_pass(self, now: float) -> list[tuple[int, int]]:
         static = self._static
-        queue, perm, rank = self._queue, self._perm, self._rank
+        queue = self._queue
         ordered: list[int] = []
         if not static:
             assert self._key_at is not None
@@ -204,7 +203,7 @@ class ClusterQueue:
             head = self._sticky[0]
             p = self._first_fit(head)
             if p < 0:
-                rest = [perm[r] for r in queue] if static else ordered
+                rest = queue if static else ordered
                 started = self._sticky_scan(now, [j for j in rest if j != head])
                 self._drop(started)
                 return started
@@ -212,14 +211,14 @@ class ClusterQueue:
             started.append((head, p))
             self._sticky = None
             if static:
-                queue.remove(rank[head])
+                queue.remove(head)
             else:
                 ordered.remove(head)
         # phase 1: start jobs in order while the head fits
         if static:
             i = 0
             while i < len(queue):
-                j = perm[queue[i]]
+                j = queue[i]
                 p = self._first_fit(j)
                 if p < 0:
                     break
@@ -230,7 +229,7 @@ class ClusterQueue:
                 del queue[:i]
             if not queue:
                 return started
-            head = perm[queue[0]]
+            head = queue[0]
         else:
             while ordered:
                 j = ordered[0]
@@ -252,11 +251,11 @@ class ClusterQueue:
         if self._sticky_rules:
             self._sticky = (head, *self._reserve(head, now))
             if mode is not Backfill.NONE:
-                rest = [perm[r] for r in queue[1:]] if static else ordered[1:]
+                rest = queue[1:] if static else ordered[1:]
                 started += self._sticky_scan(now, rest)
         elif mode is Backfill.EASY:
             p_r, shadow, extra = self._reserve(head, now)
-            cands: Iterable[int] = map(perm.__getitem__, islice(queue, 1, None)) if static else ordered[1:]
+            cands: Iterable[int] = islice(queue, 1, None) if static else ordered[1:]
             if self.rules.backfill_fcfs:
                 cands = sorted(cands)
             elif self._bf_rank is not None:
@@ -265,20 +264,14 @@ class ClusterQueue:
             self._resv = (p_r, shadow, extra)
             started += got
         elif mode is Backfill.CONSERVATIVE:
-            started += self._conservative(now, [perm[r] for r in queue] if static else ordered)
+            started += self._conservative(now, queue if static else ordered)
         if len(started) > n_before:
             self._drop(started[n_before:])
         return started
 
     def _drop(self, started: list[tuple[int, int]]) -> None:
-        """Remove started jobs from the waiting queue."""
-        if not started:
-            return
-        if self._static:
-            rank = self._rank
-            gone = {rank[j] for j, _ in started}
-            self._queue = [r for r in self._queue if r not in gone]
-        else:
+        """Remove started jobs from the waiting queue (kept in its order)."""
+        if started:
             gone = {j for j, _ in started}
             self._queue = [j for j in self._queue if j not in gone]
 
@@ -317,7 +310,21 @@ class ClusterQueue:
             shadow = now
         # a backfilled job must end by ``deadline`` (strictly before the shadow time under strict rules)
         deadline = math.nextafter(shadow, -INF) if self.rules.strict_shadow else shadow
-        use_extra = self.rules.extra_nodes
+        if not self.rules.extra_nodes:
+            extra = -1
+        if len(free) == 1:  # hot path: one pool, plain locals
+            need, f = self._need[0], free[0]
+            for j in cands:
+                n = need[j]
+                if n <= f and (now + est[j] <= deadline or n <= extra):
+                    if now + est[j] > deadline:
+                        extra -= n
+                    self._start(j, 0, now)
+                    started.append((j, 0))
+                    f -= n
+                    if f == 0:
+                        break
+            return started, max(extra, 0)
         pools = list(enumerate(self._need))
         for j in cands:
             for p, need in pools:
@@ -325,16 +332,15 @@ class ClusterQueue:
                 if n > free[p]:
                     continue
                 if p == p_r and now + est[j] > deadline:
-                    if use_extra and n <= extra:
-                        extra -= n
-                    else:
+                    if n > extra:
                         continue
+                    extra -= n
                 self._start(j, p, now)
                 started.append((j, p))
                 break
             if not any(free):
                 break
-        return started, extra
+        return started, max(extra, 0)
 
     def _conservative(self, now: float, ordered: list[int]) -> list[tuple[int, int]]:
         """A reservation for every waiting job in order; those whose reservation is now start now."""

@@ -189,7 +189,7 @@ class Simulation:
                     cl[i] = c
                     queues[c].submit(i, t)
                 i += 1
-            for c, q in enumerate(queues):
+            for c, q in enumerate(queues) if not single else ((0, q0),):
                 for j, p in q.schedule(t):
                     start[j] = t
                     pool[j] = p
