@@ -18,9 +18,9 @@ from tests.infra.slurm import SlurmCluster, _can_run, free_port, start_slurm
 def test_rest_unreachable_falls_back_to_cli(slurm_cluster: SlurmCluster) -> None:
     settings = {**slurm_cluster.rest_settings(), "rest_url": f"http://127.0.0.1:{free_port()}"}
     b = create_backend("slurm", settings)
-    job = b.submit(BackendJobSpec(name="fallback", command="echo via-cli"))
+    job = b.submit(BackendJobSpec(name="fallback", command="echo via-cli $LIST", env={"LIST": "a,b=c"}))
     assert wait_terminal(b, job, 30).state is JobState.SUCCEEDED
-    assert "via-cli" in b.logs(job)
+    assert "via-cli a,b=c" in b.logs(job)  # values with commas survive sbatch --export
     assert b.health().ok
     strict = create_backend("slurm", {**settings, "cli": "never"})
     h = strict.health()

@@ -199,13 +199,19 @@ class SlurmBackend(BackendBase):
     def _is_invalid_job(errors: list[dict[str, Any]]) -> bool:
         return any(e.get("error_number") == 2017 or "Invalid job id" in str(e.get("error")) for e in errors)
 
-    def _run(self, argv: list[str], timeout_s: float | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, **({"SLURM_CONF": self.slurm_conf} if self.slurm_conf else {})}
+    def _run(
+        self, argv: list[str], timeout_s: float | None = None, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = {
+            **os.environ,
+            **({"SLURM_CONF": self.slurm_conf} if self.slurm_conf else {}),
+            **(env or {}),
+        }
         if shutil.which(argv[0]) is None:
             raise BackendUnavailableError(f"slurm: {argv[0]} not found; install slurm-client or set rest_url")
         try:
             limit = timeout_s or self.timeout_s
-            return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=limit)
+            return subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=limit)
         except subprocess.TimeoutExpired as exc:
             raise BackendUnavailableError(f"slurm: {argv[0]} timed out after {limit} s") from exc
 
@@ -265,8 +271,8 @@ class SlurmBackend(BackendBase):
             f"--nodes={spec.nodes}",
             f"--ntasks={spec.nodes}",
             f"--cpus-per-task={spec.whole_cpus}",
-            "--export="
-            + ",".join(["PATH", f"HUANGHE_JOB_NAME={spec.name}", *(f"{k}={v}" for k, v in spec.env.items())]),
+            # names only: sbatch takes the values from its own environment (values may hold commas)
+            "--export=" + ",".join(["PATH", "HUANGHE_JOB_NAME", *spec.env]),
         ]
         if spec.mem_gb:
             argv.append(f"--mem={math.ceil(spec.mem_gb * 1024)}M")
@@ -281,7 +287,7 @@ class SlurmBackend(BackendBase):
         script = Path(self.workdir) / f".huanghe-submit-{os.getpid()}-{time.monotonic_ns()}.sh"
         script.write_text(spec.shell_script)
         try:
-            cp = self._run([*argv, str(script)])
+            cp = self._run([*argv, str(script)], env={"HUANGHE_JOB_NAME": spec.name, **spec.env})
         finally:
             script.unlink(missing_ok=True)
         if cp.returncode != 0:

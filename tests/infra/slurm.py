@@ -19,7 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,10 +44,8 @@ def free_port() -> int:
 
 def ensure_debs() -> None:
     """Install the Slurm and munge packages when missing (idempotent, ~6 s the first time)."""
-    if (
-        all(shutil.which(b) for b in ("slurmctld", "slurmd", "slurmrestd", "munged", "sbatch"))
-        and Path("/usr/lib/x86_64-linux-gnu/slurm-wlm/auth_jwt.so").exists()
-    ):
+    binaries = all(shutil.which(b) for b in ("slurmctld", "slurmd", "slurmrestd", "munged", "sbatch"))
+    if binaries and any(Path("/usr/lib").glob("*/slurm-wlm/auth_jwt.so")):
         return
     subprocess.run(["bash", str(REPO / "scripts/install-test-debs.sh"), *DEBS], check=True, timeout=600)
 
@@ -113,12 +111,12 @@ class SlurmCluster:
             self.stop(name)
 
 
-def _wait(what: str, check: object, timeout_s: float, log: Path | None = None) -> None:
+def _wait(what: str, check: Callable[[], bool], timeout_s: float, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout_s
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            if check():  # type: ignore[operator]
+            if check():
                 return
         except Exception as exc:  # retried until the deadline
             last = exc
