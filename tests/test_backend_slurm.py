@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,6 +70,7 @@ def own_cluster() -> Iterator[SlurmCluster]:
         yield cluster
     finally:
         cluster.stop_all()
+        shutil.rmtree(cluster.root, ignore_errors=True)
 
 
 @pytest.mark.parametrize("daemon", ["slurmctld", "slurmd"])

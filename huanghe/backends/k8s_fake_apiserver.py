@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -156,6 +157,10 @@ class FakeApiServer:
         with self.lock:
             for pod in self.pods.values():
                 pod.kill("Shutdown")
+                if pod.proc is not None:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        pod.proc.wait(timeout=5)
+        shutil.rmtree(self.log_dir, ignore_errors=True)
 
     # -- job controller (fake) ---------------------------------------------------------------------
     def create_job(self, ns: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
