@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from huanghe import __version__
 from huanghe.api.errors import install_error_handlers
-from huanghe.api.routers import health, network, tenancy, topology
+from huanghe.api.routers import health, jobs, network, tenancy, topology
 from huanghe.settings import Settings
 from huanghe.store.db import make_engine, make_session_factory
 from huanghe.store.migrate import migrate
@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.migrate_on_startup:
             await run_in_threadpool(migrate, engine)
         try:
-            yield
+            with jobs.scheduler_running(_app):
+                yield
         finally:
             engine.dispose()
 
@@ -59,5 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(network.router, prefix=API_PREFIX)
     app.include_router(tenancy.router, prefix=API_PREFIX)
     app.include_router(topology.router, prefix=API_PREFIX)
+    jobs.install(app, API_PREFIX)
     console.mount(app)
     return app

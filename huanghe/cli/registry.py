@@ -12,6 +12,7 @@ import typer
 from huanghe.cli import (
     bench_cmd,
     catalog_cmd,
+    jobs_cmd,
     observatory_cmd,
     packing_cmd,
     server_cmd,
@@ -29,4 +30,5 @@ REGISTRARS: list[Callable[[typer.Typer], None]] = [
     server_cmd.register,
     workload_cmd.register,
     packing_cmd.register,
+    jobs_cmd.register,
 ]
