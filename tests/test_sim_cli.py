@@ -22,7 +22,7 @@ def test_simulate_json_and_plots(tmp_path: Path) -> None:
     res = runner.invoke(
         app,
         ["simulate", "--trace", "lublin", "--policy", "fcfs,fcfs-easy", "--jobs", "400",
-         "--json", str(out), "--plot", str(tmp_path / "plots")],
+         "--json", str(out), "--plot", str(tmp_path / "plots"), "--records", str(tmp_path / "rec")],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text())
@@ -41,6 +41,8 @@ def test_simulate_json_and_plots(tmp_path: Path) -> None:
     for summary in data["policies"].values():
         assert keys <= set(summary) and summary["jobs"] == 400
     assert data["policies"]["fcfs-easy"]["mean_bsld"] <= data["policies"]["fcfs"]["mean_bsld"]
+    lines = (tmp_path / "rec" / "fcfs-easy.csv").read_text().splitlines()
+    assert lines[0] == "job_id,submit_s,start_s,end_s,wait_s,run_s,pool,nodes" and len(lines) == 401
     pngs = sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
     assert pngs == ["queue_length.png", "utilisation.png", "wait_cdf.png"]
 

@@ -127,3 +127,15 @@ def test_seed_changes_random_policy_only(lublin_prefix: Workload) -> None:
     f2 = simulate(lublin_prefix, 256, "fcfs-easy", seed=2).start_s
     assert not np.array_equal(r1, r2)
     assert np.array_equal(f1, f2)
+
+
+@pytest.mark.parametrize("policy", ["fcfs-easy", "sjf-easy", "fcfs-conservative"])
+def test_incremental_equals_full_on_two_pools(lublin_prefix: Workload, policy: str) -> None:
+    from huanghe.scheduler.queue_types import PoolSpec
+
+    cluster = ClusterSpec("two", (PoolSpec("a", 96), PoolSpec("b", 40, 4)))
+    wl = lublin_prefix.take(slice(0, 800))
+    inc = simulate(wl, cluster, policy)
+    full = simulate(wl, cluster, policy, incremental=False)
+    assert np.array_equal(inc.start_s, full.start_s) and np.array_equal(inc.pool, full.pool)
+    assert set(inc.pool.tolist()) == {0, 1}

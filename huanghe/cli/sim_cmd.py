@@ -114,6 +114,23 @@ def run_single_cluster(
     return results, wall
 
 
+def write_records(results: dict[str, SimResult], out_dir: Path) -> list[Path]:
+    """One CSV of per-job records per policy."""
+    import csv
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, r in results.items():
+        cols = r.records()
+        path = out_dir / f"{name}.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(list(cols))
+            writer.writerows(zip(*cols.values(), strict=True))
+        written.append(path)
+    return written
+
+
 def summaries_json(results: dict[str, SimResult]) -> dict[str, dict[str, float | int]]:
     return {name: r.summary().as_dict() for name, r in results.items()}
 
@@ -168,6 +185,11 @@ def simulate_cmd(
     plot: Path | None = typer.Option(None, "--plot", help="write PNG plots to this directory"),
     seed: int = typer.Option(0, "--seed", help="seed (used by randomised policies such as 'random')"),
     jobs: int | None = typer.Option(None, "--jobs", min=1, help="only the first N jobs of the trace"),
+    records: Path | None = typer.Option(
+        None,
+        "--records",
+        help="write per-job records to DIR/<policy>.csv (submit, start, end, wait, run, pool, nodes)",
+    ),
 ) -> None:
     """Replay a workload trace under queue policies and compare them. 在工作负载轨迹上模拟并比较调度策略。"""
     err = _console(stderr=True)
@@ -214,6 +236,9 @@ def simulate_cmd(
             sys.stdout.write(text + "\n")
         else:
             Path(json_out).write_text(text + "\n", encoding="utf-8")
+    if records is not None:
+        for written in write_records(results, records):
+            err.print(f"[green]records 作业记录: {written}[/]")
     if plot is not None:
         from huanghe.sim.plots import plot_results
 
