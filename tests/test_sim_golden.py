@@ -110,7 +110,19 @@ def lublin_prefix() -> Workload:
     return wl.take(slice(0, 1500))
 
 
-@pytest.mark.parametrize("policy", ["fcfs-easy", "sjf-easy", "f1-easy", "fcfs", "huanghe", "random-easy"])
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "fcfs-easy",
+        "sjf-easy",
+        "f1-easy",
+        "fcfs",
+        "huanghe",
+        "random-easy",
+        "fcfs-conservative",
+        "sjf-conservative",
+    ],
+)
 def test_deterministic_and_incremental_equals_full(lublin_prefix: Workload, policy: str) -> None:
     a = simulate(lublin_prefix, 256, policy, seed=3)
     b = simulate(lublin_prefix, 256, policy, seed=3)

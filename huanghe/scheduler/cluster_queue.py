@@ -102,6 +102,7 @@ class ClusterQueue:
         self._sticky_rules = rules.sticky_head and policy.backfill is not Backfill.CONSERVATIVE
         self._incremental = incremental and self._static and not self._sticky_rules
         self._resv: tuple[int, float, int] = (-1, INF, 0)
+        self._cons: list[Profile] | None = None  # conservative profiles kept from the last pass
         self._sticky: tuple[int, int, float, int] | None = None  # (head, pool, shadow, extra)
 
     # ----------------------------------------------------------------- state
@@ -170,11 +171,16 @@ class ClusterQueue:
         if self._incremental and not self._dirty:
             if not new:
                 return []
-            if self._backfill is not Backfill.CONSERVATIVE and self._queue[0] not in new:
-                started = self._incremental_pass(new, now)
-                new.clear()
-                return started
+            if self._queue[0] not in new:
+                if self._backfill is Backfill.CONSERVATIVE:
+                    got = self._conservative_incremental(new, now)
+                else:
+                    got = self._incremental_pass(new, now)
+                if got is not None:
+                    new.clear()
+                    return got
         new.clear()
+        self._cons = None
         if sum(self.free) == 0:
             return []
         self._dirty = False
@@ -348,10 +354,43 @@ class ClusterQueue:
             Profile(now, self.free[p], [(e, need[k]) for e, k in self._running[p]])
             for p, need in enumerate(self._need)
         ]
+        started, complete = self._place(profiles, ordered, now)
+        self._cons = profiles if complete else None
+        return started
+
+    def _conservative_incremental(self, new: list[int], now: float) -> list[tuple[int, int]] | None:
+        """New jobs placed after the kept reservations, when that equals a full pass; None otherwise.
+
+        Valid when nothing ended since the last full pass (levels unchanged), no step of the kept
+        profiles has been passed, and every new job comes after every older waiting job in the order.
+        """
+        profiles = self._cons
+        queue = self._queue
+        if profiles is None or set(queue[-len(new) :]) != set(new):
+            return None
+        if any(len(prof.times) > 1 and now >= prof.times[1] for prof in profiles):
+            return None
+        for prof in profiles:
+            prof.times[0] = now
+        started, complete = self._place(profiles, sorted(new, key=self._rank.__getitem__), now)
+        self._cons = profiles if complete else None
+        self._drop(started)
+        return started
+
+    def _place(
+        self, profiles: list[Profile], ordered: Iterable[int], now: float
+    ) -> tuple[list[tuple[int, int]], bool]:
+        """Reserve each job at its earliest start over the pools; start those that can start now.
+
+        Returns the started jobs and whether every job got a reservation (False: stopped early because
+        the cluster is full, so later jobs cannot start now anyway).
+        """
         est = self._est
         started: list[tuple[int, int]] = []
         total_free = sum(self.free)
         for j in ordered:
+            if total_free == 0:
+                return started, False
             best_t, best_p, best_k = INF, -1, -1
             for p, need in enumerate(self._need):
                 n = need[j]
@@ -368,6 +407,4 @@ class ClusterQueue:
                 self._start(j, best_p, now)
                 started.append((j, best_p))
                 total_free -= n
-                if total_free == 0:
-                    break
-        return started
+        return started, True
