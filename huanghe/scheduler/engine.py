@@ -10,9 +10,9 @@ How a batch is placed (phases of ARCHITECTURE.md §5):
 3. the policy turns them into a (J, P) score, **lower is better** (:class:`Scores`);
 4. jobs are taken in batch order (the caller orders by priority / age); each gets its feasible pool with the
    lowest score (ties: lower estimated cost, then pool order) and its allocation is taken from the snapshot.
-   When a job's choice no longer fits the resources left by earlier jobs of the batch, the remaining jobs are
-   scored again on the updated snapshot (at most :data:`MAX_ROUNDS` rounds, then the last scores stand and
-   the job simply queues there).
+   When a job's choice no longer fits the resources left by earlier jobs of the batch, that pool gets a queue
+   (one job, backlog = the shortest run time that did not fit) and the remaining jobs are scored again on the
+   updated snapshot (at most :data:`MAX_ROUNDS` rounds, then the last scores stand and the job queues there).
 
 Every job gets a :class:`Decision`; a job without a feasible pool has ``pool_id`` None and an explanation that
 says which filter removed how many pools.
@@ -36,6 +36,7 @@ from huanghe.scheduler.batch import JobBatch
 from huanghe.scheduler.estimates import Estimates, estimate
 from huanghe.scheduler.explain import Explanation, explain
 from huanghe.scheduler.filters import FilterReport, apply_filters
+from huanghe.scheduler.policies import CheapestPolicy, FirstAdmitPolicy, HuanghePolicy, SpreadPolicy
 from huanghe.scheduler.snapshot import NetworkSnapshot
 
 FloatArray = npt.NDArray[np.float64]
@@ -114,6 +115,10 @@ PolicyFactory = Callable[[], Policy]
 #: name → factory. The only place policies are listed (others append their own entries here).
 POLICIES: list[tuple[str, PolicyFactory]] = [
     ("earliest-start", EarliestStart),
+    ("huanghe", HuanghePolicy),
+    ("first-admit", FirstAdmitPolicy),
+    ("cheapest", CheapestPolicy),
+    ("spread", SpreadPolicy),
 ]
 
 
@@ -163,6 +168,9 @@ class PlacementEngine:
 
     def place(self, snapshot: NetworkSnapshot, jobs: JobBatch, now_s: float) -> list[Decision]:
         """One :class:`Decision` per job, in batch order. ``snapshot`` is not modified."""
+        cycle = getattr(self.policy, "cycle", None)
+        if cycle is not None:  # a whole-cycle policy (huanghe.scheduler.policies): waits, holds, reservations
+            return list(cycle(snapshot.at(now_s), jobs).decisions())
         snap = snapshot.at(now_s)
         out: dict[int, Decision] = {}
         pending = np.arange(len(jobs), dtype=np.intp)
@@ -188,6 +196,7 @@ class PlacementEngine:
         scores = self.policy.score(snap, batch, report, est)
         total = np.asarray(scores.total, dtype=np.float64)
         deferred: list[int] = []
+        full: dict[int, float] = {}  # pool → shortest run time of a job that no longer fits there
         start_snap = snap
         for k in range(len(batch)):
             feasible = np.flatnonzero(report.feasible[k] & np.isfinite(total[k]))
@@ -206,10 +215,18 @@ class PlacementEngine:
             still_fits = _fits(snap, chosen, *need)
             if est.fits_now[k, chosen] and not still_fits and not last:
                 deferred.append(int(rows[k]))  # scored on capacity an earlier job of this batch took
+                full[chosen] = min(full.get(chosen, math.inf), float(est.run_s[k, chosen]))
                 continue
             out[int(rows[k])] = self._decision(start_snap, report, est, scores, k, batch, chosen)
             if still_fits:
                 snap = snap.with_allocation(chosen, *need)
+        if full:  # the pool filled up during this round: later jobs see a queue there
+            queued = snap.queued_jobs.copy()
+            backlog = snap.backlog_s.copy()
+            for pool, run in full.items():
+                queued[pool] += 1
+                backlog[pool] = max(backlog[pool], run if math.isfinite(run) else 0.0)
+            snap = snap.with_queue(queued, backlog)
         return snap, np.asarray(deferred, dtype=np.intp)
 
     def _decision(

@@ -68,8 +68,8 @@ from huanghe.store.models_jobs import CenterHealthRow, JobRow, PlacementRow
 
 log = logging.getLogger("huanghe.scheduler")
 
-#: A comment line put at the top of every dispatched script: lets a restart recognise our own job files.
-TOKEN_MARKER = "# huanghe-dispatch-token: "
+#: A no-op shell command put in front of every dispatched job: lets a restart recognise our own job files.
+TOKEN_MARKER = ": huanghe-dispatch-token="
 
 
 class SchedulerSettings(BaseSettings):
@@ -143,24 +143,30 @@ def dispatch_token(job_id: str, attempt: int) -> str:
 
 
 def backend_spec(row: JobRow, token: str) -> BackendJobSpec:
-    """The back-end neutral job of a stored submission; its script starts with :data:`TOKEN_MARKER`."""
+    """The back-end neutral job of a stored submission, marked with its token.
+
+    The mark is a no-op shell command (``: huanghe-dispatch-token=<token>``) in front of the command, or on the
+    line after the script's ``#!``, so the job's files on a back-end can be recognised after a crash.
+    """
     sub = JobSubmit.model_validate(row.spec)
-    body = sub.script if sub.script.strip() else sub.command + "\n"
-    shebang = ""
+    mark = TOKEN_MARKER + token
+    common: dict[str, Any] = {
+        "name": token,
+        "cpus": sub.cpus,
+        "mem_gb": sub.mem_gb,
+        "gpus": sub.gpus,
+        "nodes": sub.nodes,
+        "env": {**sub.env, "HUANGHE_PLATFORM_JOB_ID": row.id},
+        "time_limit_s": sub.time_limit_s,
+    }
+    if not sub.script.strip():
+        return BackendJobSpec(command=f"{mark}; {sub.command}", **common)
+    body = sub.script
+    shebang = "#!/bin/sh\n"
     if body.startswith("#!"):
-        shebang, _, body = body.partition("\n")
-        shebang += "\n"
-    script = (shebang or "#!/bin/sh\n") + TOKEN_MARKER + token + "\n" + body
-    return BackendJobSpec(
-        name=token,
-        script=script,
-        cpus=sub.cpus,
-        mem_gb=sub.mem_gb,
-        gpus=sub.gpus,
-        nodes=sub.nodes,
-        env={**sub.env, "HUANGHE_PLATFORM_JOB_ID": row.id},
-        time_limit_s=sub.time_limit_s,
-    )
+        first, _, body = body.partition("\n")
+        shebang = first + "\n"
+    return BackendJobSpec(script=f"{shebang}{mark}\n{body.rstrip(chr(10))}\n", **common)
 
 
 def find_by_token(backend: Backend, token: str) -> tuple[str | None, bool]:
@@ -179,7 +185,7 @@ def find_by_token(backend: Backend, token: str) -> tuple[str | None, bool]:
         return None, False
     if not root.is_dir():
         return None, True
-    marker = (TOKEN_MARKER + token + "\n").encode()
+    marker = (TOKEN_MARKER + token).encode()
     maybe = False
     for d in root.iterdir():
         if not d.name.startswith("local-"):
@@ -192,7 +198,8 @@ def find_by_token(backend: Backend, token: str) -> tuple[str | None, bool]:
         except (OSError, ValueError):
             pass
         with contextlib.suppress(OSError):
-            if marker in (d / "job.sh").read_bytes()[:300]:
+            head = (d / "job.sh").read_bytes()[:400]
+            if any(line.strip(b"; ") == marker for line in head.replace(b";", b"\n").splitlines()):
                 maybe = True
     return None, not maybe
 

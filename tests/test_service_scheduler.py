@@ -1,0 +1,290 @@
+"""The scheduler service tick by tick on SQLite: placement, dispatch, reconcile, health and failover, retries,
+crash recovery of interrupted dispatches, the SQLite leader lease. FAKE back-ends on a fake clock, except
+where the local back-end's files matter."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from huanghe.backends.fake import FakeBackend
+from huanghe.backends.local import LocalBackend
+from huanghe.backends.protocol import Backend, BackendJobSpec
+from huanghe.scheduler.clock import FakeClock
+from huanghe.services import jobs as svc
+from huanghe.services.dispatch import (
+    BackendCache,
+    Scheduler,
+    SchedulerSettings,
+    backend_spec,
+    dispatch_token,
+    find_by_token,
+)
+from huanghe.services.leader import LeaderElector
+from huanghe.store.db import make_engine, make_session_factory
+from huanghe.store.models_jobs import CenterHealthRow, JobEventRow, JobRow, PlacementRow
+from tests import jobs_testnet as net
+
+T0 = 1_800_000_000.0
+
+
+class Rig:
+    """A migrated SQLite DB with the two-pool test network on FAKE back-ends sharing one fake clock."""
+
+    def __init__(self, tmp_path: Path, **settings: Any) -> None:
+        self.clock = FakeClock(T0)
+        url = f"sqlite:///{tmp_path / 's.db'}"
+        net.prepare_db(url, net.topology(("fake", {"cpus": "64"}), ("fake", {"cpus": "65"})))
+        self.sf: sessionmaker[Session] = make_session_factory(url)
+        self.fakes = {
+            s: FakeBackend({"cpus": s, "duration_s": "10"}, clock=self.clock.now_s) for s in ("64", "65")
+        }
+        self.jn, self.qd = self.fakes["64"], self.fakes["65"]
+
+        def factory(name: str, settings: Mapping[str, str]) -> Backend:
+            assert name == "fake"
+            return self.fakes[settings["cpus"]]
+
+        opts = {"health_interval_s": 1.0, "unhealthy_after": 2, **settings}
+        self.sched = Scheduler(self.sf, SchedulerSettings(**opts), BackendCache(factory), self.clock)
+
+    def submit(self, **spec: Any) -> str:
+        with self.sf() as s:
+            items, _ = svc.submit_jobs(s, [svc.JobSubmit(**spec)], now=self.clock.now_s)
+        return str(items[0]["id"])
+
+    def job(self, job_id: str) -> JobRow:
+        with self.sf() as s:
+            row = s.get(JobRow, job_id)
+            assert row is not None
+            return row
+
+    def events(self, job_id: str) -> list[JobEventRow]:
+        with self.sf() as s:
+            return list(
+                s.scalars(select(JobEventRow).where(JobEventRow.job_id == job_id).order_by(JobEventRow.id))
+            )
+
+    def run(self, seconds: float, step: float = 0.5) -> None:
+        t = 0.0
+        while t < seconds - 1e-9:
+            self.sched.tick()
+            self.clock.advance(step)
+            t += step
+
+    def close(self) -> None:
+        self.sched.close()
+        self.sf.kw["bind"].dispose()
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    r = Rig(tmp_path)
+    yield r
+    r.close()
+
+
+def test_tick_places_dispatches_and_reconciles(rig: Rig) -> None:
+    jid = rig.submit(command="echo hi; sleep 3", cpus=4)
+    rep = rig.sched.tick()
+    assert rep.placed == 1 and rep.dispatched == 1 and rep.health_checked
+    row = rig.job(jid)
+    assert row.state == "RUNNING" and row.pool_id == "jn-sc-cpu" and row.backend_job_id == "fake-1"
+    assert row.dispatch_token == dispatch_token(jid, 1) and row.attempt == 1
+    rig.run(4)
+    row = rig.job(jid)
+    assert row.state == "SUCCEEDED" and row.exit_code == 0
+    assert row.started_s == T0 and row.ended_s == T0 + 3
+    with rig.sf() as s:
+        p = s.scalars(select(PlacementRow).where(PlacementRow.job_id == jid)).one()
+    assert p.policy == "earliest-start" and p.explanation["winner"]["pool"] == "jn-sc-cpu"
+    assert p.est_run_s == pytest.approx(60 / 1.1)  # default 60 s estimate on a 1.1× pool
+
+
+def test_unhealthy_center_gets_no_jobs_and_its_jobs_fail_over(rig: Rig) -> None:
+    running = rig.submit(command="sleep 100", cpus=2)
+    rig.run(0.5)
+    assert rig.job(running).center_id == "jn-sc" and rig.job(running).state == "RUNNING"
+    rig.jn.healthy = False
+    rig.run(1.0)  # first failed ping: still healthy (unhealthy_after = 2)
+    with rig.sf() as s:
+        h = s.get(CenterHealthRow, "jn-sc")
+        assert h is not None and h.healthy and h.failures == 1
+    rig.run(1.5)  # second failed ping
+    with rig.sf() as s:
+        h = s.get(CenterHealthRow, "jn-sc")
+        assert h is not None and not h.healthy and "unhealthy" in h.message
+    row = rig.job(running)
+    assert row.center_id == "qd-ai" and row.state == "RUNNING" and row.attempt == 2
+    assert row.excluded_centers == ["jn-sc"]
+    kinds = [e.kind for e in rig.events(running)]
+    assert "failover" in kinds
+    assert rig.jn.status("fake-1").state.value == "CANCELLED"  # stopped where it was
+    fresh = rig.submit(command="true")
+    rig.run(0.5)
+    assert rig.job(fresh).center_id == "qd-ai"  # jn-sc is faster but masked as unhealthy
+    rig.jn.healthy = True
+    rig.run(1.5)
+    with rig.sf() as s:
+        h = s.get(CenterHealthRow, "jn-sc")
+        assert h is not None and h.healthy and h.failures == 0
+    again = rig.submit(command="true")
+    rig.run(0.5)
+    assert rig.job(again).center_id == "jn-sc"
+
+
+def test_failover_is_bounded_by_max_attempts(rig: Rig) -> None:
+    jid = rig.submit(command="sleep 100", max_attempts=1)
+    rig.run(0.5)
+    rig.jn.healthy = False
+    rig.run(3)
+    row = rig.job(jid)
+    assert row.state == "FAILED" and "attempt" in row.message and row.attempt == 1
+
+
+def test_lost_job_is_retried_elsewhere_but_program_failure_is_not(rig: Rig) -> None:
+    lost = rig.submit(command="sleep 100")
+    bad = rig.submit(command="sleep 0.5; exit 3")
+    rig.run(0.5)
+    assert rig.job(lost).pool_id == "jn-sc-cpu"
+    rig.jn._jobs.pop(rig.job(lost).backend_job_id or "")  # the back-end forgot it (node reinstalled ...)
+    rig.run(1)
+    row = rig.job(lost)
+    assert row.state == "RUNNING" and row.center_id == "qd-ai" and row.attempt == 2
+    assert any(e.kind == "retry" and "lost" in e.message for e in rig.events(lost))
+    failed = rig.job(bad)
+    assert failed.state == "FAILED" and failed.exit_code == 3 and failed.attempt == 1
+
+
+def test_cancel_dispatched_job_through_backend(rig: Rig) -> None:
+    jid = rig.submit(command="sleep 100")
+    rig.run(0.5)
+    with rig.sf() as s:
+        assert svc.cancel(s, jid, now=rig.clock.now_s)["cancel_requested"]
+    rig.run(1)
+    rig.sched._executor.shutdown(wait=True)
+    rig.sched.tick()
+    assert rig.job(jid).state == "CANCELLED"
+
+
+def test_waiting_when_every_center_is_down(rig: Rig) -> None:
+    rig.jn.healthy = rig.qd.healthy = False
+    rig.run(2)
+    jid = rig.submit(command="true")
+    rig.run(0.5)
+    row = rig.job(jid)
+    assert row.state == "PENDING" and "unhealthy" in row.message
+    rig.jn.healthy = rig.qd.healthy = True
+    rig.run(2)
+    assert rig.job(jid).state in ("RUNNING", "SUCCEEDED")
+
+
+def _stage_interrupted(rig: Rig, job_id: str, pool: str, center: str) -> str:
+    """Leave a job as a crash in the middle of dispatch would: DISPATCHED, token set, no back-end id."""
+    token = dispatch_token(job_id, 1)
+    with rig.sf() as s:
+        row = s.get(JobRow, job_id)
+        assert row is not None
+        row.state, row.pool_id, row.center_id, row.attempt, row.dispatch_token = (
+            "DISPATCHED", pool, center, 1, token,
+        )  # fmt: skip
+        s.commit()
+    return token
+
+
+def test_recovery_of_an_interrupted_dispatch_without_lookup_never_reruns(rig: Rig) -> None:
+    jid = rig.submit(command="true")
+    _stage_interrupted(rig, jid, "jn-sc-cpu", "jn-sc")
+    assert rig.sched.recover() == 1
+    row = rig.job(jid)
+    assert row.state == "FAILED" and "at most once" in row.message
+    assert not rig.jn._jobs  # nothing submitted
+
+
+def test_local_find_by_token(tmp_path: Path) -> None:
+    be = LocalBackend({"root": str(tmp_path / "jobs")})
+    assert find_by_token(be, "hh-x-1") == (None, True)  # no root yet: certainly never submitted
+    bid = be.submit(BackendJobSpec(name="hh-x-1", command=": huanghe-dispatch-token=hh-x-1; true"))
+    assert find_by_token(be, "hh-x-1") == (bid, True)
+    assert find_by_token(be, "hh-x-10") == (None, True)
+    # a job directory with our script but no state yet: maybe started → uncertain
+    d = tmp_path / "jobs" / "local-deadbeef0000"
+    d.mkdir()
+    (d / "job.sh").write_text("#!/bin/sh\n: huanghe-dispatch-token=hh-y-2; echo hi\n")
+    assert find_by_token(be, "hh-y-2") == (None, False)
+    assert find_by_token(FakeBackend(), "hh-x-1") == (None, False)
+    be.close()
+
+
+def test_recovery_adopts_a_found_job_and_redispatches_a_missing_one(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    net.prepare_db(url, net.topology(net.local(tmp_path / "jn"), net.local(tmp_path / "qd")))
+    sf = make_session_factory(url)
+    sched = Scheduler(sf, SchedulerSettings())
+    out = tmp_path / "ran.txt"
+    with sf() as s:
+        items, _ = svc.submit_jobs(s, [svc.JobSubmit(command=f"echo {i} >> {out}") for i in range(2)])
+    found, missing = (str(i["id"]) for i in items)
+    rig = type("R", (), {"sf": sf})
+    tok = _stage_interrupted(rig, found, "jn-sc-cpu", "jn-sc")  # type: ignore[arg-type]
+    _stage_interrupted(rig, missing, "jn-sc-cpu", "jn-sc")  # type: ignore[arg-type]
+    with sf() as s:
+        row = s.get(JobRow, found)
+        assert row is not None
+        spec = backend_spec(row, tok)
+    # the crashed process had already submitted `found`
+    bid = LocalBackend({"root": str(tmp_path / "jn"), "kill_grace_s": "1"}).submit(spec)
+    assert sched.recover() == 2
+    assert _row(sf, found).backend_job_id == bid and _row(sf, found).state == "DISPATCHED"
+    assert _row(sf, missing).state == "PLACED" and _row(sf, missing).attempt == 0
+    import time
+
+    deadline = time.monotonic() + 10
+    while {_row(sf, found).state, _row(sf, missing).state} != {"SUCCEEDED"}:
+        sched.tick()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert sorted(out.read_text().split()) == ["0", "1"]  # each ran exactly once
+    sched.close()
+    sf.kw["bind"].dispose()
+
+
+def _row(sf: sessionmaker[Session], job_id: str) -> JobRow:
+    with sf() as s:
+        row = s.get(JobRow, job_id)
+        assert row is not None
+        return row
+
+
+def test_sqlite_lease_single_leader_and_takeover(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    net.prepare_db(url, net.topology(("fake", {})))
+    engine = make_engine(url)
+    clock = FakeClock(T0)
+    a = LeaderElector(engine, ttl_s=3.0, now=clock.now_s)
+    b = LeaderElector(engine, ttl_s=3.0, now=clock.now_s)
+    assert a.try_acquire() and not b.try_acquire()
+    clock.advance(2.0)
+    assert a.try_acquire() and not b.try_acquire()  # renewed
+    clock.advance(3.5)  # a stopped renewing (died)
+    assert b.try_acquire() and not a.try_acquire()
+    b.release()
+    assert a.try_acquire()
+    engine.dispose()
+
+
+def test_backend_spec_marks_command_and_script() -> None:
+    row = JobRow(id="j1", spec={"command": "echo hi", "cpus": 2, "env": {"A": "1"}})
+    spec = backend_spec(row, "hh-j1-1")
+    assert spec.command == ": huanghe-dispatch-token=hh-j1-1; echo hi" and spec.name == "hh-j1-1"
+    assert spec.cpus == 2 and spec.env["A"] == "1" and spec.env["HUANGHE_PLATFORM_JOB_ID"] == "j1"
+    row = JobRow(id="j2", spec={"script": "#!/bin/bash\necho $BASH_VERSION\n"})
+    s2 = backend_spec(row, "hh-j2-1")
+    assert s2.script == "#!/bin/bash\n: huanghe-dispatch-token=hh-j2-1\necho $BASH_VERSION\n"
+    assert json.dumps(dict(s2.env))
