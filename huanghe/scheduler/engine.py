@@ -36,7 +36,6 @@ from huanghe.scheduler.batch import JobBatch
 from huanghe.scheduler.estimates import Estimates, estimate
 from huanghe.scheduler.explain import Explanation, explain
 from huanghe.scheduler.filters import FilterReport, apply_filters
-from huanghe.scheduler.policies import CheapestPolicy, FirstAdmitPolicy, HuanghePolicy, SpreadPolicy
 from huanghe.scheduler.snapshot import NetworkSnapshot
 
 FloatArray = npt.NDArray[np.float64]
@@ -115,10 +114,6 @@ PolicyFactory = Callable[[], Policy]
 #: name → factory. The only place policies are listed (others append their own entries here).
 POLICIES: list[tuple[str, PolicyFactory]] = [
     ("earliest-start", EarliestStart),
-    ("huanghe", HuanghePolicy),
-    ("first-admit", FirstAdmitPolicy),
-    ("cheapest", CheapestPolicy),
-    ("spread", SpreadPolicy),
 ]
 
 
@@ -168,9 +163,6 @@ class PlacementEngine:
 
     def place(self, snapshot: NetworkSnapshot, jobs: JobBatch, now_s: float) -> list[Decision]:
         """One :class:`Decision` per job, in batch order. ``snapshot`` is not modified."""
-        cycle = getattr(self.policy, "cycle", None)
-        if cycle is not None:  # a whole-cycle policy (huanghe.scheduler.policies): waits, holds, reservations
-            return list(cycle(snapshot.at(now_s), jobs).decisions())
         snap = snapshot.at(now_s)
         out: dict[int, Decision] = {}
         pending = np.arange(len(jobs), dtype=np.intp)
