@@ -71,7 +71,7 @@ def fgd(
         "published 已发表 %",
         "Δ pp",
         "seed min–max %",
-        "failed tasks",
+        "failed 失败",
         "s",
     ):
         table.add_column(col, justify="left" if col.startswith("policy") else "right")

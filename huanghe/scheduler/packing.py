@@ -284,21 +284,26 @@ class TargetWorkload:
 
 
 def target_workload(
-    tasks: Sequence[Task], cluster: Cluster, coverage: float = 1.0, gpu_weight: float = 0.0
+    tasks: Sequence[Task],
+    cluster: Cluster,
+    coverage: float = 1.0,
+    gpu_weight: float = 0.0,
+    memory_quantile: float = 0.25,
 ) -> TargetWorkload:
     """The most popular task shapes (CPU, GPU share, GPU count, models) covering ``coverage`` of the tasks,
     their frequencies renormalised to sum 1 (FGD's "typical pods"; memory is not part of a shape).
 
     A whole-GPU task counts ``1 + num_gpu × gpu_weight`` times (the authors' ``gpuResWeight``, default 0).
+    A shape's memory is the ``memory_quantile`` of its tasks' memory (used by ``huanghe`` only; FGD drops it).
     """
     if not tasks:
         raise PackingError("target workload needs at least one task")
-    counts: Counter[tuple[int, int, int, tuple[str, ...]]] = Counter()
+    counts: dict[tuple[int, int, int, tuple[str, ...]], float] = {}
     mems: dict[tuple[int, int, int, tuple[str, ...]], list[int]] = {}
     for t in tasks:
         w = 1.0 + (t.num_gpu * gpu_weight if t.num_gpu and not t.shared else 0.0)
         key = (t.cpu_milli, t.gpu_milli, t.num_gpu, tuple(sorted(t.gpu_models)))
-        counts[key] += w  # type: ignore[assignment]
+        counts[key] = counts.get(key, 0.0) + w
         mems.setdefault(key, []).append(t.memory_mib)
     ranked = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
     chosen: list[tuple[tuple[int, int, int, tuple[str, ...]], float]] = []
@@ -322,7 +327,7 @@ def target_workload(
         gpu_milli=np.array([k[1] for k, _ in chosen], dtype=np.int64),
         weight=weight / weight.sum(),
         model_ok=ok,
-        memory_mib=np.array([int(np.median(mems[k])) for k, _ in chosen], dtype=np.int64),
+        memory_mib=np.array([int(np.quantile(mems[k], memory_quantile)) for k, _ in chosen], dtype=np.int64),
     )
 
 
@@ -564,8 +569,8 @@ class FgdPolicy:
 
 @dataclass
 class HuanghePolicy(FgdPolicy):
-    """Ours: FGD whose target workload also carries each shape's memory, so a node whose memory (not
-    only CPU) is too short for a shape counts that shape's GPUs as fragments; a CPU-only task prefers a
+    """Ours: FGD whose target workload also carries each shape's memory (25th percentile of its tasks), so
+    a node whose memory (not only CPU) is too short for a shape counts its GPUs as fragments; a CPU-only task prefers a
     node without GPUs among the best. Same integer score and GPU choice as FGD (random ties kept: on the
     openb trace they pack better than exact-Δ or best-fit tie-breaking, see docs/bench-packing.md)."""
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,25 +204,14 @@ def reproduce_fgd(
     policies: Sequence[str] = DEFAULT_POLICIES,
     seeds: int = 10,
     on_run: Callable[[str, int], None] | None = None,
-    max_pods: int | None = None,
     node_list: str = "gpu",
 ) -> list[ReproRow]:
     """Run every policy on seeds 42, 43, ... and return one row per policy. ``on_run(policy, seed)`` is
-    called after each run (progress). ``max_pods`` restricts the pod list (tests); the cluster is then
-    scaled to the same share of its nodes so that 100 % arrival is still reached."""
-    import time
-
+    called after each run (progress); ``node_list`` is ``"gpu"`` (the paper's cluster) or ``"all"``."""
     pods, _ = load_openb_pods()
     nodes = load_node_list(node_list)
     tasks = openb_tasks(pods)
     cluster = openb_cluster(nodes)
-    if max_pods is not None:
-        tasks = tasks[:max_pods]
-        share = max_pods / len(pods)
-        keep = np.arange(0, len(nodes), max(1, round(1 / share)))
-        cluster = Cluster.from_lists(
-            nodes.cpu_milli[keep], nodes.memory_mib[keep], nodes.gpu_count[keep], nodes.model[keep]
-        )
     target = target_workload(tasks, cluster)
     demand = np.array([t.total_gpu_milli for t in tasks], dtype=np.int64)
     orders = [submission_order(demand, cluster.total_gpus * MILLI, FIRST_SEED + s) for s in range(seeds)]
