@@ -173,12 +173,18 @@ def report(results: dict[str, SimResult], wall: dict[str, float], title: str, co
 
 
 def simulate_cmd(
-    trace: str = typer.Option(..., "--trace", help="SWF file (.swf / .swf.gz) or lublin / sdsc-sp2 / hpc2n"),
+    trace: str | None = typer.Option(
+        None, "--trace", help="SWF file (.swf / .swf.gz) or lublin / sdsc-sp2 / hpc2n"
+    ),
     cluster_size: int | None = typer.Option(
         None, "--cluster-size", min=1, help="cores of the cluster; default: the trace header's MaxProcs"
     ),
     cores_per_node: int = typer.Option(1, "--cores-per-node", min=1, help="cores per node (gang unit)"),
-    policy: str = typer.Option("fcfs-easy", "--policy", help="comma-separated queue policies"),
+    policy: str | None = typer.Option(
+        None,
+        "--policy",
+        help="comma-separated queue policies (default fcfs-easy); with --workload placement policies (default all)",
+    ),
     json_out: str | None = typer.Option(
         None, "--json", help="write the summary JSON to this file ('-' = stdout)"
     ),
@@ -190,8 +196,30 @@ def simulate_cmd(
         "--records",
         help="write per-job records to DIR/<policy>.csv (submit, start, end, wait, run, pool, nodes)",
     ),
+    network: str | None = typer.Option(
+        None, "--network", help="multi-center mode: bundled network name or topology file (default shandong)"
+    ),
+    workload_csv: Path | None = typer.Option(
+        None,
+        "--workload",
+        help="multi-center mode: workload CSV (docs/workload.md) placed across the network",
+    ),
+    cycle_s: float = typer.Option(60.0, "--cycle-s", help="multi-center mode: broker cycle period, seconds"),
 ) -> None:
-    """Replay a workload trace under queue policies and compare them. 在工作负载轨迹上模拟并比较调度策略。"""
+    """Replay a workload trace under queue policies and compare them. 在工作负载轨迹上模拟并比较调度策略。
+
+    With --workload (and optionally --network): place the jobs across the centers of a network under the
+    broker's placement policies (huanghe.cli.network_sim_cmd)."""
+    if workload_csv is not None or network is not None:
+        from huanghe.cli.network_sim_cmd import run_network
+
+        if workload_csv is None or trace is not None:
+            raise _fail("--network needs --workload W.csv (and no --trace) 多中心模式需要 --workload")
+        run_network(network or "shandong", workload_csv, policy, json_out, plot, seed, jobs, cycle_s, records)
+        return
+    if trace is None:
+        raise _fail("--trace or --workload is required 需要 --trace 或 --workload")
+    policy = policy or "fcfs-easy"
     err = _console(stderr=True)
     names = parse_policies(policy)
     path = resolve_trace(trace)

@@ -36,6 +36,7 @@ from huanghe.scheduler.batch import JobBatch
 from huanghe.scheduler.estimates import Estimates, estimate
 from huanghe.scheduler.explain import Explanation, explain
 from huanghe.scheduler.filters import FilterReport, apply_filters
+from huanghe.scheduler.policies import CheapestPolicy, FirstAdmitPolicy, HuanghePolicy, SpreadPolicy
 from huanghe.scheduler.snapshot import NetworkSnapshot
 
 FloatArray = npt.NDArray[np.float64]
@@ -114,6 +115,10 @@ PolicyFactory = Callable[[], Policy]
 #: name → factory. The only place policies are listed (others append their own entries here).
 POLICIES: list[tuple[str, PolicyFactory]] = [
     ("earliest-start", EarliestStart),
+    ("huanghe", HuanghePolicy),
+    ("first-admit", FirstAdmitPolicy),
+    ("cheapest", CheapestPolicy),
+    ("spread", SpreadPolicy),
 ]
 
 
@@ -163,6 +168,9 @@ class PlacementEngine:
 
     def place(self, snapshot: NetworkSnapshot, jobs: JobBatch, now_s: float) -> list[Decision]:
         """One :class:`Decision` per job, in batch order. ``snapshot`` is not modified."""
+        cycle = getattr(self.policy, "cycle", None)
+        if cycle is not None:  # a whole-cycle policy (huanghe.scheduler.policies): waits, holds, reservations
+            return list(cycle(snapshot.at(now_s), jobs).decisions())
         snap = snapshot.at(now_s)
         out: dict[int, Decision] = {}
         pending = np.arange(len(jobs), dtype=np.intp)
@@ -243,22 +251,35 @@ class PlacementEngine:
             chosen=chosen,
             policy=self.policy_name,
         )
-        if chosen is None:
-            nan = math.nan
-            return Decision(batch.job_ids[k], None, None, nan, nan, nan, nan, nan, why)
-        share = float(est.share[k, chosen])
-        price = float(snap.price_cny_per_node_hour[chosen]) * int(batch.nodes[k]) * share
-        return Decision(
-            job_id=batch.job_ids[k],
-            pool_id=snap.pool_ids[chosen],
-            center_id=snap.center_ids[int(snap.pool_center[chosen])],
-            est_start_s=float(est.start_s[k, chosen]),
-            est_run_s=float(est.run_s[k, chosen]),
-            est_cost_cny=float(est.cost_cny[k, chosen]),
-            est_carbon_kg=float(est.carbon_kg[k, chosen]),
-            price_cny_per_hour=price,
-            explanation=why,
-        )
+        return make_decision(snap, est, k, chosen, batch.job_ids[k], int(batch.nodes[k]), why)
+
+
+def make_decision(
+    snap: NetworkSnapshot,
+    est: Estimates,
+    row: int,
+    chosen: int | None,
+    job_id: str,
+    nodes: int,
+    why: Explanation,
+) -> Decision:
+    """The :class:`Decision` for estimate row ``row`` placed in pool ``chosen`` (None: not placed)."""
+    if chosen is None:
+        nan = math.nan
+        return Decision(job_id, None, None, nan, nan, nan, nan, nan, why)
+    share = float(est.share[row, chosen])
+    price = float(snap.price_cny_per_node_hour[chosen]) * nodes * share
+    return Decision(
+        job_id=job_id,
+        pool_id=snap.pool_ids[chosen],
+        center_id=snap.center_ids[int(snap.pool_center[chosen])],
+        est_start_s=float(est.start_s[row, chosen]),
+        est_run_s=float(est.run_s[row, chosen]),
+        est_cost_cny=float(est.cost_cny[row, chosen]),
+        est_carbon_kg=float(est.carbon_kg[row, chosen]),
+        price_cny_per_hour=price,
+        explanation=why,
+    )
 
 
 def _fits(snap: NetworkSnapshot, pool: int, nodes: int, cpus: float, gpus: float, mem_gb: float) -> bool:
