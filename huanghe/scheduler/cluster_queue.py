@@ -130,7 +130,11 @@ class ClusterQueue:
     def submit(self, j: int, now: float) -> None:
         """Job ``j`` arrives (it must :meth:`fit`)."""
         if self._static:
-            insort(self._queue, j, key=self._rank.__getitem__)
+            queue, rank = self._queue, self._rank
+            if not queue or rank[j] > rank[queue[-1]]:
+                queue.append(j)  # FCFS-like: arrivals come last
+            else:
+                insort(queue, j, key=rank.__getitem__)
         else:
             self._queue.append(j)
         self._new.append(j)

@@ -174,6 +174,9 @@ class Simulation:
         i = 0
         steps = 0
         done = 0
+        report = progress is not None
+        if single:
+            cl = [0] * n
         while i < n or heap:
             t = heap[0][0] if heap and (i >= n or heap[0][0] <= sub[i]) else sub[i]
             while heap and heap[0][0] <= t:
@@ -183,22 +186,20 @@ class Simulation:
             while i < n and sub[i] <= t:
                 if single:
                     q0.submit(i, t)
-                    cl[i] = 0
                 else:
                     c = router(i, t)  # type: ignore[misc]
                     cl[i] = c
                     queues[c].submit(i, t)
                 i += 1
-            for c, q in enumerate(queues) if not single else ((0, q0),):
+            for q in queues:
                 for j, p in q.schedule(t):
                     start[j] = t
                     pool[j] = p
-                    cl[j] = c
                     push(heap, (t + run[j], j))
-            if progress is not None:
+            if report:
                 steps += 1
                 if steps % progress_every == 0:
-                    progress(done, n)
+                    progress(done, n)  # type: ignore[misc]
         if progress is not None:
             progress(n, n)
         start_a = np.asarray(start, dtype=np.float64)
