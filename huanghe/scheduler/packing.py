@@ -504,7 +504,10 @@ class DotProductPolicy:
 
 
 def _affinity_tag(task: Task) -> str:
-    return f"{task.gpu_milli}x{task.num_gpu}" if task.num_gpu else ""
+    """GPU affinity of a task: '' (no GPU), 'share' (any fractional share) or 'k-gpu' (k whole GPUs)."""
+    if task.num_gpu == 0:
+        return ""
+    return "share" if task.shared else f"{task.num_gpu}-gpu"
 
 
 @dataclass
