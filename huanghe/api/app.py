@@ -21,7 +21,8 @@ from starlette.concurrency import run_in_threadpool
 
 from huanghe import __version__
 from huanghe.api.errors import install_error_handlers
-from huanghe.api.routers import health, jobs, network, tenancy, topology
+from huanghe.api.routers import health, jobs, network, observatory, tenancy, topology
+from huanghe.api.routers import telemetry as telemetry_routes
 from huanghe.settings import Settings
 from huanghe.store.db import make_engine, make_session_factory
 from huanghe.store.migrate import migrate
@@ -41,7 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(migrate, engine)
         try:
             with jobs.scheduler_running(_app):
-                yield
+                async with telemetry_routes.telemetry_running(_app):
+                    yield
         finally:
             engine.dispose()
 
@@ -61,5 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tenancy.router, prefix=API_PREFIX)
     app.include_router(topology.router, prefix=API_PREFIX)
     jobs.install(app, API_PREFIX)
+    telemetry_routes.install(app, API_PREFIX)
+    app.include_router(observatory.router, prefix=API_PREFIX)
     console.mount(app)
     return app
