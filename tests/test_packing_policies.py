@@ -150,3 +150,14 @@ def test_registry_is_explicit_and_rejects_duplicates() -> None:
         make_policy("nope", PolicyContext(_cluster([1])))
     with pytest.raises(PackingError, match="target workload"):
         make_policy("fgd", PolicyContext(_cluster([1])))
+
+
+def test_clustering_groups_tasks_of_the_same_gpu_shape() -> None:
+    cluster = _cluster([8, 8, 8])
+    packer = _packer(cluster, "clustering", [Task(1000, 0, 1, 500)])
+    packer.assign(Placement(0, (0,)), Task(1000, 0, 1, 300))  # node 0 runs shares
+    packer.assign(Placement(1, (0,)), Task(1000, 0, 1, 1000))  # node 1 runs a whole GPU
+    for seed in range(3):
+        packer.rng = np.random.default_rng(seed)
+        assert packer.place(Task(1000, 0, 1, 700)).node == 0  # type: ignore[union-attr]
+        assert packer.place(Task(1000, 0, 1, 1000)).node == 1  # type: ignore[union-attr]

@@ -69,7 +69,7 @@ class PolluxWorkload:
 
 def _philly_row(line: int, row: dict[str, str]) -> tuple[float, float, int, float, str]:
     try:
-        ts = datetime.strptime(row["timestamp"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
+        ts = datetime.fromisoformat(row["timestamp"]).replace(tzinfo=UTC).timestamp()
     except ValueError:
         raise TraceRowError(
             line, "timestamp", f"not a 'YYYY-MM-DD HH:MM:SS' time: {row['timestamp']!r}"
