@@ -5,6 +5,8 @@ where the local back-end's files matter."""
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.backends.fake import FakeBackend
-from huanghe.backends.local import LocalBackend
+from huanghe.backends.local import WRAPPER, LocalBackend
 from huanghe.backends.protocol import Backend, BackendJobSpec
 from huanghe.scheduler.clock import FakeClock
 from huanghe.services import jobs as svc
@@ -213,11 +215,34 @@ def test_local_find_by_token(tmp_path: Path) -> None:
     bid = be.submit(BackendJobSpec(name="hh-x-1", command=": huanghe-dispatch-token=hh-x-1; true"))
     assert find_by_token(be, "hh-x-1") == (bid, True)
     assert find_by_token(be, "hh-x-10") == (None, True)
-    # a job directory with our script but no state yet: maybe started → uncertain
+    # crash between job.sh and state.json: no process, no exit code → it never started
     d = tmp_path / "jobs" / "local-deadbeef0000"
     d.mkdir()
     (d / "job.sh").write_text("#!/bin/sh\n: huanghe-dispatch-token=hh-y-2; echo hi\n")
-    assert find_by_token(be, "hh-y-2") == (None, False)
+    assert find_by_token(be, "hh-y-2") == (None, True)
+    # ... but it had run to the end: adopted, and the back-end can read its state
+    (d / "exit_code").write_text("0 1800000000.5\n")
+    assert find_by_token(be, "hh-y-2") == ("local-deadbeef0000", True)
+    assert be.status("local-deadbeef0000").state.value == "SUCCEEDED"
+    # ... or its wrapper is still running: adopted with its pid, then it can be cancelled
+    e = tmp_path / "jobs" / "local-cafe00000000"
+    e.mkdir()
+    (e / "job.sh").write_text("#!/bin/sh\n: huanghe-dispatch-token=hh-z-3; sleep 30\n")
+    (e / "wrapper.sh").write_text(WRAPPER)
+    e.joinpath("job.sh").chmod(0o755)
+    proc = subprocess.Popen(["/bin/sh", str(e / "wrapper.sh"), str(e), str(tmp_path)], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 5
+        while find_by_token(be, "hh-z-3")[0] is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert be.status("local-cafe00000000").state.value == "RUNNING"
+        be.cancel("local-cafe00000000")
+        assert be.status("local-cafe00000000").state.value == "CANCELLED"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
     assert find_by_token(FakeBackend(), "hh-x-1") == (None, False)
     be.close()
 
@@ -243,8 +268,6 @@ def test_recovery_adopts_a_found_job_and_redispatches_a_missing_one(tmp_path: Pa
     assert sched.recover() == 2
     assert _row(sf, found).backend_job_id == bid and _row(sf, found).state == "DISPATCHED"
     assert _row(sf, missing).state == "PLACED" and _row(sf, missing).attempt == 0
-    import time
-
     deadline = time.monotonic() + 10
     while {_row(sf, found).state, _row(sf, missing).state} != {"SUCCEEDED"}:
         sched.tick()

@@ -172,9 +172,9 @@ def backend_spec(row: JobRow, token: str) -> BackendJobSpec:
 def find_by_token(backend: Backend, token: str) -> tuple[str | None, bool]:
     """Look for a dispatch on ``backend`` after a crash: (back-end job id or None, certain).
 
-    ``certain`` False means the back-end cannot tell whether the job was started. The local back-end is
-    searched on disk: its ``state.json`` names the job; a job directory holding our script but no state yet
-    is "maybe started" (uncertain). Back-ends without a lookup are uncertain.
+    ``certain`` False means the back-end cannot tell whether the job was started. A back-end with a
+    ``find_by_name(name)`` method is asked. The local back-end is searched on disk (:func:`_local_find`).
+    Other back-ends are uncertain.
     """
     finder = getattr(backend, "find_by_name", None)
     if callable(finder):
@@ -183,25 +183,66 @@ def find_by_token(backend: Backend, token: str) -> tuple[str | None, bool]:
     root = getattr(backend, "root", None)
     if backend.name != "local" or not isinstance(root, Path):
         return None, False
+    return _local_find(root, token)
+
+
+def _has_mark(script: Path, token: str) -> bool:
+    marker = (TOKEN_MARKER + token).encode()
+    try:
+        head = script.read_bytes()[:400]
+    except OSError:
+        return False
+    return any(line.strip(b"; ") == marker for line in head.replace(b";", b"\n").splitlines())
+
+
+def _local_find(root: Path, token: str) -> tuple[str | None, bool]:
+    """The local back-end's job named ``token`` under ``root``.
+
+    Its ``state.json`` names the job. A crash between the back-end writing ``job.sh`` and ``state.json`` leaves
+    a directory with our marked script and no state: if the job's wrapper process is alive (found in
+    ``/proc`` by its command line) or its ``exit_code`` file exists, the job did start, and the missing
+    ``state.json`` is written so the back-end can follow it; otherwise it never started (certain, not found).
+    """
     if not root.is_dir():
         return None, True
-    marker = (TOKEN_MARKER + token).encode()
-    maybe = False
     for d in root.iterdir():
         if not d.name.startswith("local-"):
             continue
         try:
-            state = json.loads((d / "state.json").read_text())
-            if state.get("name") == token:
+            if json.loads((d / "state.json").read_text()).get("name") == token:
                 return d.name, True
             continue
         except (OSError, ValueError):
             pass
-        with contextlib.suppress(OSError):
-            head = (d / "job.sh").read_bytes()[:400]
-            if any(line.strip(b"; ") == marker for line in head.replace(b";", b"\n").splitlines()):
-                maybe = True
-    return None, not maybe
+        if _has_mark(d / "job.sh", token):
+            return (d.name, True) if _local_adopt(d, token) else (None, True)
+    return None, True
+
+
+def _local_adopt(d: Path, token: str) -> bool:
+    """Write ``state.json`` for a local job whose process started before the crash; False if it never did."""
+    wrapper = str(d / "wrapper.sh").encode()
+    pid, ticks = -1, -1
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            if wrapper not in (p / "cmdline").read_bytes().split(b"\0"):
+                continue
+            raw = (p / "stat").read_text()
+        except OSError:
+            continue
+        pid, ticks = int(p.name), int(raw[raw.rindex(")") + 2 :].split()[19])
+        break
+    if pid < 0 and not (d / "exit_code").exists():
+        return False
+    started = (d / "job.sh").stat().st_mtime
+    state = {"id": d.name, "name": token, "pid": pid, "start_ticks": ticks, "started_at": started, "cores": [],
+             "cpus": 1.0, "mem_gb": 0.0, "time_limit_s": None, "workdir": str(d / "work"), "adopted": True}  # fmt: skip
+    tmp = d / "state.json.tmp"
+    tmp.write_text(json.dumps(state))
+    tmp.replace(d / "state.json")
+    return True
 
 
 class Scheduler:

@@ -1,0 +1,102 @@
+"""Start and stop `huanghe up` as a subprocess for the jobs end-to-end, crash and leader tests (by PID)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.infra.postgres import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+SERVE_DEADLINE_S = 60.0
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from huanghe.cli.main import app; app()", *args]
+
+
+def env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A clean environment: no HUANGHE_* from outside, data dir under ``tmp_path``, fast scheduler."""
+    out = {k: v for k, v in os.environ.items() if not k.startswith("HUANGHE_")}
+    out["HUANGHE_DATA_DIR"] = str(tmp_path / "data")
+    out["PYTHONPATH"] = str(REPO)
+    out["HUANGHE_SCHEDULER_INTERVAL_S"] = "0.05"
+    out["HUANGHE_DEV_MODE"] = "1"  # no authentication in these tests
+    out["HUANGHE_RATE_LIMIT_PER_S"] = "1000000"  # the storm must not be throttled
+    out["HUANGHE_RATE_LIMIT_BURST"] = "1000000"
+    out.update(extra)
+    return out
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def kill(self, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Send ``sig`` to the server (its PID only) and wait for it to end."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+
+def start(
+    tmp_path: Path, db_url: str, *, name: str = "up", port: int | None = None, network: str | None = None,
+    wait: bool = True, **extra_env: str,
+) -> Server:  # fmt: skip
+    """`huanghe up` on ``db_url``; returns once /healthz answers (unless ``wait`` is False)."""
+    port = port or free_port()
+    log = tmp_path / f"{name}.log"
+    args = ["up", "--port", str(port), "--db", db_url, "--log-level", "warning"]
+    if network:
+        args += ["--network", network]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            cli(*args), stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path, env=env(tmp_path, **extra_env),
+            start_new_session=True,
+        )  # fmt: skip
+    server = Server(proc, f"http://127.0.0.1:{port}", log)
+    if wait:
+        wait_serving(server)
+    return server
+
+
+def wait_serving(server: Server, deadline_s: float = SERVE_DEADLINE_S) -> float:
+    """Seconds until /healthz answered; fails with the server log if it died or took too long."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < deadline_s:
+        if server.proc.poll() is not None:
+            raise AssertionError(f"server exited: {server.log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+                return time.monotonic() - t0
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.kill()
+    raise AssertionError(f"not serving after {deadline_s} s: {server.log.read_text()[-3000:]}")
+
+
+def wait_terminal(url: str, job_id: str, timeout_s: float = 30.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job: dict[str, object] = httpx.get(f"{url}/api/v1/jobs/{job_id}", timeout=10).json()
+        if job["state"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            return job
+        assert time.monotonic() < deadline, f"{job_id} still {job['state']}: {job.get('message')}"
+        time.sleep(0.1)
