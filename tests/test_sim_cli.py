@@ -97,3 +97,9 @@ def test_reproduce_json() -> None:
 def test_reproduce_unknown_trace() -> None:
     res = runner.invoke(app, ["bench", "reproduce", "rlscheduler", "--trace", "nope"])
     assert res.exit_code != 0 and "lublin" in res.output
+
+
+@needs_traces
+def test_cluster_smaller_than_every_job_is_an_error() -> None:
+    res = runner.invoke(app, ["simulate", "--trace", "hpc2n", "--cluster-size", "1", "--jobs", "3"])
+    assert res.exit_code != 0 and "smaller than every job" in res.output

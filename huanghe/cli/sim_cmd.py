@@ -231,6 +231,10 @@ def simulate_cmd(
         raise _fail("--cluster-size: required (the trace header has no MaxProcs/MaxNodes) 需要指定集群规模")
     if len(workload) == 0:
         raise _fail(f"--trace: no jobs left after cleaning 清洗后无作业 ({'; '.join(load_report.lines())})")
+    if int(workload.procs.min()) > size // cores_per_node * cores_per_node:
+        raise _fail(
+            f"--cluster-size: {size} cores is smaller than every job 集群小于所有作业 (smallest asks {int(workload.procs.min())})"
+        )
     for line in load_report.lines():
         err.print(f"[dim]{line}[/]")
     results, wall = run_single_cluster(workload, size, cores_per_node, names, seed, err)
