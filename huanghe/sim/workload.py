@@ -7,7 +7,7 @@ some published priority functions, e.g. F1, use the absolute submit time). Sizes
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,7 +45,6 @@ class Workload:
     tenant: IntArray
     priority: IntArray
     name: str = "workload"
-    notes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.submit_s)
