@@ -27,7 +27,7 @@ TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 EXIT_UNREACHABLE = 3
 
 jobs_app = typer.Typer(help="Jobs: list, show, cancel, logs, events (作业管理).", no_args_is_help=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def base_url() -> str:
@@ -148,14 +148,13 @@ def submit(
 def _follow(c: httpx.Client, job_id: str, timeout_s: float) -> dict[str, Any]:
     """Print state changes (stderr) and the output (stdout) until the job is terminal."""
     deadline = time.monotonic() + timeout_s
-    seen_state = ""
+    shown = 0  # history entries printed so far (every state is shown, even one shorter than a poll)
     offset = 0
     while True:
         job = call(c, "GET", f"/jobs/{job_id}")
-        if job["state"] != seen_state:
-            seen_state = job["state"]
-            where = f" {job['pool']} ({job['center']})" if job.get("pool") else ""
-            err.print(f"{seen_state}{where} {job.get('message') or ''}".rstrip())
+        for h in job.get("history", [])[shown:]:
+            err.print(f"{h['state']:<10} {h['message']}", highlight=False)
+        shown = max(shown, len(job.get("history", [])))
         if job.get("backend_job_id"):
             out = call(c, "GET", f"/jobs/{job_id}/logs", params={"offset": offset})
             if out["data"]:

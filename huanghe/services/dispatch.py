@@ -710,6 +710,9 @@ class Scheduler:
             rep.retried += 1
             return
         state = JobState.CANCELLED if st.state == JobState.PREEMPTED else st.state
+        if row.state == JobState.DISPATCHED.value and st.terminal and st.started_at is not None:
+            # it started and ended between two looks: the history still shows that it ran
+            record_event(s, row.id, float(st.started_at), "state", JobState.RUNNING, "running / 运行中")
         if st.terminal:
             row.exit_code = st.exit_code
             if st.ended_at is not None:
