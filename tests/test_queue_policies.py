@@ -98,6 +98,16 @@ def test_drf_serves_the_user_with_the_smaller_share_first() -> None:
     assert drf == [0, 100, 110, 100]
 
 
+def test_drf_between_tenants() -> None:
+    # same jobs; users all differ but tenants are 1,1,1,2: by tenant, tenant 2 goes before tenant 1's 2nd job
+    jobs = [(0, 100, 100, 4), (1, 10, 10, 2), (2, 10, 10, 2), (3, 10, 10, 2)]
+    w = wl(jobs, user=[1, 2, 3, 4], tenant=[1, 1, 1, 2])
+    assert simulate(w, 4, "drf", fair_share_by="tenant").start_s.tolist() == [0, 100, 110, 100]
+    assert simulate(w, 4, "drf", fair_share_by="user").start_s.tolist() == [0, 100, 100, 110]
+    with pytest.raises(ValueError, match="fair_share_by"):
+        simulate(w, 4, "drf", fair_share_by="group")
+
+
 def test_dominant_shares() -> None:
     d = DominantShares([100.0, 10.0])
     d.add(7, (10.0, 5.0))

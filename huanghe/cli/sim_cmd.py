@@ -94,6 +94,7 @@ def run_single_cluster(
     policies: list[str],
     seed: int,
     console: Console,
+    fair_share_by: str = "user",
 ) -> tuple[dict[str, SimResult], dict[str, float]]:
     """Each policy on one pool of ``cluster_size`` cores, with a progress bar; (results, wall seconds)."""
     from huanghe.sim.engine import ClusterSpec, simulate
@@ -109,7 +110,9 @@ def run_single_cluster(
                 progress.update(task, completed=done)
 
             t0 = time.perf_counter()
-            results[name] = simulate(workload, cluster, name, seed=seed, progress=step)
+            results[name] = simulate(
+                workload, cluster, name, seed=seed, progress=step, fair_share_by=fair_share_by
+            )
             wall[name] = time.perf_counter() - t0
     return results, wall
 
@@ -204,6 +207,9 @@ def simulate_cmd(
         "--workload",
         help="multi-center mode: workload CSV (docs/workload.md) placed across the network",
     ),
+    fair_share_by: str = typer.Option(
+        "user", "--fair-share-by", help="owner for drf policies: user or tenant"
+    ),
     cycle_s: float = typer.Option(60.0, "--cycle-s", help="multi-center mode: broker cycle period, seconds"),
 ) -> None:
     """Replay a workload trace under queue policies and compare them. 在工作负载轨迹上模拟并比较调度策略。
@@ -222,6 +228,8 @@ def simulate_cmd(
     policy = policy or "fcfs-easy"
     err = _console(stderr=True)
     names = parse_policies(policy)
+    if fair_share_by not in ("user", "tenant"):
+        raise _fail(f"--fair-share-by: must be user or tenant, not {fair_share_by!r}")
     path = resolve_trace(trace)
     workload, load_report, header_cores = load_trace_file(path)
     if jobs is not None:
@@ -237,7 +245,7 @@ def simulate_cmd(
         )
     for line in load_report.lines():
         err.print(f"[dim]{line}[/]")
-    results, wall = run_single_cluster(workload, size, cores_per_node, names, seed, err)
+    results, wall = run_single_cluster(workload, size, cores_per_node, names, seed, err, fair_share_by)
     for name, r in results.items():
         for rule, count in r.rejected.items():
             if count:

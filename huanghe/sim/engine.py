@@ -59,13 +59,19 @@ class ClusterSpec:
         return max(p.cores for p in self.pools)
 
 
-def job_table(workload: Workload) -> JobTable:
-    """The scheduler's view of a workload (fair-share owner = user)."""
+FAIR_SHARE_OWNERS = ("user", "tenant")
+
+
+def job_table(workload: Workload, fair_share_by: str = "user") -> JobTable:
+    """The scheduler's view of a workload; ``fair_share_by`` picks the fair-share owner (user or tenant)."""
+    if fair_share_by not in FAIR_SHARE_OWNERS:
+        raise ValueError(f"fair_share_by must be one of {FAIR_SHARE_OWNERS}, not {fair_share_by!r}")
+    owner = workload.user if fair_share_by == "user" else workload.tenant
     return JobTable(
         submit_s=workload.submit_s.tolist(),
         estimate_s=workload.estimate_s.tolist(),
         procs=workload.procs.tolist(),
-        owner=workload.user.tolist(),
+        owner=owner.tolist(),
         priority=workload.priority.tolist(),
     )
 
@@ -137,6 +143,7 @@ class Simulation:
         rules: EngineRules = STANDARD_RULES,
         seed: int = 0,
         incremental: bool = True,
+        fair_share_by: str = "user",
     ) -> None:
         if len(clusters) != len(policies):
             raise ValueError("one policy per cluster")
@@ -151,7 +158,7 @@ class Simulation:
         too_big = workload.procs > widest
         self.rejected = {"processors > largest pool 处理器数超过最大资源池": int(too_big.sum())}
         self.workload = workload.take(np.flatnonzero(~too_big)) if too_big.any() else workload
-        table = job_table(self.workload)
+        table = job_table(self.workload, fair_share_by)
         self.queues = [
             ClusterQueue(c.pools, table, p, rules=rules, seed=seed, incremental=incremental)
             for c, p in zip(self.clusters, self.policies, strict=True)
@@ -233,9 +240,12 @@ def simulate(
     seed: int = 0,
     progress: ProgressFn | None = None,
     incremental: bool = True,
+    fair_share_by: str = "user",
 ) -> SimResult:
     """Run one cluster (a :class:`ClusterSpec`, or a core count for one pool of 1-core nodes)."""
     spec = ClusterSpec.single(cluster) if isinstance(cluster, int) else cluster
     pol = get_policy(policy) if isinstance(policy, str) else policy
-    sim = Simulation(workload, [spec], [pol], rules=rules, seed=seed, incremental=incremental)
+    sim = Simulation(
+        workload, [spec], [pol], rules=rules, seed=seed, incremental=incremental, fair_share_by=fair_share_by
+    )
     return sim.run(progress)
