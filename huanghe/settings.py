@@ -8,11 +8,15 @@
 | ``port``         | ``HUANGHE_PORT``         | TCP port of the API and console, 1..65535, default 8000. |
 | ``network``      | ``HUANGHE_NETWORK``      | topology imported when the database has no centers: a bundled network name or a YAML path. |
 | ``migrate_on_startup`` | ``HUANGHE_MIGRATE_ON_STARTUP`` | run ``alembic upgrade head`` when the app starts (idempotent). |
+| ``auth_enabled`` | ``HUANGHE_AUTH_ENABLED`` | require a token or a console session on every non-public route; default: on, except in dev mode. |
+| ``session_secret`` | ``HUANGHE_SESSION_SECRET`` | key signing console session cookies (>= 32 characters); must be set outside dev mode, no default. |
+| ``rate_limit_per_s`` / ``rate_limit_burst`` | ``HUANGHE_RATE_LIMIT_PER_S`` / ``..._BURST`` | token bucket per API token (or client address): refill per second, bucket size. |
+| ``max_body_bytes`` | ``HUANGHE_MAX_BODY_BYTES`` | largest request body accepted (413 above), bytes. |
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from huanghe.paths import data_dir
@@ -34,3 +38,34 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     network: str = Field(default="shandong", min_length=1)
     migrate_on_startup: bool = True
+    auth_enabled: bool | None = None
+    session_secret: SecretStr | None = None
+    rate_limit_per_s: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+
+    @property
+    def auth_active(self) -> bool:
+        """Whether requests must authenticate: ``auth_enabled`` if set, else on unless ``dev_mode``."""
+        return self.auth_enabled if self.auth_enabled is not None else not self.dev_mode
+
+    def check_secrets(self) -> None:
+        """Refuse to serve without a real session secret outside dev mode (raises :class:`InsecureSettingsError`)."""
+        if self.dev_mode:
+            return
+        secret = self.session_secret.get_secret_value() if self.session_secret is not None else ""
+        if len(secret) < MIN_SECRET_CHARS:
+            raise InsecureSettingsError(
+                "HUANGHE_SESSION_SECRET must be set to a random value of at least "
+                f'{MIN_SECRET_CHARS} characters outside dev mode (e.g. `python -c "import secrets; '
+                'print(secrets.token_urlsafe(32))"`), or set HUANGHE_DEV_MODE=1 for local development '
+                "(会话密钥未设置)"
+            )
+
+
+#: Shortest session secret accepted outside dev mode.
+MIN_SECRET_CHARS = 32
+
+
+class InsecureSettingsError(ValueError):
+    """The settings would run the server with a missing or default secret."""

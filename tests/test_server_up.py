@@ -31,6 +31,7 @@ def _cli(*args: str) -> list[str]:
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUANGHE_")}
     env["HUANGHE_DATA_DIR"] = str(tmp_path / "data")
+    env["HUANGHE_DEV_MODE"] = "1"  # local launcher: no auth, no session secret needed
     env["PYTHONPATH"] = str(REPO)
     return env
 

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from huanghe import __version__
+from huanghe.api import security
 from huanghe.api.errors import install_error_handlers
 from huanghe.api.routers import health, jobs, network, observatory, tenancy, topology
 from huanghe.api.routers import telemetry as telemetry_routes
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
+    security.install(app)  # auth dependency + policy table, audit/rate/size middleware, own routers
     app.include_router(health.router)
     app.include_router(network.router, prefix=API_PREFIX)
     app.include_router(tenancy.router, prefix=API_PREFIX)

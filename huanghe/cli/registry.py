@@ -18,6 +18,7 @@ from huanghe.cli import (
     packing_cmd,
     server_cmd,
     sim_cmd,
+    tenancy_cmd,
     topology_cmd,
     workload_cmd,
 )
@@ -33,4 +34,5 @@ REGISTRARS: list[Callable[[typer.Typer], None]] = [
     workload_cmd.register,
     packing_cmd.register,
     jobs_cmd.register,
+    tenancy_cmd.register,
 ]

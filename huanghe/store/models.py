@@ -7,7 +7,7 @@ To add tables: write ``huanghe/store/models_<area>.py`` with classes deriving fr
 
 from __future__ import annotations
 
-from huanghe.store import models_catalog, models_jobs, models_telemetry
+from huanghe.store import models_catalog, models_jobs, models_telemetry, models_tenancy
 from huanghe.store.base import Base
 
-__all__ = ["Base", "models_catalog", "models_jobs", "models_telemetry"]
+__all__ = ["Base", "models_catalog", "models_jobs", "models_telemetry", "models_tenancy"]

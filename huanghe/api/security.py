@@ -1,0 +1,310 @@
+"""Authentication, authorisation, audit and abuse limits, installed on the app by :func:`install`.
+
+* :func:`authorize` is THE authorisation dependency, installed once at app level: it identifies the caller
+  (``Authorization: Bearer <token>`` or the console session cookie), finds the matched route's template in
+  :data:`huanghe.api.policy.POLICY` and refuses what the table does not allow (401 anonymous, 403 role or
+  scope, 404 another tenant's object; a route missing from the table → 403 for everyone). Requests made with
+  the session cookie must repeat the CSRF token in the ``X-CSRF-Token`` header on state-changing methods
+  (double submit: the ``huanghe_csrf`` cookie holds the same value as the signed session).
+* :class:`SecurityMiddleware` (pure ASGI, outermost): token-bucket rate limit per token or client (429 with
+  ``Retry-After``; only with authentication on), request body limit (413), and the audit record of every successful mutation (method,
+  path, principal, status, SHA-256 of the body) in the hash chain of :mod:`huanghe.services.audit`.
+
+With ``settings.auth_active`` false (dev mode) every request runs as the admin principal ``dev`` and is
+still audited. Secrets and tokens are never logged nor echoed in error bodies.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import math
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from huanghe.api.errors import error_response
+from huanghe.api.policy import Rule, ScopeContext, ScopeRule, parse_json_body, route_template, rule_for
+from huanghe.catalog.errors import FieldError
+from huanghe.domain.tenancy import Scope as TokenScope
+from huanghe.services import audit
+from huanghe.services.auth import DEV_PRINCIPAL, Principal, authenticate, principal_by_id
+from huanghe.settings import Settings
+
+log = logging.getLogger("huanghe.api.security")
+
+PRINCIPAL_KEY = "huanghe.principal"
+SESSION_COOKIE = "huanghe_session"
+CSRF_COOKIE = "huanghe_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Lifetime of a console session, seconds.
+SESSION_TTL_S = 8 * 3600
+
+
+class SessionSigner:
+    """HMAC-SHA256 signed, base64url JSON cookie values (``payload.signature``)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def sign(self, payload: dict[str, Any]) -> str:
+        body = (
+            base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+        )
+        mac = hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
+        return f"{body}.{mac}"
+
+    def load(self, value: str, *, now: float | None = None) -> dict[str, Any] | None:
+        """The payload if the signature is right and ``exp`` is in the future, else None."""
+        body, _, mac = value.partition(".")
+        expected = hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
+        if not mac or not hmac.compare_digest(mac, expected):
+            return None
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        except ValueError:
+            return None
+        if not isinstance(payload, dict) or float(payload.get("exp", 0)) <= (
+            time.time() if now is None else now
+        ):
+            return None
+        return payload
+
+
+def signer_for(settings: Settings) -> SessionSigner:
+    """The settings' session secret; in dev mode without one, a random key for this process only."""
+    secret = settings.session_secret.get_secret_value() if settings.session_secret is not None else ""
+    return SessionSigner(secret.encode() if secret else secrets.token_bytes(32))
+
+
+def principal_of_request(request: Request) -> Principal:
+    """The principal :func:`authorize` found (``dev`` admin when authentication is off)."""
+    principal = request.scope.get(PRINCIPAL_KEY)
+    return principal if isinstance(principal, Principal) else DEV_PRINCIPAL
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _identify(request: Request) -> tuple[Principal | None, dict[str, Any] | None]:
+    """(principal, session payload when it came from the cookie). A bad bearer token → 401."""
+    factory = request.app.state.session_factory
+    token = _bearer(request)
+    if token is not None:
+        with factory() as session:
+            principal = authenticate(session, token)
+        if principal is None:
+            raise HTTPException(
+                401, "invalid, expired or revoked token", headers={"WWW-Authenticate": "Bearer"}
+            )
+        return principal, None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None, None
+    payload = request.app.state.session_signer.load(cookie)
+    if payload is None or not isinstance(payload.get("tid"), int):
+        return None, None
+    with factory() as session:
+        principal = principal_by_id(session, payload["tid"])
+    return (principal, payload) if principal is not None else (None, None)
+
+
+def _check_csrf(request: Request, session_payload: dict[str, Any]) -> None:
+    sent = request.headers.get(CSRF_HEADER, "")
+    expected = str(session_payload.get("csrf", ""))
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not (expected and hmac.compare_digest(sent, expected) and hmac.compare_digest(cookie, expected)):
+        raise HTTPException(403, f"CSRF check failed: send the {CSRF_COOKIE} cookie value in {CSRF_HEADER}")
+
+
+def _run_rules(request: Request, principal: Principal, rules: list[ScopeRule], body: Any) -> None:
+    with request.app.state.session_factory() as session:
+        ctx = ScopeContext(request=request, principal=principal, session=session, body=body)
+        for rule in rules:
+            rule(ctx)
+
+
+async def _apply(request: Request, principal: Principal, rules: list[ScopeRule], rule: Rule) -> None:
+    if rules:
+        body = parse_json_body(await request.body()) if rule.needs_body else None
+        await run_in_threadpool(_run_rules, request, principal, rules, body)
+
+
+async def authorize(request: Request) -> None:
+    """THE authorisation dependency (see the module docstring)."""
+    settings: Settings = request.app.state.settings
+    method, template = request.method, route_template(request.scope) or request.url.path
+    rule = rule_for(method, template)
+    if not settings.auth_active:
+        request.scope[PRINCIPAL_KEY] = DEV_PRINCIPAL
+        if rule is not None and rule.admission is not None:
+            await _apply(request, DEV_PRINCIPAL, [rule.admission], rule)
+        return
+    principal, session_payload = await run_in_threadpool(_identify, request)
+    if principal is not None:
+        request.scope[PRINCIPAL_KEY] = principal
+    if rule is None:
+        raise HTTPException(403, f"{method} {template} is not in the authorisation policy (refused)")
+    if rule.public:
+        return
+    if principal is None:
+        raise HTTPException(
+            401, "authentication required: Authorization: Bearer <token>, or log in at /login (需要登录)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )  # fmt: skip
+    if principal.role not in rule.roles:
+        raise HTTPException(403, f"role {principal.role.value} may not {method} {template}")
+    if method not in SAFE_METHODS and TokenScope.WRITE not in principal.scopes:
+        raise HTTPException(403, "this token is read-only (scope 'write' missing)")
+    if session_payload is not None and method not in SAFE_METHODS:
+        _check_csrf(request, session_payload)
+    await _apply(request, principal, [r for r in (rule.scope, rule.admission) if r is not None], rule)
+
+
+class TokenBuckets:
+    """In-memory token buckets keyed by caller: ``rate_per_s`` refill, ``burst`` capacity (LRU-bounded)."""
+
+    def __init__(self, rate_per_s: float, burst: int, max_keys: int = 10_000) -> None:
+        self.rate_per_s, self.burst, self.max_keys = rate_per_s, burst, max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, key: str, now: float) -> float:
+        """Take one token; 0 if allowed, else the seconds to wait for the next one."""
+        with self._lock:
+            tokens, last = self._buckets.pop(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate_per_s)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate_per_s
+            self._buckets[key] = (tokens - 1 if wait == 0 else tokens, now)
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+            return wait
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _caller_key(scope: Scope) -> str:
+    """Rate-limit key: a digest of the bearer token or session cookie, else the client address."""
+    auth = _header(scope, b"authorization") or _header(scope, b"cookie")
+    if auth:
+        return "t:" + hashlib.sha256(auth.encode()).hexdigest()[:32]
+    client = scope.get("client") or ("?", 0)
+    return f"ip:{client[0]}"
+
+
+class SecurityMiddleware:
+    """Rate limit (429), body limit (413) and the audit of successful mutations; see the module docstring."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.buckets = TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst)
+
+    async def _reply(self, scope: Scope, receive: Receive, send: Send, status: int, message: str,
+                     headers: dict[str, str] | None = None) -> None:  # fmt: skip
+        await error_response(status, [FieldError("", message)], headers)(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = str(scope.get("path", "")), str(scope.get("method", "GET"))
+        if self.settings.auth_active and (path.startswith("/api/") or path in ("/login", "/logout")):
+            wait = self.buckets.take(_caller_key(scope), time.monotonic())
+            if wait > 0:
+                retry = str(max(1, math.ceil(wait)))
+                await self._reply(scope, receive, send, 429, f"too many requests, retry in {retry} s",
+                                  {"Retry-After": retry})  # fmt: skip
+                return
+        if method not in MUTATING_METHODS:
+            await self.app(scope, receive, send)
+            return
+        limit = self.settings.max_body_bytes
+        declared = _header(scope, b"content-length")
+        if declared.isdigit() and int(declared) > limit:
+            await self._reply(scope, receive, send, 413, f"request body larger than {limit} bytes")
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await self._reply(scope, receive, send, 413, f"request body larger than {limit} bytes")
+                return
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        body = b"".join(chunks)
+        await self._forward(scope, body, send)
+
+    async def _forward(self, scope: Scope, body: bytes, send: Send) -> None:
+        delivered = False
+        status = 0
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.disconnect"}
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        await self.app(scope, replay, watch)
+        if 200 <= status < 400:
+            await run_in_threadpool(self._audit, scope, status, hashlib.sha256(body).hexdigest())
+
+    def _audit(self, scope: Scope, status: int, body_sha256: str) -> None:
+        principal = scope.get(PRINCIPAL_KEY)
+        actor = principal.actor if isinstance(principal, Principal) else "anonymous"
+        payload = {
+            "method": scope["method"], "path": scope.get("path", ""), "status": status,
+            "body_sha256": body_sha256,
+        }  # fmt: skip
+        try:
+            with scope["app"].state.session_factory() as session:
+                audit.record(
+                    session, actor, f"http.{scope['method'].lower()}", str(scope.get("path", "")), payload
+                )
+                session.commit()
+        except Exception:  # never fail the answer already sent; say it loudly
+            log.exception("audit record of %s %s failed", scope["method"], scope.get("path", ""))
+
+
+def install(app: FastAPI) -> None:
+    """Install everything above on ``app``; call it in ``create_app`` before the routers are included.
+
+    Refuses to start (``InsecureSettingsError``) without a session secret outside dev mode."""
+    from huanghe.api.routers import security_routes
+
+    settings: Settings = app.state.settings
+    settings.check_secrets()
+    app.state.session_signer = signer_for(settings)
+    app.router.dependencies.append(Depends(authorize))
+    app.add_middleware(SecurityMiddleware, settings=settings)
+    security_routes.include(app)

@@ -1,0 +1,191 @@
+"""The audit trail (溯源): an append-only hash chain of records.
+
+Each record holds ``seq`` (1, 2, 3 … without gaps), ``at`` (ISO 8601 UTC), ``actor``, ``action``,
+``subject``, ``payload`` (canonical JSON) and ``prev_hash``, the hash of the record before it (64 zeros for the
+first); its ``hash`` is the SHA-256 of the canonical JSON of all those fields. Editing, deleting or reordering
+any record breaks the chain at that record, which :func:`verify` reports. The ``audit_head`` row keeps the
+last sequence number and hash, so that removing records at the end is detected too; updating it first in
+each :func:`record` serialises writers on SQLite and PostgreSQL alike (row lock / database write lock).
+
+Canonical JSON: keys sorted, no whitespace, UTF-8 (``ensure_ascii=False``), as produced by :func:`canonical`.
+The database refuses UPDATE and DELETE on ``audit_log`` (triggers of migration ``0004_tenancy``).
+
+Callers: the API records every successful mutation (method, path, principal, status, body digest); the
+scheduler service records each placement decision with ``record(session, "scheduler", "placement", job_id,
+{...})`` inside its own transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from huanghe.store.models_tenancy import AuditHeadRow, AuditRow
+
+GENESIS_HASH = "0" * 64
+EXPORT_FIELDS = ("seq", "at", "actor", "action", "subject", "payload", "prev_hash", "hash")
+
+
+def canonical(value: Any) -> str:
+    """Canonical JSON of ``value``: sorted keys, compact separators, non-ASCII kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def record_hash(
+    seq: int, at: str, actor: str, action: str, subject: str, payload: str, prev_hash: str
+) -> str:
+    """SHA-256 (hex) of the canonical JSON of a record's fields (``payload`` is already canonical JSON)."""
+    doc = {
+        "seq": seq, "at": at, "actor": actor, "action": action, "subject": subject, "payload": payload,
+        "prev_hash": prev_hash,
+    }  # fmt: skip
+    return hashlib.sha256(canonical(doc).encode("utf-8")).hexdigest()
+
+
+def _iso(now_s: float) -> str:
+    return datetime.fromtimestamp(now_s, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def record(
+    session: Session, actor: str, action: str, subject: str, payload: Any, *, now: float | None = None
+) -> AuditRow:
+    """Append a record in the caller's transaction (flushed, not committed) and return it.
+
+    ``payload`` is any JSON-able value. The head row stays locked until the caller commits, so keep the
+    transaction short."""
+    new_seq = session.execute(
+        update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_seq=AuditHeadRow.last_seq + 1)
+        .returning(AuditHeadRow.last_seq, AuditHeadRow.last_hash)
+    ).one()  # fmt: skip
+    seq, prev_hash = int(new_seq[0]), str(new_seq[1])
+    at = _iso(time.time() if now is None else now)
+    body = canonical(payload)
+    digest = record_hash(seq, at, actor[:200], action[:100], subject[:500], body, prev_hash)
+    row = AuditRow(
+        seq=seq, at=at, actor=actor[:200], action=action[:100], subject=subject[:500], payload=body,
+        prev_hash=prev_hash, hash=digest,
+    )  # fmt: skip
+    session.add(row)
+    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_hash=digest))
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of :func:`verify`: ``first_bad`` is the sequence number of the first broken record."""
+
+    ok: bool
+    checked: int
+    first_bad: int | None = None
+    reason: str = ""
+
+
+def _rows(session: Session, batch: int = 1000) -> Iterator[AuditRow]:
+    last = 0
+    while True:
+        rows = list(
+            session.scalars(select(AuditRow).where(AuditRow.seq > last).order_by(AuditRow.seq).limit(batch))
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the chain from the first record; report the first edited, missing or reordered record."""
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    for row in _rows(session):
+        if row.seq != expected_seq:
+            return VerifyResult(False, checked, expected_seq, f"record {expected_seq} is missing (deleted)")
+        if row.prev_hash != prev_hash:
+            return VerifyResult(
+                False,
+                checked,
+                row.seq,
+                f"record {row.seq} does not follow record {row.seq - 1} (reordered or replaced)",
+            )
+        if (
+            record_hash(row.seq, row.at, row.actor, row.action, row.subject, row.payload, row.prev_hash)
+            != row.hash
+        ):
+            return VerifyResult(
+                False, checked, row.seq, f"record {row.seq} was edited (its hash does not match)"
+            )
+        prev_hash, expected_seq, checked = row.hash, expected_seq + 1, checked + 1
+    head = session.get(AuditHeadRow, 1)
+    if head is None:
+        return VerifyResult(False, checked, None, "the audit head row is missing")
+    if head.last_seq != checked or head.last_hash != prev_hash:
+        return VerifyResult(
+            False,
+            checked,
+            checked + 1,
+            f"records after {checked} are missing (the head says {head.last_seq})",
+        )
+    return VerifyResult(True, checked)
+
+
+class AuditRecordPublic(BaseModel):
+    """One audit record; ``payload`` decoded from its canonical JSON."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    payload: Any
+    prev_hash: str
+    hash: str
+
+
+def _public(row: AuditRow) -> AuditRecordPublic:
+    return AuditRecordPublic(
+        seq=row.seq, at=row.at, actor=row.actor, action=row.action, subject=row.subject,
+        payload=json.loads(row.payload), prev_hash=row.prev_hash, hash=row.hash,
+    )  # fmt: skip
+
+
+def list_records(
+    session: Session,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[AuditRecordPublic], int]:
+    """Records in chain order with the total count matching the filters."""
+    query = select(AuditRow)
+    if action is not None:
+        query = query.where(AuditRow.action == action)
+    if actor is not None:
+        query = query.where(AuditRow.actor == actor)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AuditRow.seq).limit(limit).offset(offset))
+    return [_public(r) for r in rows], total
+
+
+def export(session: Session, fmt: str) -> str:
+    """The whole chain as ``csv`` (payload as its canonical JSON) or ``json`` (a list of records)."""
+    if fmt == "json":
+        return json.dumps([_public(r).model_dump() for r in _rows(session)], ensure_ascii=False, indent=1)
+    if fmt != "csv":
+        raise ValueError(f"unknown export format {fmt!r} (csv or json)")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_FIELDS)
+    for r in _rows(session):
+        writer.writerow([r.seq, r.at, r.actor, r.action, r.subject, r.payload, r.prev_hash, r.hash])
+    return out.getvalue()
