@@ -10,22 +10,21 @@ from collections.abc import Callable
 import typer
 
 from huanghe.cli import (
+    alerts_cmd,
     bench_cmd,
-    broker_bench_cmd,
     catalog_cmd,
     jobs_cmd,
     observatory_cmd,
     packing_cmd,
     server_cmd,
     sim_cmd,
-    tenancy_cmd,
+    telemetry_cmd,
     topology_cmd,
     workload_cmd,
 )
 
 REGISTRARS: list[Callable[[typer.Typer], None]] = [
     bench_cmd.register,
-    broker_bench_cmd.register,
     sim_cmd.register,
     topology_cmd.register,
     catalog_cmd.register,
@@ -34,5 +33,6 @@ REGISTRARS: list[Callable[[typer.Typer], None]] = [
     workload_cmd.register,
     packing_cmd.register,
     jobs_cmd.register,
-    tenancy_cmd.register,
+    telemetry_cmd.register,
+    alerts_cmd.register,
 ]

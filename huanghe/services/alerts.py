@@ -106,7 +106,10 @@ def evaluate(
 ) -> EvaluationSummary:
     """Evaluate every rule on the stored telemetry at ``now_ms`` and store the result."""
     th = thresholds or rules.AlertThresholds()
-    context = rules.alert_context(export_topology(session))
+    try:
+        context = rules.alert_context(export_topology(session))
+    except NotFoundError:  # no network stored yet: nothing to evaluate
+        return EvaluationSummary(opened=0, refreshed=0, resolved=0, evaluated=0)
     latest = telemetry.latest_values(session, now_ms, th.freshness_s)
     baseline = telemetry.weighted_means(session, "pue", now_ms - int(th.pue_window_s * 1000), now_ms + 1)
     firing, evaluated = rules.evaluate(latest, baseline, context, th)

@@ -338,6 +338,12 @@ def _count(session: Session, stmt: Any) -> int:
     return max(0, result.rowcount or 0)
 
 
+def _buckets(session: Session, step_s: int, lo: int, hi: int) -> int:
+    """Rollup rows of ``step_s`` in ``[lo, hi)`` (INSERT … SELECT row counts are not reliable on SQLite)."""
+    stmt = select(func.count()).select_from(R).where(R.step_s == step_s, R.bucket_ms >= lo, R.bucket_ms < hi)
+    return int(session.scalar(stmt) or 0)
+
+
 def _floor(t_ms: int, step_ms: int) -> int:
     return (t_ms // step_ms) * step_ms
 
@@ -375,7 +381,8 @@ def rollup(session: Session, since_ms: int, until_ms: int) -> dict[str, int]:
         "unit",
         "source",
     ]
-    written["5m"] = _count(session, insert(R).from_select(cols, raw))
+    session.execute(insert(R).from_select(cols, raw))
+    written["5m"] = _buckets(session, 300, lo, hi)
     five = select(R).where(R.step_s == 300).subquery()
     hour = (five.c.bucket_ms // literal_column("3600000", Integer)) * literal_column("3600000", Integer)
     hourly = (
@@ -388,7 +395,8 @@ def rollup(session: Session, since_ms: int, until_ms: int) -> dict[str, int]:
         .group_by(five.c.center_id, five.c.metric, five.c.subject, hour)
     )  # fmt: skip
     session.execute(delete(R).where(R.step_s == 3600, R.bucket_ms >= lo, R.bucket_ms < hi))
-    written["1h"] = _count(session, insert(R).from_select(cols, hourly))
+    session.execute(insert(R).from_select(cols, hourly))
+    written["1h"] = _buckets(session, 3600, lo, hi)
     return written
 
 

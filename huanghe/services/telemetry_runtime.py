@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huanghe.observatory.generator import TelemetryGenerator
 from huanghe.services import alerts, scrape, telemetry
 from huanghe.services.catalog import export_topology
+from huanghe.services.errors import NotFoundError
 from huanghe.services.telemetry_settings import TelemetrySettings
 from huanghe.store.models_telemetry import TelemetrySampleRow
 
@@ -51,7 +52,11 @@ class TelemetryRuntime:
         return int(self.clock() * 1000)
 
     def _generator(self, session: Session) -> TelemetryGenerator | None:
-        topology = export_topology(session)
+        """A generator for the stored network (None while no network is stored)."""
+        try:
+            topology = export_topology(session)
+        except NotFoundError:
+            return None
         return TelemetryGenerator(topology, self.settings.seed) if topology.centers else None
 
     def generate(self, now_ms: int | None = None) -> int:
