@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from huanghe.scheduler.batch import JobBatch
+from huanghe.scheduler.batch_milp import HuangheBatchPolicy
 from huanghe.scheduler.estimates import Estimates, estimate
 from huanghe.scheduler.explain import Explanation, explain
 from huanghe.scheduler.filters import FilterReport, apply_filters
@@ -119,6 +120,7 @@ POLICIES: list[tuple[str, PolicyFactory]] = [
     ("first-admit", FirstAdmitPolicy),
     ("cheapest", CheapestPolicy),
     ("spread", SpreadPolicy),
+    ("huanghe-batch", HuangheBatchPolicy),
 ]
 
 

@@ -112,7 +112,8 @@ class Weights:
     ``*_floor`` keep the relative terms finite (seconds, CNY, kg). ``fairness`` is the weight of a tenant's
     dominant share in the queue order, ``age_scale_s`` the wait that counts as much as a whole share.
     ``shift_min_gain`` is the carbon reduction a greener hour must bring before a job is held for it,
-    ``shift_margin`` the share of the run time kept as slack before the deadline.
+    ``shift_margin`` the share of the run time kept as slack before the deadline. ``wait_for_better``: a job
+    whose best-scored pool is busy waits for it (late binding) instead of taking the best free one.
     """
 
     completion: float = 1.0
@@ -128,6 +129,7 @@ class Weights:
     shift_min_gain: float = 0.10
     shift_margin: float = 0.25
     shift_horizon_h: int = 48
+    wait_for_better: bool = True
 
 
 @dataclass(frozen=True)
@@ -318,22 +320,26 @@ class CycleResult:
     scores: FloatArray  # (K, P)
     terms: dict[str, FloatArray]  # (K, P) each
     notes: dict[int, str] = field(default_factory=dict)
+    _explained: dict[tuple[int, int], Explanation] = field(default_factory=dict, repr=False)
 
     def explanation(self, job: int) -> Explanation:
         """Why job ``job`` (batch row) got its status: candidates, removals, winner and runner-up terms."""
         k = int(self.class_of[job])
         chosen = int(self.pool[job])
-        expl = explain(
-            self.snapshot,
-            self.report,
-            k,
-            self.jobs.job_ids[job],
-            self.scores[k],
-            terms={name: v[k] for name, v in self.terms.items()},
-            estimates=self.estimates,
-            chosen=chosen if chosen >= 0 else None,
-            policy=self.policy,
-        )
+        expl = self._explained.get((k, chosen))
+        if expl is None:  # jobs of one class placed in one pool share everything but the id and note
+            expl = explain(
+                self.snapshot,
+                self.report,
+                k,
+                self.jobs.job_ids[job],
+                self.scores[k],
+                terms={name: v[k] for name, v in self.terms.items()},
+                estimates=self.estimates,
+                chosen=chosen if chosen >= 0 else None,
+                policy=self.policy,
+            )
+            self._explained[(k, chosen)] = expl
         status = self.status[job]
         note = f"{status.value}"
         extra = self.notes.get(job)
@@ -342,7 +348,7 @@ class CycleResult:
         if status in (Status.WAITING, Status.HELD, Status.INFEASIBLE) and chosen < 0:
             # the best candidate stays listed as winner for context, but nothing was placed
             note += " (not placed this cycle 本轮未放置)"
-        return dataclasses.replace(expl, note=note)
+        return dataclasses.replace(expl, job_id=self.jobs.job_ids[job], note=note)
 
     def decisions(self) -> list[Decision]:
         """The engine's :class:`~huanghe.scheduler.engine.Decision` per job, in batch order. A job not placed
@@ -446,7 +452,10 @@ def run_cycle(
     if policy == SPREAD:
         _assign_spread(res, cap, demand, whole, ctx)
     else:
-        _assign_sorted(res, cap, demand, whole, ctx, late_wait=policy == HUANGHE)
+        ours = policy == HUANGHE
+        _assign_sorted(
+            res, cap, demand, whole, ctx, late_wait=ours and ctx.weights.wait_for_better, shift=ours
+        )
     return res
 
 
@@ -457,9 +466,11 @@ def _assign_sorted(
     whole: npt.NDArray[np.int64],
     ctx: CycleContext,
     late_wait: bool,
+    shift: bool,
 ) -> None:
     """Greedy over jobs in order, each class walking its pools sorted by score. With ``late_wait`` (huanghe)
-    a busy pool ranked above every free one makes the job wait, with an EASY reservation there."""
+    a busy pool ranked above every free one makes the job wait, with an EASY reservation there; with ``shift``
+    a job with a deadline may be held for a greener hour."""
     snap, jobs, est = res.snapshot, res.jobs, res.estimates
     now = snap.t_s
     scores = res.scores
@@ -501,7 +512,7 @@ def _assign_sorted(
         ptr[k] = i
         if chosen < 0:
             continue
-        if late_wait and has_deadline[j]:
+        if shift and has_deadline[j]:
             latest = float(deadline_abs[j]) - float(run_s[k, chosen]) * (1 + w.shift_margin) - ctx.cycle_s
             t_green = greener_start_s(
                 snap,
@@ -591,6 +602,8 @@ class CyclePolicy:
     reservations, which :class:`~huanghe.scheduler.engine.PlacementEngine` uses when a policy has it)."""
 
     name: str = ""
+    #: the policy whose filters and score :meth:`score` uses (its own name unless a variant says otherwise)
+    scored_as: str = ""
 
     def __init__(self, weights: Weights | None = None) -> None:
         self.weights = weights or Weights()
@@ -601,8 +614,9 @@ class CyclePolicy:
     def score(self, snap: NetworkSnapshot, jobs: JobBatch, report: FilterReport, est: Estimates) -> Scores:
         from huanghe.scheduler.engine import Scores
 
-        feasible = subset_report(report, POLICY_FILTERS[self.name]).feasible
-        total, terms = policy_scores(self.name, snap, jobs, feasible, est, self.weights)
+        name = self.scored_as or self.name
+        feasible = subset_report(report, POLICY_FILTERS[name]).feasible
+        total, terms = policy_scores(name, snap, jobs, feasible, est, self.weights)
         return Scores(total=total, terms=terms)
 
 

@@ -1,0 +1,102 @@
+"""End to end on real systems: a job submitted over the API is placed on a Slurm-backed (or Ray-backed) pool,
+runs there, SUCCEEDS with its output in the logs; cancel on Slurm; failover when the Slurm daemons are stopped
+mid-run (re-placed on the local pool of another center, succeeds, recorded)."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from huanghe.api.app import create_app
+from huanghe.services.dispatch import SchedulerSettings
+from huanghe.settings import Settings
+from tests import jobs_testnet as net
+from tests.infra.ray import RayHead
+from tests.infra.slurm import SlurmCluster, _can_run, start_slurm
+
+TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
+
+
+@contextlib.contextmanager
+def api(tmp_path: Path, jinan: tuple[str, dict[str, str]]) -> Iterator[TestClient]:
+    """The real app on SQLite with ``jn-sc-cpu`` on the given back-end and ``qd-ai-cpu`` on the local one."""
+    url = f"sqlite:///{tmp_path / 'e2e.db'}"
+    net.prepare_db(url, net.topology(jinan, net.local(tmp_path / "qd")))
+    app = create_app(Settings(database_url=url, migrate_on_startup=False))
+    app.state.scheduler_settings = SchedulerSettings(
+        interval_s=0.1, health_interval_s=0.5, unhealthy_after=2, lease_ttl_s=5
+    )
+    with TestClient(app) as c:
+        yield c
+
+
+def wait(c: TestClient, job_id: str, states: set[str], timeout_s: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job: dict[str, Any] = c.get(f"/api/v1/jobs/{job_id}").json()
+        if job["state"] in states:
+            return job
+        assert time.monotonic() < deadline, f"{job_id} still {job['state']}: {job['message']}"
+        time.sleep(0.1)
+
+
+def slurm_settings(cluster: SlurmCluster) -> dict[str, str]:
+    return {**cluster.rest_settings(), "timeout_s": "3", "health_timeout_s": "2"}
+
+
+def test_slurm_pool_runs_the_job_and_cancel_works(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    with api(tmp_path, ("slurm", slurm_settings(slurm_cluster))) as c:
+        jid = c.post("/api/v1/jobs", json={"command": "echo hello from slurm; hostname >/dev/null"}).json()[
+            "id"
+        ]
+        job = wait(c, jid, TERMINAL)
+        assert job["state"] == "SUCCEEDED", job
+        assert job["pool"] == "jn-sc-cpu" and job["backend"] == "slurm" and job["backend_job_id"].isdigit()
+        assert "hello from slurm" in c.get(f"/api/v1/jobs/{jid}/logs").json()["data"]
+        long = c.post("/api/v1/jobs", json={"command": "sleep 60"}).json()["id"]
+        wait(c, long, {"RUNNING"})
+        c.post(f"/api/v1/jobs/{long}:cancel")
+        assert wait(c, long, TERMINAL, 30)["state"] == "CANCELLED"
+
+
+def test_ray_pool_runs_the_job(ray_cluster: RayHead, tmp_path: Path) -> None:
+    with api(tmp_path, ("ray", {"address": ray_cluster.address})) as c:
+        jid = c.post("/api/v1/jobs", json={"command": "echo hello from ray"}).json()["id"]
+        job = wait(c, jid, TERMINAL, 90)
+        assert job["state"] == "SUCCEEDED", job
+        assert job["pool"] == "jn-sc-cpu" and job["backend"] == "ray"
+        assert "hello from ray" in c.get(f"/api/v1/jobs/{jid}/logs").json()["data"]
+
+
+def test_failover_when_slurm_daemons_stop_mid_run(tmp_path: Path) -> None:
+    reason = _can_run()
+    if reason:
+        pytest.skip(reason)
+    cluster = start_slurm()  # a private one (own temp dir): its daemons are stopped on purpose
+    try:
+        with api(tmp_path, ("slurm", slurm_settings(cluster))) as c:
+            jid = c.post("/api/v1/jobs", json={"command": "sleep 3; echo finished"}).json()["id"]
+            job = wait(c, jid, {"RUNNING"})
+            assert job["center"] == "jn-sc" and job["backend"] == "slurm"
+            cluster.stop_all()  # slurmrestd, slurmd, slurmctld, munged (by PID)
+            job = wait(c, jid, TERMINAL, 60)
+            assert job["state"] == "SUCCEEDED", job
+            assert job["center"] == "qd-ai" and job["backend"] == "local" and job["attempt"] == 2
+            assert job["excluded_centers"] == ["jn-sc"]
+            assert c.get(f"/api/v1/jobs/{jid}/logs").json()["data"] == "finished\n"
+            events = c.get(f"/api/v1/jobs/{jid}/events").json()["items"]
+            failover = [e for e in events if e["kind"] == "failover"]
+            assert failover and failover[0]["data"]["from_center"] == "jn-sc"
+            health = {h["center"]: h for h in c.get("/api/v1/health/centers").json()["items"]}
+            assert not health["jn-sc"]["healthy"] and health["qd-ai"]["healthy"]
+            assert len(c.get("/api/v1/jobs/" + jid).json()["placements"]) == 2
+    finally:
+        cluster.stop_all()
+        shutil.rmtree(cluster.root, ignore_errors=True)
