@@ -12,6 +12,7 @@ import typer
 from huanghe.cli import (
     alerts_cmd,
     bench_cmd,
+    broker_bench_cmd,
     catalog_cmd,
     jobs_cmd,
     observatory_cmd,
@@ -25,6 +26,7 @@ from huanghe.cli import (
 
 REGISTRARS: list[Callable[[typer.Typer], None]] = [
     bench_cmd.register,
+    broker_bench_cmd.register,
     sim_cmd.register,
     topology_cmd.register,
     catalog_cmd.register,
