@@ -114,18 +114,29 @@ def test_alert_life_cycle_in_the_database(factory: sessionmaker[Session]) -> Non
 
 
 def test_platform_jobs_drive_simulated_load(factory: sessionmaker[Session]) -> None:
-    with factory() as s:
-        jobs_table = s.get_bind().dialect.has_table(s.connection(), "jobs")
-    if not jobs_table:
-        pytest.skip("no jobs table in this schema")
+    from huanghe.store.models_jobs import JobRow
+
+    def job(ident: str, state: str, nodes: int) -> JobRow:
+        return JobRow(id=ident, name=ident, spec={}, cpus=1, gpus=0, mem_gb=1, nodes=nodes, state=state,
+                      pool_id="jn-sc-cpu", center_id="jn-sc", submit_s=0.0, updated_s=0.0)  # fmt: skip
+
+    rt = TelemetryRuntime(factory, TelemetrySettings(seed=3), clock=lambda: T0_MS / 1000)
     with factory() as s:
         assert telemetry.busy_share(s) == {}
-        cols = {c["name"]: c for c in __import__("sqlalchemy").inspect(s.get_bind()).get_columns("jobs")}
-        assert {"state", "pool_id", "nodes"} <= cols.keys()
-    rt = TelemetryRuntime(factory, TelemetrySettings(seed=3), clock=lambda: T0_MS / 1000)
-    n = rt.generate()
+        nodes = s.scalar(text("SELECT nodes FROM pools WHERE id = 'jn-sc-cpu'"))
+    rt.generate()
+    with factory() as s:
+        s.add_all(
+            [job("j1", "RUNNING", nodes // 2), job("j2", "PENDING", nodes), job("j3", "SUCCEEDED", nodes)]
+        )
+        s.commit()
+        assert telemetry.busy_share(s) == {"jn-sc-cpu": pytest.approx((nodes // 2) / nodes)}
+    n = rt.generate(T0_MS + 1000)  # same simulated background one second later, plus the platform's job
     assert n > 0
     with factory() as s:
-        assert s.scalar(select(func.count()).select_from(TelemetrySampleRow).where(
-            TelemetrySampleRow.source == "simulated")) == n  # fmt: skip
-        assert s.execute(text("SELECT COUNT(*) FROM jobs")).scalar() == 0
+        series = telemetry.read_series(s, metric="utilisation", center="jn-sc", subject="jn-sc-cpu").points
+        assert [p.source for p in series] == ["simulated", "simulated"]
+        before, after = series[0].value, series[1].value
+        assert after is not None and before is not None
+        assert after == pytest.approx(min(1.0, before + (nodes // 2) / nodes), abs=0.1)
+        assert after > before
