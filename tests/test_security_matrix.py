@@ -73,7 +73,9 @@ def test_walk_every_route_for_every_role(w: World) -> None:
             continue  # PDF/HTML rendering: covered by its own tests; authorisation same as other views
         path = _concrete(template)
         for role in ROLES:
-            r = w.client.request(method, path, headers=w.h(role), json={} if method in ("POST", "PUT", "PATCH") else None)
+            r = w.client.request(
+                method, path, headers=w.h(role), json={} if method in ("POST", "PUT", "PATCH") else None
+            )
             calls += 1
             allowed = _expected_allowed(method, template, role)
             if r.status_code >= 500:
@@ -111,7 +113,9 @@ def test_policy_matches_the_expected_matrix() -> None:
         if "regulator" in who:
             assert re.match(rf"^{API}/(vouchers|protection|projects|alerts)", t), f"regulator may not {m} {t}"
         if "operator" in who:
-            assert re.match(rf"^{API}/(centers|pools|telemetry|projects|alerts)", t), f"operator may not {m} {t}"
+            assert re.match(rf"^{API}/(centers|pools|telemetry|projects|alerts)", t), (
+                f"operator may not {m} {t}"
+            )
     expected = {
         ("GET", f"{API}/audit"): {"admin", "regulator"},
         ("GET", f"{API}/audit/export"): {"admin", "regulator"},
@@ -146,7 +150,10 @@ def test_operator_only_on_its_own_centers(w: World) -> None:
     pool_other = w.client.patch(f"{API}/pools/jn-sc-cpu", json={"nodes": 3}, headers=w.h("operator"))
     assert own.status_code == 200, own.text
     assert other.status_code == 403 and pool_other.status_code == 403
-    assert w.client.patch(f"{API}/centers/jn-sc", json={"egress_gbps": 300}, headers=w.h("admin")).status_code == 200
+    assert (
+        w.client.patch(f"{API}/centers/jn-sc", json={"egress_gbps": 300}, headers=w.h("admin")).status_code
+        == 200
+    )
 
 
 def test_dev_mode_keeps_auth_off_and_secrets_optional(tmp_path: Path) -> None:
