@@ -54,9 +54,10 @@ def test_each_policy_picks_its_pool_for_a_cpu_job() -> None:
     assert pool_of(snap, run_cycle(FIRST_ADMIT, snap, jobs)) == "jn-cpu"
     # cheapest per hour: qd-cpu 8 × 0.5 node = 4 CNY/h < jn-cpu 5 < zb-cpu 6 < qd-910b 25 < jn-a100 66.7
     assert pool_of(snap, run_cycle(CHEAPEST, snap, jobs)) == "qd-cpu"
-    # huanghe: qd-cpu runs 1.25x faster (2,880 s) and costs 3.2 CNY; jn-cpu is cleaner (PUE 1.2, 50 % renewable)
-    # but 720 s slower: completion excess 720/3480 = 0.21 plus cost 0.3 × 0.56 outweighs carbon 0.5 × 0.38
-    res = run_cycle(HUANGHE, snap, jobs)
+    # huanghe with carbon weight 0.5: qd-cpu runs 1.25x faster (2,880 s) and costs 3.2 CNY; jn-cpu is cleaner
+    # (PUE 1.2, 50 % renewable) but 720 s slower: completion excess 720/3480 = 0.21 plus cost 0.3 × 0.56
+    # outweighs carbon 0.5 × 0.38
+    res = run_cycle(HUANGHE, snap, jobs, CycleContext(weights=Weights(carbon=0.5)))
     assert pool_of(snap, res) == "qd-cpu"
     why = res.explanation(0)
     assert why.winner is not None and why.runner_up is not None
@@ -73,6 +74,11 @@ def test_carbon_weight_moves_the_job_to_the_cleaner_center() -> None:
     jobs = JobBatch.from_records(snap, [CPU_JOB])
     green = CycleContext(weights=Weights(carbon=2.0))
     assert pool_of(snap, run_cycle(HUANGHE, snap, jobs, green)) == "jn-cpu"
+    # ... unless only the faster qd-cpu (2,880 s) meets the job's deadline (3,000 s after submit)
+    tight = JobBatch.from_records(snap, [{**CPU_JOB, "deadline_s": 3000.0}])
+    res = run_cycle(HUANGHE, snap, tight, green)
+    assert pool_of(snap, res) == "qd-cpu"
+    assert res.explanation(0).runner_up.terms["deadline"] == Weights().deadline_miss  # type: ignore[union-attr]
 
 
 def test_residency_is_hard_for_huanghe_only() -> None:
@@ -174,7 +180,7 @@ def test_engine_registry_and_decisions() -> None:
     snap = snap_at()
     jobs = JobBatch.from_records(snap, [CPU_JOB, {**CPU_JOB, "job_id": "dl", "deadline_s": 86400.0}])
     decisions = PlacementEngine(HUANGHE).place(snap, jobs, 0.0)
-    assert decisions[0].pool_id == "qd-cpu" and decisions[0].center_id == "qd"
-    assert decisions[0].est_cost_cny == pytest.approx(3.2)
+    assert decisions[0].pool_id == "jn-cpu" and decisions[0].center_id == "jn"  # default carbon weight 1
+    assert decisions[0].est_cost_cny == pytest.approx(5.0)
     assert decisions[1].pool_id is None and "held" in decisions[1].explanation.note
     assert math.isnan(decisions[1].est_start_s)

@@ -23,7 +23,8 @@ reports it).
     Order: priority, then dominant-resource fairness between tenants blended with age
     (``weights.fairness × share − age_s / weights.age_scale_s``), then submit time. Score per feasible pool,
     lower is better: ``Σ_term weight × (x − best) / (best + floor)`` for expected completion time
-    (``start − now + run``), cost, carbon and data-transfer time, each relative to the job's best feasible pool.
+    (``start − now + run``), cost, carbon and data-transfer time, each relative to the job's best feasible pool,
+    plus ``weights.deadline_miss`` for a pool estimated to miss the job's deadline when another would meet it.
     Late binding: a job starts where it fits now; if its best-scored pool is busy (the estimate says it is
     worth waiting for), it waits, and the first such job per pool gets a **reservation** (EASY: the time
     the pool frees enough for it, from the pool's release profile); later jobs may use that pool only if they
@@ -108,7 +109,8 @@ class Weights:
     """Tunable weights of the ``huanghe`` policy (one configuration for all loads).
 
     Score terms are relative excesses over the job's best feasible pool, so the weights are dimensionless:
-    with ``completion=1`` and ``carbon=0.5`` a pool 20 % slower is taken when it is > 40 % cleaner.
+    with ``completion=1`` and ``carbon=1`` a pool 20 % slower is taken when it is > 20 % cleaner.
+    ``deadline_miss`` is added to pools whose estimated end misses the job's deadline while another meets it.
     ``*_floor`` keep the relative terms finite (seconds, CNY, kg). ``fairness`` is the weight of a tenant's
     dominant share in the queue order, ``age_scale_s`` the wait that counts as much as a whole share.
     ``shift_min_gain`` is the carbon reduction a greener hour must bring before a job is held for it,
@@ -118,8 +120,9 @@ class Weights:
 
     completion: float = 1.0
     cost: float = 0.3
-    carbon: float = 0.5
+    carbon: float = 1.0
     transfer: float = 0.1
+    deadline_miss: float = 10.0
     fairness: float = 1.0
     age_scale_s: float = 6 * SECONDS_PER_HOUR
     completion_floor_s: float = 600.0
@@ -176,6 +179,7 @@ def job_classes(jobs: JobBatch) -> tuple[IntArray, IntArray]:
         np.nan_to_num(jobs.max_price_cny_per_hour, posinf=-1.0),
         jobs.spread_ok.astype(np.float64),
         acc_code.astype(np.float64).reshape(-1),
+        np.nan_to_num(jobs.submit_s + jobs.deadline_s, nan=-1.0),  # absolute deadline (estimates check it)
     ]
     allowed = jobs.allowed_centers
     if not allowed.all():
@@ -250,6 +254,10 @@ def huanghe_terms(
         "carbon": weights.carbon * relative_excess(est.carbon_kg, feasible, weights.carbon_floor_kg),
         "transfer": weights.transfer * relative_excess(est.transfer_s, feasible, weights.transfer_floor_s),
     }
+    # a pool that would miss the job's deadline is a last resort while another feasible pool meets it
+    late = feasible & ~est.deadline_ok
+    can_meet = (feasible & est.deadline_ok).any(axis=1, keepdims=True)
+    terms["deadline"] = np.where(late & can_meet, weights.deadline_miss, 0.0)
     total = np.zeros_like(completion)
     for t in terms.values():
         total = total + t
