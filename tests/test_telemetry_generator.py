@@ -78,9 +78,9 @@ def test_storage_grows_and_is_capped() -> None:
     origin = 1_767_225_600_000
     year_ms = 365 * 24 * HOUR
     assert storage_used_tb(100.0, 1000.0, "hot", origin, origin) == 100.0
-    assert storage_used_tb(100.0, 1000.0, "hot", origin + year_ms, origin) == pytest.approx(130.0)
-    assert storage_used_tb(100.0, 1000.0, "cold", origin + year_ms, origin) == pytest.approx(110.0)
-    assert storage_used_tb(900.0, 1000.0, "hot", origin + 2 * year_ms, origin) == 1000.0
+    assert storage_used_tb(100.0, 1000.0, "hot", origin + year_ms, origin) == pytest.approx(110.0)
+    assert storage_used_tb(100.0, 1000.0, "cold", origin + year_ms, origin) == pytest.approx(105.0)
+    assert storage_used_tb(900.0, 1000.0, "hot", origin + 2 * year_ms, origin) == 1000.0  # capped
 
 
 def test_utilisation_follows_platform_jobs() -> None:

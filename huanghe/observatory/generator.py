@@ -5,7 +5,7 @@ replayed, or a history backfilled over the same times, gives the same values). T
 
 Models (all **assumptions**, for demonstration, not measurements):
 
-* **Pool utilisation**: a per-pool base level in [0.35, 0.80] (from the seed and the pool id), a diurnal wave
+* **Pool utilisation**: a per-pool base level in [0.30, 0.72] (from the seed and the pool id), a diurnal wave
   (±0.15, peak at 15:00 Beijing time), −0.08 at weekends and Gaussian noise (σ 0.03), clipped to [0, 1].
   When the platform runs jobs, ``busy_share`` (pool id → share of its nodes busy with them) is added on top
   of that local load (still clipped to 1).
@@ -17,8 +17,8 @@ Models (all **assumptions**, for demonstration, not measurements):
   yearly mean is close to the center's reported PUE. Facility power = IT power × PUE.
 * **Renewable share**: the center's share × (1 + 0.3 × daylight), daylight a half-sine 06:00–18:00, ≤ 1.
 * **Water**: WUE (L/kWh) × IT energy since the previous sample (``step_s``), when the center reports WUE.
-* **Storage used** per tier: the file's ``used_tb`` at ``origin_ms`` growing linearly by 30 % (hot),
-  20 % (warm), 10 % (cold) of it per year, capped at the tier's capacity.
+* **Storage used** per tier: the file's ``used_tb`` at ``origin_ms`` growing linearly by 10 % (hot),
+  8 % (warm), 5 % (cold) of it per year, capped at the tier's capacity.
 * **Link latency**: each link's latency (measured, else the distance model of ``huanghe.catalog.geo``) ×
   (1 + |noise|), noise σ 5 %, with a spike ×3 with probability 0.2 %.
 """
@@ -42,7 +42,7 @@ DEFAULT_ORIGIN_MS = 1_767_225_600_000
 BEIJING_OFFSET_H = 8.0
 MS_PER_HOUR = 3_600_000
 IDLE_POWER_SHARE = 0.3
-STORAGE_GROWTH_PER_YEAR = {"hot": 0.30, "warm": 0.20, "cold": 0.10}
+STORAGE_GROWTH_PER_YEAR = {"hot": 0.10, "warm": 0.08, "cold": 0.05}
 SOURCE = "simulated"
 
 
@@ -103,7 +103,7 @@ def storage_used_tb(
 ) -> float:
     """Used TB of a tier at ``time_ms``: linear growth from ``used_tb`` at ``origin_ms``, within [0, capacity]."""
     years = (time_ms - origin_ms) / (365.0 * 24 * MS_PER_HOUR)
-    grown = used_tb * (1.0 + STORAGE_GROWTH_PER_YEAR.get(temperature, 0.2) * years)
+    grown = used_tb * (1.0 + STORAGE_GROWTH_PER_YEAR.get(temperature, 0.08) * years)
     return min(capacity_tb, max(0.0, grown))
 
 
@@ -120,7 +120,7 @@ class TelemetryGenerator:
             (link.a, link.b, float(matrix[index[link.a], index[link.b]])) for link in topology.links
         ]
         self._pool_base = {
-            p.id: 0.35 + 0.45 * _stable_unit(seed, p.id) for c in topology.centers for p in c.pools
+            p.id: 0.30 + 0.42 * _stable_unit(seed, p.id) for c in topology.centers for p in c.pools
         }
 
     def _rng(self, time_ms: int) -> np.random.Generator:
@@ -158,7 +158,7 @@ class TelemetryGenerator:
         if full_kw > 0:
             center_u = weighted_u / full_kw
         else:
-            base = 0.35 + 0.45 * _stable_unit(self.seed, center.id)
+            base = 0.30 + 0.42 * _stable_unit(self.seed, center.id)
             center_u = min(1.0, max(0.0, base + 0.15 * diurnal(time_ms) + float(noises[0])))
             it_kw = center.it_design_kw * (IDLE_POWER_SHARE + (1 - IDLE_POWER_SHARE) * center_u)
         pue = simulated_pue(center.energy.pue, time_ms, float(rng.normal(0.0, 0.005)))
