@@ -113,15 +113,13 @@ def tenant_path(param: str) -> ScopeRule:
     return rule
 
 
-def body_tenant(key: str = "tenant") -> ScopeRule:
-    """Tenant roles: the body's ``key`` must name their own tenant (else 403)."""
+def body_tenant(key: str = "tenant", *, optional: bool = False) -> ScopeRule:
+    """Tenant roles: the body's ``key`` must name their own tenant (else 403); ``optional``: only if given."""
 
     def rule(ctx: ScopeContext) -> None:
-        if (
-            ctx.principal.is_tenant
-            and isinstance(ctx.body, dict)
-            and ctx.body.get(key) != ctx.principal.tenant_id
-        ):
+        if not (ctx.principal.is_tenant and isinstance(ctx.body, dict)) or (optional and key not in ctx.body):
+            return
+        if ctx.body.get(key) != ctx.principal.tenant_id:
             raise HTTPException(
                 403, f"{key}: you may only act for your own tenant {ctx.principal.tenant_id!r}"
             )
@@ -196,6 +194,14 @@ def job_quota(ctx: ScopeContext) -> None:
     check_job_bodies(ctx.session, ctx.body)
 
 
+def all_of(*rules: ScopeRule) -> ScopeRule:
+    def rule(ctx: ScopeContext) -> None:
+        for r in rules:
+            r(ctx)
+
+    return rule
+
+
 def allow(
     *roles: Role, scope: ScopeRule | None = None, body: bool = False, admission: ScopeRule | None = None
 ) -> Rule:
@@ -208,6 +214,7 @@ ADMIN, REG, OP, TADM, TUSR = Role.ADMIN, Role.REGULATOR, Role.OPERATOR, Role.TEN
 TENANTS = (TADM, TUSR)
 EVERYONE = (ADMIN, REG, OP, TADM, TUSR)
 own_dataset = _own_tenant_row(DatasetRow, "dataset", "item_id")
+keep_tenant = body_tenant(optional=True)  # a PATCH may not move an object to another tenant
 own_user = _own_tenant_row(UserRow, "user", "item_id")
 own_invoice = _own_tenant_row(InvoiceRow, "invoice", "invoice_id")
 own_voucher = _own_tenant_row(VoucherRow, "voucher", "voucher_id")
@@ -242,12 +249,16 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ("GET", f"{API}/users"): allow(ADMIN, REG, TADM, scope=tenant_query),
         ("GET", f"{API}/users/{{item_id}}"): allow(ADMIN, REG, TADM, scope=own_user),
         ("POST", f"{API}/users"): allow(ADMIN, TADM, scope=body_tenant(), body=True),
-        ("PATCH", f"{API}/users/{{item_id}}"): allow(ADMIN, TADM, scope=own_user),
+        ("PATCH", f"{API}/users/{{item_id}}"): allow(
+            ADMIN, TADM, scope=all_of(own_user, keep_tenant), body=True
+        ),
         ("DELETE", f"{API}/users/{{item_id}}"): allow(ADMIN, TADM, scope=own_user),
         ("GET", f"{API}/datasets"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
         ("GET", f"{API}/datasets/{{item_id}}"): allow(ADMIN, REG, *TENANTS, scope=own_dataset),
         ("POST", f"{API}/datasets"): allow(ADMIN, *TENANTS, scope=body_tenant(), body=True),
-        ("PATCH", f"{API}/datasets/{{item_id}}"): allow(ADMIN, *TENANTS, scope=own_dataset),
+        ("PATCH", f"{API}/datasets/{{item_id}}"): allow(
+            ADMIN, *TENANTS, scope=all_of(own_dataset, keep_tenant), body=True
+        ),
         ("DELETE", f"{API}/datasets/{{item_id}}"): allow(ADMIN, *TENANTS, scope=own_dataset),
         ("POST", f"{API}/datasets/{{item_id}}/replicas"): allow(ADMIN, *TENANTS, scope=own_dataset),
         # tokens and identity
