@@ -106,3 +106,22 @@ def test_generate_command(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "--out" in r.output
     r = CliRunner().invoke(cli, ["telemetry", "generate"])
     assert r.exit_code == 2 and "exactly one" in r.output
+
+
+def test_shutdown_stops_a_long_backfill(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'long.db'}"
+    _import_mini(db)
+    client = _app(db, background=True)
+    client.app.state.telemetry_settings.generator_backfill_h = 24 * 365  # type: ignore[attr-defined]
+    with client:
+        time.sleep(0.3)
+        started = time.monotonic()
+    assert time.monotonic() - started < 5  # the backfill stopped between ticks, the app closed
+    from huanghe.services import telemetry
+    from huanghe.store.db import make_session_factory
+
+    factory = make_session_factory(db)
+    with factory() as s:
+        stored = telemetry.count_samples(s, "simulated")
+    factory.kw["bind"].dispose()
+    assert 0 < stored < 365 * 24 * 12 * 30  # some history, far from a year of it

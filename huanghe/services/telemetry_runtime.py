@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +33,7 @@ log = logging.getLogger("huanghe.telemetry")
 IngestHook = Callable[[str, int], None]
 BACKFILL_STEP_S = 300.0
 ROLLUP_LOOKBACK_MS = 2 * 3_600_000
+T = TypeVar("T")
 
 
 class TelemetryRuntime:
@@ -47,6 +49,8 @@ class TelemetryRuntime:
         self.clock = clock
         self.on_ingested = on_ingested or (lambda _source, _n: None)
         self._last_generated_ms: int | None = None
+        self._stop = threading.Event()
+        self._inflight: set[asyncio.Future[Any]] = set()
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -88,6 +92,8 @@ class TelemetryRuntime:
             if gen is None:
                 return 0
             for samples in gen.history(start, end, step_s):
+                if self._stop.is_set():
+                    break
                 total += telemetry.insert_rows(session, telemetry.sample_rows(samples))
                 session.commit()  # one short transaction per tick: other writers are not kept waiting
             telemetry.rollup(session, start, end)
@@ -124,10 +130,26 @@ class TelemetryRuntime:
             summary = alerts.evaluate(session, t, s.thresholds())
         return {"rollups": written, "deleted": deleted, "alerts": summary.model_dump()}
 
+    def stop(self) -> None:
+        """Ask running steps to stop early (the backfill stops between ticks)."""
+        self._stop.set()
+
+    async def _in_thread(self, step: Callable[[], T]) -> T:
+        """Run ``step`` in a worker thread; cancelling the caller does not abandon it (see :meth:`drain`)."""
+        fut = asyncio.ensure_future(asyncio.to_thread(step))
+        self._inflight.add(fut)
+        fut.add_done_callback(self._inflight.discard)
+        return await asyncio.shield(fut)
+
+    async def drain(self, timeout_s: float = 10.0) -> None:
+        """Wait for the steps still running in worker threads (after the loops were cancelled)."""
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=timeout_s)
+
     async def _every(self, interval_s: float, step: Callable[[], object], name: str) -> None:
         while True:
             try:
-                await asyncio.to_thread(step)
+                await self._in_thread(step)
             except Exception:  # a background step must never kill the loop; it is logged with its traceback
                 log.exception("telemetry %s failed", name)
             await asyncio.sleep(interval_s)
@@ -137,8 +159,8 @@ class TelemetryRuntime:
         s = self.settings
         tasks = []
         if s.generator:
-            if s.generator_backfill_h > 0 and not await asyncio.to_thread(self.has_simulated):
-                n = await asyncio.to_thread(self.backfill, s.generator_backfill_h)
+            if s.generator_backfill_h > 0 and not await self._in_thread(self.has_simulated):
+                n = await self._in_thread(lambda: self.backfill(s.generator_backfill_h))
                 log.info("telemetry: simulated %d samples of history (%g h)", n, s.generator_backfill_h)
             tasks.append(self._every(s.generator_interval_s, self.generate, "generator"))
         if s.scrape:

@@ -163,6 +163,8 @@ async def telemetry_running(app: FastAPI) -> AsyncIterator[TelemetryRuntime | No
     try:
         yield runtime
     finally:
+        runtime.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await runtime.drain()  # steps already running in worker threads finish before the engine closes
