@@ -154,14 +154,21 @@ class TelemetryRuntime:
                 log.exception("telemetry %s failed", name)
             await asyncio.sleep(interval_s)
 
+    async def _backfill_once(self, hours: float) -> None:
+        try:
+            if not await self._in_thread(self.has_simulated):
+                n = await self._in_thread(lambda: self.backfill(hours))
+                log.info("telemetry: simulated %d samples of history (%g h)", n, hours)
+        except Exception:  # e.g. database down at start-up: the loops still start (and retry their steps)
+            log.exception("telemetry backfill failed")
+
     async def run(self) -> None:
         """Run the enabled loops until cancelled (backfill first when there is no simulated history)."""
         s = self.settings
         tasks = []
         if s.generator:
-            if s.generator_backfill_h > 0 and not await self._in_thread(self.has_simulated):
-                n = await self._in_thread(lambda: self.backfill(s.generator_backfill_h))
-                log.info("telemetry: simulated %d samples of history (%g h)", n, s.generator_backfill_h)
+            if s.generator_backfill_h > 0:
+                await self._backfill_once(s.generator_backfill_h)
             tasks.append(self._every(s.generator_interval_s, self.generate, "generator"))
         if s.scrape:
             tasks.append(self._every(s.scrape_interval_s, self.scrape, "scrape"))

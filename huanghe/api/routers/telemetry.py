@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +24,7 @@ from huanghe.services.telemetry_runtime import TelemetryRuntime
 from huanghe.services.telemetry_settings import TelemetrySettings
 
 router = APIRouter()
+log = logging.getLogger("huanghe.telemetry")
 AlertId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Subject = Annotated[str | None, Query(max_length=130, pattern=r"^[^\x00-\x1f]*$")]
 
@@ -165,6 +166,10 @@ async def telemetry_running(app: FastAPI) -> AsyncIterator[TelemetryRuntime | No
     finally:
         runtime.stop()
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await task
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # the loops log their own failures; never fail the app's shutdown
+            log.exception("telemetry loops ended with an error")
         await runtime.drain()  # steps already running in worker threads finish before the engine closes
