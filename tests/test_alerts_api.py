@@ -42,7 +42,15 @@ def client(tmp_path: Path, clock: Clock) -> Iterator[TestClient]:
         yield c
 
 
-def test_life_cycle_over_the_api(client: TestClient, clock: Clock) -> None:
+@pytest.fixture
+def any_db_client(db_url: str, clock: Clock) -> Iterator[TestClient]:
+    """The app on SQLite and on the private PostgreSQL."""
+    with app_client(db_url, clock=clock) as c:
+        yield c
+
+
+def test_life_cycle_over_the_api(any_db_client: TestClient, clock: Clock) -> None:
+    client = any_db_client
     _push(client, sample("jn-sc", "utilisation", 0.96, "ratio"),
           sample("jn-sc", "storage_used_tb", 1900.0, "TB", tier="flash/hot"))  # fmt: skip
     summary = _maintain(client)["alerts"]

@@ -138,9 +138,10 @@ def test_read_validation(client: TestClient, params: dict[str, str], path: str) 
     assert path in _paths(r)
 
 
-def test_rollups_read_and_metric_catalogue(tmp_path: Path) -> None:
+def test_rollups_read_and_metric_catalogue(db_url: str) -> None:
+    """On SQLite and PostgreSQL."""
     clock = Clock()
-    with app_client(f"sqlite:///{tmp_path / 'r.db'}", clock=clock) as client:
+    with app_client(db_url, clock=clock) as client:
         values = [1.2, 1.4, 1.3]
         batch = [sample("jn-sc", "pue", v, "ratio", T0_MS + i * 60_000) for i, v in enumerate(values)]
         assert client.post(URL, json={"samples": batch}).status_code == 201
