@@ -13,15 +13,18 @@ gets ``cancel_requested`` and the scheduler stops it on its back-end; a terminal
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.catalog.errors import FieldError
 from huanghe.domain.enums import JobState
@@ -165,20 +168,26 @@ def _accepted(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "name": row["name"], "state": row["state"], "submit_s": row["submit_s"]}
 
 
-def submit_jobs(
+@dataclass
+class _Prepared:
+    """Rows of one accepted request, ready to insert."""
+
+    rows: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    key_row: dict[str, Any] | None
+
+
+Answer = tuple[list[dict[str, Any]], bool]
+
+
+def _prepare(
     session: Session,
     jobs: Sequence[JobSubmit],
-    *,
-    idempotency_key: str | None = None,
-    batch: bool = False,
-    now: Callable[[], float] = time.time,
-) -> tuple[list[dict[str, Any]], bool]:
-    """Store ``jobs`` (PENDING) and commit. Returns (short job dicts, created).
-
-    With ``idempotency_key``: if the key was used before, nothing is stored and the jobs of the first request
-    are returned with ``created`` False. Unknown references raise :class:`InvalidError` with the field path
-    (``jobs[3].user_city`` for a batch, ``user_city`` for one job).
-    """
+    idempotency_key: str | None,
+    batch: bool,
+    now: Callable[[], float],
+) -> _Prepared | Answer:
+    """Check a request; the rows to insert, or the earlier answer when its key was seen before."""
     if idempotency_key is not None:
         if not idempotency_key.strip() or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
             raise InvalidError(
@@ -191,24 +200,50 @@ def submit_jobs(
     now_s = now()
     rows = [_row(j, new_job_id(now_s), now_s) for j in jobs]
     events = [
-        {
-            "job_id": r["id"],
-            "t_s": now_s,
-            "kind": "state",
-            "state": "PENDING",
-            "message": "submitted / 已提交",
-        }
+        {"job_id": r["id"], "t_s": now_s, "kind": "state", "state": "PENDING", "message": "submitted / 已提交",
+         "data": None}
         for r in rows
-    ]
+    ]  # fmt: skip
+    key_row = None
+    if idempotency_key is not None:
+        key_row = {"key": idempotency_key, "job_ids": [r["id"] for r in rows], "created_s": now_s}
+    return _Prepared(rows, events, key_row)
+
+
+_JOBS = cast(Table, JobRow.__table__)
+_EVENTS = cast(Table, JobEventRow.__table__)
+_KEYS = cast(Table, IdempotencyKeyRow.__table__)
+
+
+def _write(session: Session, preps: Sequence[_Prepared]) -> None:
+    """Insert the rows of several requests (executemany per table) and commit once."""
+    keys = [p.key_row for p in preps if p.key_row is not None]
+    if keys:
+        session.execute(_KEYS.insert(), keys)
+    session.execute(_JOBS.insert(), [r for p in preps for r in p.rows])
+    session.execute(_EVENTS.insert(), [e for p in preps for e in p.events])
+    session.commit()
+
+
+def submit_jobs(
+    session: Session,
+    jobs: Sequence[JobSubmit],
+    *,
+    idempotency_key: str | None = None,
+    batch: bool = False,
+    now: Callable[[], float] = time.time,
+) -> Answer:
+    """Store ``jobs`` (PENDING) and commit. Returns (short job dicts, created).
+
+    With ``idempotency_key``: if the key was used before, nothing is stored and the jobs of the first request
+    are returned with ``created`` False. Unknown references raise :class:`InvalidError` with the field path
+    (``jobs[3].user_city`` for a batch, ``user_city`` for one job).
+    """
+    prep = _prepare(session, jobs, idempotency_key, batch, now)
+    if not isinstance(prep, _Prepared):
+        return prep
     try:
-        if idempotency_key is not None:
-            session.execute(
-                insert(IdempotencyKeyRow),
-                [{"key": idempotency_key, "job_ids": [r["id"] for r in rows], "created_s": now_s}],
-            )
-        session.execute(insert(JobRow), rows)
-        session.execute(insert(JobEventRow), events)
-        session.commit()
+        _write(session, [prep])
     except IntegrityError:
         session.rollback()
         if idempotency_key is not None:
@@ -216,7 +251,113 @@ def submit_jobs(
             if previous is not None:
                 return previous, False
         raise
-    return [_accepted(r) for r in rows], True
+    return [_accepted(r) for r in prep.rows], True
+
+
+@dataclass
+class _Request:
+    jobs: Sequence[JobSubmit]
+    key: str | None
+    batch: bool
+    future: Future[Answer] = field(default_factory=Future)
+
+
+class SubmitQueue:
+    """Group commit for submissions: requests that arrive while one transaction commits share the next one.
+
+    One writer thread takes every queued request (up to ``max_jobs`` jobs), checks each, inserts all their
+    rows with one ``executemany`` per table and commits ONCE; then every request's future is answered. So
+    an acknowledged job is always committed (durable) and concurrent requests share one disk flush. A request
+    that fails its checks gets its own error; if the group insert conflicts (an ``Idempotency-Key`` sent twice
+    at once), its requests are redone one by one with :func:`submit_jobs`.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], max_jobs: int = 20_000) -> None:
+        self.sf = session_factory
+        self.max_jobs = max_jobs
+        self._q: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.groups = 0
+        self.requests = 0
+
+    def submit(
+        self, jobs: Sequence[JobSubmit], key: str | None = None, batch: bool = False
+    ) -> Future[Answer]:
+        """Queue a request; the future gives what :func:`submit_jobs` would return (or raises the same)."""
+        req = _Request(jobs, key, batch)
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="huanghe-submit", daemon=True)
+                    self._thread.start()
+        self._q.put(req)
+        return req.future
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._q.put(None)
+            self._thread.join(10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            first = self._q.get()
+            if first is None:
+                return
+            group = [first]
+            n = len(first.jobs)
+            while n < self.max_jobs:
+                try:
+                    nxt = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._q.put(None)
+                    break
+                group.append(nxt)
+                n += len(nxt.jobs)
+            try:
+                self._group(group)
+            except BaseException as exc:  # never leave a request waiting
+                for r in group:
+                    if not r.future.done():
+                        r.future.set_exception(exc)
+
+    def _group(self, group: list[_Request]) -> None:
+        self.groups += 1
+        self.requests += len(group)
+        ready: list[tuple[_Request, _Prepared]] = []
+        with self.sf() as s:
+            for r in group:
+                try:
+                    prep = _prepare(s, r.jobs, r.key, r.batch, time.time)
+                except Exception as exc:
+                    r.future.set_exception(exc)
+                    continue
+                if isinstance(prep, _Prepared):
+                    ready.append((r, prep))
+                else:
+                    r.future.set_result(prep)
+            if not ready:
+                s.rollback()
+                return
+            try:
+                _write(s, [p for _, p in ready])
+            except IntegrityError:
+                s.rollback()
+                for r, _ in ready:
+                    self._single(r)
+                return
+        for r, p in ready:
+            r.future.set_result(([_accepted(row) for row in p.rows], True))
+
+    def _single(self, r: _Request) -> None:
+        try:
+            with self.sf() as s:
+                r.future.set_result(submit_jobs(s, r.jobs, idempotency_key=r.key, batch=r.batch))
+        except Exception as exc:
+            r.future.set_exception(exc)
 
 
 def _replay(session: Session, key: str) -> list[dict[str, Any]] | None:

@@ -2,7 +2,7 @@
 
 | method | path | what |
 |---|---|---|
-| POST | ``/jobs`` | submit one job (201; 200 when ``Idempotency-Key`` was seen before: same job, nothing new) |
+| POST | ``/jobs`` | submit one job (201; 200 when ``Idempotency-Key`` was seen before: same job, nothing new); concurrent submissions share one commit (:class:`~huanghe.services.jobs.SubmitQueue`) |
 | POST | ``/jobs:batch`` | submit ``{"jobs": [...]}`` (≤ 10,000) in one transaction |
 | GET | ``/jobs`` | page ``{"items","total","limit","offset"}``; filters ``state``, ``pool``, ``center``, ``tenant`` |
 | GET | ``/jobs/{id}`` | the job, its state history, placements (latest with explanation), cost |
@@ -18,6 +18,7 @@ app's lifetime unless ``app.state.scheduler_settings.enabled`` is False (``HUANG
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -49,17 +50,24 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=svc.M
 JobId = Annotated[str, "job id"]
 
 
+def _queue(request: Request) -> svc.SubmitQueue:
+    q: svc.SubmitQueue = request.app.state.submit_queue
+    return q
+
+
 @router.post("/jobs", status_code=201)
-def submit(body: svc.JobSubmit, session: SessionDep, idempotency_key: IdemKey = None) -> Any:
+async def submit(body: svc.JobSubmit, request: Request, idempotency_key: IdemKey = None) -> Any:
     """Submit one job; it is stored (committed) before the answer, then placed by the scheduler."""
-    items, created = svc.submit_jobs(session, [body], idempotency_key=idempotency_key)
+    fut = _queue(request).submit([body], idempotency_key)
+    items, created = await asyncio.wrap_future(fut)
     return ORJSONResponse(items[0], status_code=201 if created else 200)
 
 
 @router.post("/jobs:batch", status_code=201)
-def submit_batch(body: svc.JobBatchSubmit, session: SessionDep, idempotency_key: IdemKey = None) -> Any:
+async def submit_batch(body: svc.JobBatchSubmit, request: Request, idempotency_key: IdemKey = None) -> Any:
     """Submit many jobs in one transaction: ``{"jobs": [...]}`` → ``{"items": [...], "count": N}``."""
-    items, created = svc.submit_jobs(session, body.jobs, idempotency_key=idempotency_key, batch=True)
+    fut = _queue(request).submit(body.jobs, idempotency_key, batch=True)
+    items, created = await asyncio.wrap_future(fut)
     return ORJSONResponse({"items": items, "count": len(items)}, status_code=201 if created else 200)
 
 
@@ -157,6 +165,7 @@ def scheduler_info(request: Request) -> Any:
 def install(app: FastAPI, prefix: str) -> None:
     """Add the routes and the state the jobs API needs (back-end cache, scheduler settings)."""
     app.state.backends = BackendCache()
+    app.state.submit_queue = svc.SubmitQueue(app.state.session_factory)
     if not hasattr(app.state, "scheduler_settings"):
         app.state.scheduler_settings = SchedulerSettings()
     app.include_router(router, prefix=prefix)
@@ -168,7 +177,10 @@ def scheduler_running(app: FastAPI) -> Iterator[SchedulerLoop | None]:
     settings: SchedulerSettings = app.state.scheduler_settings
     if not settings.enabled:
         app.state.scheduler_loop = None
-        yield None
+        try:
+            yield None
+        finally:
+            app.state.submit_queue.close()
         return
     loop = SchedulerLoop(app.state.engine, app.state.session_factory, settings, app.state.backends)
     app.state.scheduler_loop = loop
@@ -176,5 +188,6 @@ def scheduler_running(app: FastAPI) -> Iterator[SchedulerLoop | None]:
     try:
         yield loop
     finally:
+        app.state.submit_queue.close()
         loop.stop()
         app.state.backends.close()

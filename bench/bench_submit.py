@@ -1,0 +1,288 @@
+"""Speed of the live job path: HTTP submissions (single and batch) and submit → RUNNING on the local back-end.
+
+Starts `huanghe up` as a subprocess on loopback for each database (a temp SQLite file, and a private
+PostgreSQL started with ``tests/infra/postgres.py``), imports the bundled network, and measures:
+
+* ``single``: ``POST /api/v1/jobs`` (one job per request) from ``--conns`` concurrent httpx async clients;
+  jobs/s and latency p50/p99 per request;
+* ``batch``: ``POST /api/v1/jobs:batch`` with ``--batch-size`` jobs per request; jobs/s and request latency;
+* ``baseline``: ``GET /healthz`` (one trivial DB query) the same way, the framework's floor on this machine —
+  ratios are printed against it;
+* ``service``: the same single-job submissions without HTTP, from ``--conns`` threads through the
+  group-commit queue the API uses — what the jobs path itself sustains;
+* ``to_running`` (SQLite, scheduler on, 0.2 s interval): jobs submitted one after the other; for each, the
+  server-side time from acceptance (``submit_s``) to start on the local back-end (``started_s``): p50, p99.
+
+Throughput runs use ``HUANGHE_SCHEDULER_ENABLED=0`` so the host does not fork thousands of jobs while being
+measured; ``to_running`` uses the real loop. Load is bounded (``--single``, ``--batches`` and a 120 s cap per
+phase). Usage::
+
+    .venv/bin/python bench/bench_submit.py --db sqlite,postgresql --single 3000 --batches 40 --batch-size 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.infra.postgres import PostgresServer, free_port  # noqa: E402
+
+PHASE_CAP_S = 120.0
+GOALS = {"single_jobs_per_s": 1000.0, "batch_jobs_per_s": 10000.0, "p99_ms": 100.0, "to_running_p50_s": 1.0}
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def start_server(tmp: Path, db_url: str, scheduler: bool) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUANGHE_")}
+    env.update(
+        HUANGHE_DATA_DIR=str(tmp / "data"),
+        HUANGHE_DEV_MODE="1",
+        HUANGHE_RATE_LIMIT_PER_S="10000000",
+        HUANGHE_RATE_LIMIT_BURST="10000000",
+        HUANGHE_SCHEDULER_ENABLED="1" if scheduler else "0",
+        PYTHONPATH=str(REPO),
+    )
+    log = (tmp / f"up-{port}.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from huanghe.cli.main import app; app()", "up", "--port", str(port),
+         "--db", db_url, "--network", "shandong", "--log-level", "warning"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError((tmp / f"up-{port}.log").read_text()[-3000:])
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    stop(proc)
+    raise RuntimeError("server did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+async def load(url: str, n_requests: int, conns: int, make: Any, jobs_per_request: int) -> dict[str, float]:
+    """Send ``n_requests`` (``make(i)`` → (method, path, json)) over ``conns`` connections."""
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(n_requests))
+    limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
+    cap = time.monotonic() + PHASE_CAP_S
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            for i in counter:
+                if time.monotonic() > cap:
+                    return
+                method, path, body = make(i)
+                t0 = time.perf_counter()
+                r = await client.request(method, path, json=body)
+                latencies.append(time.perf_counter() - t0)
+                if r.status_code >= 300:
+                    errors += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(conns)))
+        wall = time.perf_counter() - t0
+    done = len(latencies)
+    return {
+        "requests": done,
+        "errors": errors,
+        "wall_s": wall,
+        "requests_per_s": done / wall,
+        "jobs_per_s": done * jobs_per_request / wall,
+        "p50_ms": pct(latencies, 0.50) * 1000,
+        "p99_ms": pct(latencies, 0.99) * 1000,
+    }
+
+
+def to_running(url: str, n: int) -> dict[str, float]:
+    """Submit ``n`` jobs one after the other; server-side seconds from acceptance to start (local back-end)."""
+    waits: list[float] = []
+    with httpx.Client(base_url=url, timeout=30) as c:
+        for i in range(n):
+            jid = c.post("/api/v1/jobs", json={"command": f"echo {i}", "cpus": 1}).json()["id"]
+            deadline = time.monotonic() + 30
+            while True:
+                job = c.get(f"/api/v1/jobs/{jid}").json()
+                if job["started_s"] is not None:
+                    waits.append(job["started_s"] - job["submit_s"])
+                    break
+                if job["state"] in ("FAILED", "CANCELLED") or time.monotonic() > deadline:
+                    raise RuntimeError(f"job {jid}: {job['state']} {job['message']}")
+                time.sleep(0.02)
+    return {"jobs": n, "p50_s": statistics.median(waits), "p99_s": pct(waits, 0.99), "max_s": max(waits)}
+
+
+def service_level(db_url: str, n: int, threads: int) -> dict[str, float]:
+    """The jobs path without HTTP: ``n`` single-job submissions from ``threads`` threads through the same
+    group-commit queue the API uses (``SubmitQueue``), on the database the server used."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from huanghe.services.jobs import JobSubmit, SubmitQueue
+    from huanghe.store.db import make_session_factory
+
+    sf = make_session_factory(db_url)
+    q = SubmitQueue(sf)
+    job = [JobSubmit(command="true", cpus=1)]
+    lat: list[float] = []
+
+    def one(_: int) -> None:
+        t0 = time.perf_counter()
+        q.submit(job).result(timeout=30)
+        lat.append(time.perf_counter() - t0)
+
+    try:
+        with ThreadPoolExecutor(threads) as ex:
+            list(ex.map(one, range(200)))  # warm-up
+            lat.clear()
+            t0 = time.perf_counter()
+            list(ex.map(one, range(n)))
+            wall = time.perf_counter() - t0
+    finally:
+        q.close()
+        sf.kw["bind"].dispose()
+    return {"requests": n, "jobs_per_s": n / wall, "p50_ms": pct(lat, 0.5) * 1000, "p99_ms": pct(lat, 0.99) * 1000,
+            "groups": q.groups, "wall_s": wall}  # fmt: skip
+
+
+def bench_db(name: str, db_url: str, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {"db": name}
+    proc, url = start_server(tmp, db_url, scheduler=False)
+    try:
+        job = {"command": "true", "cpus": 1}
+        asyncio.run(load(url, 200, args.conns, lambda i: ("POST", "/api/v1/jobs", job), 1))  # warm-up
+        out["baseline"] = asyncio.run(
+            load(url, args.single, args.conns, lambda i: ("GET", "/healthz", None), 1)
+        )
+        out["single"] = asyncio.run(
+            load(url, args.single, args.conns, lambda i: ("POST", "/api/v1/jobs", job), 1)
+        )
+        body = {"jobs": [job] * args.batch_size}
+        out["batch"] = asyncio.run(
+            load(url, args.batches, min(args.conns, 4), lambda i: ("POST", "/api/v1/jobs:batch", body),
+                 args.batch_size)
+        )  # fmt: skip
+    finally:
+        stop(proc)
+    out["service"] = service_level(db_url, args.single, args.conns)
+    if name == "sqlite" and args.to_running:
+        run_tmp = tmp / "run"
+        run_tmp.mkdir()
+        proc, url = start_server(run_tmp, f"sqlite:///{run_tmp / 'run.db'}", scheduler=True)
+        try:
+            out["to_running"] = to_running(url, args.to_running)
+        finally:
+            stop(proc)
+    return out
+
+
+def args_conns(res: dict[str, Any]) -> int:
+    return int(res.get("conns", 0))
+
+
+def report(res: dict[str, Any]) -> None:
+    b, s, k = res["baseline"], res["single"], res["batch"]
+    print(f"\n== {res['db']} ==")
+    print(
+        f"baseline GET /healthz : {b['requests_per_s']:8.0f} req/s  p50 {b['p50_ms']:.1f} ms  p99 {b['p99_ms']:.1f} ms"
+    )
+    for label, r in (("single POST /jobs", s), (f"batch ({res['batch_size']}/req)", k)):
+        print(
+            f"{label:<22}: {r['jobs_per_s']:8.0f} jobs/s ({r['requests_per_s']:.0f} req/s, "
+            f"{r['jobs_per_s'] / b['requests_per_s']:.2f}x baseline req/s)  p50 {r['p50_ms']:.1f} ms  "
+            f"p99 {r['p99_ms']:.1f} ms  errors {r['errors']}  ({r['requests']} requests in {r['wall_s']:.1f} s)"
+        )
+    print(
+        f"goals: single {s['jobs_per_s']:.0f}/{GOALS['single_jobs_per_s']:.0f} jobs/s "
+        f"({'met' if s['jobs_per_s'] >= GOALS['single_jobs_per_s'] else 'NOT met'}), "
+        f"batch {k['jobs_per_s']:.0f}/{GOALS['batch_jobs_per_s']:.0f} jobs/s "
+        f"({'met' if k['jobs_per_s'] >= GOALS['batch_jobs_per_s'] else 'NOT met'}), "
+        f"single p99 {s['p99_ms']:.1f}/{GOALS['p99_ms']:.0f} ms "
+        f"({'met' if s['p99_ms'] < GOALS['p99_ms'] else 'NOT met'})"
+    )
+    v = res["service"]
+    print(
+        f"service level (no HTTP, {args_conns(res)} threads, group commit): {v['jobs_per_s']:8.0f} jobs/s  "
+        f"p50 {v['p50_ms']:.1f} ms  p99 {v['p99_ms']:.1f} ms  ({v['requests']} jobs in {v['groups']} commits)"
+    )
+    if "to_running" in res:
+        t = res["to_running"]
+        print(
+            f"submit → RUNNING (local back-end, {t['jobs']} jobs): p50 {t['p50_s'] * 1000:.0f} ms  "
+            f"p99 {t['p99_s'] * 1000:.0f} ms  max {t['max_s'] * 1000:.0f} ms  "
+            f"({'met' if t['p50_s'] < GOALS['to_running_p50_s'] else 'NOT met'} p50 < 1 s)"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--db", default="sqlite,postgresql", help="comma list: sqlite, postgresql")
+    ap.add_argument("--single", type=int, default=3000, help="single-job requests (and /healthz requests)")
+    ap.add_argument("--batches", type=int, default=40, help="batch requests")
+    ap.add_argument("--batch-size", type=int, default=1000, help="jobs per batch request")
+    ap.add_argument("--conns", type=int, default=32, help="concurrent client connections")
+    ap.add_argument("--to-running", type=int, default=30, help="jobs for submit → RUNNING (0 = skip)")
+    ap.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = ap.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="hhbench-") as d:
+        tmp = Path(d)
+        for name in [x.strip() for x in args.db.split(",") if x.strip()]:
+            sub = tmp / name
+            sub.mkdir()
+            if name == "sqlite":
+                res = bench_db(name, f"sqlite:///{sub / 'bench.db'}", sub, args)
+            elif name == "postgresql":
+                pg = PostgresServer.start()
+                try:
+                    res = bench_db(name, pg.create_database("bench"), sub, args)
+                finally:
+                    pg.stop()
+            else:
+                raise SystemExit(f"unknown --db {name!r}")
+            res["batch_size"] = args.batch_size
+            res["conns"] = args.conns
+            report(res)
+            results.append(res)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
