@@ -181,3 +181,12 @@ def test_metrics_endpoint(client: TestClient) -> None:
     assert "huanghe_http_request_duration_seconds_bucket" in text
     assert 'huanghe_alerts{state="open"} 0.0' in text
     assert "huanghe_jobs" in text
+
+
+def test_exporters_listed_before_the_first_scrape(client: TestClient) -> None:
+    r = client.get(f"{URL}/exporters")
+    assert r.status_code == 200
+    assert r.json() == [
+        {"center": "jn-sc", "url": "http://127.0.0.1:9100/metrics", "interval_s": None, "enabled": True,
+         "last_scrape": None, "last_samples": 0, "last_error": ""}
+    ]  # fmt: skip

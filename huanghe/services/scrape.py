@@ -184,10 +184,19 @@ def scrape_all(
 
 
 def exporter_status(session: Session) -> list[dict[str, Any]]:
-    """The scrape configs with their last outcome (for the API)."""
-    return [
-        {"center": r.center_id, "url": r.url, "interval_s": r.interval_s, "enabled": r.enabled,
-         "last_scrape": telemetry.from_ms(r.last_scrape_ms) if r.last_scrape_ms is not None else None,
-         "last_samples": r.last_samples, "last_error": r.last_error}
-        for r in session.scalars(select(ExporterRow).order_by(ExporterRow.center_id, ExporterRow.url))
-    ]  # fmt: skip
+    """Every exporter listed by a center, with the outcome of its last scrape (None before the first).
+    Read-only: configs are created by the scraper (:func:`sync_exporters`)."""
+    rows = {(r.center_id, r.url): r for r in session.scalars(select(ExporterRow))}
+    listed = {
+        (c, u) for c, urls in session.execute(select(CenterRow.id, CenterRow.exporters)) for u in urls or []
+    }
+    out = []
+    for center, url in sorted(listed):
+        r = rows.get((center, url))
+        out.append(
+            {"center": center, "url": url, "interval_s": r.interval_s if r else None,
+             "enabled": r.enabled if r else True,
+             "last_scrape": telemetry.from_ms(r.last_scrape_ms) if r and r.last_scrape_ms is not None else None,
+             "last_samples": r.last_samples if r else 0, "last_error": r.last_error if r else ""}
+        )  # fmt: skip
+    return out

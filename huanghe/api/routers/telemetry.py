@@ -108,7 +108,6 @@ def metric_catalogue() -> list[dict[str, Any]]:
 @router.get("/telemetry/exporters", tags=["telemetry"])
 def exporters(s: SessionDep) -> list[dict[str, Any]]:
     """Prometheus exporters scraped per center, with the outcome of their last scrape."""
-    scrape.sync_exporters(s)
     return scrape.exporter_status(s)
 
 
