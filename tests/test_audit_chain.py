@@ -146,3 +146,25 @@ def test_concurrent_writers_keep_one_chain(session_factory: sessionmaker[Session
         list(pool.map(write, range(40)))
     result = _verify(session_factory)
     assert result.ok and result.checked == 40
+
+
+def test_placement_decisions_are_chained_in_their_transaction(tmp_path: Path) -> None:
+    from huanghe.store.models_jobs import PlacementRow
+
+    with world(f"sqlite:///{tmp_path / 'p.db'}") as w:
+        job = w.client.post("/api/v1/jobs", json={"command": "true", "tenant": "ta", "cpus": 1},
+                            headers=w.h("tenant_user")).json()  # fmt: skip
+        with w.session() as s:  # what the scheduler service does when it places a job
+            s.add(PlacementRow(job_id=job["id"], attempt=1, t_s=1.0, policy="huanghe", pool_id="jn-sc-cpu",
+                               center_id="jn-sc", explanation={"winner": "jn-sc-cpu"}))  # fmt: skip
+            s.commit()
+        with w.session() as s:
+            s.add(PlacementRow(job_id=job["id"], attempt=2, t_s=2.0, policy="huanghe", pool_id="qd-ai-910b",
+                               center_id="qd-ai", explanation={}))  # fmt: skip
+            s.rollback()  # a decision never committed leaves no record
+        page = w.client.get("/api/v1/audit?action=placement", headers=w.h("regulator")).json()
+        assert page["total"] == 1
+        rec = page["items"][0]
+        assert rec["actor"] == "scheduler" and rec["subject"] == job["id"]
+        assert rec["payload"]["pool"] == "jn-sc-cpu" and len(rec["payload"]["explanation_sha256"]) == 64
+        assert w.client.get("/api/v1/audit/verify", headers=w.h("regulator")).json()["ok"] is True

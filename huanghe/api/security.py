@@ -8,7 +8,8 @@
   (double submit: the ``huanghe_csrf`` cookie holds the same value as the signed session).
 * :class:`SecurityMiddleware` (pure ASGI, outermost): token-bucket rate limit per token or client (429 with
   ``Retry-After``; only with authentication on), request body limit (413), and the audit record of every successful mutation (method,
-  path, principal, status, SHA-256 of the body) in the hash chain of :mod:`huanghe.services.audit`.
+  path, principal, status, SHA-256 of the body) in the hash chain of :mod:`huanghe.services.audit`;
+  the scheduler's placement decisions are chained too (:func:`~huanghe.services.audit.install_placement_audit`).
 
 With ``settings.auth_active`` false (dev mode) every request runs as the admin principal ``dev`` and is
 still audited. Secrets and tokens are never logged nor echoed in error bodies.
@@ -306,5 +307,6 @@ def install(app: FastAPI) -> None:
     settings.check_secrets()
     app.state.session_signer = signer_for(settings)
     app.router.dependencies.append(Depends(authorize))
+    audit.install_placement_audit()
     app.add_middleware(SecurityMiddleware, settings=settings)
     security_routes.include(app)

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from huanghe.store.models_tenancy import AuditHeadRow, AuditRow
@@ -58,16 +58,21 @@ def _iso(now_s: float) -> str:
 
 
 def record(
-    session: Session, actor: str, action: str, subject: str, payload: Any, *, now: float | None = None
-) -> AuditRow:
-    """Append a record in the caller's transaction (flushed, not committed) and return it.
+    session: Session, actor: str, action: str, subject: str, payload: Any, *, now: float | None = None,
+    flush: bool = True,
+) -> AuditRow:  # fmt: skip
+    """Append a record in the caller's transaction (flushed unless ``flush=False``, not committed).
 
     ``payload`` is any JSON-able value. The head row stays locked until the caller commits, so keep the
     transaction short."""
-    new_seq = session.execute(
+    bump = (
         update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_seq=AuditHeadRow.last_seq + 1)
         .returning(AuditHeadRow.last_seq, AuditHeadRow.last_hash)
-    ).one()  # fmt: skip
+    )  # fmt: skip
+    new_seq = session.execute(bump).one_or_none()
+    if new_seq is None:  # a database created without the migration's genesis row
+        session.execute(insert(AuditHeadRow).values(id=1, last_seq=0, last_hash=GENESIS_HASH))
+        new_seq = session.execute(bump).one()
     seq, prev_hash = int(new_seq[0]), str(new_seq[1])
     at = _iso(time.time() if now is None else now)
     body = canonical(payload)
@@ -78,7 +83,8 @@ def record(
     )  # fmt: skip
     session.add(row)
     session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_hash=digest))
-    session.flush()
+    if flush:
+        session.flush()
     return row
 
 
@@ -189,3 +195,29 @@ def export(session: Session, fmt: str) -> str:
     for r in _rows(session):
         writer.writerow([r.seq, r.at, r.actor, r.action, r.subject, r.payload, r.prev_hash, r.hash])
     return out.getvalue()
+
+
+def _placement_payload(p: Any) -> dict[str, Any]:
+    explanation = canonical(getattr(p, "explanation", None))
+    return {
+        "job": p.job_id, "attempt": p.attempt, "policy": p.policy, "pool": p.pool_id, "center": p.center_id,
+        "t_s": p.t_s, "est_start_s": p.est_start_s, "est_run_s": p.est_run_s, "est_cost_cny": p.est_cost_cny,
+        "est_carbon_kg": p.est_carbon_kg,
+        "explanation_sha256": hashlib.sha256(explanation.encode("utf-8")).hexdigest(),
+    }  # fmt: skip
+
+
+def _audit_new_placements(session: Session, _context: Any, _instances: Any) -> None:
+    from huanghe.store.models_jobs import PlacementRow
+
+    for obj in list(session.new):
+        if isinstance(obj, PlacementRow):
+            record(session, "scheduler", "placement", str(obj.job_id), _placement_payload(obj), flush=False)
+
+
+def install_placement_audit() -> None:
+    """Record every placement decision of the scheduler service (a new ``placements`` row added through
+    the ORM) in the chain, in the same transaction as the decision (a ``before_flush`` session hook).
+    Idempotent; installed by the API app."""
+    if not event.contains(Session, "before_flush", _audit_new_placements):
+        event.listen(Session, "before_flush", _audit_new_placements)
