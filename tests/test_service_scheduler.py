@@ -311,3 +311,23 @@ def test_backend_spec_marks_command_and_script() -> None:
     s2 = backend_spec(row, "hh-j2-1")
     assert s2.script == "#!/bin/bash\n: huanghe-dispatch-token=hh-j2-1\necho $BASH_VERSION\n"
     assert json.dumps(dict(s2.env))
+
+
+def test_input_dataset_pulls_the_job_to_its_data_and_tenant_filter(rig: Rig) -> None:
+    from huanghe.services import catalog
+    from huanghe.services.schemas import DatasetCreate, TenantCreate
+
+    with rig.sf() as s:
+        catalog.create_tenant(s, TenantCreate(id="acme", name="Acme"))
+        catalog.create_dataset(
+            s, DatasetCreate(id="scans", tenant="acme", name="scans", center="qd-ai", size_gb=20_000)
+        )
+    near_data = rig.submit(command="true", datasets=["scans"], tenant="acme", duration_s=100)
+    plain = rig.submit(command="true", duration_s=100)
+    rig.run(0.5)
+    assert rig.job(near_data).center_id == "qd-ai"  # 20 TB would take longer to move than the 1.1x gains
+    assert rig.job(plain).center_id == "jn-sc"
+    with rig.sf() as s:
+        page = svc.list_jobs(s, tenant="acme")
+        assert [j["id"] for j in page["items"]] == [near_data]
+        assert svc.list_jobs(s, center="jn-sc")["total"] == 1
