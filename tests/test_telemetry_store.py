@@ -74,6 +74,11 @@ def test_hourly_survives_raw_retention(factory: sessionmaker[Session]) -> None:
         assert [p.value for p in telemetry.read_series(s, metric="pue").points] == [1.3]
         hours = telemetry.read_series(s, metric="pue", step="1h").points
         assert [p.mean for p in hours] == [1.25, 1.3]
+        # recomputing a range whose raw samples are gone keeps its rollups
+        assert telemetry.rollup(s, old, T0_MS + MIN)["1h"] == 1
+        s.commit()
+        assert [p.mean for p in telemetry.read_series(s, metric="pue", step="1h").points] == [1.25, 1.3]
+        assert telemetry.rollup(s, old - DAY, old + HOUR) == {"5m": 0, "1h": 0}
 
 
 def test_batch_refused_whole_in_the_database(factory: sessionmaker[Session]) -> None:

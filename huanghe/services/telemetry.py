@@ -349,12 +349,18 @@ def _floor(t_ms: int, step_ms: int) -> int:
 
 
 def rollup(session: Session, since_ms: int, until_ms: int) -> dict[str, int]:
-    """Recompute the 5-minute and hourly rollups of every series for the hours touching ``[since, until)``.
+    """Recompute the 5-minute and hourly rollups of every series for the hours touching ``[since, until)``
+    from the oldest raw sample still stored in that range on (older hours keep their rollups).
 
-    Returns the number of buckets written per step. The caller commits.
+    Returns the number of buckets in the recomputed range per step. The caller commits.
     """
     lo = _floor(since_ms, 3_600_000)
     hi = _floor(until_ms, 3_600_000) + 3_600_000
+    # Hours older than the oldest raw sample left (retention) keep their rollups: never recompute from nothing.
+    first_raw = session.scalar(select(func.min(S.time_ms)).where(S.time_ms >= lo, S.time_ms < hi))
+    if first_raw is None:
+        return {"5m": 0, "1h": 0}
+    lo = max(lo, _floor(int(first_raw), 3_600_000))
     written: dict[str, int] = {}
     step5 = 300_000
     bucket = (S.time_ms // literal_column(str(step5), Integer)) * literal_column(str(step5), Integer)
