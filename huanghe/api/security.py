@@ -37,7 +37,7 @@ from huanghe.api.errors import error_response
 from huanghe.api.policy import Rule, ScopeContext, ScopeRule, parse_json_body, route_template, rule_for
 from huanghe.catalog.errors import FieldError
 from huanghe.domain.tenancy import Scope as TokenScope
-from huanghe.services import audit
+from huanghe.services import audit, billing
 from huanghe.services.auth import DEV_PRINCIPAL, Principal, authenticate, principal_by_id
 from huanghe.settings import Settings
 
@@ -308,5 +308,6 @@ def install(app: FastAPI) -> None:
     app.state.session_signer = signer_for(settings)
     app.router.dependencies.append(Depends(authorize))
     audit.install_placement_audit()
+    billing.install_job_metering()
     app.add_middleware(SecurityMiddleware, settings=settings)
     security_routes.include(app)

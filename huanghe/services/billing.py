@@ -16,6 +16,7 @@ operator, what was billed in a month.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections import defaultdict
@@ -24,17 +25,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.services import audit, ledger, vouchers
-from huanghe.services.errors import NotFoundError, conflict, invalid
+from huanghe.services.errors import NotFoundError, ServiceError, conflict, invalid
 from huanghe.store.models_catalog import CenterRow, PoolRow, TenantRow
 from huanghe.store.models_tenancy import InvoiceRow, UsageRow
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+log = logging.getLogger("huanghe.billing")
 
 
 def month_of(epoch_s: float) -> str:
@@ -71,10 +73,10 @@ def _usage_public(r: UsageRow) -> UsagePublic:
 
 def meter_job(
     session: Session, *, job_id: str, tenant_id: str, pool_id: str, started_s: float, ended_s: float,
-    nodes: int = 1, gpus_per_node: float | None = None,
+    nodes: int = 1, gpus_per_node: float | None = None, flush: bool = True,
 ) -> UsagePublic:  # fmt: skip
-    """Record the usage of a finished job (flushed; the caller commits). Metering a job twice returns the
-    first record."""
+    """Record the usage of a finished job (flushed unless ``flush=False``; the caller commits). Metering a
+    job twice returns the first record."""
     existing = session.scalars(select(UsageRow).where(UsageRow.job_id == job_id)).first()
     if existing is not None:
         return _usage_public(existing)
@@ -99,7 +101,8 @@ def meter_job(
         carbon_kg=energy_kwh * center.grid_emission_kg_per_kwh * (1 - center.renewable_share),
     )  # fmt: skip
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     return _usage_public(row)
 
 
@@ -289,3 +292,29 @@ def month_totals(session: Session, tenant_id: str, month: str) -> tuple[float, i
         .where(UsageRow.tenant_id == tenant_id, UsageRow.month == month)
     ).one()  # fmt: skip
     return float(gpu_h), int(cost)
+
+
+def _meter_finished(session: Session, _context: Any, _instances: Any) -> None:
+    from huanghe.domain.enums import JobState
+    from huanghe.store.models_jobs import JobRow
+
+    for job in list(session.dirty):
+        if not isinstance(job, JobRow) or not JobState(job.state).terminal:
+            continue
+        if job.started_s is None or job.ended_s is None or not job.pool_id or not job.tenant_id:
+            continue
+        try:  # meter_job validates before it adds anything, so a refusal leaves the session untouched
+            meter_job(
+                session, job_id=job.id, tenant_id=job.tenant_id, pool_id=job.pool_id, started_s=job.started_s,
+                ended_s=job.ended_s, nodes=job.nodes, gpus_per_node=job.gpus, flush=False,
+            )  # fmt: skip
+        except ServiceError:  # never fail the scheduler's transaction: `huanghe billing meter` reports it
+            log.exception("metering job %s failed", job.id)
+
+
+def install_job_metering() -> None:
+    """Meter each job when the scheduler service records it finished (a ``before_flush`` session hook on
+    ``jobs`` rows reaching a terminal state with a start, an end and a pool). Idempotent; installed by the
+    API app; ``huanghe billing meter`` meters anything missed."""
+    if not event.contains(Session, "before_flush", _meter_finished):
+        event.listen(Session, "before_flush", _meter_finished)
