@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huanghe.catalog.errors import FieldError
@@ -102,12 +102,12 @@ def telemetry_figures(
     pue = {c: fac[c] / it[c] for c in it if c in fac and it[c] > 0 and fac[c] >= it[c]}
     simulated = (
         session.scalar(
-            select(func.count())
-            .select_from(TelemetrySampleRow)
+            select(TelemetrySampleRow.id)
             .where(TelemetrySampleRow.source == "simulated", TelemetrySampleRow.time_ms >= since)
+            .limit(1)
         )
-        or 0
-    ) > 0
+        is not None
+    )
     return {"utilisation": util, "pue": pue, "simulated": simulated, "window_days": window_days}
 
 

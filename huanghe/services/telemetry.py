@@ -443,24 +443,24 @@ def latest_values(session: Session, now_ms: int, freshness_s: float) -> dict[Ser
 def weighted_means(
     session: Session, metric: str, since_ms: int, until_ms: int, subject: str = ""
 ) -> dict[str, float]:
-    """Per center, the mean of ``metric`` (subject ``subject``) over ``[since, until)`` from the 5-minute
-    rollups (count-weighted), falling back to raw samples for centers without rollups in the window."""
+    """Per center, the mean of ``metric`` (subject ``subject``) over the hours touching ``[since, until)``,
+    from the hourly rollups (count-weighted; maintenance keeps the current hour up to date). Only when no
+    hourly rollup of the metric exists in the window (nothing rolled up yet) are raw samples averaged."""
     rolled = session.execute(
         select(R.center_id, func.sum(R.mean * R.count) / func.sum(R.count))
-        .where(R.step_s == 300, R.metric == metric, R.subject == subject,
-               R.bucket_ms >= since_ms, R.bucket_ms < until_ms)
+        .where(R.metric == metric, R.step_s == 3600, R.subject == subject,
+               R.bucket_ms >= _floor(since_ms, 3_600_000), R.bucket_ms < until_ms)
         .group_by(R.center_id)
     )  # fmt: skip
     out = {c: float(v) for c, v in rolled if v is not None}
+    if out:
+        return out
     raw = session.execute(
         select(S.center_id, func.avg(S.value))
         .where(S.metric == metric, S.subject == subject, S.time_ms >= since_ms, S.time_ms < until_ms)
         .group_by(S.center_id)
     )
-    for c, v in raw:
-        if c not in out and v is not None:
-            out[c] = float(v)
-    return out
+    return {c: float(v) for c, v in raw if v is not None}
 
 
 def busy_share(session: Session) -> dict[str, float]:

@@ -11,8 +11,8 @@
 | ``scrape_interval_s`` / ``scrape_timeout_s`` | … | 60 / 5 | how often / how long per exporter |
 | ``maintenance_interval_s`` | … | 300 | rollups, retention and alert evaluation every N seconds |
 | ``raw_retention_days`` | … | 7 | raw samples kept |
-| ``rollup_5m_retention_days`` | … | 90 | 5-minute rollups kept |
-| ``rollup_1h_retention_days`` | … | 730 | hourly rollups kept |
+| ``rollup_5m_retention_days`` | … | 30 | 5-minute rollups kept |
+| ``rollup_1h_retention_days`` | … | 400 | hourly rollups kept |
 | ``future_tolerance_s`` | … | 300 | a pushed sample may be at most this far in the future (clock skew) |
 | ``max_batch`` | … | 10000 | samples in one push |
 | ``alert_*`` | … | see :class:`~huanghe.observatory.alerts.AlertThresholds` | rule thresholds |
@@ -39,8 +39,8 @@ class TelemetrySettings(BaseSettings):
     scrape_timeout_s: float = Field(default=5.0, gt=0)
     maintenance_interval_s: float = Field(default=300.0, gt=0)
     raw_retention_days: float = Field(default=7.0, gt=0)
-    rollup_5m_retention_days: float = Field(default=90.0, gt=0)
-    rollup_1h_retention_days: float = Field(default=730.0, gt=0)
+    rollup_5m_retention_days: float = Field(default=30.0, gt=0)
+    rollup_1h_retention_days: float = Field(default=400.0, gt=0)
     future_tolerance_s: float = Field(default=300.0, ge=0)
     max_batch: int = Field(default=10_000, ge=1)
     alert_pue_jump: float = Field(default=0.1, gt=0)

@@ -25,7 +25,10 @@ class TelemetrySampleRow(Base):
     """One raw measurement: ``value`` in ``unit`` at ``time_ms``."""
 
     __tablename__ = "telemetry_samples"
-    __table_args__ = (Index("ix_telemetry_samples_series", "center_id", "metric", "subject", "time_ms"),)
+    __table_args__ = (
+        Index("ix_telemetry_samples_series", "center_id", "metric", "subject", "time_ms"),
+        Index("ix_telemetry_samples_metric_time", "metric", "time_ms"),
+    )
 
     id: Mapped[int] = mapped_column(BIGID, primary_key=True, autoincrement=True)
     center_id: Mapped[str] = mapped_column(ID, ForeignKey("centers.id", ondelete="CASCADE"))
@@ -45,6 +48,7 @@ class TelemetryRollupRow(Base):
         UniqueConstraint(
             "step_s", "center_id", "metric", "subject", "bucket_ms", name="uq_telemetry_rollups_key"
         ),
+        Index("ix_telemetry_rollups_metric", "metric", "step_s", "bucket_ms"),
     )
 
     id: Mapped[int] = mapped_column(BIGID, primary_key=True, autoincrement=True)

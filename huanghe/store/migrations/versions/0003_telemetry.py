@@ -44,6 +44,7 @@ def upgrade() -> None:
         "ix_telemetry_samples_series", "telemetry_samples", ["center_id", "metric", "subject", "time_ms"]
     )
     op.create_index(op.f("ix_telemetry_samples_time_ms"), "telemetry_samples", ["time_ms"], unique=False)
+    op.create_index("ix_telemetry_samples_metric_time", "telemetry_samples", ["metric", "time_ms"])
 
     op.create_table(
         "telemetry_rollups",
@@ -66,6 +67,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_telemetry_rollups_bucket_ms"), "telemetry_rollups", ["bucket_ms"], unique=False)
+    op.create_index("ix_telemetry_rollups_metric", "telemetry_rollups", ["metric", "step_s", "bucket_ms"])
 
     op.create_table(
         "telemetry_exporters",
@@ -113,8 +115,10 @@ def downgrade() -> None:
     op.drop_table("alerts")
     op.drop_index(op.f("ix_telemetry_exporters_center_id"), table_name="telemetry_exporters")
     op.drop_table("telemetry_exporters")
+    op.drop_index("ix_telemetry_rollups_metric", table_name="telemetry_rollups")
     op.drop_index(op.f("ix_telemetry_rollups_bucket_ms"), table_name="telemetry_rollups")
     op.drop_table("telemetry_rollups")
+    op.drop_index("ix_telemetry_samples_metric_time", table_name="telemetry_samples")
     op.drop_index(op.f("ix_telemetry_samples_time_ms"), table_name="telemetry_samples")
     op.drop_index("ix_telemetry_samples_series", table_name="telemetry_samples")
     op.drop_table("telemetry_samples")
