@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.security_support import world
 
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 8
 #: Report rendering (HTML/PDF, seconds per call) is fuzzed elsewhere; its parameters are an enum path.
 SKIP = ("/api/v1/observatory/reports/",)
 

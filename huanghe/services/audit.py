@@ -28,9 +28,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
+from huanghe.services.paging import filtered, paged
 from huanghe.store.models_tenancy import AuditHeadRow, AuditRow
 
 GENESIS_HASH = "0" * 64
@@ -173,13 +174,8 @@ def list_records(
     offset: int = 0,
 ) -> tuple[list[AuditRecordPublic], int]:
     """Records in chain order with the total count matching the filters."""
-    query = select(AuditRow)
-    if action is not None:
-        query = query.where(AuditRow.action == action)
-    if actor is not None:
-        query = query.where(AuditRow.actor == actor)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(AuditRow.seq).limit(limit).offset(offset))
+    query = filtered(select(AuditRow), {AuditRow.action: action, AuditRow.actor: actor})
+    rows, total = paged(session, query, AuditRow.seq, limit=limit, offset=offset)
     return [_public(r) for r in rows], total
 
 

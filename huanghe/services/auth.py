@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import TENANT_ROLES, Role, Scope
 from huanghe.services.errors import NotFoundError, invalid
+from huanghe.services.paging import filtered, paged
 from huanghe.store.models_catalog import CenterRow, TenantRow
 from huanghe.store.models_tenancy import ApiTokenRow
 
@@ -177,11 +178,8 @@ def list_tokens(
     session: Session, *, tenant: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[TokenPublic], int]:
     """Tokens (newest first) and the total count, optionally of one tenant."""
-    query = select(ApiTokenRow)
-    if tenant is not None:
-        query = query.where(ApiTokenRow.tenant_id == tenant)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(ApiTokenRow.id.desc()).limit(limit).offset(offset))
+    query = filtered(select(ApiTokenRow), {ApiTokenRow.tenant_id: tenant})
+    rows, total = paged(session, query, ApiTokenRow.id.desc(), limit=limit, offset=offset)
     return [_public(r) for r in rows], total
 
 

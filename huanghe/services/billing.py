@@ -32,6 +32,7 @@ from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.services import audit, ledger, vouchers
 from huanghe.services.errors import NotFoundError, ServiceError, conflict, invalid
+from huanghe.services.paging import filtered, paged
 from huanghe.store.models_catalog import CenterRow, PoolRow, TenantRow
 from huanghe.store.models_tenancy import InvoiceRow, UsageRow
 
@@ -137,13 +138,8 @@ def list_usage(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[UsagePublic], int]:
-    query = select(UsageRow)
-    if tenant is not None:
-        query = query.where(UsageRow.tenant_id == tenant)
-    if month is not None:
-        query = query.where(UsageRow.month == month)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(UsageRow.ended_s, UsageRow.id).limit(limit).offset(offset))
+    query = filtered(select(UsageRow), {UsageRow.tenant_id: tenant, UsageRow.month: month})
+    rows, total = paged(session, query, UsageRow.ended_s, UsageRow.id, limit=limit, offset=offset)
     return [_usage_public(r) for r in rows], total
 
 
@@ -241,13 +237,8 @@ def list_invoices(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[InvoicePublic], int]:
-    query = select(InvoiceRow)
-    if tenant is not None:
-        query = query.where(InvoiceRow.tenant_id == tenant)
-    if month is not None:
-        query = query.where(InvoiceRow.month == month)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(InvoiceRow.id).limit(limit).offset(offset))
+    query = filtered(select(InvoiceRow), {InvoiceRow.tenant_id: tenant, InvoiceRow.month: month})
+    rows, total = paged(session, query, InvoiceRow.id, limit=limit, offset=offset)
     return [_invoice_public(session, r) for r in rows], total
 
 

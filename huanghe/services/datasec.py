@@ -93,7 +93,7 @@ def list_entries(
         query = query.where(DatasetRow.data_class == data_class.value)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(query.order_by(ProtectionEntryRow.dataset_id).limit(limit).offset(offset)).all()
-    return [_public(e, d) for e, d in rows], total
+    return [_public(e, d) for e, d in rows], int(total)
 
 
 def allowed_targets(session: Session, ds: DatasetRow) -> set[str] | None:

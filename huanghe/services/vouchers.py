@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.services import audit, ledger
 from huanghe.services.errors import NotFoundError, conflict, invalid
+from huanghe.services.paging import filtered, paged
 from huanghe.store.models_catalog import CenterRow, PoolRow, TenantRow
 from huanghe.store.models_tenancy import VoucherRow
 
@@ -145,11 +146,8 @@ def list_vouchers(
     offset: int = 0,
     now: float | None = None,
 ) -> tuple[list[VoucherPublic], int]:
-    query = select(VoucherRow)
-    if tenant is not None:
-        query = query.where(VoucherRow.tenant_id == tenant)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(VoucherRow.created_s, VoucherRow.id).limit(limit).offset(offset))
+    query = filtered(select(VoucherRow), {VoucherRow.tenant_id: tenant})
+    rows, total = paged(session, query, VoucherRow.created_s, VoucherRow.id, limit=limit, offset=offset)
     return [public(r, now) for r in rows], total
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep, TextFilter
 from huanghe.services import audit
+from huanghe.services.paging import as_page
 from huanghe.services.schemas import Page
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -32,8 +33,9 @@ def list_audit(
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
 ) -> Page[audit.AuditRecordPublic]:
-    items, total = audit.list_records(s, action=action, actor=actor, limit=limit, offset=offset)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return as_page(
+        audit.list_records(s, action=action, actor=actor, limit=limit, offset=offset), limit, offset
+    )
 
 
 @router.get("/verify", response_model=VerifyPublic)

@@ -11,6 +11,7 @@ from huanghe.api.deps import DEFAULT_PAGE_LIMIT, IdFilter, Limit, Offset, Sessio
 from huanghe.api.security import principal_of_request
 from huanghe.domain.tenancy import Role, Scope
 from huanghe.services import auth
+from huanghe.services.paging import as_page
 from huanghe.services.schemas import Page
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -40,8 +41,7 @@ def whoami(request: Request) -> WhoAmI:
 def list_tokens(
     s: SessionDep, tenant: IdFilter = None, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0
 ) -> Page[auth.TokenPublic]:
-    items, total = auth.list_tokens(s, tenant=tenant, limit=limit, offset=offset)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return as_page(auth.list_tokens(s, tenant=tenant, limit=limit, offset=offset), limit, offset)
 
 
 @router.post("/tokens", response_model=auth.TokenCreated, status_code=201)

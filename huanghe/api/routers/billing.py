@@ -11,6 +11,7 @@ from huanghe.api.deps import DEFAULT_PAGE_LIMIT, IdFilter, Limit, Offset, Sessio
 from huanghe.api.security import principal_of_request
 from huanghe.domain.network import ID_PATTERN
 from huanghe.services import billing, ledger, quotas, vouchers
+from huanghe.services.paging import as_page
 from huanghe.services.schemas import Page
 
 router = APIRouter()
@@ -32,8 +33,9 @@ def list_usage(
     offset: Offset = 0,
 ) -> Page[billing.UsagePublic]:
     """Metered usage per job: node-hours, GPU-hours, price, cost (CNY), energy (kWh), carbon (kg)."""
-    items, total = billing.list_usage(s, tenant=tenant, month=month, limit=limit, offset=offset)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return as_page(
+        billing.list_usage(s, tenant=tenant, month=month, limit=limit, offset=offset), limit, offset
+    )
 
 
 @router.post("/billing/meter", response_model=Metered, tags=["billing"])
@@ -50,8 +52,9 @@ def list_invoices(
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
 ) -> Page[billing.InvoicePublic]:
-    items, total = billing.list_invoices(s, tenant=tenant, month=month, limit=limit, offset=offset)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return as_page(
+        billing.list_invoices(s, tenant=tenant, month=month, limit=limit, offset=offset), limit, offset
+    )
 
 
 @router.post("/invoices", response_model=billing.InvoicePublic, status_code=201, tags=["billing"])
@@ -83,8 +86,7 @@ def balances(s: SessionDep) -> ledger.TrialBalance:
 def list_vouchers(
     s: SessionDep, tenant: IdFilter = None, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0
 ) -> Page[vouchers.VoucherPublic]:
-    items, total = vouchers.list_vouchers(s, tenant=tenant, limit=limit, offset=offset)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return as_page(vouchers.list_vouchers(s, tenant=tenant, limit=limit, offset=offset), limit, offset)
 
 
 @router.post("/vouchers", response_model=vouchers.VoucherPublic, status_code=201, tags=["vouchers"])

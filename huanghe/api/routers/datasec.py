@@ -13,6 +13,7 @@ from huanghe.api.security import principal_of_request
 from huanghe.domain.enums import DataClass
 from huanghe.domain.network import ID_PATTERN
 from huanghe.services import datasec
+from huanghe.services.paging import as_page
 from huanghe.services.schemas import Page
 
 router = APIRouter()
@@ -29,8 +30,7 @@ def list_protection(
     s: SessionDep, data_class: DataClass | None = None, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0
 ) -> Page[datasec.ProtectionPublic]:
     """The protection catalog (重要数据保护目录): owner, location, allowed centers, purpose."""
-    items, total = datasec.list_entries(s, data_class=data_class, limit=limit, offset=offset)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return as_page(datasec.list_entries(s, data_class=data_class, limit=limit, offset=offset), limit, offset)
 
 
 @router.post("/protection", response_model=datasec.ProtectionPublic, status_code=201, tags=["data security"])

@@ -11,6 +11,7 @@ from huanghe.api.security import principal_of_request
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import ProjectStatus
 from huanghe.services import projects
+from huanghe.services.paging import as_page
 from huanghe.services.schemas import Page
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -22,10 +23,13 @@ def list_projects(
     s: SessionDep, request: Request, status: ProjectStatus | None = None, limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
 ) -> Page[projects.ProjectPublic]:  # fmt: skip
-    items, total = projects.list_projects(
-        s, by=principal_of_request(request), status=status, limit=limit, offset=offset
+    return as_page(
+        projects.list_projects(
+            s, by=principal_of_request(request), status=status, limit=limit, offset=offset
+        ),
+        limit,
+        offset,
     )
-    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post("", response_model=projects.ProjectPublic, status_code=201)
