@@ -183,4 +183,5 @@ def test_engine_registry_and_decisions() -> None:
     assert decisions[0].pool_id == "jn-cpu" and decisions[0].center_id == "jn"  # default carbon weight 1
     assert decisions[0].est_cost_cny == pytest.approx(5.0)
     assert decisions[1].pool_id is None and "held" in decisions[1].explanation.note
+    assert decisions[1].status == "held" and decisions[1].waits and not decisions[0].waits
     assert math.isnan(decisions[1].est_start_s)

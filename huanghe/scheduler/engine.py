@@ -64,10 +64,19 @@ class Decision:
     est_carbon_kg: float
     price_cny_per_hour: float
     explanation: Explanation
+    #: a whole-cycle policy's verdict (``huanghe.scheduler.policies.Status``: placed, queued, held, waiting,
+    #: infeasible); empty for the generic path, where ``pool_id`` alone tells
+    status: str = ""
 
     @property
     def placed(self) -> bool:
         return self.pool_id is not None
+
+    @property
+    def waits(self) -> bool:
+        """Not placed this cycle, to be asked again next cycle (held for a greener hour or waiting for capacity
+        or a busy better pool); the explanation's note says which."""
+        return self.status in ("held", "waiting")
 
 
 @dataclass(frozen=True, eq=False)
@@ -264,11 +273,12 @@ def make_decision(
     job_id: str,
     nodes: int,
     why: Explanation,
+    status: str = "",
 ) -> Decision:
     """The :class:`Decision` for estimate row ``row`` placed in pool ``chosen`` (None: not placed)."""
     if chosen is None:
         nan = math.nan
-        return Decision(job_id, None, None, nan, nan, nan, nan, nan, why)
+        return Decision(job_id, None, None, nan, nan, nan, nan, nan, why, status)
     share = float(est.share[row, chosen])
     price = float(snap.price_cny_per_node_hour[chosen]) * nodes * share
     return Decision(
@@ -281,6 +291,7 @@ def make_decision(
         est_carbon_kg=float(est.carbon_kg[row, chosen]),
         price_cny_per_hour=price,
         explanation=why,
+        status=status,
     )
 
 

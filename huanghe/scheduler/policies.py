@@ -373,6 +373,7 @@ class CycleResult:
                 self.jobs.job_ids[j],
                 int(self.jobs.nodes[j]),
                 self.explanation(j),
+                self.status[j].value,
             )
             for j in range(len(self.jobs))
         ]

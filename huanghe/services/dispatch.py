@@ -557,7 +557,7 @@ class Scheduler:
         why = d.explanation.to_dict()
         if not d.placed:
             reasons = {x["reason"] for x in why.get("removed", [])}
-            transient = "unhealthy" in reasons or bool(r.excluded_centers)
+            transient = "unhealthy" in reasons or bool(r.excluded_centers) or d.waits
             summary = ", ".join(f"{x['reason']}: {x['count']}" for x in why.get("removed", []))
             if transient:
                 msg = f"waiting: no feasible pool now ({summary}) / 暂无可用资源池"
