@@ -170,3 +170,43 @@ def test_dev_mode_keeps_auth_off_and_secrets_optional(tmp_path: Path) -> None:
 
     with pytest.raises(InsecureSettingsError, match="at least 32"):
         create_app(Settings(dev_mode=False, database_url=f"sqlite:///{tmp_path / 'y.db'}"))
+
+
+def test_operator_telemetry_and_alerts_of_its_own_centers(w: World) -> None:
+    import time
+
+    from huanghe.store.models_telemetry import AlertRow
+
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+    sample = {"metric": "pue", "time": now, "value": 1.3, "unit": "ratio"}
+    own = w.client.post(
+        f"{API}/telemetry", json={"samples": [{**sample, "center": "qd-ai"}]}, headers=w.h("operator")
+    )
+    assert own.status_code == 201, own.text
+    mixed = {"samples": [{**sample, "center": "qd-ai"}, {**sample, "center": "jn-sc"}]}
+    assert w.client.post(f"{API}/telemetry", json=mixed, headers=w.h("operator")).status_code == 403
+    read = w.client.get(f"{API}/telemetry?metric=pue&center=qd-ai", headers=w.h("operator"))
+    assert read.status_code == 200
+    assert (
+        w.client.get(f"{API}/telemetry?metric=pue&center=jn-sc", headers=w.h("operator")).status_code == 403
+    )
+    assert w.client.get(f"{API}/telemetry?metric=pue", headers=w.h("operator")).status_code == 403
+    assert (
+        w.client.get(f"{API}/telemetry?metric=pue&pool=qd-ai-910b", headers=w.h("operator")).status_code
+        == 200
+    )
+    assert (
+        w.client.get(f"{API}/telemetry?metric=pue&center=jn-sc", headers=w.h("regulator")).status_code == 200
+    )
+    with w.session() as s:
+        ids = []
+        for center in ("qd-ai", "jn-sc"):
+            row = AlertRow(rule="r", subject=center, center_id=center, state="open", severity="warning", message="m",
+                           value=2.0, threshold=1.5, opened_ms=0, updated_ms=0)  # fmt: skip
+            s.add(row)
+            s.flush()
+            ids.append(row.id)
+        s.commit()
+    assert w.client.post(f"{API}/alerts/{ids[0]}:ack", headers=w.h("operator")).status_code == 200
+    assert w.client.post(f"{API}/alerts/{ids[1]}:ack", headers=w.h("operator")).status_code == 403
+    assert w.client.post(f"{API}/alerts/{ids[1]}:ack", headers=w.h("regulator")).status_code == 200

@@ -175,6 +175,31 @@ def body_items(list_key: str, item_rule: ScopeRule) -> ScopeRule:
     return rule
 
 
+def telemetry_of_own_centers(ctx: ScopeContext) -> None:
+    """Operators read telemetry of their centers only: ``?center=`` (or ``?pool=``) of theirs (else 403)."""
+    if ctx.principal.role is not Role.OPERATOR:
+        return
+    center = ctx.request.query_params.get("center")
+    pool_id = ctx.request.query_params.get("pool")
+    if center is None and pool_id is not None:
+        pool = ctx.session.get(PoolRow, pool_id)
+        center = pool.center_id if pool is not None else None
+    if center not in ctx.principal.center_ids:
+        raise HTTPException(403, "operators read the telemetry of their own centers: give ?center= of yours")
+
+
+def alert_of_own_center(ctx: ScopeContext) -> None:
+    """Operators acknowledge and resolve alerts of their own centers only (else 403)."""
+    if ctx.principal.role is not Role.OPERATOR:
+        return
+    from huanghe.store.models_telemetry import AlertRow
+
+    ident = ctx.path_param("alert_id")
+    alert = ctx.session.get(AlertRow, int(ident)) if ident.isdigit() and len(ident) < 10 else None
+    if alert is not None and alert.center_id not in ctx.principal.center_ids:
+        raise HTTPException(403, f"alert {ident} is not about one of your centers")
+
+
 def own_job(ctx: ScopeContext) -> None:
     """Tenant roles: another tenant's job answers 404 (the jobs area's table)."""
     if not ctx.principal.is_tenant:
@@ -318,13 +343,13 @@ def _telemetry() -> dict[tuple[str, str], Rule]:
     """Telemetry, alerts and the observatory: operators push for their centers, the regulator reads all."""
     table = {
         ("POST", f"{API}/telemetry"): allow(ADMIN, OP, scope=body_items("samples", body_center()), body=True),
-        ("GET", f"{API}/telemetry"): allow(ADMIN, REG, OP),
+        ("GET", f"{API}/telemetry"): allow(ADMIN, REG, OP, scope=telemetry_of_own_centers),
         ("GET", f"{API}/telemetry/metrics"): allow(*EVERYONE),
         ("GET", f"{API}/telemetry/exporters"): allow(ADMIN, REG, OP),
         ("GET", f"{API}/alerts"): allow(ADMIN, REG, OP),
         ("GET", f"{API}/alerts/{{alert_id}}"): allow(ADMIN, REG, OP),
-        ("POST", f"{API}/alerts/{{alert_id}}:ack"): allow(ADMIN, REG, OP),
-        ("POST", f"{API}/alerts/{{alert_id}}:resolve"): allow(ADMIN, REG, OP),
+        ("POST", f"{API}/alerts/{{alert_id}}:ack"): allow(ADMIN, REG, OP, scope=alert_of_own_center),
+        ("POST", f"{API}/alerts/{{alert_id}}:resolve"): allow(ADMIN, REG, OP, scope=alert_of_own_center),
         ("GET", "/metrics"): allow(ADMIN, REG),
     }
     for view in ("green-list", "index", "index/sensitivity", "indicators", "maturity", "network-capacity",
