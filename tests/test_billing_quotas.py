@@ -158,3 +158,12 @@ def test_jobs_are_metered_when_the_scheduler_finishes_them(w: World) -> None:
         s.commit()
         items, total = billing.list_usage(s)
     assert total == 1 and items[0].job_id == job_id and items[0].cost_cny == Decimal("12.80")
+
+
+def test_idempotency_keys_do_not_leak_across_tenants(w: World) -> None:
+    key = {"Idempotency-Key": "k-123"}
+    first = w.client.post(f"{API}/jobs", json=_job("ta"), headers={**w.h("tenant_user"), **key})
+    again = w.client.post(f"{API}/jobs", json=_job("ta"), headers={**w.h("tenant_user"), **key})
+    assert first.status_code == 201 and again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    other = w.client.post(f"{API}/jobs", json=_job("tb"), headers={**w.h("tenant_user_b"), **key})
+    assert other.status_code == 409 and first.json()["id"] not in other.text

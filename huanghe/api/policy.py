@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.routing import APIRoute
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
@@ -212,6 +213,22 @@ def own_job(ctx: ScopeContext) -> None:
         raise _not_found("job", job_id)
 
 
+def own_idempotency_key(ctx: ScopeContext) -> None:
+    """Tenant roles: an ``Idempotency-Key`` first used by another tenant is refused (409), so a replay never
+    reveals another tenant's job ids."""
+    key = ctx.request.headers.get("idempotency-key")
+    if not ctx.principal.is_tenant or not key:
+        return
+    from huanghe.store.models_jobs import IdempotencyKeyRow, JobRow
+
+    used = ctx.session.get(IdempotencyKeyRow, key[:200])
+    if used is None:
+        return
+    owners = set(ctx.session.scalars(select(JobRow.tenant_id).where(JobRow.id.in_(used.job_ids))))
+    if owners - {ctx.principal.tenant_id}:
+        raise HTTPException(409, "Idempotency-Key already used by another request; choose a new key")
+
+
 def job_quota(ctx: ScopeContext) -> None:
     """Admission of ``POST /jobs`` and ``/jobs:batch``: the tenant's monthly quotas (403 when exceeded)."""
     from huanghe.services.quotas import check_job_bodies
@@ -325,9 +342,14 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
 def _jobs() -> dict[tuple[str, str], Rule]:
     """The jobs area (scheduler service): tenants submit and see their own jobs."""
     return {
-        ("POST", f"{API}/jobs"): allow(ADMIN, *TENANTS, scope=body_tenant(), admission=job_quota),
+        ("POST", f"{API}/jobs"): allow(
+            ADMIN, *TENANTS, scope=all_of(body_tenant(), own_idempotency_key), admission=job_quota
+        ),
         ("POST", f"{API}/jobs:batch"): allow(
-            ADMIN, *TENANTS, scope=body_items("jobs", body_tenant()), admission=job_quota
+            ADMIN,
+            *TENANTS,
+            scope=all_of(body_items("jobs", body_tenant()), own_idempotency_key),
+            admission=job_quota,
         ),
         ("GET", f"{API}/jobs"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
         ("GET", f"{API}/jobs/{{job_id}}"): allow(ADMIN, REG, *TENANTS, scope=own_job),
