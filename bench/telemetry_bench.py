@@ -1,6 +1,6 @@
 """Telemetry throughput on SQLite: simulate + store 24 h of the bundled network (5-min step) with the bulk
 insert used by the platform versus a baseline that adds one ORM object per sample; then roll the day up and
-push batches through the API validation.
+push batches through the API validation; then time the observatory/alert reads on that day of data.
 
 Run: ``.venv/bin/python bench/telemetry_bench.py [--hours 24]``. Prints times and ratios (same command).
 """
@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from huanghe.catalog.topology import load_topology
 from huanghe.cli.telemetry_cmd import push_record
 from huanghe.observatory.generator import TelemetryGenerator
-from huanghe.services import catalog, telemetry
+from huanghe.services import alerts, catalog, observatory, telemetry
+from huanghe.services.telemetry_runtime import TelemetryRuntime
 from huanghe.store.db import make_session_factory
 from huanghe.store.migrate import migrate
 from huanghe.store.models_telemetry import TelemetrySampleRow
@@ -77,6 +78,24 @@ def main() -> None:
         print(
             f"validated push of 1000 samples: {t_push * 1000:.0f} ms per batch ({1000 / t_push:,.0f} samples/s)"
         )
+        calls = {
+            "observatory.indicators(level=center)": lambda s: observatory.indicators(
+                s, "center", None, T_END
+            ),
+            "observatory.green_list()": lambda s: observatory.green_list(s, None, T_END),
+            "alerts.evaluate()": lambda s: alerts.evaluate(s, T_END),
+            "read_series(pue, step=1h)": lambda s: telemetry.read_series(
+                s, metric="pue", step="1h", limit=10_000
+            ),
+        }
+        for name, call in calls.items():
+            with bulk() as s:
+                t = time.perf_counter()
+                call(s)
+                print(f"{name}: {time.perf_counter() - t:.3f} s")
+        t = time.perf_counter()
+        TelemetryRuntime(bulk, clock=lambda: T_END / 1000).maintain()
+        print(f"TelemetryRuntime.maintain(): {time.perf_counter() - t:.3f} s")
 
 
 if __name__ == "__main__":
