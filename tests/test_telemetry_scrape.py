@@ -113,6 +113,9 @@ def test_scrape_real_exporter(factory: sessionmaker[Session], exporter_url: str)
         assert latest("storage_used_tb", "flash/hot") == 1750
         rows = {r.center_id: r for r in s.scalars(select(ExporterRow))}
         assert rows["jn-sc"].last_samples == 5 and rows["jn-sc"].last_scrape_ms == T0_MS
+        # each exporter is scraped at its own interval (default 60 s)
+        assert scrape.scrape_all(s, T0_MS + 30_000, timeout_s=2) == []
+        assert {r.center for r in scrape.scrape_all(s, T0_MS + 60_000, timeout_s=2)} == {"jn-sc", "qd-ai"}
         assert rows["qd-ai"].last_error.startswith("ConnectError")
         # the exporter list follows the centers: removing the URL drops the config
         s.execute(update(CenterRow).where(CenterRow.id == "qd-ai").values(exporters=[]))

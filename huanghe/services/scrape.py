@@ -170,13 +170,24 @@ def scrape_one(
 
 
 def scrape_all(
-    session: Session, now_ms: int, timeout_s: float = 5.0, transport: httpx.BaseTransport | None = None
+    session: Session,
+    now_ms: int,
+    timeout_s: float = 5.0,
+    transport: httpx.BaseTransport | None = None,
+    *,
+    interval_s: int = 60,
+    only_due: bool = True,
 ) -> list[ScrapeResult]:
-    """Scrape every enabled exporter once (after :func:`sync_exporters`)."""
-    sync_exporters(session)
-    exporters = list(
-        session.scalars(select(ExporterRow).where(ExporterRow.enabled.is_(True)).order_by(ExporterRow.id))
-    )
+    """Scrape the enabled exporters once (after :func:`sync_exporters`, new configs get ``interval_s``);
+    with ``only_due``, those scraped less than their own ``interval_s`` ago are skipped."""
+    sync_exporters(session, interval_s)
+    exporters = [
+        e
+        for e in session.scalars(
+            select(ExporterRow).where(ExporterRow.enabled.is_(True)).order_by(ExporterRow.id)
+        )
+        if not only_due or e.last_scrape_ms is None or now_ms - e.last_scrape_ms >= e.interval_s * 1000 - 500
+    ]
     if not exporters:
         return []
     with httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=False) as client:

@@ -111,7 +111,9 @@ class TelemetryRuntime:
     def scrape(self, now_ms: int | None = None) -> list[scrape.ScrapeResult]:
         t = self.now_ms() if now_ms is None else now_ms
         with self.session_factory() as session:
-            results = scrape.scrape_all(session, t, self.settings.scrape_timeout_s)
+            results = scrape.scrape_all(
+                session, t, self.settings.scrape_timeout_s, interval_s=round(self.settings.scrape_interval_s)
+            )
         stored = sum(r.stored for r in results)
         if stored:
             self.on_ingested("scrape", stored)
