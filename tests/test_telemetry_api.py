@@ -190,3 +190,11 @@ def test_exporters_listed_before_the_first_scrape(client: TestClient) -> None:
         {"center": "jn-sc", "url": "http://127.0.0.1:9100/metrics", "interval_s": None, "enabled": True,
          "last_scrape": None, "last_samples": 0, "last_error": ""}
     ]  # fmt: skip
+
+
+def test_openapi_documents_the_push_body(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    body = doc["paths"]["/api/v1/telemetry"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    item = body["properties"]["samples"]["items"]
+    assert {"center", "metric", "time", "value", "unit"} <= set(item["required"])
+    assert "$ref" not in str(body)  # self-contained: no dangling references

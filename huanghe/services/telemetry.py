@@ -72,12 +72,6 @@ class SampleIn(BaseModel):
     source: Literal["push", "simulated"] = "push"
 
 
-class TelemetryBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    samples: list[SampleIn] = Field(min_length=1)
-
-
 class IngestSummary(BaseModel):
     accepted: int
 

@@ -42,7 +42,22 @@ def _settings(request: Request) -> TelemetrySettings:
 _BATCH_DOC = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": telemetry.TelemetryBatch.model_json_schema()}},
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["samples"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "samples": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": telemetry.SampleIn.model_json_schema(),
+                        }
+                    },
+                }
+            }
+        },
     }
 }
 
