@@ -113,3 +113,22 @@ def test_patch_cannot_move_a_dataset_to_another_tenant(w: World) -> None:
         w.client.patch(f"{API}/datasets/ds-ta", json={"size_gb": 3}, headers=w.h("tenant_user")).status_code
         == 200
     )
+
+
+def test_replicas_in_create_and_patch_bodies_obey_residency(w: World) -> None:
+    body = {"id": "core-3", "tenant": "ta", "name": "c", "center": "jn-sc", "size_gb": 1, "data_class": "core",
+            "replicas": ["qd-ai"]}  # fmt: skip
+    r = w.client.post(f"{API}/datasets", json=body, headers=w.h("admin"))
+    assert r.status_code == 422 and r.json()["detail"][0]["path"] == "body.replicas[0]"
+    ok = {**body, "allowed_centers": ["qd-ai"]}
+    assert w.client.post(f"{API}/datasets", json=ok, headers=w.h("admin")).status_code == 201
+    r = w.client.patch(
+        f"{API}/datasets/core-3", json={"replicas": ["qd-ai", "yt-edge"]}, headers=w.h("tenant_user")
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["path"] == "body.replicas[1]"
+    assert (
+        w.client.patch(
+            f"{API}/datasets/ds-ta", json={"replicas": ["yt-edge"]}, headers=w.h("tenant_user")
+        ).status_code
+        == 200
+    )

@@ -229,6 +229,15 @@ def own_idempotency_key(ctx: ScopeContext) -> None:
         raise HTTPException(409, "Idempotency-Key already used by another request; choose a new key")
 
 
+def resident_replicas(ctx: ScopeContext) -> None:
+    """Dataset create / update bodies: listed replicas obey the residency rules (422). Like every scope
+    rule it applies with authentication on (dev mode edits the inventory freely)."""
+    from huanghe.services.datasec import check_replica_list
+
+    if isinstance(ctx.body, dict):
+        check_replica_list(ctx.session, ctx.body, ctx.path_param("item_id") or None)
+
+
 def job_quota(ctx: ScopeContext) -> None:
     """Admission of ``POST /jobs`` and ``/jobs:batch``: the tenant's monthly quotas (403 when exceeded)."""
     from huanghe.services.quotas import check_job_bodies
@@ -297,9 +306,11 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ("DELETE", f"{API}/users/{{item_id}}"): allow(ADMIN, TADM, scope=own_user),
         ("GET", f"{API}/datasets"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
         ("GET", f"{API}/datasets/{{item_id}}"): allow(ADMIN, REG, *TENANTS, scope=own_dataset),
-        ("POST", f"{API}/datasets"): allow(ADMIN, *TENANTS, scope=body_tenant(), body=True),
+        ("POST", f"{API}/datasets"): allow(
+            ADMIN, *TENANTS, scope=all_of(body_tenant(), resident_replicas), body=True
+        ),
         ("PATCH", f"{API}/datasets/{{item_id}}"): allow(
-            ADMIN, *TENANTS, scope=all_of(own_dataset, keep_tenant), body=True
+            ADMIN, *TENANTS, scope=all_of(own_dataset, keep_tenant, resident_replicas), body=True
         ),
         ("DELETE", f"{API}/datasets/{{item_id}}"): allow(ADMIN, *TENANTS, scope=own_dataset),
         ("POST", f"{API}/datasets/{{item_id}}/replicas"): allow(ADMIN, *TENANTS, scope=own_dataset),

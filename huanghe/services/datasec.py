@@ -105,6 +105,47 @@ def allowed_targets(session: Session, ds: DatasetRow) -> set[str] | None:
     return set(listed) | {ds.center_id}
 
 
+def refusal(session: Session, ds: DatasetRow, center_id: str) -> str | None:
+    """Why ``ds`` may not have a copy in ``center_id`` (None when it may)."""
+    center = session.get(CenterRow, center_id)
+    if center is None:
+        return f"unknown center {center_id!r}"
+    if ds.data_class not in center.allowed_data_classes:
+        return f"center {center.id} does not accept {ds.data_class} data (数据级别不允许)"
+    allowed = allowed_targets(session, ds)
+    if allowed is not None and center_id not in allowed:
+        rule = "core data stays in its home center unless centers are listed" if ds.data_class == "core" else (
+            "important data may only be copied to its allowed centers")  # fmt: skip
+        return f"{center_id} is not an allowed location of {ds.id}: {rule} (数据不得复制到该中心)"
+    return None
+
+
+def check_replica_list(session: Session, body: dict[str, object], dataset_id: str | None = None) -> None:
+    """Residency of the ``replicas`` of a dataset create (``dataset_id`` None) or update body: every listed
+    center must be allowed, as for :func:`add_replica`; 422 naming ``replicas[i]`` otherwise."""
+    replicas = body.get("replicas")
+    if not isinstance(replicas, list):
+        return
+    current = session.get(DatasetRow, dataset_id) if dataset_id is not None else None
+    fields = (
+        {c: getattr(current, c) for c in ("id", "center_id", "data_class", "allowed_centers")}
+        if current
+        else {}
+    )
+    fields.update({k: v for k, v in (("id", body.get("id")), ("center_id", body.get("center")),
+                  ("data_class", body.get("data_class")), ("allowed_centers", body.get("allowed_centers")))
+                  if v is not None})  # fmt: skip
+    fields.setdefault("data_class", "general")
+    fields.setdefault("allowed_centers", [])
+    if not isinstance(fields.get("center_id"), str) or not isinstance(fields["allowed_centers"], list):
+        return  # the endpoint's validation answers
+    probe = DatasetRow(**fields)
+    for i, center in enumerate(replicas):
+        reason = refusal(session, probe, str(center)) if center != probe.center_id else None
+        if reason is not None:
+            raise invalid(f"replicas[{i}]", reason)
+
+
 def add_replica(
     session: Session, dataset_id: str, body: ReplicaCreate, *, actor: str, now: float | None = None
 ) -> list[str]:
