@@ -6,6 +6,7 @@ PostgreSQL started with ``tests/infra/postgres.py``), imports the bundled networ
 * ``single``: ``POST /api/v1/jobs`` (one job per request) from ``--conns`` concurrent httpx async clients;
   jobs/s and latency p50/p99 per request;
 * ``batch``: ``POST /api/v1/jobs:batch`` with ``--batch-size`` jobs per request; jobs/s and request latency;
+* ``floor``: a bare ASGI app on uvicorn (no FastAPI, no database) with the same client: the machine's ceiling;
 * ``baseline``: ``GET /healthz`` (one trivial DB query) the same way, the framework's floor on this machine —
   ratios are printed against it;
 * ``service``: the same single-job submissions without HTTP, from ``--conns`` threads through the
@@ -85,6 +86,39 @@ def start_server(tmp: Path, db_url: str, scheduler: bool) -> tuple[subprocess.Po
     raise RuntimeError("server did not start")
 
 
+BARE_APP = """
+import uvicorn
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"16")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b'{"status": "ok"}'})
+uvicorn.run(app, host="127.0.0.1", port=%d, log_level="warning")
+"""
+
+
+def bare_floor(n: int, conns: int) -> dict[str, float]:
+    """The same client against a bare ASGI app on uvicorn (no FastAPI, no DB): what this machine and this
+    client can do at all — the ceiling any endpoint here is measured against."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", BARE_APP % port], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        return asyncio.run(load(f"http://127.0.0.1:{port}", n, conns, lambda i: ("GET", "/", None), 1))
+    finally:
+        stop(proc)
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGTERM)
@@ -95,30 +129,76 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(5)
 
 
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+    """One HTTP/1.1 keep-alive request on an open connection; returns the status code (body read, dropped;
+    Content-Length or chunked)."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    chunked = False
+    for line in head.split(b"\r\n"):
+        low = line.lower()
+        if low.startswith(b"content-length:"):
+            length = int(line[15:])
+        elif low.startswith(b"transfer-encoding:") and b"chunked" in low:
+            chunked = True
+    if chunked:
+        while True:
+            size = int((await reader.readline()).strip(), 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return status
+
+
+def _request_bytes(host: str, method: str, path: str, body: Any) -> bytes:
+    payload = b"" if body is None else json.dumps(body).encode()
+    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(payload)}\r\n"
+    if body is not None:
+        head += "Content-Type: application/json\r\n"
+    return head.encode() + b"\r\n" + payload
+
+
 async def load(url: str, n_requests: int, conns: int, make: Any, jobs_per_request: int) -> dict[str, float]:
-    """Send ``n_requests`` (``make(i)`` → (method, path, json)) over ``conns`` connections."""
+    """Send ``n_requests`` (``make(i)`` → (method, path, json)) over ``conns`` keep-alive connections.
+
+    A minimal raw HTTP/1.1 client on asyncio streams (fixed-length bodies only): httpx's async client costs
+    more CPU per request than the server under test on this 2-core machine, so it would measure itself.
+    """
+    host_port = url.split("://", 1)[1]
+    host, port = host_port.rsplit(":", 1)
     latencies: list[float] = []
     errors = 0
     counter = iter(range(n_requests))
-    limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
     cap = time.monotonic() + PHASE_CAP_S
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+    cache: dict[int, bytes] = {}
 
-        async def worker() -> None:
-            nonlocal errors
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
             for i in counter:
                 if time.monotonic() > cap:
                     return
                 method, path, body = make(i)
+                key = id(body)
+                req = cache.get(key)
+                if req is None:
+                    req = cache[key] = _request_bytes(host_port, method, path, body)
                 t0 = time.perf_counter()
-                r = await client.request(method, path, json=body)
+                status = await asyncio.wait_for(_exchange(reader, writer, req), 30)
                 latencies.append(time.perf_counter() - t0)
-                if r.status_code >= 300:
+                if status >= 300:
                     errors += 1
+        finally:
+            writer.close()
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(conns)))
-        wall = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(conns)))
+    wall = time.perf_counter() - t0
     done = len(latencies)
     return {
         "requests": done,
@@ -251,6 +331,12 @@ def report(res: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", default="sqlite,postgresql", help="comma list: sqlite, postgresql")
     ap.add_argument("--single", type=int, default=3000, help="single-job requests (and /healthz requests)")
@@ -260,7 +346,12 @@ def main() -> None:
     ap.add_argument("--to-running", type=int, default=30, help="jobs for submit → RUNNING (0 = skip)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = ap.parse_args()
-    results = []
+    results: list[dict[str, Any]] = []
+    floor = bare_floor(args.single, args.conns)
+    print(
+        f"floor: bare ASGI app on uvicorn, same client: {floor['requests_per_s']:.0f} req/s  "
+        f"p50 {floor['p50_ms']:.1f} ms  p99 {floor['p99_ms']:.1f} ms  (load average {os.getloadavg()[0]:.1f})"
+    )
     with tempfile.TemporaryDirectory(prefix="hhbench-") as d:
         tmp = Path(d)
         for name in [x.strip() for x in args.db.split(",") if x.strip()]:
@@ -281,7 +372,7 @@ def main() -> None:
             report(res)
             results.append(res)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps({"floor": floor, "results": results}, indent=2))
 
 
 if __name__ == "__main__":

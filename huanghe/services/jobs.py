@@ -21,8 +21,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import orjson
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import Engine, Table, func, insert, select, update
+from sqlalchemy import JSON, Engine, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -215,14 +216,39 @@ _EVENTS = cast(Table, JobEventRow.__table__)
 _KEYS = cast(Table, IdempotencyKeyRow.__table__)
 
 
+#: From this many rows on, PostgreSQL gets the rows through COPY (one stream) instead of executemany.
+COPY_MIN_ROWS = 64
+
+
 def _write(session: Session, preps: Sequence[_Prepared]) -> None:
-    """Insert the rows of several requests (executemany per table) and commit once."""
+    """Insert the rows of several requests and commit once: executemany per table, or COPY on PostgreSQL
+    for big groups (psycopg's executemany still sends one statement per row)."""
     keys = [p.key_row for p in preps if p.key_row is not None]
     if keys:
         session.execute(_KEYS.insert(), keys)
-    session.execute(_JOBS.insert(), [r for p in preps for r in p.rows])
-    session.execute(_EVENTS.insert(), [e for p in preps for e in p.events])
+    rows = [r for p in preps for r in p.rows]
+    events = [e for p in preps for e in p.events]
+    conn = session.connection()
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:  # type: ignore[union-attr]
+            _copy(cur, _JOBS, rows)
+            _copy(cur, _EVENTS, events)
+    else:
+        session.execute(_JOBS.insert(), rows)
+        session.execute(_EVENTS.insert(), events)
     session.commit()
+
+
+def _copy(cur: Any, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``COPY table (columns) FROM STDIN`` of ``rows`` (JSON columns sent as JSON text)."""
+    cols = list(rows[0])
+    json_cols = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as cp:
+        for r in rows:
+            cp.write_row(
+                [orjson.dumps(r[c]).decode() if c in json_cols and r[c] is not None else r[c] for c in cols]
+            )
 
 
 def submit_jobs(
