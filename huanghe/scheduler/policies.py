@@ -494,15 +494,17 @@ def _assign_sorted(
     deadline_abs = jobs.submit_s + jobs.deadline_s
     has_deadline = (~np.isnan(deadline_abs)).tolist()
     status, pool = res.status, res.pool
+    class_of = res.class_of.tolist()
+    nfs = n_feasible.tolist()
     for j in res.order.tolist():
-        k = int(res.class_of[j])
-        nf = int(n_feasible[k])
+        k = class_of[j]
+        nf = nfs[k]
         if nf == 0:
             status[j] = Status.INFEASIBLE
             continue
-        if blocked_at[k] >= 0:
-            continue  # an earlier job of the class already waits for a busy pool
         i = ptr[k]
+        if i >= nf or blocked_at[k] >= 0:
+            continue  # nothing free for this class any more, or an earlier job of it waits for a busy pool
         row = sorted_pools[k]
         chosen = -1
         while i < nf:
