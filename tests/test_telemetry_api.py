@@ -174,7 +174,16 @@ def test_metrics_endpoint(client: TestClient) -> None:
     )
     assert "huanghe_http_request_duration_seconds_bucket" in text
     assert 'huanghe_alerts{state="open"} 0.0' in text
-    assert "huanghe_jobs" in text
+    assert "huanghe_jobs{" not in text  # no job yet
+    from huanghe.store.models_jobs import JobRow
+
+    with client.app.state.session_factory() as s:  # type: ignore[attr-defined]
+        for ident, state in (("a", "RUNNING"), ("b", "RUNNING"), ("c", "PENDING")):
+            s.add(JobRow(id=ident, name=ident, spec={}, cpus=1, gpus=0, mem_gb=1, nodes=1, state=state,
+                         submit_s=0.0, updated_s=0.0))  # fmt: skip
+        s.commit()
+    text = client.get("/metrics").text
+    assert 'huanghe_jobs{state="running"} 2.0' in text and 'huanghe_jobs{state="pending"} 1.0' in text
 
 
 def test_exporters_listed_before_the_first_scrape(client: TestClient) -> None:
