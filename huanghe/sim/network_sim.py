@@ -167,7 +167,8 @@ class NetworkSimResult:
         return {"residency": residency, "latency": latency, "deadline": deadline}
 
     def summary(self) -> dict[str, Any]:
-        """The per-policy JSON summary (see docs/bench-broker-policies.md)."""
+        """The per-policy JSON summary (see docs/bench-broker-policies.md). Utilisation = node-hours used /
+        (node units of the whole network × makespan); JCT = end − submit over the jobs that ended."""
         snap = self.snapshot
         ran = ~np.isnan(self.end_s)
         sub = self.jobs.batch.submit_s[ran]
