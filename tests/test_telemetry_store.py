@@ -145,3 +145,27 @@ def test_platform_jobs_drive_simulated_load(factory: sessionmaker[Session]) -> N
         assert after is not None and before is not None
         assert after == pytest.approx(min(1.0, before + (nodes // 2) / nodes), abs=0.1)
         assert after > before
+
+
+def test_late_history_is_rolled_up_at_push_and_drives_pue_jump(factory: sessionmaker[Session]) -> None:
+    week = [sample("qd-ai", "pue", 1.30, "ratio", T0_MS - h * HOUR) for h in range(3, 7 * 24)]
+    other = sample("jn-sc", "pue", 1.25, "ratio", T0_MS - 5 * HOUR)
+    with factory() as s:
+        assert _push(s, *week, other) == len(week) + 1
+        hours = telemetry.read_series(s, metric="pue", center="qd-ai", step="1h", limit=1000).points
+        assert len(hours) == len(week) and all(p.mean == 1.30 for p in hours)
+        # a later batch of one series re-rolls only that series
+        _push(s, sample("qd-ai", "pue", 1.50, "ratio", T0_MS - 5 * HOUR))
+        (jn,) = telemetry.read_series(s, metric="pue", center="jn-sc", step="1h").points
+        assert jn.mean == 1.25 and jn.count == 1
+        five_h = [p for p in telemetry.read_series(s, metric="pue", center="qd-ai", step="1h", limit=1000).points
+                  if p.time.timestamp() * 1000 == T0_MS - 5 * HOUR]  # fmt: skip
+        assert five_h[0].count == 2 and five_h[0].mean == pytest.approx(1.40)
+        # now a jump: 1.45 against a 7-day mean of ~1.30
+        _push(s, sample("qd-ai", "pue", 1.45, "ratio", T0_MS))
+        telemetry.rollup(s, T0_MS - HOUR, T0_MS)
+        s.commit()
+        summary = alerts.evaluate(s, T0_MS)
+        (alert,) = alerts.list_alerts(s, "open").items
+        assert summary.opened == 1 and alert.rule == "pue_jump" and alert.subject == "center:qd-ai"
+        assert alert.threshold == pytest.approx(1.40, abs=0.01)

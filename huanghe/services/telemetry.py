@@ -12,12 +12,14 @@ center for latency, none otherwise); the value is finite and in range; the time 
 
 Rollups: 5-minute buckets are computed from the raw samples, hourly buckets from the 5-minute ones
 (mean weighted by count), so hourly rollups survive the raw retention. Recomputing a range replaces it.
+Maintenance re-rolls the last two hours; a pushed batch with older (late or backfilled) samples has its
+series rolled up over their range at once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -38,6 +40,8 @@ S = TelemetrySampleRow
 R = TelemetryRollupRow
 STEPS_S: dict[str, int] = {"5m": 300, "1h": 3600}
 MAX_READ_POINTS = 10_000
+#: Samples older than this when pushed are rolled up at once (maintenance re-rolls only the last 2 hours).
+LATE_AFTER_MS = 2 * 3_600_000
 
 
 def to_ms(when: datetime) -> int:
@@ -245,6 +249,10 @@ def ingest(
     if errors:
         raise InvalidError(sorted(errors, key=_position))
     insert_rows(session, rows)
+    late = [r["time_ms"] for r in rows if r["time_ms"] < now_ms - LATE_AFTER_MS]
+    if late:  # older than the maintenance window: roll the pushed series up over their range now
+        rollup(session, min(late), max(late), centers={r["center_id"] for r in rows},
+               metrics={r["metric"] for r in rows})  # fmt: skip
     session.commit()
     return IngestSummary(accepted=len(rows))
 
@@ -332,9 +340,13 @@ def _count(session: Session, stmt: Any) -> int:
     return max(0, result.rowcount or 0)
 
 
-def _buckets(session: Session, step_s: int, lo: int, hi: int) -> int:
+def _buckets(session: Session, step_s: int, lo: int, hi: int, only: Sequence[Any] = ()) -> int:
     """Rollup rows of ``step_s`` in ``[lo, hi)`` (INSERT … SELECT row counts are not reliable on SQLite)."""
-    stmt = select(func.count()).select_from(R).where(R.step_s == step_s, R.bucket_ms >= lo, R.bucket_ms < hi)
+    stmt = (
+        select(func.count())
+        .select_from(R)
+        .where(R.step_s == step_s, R.bucket_ms >= lo, R.bucket_ms < hi, *only)
+    )
     return int(session.scalar(stmt) or 0)
 
 
@@ -342,30 +354,49 @@ def _floor(t_ms: int, step_ms: int) -> int:
     return (t_ms // step_ms) * step_ms
 
 
-def rollup(session: Session, since_ms: int, until_ms: int) -> dict[str, int]:
-    """Recompute the 5-minute and hourly rollups of every series for the hours touching ``[since, until)``
-    from the oldest raw sample still stored in that range on (older hours keep their rollups).
+def _series_filter(table: Any, centers: Collection[str] | None, metrics: Collection[str] | None) -> list[Any]:
+    out = []
+    if centers is not None:
+        out.append(table.center_id.in_(sorted(centers)))
+    if metrics is not None:
+        out.append(table.metric.in_(sorted(metrics)))
+    return out
+
+
+def rollup(
+    session: Session,
+    since_ms: int,
+    until_ms: int,
+    *,
+    centers: Collection[str] | None = None,
+    metrics: Collection[str] | None = None,
+) -> dict[str, int]:
+    """Recompute the 5-minute and hourly rollups of the series (all, or of ``centers`` × ``metrics``) for the
+    hours touching ``[since, until)`` from the oldest raw sample still stored in that range on (older hours
+    keep their rollups).
 
     Returns the number of buckets in the recomputed range per step. The caller commits.
     """
     lo = _floor(since_ms, 3_600_000)
     hi = _floor(until_ms, 3_600_000) + 3_600_000
+    only_s = _series_filter(S, centers, metrics)
+    only_r = _series_filter(R, centers, metrics)
     # Hours older than the oldest raw sample left (retention) keep their rollups: never recompute from nothing.
-    first_raw = session.scalar(select(func.min(S.time_ms)).where(S.time_ms >= lo, S.time_ms < hi))
+    first_raw = session.scalar(select(func.min(S.time_ms)).where(S.time_ms >= lo, S.time_ms < hi, *only_s))
     if first_raw is None:
         return {"5m": 0, "1h": 0}
     lo = max(lo, _floor(int(first_raw), 3_600_000))
     written: dict[str, int] = {}
     step5 = 300_000
     bucket = (S.time_ms // literal_column(str(step5), Integer)) * literal_column(str(step5), Integer)
-    session.execute(delete(R).where(R.step_s == 300, R.bucket_ms >= lo, R.bucket_ms < hi))
+    session.execute(delete(R).where(R.step_s == 300, R.bucket_ms >= lo, R.bucket_ms < hi, *only_r))
     raw = (
         select(
             S.center_id, S.metric, S.subject, literal_column("300", Integer), bucket,
             func.avg(S.value), func.min(S.value), func.max(S.value), func.count(), func.min(S.unit),
             func.min(S.source),
         )
-        .where(S.time_ms >= lo, S.time_ms < hi)
+        .where(S.time_ms >= lo, S.time_ms < hi, *only_s)
         .group_by(S.center_id, S.metric, S.subject, bucket)
     )  # fmt: skip
     cols = [
@@ -382,8 +413,8 @@ def rollup(session: Session, since_ms: int, until_ms: int) -> dict[str, int]:
         "source",
     ]
     session.execute(insert(R).from_select(cols, raw))
-    written["5m"] = _buckets(session, 300, lo, hi)
-    five = select(R).where(R.step_s == 300).subquery()
+    written["5m"] = _buckets(session, 300, lo, hi, only_r)
+    five = select(R).where(R.step_s == 300, *only_r).subquery()
     hour = (five.c.bucket_ms // literal_column("3600000", Integer)) * literal_column("3600000", Integer)
     hourly = (
         select(
@@ -394,9 +425,9 @@ def rollup(session: Session, since_ms: int, until_ms: int) -> dict[str, int]:
         .where(five.c.bucket_ms >= lo, five.c.bucket_ms < hi)
         .group_by(five.c.center_id, five.c.metric, five.c.subject, hour)
     )  # fmt: skip
-    session.execute(delete(R).where(R.step_s == 3600, R.bucket_ms >= lo, R.bucket_ms < hi))
+    session.execute(delete(R).where(R.step_s == 3600, R.bucket_ms >= lo, R.bucket_ms < hi, *only_r))
     session.execute(insert(R).from_select(cols, hourly))
-    written["1h"] = _buckets(session, 3600, lo, hi)
+    written["1h"] = _buckets(session, 3600, lo, hi, only_r)
     return written
 
 

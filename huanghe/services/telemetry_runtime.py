@@ -32,7 +32,7 @@ log = logging.getLogger("huanghe.telemetry")
 #: Called with (source, number of samples stored) after every store, e.g. to count them for /metrics.
 IngestHook = Callable[[str, int], None]
 BACKFILL_STEP_S = 300.0
-ROLLUP_LOOKBACK_MS = 2 * 3_600_000
+ROLLUP_LOOKBACK_MS = telemetry.LATE_AFTER_MS
 T = TypeVar("T")
 
 
