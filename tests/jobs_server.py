@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.infra.postgres import free_port
+from tests.jobs_testnet import wait_state
 
 REPO = Path(__file__).resolve().parents[1]
 SERVE_DEADLINE_S = 60.0
@@ -93,10 +94,4 @@ def wait_serving(server: Server, deadline_s: float = SERVE_DEADLINE_S) -> float:
 
 
 def wait_terminal(url: str, job_id: str, timeout_s: float = 30.0) -> dict[str, object]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job: dict[str, object] = httpx.get(f"{url}/api/v1/jobs/{job_id}", timeout=10).json()
-        if job["state"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
-            return job
-        assert time.monotonic() < deadline, f"{job_id} still {job['state']}: {job.get('message')}"
-        time.sleep(0.1)
+    return wait_state(lambda path: httpx.get(url + path, timeout=10), job_id, timeout_s=timeout_s)

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +58,20 @@ def prepare_db(url: str, topo: Topology) -> None:
             catalog.import_topology(s, topo)
     finally:
         factory.kw["bind"].dispose()
+
+
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+
+
+def wait_state(
+    get: Callable[[str], Any], job_id: str, states: Collection[str] = TERMINAL, timeout_s: float = 30.0
+) -> dict[str, Any]:
+    """Poll ``GET /api/v1/jobs/{id}`` through ``get(path)`` (a TestClient's or a base-URL httpx getter) until
+    the job is in one of ``states``; fails with its state and message after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job: dict[str, Any] = get(f"/api/v1/jobs/{job_id}").json()
+        if job["state"] in states:
+            return job
+        assert time.monotonic() < deadline, f"{job_id} still {job['state']}: {job.get('message')}"
+        time.sleep(0.05)

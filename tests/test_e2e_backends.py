@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,13 +37,7 @@ def api(tmp_path: Path, jinan: tuple[str, dict[str, str]]) -> Iterator[TestClien
 
 
 def wait(c: TestClient, job_id: str, states: set[str], timeout_s: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job: dict[str, Any] = c.get(f"/api/v1/jobs/{job_id}").json()
-        if job["state"] in states:
-            return job
-        assert time.monotonic() < deadline, f"{job_id} still {job['state']}: {job['message']}"
-        time.sleep(0.1)
+    return net.wait_state(c.get, job_id, states, timeout_s)
 
 
 def slurm_settings(cluster: SlurmCluster) -> dict[str, str]:

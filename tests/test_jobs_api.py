@@ -43,13 +43,7 @@ def idle_client(tmp_path: Path) -> Iterator[TestClient]:
 
 
 def wait_for(c: TestClient, job_id: str, states: set[str], timeout_s: float = 15.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job: dict[str, Any] = c.get(f"/api/v1/jobs/{job_id}").json()
-        if job["state"] in states:
-            return job
-        assert time.monotonic() < deadline, f"{job_id} still {job['state']}: {job['message']}"
-        time.sleep(0.05)
+    return net.wait_state(c.get, job_id, states, timeout_s)
 
 
 def test_submit_runs_and_shows_history_placement_cost_logs(client: TestClient, tmp_path: Path) -> None:
