@@ -167,3 +167,21 @@ def test_idempotency_keys_do_not_leak_across_tenants(w: World) -> None:
     assert first.status_code == 201 and again.status_code == 200 and again.json()["id"] == first.json()["id"]
     other = w.client.post(f"{API}/jobs", json=_job("tb"), headers={**w.h("tenant_user_b"), **key})
     assert other.status_code == 409 and first.json()["id"] not in other.text
+
+
+def test_quota_cli_set_and_show(w: World) -> None:
+    from typer.testing import CliRunner
+
+    from huanghe.cli.main import app as cli
+
+    runner = CliRunner()
+    r = runner.invoke(
+        cli, ["quotas", "set", "--tenant", "ta", "--gpu-hours", "5", "--budget-cny", "12.5", "--db", w.url]
+    )
+    assert r.exit_code == 0, r.output
+    shown = runner.invoke(cli, ["quotas", "show", "ta", "--db", w.url, "--json"])
+    assert '"budget_cny_per_month": "12.50"' in shown.stdout and '"gpu_hours_per_month": 5.0' in shown.stdout
+    bad = runner.invoke(cli, ["quotas", "set", "--tenant", "nobody", "--gpu-hours", "5", "--db", w.url])
+    assert bad.exit_code == 1 and "unknown tenant" in bad.output
+    trail = w.client.get(f"{API}/audit?action=quota.set", headers=w.h("regulator")).json()
+    assert trail["total"] == 1 and trail["items"][0]["actor"].startswith("cli:")

@@ -377,7 +377,7 @@ def set_quota_cmd(
         budget_cny_per_month=_decimal(budget_cny, "--budget-cny") if budget_cny is not None else None,
     )  # fmt: skip
     with _session(db) as session:
-        q = quotas.set_quota(session, tenant, body)
+        q = quotas.set_quota(session, tenant, body, actor=_actor())
     _emit([q], QUOTA_COLUMNS, as_json, "quota (配额)")
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from huanghe.catalog.errors import FieldError
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
+from huanghe.services import audit
 from huanghe.services.billing import month_of, month_totals
 from huanghe.services.errors import ServiceError, invalid
 from huanghe.store.models_catalog import TenantRow
@@ -67,8 +68,10 @@ def get_quota(session: Session, tenant_id: str, *, now: float | None = None) -> 
     )  # fmt: skip
 
 
-def set_quota(session: Session, tenant_id: str, body: QuotaSet, *, now: float | None = None) -> QuotaPublic:
-    """Create or replace the tenant's limits (committed)."""
+def set_quota(
+    session: Session, tenant_id: str, body: QuotaSet, *, actor: str, now: float | None = None
+) -> QuotaPublic:
+    """Create or replace the tenant's limits (committed, audited)."""
     if session.get(TenantRow, tenant_id) is None:
         raise invalid("tenant_id", f"unknown tenant {tenant_id!r}")
     row = session.get(QuotaRow, tenant_id) or QuotaRow(tenant_id=tenant_id)
@@ -77,6 +80,7 @@ def set_quota(session: Session, tenant_id: str, body: QuotaSet, *, now: float | 
         None if body.budget_cny_per_month is None else cny_to_fen(body.budget_cny_per_month)
     )
     session.add(row)
+    audit.record(session, actor, "quota.set", tenant_id, body.model_dump(mode="json"), now=now)
     session.commit()
     return get_quota(session, tenant_id, now=now)
 

@@ -112,6 +112,8 @@ def get_quota(s: SessionDep, tenant_id: TenantId) -> quotas.QuotaPublic:
 
 
 @router.put("/quotas/{tenant_id}", response_model=quotas.QuotaPublic, tags=["quotas"])
-def set_quota(s: SessionDep, tenant_id: TenantId, body: quotas.QuotaSet) -> quotas.QuotaPublic:
+def set_quota(
+    s: SessionDep, tenant_id: TenantId, body: quotas.QuotaSet, request: Request
+) -> quotas.QuotaPublic:
     """Set a tenant's monthly GPU-hours and budget (null = unlimited); enforced at job submission."""
-    return quotas.set_quota(s, tenant_id, body)
+    return quotas.set_quota(s, tenant_id, body, actor=principal_of_request(request).actor)
