@@ -1,0 +1,93 @@
+"""Training-set scores of the ``huanghe`` order's configurations (how it was chosen; docs/bench-sim.md §3).
+
+Prints, for each configuration, its mean bounded slowdown divided by FCFS+EASY's on the same jobs, for
+the six training sets of round 2, and the geometric mean of the six ratios (the selection criterion).
+None of these sets is the published evaluation protocol (seed-1 starts), though some share jobs with it:
+
+  lub_rl        Lublin, 20 sequences of 1,024 jobs, starts drawn with seed 2 (RLScheduler mechanics)
+  hpc_rl        HPC2N, 20 sequences, seed 2, starts in [10,000, end) (disjoint from the seed-1 pool)
+  sdsc_rl_late  SDSC-SP2, the same from [10,000, end)
+  sdsc_rl_early SDSC-SP2, starts drawn as the published protocol but with seeds 2 and 3 (20 sequences)
+  sdsc_whole    whole SDSC-SP2, default SWF rules, textbook EASY
+  hpc_half      HPC2N jobs [10,000, n/2) (default SWF rules), textbook EASY
+
+Round 1 used only lub_rl, hpc_rl and sdsc_rl_late (seed 2, 10–20 sequences). Run:
+
+    .venv/bin/python bench/tune_huanghe.py          # about 15 s in all (4 configurations)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from huanghe.scheduler.cluster_queue import RLSCHEDULER_RULES, STANDARD_RULES, EngineRules
+from huanghe.scheduler.queue import Backfill, HuangheOrder, QueuePolicy, get_policy
+from huanghe.sim.engine import simulate
+from huanghe.sim.rlscheduler import TRACES, legacy_gym_rng, load_trace, sequence_starts
+from huanghe.sim.traces.swf import load_swf
+from huanghe.sim.workload import Workload
+
+LENGTH = 1024
+CONFIGS: dict[str, HuangheOrder] = {
+    "previous (wide-first xf)": HuangheOrder(
+        estimate_power=0.25, procs_power=-0.5, xf_power=1.0, promote_xf=math.inf, estimate_floor_s=10.0
+    ),
+    "round 1 (area, no promotion)": HuangheOrder(promote_xf=math.inf),
+    "round 2 = shipped": HuangheOrder(),
+}
+
+
+def late_starts(n_jobs: int, seed: int, count: int, low: int) -> list[int]:
+    rng = legacy_gym_rng(seed)
+    return [int(rng.randint(low, n_jobs - LENGTH - 1)) for _ in range(count)]
+
+
+def sequences_bsld(
+    wl: Workload, cores: int, policy: QueuePolicy, starts: Sequence[int], rules: EngineRules
+) -> float:
+    return float(
+        np.mean(
+            [
+                simulate(wl.take(slice(s, s + LENGTH)), cores, policy, rules=rules).summary().mean_bsld
+                for s in starts
+            ]
+        )
+    )
+
+
+def main() -> None:
+    lub, sdsc, hpc = (load_trace(k)[1] for k in ("lublin", "sdsc-sp2", "hpc2n"))
+    sdsc_whole = load_swf(TRACES["sdsc-sp2"].path)[0]
+    hpc_default = load_swf(TRACES["hpc2n"].path)[0]
+    hpc_half = hpc_default.take(slice(10_000, len(hpc_default) // 2))
+    rl_sets = {
+        "lub_rl": (lub, 256, late_starts(10_000, 2, 20, LENGTH)),
+        "hpc_rl": (hpc, 240, late_starts(len(hpc), 2, 20, 10_000)),
+        "sdsc_rl_late": (sdsc, 128, late_starts(len(sdsc), 2, 20, 10_000)),
+        "sdsc_rl_early": (sdsc, 128, sequence_starts(seed=2) + sequence_starts(seed=3)),
+    }
+    long_sets = {"sdsc_whole": (sdsc_whole, 128), "hpc_half": (hpc_half, 240)}
+
+    def scores(policy: QueuePolicy) -> dict[str, float]:
+        out = {k: sequences_bsld(w, c, policy, st, RLSCHEDULER_RULES) for k, (w, c, st) in rl_sets.items()}
+        for k, (w, c) in long_sets.items():
+            out[k] = simulate(w, c, policy, rules=STANDARD_RULES).summary().mean_bsld
+        return out
+
+    base = scores(get_policy("fcfs-easy"))
+    print("FCFS+EASY bsld:", "  ".join(f"{k}={v:.1f}" for k, v in base.items()))
+    for name, order in CONFIGS.items():
+        t0 = time.perf_counter()
+        got = scores(QueuePolicy(name, order, Backfill.EASY))
+        ratios = {k: got[k] / base[k] for k in got}
+        gm = float(np.exp(np.mean(np.log(list(ratios.values())))))
+        cells = "  ".join(f"{k}={v:.3f}" for k, v in ratios.items())
+        print(f"{name:30s} geo-mean {gm:.4f}  {cells}  ({time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
