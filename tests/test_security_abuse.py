@@ -150,3 +150,31 @@ def test_console_login_session_and_csrf(w: World) -> None:
     assert c.get(f"{API}/auth/whoami").status_code == 401
     c.cookies.clear()
     assert c.get(f"{API}/auth/whoami").status_code == 401
+
+
+def test_backend_secrets_are_masked_for_everyone_but_admins(w: World) -> None:
+    secret = "jwt-" + "z" * 40
+    settings = {"backend_settings": {"token": secret, "token_file": "/etc/slurm/jwt", "partition": "gpu"}}
+    assert w.client.patch(f"{API}/pools/jn-sc-dcu", json=settings, headers=w.h("admin")).status_code == 200
+    for who in ("anon", "tenant_user", "operator", "regulator"):
+        for path in (
+            "/pools/jn-sc-dcu",
+            "/pools",
+            "/centers/jn-sc",
+            "/centers",
+            "/topology",
+            "/topology?format=yaml",
+        ):
+            r = w.client.get(f"{API}{path}", headers=w.h(who))
+            assert r.status_code == 200, (who, path)
+            assert secret not in r.text, (who, path)
+            if path == "/pools/jn-sc-dcu":
+                assert r.json()["backend_settings"] == {
+                    "token": "***",
+                    "token_file": "/etc/slurm/jwt",
+                    "partition": "gpu",
+                }
+            if "yaml" in path:
+                assert "/etc/slurm/jwt" in r.text and "'***'" in r.text
+    admin = w.client.get(f"{API}/pools/jn-sc-dcu", headers=w.h("admin")).json()
+    assert admin["backend_settings"]["token"] == secret

@@ -7,7 +7,9 @@
   the session cookie must repeat the CSRF token in the ``X-CSRF-Token`` header on state-changing methods
   (double submit: the ``huanghe_csrf`` cookie holds the same value as the signed session).
 * :class:`SecurityMiddleware` (pure ASGI, outermost): token-bucket rate limit per token or client (429 with
-  ``Retry-After``; only with authentication on), request body limit (413), and the audit record of every successful mutation (method,
+  ``Retry-After``; only with authentication on), request body limit (413), masking of back-end secrets
+  (``backend_settings`` keys like ``token``, ``password``) in catalog answers to anyone but an admin, and
+  the audit record of every successful mutation (method,
   path, principal, status, SHA-256 of the body) in the hash chain of :mod:`huanghe.services.audit`;
   the scheduler's placement decisions are chained too (:func:`~huanghe.services.audit.install_placement_audit`).
 
@@ -23,12 +25,14 @@ import hmac
 import json
 import logging
 import math
+import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from typing import Any
 
+import yaml
 from fastapi import Depends, FastAPI, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from huanghe.api.errors import error_response
 from huanghe.api.policy import Rule, ScopeContext, ScopeRule, parse_json_body, route_template, rule_for
 from huanghe.catalog.errors import FieldError
+from huanghe.domain.tenancy import Role
 from huanghe.domain.tenancy import Scope as TokenScope
 from huanghe.services import audit, billing
 from huanghe.services.auth import DEV_PRINCIPAL, Principal, authenticate, principal_by_id
@@ -51,6 +56,45 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Lifetime of a console session, seconds.
 SESSION_TTL_S = 8 * 3600
+#: GET routes whose answers carry pools' ``backend_settings``: secret-like values are masked for non-admins.
+REDACTED_PREFIXES = ("/api/v1/pools", "/api/v1/centers", "/api/v1/topology")
+SECRET_KEY = re.compile(
+    r"^(?!.*_file$).*(token|password|passwd|secret|api_?key|access_?key|credential)", re.I
+)
+MASK = "***"
+
+
+def _mask(value: Any) -> tuple[Any, bool]:
+    """``value`` with every secret-like entry of a ``backend_settings`` mapping masked; (new, changed)."""
+    if isinstance(value, list):
+        pairs = [_mask(v) for v in value]
+        return [v for v, _ in pairs], any(c for _, c in pairs)
+    if not isinstance(value, dict):
+        return value, False
+    out, changed = {}, False
+    for key, item in value.items():
+        if key == "backend_settings" and isinstance(item, dict):
+            masked = {k: MASK if SECRET_KEY.match(str(k)) and v else v for k, v in item.items()}
+            changed = changed or masked != item
+            out[key] = masked
+        else:
+            out[key], sub = _mask(item)
+            changed = changed or sub
+    return out, changed
+
+
+def redact(body: bytes, content_type: str) -> bytes:
+    """The answer with back-end secrets masked (JSON or YAML); unchanged bytes when there is nothing to mask."""
+    try:
+        if "json" in content_type:
+            masked, changed = _mask(json.loads(body))
+            return json.dumps(masked, ensure_ascii=False, separators=(",", ":")).encode() if changed else body
+        if "yaml" in content_type:
+            masked, changed = _mask(yaml.safe_load(body))
+            return yaml.safe_dump(masked, allow_unicode=True, sort_keys=False).encode() if changed else body
+    except (ValueError, yaml.YAMLError):
+        pass
+    return body
 
 
 class SessionSigner:
@@ -236,6 +280,9 @@ class SecurityMiddleware:
                 await self._reply(scope, receive, send, 429, f"too many requests, retry in {retry} s",
                                   {"Retry-After": retry})  # fmt: skip
                 return
+        if method == "GET" and path.startswith(REDACTED_PREFIXES):
+            await self._redacting(scope, receive, send)
+            return
         if method not in MUTATING_METHODS:
             await self.app(scope, receive, send)
             return
@@ -258,6 +305,40 @@ class SecurityMiddleware:
             more = bool(message.get("more_body", False))
         body = b"".join(chunks)
         await self._forward(scope, body, send)
+
+    async def _redacting(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request; mask back-end secrets in the answer unless the caller is an admin."""
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            principal = scope.get(PRINCIPAL_KEY)
+            if not (isinstance(principal, Principal) and principal.role is Role.ADMIN):
+                ctype = next(
+                    (
+                        v.decode("latin-1")
+                        for k, v in start.get("headers", [])
+                        if k.lower() == b"content-type"
+                    ),
+                    "",
+                )
+                body = redact(body, ctype)
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+
+        await self.app(scope, receive, capture)
 
     async def _forward(self, scope: Scope, body: bytes, send: Send) -> None:
         delivered = False
