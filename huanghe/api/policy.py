@@ -151,15 +151,15 @@ def pool_path(param: str = "item_id") -> ScopeRule:
     return rule
 
 
-def body_center(key: str = "center") -> ScopeRule:
-    """Operators: the body's ``key`` must name one of their centers (else 403)."""
+def body_center(key: str = "center", *, optional: bool = False) -> ScopeRule:
+    """Operators: the body's ``key`` must name one of their centers (else 403); ``optional``: only if given."""
 
     def rule(ctx: ScopeContext) -> None:
-        if (
-            ctx.principal.role is Role.OPERATOR
-            and isinstance(ctx.body, dict)
-            and ctx.body.get(key) not in ctx.principal.center_ids
-        ):
+        if ctx.principal.role is not Role.OPERATOR or not isinstance(ctx.body, dict):
+            return
+        if optional and key not in ctx.body:
+            return
+        if ctx.body.get(key) not in ctx.principal.center_ids:
             raise HTTPException(403, f"{key}: not one of your centers")
 
     return rule
@@ -282,7 +282,9 @@ def _catalog() -> dict[tuple[str, str], Rule]:
         table[("DELETE", f"{API}/{plural}/{{item_id}}")] = allow(ADMIN)
     table[("PATCH", f"{API}/centers/{{item_id}}")] = allow(ADMIN, OP, scope=center_path())
     table[("POST", f"{API}/pools")] = allow(ADMIN, OP, scope=body_center(), body=True)
-    table[("PATCH", f"{API}/pools/{{item_id}}")] = allow(ADMIN, OP, scope=pool_path())
+    table[("PATCH", f"{API}/pools/{{item_id}}")] = allow(
+        ADMIN, OP, scope=all_of(pool_path(), body_center(optional=True)), body=True
+    )
     table[("DELETE", f"{API}/pools/{{item_id}}")] = allow(ADMIN, OP, scope=pool_path())
     table[("GET", f"{API}/topology")] = PUBLIC
     table[("PUT", f"{API}/topology")] = allow(ADMIN)
