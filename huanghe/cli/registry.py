@@ -20,6 +20,7 @@ from huanghe.cli import (
     server_cmd,
     sim_cmd,
     telemetry_cmd,
+    tenancy_cmd,
     topology_cmd,
     workload_cmd,
 )
@@ -35,6 +36,7 @@ REGISTRARS: list[Callable[[typer.Typer], None]] = [
     workload_cmd.register,
     packing_cmd.register,
     jobs_cmd.register,
+    tenancy_cmd.register,
     telemetry_cmd.register,
     alerts_cmd.register,
 ]
