@@ -108,3 +108,59 @@ def test_cli_creates_the_first_admin_token_against_a_fresh_database(tmp_path: Pa
     assert runner.invoke(cli, ["admin", "revoke-token", "1", "--db", url]).exit_code == 0
     verify = runner.invoke(cli, ["audit", "verify", "--db", url])
     assert verify.exit_code == 0 and "2 records" in verify.stdout
+
+
+def test_up_refuses_to_start_without_a_session_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HUANGHE_DEV_MODE", raising=False)
+    monkeypatch.delenv("HUANGHE_SESSION_SECRET", raising=False)
+    r = CliRunner().invoke(cli, ["up", "--db", f"sqlite:///{tmp_path / 'u.db'}"])
+    assert r.exit_code == 2 and "HUANGHE_SESSION_SECRET" in r.output and "Traceback" not in r.output
+
+
+def test_served_platform_with_authentication_on(tmp_path: Path) -> None:
+    """`huanghe up` outside dev mode (a real server by PID), the first admin token made by the CLI."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.infra.postgres import free_port
+
+    db = f"sqlite:///{tmp_path / 'srv.db'}"
+    r = CliRunner().invoke(cli, ["admin", "create-token", "--role", "admin", "--db", db])
+    token = r.stdout.strip().splitlines()[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUANGHE_")}
+    env.update(HUANGHE_DATA_DIR=str(tmp_path / "data"), HUANGHE_SESSION_SECRET="e2e-" + "q" * 40,
+               PYTHONPATH=str(Path(__file__).resolve().parents[1]), HUANGHE_SCHEDULER_ENABLED="0")  # fmt: skip
+    port = free_port()
+    log = open(tmp_path / "up.log", "wb")  # noqa: SIM115 (closed in finally)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from huanghe.cli.main import app; app()", "up", "--port", str(port), "--db", db,
+         "--network", str(Path(__file__).parent / "data" / "mini_network.yaml")],
+        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (tmp_path / "up.log").read_text()
+            try:
+                httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "server not up"
+                time.sleep(0.1)
+        assert httpx.get(f"{base}/api/v1/centers").status_code == 200  # public map data
+        assert httpx.get(f"{base}/api/v1/tenants").status_code == 401
+        ok = httpx.get(f"{base}/api/v1/tenants", headers={"Authorization": f"Bearer {token}"})
+        assert ok.status_code == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+        log.close()
+    assert token not in (tmp_path / "up.log").read_text()

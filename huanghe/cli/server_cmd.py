@@ -93,6 +93,11 @@ def up(
     from huanghe.api.app import create_app
 
     settings = _settings(host=host, port=port, database_url=db, network=network, migrate_on_startup=False)
+    try:
+        settings.check_secrets()
+    except ValueError as exc:  # InsecureSettingsError: no session secret outside dev mode
+        typer.echo(f"refusing to start (拒绝启动): {exc}", err=True)
+        raise typer.Exit(2) from None
     _migrate_or_exit(settings.database_url)
     if _center_count(settings.database_url) == 0:
         summary = _import(settings.database_url, settings.network, replace=False)
