@@ -152,7 +152,10 @@ def test_operator_only_on_its_own_centers(w: World) -> None:
     assert other.status_code == 403 and pool_other.status_code == 403
     moved = w.client.patch(f"{API}/pools/qd-ai-910b", json={"center": "jn-sc"}, headers=w.h("operator"))
     assert moved.status_code == 403
-    assert w.client.patch(f"{API}/pools/qd-ai-910b", json={"nodes": 60}, headers=w.h("operator")).status_code == 200
+    assert (
+        w.client.patch(f"{API}/pools/qd-ai-910b", json={"nodes": 60}, headers=w.h("operator")).status_code
+        == 200
+    )
     assert (
         w.client.patch(f"{API}/centers/jn-sc", json={"egress_gbps": 300}, headers=w.h("admin")).status_code
         == 200
