@@ -205,3 +205,17 @@ def test_parallel_redemptions_never_overspend_on_postgresql(fresh_postgres_url: 
             assert ledger.account_balance(s, ledger.payable_account("telecom")) == 160_000
     finally:
         factory.kw["bind"].dispose()
+
+
+def test_expired_vouchers_return_their_balance(w: World) -> None:
+    old = _issue(w, valid_from="2025-01-01T00:00:00Z", valid_until="2026-02-01T00:00:00Z", amount_cny="70")
+    live = _issue(w, amount_cny="30")
+    r = CliRunner().invoke(cli, ["vouchers", "expire", "--db", w.url])
+    assert r.exit_code == 0 and str(old["id"]) in r.stdout and str(live["id"]) not in r.stdout
+    with w.session() as s:
+        assert vouchers.get(s, str(old["id"])).balance_cny == Decimal("0.00")
+        assert vouchers.get(s, str(live["id"])).balance_cny == Decimal("30.00")
+        assert ledger.account_balance(s, ledger.SUBSIDY_FUND) == -10_000 + 7_000  # issued 100, 70 came back
+        assert ledger.trial_balance(s).balanced
+    again = CliRunner().invoke(cli, ["vouchers", "expire", "--db", w.url])
+    assert "expired 0 voucher(s)" in again.stdout

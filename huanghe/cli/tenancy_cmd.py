@@ -289,6 +289,14 @@ def revoke_voucher_cmd(voucher_id: str, db: DbOption = None, as_json: JsonOption
     _emit([v], VOUCHER_COLUMNS, as_json, "voucher revoked (已吊销)")
 
 
+@vouchers_app.command("expire")
+def expire_vouchers_cmd(db: DbOption = None) -> None:
+    """Return the balance of vouchers past their validity to the subsidy fund."""
+    with _session(db) as session:
+        ids = vouchers.expire(session, by=_actor())
+    typer.echo(f"expired {len(ids)} voucher(s) (已到期): {', '.join(ids) or '-'}")
+
+
 # --- billing ---------------------------------------------------------------------------------------------
 @billing_app.command("meter")
 def meter_cmd(db: DbOption = None) -> None:

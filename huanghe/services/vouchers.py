@@ -183,6 +183,35 @@ def revoke(session: Session, voucher_id: str, *, by: str, now: float | None = No
     return public(row, now)
 
 
+def expire(session: Session, *, by: str, now: float | None = None) -> list[str]:
+    """Close the vouchers whose validity ended with money left: the balance returns to the subsidy fund
+    (Dr voucher_liability / Cr subsidy_fund), audited; returns their ids (committed)."""
+    now = time.time() if now is None else now
+    ids = list(
+        session.scalars(
+            select(VoucherRow.id).where(
+                VoucherRow.valid_until_s <= now, VoucherRow.revoked_s.is_(None), VoucherRow.balance_fen > 0
+            ).order_by(VoucherRow.id)
+        )
+    )  # fmt: skip
+    for voucher_id in ids:
+        row = _locked(session, voucher_id)
+        if row is None or row.balance_fen <= 0:
+            continue
+        remaining, row.balance_fen = row.balance_fen, 0
+        ledger.transfer(
+            session,
+            f"expire {row.id}",
+            ledger.voucher_account(row.id),
+            ledger.SUBSIDY_FUND,
+            remaining,
+            now=now,
+        )
+        audit.record(session, by, "voucher.expire", row.id, {"returned_fen": remaining}, now=now)
+    session.commit()
+    return ids
+
+
 @dataclass(frozen=True)
 class BillLine:
     """A part of a bill: what was used where, in fen."""
