@@ -89,3 +89,16 @@ def test_bad_input_and_unreachable_server(server: tuple[srv.Server, Path], tmp_p
     env = srv.env(tmp_path, HUANGHE_URL=f"http://127.0.0.1:{srv.free_port()}")
     r = subprocess.run(srv.cli("jobs", "list"), env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 3 and "cannot reach" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_sends_the_token_as_bearer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from huanghe.cli import jobs_cmd
+
+    monkeypatch.setenv("HUANGHE_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("HUANGHE_TOKEN", "hh_secret")
+    with jobs_cmd.client() as c:
+        assert c.headers["Authorization"] == "Bearer hh_secret" and str(c.base_url) == "http://127.0.0.1:1"
+    monkeypatch.delenv("HUANGHE_TOKEN")
+    monkeypatch.delenv("HUANGHE_URL")
+    with jobs_cmd.client() as c:
+        assert "Authorization" not in c.headers and str(c.base_url) == jobs_cmd.DEFAULT_URL

@@ -77,7 +77,8 @@ class SchedulerSettings(BaseSettings):
     ticks, default 0.2 s), ``policy`` (placement policy name), ``health_interval_s`` (seconds between back-end
     pings), ``unhealthy_after`` (failed pings in a row), ``lease_ttl_s`` (SQLite leader lease),
     ``max_batch`` (jobs placed per tick), ``default_duration_s`` (run-time estimate of a job that gives none),
-    ``topology_refresh_s`` (how often the stored network is re-read)."""
+    ``topology_refresh_s`` (how often the stored network is re-read), ``status_interval_s`` (least time
+    between two status calls for one job; a newly dispatched job is asked at once)."""
 
     model_config = SettingsConfigDict(env_prefix="HUANGHE_SCHEDULER_", extra="ignore")
 
@@ -90,6 +91,7 @@ class SchedulerSettings(BaseSettings):
     max_batch: int = Field(default=2000, ge=1)
     default_duration_s: float = Field(default=60.0, ge=0)
     topology_refresh_s: float = Field(default=10.0, gt=0)
+    status_interval_s: float = Field(default=0.5, ge=0)
 
 
 class BackendCache:
@@ -266,6 +268,7 @@ class Scheduler:
         self._pools: dict[str, tuple[str, str, dict[str, Any]]] = {}  # pool → (center, backend, settings)
         self._health_due_s = -math.inf
         self._cancelling: set[str] = set()
+        self._polled: dict[str, float] = {}  # job id → clock time of its last back-end status
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hh-cancel")
 
     def close(self) -> None:
@@ -671,10 +674,17 @@ class Scheduler:
                     )
                 )
             )
+        now_s = self.clock.now_s()
+        active = {r[0] for r in rows}
+        for gone in [j for j in self._polled if j not in active]:
+            del self._polled[gone]
         for job_id, pool_id, bid, state in rows:
             be = self.backend_for_pool(pool_id or "")
             if be is None:
                 continue
+            if now_s - self._polled.get(job_id, -math.inf) < self.settings.status_interval_s:
+                continue  # asked recently: spare the back-end (one status call per job per interval)
+            self._polled[job_id] = now_s
             try:
                 st = be.status(str(bid))
             except UnknownJobError:
