@@ -134,9 +134,14 @@ def signer_for(settings: Settings) -> SessionSigner:
 
 
 def principal_of_request(request: Request) -> Principal:
-    """The principal :func:`authorize` found (``dev`` admin when authentication is off)."""
+    """The principal :func:`authorize` found (``dev`` admin when authentication is off); 401 when there is
+    none with authentication on (never a silent fallback to admin on a public route)."""
     principal = request.scope.get(PRINCIPAL_KEY)
-    return principal if isinstance(principal, Principal) else DEV_PRINCIPAL
+    if isinstance(principal, Principal):
+        return principal
+    if request.app.state.settings.auth_active:
+        raise HTTPException(401, "authentication required (需要登录)", headers={"WWW-Authenticate": "Bearer"})
+    return DEV_PRINCIPAL
 
 
 def _bearer(request: Request) -> str | None:
