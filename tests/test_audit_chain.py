@@ -73,6 +73,10 @@ def test_database_refuses_update_and_delete(chain: tuple[sessionmaker[Session], 
             conn.execute(text(stmt))
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(text("DELETE FROM ledger_entries"))
+    if engine.dialect.name == "postgresql":
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text("TRUNCATE audit_log"))
+    assert _verify(factory).ok
 
 
 @pytest.mark.parametrize(
