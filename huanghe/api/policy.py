@@ -318,7 +318,7 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ("POST", f"{API}/datasets/{{item_id}}/replicas"): allow(ADMIN, *TENANTS, scope=own_dataset),
         # tokens and identity
         ("GET", f"{API}/auth/whoami"): allow(*EVERYONE),
-        ("GET", f"{API}/auth/tokens"): allow(ADMIN, TADM, scope=tenant_query),
+        ("GET", f"{API}/auth/tokens"): allow(ADMIN, REG, TADM, scope=tenant_query),
         ("POST", f"{API}/auth/tokens"): allow(ADMIN, TADM, scope=body_tenant(), body=True),
         ("DELETE", f"{API}/auth/tokens/{{token_id}}"): allow(ADMIN, TADM),
         # audit
