@@ -185,3 +185,31 @@ def test_quota_cli_set_and_show(w: World) -> None:
     assert bad.exit_code == 1 and "unknown tenant" in bad.output
     trail = w.client.get(f"{API}/audit?action=quota.set", headers=w.h("regulator")).json()
     assert trail["total"] == 1 and trail["items"][0]["actor"].startswith("cli:")
+
+
+def test_billing_cli_invoice_and_settlement(w: World) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from huanghe.cli.main import app as cli
+
+    with w.session() as s:
+        billing.meter_job(s, job_id="c1", tenant_id="tb", pool_id="jn-sc-cpu", started_s=1_767_225_600.0,
+                          ended_s=1_767_225_600.0 + 3600)  # 2026-01-01, 6.40 CNY  # fmt: skip
+        s.commit()
+    runner = CliRunner()
+    r = runner.invoke(
+        cli, ["billing", "invoice", "--tenant", "tb", "--month", "2026-01", "--db", w.url, "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    inv = json.loads(r.stdout)[0]
+    assert inv["total_cny"] == "6.40" and inv["cash_cny"] == "6.40"
+    again = runner.invoke(cli, ["billing", "invoice", "--tenant", "tb", "--month", "2026-01", "--db", w.url])
+    assert again.exit_code == 1 and "already invoiced" in again.output
+    bad = runner.invoke(cli, ["billing", "invoice", "--tenant", "tb", "--month", "2026-13", "--db", w.url])
+    assert bad.exit_code == 2 and "--month" in bad.output
+    st = runner.invoke(cli, ["billing", "settlement", "--month", "2026-01", "--db", w.url, "--json"])
+    assert json.loads(st.stdout) == [{"operator": "institute", "month": "2026-01", "jobs": 1, "node_hours": 1.0,
+                                      "billed_cny": "6.40", "energy_kwh": pytest.approx(0.75),
+                                      "carbon_kg": json.loads(st.stdout)[0]["carbon_kg"]}]  # fmt: skip
