@@ -139,6 +139,8 @@ def test_console_login_session_and_csrf(w: World) -> None:
         and "samesite=strict" in ok.headers["set-cookie"].lower()
     )
     assert c.get(f"{API}/auth/whoami").json()["role"] == "tenant_admin"  # the cookie authenticates
+    logins = c.get(f"{API}/audit?action=http.post", headers=w.h("admin")).json()["items"]
+    assert [x["actor"] for x in logins if x["subject"] == "/login"] == ["tenant_admin:ta-admin#4"]
     body = {"id": "ds-new", "tenant": "ta", "name": "n", "center": "jn-sc", "size_gb": 1}
     no_csrf = c.post(f"{API}/datasets", json=body)
     assert no_csrf.status_code == 403 and "CSRF" in no_csrf.text

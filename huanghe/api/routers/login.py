@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from huanghe.api.security import CSRF_COOKIE, SESSION_COOKIE, SESSION_TTL_S
+from huanghe.api.security import CSRF_COOKIE, PRINCIPAL_KEY, SESSION_COOKIE, SESSION_TTL_S
 from huanghe.services.auth import authenticate
 
 router = APIRouter(include_in_schema=False)
@@ -67,6 +67,7 @@ async def login(request: Request) -> Response:
     principal = await run_in_threadpool(_check)
     if principal is None or getattr(principal, "token_id", None) is None:
         return _form_page("令牌无效 / invalid, expired or revoked token", 401)
+    request.scope[PRINCIPAL_KEY] = principal  # the audit record of this login names who logged in
     csrf = secrets.token_urlsafe(24)
     value = request.app.state.session_signer.sign(
         {"tid": principal.token_id, "csrf": csrf, "exp": time.time() + SESSION_TTL_S}  # type: ignore[attr-defined]
