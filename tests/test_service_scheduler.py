@@ -26,8 +26,8 @@ from huanghe.services.dispatch import (
     SchedulerSettings,
     backend_spec,
     dispatch_token,
-    find_by_token,
 )
+from huanghe.services.dispatch_lookup import find_by_token
 from huanghe.services.leader import LeaderElector
 from huanghe.store.db import make_engine, make_session_factory
 from huanghe.store.models_jobs import CenterHealthRow, JobEventRow, JobRow, PlacementRow

@@ -37,7 +37,6 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,15 +60,13 @@ from huanghe.scheduler.clock import Clock, WallClock
 from huanghe.scheduler.engine import Decision, PlacementEngine
 from huanghe.scheduler.snapshot import NetworkSnapshot
 from huanghe.services import catalog
+from huanghe.services.dispatch_lookup import TOKEN_MARKER, find_by_token
 from huanghe.services.jobs import ACTIVE_STATES, JobSubmit, record_event, rowcount
 from huanghe.services.leader import LeaderElector
 from huanghe.store.models_catalog import DatasetRow
 from huanghe.store.models_jobs import CenterHealthRow, JobRow, PlacementRow
 
 log = logging.getLogger("huanghe.scheduler")
-
-#: A no-op shell command put in front of every dispatched job: lets a restart recognise our own job files.
-TOKEN_MARKER = ": huanghe-dispatch-token="
 
 
 class SchedulerSettings(BaseSettings):
@@ -169,82 +166,6 @@ def backend_spec(row: JobRow, token: str) -> BackendJobSpec:
         first, _, body = body.partition("\n")
         shebang = first + "\n"
     return BackendJobSpec(script=f"{shebang}{mark}\n{body.rstrip(chr(10))}\n", **common)
-
-
-def find_by_token(backend: Backend, token: str) -> tuple[str | None, bool]:
-    """Look for a dispatch on ``backend`` after a crash: (back-end job id or None, certain).
-
-    ``certain`` False means the back-end cannot tell whether the job was started. A back-end with a
-    ``find_by_name(name)`` method is asked. The local back-end is searched on disk (:func:`_local_find`).
-    Other back-ends are uncertain.
-    """
-    finder = getattr(backend, "find_by_name", None)
-    if callable(finder):
-        found = finder(token)
-        return (str(found) if found else None), True
-    root = getattr(backend, "root", None)
-    if backend.name != "local" or not isinstance(root, Path):
-        return None, False
-    return _local_find(root, token)
-
-
-def _has_mark(script: Path, token: str) -> bool:
-    marker = (TOKEN_MARKER + token).encode()
-    try:
-        head = script.read_bytes()[:400]
-    except OSError:
-        return False
-    return any(line.strip(b"; ") == marker for line in head.replace(b";", b"\n").splitlines())
-
-
-def _local_find(root: Path, token: str) -> tuple[str | None, bool]:
-    """The local back-end's job named ``token`` under ``root``.
-
-    Its ``state.json`` names the job. A crash between the back-end writing ``job.sh`` and ``state.json`` leaves
-    a directory with our marked script and no state: if the job's wrapper process is alive (found in
-    ``/proc`` by its command line) or its ``exit_code`` file exists, the job did start, and the missing
-    ``state.json`` is written so the back-end can follow it; otherwise it never started (certain, not found).
-    """
-    if not root.is_dir():
-        return None, True
-    for d in root.iterdir():
-        if not d.name.startswith("local-"):
-            continue
-        try:
-            if json.loads((d / "state.json").read_text()).get("name") == token:
-                return d.name, True
-            continue
-        except (OSError, ValueError):
-            pass
-        if _has_mark(d / "job.sh", token):
-            return (d.name, True) if _local_adopt(d, token) else (None, True)
-    return None, True
-
-
-def _local_adopt(d: Path, token: str) -> bool:
-    """Write ``state.json`` for a local job whose process started before the crash; False if it never did."""
-    wrapper = str(d / "wrapper.sh").encode()
-    pid, ticks = -1, -1
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            if wrapper not in (p / "cmdline").read_bytes().split(b"\0"):
-                continue
-            raw = (p / "stat").read_text()
-        except OSError:
-            continue
-        pid, ticks = int(p.name), int(raw[raw.rindex(")") + 2 :].split()[19])
-        break
-    if pid < 0 and not (d / "exit_code").exists():
-        return False
-    started = (d / "job.sh").stat().st_mtime
-    state = {"id": d.name, "name": token, "pid": pid, "start_ticks": ticks, "started_at": started, "cores": [],
-             "cpus": 1.0, "mem_gb": 0.0, "time_limit_s": None, "workdir": str(d / "work"), "adopted": True}  # fmt: skip
-    tmp = d / "state.json.tmp"
-    tmp.write_text(json.dumps(state))
-    tmp.replace(d / "state.json")
-    return True
 
 
 class Scheduler:
