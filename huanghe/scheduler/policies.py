@@ -109,7 +109,7 @@ class Weights:
     """Tunable weights of the ``huanghe`` policy (one configuration for all loads).
 
     Score terms are relative excesses over the job's best feasible pool, so the weights are dimensionless:
-    with ``completion=1`` and ``carbon=1`` a pool 20 % slower is taken when it is > 20 % cleaner.
+    with ``completion=1`` and ``carbon=1.5`` a pool 30 % slower is taken when it is > 20 % cleaner.
     ``deadline_miss`` is added to pools whose estimated end misses the job's deadline while another meets it.
     ``*_floor`` keep the relative terms finite (seconds, CNY, kg). ``fairness`` is the weight of a tenant's
     dominant share in the queue order, ``age_scale_s`` the wait that counts as much as a whole share.
@@ -120,7 +120,7 @@ class Weights:
 
     completion: float = 1.0
     cost: float = 0.3
-    carbon: float = 1.0
+    carbon: float = 1.5
     transfer: float = 0.1
     deadline_miss: float = 10.0
     fairness: float = 1.0
