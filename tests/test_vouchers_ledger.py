@@ -31,6 +31,13 @@ def w(tmp_path: Path) -> Iterator[World]:
         yield wd
 
 
+@pytest.fixture
+def wdb(db_url: str) -> Iterator[World]:
+    """The same world on SQLite and on the private PostgreSQL."""
+    with world(db_url) as wd:
+        yield wd
+
+
 def _issue(w: World, **extra: object) -> dict[str, object]:
     body = {
         "tenant": "ta",
@@ -66,7 +73,8 @@ def _meter(s: Session, job: str, pool: str, hours: float, tenant: str = "ta") ->
     s.commit()
 
 
-def test_invoice_splits_between_voucher_and_own_money(w: World) -> None:
+def test_invoice_splits_between_voucher_and_own_money(wdb: World) -> None:
+    w = wdb
     v = _issue(w, max_share="0.5", centers=["qd-ai"])
     with w.session() as s:
         _meter(s, "j1", "qd-ai-910b", 2.0)  # 120 CNY/node-h × 2 h = 240.00, eligible
