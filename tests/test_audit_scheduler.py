@@ -1,0 +1,57 @@
+"""The real scheduler service (FAKE back-end, fake clock) with the tenancy hooks installed: each placement
+decision lands in the audit chain and each finished job is metered, in the scheduler's own transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from sqlalchemy import select
+
+from huanghe.backends.fake import FakeBackend
+from huanghe.backends.protocol import Backend
+from huanghe.scheduler.clock import FakeClock
+from huanghe.services import audit, billing, catalog
+from huanghe.services import jobs as svc
+from huanghe.services.dispatch import BackendCache, Scheduler, SchedulerSettings
+from huanghe.services.schemas import TenantCreate
+from huanghe.store.db import make_session_factory
+from huanghe.store.models_tenancy import AuditRow
+from tests import jobs_testnet as net
+
+T0 = 1_800_000_000.0  # 2027-01-15 UTC
+
+
+def test_placements_are_chained_and_finished_jobs_metered(tmp_path: Path) -> None:
+    audit.install_placement_audit()
+    billing.install_job_metering()
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    net.prepare_db(url, net.topology(("fake", {"cpus": "64"})))
+    sf = make_session_factory(url)
+    clock = FakeClock(T0)
+    fake = FakeBackend({"cpus": "64", "duration_s": "10"}, clock=clock.now_s)
+
+    def factory(name: str, settings: Mapping[str, str]) -> Backend:
+        return fake
+
+    sched = Scheduler(sf, SchedulerSettings(health_interval_s=1.0), BackendCache(factory), clock)
+    try:
+        with sf() as s:
+            catalog.create_tenant(s, TenantCreate(id="ta", name="A"))
+            items, _ = svc.submit_jobs(
+                s, [svc.JobSubmit(command="sleep 3", cpus=2, tenant="ta")], now=clock.now_s
+            )
+        job_id = str(items[0]["id"])
+        for _ in range(12):
+            sched.tick()
+            clock.advance(0.5)
+        with sf() as s:
+            placements = list(s.scalars(select(AuditRow).where(AuditRow.action == "placement")))
+            assert [p.subject for p in placements] == [job_id]
+            assert audit.verify(s).ok
+            usage, total = billing.list_usage(s, tenant="ta")
+        assert total == 1 and usage[0].job_id == job_id and usage[0].pool == "jn-sc-cpu"
+        assert usage[0].node_hours == 3 / 3600 and usage[0].month == "2027-01"
+    finally:
+        sched.close()
+        sf.kw["bind"].dispose()
