@@ -185,3 +185,24 @@ def test_engine_registry_and_decisions() -> None:
     assert decisions[1].pool_id is None and "held" in decisions[1].explanation.note
     assert decisions[1].status == "held" and decisions[1].waits and not decisions[0].waits
     assert math.isnan(decisions[1].est_start_s)
+
+
+def test_dominant_resource_fairness_orders_tenants_and_age_catches_up() -> None:
+    # room for one 64-core job only (jn-cpu, 1 node); two identical jobs of tenants 0 and 1
+    snap = with_free_nodes(snap_at(), {"jn-cpu": 1, "zb-cpu": 0, "qd-cpu": 0, "jn-a100": 0, "qd-910b": 0})
+    jobs = JobBatch.from_records(snap, [{**CPU_JOB, "job_id": f"t{i}", "cpus": 64} for i in range(2)])
+    shares = np.array([0.5, 0.1])  # tenant 0 already holds half of a resource, tenant 1 a tenth
+    ctx = CycleContext(tenant=np.array([0, 1]), tenant_share=shares)
+    res = run_cycle(HUANGHE, snap, jobs, ctx)
+    assert res.status == [Status.WAITING, Status.PLACED]
+    # first-admit serves in submit order whatever the shares
+    assert run_cycle(FIRST_ADMIT, snap, jobs, ctx).status == [Status.PLACED, Status.WAITING]
+    # tenant 0's job waited 6 h longer: age (6 h counts as a whole share) outweighs the 0.4 share difference
+    old = JobBatch.from_records(
+        snap,
+        [
+            {**CPU_JOB, "job_id": "t0", "cpus": 64, "submit_s": -6 * 3600.0},
+            {**CPU_JOB, "job_id": "t1", "cpus": 64},
+        ],
+    )
+    assert run_cycle(HUANGHE, snap, old, ctx).status == [Status.PLACED, Status.WAITING]
