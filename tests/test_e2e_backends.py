@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,17 @@ def wait(c: TestClient, job_id: str, states: set[str], timeout_s: float = 60) ->
     return net.wait_state(c.get, job_id, states, timeout_s)
 
 
+def logs_with(c: TestClient, job_id: str, text: str, timeout_s: float = 15) -> str:
+    """The job's output once it contains ``text`` (Ray and Slurm may write the last lines a moment after the
+    job ended)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        data: str = c.get(f"/api/v1/jobs/{job_id}/logs").json()["data"]
+        if text in data or time.monotonic() > deadline:
+            return data
+        time.sleep(0.2)
+
+
 def slurm_settings(cluster: SlurmCluster) -> dict[str, str]:
     return {**cluster.rest_settings(), "timeout_s": "3", "health_timeout_s": "2"}
 
@@ -52,7 +64,7 @@ def test_slurm_pool_runs_the_job_and_cancel_works(slurm_cluster: SlurmCluster, t
         job = wait(c, jid, TERMINAL)
         assert job["state"] == "SUCCEEDED", job
         assert job["pool"] == "jn-sc-cpu" and job["backend"] == "slurm" and job["backend_job_id"].isdigit()
-        assert "hello from slurm" in c.get(f"/api/v1/jobs/{jid}/logs").json()["data"]
+        assert "hello from slurm" in logs_with(c, jid, "hello from slurm")
         long = c.post("/api/v1/jobs", json={"command": "sleep 60"}).json()["id"]
         wait(c, long, {"RUNNING"})
         c.post(f"/api/v1/jobs/{long}:cancel")
@@ -65,7 +77,7 @@ def test_ray_pool_runs_the_job(ray_cluster: RayHead, tmp_path: Path) -> None:
         job = wait(c, jid, TERMINAL, 90)
         assert job["state"] == "SUCCEEDED", job
         assert job["pool"] == "jn-sc-cpu" and job["backend"] == "ray"
-        assert "hello from ray" in c.get(f"/api/v1/jobs/{jid}/logs").json()["data"]
+        assert "hello from ray" in logs_with(c, jid, "hello from ray")
 
 
 def test_failover_when_slurm_daemons_stop_mid_run(tmp_path: Path) -> None:
@@ -83,7 +95,7 @@ def test_failover_when_slurm_daemons_stop_mid_run(tmp_path: Path) -> None:
             assert job["state"] == "SUCCEEDED", job
             assert job["center"] == "qd-ai" and job["backend"] == "local" and job["attempt"] == 2
             assert job["excluded_centers"] == ["jn-sc"]
-            assert c.get(f"/api/v1/jobs/{jid}/logs").json()["data"] == "finished\n"
+            assert logs_with(c, jid, "finished") == "finished\n"
             events = c.get(f"/api/v1/jobs/{jid}/events").json()["items"]
             failover = [e for e in events if e["kind"] == "failover"]
             assert failover and failover[0]["data"]["from_center"] == "jn-sc"
