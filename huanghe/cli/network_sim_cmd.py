@@ -157,11 +157,8 @@ def run_network(
             "cycle_s": cycle_s,
             "policies": summaries,
         }
-        text = json.dumps(payload, ensure_ascii=False, indent=2)
-        if to_stdout:
-            sys.stdout.write(text + "\n")
-        else:
-            Path(json_out).write_text(text + "\n", encoding="utf-8")
+        text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+        _ = sys.stdout.write(text) if to_stdout else Path(json_out).write_text(text, encoding="utf-8")
     if records is not None:
         records.mkdir(parents=True, exist_ok=True)
         for name, r in results.items():
