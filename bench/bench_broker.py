@@ -7,13 +7,14 @@ carbon of ``huanghe`` as ratios to the best baseline (carbon, JCT), the cheapest
 baseline with the best JCT, and the violations of every policy; a JSON with everything goes to ``--out``.
 One configuration of ``huanghe`` (``Weights()``) for every load and seed. Usage::
 
-    .venv/bin/python bench/bench_broker.py --seeds 1,2 --loads 0.3,0.7,1.2 --hours 12 --out runs/broker.json
+    .venv/bin/python bench/bench_broker.py --seeds 1,2 --loads 0.3,0.7,1.2 --hours 12
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,9 @@ def main() -> None:
     ap.add_argument("--seeds", default="1,2")
     ap.add_argument("--loads", default="0.3,0.7,1.2")
     ap.add_argument("--hours", type=float, default=12.0)
-    ap.add_argument("--workdir", type=Path, default=Path("runs/broker"))
-    ap.add_argument("--out", type=Path, default=Path("runs/broker.json"))
+    tmp = Path(tempfile.gettempdir()) / "huanghe-broker"
+    ap.add_argument("--workdir", type=Path, default=tmp, help="where workloads are built (reused if present)")
+    ap.add_argument("--out", type=Path, default=tmp / "broker.json")
     ap.add_argument("--policies", default=",".join(BROKER_POLICIES))
     ap.add_argument(
         "--weights", default="", help="sensitivity only, e.g. carbon=0.5,cost=0.3 (default Weights())"
