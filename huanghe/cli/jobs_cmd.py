@@ -25,6 +25,9 @@ from rich.table import Table
 DEFAULT_URL = "http://127.0.0.1:8000"
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 EXIT_UNREACHABLE = 3
+#: Looks at the output of a job that ended without any output yet (0.3 s apart; not local jobs, whose
+#: output is complete when they end).
+TAIL_LOOKS = 6
 
 jobs_app = typer.Typer(help="Jobs: list, show, cancel, logs, events (作业管理).", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -163,9 +166,15 @@ def _follow(c: httpx.Client, job_id: str, timeout_s: float) -> dict[str, Any]:
             offset = out["next_offset"]
         if job["state"] in TERMINAL:
             if job.get("backend_job_id"):
-                tail = call(c, "GET", f"/jobs/{job_id}/logs", params={"offset": offset})
-                sys.stdout.write(tail["data"])
-                sys.stdout.flush()
+                # some back-ends (Ray, Slurm) write the last lines a moment after the end: look a few times
+                for _ in range(TAIL_LOOKS if offset == 0 and job.get("backend") != "local" else 1):
+                    tail = call(c, "GET", f"/jobs/{job_id}/logs", params={"offset": offset})
+                    sys.stdout.write(tail["data"])
+                    sys.stdout.flush()
+                    offset = tail["next_offset"]
+                    if offset:
+                        break
+                    time.sleep(0.3)
             return dict(job)
         if time.monotonic() > deadline:
             err.print(f"still {job['state']} after {timeout_s} s; not waiting longer (等待超时)")
