@@ -3,6 +3,8 @@
 * ``placements_map.png``: centers at their lon/lat, one panel per policy, marker area ∝ jobs placed there;
 * ``center_load.png``: busy share of each center's node units over time (one panel per policy, top centers);
 * ``carbon_per_hour.png``: kg CO2 emitted per simulated hour, one line per policy.
+
+Time axes stop when 99 % of the jobs of every run have ended (a few stragglers on slow pools would stretch them).
 """
 
 from __future__ import annotations
@@ -45,14 +47,24 @@ def hourly_carbon_kg(r: NetworkSimResult) -> tuple[FloatArray, FloatArray]:
     return hours, out
 
 
-def center_busy_share(r: NetworkSimResult, bins: int = 200) -> tuple[FloatArray, FloatArray, list[int]]:
-    """(bin centres s, busy share (centers × bins), the center indices with most node-hours)."""
+def window_end_s(results: Mapping[str, NetworkSimResult], q: float = 99.0) -> float:
+    """The time by which ``q`` % of the jobs of every run have ended (plots stop there, not at the last
+    straggler on a slow pool)."""
+    ends = [np.nanpercentile(r.end_s, q) for r in results.values() if (~np.isnan(r.end_s)).any()]
+    return float(max(ends)) if ends else HOUR_S
+
+
+def center_busy_share(
+    r: NetworkSimResult, bins: int = 200, t_end_s: float | None = None
+) -> tuple[FloatArray, FloatArray, list[int]]:
+    """(bin centres s, busy share (centers × bins) up to ``t_end_s``, the center indices with most
+    node-hours)."""
     snap = r.snapshot
     ran = ~np.isnan(r.end_s)
     st, en, u, c = r.start_s[ran], r.end_s[ran], r.units[ran], r.center[ran]
     if st.size == 0:
         return np.zeros(bins), np.zeros((0, bins)), []
-    edges = np.linspace(float(st.min()), float(en.max()), bins + 1)
+    edges = np.linspace(float(st.min()), float(en.max()) if t_end_s is None else t_end_s, bins + 1)
     width = np.diff(edges)
     units_c = np.bincount(snap.pool_center, weights=snap.nodes_total, minlength=snap.n_centers)
     busy = np.zeros((snap.n_centers, bins))
@@ -81,6 +93,7 @@ def plot_network_results(
     names = list(results)
     n = len(names)
     written: list[Path] = []
+    t_end = window_end_s(results)
 
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
@@ -102,7 +115,7 @@ def plot_network_results(
     fig, axes = plt.subplots(n, 1, figsize=(9, 2.4 * n), squeeze=False, sharex=True)
     for ax, name in zip(axes[:, 0], names, strict=True):
         r = results[name]
-        t, share, top = center_busy_share(r)
+        t, share, top = center_busy_share(r, t_end_s=t_end)
         for i in top:
             ax.plot(t / HOUR_S, share[i], lw=1, label=r.snapshot.center_ids[i])
         ax.set_ylabel("busy share")
@@ -119,7 +132,8 @@ def plot_network_results(
     for name in names:
         h, kg = hourly_carbon_kg(results[name])
         ax.plot(h, kg, lw=1, label=f"{name} ({kg.sum():.0f} kg)")
-    ax.set_xlabel("simulated hour")
+    ax.set_xlim(0, t_end / HOUR_S)
+    ax.set_xlabel("simulated hour (until 99 % of jobs ended)")
     ax.set_ylabel("kg CO2 per hour")
     ax.set_title(f"Carbon per hour {title}")
     ax.legend(fontsize=8)
