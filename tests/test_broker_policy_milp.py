@@ -76,3 +76,15 @@ def test_batch_policy_places_what_fits_and_keeps_holds() -> None:
         assert u <= snap.nodes_free[p] + 1e-9  # type: ignore[attr-defined]
     assert len(placed) >= 3
     assert "MILP" in res.explanation(placed[0]).note
+
+
+def test_solver_chatter_on_fd1_is_silenced(capfd: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    from huanghe.scheduler.batch_milp import _fd1_silenced
+
+    with _fd1_silenced():
+        os.write(1, b"HighsMipSolverData chatter\n")
+    os.write(1, b"after\n")
+    out = capfd.readouterr().out
+    assert "chatter" not in out and "after" in out

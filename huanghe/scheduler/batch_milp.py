@@ -17,7 +17,11 @@ is reported beside it; ``gap = (objective − lp_bound) / |lp_bound|``.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +73,25 @@ def _pool_units(snap: NetworkSnapshot) -> tuple[FloatArray, FloatArray]:
         safe = np.where(per > 0, per, 1.0)
         units = np.minimum(units, np.where(per > 0, free / safe, np.inf))
     return np.maximum(units, 0.0), snap.nodes_free.astype(np.float64)
+
+
+@contextmanager
+def _fd1_silenced() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null for the duration (Python-level ``sys.stdout`` is flushed first)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 (embedded interpreter): nothing to protect
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
 
 
 def cycle_objective(
@@ -123,14 +146,15 @@ def solve_cycle(
     a_whole = csr_matrix((whole[jj, pp], (pp, cols)), shape=(p_count, m))
     a = vstack([a_job, a_units, a_whole]).tocsr()
     ub = np.concatenate([np.ones(n), free_units + EPS, free_nodes + EPS])
-    sol = milp(
-        c,
-        constraints=LinearConstraint(a, -np.inf, ub),
-        integrality=np.ones(m),
-        bounds=Bounds(0, 1),
-        options={"time_limit": time_limit_s},
-    )
-    lp = linprog(c, A_ub=a, b_ub=ub, bounds=(0, 1), method="highs")
+    with _fd1_silenced():  # HiGHS writes debug lines to the C-level stdout, which would corrupt --json -
+        sol = milp(
+            c,
+            constraints=LinearConstraint(a, -np.inf, ub),
+            integrality=np.ones(m),
+            bounds=Bounds(0, 1),
+            options={"time_limit": time_limit_s},
+        )
+        lp = linprog(c, A_ub=a, b_ub=ub, bounds=(0, 1), method="highs")
     solve_s = time.perf_counter() - t0
     pool = np.full(n, -1, np.int64)
     if sol.x is None:
