@@ -576,7 +576,7 @@ def _assign_spread(
     """Karmada dynamic weights: a seeded draw among pools that fit now, proportional to free capacity of the
     job's main resource (GPUs if it asks for any, else cores)."""
     snap = res.snapshot
-    rng = np.random.default_rng([ctx.seed, int(snap.t_s)])
+    rng = np.random.default_rng([abs(ctx.seed), abs(int(snap.t_s))])
     feasible = res.report.feasible
     units_now = np.asarray(cap.units)
     nodes_now = np.asarray(cap.nodes)
