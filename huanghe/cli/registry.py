@@ -1,42 +1,50 @@
-"""The explicit list of CLI command modules. Each provides ``register(app: typer.Typer) -> None``.
+"""The explicit list of CLI command modules and the top-level commands each one adds or extends.
 
-Add one import and one list entry per module; a module registers its own commands and groups.
+Each module ``huanghe.cli.<name>`` provides ``register(app: typer.Typer) -> None``. The table lets the
+``huanghe`` entry point import only the modules a command needs (process start is part of every command's
+latency); ``tests/test_cli_registry.py`` checks the table against what the modules really register.
+Order matters where modules extend a group another module creates (``bench``, ``topology``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 
 import typer
 
-from huanghe.cli import (
-    alerts_cmd,
-    bench_cmd,
-    broker_bench_cmd,
-    catalog_cmd,
-    jobs_cmd,
-    observatory_cmd,
-    packing_cmd,
-    server_cmd,
-    sim_cmd,
-    telemetry_cmd,
-    tenancy_cmd,
-    topology_cmd,
-    workload_cmd,
-)
+#: module name → top-level command or group names it creates or extends
+MODULES: dict[str, tuple[str, ...]] = {
+    "bench_cmd": ("bench",),
+    "broker_bench_cmd": ("bench",),
+    "sim_cmd": ("simulate", "bench"),
+    "packing_cmd": ("bench",),
+    "topology_cmd": ("topology",),
+    "catalog_cmd": ("centers", "pools"),
+    "observatory_cmd": ("targets", "green-list", "maturity", "network-capacity", "index", "report"),
+    "server_cmd": ("up", "topology"),
+    "workload_cmd": ("workload",),
+    "jobs_cmd": ("submit", "jobs"),
+    "tenancy_cmd": ("admin", "audit", "vouchers", "billing", "quotas", "projects", "protection"),
+    "telemetry_cmd": ("telemetry",),
+    "alerts_cmd": ("alerts",),
+}
+if len(set(MODULES)) != len(MODULES):  # pragma: no cover - a dict cannot hold duplicates; kept explicit
+    raise RuntimeError("duplicate CLI module in registry")
 
-REGISTRARS: list[Callable[[typer.Typer], None]] = [
-    bench_cmd.register,
-    broker_bench_cmd.register,
-    sim_cmd.register,
-    topology_cmd.register,
-    catalog_cmd.register,
-    observatory_cmd.register,
-    server_cmd.register,
-    workload_cmd.register,
-    packing_cmd.register,
-    jobs_cmd.register,
-    tenancy_cmd.register,
-    telemetry_cmd.register,
-    alerts_cmd.register,
-]
+
+#: commands of the bare app (:func:`huanghe.cli.base.new_app`) that need no module
+BUILTIN = frozenset({"version"})
+
+
+def modules_for(command: str | None) -> list[str]:
+    """Modules needed for ``command``; all modules when it is None or not a known top-level name."""
+    if command in BUILTIN:
+        return []
+    needed = [m for m, names in MODULES.items() if command in names]
+    return needed or list(MODULES)
+
+
+def register(app: typer.Typer, modules: list[str]) -> None:
+    """Import each module and let it add its commands to ``app``."""
+    for name in modules:
+        importlib.import_module(f"huanghe.cli.{name}").register(app)
