@@ -14,10 +14,23 @@ None of these sets is the published evaluation protocol (seed-1 starts), though 
 Round 1 used only lub_rl, hpc_rl and sdsc_rl_late (seed 2, 10–20 sequences). Run:
 
     .venv/bin/python bench/tune_huanghe.py          # about 15 s in all (4 configurations)
+
+Round 3 (helper H14): the same six training sets, the family of :func:`round3_family` — the shipped
+shape with the estimate replaced by an online per-user run-time prediction (Tsafrir et al. 2007: mean of
+the user's last ``history`` finished jobs, capped by the request; engine finish hook, no look-ahead).
+Selection rule, fixed before any evaluation run: among candidates with ``sdsc_whole`` and ``hpc_half``
+ratios ≤ 0.7, the lowest geometric mean; it replaces the shipped order only if that geo-mean is below
+the shipped order's on the same sets AND, at the one evaluation (published protocol, seed 1, RLScheduler
+mechanics; whole traces, standard mechanics), it keeps the whole-trace goal on the three traces and meets
+more published targets than the shipped order, or as many with a lower bsld on ≥ 2 of the 3 traces.
+
+    .venv/bin/python bench/tune_huanghe.py --round 3
 """
 
 from __future__ import annotations
 
+import argparse
+import itertools
 import math
 import time
 from collections.abc import Sequence
@@ -41,6 +54,25 @@ CONFIGS: dict[str, HuangheOrder] = {
 }
 
 
+def round3_family() -> dict[str, HuangheOrder]:
+    """Round 3: prediction on, over promotion threshold, width power, aging power, xf from prediction."""
+    family: dict[str, HuangheOrder] = {}
+    for in_xf, promote, procs_power, xf_power in itertools.product(
+        (True, False), (2.0, 3.0, 5.0), (0.5, 0.75, 1.0), (0.1, 0.5)
+    ):
+        name = f"pred xf={'p' if in_xf else 'e'} promote={promote:g} n^{procs_power:g} xf^{xf_power:g}"
+        family[name] = HuangheOrder(
+            predict=True,
+            predict_in_xf=in_xf,
+            promote_xf=promote,
+            procs_power=procs_power,
+            xf_power=xf_power,
+        )
+    for history in (1, 4):
+        family[f"pred history={history}"] = HuangheOrder(predict=True, history=history)
+    return family
+
+
 def late_starts(n_jobs: int, seed: int, count: int, low: int) -> list[int]:
     rng = legacy_gym_rng(seed)
     return [int(rng.randint(low, n_jobs - LENGTH - 1)) for _ in range(count)]
@@ -60,6 +92,12 @@ def sequences_bsld(
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--round", type=int, choices=(2, 3), default=2)
+    args = parser.parse_args()
+    configs = dict(CONFIGS) if args.round == 2 else {"round 2 = shipped": CONFIGS["round 2 = shipped"]}
+    if args.round == 3:
+        configs.update(round3_family())
     lub, sdsc, hpc = (load_trace(k)[1] for k in ("lublin", "sdsc-sp2", "hpc2n"))
     sdsc_whole = load_swf(TRACES["sdsc-sp2"].path)[0]
     hpc_default = load_swf(TRACES["hpc2n"].path)[0]
@@ -80,13 +118,19 @@ def main() -> None:
 
     base = scores(get_policy("fcfs-easy"))
     print("FCFS+EASY bsld:", "  ".join(f"{k}={v:.1f}" for k, v in base.items()))
-    for name, order in CONFIGS.items():
+    kept: dict[str, float] = {}
+    for name, order in configs.items():
         t0 = time.perf_counter()
         got = scores(QueuePolicy(name, order, Backfill.EASY))
         ratios = {k: got[k] / base[k] for k in got}
         gm = float(np.exp(np.mean(np.log(list(ratios.values())))))
         cells = "  ".join(f"{k}={v:.3f}" for k, v in ratios.items())
-        print(f"{name:30s} geo-mean {gm:.4f}  {cells}  ({time.perf_counter() - t0:.0f} s)")
+        print(f"{name:42s} geo-mean {gm:.4f}  {cells}  ({time.perf_counter() - t0:.0f} s)", flush=True)
+        if ratios["sdsc_whole"] <= 0.7 and ratios["hpc_half"] <= 0.7:
+            kept[name] = gm
+    if args.round == 3 and kept:
+        best = min(kept, key=kept.__getitem__)
+        print(f"selected (lowest geo-mean with whole-trace ratios <= 0.7): {best} ({kept[best]:.4f})")
 
 
 if __name__ == "__main__":

@@ -85,6 +85,9 @@ class ClusterQueue:
         bound = policy.order.bind(jobs, seed)
         self._key_at = bound.key_at
         self._static = bound.static_ranks is not None
+        # orders that learn from finished jobs get (job, actual run time) at each end
+        self._on_finish = bound.on_finish
+        self._start_s: dict[int, float] | None = {} if bound.on_finish is not None else None
         self._rank: list[int] = bound.static_ranks or []
         bf = policy.backfill_order.bind(jobs, seed) if policy.backfill_order is not None else None
         if bf is not None and bf.static_ranks is None:
@@ -147,6 +150,8 @@ class ClusterQueue:
         del run[bisect_left(run, key)]
         if self._shares is not None:
             self._shares.remove(self._owner[j], (self._procs[j],))
+        if self._start_s is not None:
+            self._on_finish(j, now - self._start_s.pop(j))  # type: ignore[misc]
         self._dirty = True
 
     def _start(self, j: int, p: int, now: float) -> None:
@@ -154,6 +159,8 @@ class ClusterQueue:
         key = (now + self._est[j], j)
         insort(self._running[p], key)
         self._run_key[j] = (p, key)
+        if self._start_s is not None:
+            self._start_s[j] = now
         if self._shares is not None:
             self._shares.add(self._owner[j], (self._procs[j],))
 

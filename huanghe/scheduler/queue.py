@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from huanghe.scheduler.queue_types import JobTable
+from huanghe.scheduler.runtime_predict import UserRuntimePredictor
 
 KeyFn = Callable[[int], Any]
 
@@ -61,6 +62,9 @@ class BoundOrder:
     static_ranks: list[int] | None
     key_at: Callable[[float, Mapping[int, float]], KeyFn] | None
     uses_shares: bool = False
+    on_finish: Callable[[int, float], None] | None = None
+    """Optional hook ``on_finish(job, run_s)``: the engine calls it when a job ends, with its actual run
+    time (s), so an order may learn from finished jobs (and only from them)."""
 
 
 class Order:
@@ -231,7 +235,29 @@ class HuangheOrder(Order):
     estimate_floor_s: float = 60.0
     starvation_s: float = 14 * 24 * 3600.0
 
-    def make_key(self, jobs: JobTable) -> Callable[[float, Mapping[int, float]], KeyFn]:
+    predict: bool = False
+    predict_in_xf: bool = True
+    history: int = 2
+
+    def bind(self, jobs: JobTable, seed: int = 0) -> BoundOrder:
+        if not self.predict:
+            return BoundOrder(None, self.make_key(jobs))
+        predictor = UserRuntimePredictor(self.history)
+        owner = [int(o) for o in jobs.owner]
+        observe = predictor.observe
+        return BoundOrder(
+            None,
+            self.make_key(jobs, predictor),
+            on_finish=lambda j, run_s: observe(owner[j], run_s),
+        )
+
+    def make_key(
+        self, jobs: JobTable, predictor: UserRuntimePredictor | None = None
+    ) -> Callable[[float, Mapping[int, float]], KeyFn]:
+        """``key_at(now, shares)``; with ``predict`` the run-time guesses come from ``predictor``
+        (a fresh, empty one when None), which only the engine's finish hook feeds."""
+        if self.predict:
+            return self._predicting_key(jobs, predictor or UserRuntimePredictor(self.history))
         sub = list(jobs.submit_s)
         est = [max(float(e), self.estimate_floor_s) for e in jobs.estimate_s]
         size = [e**self.estimate_power * n**self.procs_power for n, e in zip(jobs.procs, est, strict=True)]
@@ -247,6 +273,45 @@ class HuangheOrder(Order):
                 if xf >= promote:
                     return (1, -xf)
                 return (2, size[j] / xf**power)
+
+            return key
+
+        return key_at
+
+    def _predicting_key(
+        self, jobs: JobTable, predictor: UserRuntimePredictor
+    ) -> Callable[[float, Mapping[int, float]], KeyFn]:
+        sub = list(jobs.submit_s)
+        owner = [int(o) for o in jobs.owner]
+        request = [float(e) for e in jobs.estimate_s]
+        floor = self.estimate_floor_s
+        est = [max(r, floor) for r in request]
+        width = [n**self.procs_power for n in jobs.procs]
+        bound, power, promote, a = self.starvation_s, self.xf_power, self.promote_xf, self.estimate_power
+        in_xf = self.predict_in_xf
+        mean_s = predictor.mean_s  # updated in place by the finish hook
+
+        def key_at(now: float, shares: Mapping[int, float]) -> KeyFn:
+            get = mean_s.get
+
+            def key(j: int) -> tuple[int, float]:
+                wait = now - sub[j]
+                if wait >= bound:
+                    return (0, sub[j])
+                r = request[j]
+                m = get(owner[j])
+                p = r if m is None or m > r else m
+                if p < floor:
+                    p = floor
+                xf = (wait + p) / p
+                if not in_xf:
+                    e = est[j]
+                    xf_e = (wait + e) / e
+                    if xf_e >= promote:
+                        return (1, -xf_e)
+                elif xf >= promote:
+                    return (1, -xf)
+                return (2, p**a * width[j] / xf**power)
 
             return key
 
