@@ -25,6 +25,12 @@ mechanics; whole traces, standard mechanics), it keeps the whole-trace goal on t
 more published targets than the shipped order, or as many with a lower bsld on ≥ 2 of the 3 traces.
 
     .venv/bin/python bench/tune_huanghe.py --round 3
+
+Round 3b: round 3 picked a corner of its grid (promotion 5, n^1, xf from the request), so the grid was
+extended in that direction (:func:`round3b_family`), on the same training sets and with the same rule,
+after seeing round 3's training scores and before any evaluation run:
+
+    .venv/bin/python bench/tune_huanghe.py --round 3b
 """
 
 from __future__ import annotations
@@ -73,6 +79,18 @@ def round3_family() -> dict[str, HuangheOrder]:
     return family
 
 
+def round3b_family() -> dict[str, HuangheOrder]:
+    """Round 3b: round 3's corner extended: larger promotion thresholds, wider-job penalties, aging."""
+    family: dict[str, HuangheOrder] = {}
+    for promote, procs_power, xf_power in itertools.product(
+        (5.0, 8.0, 12.0, 20.0), (1.0, 1.25, 1.5), (0.5, 1.0)
+    ):
+        family[f"pred xf=e promote={promote:g} n^{procs_power:g} xf^{xf_power:g}"] = HuangheOrder(
+            predict=True, predict_in_xf=False, promote_xf=promote, procs_power=procs_power, xf_power=xf_power
+        )
+    return family
+
+
 def late_starts(n_jobs: int, seed: int, count: int, low: int) -> list[int]:
     rng = legacy_gym_rng(seed)
     return [int(rng.randint(low, n_jobs - LENGTH - 1)) for _ in range(count)]
@@ -93,11 +111,10 @@ def sequences_bsld(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--round", type=int, choices=(2, 3), default=2)
+    parser.add_argument("--round", choices=("2", "3", "3b"), default="2")
     args = parser.parse_args()
-    configs = dict(CONFIGS) if args.round == 2 else {"round 2 = shipped": CONFIGS["round 2 = shipped"]}
-    if args.round == 3:
-        configs.update(round3_family())
+    configs = dict(CONFIGS) if args.round == "2" else {"round 2 = shipped": CONFIGS["round 2 = shipped"]}
+    configs.update({"2": {}, "3": round3_family(), "3b": round3b_family()}[args.round])
     lub, sdsc, hpc = (load_trace(k)[1] for k in ("lublin", "sdsc-sp2", "hpc2n"))
     sdsc_whole = load_swf(TRACES["sdsc-sp2"].path)[0]
     hpc_default = load_swf(TRACES["hpc2n"].path)[0]
@@ -128,7 +145,7 @@ def main() -> None:
         print(f"{name:42s} geo-mean {gm:.4f}  {cells}  ({time.perf_counter() - t0:.0f} s)", flush=True)
         if ratios["sdsc_whole"] <= 0.7 and ratios["hpc_half"] <= 0.7:
             kept[name] = gm
-    if args.round == 3 and kept:
+    if args.round != "2" and kept:
         best = min(kept, key=kept.__getitem__)
         print(f"selected (lowest geo-mean with whole-trace ratios <= 0.7): {best} ({kept[best]:.4f})")
 
