@@ -31,6 +31,9 @@ extended in that direction (:func:`round3b_family`), on the same training sets a
 after seeing round 3's training scores and before any evaluation run:
 
     .venv/bin/python bench/tune_huanghe.py --round 3b
+
+Round 3b selected ``promote=20 n^1.25 xf^0.5`` (prediction on, promotion by the request-based slowdown),
+now the defaults of :class:`HuangheOrder` ("round 3b = shipped" above).
 """
 
 from __future__ import annotations
@@ -53,10 +56,18 @@ from huanghe.sim.workload import Workload
 LENGTH = 1024
 CONFIGS: dict[str, HuangheOrder] = {
     "previous (wide-first xf)": HuangheOrder(
-        estimate_power=0.25, procs_power=-0.5, xf_power=1.0, promote_xf=math.inf, estimate_floor_s=10.0
+        estimate_power=0.25,
+        procs_power=-0.5,
+        xf_power=1.0,
+        promote_xf=math.inf,
+        estimate_floor_s=10.0,
+        predict=False,
     ),
-    "round 1 (area, no promotion)": HuangheOrder(promote_xf=math.inf),
-    "round 2 = shipped": HuangheOrder(),
+    "round 1 (area, no promotion)": HuangheOrder(
+        predict=False, procs_power=0.75, xf_power=0.1, promote_xf=math.inf
+    ),
+    "round 2 (H13)": HuangheOrder(predict=False, procs_power=0.75, xf_power=0.1, promote_xf=3.0),
+    "round 3b = shipped": HuangheOrder(),
 }
 
 
@@ -75,7 +86,9 @@ def round3_family() -> dict[str, HuangheOrder]:
             xf_power=xf_power,
         )
     for history in (1, 4):
-        family[f"pred history={history}"] = HuangheOrder(predict=True, history=history)
+        family[f"pred history={history}"] = HuangheOrder(
+            predict=True, history=history, predict_in_xf=True, promote_xf=3.0, procs_power=0.75, xf_power=0.1
+        )
     return family
 
 
@@ -113,7 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--round", choices=("2", "3", "3b"), default="2")
     args = parser.parse_args()
-    configs = dict(CONFIGS) if args.round == "2" else {"round 2 = shipped": CONFIGS["round 2 = shipped"]}
+    configs = dict(CONFIGS) if args.round == "2" else {"round 2 (H13)": CONFIGS["round 2 (H13)"]}
     configs.update({"2": {}, "3": round3_family(), "3b": round3b_family()}[args.round])
     lub, sdsc, hpc = (load_trace(k)[1] for k in ("lublin", "sdsc-sp2", "hpc2n"))
     sdsc_whole = load_swf(TRACES["sdsc-sp2"].path)[0]

@@ -15,6 +15,9 @@ from huanghe.sim.rlscheduler import TRACES, load_trace
 from huanghe.sim.workload import Workload
 
 DAY_S = 86400.0
+# the shape tested below: the round-2 order (request-based, n^0.75, promotion at slowdown 3); the
+# shipped order adds a run-time prediction and other exponents (tests/test_queue_huanghe_predict.py)
+ROUND2 = HuangheOrder(predict=False, procs_power=0.75, xf_power=0.1, promote_xf=3.0)
 
 
 def table(submit: list[float], estimate: list[float], procs: list[int]) -> JobTable:
@@ -23,13 +26,13 @@ def table(submit: list[float], estimate: list[float], procs: list[int]) -> JobTa
 
 
 def order_at(jobs: JobTable, now: float, order: HuangheOrder | None = None) -> list[int]:
-    key_at = (order or HuangheOrder()).make_key(jobs)
+    key_at = (order or ROUND2).make_key(jobs)
     return sorted(range(len(jobs)), key=key_at(now, {}))
 
 
 def test_policy_is_registered_with_easy_backfill() -> None:
     policy = get_policy("huanghe")
-    assert isinstance(policy.order, HuangheOrder) and policy.order.dynamic
+    assert isinstance(policy.order, HuangheOrder) and policy.order.dynamic and policy.order.predict
     assert policy.backfill is Backfill.EASY
 
 
@@ -98,14 +101,20 @@ def test_wide_job_is_not_starved(rules: EngineRules) -> None:
     wide = 4
     # area alone (no promotion, no bound) starves the wide job behind the whole stream
     pure = QueuePolicy(
-        "area-only", HuangheOrder(promote_xf=math.inf, starvation_s=math.inf, xf_power=0.0), Backfill.EASY
+        "area-only",
+        HuangheOrder(predict=False, promote_xf=math.inf, starvation_s=math.inf, xf_power=0.0),
+        Backfill.EASY,
     )
     assert simulate(wl, 4, pure, rules=rules).wait_s[wide] > 5000.0
-    # huanghe promotes it when its slowdown reaches 3 (waited 200 s); then at most one committed head
+    # round 2 promotes it when its slowdown reaches 3 (waited 200 s); then at most one committed head
     # and one drain (100 s each) before it starts
-    assert simulate(wl, 4, "huanghe", rules=rules).wait_s[wide] <= 200.0 + 2 * 100.0
+    assert simulate(wl, 4, QueuePolicy("r2", ROUND2, Backfill.EASY), rules=rules).wait_s[wide] <= 400.0
+    # the shipped order promotes at slowdown 20 (waited 1,900 s): the same bound, later
+    assert simulate(wl, 4, "huanghe", rules=rules).wait_s[wide] <= 1900.0 + 2 * 100.0
     # the hard bound alone (promotion off) caps the wait too: 1,000 s + at most two runs
-    bound_only = QueuePolicy("bound", HuangheOrder(promote_xf=math.inf, starvation_s=1000.0), Backfill.EASY)
+    bound_only = QueuePolicy(
+        "bound", HuangheOrder(predict=False, promote_xf=math.inf, starvation_s=1000.0), Backfill.EASY
+    )
     assert simulate(wl, 4, bound_only, rules=rules).wait_s[wide] <= 1000.0 + 2 * 100.0
 
 

@@ -202,41 +202,48 @@ class DrfOrder(Order):
 
 @dataclass(frozen=True)
 class HuangheOrder(Order):
-    """Our order: smallest estimated area first, then largest slowdown first once a job has waited.
+    """Our order: smallest predicted area first, then largest slowdown first once a job has waited long.
 
-    With ``e = max(estimate_s, estimate_floor_s)`` (s), ``w`` = wait so far (s), ``n`` = processors and
-    the expansion factor ``xf = (w + e) / e`` (the job's slowdown if it started now and ran to its
-    estimate), jobs fall into three classes served in this order:
+    Run-time prediction (``predict``, on by default; Tsafrir, Etsion & Feitelson 2007): ``p`` = mean actual
+    run time of the same user's last ``history`` (2) *finished* jobs, capped by the request; the request
+    when the user has no finished job yet (or is unknown, id < 0). The engine feeds the predictor through
+    :attr:`BoundOrder.on_finish` when a job ends, so a decision at time t only uses jobs ended by t.
+    Backfill is not touched: it keeps using the requests.
+
+    With ``p`` floored at ``estimate_floor_s`` (60 s), ``e = max(request, 60 s)``, ``w`` = wait so far (s),
+    ``n`` = processors, ``xf_e = (w + e) / e`` (the slowdown if it started now and ran to its request) and
+    ``xf_p = (w + p) / p``, jobs fall into three classes served in this order:
 
     1. ``w >= starvation_s`` (14 days): oldest first, whatever else (the starvation bound);
-    2. ``xf >= promote_xf`` (3): largest ``xf`` first (LXF: the most slowed-down job first);
-    3. the rest: smallest ``e ** estimate_power · n ** procs_power / xf ** xf_power`` first
-       (defaults ``e · n^0.75 / xf^0.1``: smallest area, width weighted a little less than length,
-       a mild aging).
+    2. ``xf >= promote_xf`` (20): largest ``xf`` first, with ``xf = xf_e`` (``xf_p`` if
+       ``predict_in_xf``);
+    3. the rest: smallest ``p ** estimate_power · n ** procs_power / xf_p ** xf_power`` first
+       (defaults ``p · n^1.25 / xf_p^0.5``: smallest predicted area, wide jobs a little later, aging).
 
-    Ties: job index (submit order). Why: bounded slowdown is dominated by short jobs that wait, and
-    under EASY with a committed head (RLScheduler's mechanics,
-    :data:`~huanghe.scheduler.cluster_queue.RLSCHEDULER_RULES`) the head should free the machine soon,
-    so fresh jobs go smallest-area first. Area alone starves wide jobs whose estimates are much longer
-    than their runs (e.g. bursts of 115-core jobs asking 18 h that run 10 s in SDSC-SP2), so a job
-    whose slowdown reaches 3 is promoted. One configuration for every trace, chosen on training
-    sequences (docs/bench-sim.md §3). Used with EASY backfill.
+    Ties: job index (submit order). With ``predict=False`` the request replaces ``p`` everywhere (the
+    previous order was ``predict=False, procs_power=0.75, xf_power=0.1, promote_xf=3``). Why: bounded
+    slowdown is dominated by short jobs that wait; requests are often far above the real run times
+    (SDSC-SP2: median 8 ×), and a user's last runs predict the next one better. Under EASY with a
+    committed head (RLScheduler's mechanics, :data:`~huanghe.scheduler.cluster_queue.RLSCHEDULER_RULES`)
+    the order decides which job becomes the head, so that job should be short. One configuration for
+    every trace, chosen on training sequences (docs/bench-sim.md §3). Used with EASY backfill.
     """
 
     name: str = "huanghe"
     description: str = (
-        "smallest estimate × procs^0.75 first, largest slowdown first once ≥ 3, 14-day bound (ours) 黄河策略"
+        "smallest predicted run time × procs^1.25 first (per-user prediction from finished jobs), "
+        "largest slowdown first once ≥ 20, 14-day bound (ours) 黄河策略"
     )
     dynamic: bool = True
     estimate_power: float = 1.0
-    procs_power: float = 0.75
-    xf_power: float = 0.1
-    promote_xf: float = 3.0
+    procs_power: float = 1.25
+    xf_power: float = 0.5
+    promote_xf: float = 20.0
     estimate_floor_s: float = 60.0
     starvation_s: float = 14 * 24 * 3600.0
 
-    predict: bool = False
-    predict_in_xf: bool = True
+    predict: bool = True
+    predict_in_xf: bool = False
     history: int = 2
 
     def bind(self, jobs: JobTable, seed: int = 0) -> BoundOrder:
@@ -363,7 +370,8 @@ HUANGHE_POLICY = QueuePolicy(
     "huanghe",
     HuangheOrder(),
     Backfill.EASY,
-    "ours: EASY backfill, smallest estimate × procs^0.75 first, largest slowdown first once ≥ 3, 14-day bound 黄河策略",
+    "ours: EASY backfill, smallest predicted run time (user's last 2 finished jobs) × procs^1.25 first, "
+    "largest slowdown first once ≥ 20, 14-day bound 黄河策略",
 )
 
 POLICY_LIST: tuple[QueuePolicy, ...] = (*(p for o in ORDERS for p in _variants(o)), HUANGHE_POLICY)
