@@ -112,10 +112,11 @@ def test_no_look_ahead_changing_a_run_time_changes_nothing_before_that_job_ends(
     wl = user_workload()
     policy = QueuePolicy("pred", PRED, Backfill.EASY)
     a = simulate(wl, 16, policy, rules=rules)
-    k = 150
+    # a long job asking far more than it runs (3,000 s of a 90,000-s request), in mid-trace
+    k = next(j for j in range(100, len(wl)) if wl.run_s[j] == 3_000.0 and wl.estimate_s[j] == 90_000.0)
     end_k = float(a.end_s[k])
     run = wl.run_s.copy()
-    run[k] *= 10.0  # same request, different actual run time (as if unknown until it ends)
+    run[k] = 30_000.0  # same request, a different actual run time (unknown until the job ends)
     changed = Workload.from_columns(
         submit_s=wl.submit_s, run_s=run, estimate_s=wl.estimate_s, procs=wl.procs, user=wl.user
     )
