@@ -3,14 +3,12 @@
 (function () {
   "use strict";
 
-  const I18N = window.HUANGHE_I18N;
-  const LANGS = ["zh-CN", "en"];
+  const { t, fmt, named, escapeHtml } = window.HH;
   const KINDS = ["general", "intelligent", "supercomputing"];
   const TIERS = ["national", "provincial", "industry", "edge"];
   const KIND_COLORS = { general: "#2f6fde", intelligent: "#e07b1a", supercomputing: "#8b3fd1" };
   const TIER_SIZES = { national: 26, provincial: 19, industry: 14, edge: 10 };
   const CIRCLE_TINTS = ["#e3edf8", "#e2f2ee", "#f6efe0", "#efe7f5", "#f3e6e6"];
-  const STORAGE_KEY = "huanghe.lang";
   const COLUMNS = [
     { key: "id", label: "col.id" },
     { key: "name", label: "col.name" },
@@ -22,44 +20,13 @@
     { key: "pools", label: "col.pools", num: true },
     { key: "gpus", label: "col.gpus", num: true },
     { key: "pue", label: "col.pue", num: true },
+    { key: "backends", label: "col.backend" },
   ];
 
-  const state = { lang: pickLang(), topo: null, rows: [], sortKey: "id", sortDir: 1, chart: null, geo: null, mapProblem: null, error: null };
+  const state = { topo: null, rows: [], sortKey: "id", sortDir: 1, chart: null, geo: null, mapProblem: null, error: null };
   const $ = (id) => document.getElementById(id);
 
-  // ---- language -------------------------------------------------------------------------------------------
-  function pickLang() {
-    const asked = new URLSearchParams(location.search).get("lang");
-    const stored = localStorage.getItem(STORAGE_KEY);
-    return [asked, stored].map(normalizeLang).find(Boolean) || "zh-CN";
-  }
-  function normalizeLang(value) {
-    if (!value) return null;
-    const v = value.toLowerCase();
-    return v.startsWith("en") ? "en" : v.startsWith("zh") ? "zh-CN" : null;
-  }
-  function t(key, vars) {
-    const text = (I18N[state.lang] && I18N[state.lang][key]) || I18N["zh-CN"][key] || key;
-    return text.replace(/\{(\w+)\}/g, (_, k) => (vars && k in vars ? vars[k] : ""));
-  }
-  function setLang(lang) {
-    state.lang = lang;
-    localStorage.setItem(STORAGE_KEY, lang);
-    const url = new URL(location.href);
-    url.searchParams.set("lang", lang);
-    history.replaceState(null, "", url);
-    render();
-  }
-  function applyStaticText() {
-    document.documentElement.lang = state.lang;
-    document.title = t("app.title");
-    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
-    document.querySelectorAll("[data-i18n-title]").forEach((el) => { el.title = t(el.dataset.i18nTitle); });
-    document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
-  }
-  const fmt = (n, digits) =>
-    n == null || Number.isNaN(n) ? "–" : n.toLocaleString(state.lang, { maximumFractionDigits: digits || 0, minimumFractionDigits: digits || 0 });
-  const named = (obj) => (obj ? (state.lang === "en" ? obj.name_en : obj.name_zh) : "");
+  // ---- language: see common.js (HH.t, HH.setLang) ------------------------------------------------------------
   const stripShi = (name) => name.replace(/市$/, "");
 
   // ---- data -----------------------------------------------------------------------------------------------
@@ -82,6 +49,7 @@
         pools: c.pools.length,
         gpus: c.pools.reduce((s, p) => s + p.nodes * p.gpus_per_node, 0),
         pue: c.energy.pue,
+        backends: [...new Set(c.pools.map((p) => p.backend))].sort().join(", "),
         illustrative: c.illustrative || c.pools.some((p) => p.illustrative),
       };
     });
@@ -104,6 +72,18 @@
     $("network-note").textContent = topo.note || "–";
     const illustrative = rows.some((r) => r.illustrative);
     document.querySelectorAll(".badge.illustrative").forEach((el) => { el.hidden = !illustrative; });
+    renderBackends(pools);
+  }
+  // which back-end runs each pool (Pool.backend): `make run` runs every pool of the bundled network locally
+  function renderBackends(pools) {
+    const counts = new Map();
+    pools.forEach((p) => counts.set(p.backend, (counts.get(p.backend) || 0) + 1));
+    const note = $("backend-note");
+    note.classList.toggle("all-local", counts.size === 1 && counts.has("local"));
+    note.textContent = note.classList.contains("all-local")
+      ? t("backend.all_local", { n: fmt(pools.length) })
+      : t("backend.mixed", { list: [...counts].sort().map(([b, n]) => `${b} ${fmt(n)}`).join(" · ") });
+    note.hidden = !pools.length;
   }
 
   // ---- table ----------------------------------------------------------------------------------------------
@@ -128,7 +108,7 @@
         .some((s) => String(s).toLowerCase().includes(q)))
       .sort((a, b) => {
         const [x, y] = [value(a), value(b)];
-        const c = typeof x === "number" ? x - y : String(x).localeCompare(String(y), state.lang);
+        const c = typeof x === "number" ? x - y : String(x).localeCompare(String(y), HH.lang);
         return c * state.sortDir || a.id.localeCompare(b.id);
       });
   }
@@ -169,7 +149,8 @@
       dot.style.background = KIND_COLORS[r.kind];
       kind.append(dot, t("kind." + r.kind));
       tr.append(cell(r.id, "mono"), name, cell(r.city), cell(r.circle), cell(t("tier." + r.tier), "tier-" + r.tier),
-        kind, cell(r.operator, "wrap"), cell(fmt(r.pools), "num"), cell(fmt(r.gpus), "num"), cell(fmt(r.pue, 2), "num"));
+        kind, cell(r.operator, "wrap"), cell(fmt(r.pools), "num"), cell(fmt(r.gpus), "num"), cell(fmt(r.pue, 2), "num"),
+        cell(r.backends, "mono"));
       return tr;
     }));
     if (!rows.length) {
@@ -219,9 +200,6 @@
     const latency = l.latency_ms == null ? t("tip.latency.estimated") : `${fmt(l.latency_ms, 2)} ms`;
     return `<b>${escapeHtml(d.names.join(" ⇄ "))}</b><br>${t("tip.bandwidth")}: ${fmt(l.bandwidth_gbps)} Gbps<br>` +
       `${t("tip.latency")}: ${latency}`;
-  }
-  function escapeHtml(s) {
-    return String(s).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
   }
   function cityLookup() {  // map feature name (e.g. 济南市) -> topology city
     const byName = new Map(state.topo.cities.map((c) => [stripShi(c.name_zh), c]));
@@ -313,7 +291,6 @@
 
   // ---- wiring ---------------------------------------------------------------------------------------------
   function render() {
-    applyStaticText();
     if (state.mapProblem) mapNotice(state.mapProblem);
     if (state.error) showError(state.error);
     if (!state.topo) return;
@@ -334,8 +311,14 @@
     $("error").hidden = false;
   }
   async function main() {
-    applyStaticText();
-    $("lang-switch").addEventListener("click", () => setLang(state.lang === "en" ? "zh-CN" : "en"));
+    HH.applyStaticText();
+    $("lang-switch").addEventListener("click", () => HH.setLang(HH.lang === "en" ? "zh-CN" : "en"));
+    HH.onLang(render);
+    HH.onView((view) => {  // the map was drawn while hidden (zero size) or the window changed meanwhile
+      const el = $("map-chart");
+      if (view === "network" && state.chart && el.clientWidth > 0) state.chart.resize();
+    });
+    HH.startRouting();
     $("search").addEventListener("input", renderTable);
     ["filter-circle", "filter-tier", "filter-kind"].forEach((id) => $(id).addEventListener("change", renderTable));
     const sortBy = (ev) => {
@@ -360,11 +343,13 @@
     state.mapProblem = geoProblem;
     if (topo instanceof Error) {
       state.error = topo.message;
+      HH.setTopology(null);
       render();
       document.body.dataset.ready = "error";
       return;
     }
     state.topo = topo;
+    HH.setTopology(topo);
     render();
     document.body.dataset.ready = "1";
   }
