@@ -21,6 +21,8 @@ import pytest
 from huanghe.api.app import create_app
 from huanghe.catalog.topology import load_topology
 from huanghe.domain.network import Topology
+from huanghe.domain.tenancy import Role
+from huanghe.services import auth
 from huanghe.services.catalog import import_topology
 from huanghe.services.dispatch import SchedulerSettings
 from huanghe.services.telemetry_settings import TelemetrySettings
@@ -232,6 +234,25 @@ def test_jobs_page_submits_runs_and_explains(
     page.click(f"#jobs-body tr[data-id='{job_id}'] td >> nth=0")
     page.wait_for_function("document.getElementById('job-logs').innerText.includes('hello')")
 
+    # the answer to a submission lost on the way: the retry sends the same Idempotency-Key → the same job, once
+    created: list[str] = []
+
+    def lose_answer(route: Any) -> None:
+        created.append(route.fetch().json()["id"])
+        route.abort()
+
+    page.route("**/api/v1/jobs", lose_answer, times=1)
+    page.fill("#job-form input[name='command']", "echo once")
+    page.click("#job-form button[type='submit']")
+    page.wait_for_selector("#job-form-error .alert")
+    assert "无法连接服务器" in page.inner_text("#job-form-error") and len(created) == 1
+    page.click("#job-form button[type='submit']")
+    page.wait_for_function(
+        "id => document.getElementById('job-form-status').innerText.endsWith(id)", arg=created[0]
+    )
+    once = [j for j in httpx.get(url + "/api/v1/jobs").json()["items"] if j["spec"]["command"] == "echo once"]
+    assert [j["id"] for j in once] == created
+
     # filter by state: a SUCCEEDED filter keeps the job, RUNNING drops it
     page.select_option("#job-state-filter", "RUNNING")
     page.wait_for_selector(f"#jobs-body tr[data-id='{job_id}']", state="detached")
@@ -249,12 +270,19 @@ def test_jobs_page_submits_runs_and_explains(
     assert {p.backend for c in topo.centers for p in c.pools} == {"local"}
     page.click("a[href='#overview']")
     note = page.locator("#backend-note")
-    assert note.is_visible() and "所有资源池由本机 local 后端执行" in note.inner_text()
+    note.wait_for(state="visible")
+    assert "所有资源池由本机 local 后端执行" in note.inner_text()
     assert "local" in page.inner_text("#centers-body tr >> nth=0")
     assert not page.locator("#jobs").is_visible()
 
     problems = _expected_problems(
-        watch.problems, (r"HTTP 422: .*/api/v1/jobs$", r"console: Failed to load resource: .* 422")
+        watch.problems,
+        (
+            r"HTTP 422: .*/api/v1/jobs$",
+            r"console: Failed to load resource: .* 422",
+            r"failed: .*/api/v1/jobs net::ERR_FAILED",
+            r"console: Failed to load resource: net::ERR_FAILED",
+        ),
     )
     assert problems == [], "\n".join(problems)
     page.close()
@@ -369,6 +397,19 @@ def test_pages_ask_to_log_in_when_auth_is_on(browser: Any, tmp_path: Path) -> No
         page.wait_for_selector("#obs-index-error .alert.auth")
         page.click("#lang-switch")
         assert "Please log in" in page.inner_text("#obs-index-error")
+
+        # logged in (session cookie), the form's POST carries the CSRF token and is accepted
+        with app.state.session_factory() as session:
+            token = auth.create_token(session, auth.TokenCreate(name="console", role=Role.ADMIN)).token
+        page.goto(server.url + "/login")
+        page.fill("input[name='token']", token)
+        page.click("button[type='submit']")
+        page.wait_for_url(server.url + "/")
+        page.goto(server.url + "/#jobs")
+        page.fill("#job-form input[name='command']", "echo hello")
+        page.click("#job-form button[type='submit']")
+        page.wait_for_function("/Submitted job j/.test(document.getElementById('job-form-status').innerText)")
+        assert page.locator("#jobs-error .alert").count() == 0
         page.close()
     finally:
         server.stop()
