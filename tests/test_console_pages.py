@@ -271,6 +271,8 @@ def test_jobs_page_submits_runs_and_explains(
     page.click("a[href='#overview']")
     note = page.locator("#backend-note")
     note.wait_for(state="visible")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(tmp_path / "console-network-note.png"))
     assert "所有资源池由本机 local 后端执行" in note.inner_text()
     assert "local" in page.inner_text("#centers-body tr >> nth=0")
     assert not page.locator("#jobs").is_visible()

@@ -1,10 +1,16 @@
 """Mount the console on the FastAPI app: the index page at ``/`` and its files at ``/static``.
 
-The console is a static page (``static/index.html`` + ``app.js`` + ``i18n.js`` + ``style.css``) that reads the
-network from ``GET /api/v1/topology``. Its browser libraries (ECharts, the Shandong map as GeoJSON) are vendored
-from npm packages into ``static/vendor/`` by ``scripts/vendor-web.sh`` (run by ``make install``); nothing is
-fetched from the internet at run time. When they are missing the page still shows the cards and the table,
-and says how to install the map (:func:`vendor_missing` tells the same on the server side).
+The console is one static page (``static/index.html``, ``style.css``, ``i18n.js`` with every string in zh-CN and
+English, no build step) with hash-routed views: the network (``app.js``: cards, map, centers table and which
+back-end runs the pools, from ``GET /api/v1/topology``), ``#jobs`` (``jobs.js``: submit form, list, detail with
+placement explanation, logs, cancel) and ``#observatory`` (``observatory.js``: indicators, index, targets, green
+list, latency circles, alerts, telemetry, reports). ``common.js`` holds what they share (language, API calls that
+show 401/403 as a link to ``/login`` and send the ``huanghe_csrf`` cookie back as ``X-CSRF-Token``).
+
+Its browser libraries (ECharts, the Shandong map as GeoJSON) are vendored from npm packages into
+``static/vendor/`` by ``scripts/vendor-web.sh`` (run by ``make install``); nothing is fetched from the internet
+at run time. When they are missing the page still shows the cards and the tables, and says how to install
+the map (:func:`vendor_missing` tells the same on the server side).
 """
 
 from __future__ import annotations
