@@ -20,8 +20,11 @@ import pytest
 
 from huanghe.api.app import create_app
 from huanghe.catalog.topology import load_topology
+from huanghe.domain.enums import JobState
 from huanghe.domain.network import Topology
 from huanghe.domain.tenancy import Role
+from huanghe.observatory.alerts import RULES
+from huanghe.scheduler.filters import Reason
 from huanghe.services import auth
 from huanghe.services.catalog import import_topology
 from huanghe.services.dispatch import SchedulerSettings
@@ -47,6 +50,8 @@ DYNAMIC_KEYS = {
     "obs.green.reason": ["small", "scattered", "old", "high_pue"],
     "obs.alerts.state": ["open", "acknowledged", "resolved"],
     "obs.reports": ["storage", "index"],
+    "filter": ["unhealthy", "resources", "accelerator", "data_class", "latency", "price"],
+    "alert.rule": ["pue_jump", "utilisation_high", "latency_breach", "storage_full"],
 }
 TELEMETRY_CENTER = "inspur-jinan"
 
@@ -65,6 +70,10 @@ def test_page_scripts_use_only_keys_of_both_languages() -> None:
     used |= set(re.findall(r'data-i18n(?:-title|-placeholder)?="([\w.]+)"', html))
     used |= {f"{prefix}.{v}" for prefix, values in DYNAMIC_KEYS.items() for v in values}
     assert "jobs.submit.title" in used and "obs.index.title" in used
+    # the codes the API answers with, all translated (a new one shows as its code until it is)
+    assert DYNAMIC_KEYS["filter"] == [r.value for r in Reason]
+    assert DYNAMIC_KEYS["alert.rule"] == list(RULES)
+    assert DYNAMIC_KEYS["state"] == [s.value for s in JobState]
     assert used - set(zh) == set()
     assert all(
         zh[k] != en[k] for k in ("nav.jobs", "auth.login_needed", "backend.all_local", "state.RUNNING")
@@ -203,7 +212,7 @@ def test_jobs_page_submits_runs_and_explains(
     assert f"{explanation['candidates']} 个候选" in placement and explanation["winner"]["pool"] in placement
     if explanation["runner_up"]:
         assert explanation["runner_up"]["pool"] in placement and "次优" in placement
-    assert "completion_s" in placement and "得分（越低越好）" in placement
+    assert "完成用时 秒 completion_s" in placement and "得分（越低越好）" in placement
     history = page.locator("#job-detail-body table >> nth=0").inner_text()
     for state in ("排队中", "已分配", "已下发", "运行中", "成功"):
         assert state in history
@@ -227,6 +236,7 @@ def test_jobs_page_submits_runs_and_explains(
     shown = page.inner_text("#job-detail .placement table >> nth=0")
     for r in removed:
         assert r["reason"] in shown and str(r["count"]) in shown
+    assert "时延超出要求" in shown
     page.wait_for_selector(f"#jobs-body tr[data-id='{sleeper}'] [data-state='RUNNING']", timeout=20000)
     page.click("#job-cancel")
     page.wait_for_selector(f"#jobs-body tr[data-id='{sleeper}'] [data-state='CANCELLED']", timeout=20000)
@@ -345,7 +355,11 @@ def test_observatory_page(
 
     # the open alert: acknowledge, then resolve (it leaves the list)
     row = page.locator("#obs-alerts tr", has=page.locator(f"button[data-alert='{alert['id']}']"))
-    assert "未处理" in row.inner_text() and topo.center(TELEMETRY_CENTER).name_zh in row.inner_text()
+    assert (
+        "利用率过高" in row.inner_text()
+        and "未处理" in row.inner_text()
+        and topo.center(TELEMETRY_CENTER).name_zh in row.inner_text()
+    )
     row.locator("button[data-act='ack']").click()
     page.wait_for_function(
         "id => document.querySelector(`#obs-alerts button[data-alert='${id}'][data-act='ack']`) === null"

@@ -28,6 +28,13 @@
     const text = (I18N[HH.lang] && I18N[HH.lang][key]) || I18N["zh-CN"][key] || key;
     return text.replace(/\{(\w+)\}/g, (_, k) => (vars && k in vars ? vars[k] : ""));
   };
+  /** The translation of a code from the API (`prefix.value`), or the code itself when there is none. */
+  HH.label = (prefix, value) => (I18N["zh-CN"][`${prefix}.${value}`] ? HH.t(`${prefix}.${value}`) : String(value));
+  /** A translated code followed by the code itself, small and monospaced (for people who read the API). */
+  HH.coded = (prefix, value) => {
+    const text = HH.label(prefix, value);
+    return text === String(value) ? [HH.el("span", { className: "mono" }, text)] : [text, " ", HH.el("span", { className: "code" }, value)];
+  };
   HH.applyStaticText = function () {
     document.documentElement.lang = HH.lang;
     document.title = HH.t("app.title");
@@ -73,11 +80,12 @@
     node.append(...children.flat(Infinity).filter((c) => c != null).map((c) => (c instanceof Node ? c : String(c))));
     return node;
   };
-  /** A table from column labels and rows of cells (text, nodes, or {text, className}). */
+  /** A table from column labels and rows of cells (text, a node, a list of them, or {text, className}). */
   HH.table = function (labels, rows, emptyText) {
     const head = HH.el("tr", {}, labels.map((l) => HH.el("th", { className: l.num ? "num" : "" }, l.text || l)));
-    const body = rows.map((cells) => HH.el("tr", {}, cells.map((c) =>
-      c && typeof c === "object" && !(c instanceof Node) ? HH.el("td", { className: c.className || "" }, c.text) : HH.el("td", {}, c))));
+    const td = (c) => (c && typeof c === "object" && !(c instanceof Node) && !Array.isArray(c)
+      ? HH.el("td", { className: c.className || "" }, c.text) : HH.el("td", {}, c));
+    const body = rows.map((cells) => HH.el("tr", {}, cells.map(td)));
     if (!rows.length && emptyText) body.push(HH.el("tr", { className: "empty" }, HH.el("td", { colSpan: labels.length }, emptyText)));
     return HH.el("table", { className: "grid plain" }, HH.el("thead", {}, head), HH.el("tbody", {}, body));
   };

@@ -173,7 +173,7 @@
     parts.push(el("h4", {}, t("jobs.placement.removed")));
     parts.push(x.removed.length
       ? HH.table([t("jobs.placement.filter"), { text: t("jobs.placement.count"), num: true }, t("jobs.placement.examples")],
-        x.removed.map((r) => [r.reason, { text: fmt(r.count), className: "num" }, { text: r.pool_ids.join(", "), className: "mono wrap" }]))
+        x.removed.map((r) => [HH.coded("filter", r.reason), { text: fmt(r.count), className: "num" }, { text: r.pool_ids.join(", "), className: "mono wrap" }]))
       : el("p", { className: "hint-line" }, t("jobs.placement.none_removed")));
     const picks = [["jobs.placement.winner", x.winner], ["jobs.placement.runner_up", x.runner_up]].filter(([, p]) => p);
     if (picks.length) {
@@ -183,7 +183,7 @@
         [t("jobs.placement.term"), ...picks.map(([k, p]) => ({ text: `${t(k)}: ${p.pool} (${p.center})`, num: true }))],
         [[t("jobs.placement.score"), ...picks.map(([, p]) => ({ text: sig(p.score, 6), className: "num strong" }))],
           ...terms.filter((k) => !k.endsWith("start_s") && !k.endsWith("end_s")).map((k) => [
-            { text: k, className: "mono" }, ...picks.map(([, p]) => ({ text: sig(p.terms[k], 4), className: "num" }))])]));
+            HH.coded("term", k), ...picks.map(([, p]) => ({ text: sig(p.terms[k], 4), className: "num" }))])]));
     }
     if (x.note) parts.push(el("p", { className: "hint-line" }, x.note));
     return el("div", { className: "placement" }, parts);

@@ -173,14 +173,14 @@
   // ---- alerts ---------------------------------------------------------------------------------------------
   function renderAlerts() {
     guard("alerts", "obs-alerts-error", (page) => {
-      const open = page.items.filter((a) => a.state !== "resolved");
-      $("obs-alerts-count").textContent = t("obs.alerts.count", { n: open.length });
+      const open = page.items;
+      $("obs-alerts-count").textContent = t("obs.alerts.count", { n: page.total });
       const actions = (a) => el("span", { className: "actions" },
         a.state === "open" ? el("button", { type: "button", className: "small", dataset: { alert: a.id, act: "ack" } }, t("obs.alerts.ack")) : null,
         el("button", { type: "button", className: "small", dataset: { alert: a.id, act: "resolve" } }, t("obs.alerts.resolve")));
       $("obs-alerts").replaceChildren(HH.table(
         [t("obs.alerts.rule"), t("obs.alerts.subject"), { text: t("obs.alerts.value"), num: true }, t("obs.alerts.opened"), t("obs.alerts.state"), ""],
-        open.map((a) => [a.rule, { text: [a.center ? centerName(a.center) : "", el("div", { className: "mono sub" }, a.subject)], className: "wrap" },
+        open.map((a) => [HH.coded("alert.rule", a.rule), { text: [a.center ? centerName(a.center) : "", el("div", { className: "mono sub" }, a.subject)], className: "wrap" },
           { text: `${fmt(a.value, 3)} / ${fmt(a.threshold, 3)}`, className: "num" }, HH.time(a.opened_at), t("obs.alerts.state." + a.state), actions(a)]),
         t("obs.alerts.none")));
     });
@@ -198,7 +198,18 @@
     }
     await loadAlerts();
   }
-  const loadAlerts = () => load("alerts", "/api/v1/alerts?limit=100", renderAlerts);
+  /** Open and acknowledged alerts (two reads, so that many resolved ones cannot hide them), newest first. */
+  async function loadAlerts() {
+    try {
+      const pages = await Promise.all(["open", "acknowledged"].map((s) => HH.api(`/api/v1/alerts?state=${s}&limit=100`)));
+      const items = pages.flatMap((p) => p.items).sort((a, b) => String(b.opened_at).localeCompare(String(a.opened_at)));
+      st.data.alerts = { items, total: pages.reduce((n, p) => n + p.total, 0) };
+      st.errors.alerts = null;
+    } catch (err) {
+      st.errors.alerts = err;
+    }
+    renderAlerts();
+  }
 
   // ---- telemetry ------------------------------------------------------------------------------------------
   function loadTelemetry() {
