@@ -241,7 +241,8 @@ def test_jobs_page_submits_runs_and_explains(
     page.click("#job-cancel")
     page.wait_for_selector(f"#jobs-body tr[data-id='{sleeper}'] [data-state='CANCELLED']", timeout=20000)
     assert httpx.get(f"{url}/api/v1/jobs/{sleeper}").json()["state"] == "CANCELLED"
-    page.click(f"#jobs-body tr[data-id='{job_id}'] td >> nth=0")
+    page.focus(f"#jobs-body tr[data-id='{job_id}']")
+    page.keyboard.press("Enter")  # rows open from the keyboard too
     page.wait_for_function("document.getElementById('job-logs').innerText.includes('hello')")
 
     # the answer to a submission lost on the way: the retry sends the same Idempotency-Key → the same job, once

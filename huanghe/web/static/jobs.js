@@ -113,7 +113,7 @@
     HH.showError($("jobs-error"), st.listError, "jobs.error.list");
     const cols = ["jobs.col.id", "jobs.col.state", "jobs.col.command", "jobs.col.pool", "jobs.col.backend", "jobs.col.submitted", "jobs.col.cost"];
     $("jobs-head").replaceChildren(...cols.map((k, i) => el("th", { className: i === 6 ? "num" : "" }, t(k))));
-    const rows = st.jobs.map((j) => el("tr", { dataset: { id: j.id }, className: j.id === st.selected ? "selected" : "" },
+    const rows = st.jobs.map((j) => el("tr", { dataset: { id: j.id }, className: j.id === st.selected ? "selected" : "", tabIndex: 0 },
       el("td", { className: "mono" }, j.id), el("td", {}, stateBadge(j.state)),
       el("td", { className: "mono wrap" }, (j.spec && (j.spec.command || j.spec.script)) || "–"),
       el("td", {}, j.pool || "–"), el("td", {}, j.backend || "–"), el("td", {}, HH.time(j.submit_s)),
@@ -261,10 +261,13 @@
     $("job-form").addEventListener("submit", submit);
     $("job-state-filter").addEventListener("change", refreshList);
     $("job-cancel").addEventListener("click", cancel);
-    $("jobs-body").addEventListener("click", (ev) => {
+    const pick = (ev) => {  // a click on a row, or Enter on the focused row
       const tr = ev.target.closest("tr[data-id]");
-      if (tr) select(tr.dataset.id);
-    });
+      if (!tr || (ev.type === "keydown" && ev.key !== "Enter")) return;
+      select(tr.dataset.id);
+    };
+    $("jobs-body").addEventListener("click", pick);
+    $("jobs-body").addEventListener("keydown", pick);
     HH.onLang(render);
     HH.topology.then((topo) => { st.topo = topo; fillFormOptions(); });
     HH.onView((view) => {

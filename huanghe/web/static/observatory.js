@@ -232,6 +232,7 @@
       $("obs-tele-note").textContent = d.points.length
         ? t("obs.telemetry.note", { n: fmt(d.points.length), unit: d.metric === "utilisation" ? "%" : d.unit })
         : t("obs.telemetry.empty");
+      if (d.truncated) $("obs-tele-note").textContent += " · " + t("obs.telemetry.truncated");
       const c = chart("telemetry", "obs-tele-chart");
       if (!c) return;
       const subjects = [...bySubject.keys()].sort().slice(0, 8);
