@@ -157,7 +157,8 @@ def _open_alert(url: str, app: Any) -> dict[str, Any]:
     assert r.status_code == 201, r.text
     app.state.telemetry_runtime.maintain()
     alerts = httpx.get(url + "/api/v1/alerts", params={"state": "open"}).json()["items"]
-    mine = [a for a in alerts if a["center"] == TELEMETRY_CENTER and a["rule"] == "utilisation_high"]
+    subject = f"center:{TELEMETRY_CENTER}"  # the simulated pools may have alerts of their own
+    mine = [a for a in alerts if a["subject"] == subject and a["rule"] == "utilisation_high"]
     assert len(mine) == 1, alerts
     return dict(mine[0])
 
