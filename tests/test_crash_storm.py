@@ -12,13 +12,17 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
+from huanghe.services import audit
 from tests import jobs_server as srv
 from tests import jobs_testnet as net
 
 THREADS = 4
-PER_THREAD_MAX = 150  # bounded storm
-STORM_BEFORE_KILL_S = 1.5
+PER_THREAD_MAX = 1000  # bounded storm
+KILL_AFTER_ACKS = 80  # SIGKILL once this many submissions were acknowledged (the storm still going)
+KILL_DEADLINE_S = 15.0
 
 
 def test_sigkill_mid_storm_loses_nothing_and_runs_nothing_twice(tmp_path: Path) -> None:
@@ -51,7 +55,9 @@ def test_sigkill_mid_storm_loses_nothing_and_runs_nothing_twice(tmp_path: Path) 
     threads = [threading.Thread(target=storm, args=(k,)) for k in range(THREADS)]
     for t in threads:
         t.start()
-    time.sleep(STORM_BEFORE_KILL_S)
+    deadline_kill = time.monotonic() + KILL_DEADLINE_S
+    while len(acked) < KILL_AFTER_ACKS and time.monotonic() < deadline_kill:
+        time.sleep(0.01)
     server.kill()  # SIGKILL by PID, mid-storm
     stop.set()
     for t in threads:
@@ -101,3 +107,15 @@ def test_sigkill_mid_storm_loses_nothing_and_runs_nothing_twice(tmp_path: Path) 
     assert states["SUCCEEDED"] == n_acked, (states, not_ok)
     assert all(counts[j] == 1 for j in acked)
     assert sum(counts.values()) == total  # every stored job (acknowledged or not) ran exactly once
+    # each stored submission has its audit record (committed in the same transaction), the chain is whole
+    engine = create_engine(url)
+    try:
+        with Session(engine) as s:
+            assert audit.verify(s).ok
+            recorded = s.scalar(
+                text("SELECT COUNT(*) FROM audit_log WHERE subject = '/api/v1/jobs' AND payload LIKE :p"),
+                {"p": '%"status":201%'},
+            )
+    finally:
+        engine.dispose()
+    assert recorded == total, (recorded, total)

@@ -13,6 +13,7 @@ Run it with ``huanghe up`` or ``uvicorn --factory huanghe.api.app:create_app``.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,6 +33,14 @@ from huanghe.web import console
 API_PREFIX = "/api/v1"
 
 
+def _freeze_startup_heap() -> None:
+    """Move everything alive after start-up (modules, app, models: ~150k objects) out of the cyclic GC's
+    reach (``gc.freeze``). Otherwise every full collection rescans them: ~90-120 ms with the whole process
+    stopped, a few times a second under load, which was the p99 latency of every endpoint."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for ``settings`` (default: from ``HUANGHE_*`` environment variables)."""
     settings = settings or Settings()
@@ -44,8 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             with jobs.scheduler_running(_app):
                 async with telemetry_routes.telemetry_running(_app):
+                    _freeze_startup_heap()
                     yield
         finally:
+            _app.state.audit_writer.close()
             engine.dispose()
 
     app = FastAPI(

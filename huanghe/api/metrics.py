@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huanghe.services import alerts
 
@@ -100,21 +101,49 @@ class PlatformMetrics:
         return generate_latest(self.registry)
 
 
-def install(app: FastAPI, metrics: PlatformMetrics) -> None:
-    """Add the request-counting middleware and the ``/metrics`` route."""
+class MetricsMiddleware:
+    """Pure-ASGI request counter (no per-request ``Request``/``Response`` objects nor extra task, unlike
+    ``@app.middleware("http")``): counts and times every HTTP request by method, route template, status.
+    Instruments are cached per (method, template[, status]) so a request costs two dict look-ups."""
 
-    @app.middleware("http")
-    async def _count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    def __init__(self, app: ASGIApp, metrics: PlatformMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
         status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, watch)
         finally:
-            template = route_template(request.scope) or "<unmatched>"
-            metrics.requests.labels(request.method, template, str(status)).inc()
-            metrics.latency.labels(request.method, template).observe(time.perf_counter() - start)
+            method = str(scope.get("method", "GET"))
+            template = route_template(scope) or "<unmatched>"
+            counter = self._counters.get((method, template, status))
+            if counter is None:
+                counter = self.metrics.requests.labels(method, template, str(status))
+                self._counters[(method, template, status)] = counter
+            timer = self._timers.get((method, template))
+            if timer is None:
+                timer = self._timers[(method, template)] = self.metrics.latency.labels(method, template)
+            counter.inc()
+            timer.observe(time.perf_counter() - start)
+
+
+def install(app: FastAPI, metrics: PlatformMetrics) -> None:
+    """Add the request-counting middleware and the ``/metrics`` route."""
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.get("/metrics", include_in_schema=False)
     def _metrics() -> Response:

@@ -19,6 +19,7 @@ still audited. Secrets and tokens are never logged nor echoed in error bodies.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -49,6 +50,7 @@ from huanghe.settings import Settings
 log = logging.getLogger("huanghe.api.security")
 
 PRINCIPAL_KEY = "huanghe.principal"
+AUDIT_KEY = "huanghe.audit"
 SESSION_COOKIE = "huanghe_session"
 CSRF_COOKIE = "huanghe_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -346,8 +348,14 @@ class SecurityMiddleware:
         await self.app(scope, receive, capture)
 
     async def _forward(self, scope: Scope, body: bytes, send: Send) -> None:
+        """Run a mutation; a successful one (2xx/3xx) is answered only after its audit record is committed,
+        so an acknowledged mutation is never missing from the chain, even if the process is killed right
+        after the answer. A route may commit the record in its own transaction (:class:`PendingAudit`);
+        otherwise it goes through the group-committing :class:`~huanghe.services.audit.AuditWriter`."""
         delivered = False
-        status = 0
+        held: list[Message] = []
+        pending = PendingAudit(scope, hashlib.sha256(body).hexdigest())
+        scope[AUDIT_KEY] = pending
 
         async def replay() -> Message:
             nonlocal delivered
@@ -356,31 +364,48 @@ class SecurityMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return {"type": "http.disconnect"}
 
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
+        async def hold(message: Message) -> None:
+            held.append(message)
 
-        await self.app(scope, replay, watch)
-        if 200 <= status < 400:
-            await run_in_threadpool(self._audit, scope, status, hashlib.sha256(body).hexdigest())
-
-    def _audit(self, scope: Scope, status: int, body_sha256: str) -> None:
-        principal = scope.get(PRINCIPAL_KEY)
-        actor = principal.actor if isinstance(principal, Principal) else "anonymous"
-        payload = {
-            "method": scope["method"], "path": scope.get("path", ""), "status": status,
-            "body_sha256": body_sha256,
-        }  # fmt: skip
         try:
-            with scope["app"].state.session_factory() as session:
-                audit.record(
-                    session, actor, f"http.{scope['method'].lower()}", str(scope.get("path", "")), payload
-                )
-                session.commit()
-        except Exception:  # never fail the answer already sent; say it loudly
-            log.exception("audit record of %s %s failed", scope["method"], scope.get("path", ""))
+            await self.app(scope, replay, hold)
+        finally:
+            status = int(held[0]["status"]) if held and held[0]["type"] == "http.response.start" else 0
+            if 200 <= status < 400 and not pending.recorded:
+                await self._audit(scope, pending.entry(status))
+            for message in held:
+                await send(message)
+
+    async def _audit(self, scope: Scope, entry: audit.Entry) -> None:
+        try:
+            writer: audit.AuditWriter = scope["app"].state.audit_writer
+            await asyncio.wrap_future(writer.submit(entry))
+        except Exception:  # the mutation itself is committed: answer it, but say it loudly
+            log.exception("audit record of %s failed", entry.subject)
+
+
+class PendingAudit:
+    """The audit record of the current mutation (``scope[AUDIT_KEY]``). A route that stores its change in
+    one transaction may append ``entry(status)`` to the chain in that transaction and then set
+    ``recorded``; the middleware then writes nothing more. Payload: method, path, status, body SHA-256."""
+
+    def __init__(self, scope: Scope, body_sha256: str) -> None:
+        self.scope = scope
+        self.body_sha256 = body_sha256
+        self.recorded = False
+
+    def entry(self, status: int) -> audit.Entry:
+        principal = self.scope.get(PRINCIPAL_KEY)
+        actor = principal.actor if isinstance(principal, Principal) else "anonymous"
+        method, path = str(self.scope["method"]), str(self.scope.get("path", ""))
+        payload = {"method": method, "path": path, "status": status, "body_sha256": self.body_sha256}
+        return audit.Entry(actor, f"http.{method.lower()}", path, payload, time.time())
+
+
+def pending_audit(scope: Scope) -> PendingAudit | None:
+    """The current mutation's :class:`PendingAudit` (None outside :class:`SecurityMiddleware`)."""
+    pending = scope.get(AUDIT_KEY)
+    return pending if isinstance(pending, PendingAudit) else None
 
 
 def install(app: FastAPI) -> None:
@@ -392,6 +417,7 @@ def install(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     settings.check_secrets()
     app.state.session_signer = signer_for(settings)
+    app.state.audit_writer = audit.AuditWriter(app.state.session_factory)
     app.router.dependencies.append(Depends(authorize))
     audit.install_placement_audit()
     billing.install_job_metering()

@@ -10,8 +10,10 @@ each :func:`record` serialises writers on SQLite and PostgreSQL alike (row lock 
 Canonical JSON: keys sorted, no whitespace, UTF-8 (``ensure_ascii=False``), as produced by :func:`canonical`.
 The database refuses UPDATE and DELETE on ``audit_log`` (triggers of migration ``0004_tenancy``).
 
-Callers: the API records every successful mutation (method, path, principal, status, body digest); the
-scheduler service records each placement decision with ``record(session, "scheduler", "placement", job_id,
+Callers: the API records every successful mutation (method, path, principal, status, body digest) through
+:class:`AuditWriter`, a group commit: records that arrive while one transaction commits share the next one
+(appended in arrival order by :func:`record_many`, one head update per group), and the API answers only after
+its record is committed; the scheduler service records each placement decision with ``record(session, "scheduler", "placement", job_id,
 {...})`` inside its own transaction.
 """
 
@@ -21,18 +23,24 @@ import csv
 import hashlib
 import io
 import json
+import logging
+import queue
+import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import event, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.services.paging import filtered, paged
 from huanghe.store.models_tenancy import AuditHeadRow, AuditRow
+
+log = logging.getLogger("huanghe.audit")
 
 GENESIS_HASH = "0" * 64
 EXPORT_FIELDS = ("seq", "at", "actor", "action", "subject", "payload", "prev_hash", "hash")
@@ -58,6 +66,20 @@ def _iso(now_s: float) -> str:
     return datetime.fromtimestamp(now_s, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def _bump(session: Session, n: int) -> tuple[int, str]:
+    """Reserve ``n`` sequence numbers: (the last one, the hash of the record before the first one). Locks
+    the head row until the caller's transaction ends (row lock / database write lock)."""
+    bump = (
+        update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_seq=AuditHeadRow.last_seq + n)
+        .returning(AuditHeadRow.last_seq, AuditHeadRow.last_hash)
+    )  # fmt: skip
+    head = session.execute(bump).one_or_none()
+    if head is None:  # a database created without the migration's genesis row
+        session.execute(insert(AuditHeadRow).values(id=1, last_seq=0, last_hash=GENESIS_HASH))
+        head = session.execute(bump).one()
+    return int(head[0]), str(head[1])
+
+
 def record(
     session: Session, actor: str, action: str, subject: str, payload: Any, *, now: float | None = None,
     flush: bool = True,
@@ -66,15 +88,7 @@ def record(
 
     ``payload`` is any JSON-able value. The head row stays locked until the caller commits, so keep the
     transaction short."""
-    bump = (
-        update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_seq=AuditHeadRow.last_seq + 1)
-        .returning(AuditHeadRow.last_seq, AuditHeadRow.last_hash)
-    )  # fmt: skip
-    new_seq = session.execute(bump).one_or_none()
-    if new_seq is None:  # a database created without the migration's genesis row
-        session.execute(insert(AuditHeadRow).values(id=1, last_seq=0, last_hash=GENESIS_HASH))
-        new_seq = session.execute(bump).one()
-    seq, prev_hash = int(new_seq[0]), str(new_seq[1])
+    seq, prev_hash = _bump(session, 1)
     at = _iso(time.time() if now is None else now)
     body = canonical(payload)
     digest = record_hash(seq, at, actor[:200], action[:100], subject[:500], body, prev_hash)
@@ -87,6 +101,117 @@ def record(
     if flush:
         session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One record to append: who did what to which subject; ``at_s`` epoch seconds (None: when written)."""
+
+    actor: str
+    action: str
+    subject: str
+    payload: Any
+    at_s: float | None = None
+
+
+def record_many(session: Session, entries: Sequence[Entry], *, now: float | None = None) -> list[int]:
+    """Append ``entries`` in order in the caller's transaction (not committed) with ONE bump of the head
+    (``last_seq += len(entries)``, which locks it until the caller commits); their sequence numbers."""
+    if not entries:
+        return []
+    last, prev_hash = _bump(session, len(entries))
+    seq = last - len(entries)
+    default_at = time.time() if now is None else now
+    rows: list[dict[str, Any]] = []
+    for e in entries:
+        seq += 1
+        at = _iso(default_at if e.at_s is None else e.at_s)
+        actor, action, subject, body = e.actor[:200], e.action[:100], e.subject[:500], canonical(e.payload)
+        digest = record_hash(seq, at, actor, action, subject, body, prev_hash)
+        rows.append({
+            "seq": seq, "at": at, "actor": actor, "action": action, "subject": subject, "payload": body,
+            "prev_hash": prev_hash, "hash": digest,
+        })  # fmt: skip
+        prev_hash = digest
+    session.execute(insert(AuditRow), rows)
+    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_hash=prev_hash))
+    return [int(r["seq"]) for r in rows]
+
+
+@dataclass
+class _Pending:
+    entry: Entry
+    future: Future[int] = field(default_factory=Future)
+
+
+class AuditWriter:
+    """Group commit of audit records: one writer thread takes every queued record (up to ``max_group``),
+    appends them in arrival order with :func:`record_many` and commits ONCE; then each record's future
+    gives its sequence number (or the error). A caller that waits for its future knows its record is
+    durable, so answering after it keeps "every acknowledged mutation is recorded" across a crash, while
+    concurrent requests share one transaction and one disk flush instead of serialising on the head row."""
+
+    def __init__(self, session_factory: sessionmaker[Session], max_group: int = 2000) -> None:
+        self.sf = session_factory
+        self.max_group = max_group
+        self._q: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.groups = 0
+        self.records = 0
+
+    def submit(self, entry: Entry) -> Future[int]:
+        """Queue ``entry``; its future resolves once the record is committed."""
+        item = _Pending(entry)
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="huanghe-audit", daemon=True)
+                    self._thread.start()
+        self._q.put(item)
+        return item.future
+
+    def close(self) -> None:
+        """Write what is queued, then stop the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._q.put(None)
+            thread.join(10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._q.get()
+            if first is None:
+                return
+            group, stop = [first], False
+            while len(group) < self.max_group:
+                try:
+                    nxt = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                group.append(nxt)
+            self._write(group)
+            if stop:
+                return
+
+    def _write(self, group: list[_Pending]) -> None:
+        try:
+            with self.sf() as session:
+                seqs = record_many(session, [p.entry for p in group])
+                session.commit()
+        except BaseException as exc:  # never leave a caller waiting
+            log.exception("audit: a group of %d records could not be written", len(group))
+            for p in group:
+                p.future.set_exception(exc)
+            return
+        self.groups += 1
+        self.records += len(group)
+        for p, seq in zip(group, seqs, strict=True):
+            p.future.set_result(seq)
 
 
 @dataclass(frozen=True)

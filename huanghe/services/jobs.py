@@ -31,6 +31,7 @@ from huanghe.catalog.errors import FieldError
 from huanghe.domain.enums import JobState
 from huanghe.domain.jobs import JobSpec
 from huanghe.domain.network import ID_PATTERN
+from huanghe.services import audit
 from huanghe.services.errors import InvalidError, NotFoundError
 from huanghe.store.models_catalog import CenterRow, CityRow, DatasetRow, TenantRow
 from huanghe.store.models_jobs import IdempotencyKeyRow, JobEventRow, JobRow, PlacementRow
@@ -220,9 +221,11 @@ _KEYS = cast(Table, IdempotencyKeyRow.__table__)
 COPY_MIN_ROWS = 64
 
 
-def _write(session: Session, preps: Sequence[_Prepared]) -> None:
+def _write(session: Session, preps: Sequence[_Prepared], audits: Sequence[audit.Entry] = ()) -> None:
     """Insert the rows of several requests and commit once: executemany per table, or COPY on PostgreSQL
-    for big groups (psycopg's executemany still sends one statement per row)."""
+    for big groups (psycopg's executemany still sends one statement per row). ``audits`` (the requests'
+    audit records) are appended to the chain in the SAME transaction: a job is stored with its record or
+    not at all."""
     keys = [p.key_row for p in preps if p.key_row is not None]
     if keys:
         session.execute(_KEYS.insert(), keys)
@@ -237,6 +240,8 @@ def _write(session: Session, preps: Sequence[_Prepared]) -> None:
     else:
         session.execute(_JOBS.insert(), rows)
         session.execute(_EVENTS.insert(), events)
+    if audits:
+        audit.record_many(session, audits)
     session.commit()
 
 
@@ -258,18 +263,20 @@ def submit_jobs(
     idempotency_key: str | None = None,
     batch: bool = False,
     now: Callable[[], float] = time.time,
+    audit_entry: audit.Entry | None = None,
 ) -> Answer:
     """Store ``jobs`` (PENDING) and commit. Returns (short job dicts, created).
 
     With ``idempotency_key``: if the key was used before, nothing is stored and the jobs of the first request
-    are returned with ``created`` False. Unknown references raise :class:`InvalidError` with the field path
+    are returned with ``created`` False. ``audit_entry`` is appended to the audit chain in the same
+    transaction when the jobs are stored (not on a replay). Unknown references raise :class:`InvalidError` with the field path
     (``jobs[3].user_city`` for a batch, ``user_city`` for one job).
     """
     prep = _prepare(session, jobs, idempotency_key, batch, now)
     if not isinstance(prep, _Prepared):
         return prep
     try:
-        _write(session, [prep])
+        _write(session, [prep], [audit_entry] if audit_entry is not None else [])
     except IntegrityError:
         session.rollback()
         if idempotency_key is not None:
@@ -285,6 +292,7 @@ class _Request:
     jobs: Sequence[JobSubmit]
     key: str | None
     batch: bool
+    audit_entry: audit.Entry | None = None
     future: Future[Answer] = field(default_factory=Future)
 
 
@@ -295,7 +303,9 @@ class SubmitQueue:
     rows with one ``executemany`` per table and commits ONCE; then every request's future is answered. So
     an acknowledged job is always committed (durable) and concurrent requests share one disk flush. A request
     that fails its checks gets its own error; if the group insert conflicts (an ``Idempotency-Key`` sent twice
-    at once), its requests are redone one by one with :func:`submit_jobs`.
+    at once), its requests are redone one by one with :func:`submit_jobs`. A request may carry its audit
+    record (:class:`~huanghe.services.audit.Entry`): the records of a group are chained, in order, in the
+    group's transaction (:func:`~huanghe.services.audit.record_many`), so auditing costs no extra commit.
     """
 
     def __init__(self, session_factory: sessionmaker[Session], max_jobs: int = 20_000) -> None:
@@ -308,10 +318,15 @@ class SubmitQueue:
         self.requests = 0
 
     def submit(
-        self, jobs: Sequence[JobSubmit], key: str | None = None, batch: bool = False
+        self,
+        jobs: Sequence[JobSubmit],
+        key: str | None = None,
+        batch: bool = False,
+        audit_entry: audit.Entry | None = None,
     ) -> Future[Answer]:
-        """Queue a request; the future gives what :func:`submit_jobs` would return (or raises the same)."""
-        req = _Request(jobs, key, batch)
+        """Queue a request; the future gives what :func:`submit_jobs` would return (or raises the same).
+        ``audit_entry`` is committed with the jobs when they are stored (``created`` True), not on a replay."""
+        req = _Request(jobs, key, batch, audit_entry)
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
@@ -369,7 +384,9 @@ class SubmitQueue:
                 s.rollback()
                 return
             try:
-                _write(s, [p for _, p in ready])
+                _write(
+                    s, [p for _, p in ready], [r.audit_entry for r, _ in ready if r.audit_entry is not None]
+                )
             except IntegrityError:
                 s.rollback()
                 for r, _ in ready:
@@ -381,7 +398,9 @@ class SubmitQueue:
     def _single(self, r: _Request) -> None:
         try:
             with self.sf() as s:
-                r.future.set_result(submit_jobs(s, r.jobs, idempotency_key=r.key, batch=r.batch))
+                r.future.set_result(
+                    submit_jobs(s, r.jobs, idempotency_key=r.key, batch=r.batch, audit_entry=r.audit_entry)
+                )
         except Exception as exc:
             r.future.set_exception(exc)
 

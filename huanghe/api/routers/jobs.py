@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from huanghe.api.deps import IdFilter, Limit, Offset, SessionDep
+from huanghe.api.security import pending_audit
 from huanghe.backends.protocol import BackendError, UnknownJobError
 from huanghe.domain.enums import JobState
 from huanghe.services import jobs as svc
@@ -55,19 +56,27 @@ def _queue(request: Request) -> svc.SubmitQueue:
     return q
 
 
+async def _submitted(request: Request, jobs: list[svc.JobSubmit], key: str | None, batch: bool) -> svc.Answer:
+    """Queue a submission; its audit record (status 201) is committed in the same transaction as the jobs."""
+    pending = pending_audit(request.scope)
+    entry = pending.entry(201) if pending is not None else None
+    items, created = await asyncio.wrap_future(_queue(request).submit(jobs, key, batch, entry))
+    if created and pending is not None:
+        pending.recorded = True
+    return items, created
+
+
 @router.post("/jobs", status_code=201)
 async def submit(body: svc.JobSubmit, request: Request, idempotency_key: IdemKey = None) -> Any:
     """Submit one job; it is stored (committed) before the answer, then placed by the scheduler."""
-    fut = _queue(request).submit([body], idempotency_key)
-    items, created = await asyncio.wrap_future(fut)
+    items, created = await _submitted(request, [body], idempotency_key, False)
     return ORJSONResponse(items[0], status_code=201 if created else 200)
 
 
 @router.post("/jobs:batch", status_code=201)
 async def submit_batch(body: svc.JobBatchSubmit, request: Request, idempotency_key: IdemKey = None) -> Any:
     """Submit many jobs in one transaction: ``{"jobs": [...]}`` → ``{"items": [...], "count": N}``."""
-    fut = _queue(request).submit(body.jobs, idempotency_key, batch=True)
-    items, created = await asyncio.wrap_future(fut)
+    items, created = await _submitted(request, body.jobs, idempotency_key, True)
     return ORJSONResponse({"items": items, "count": len(items)}, status_code=201 if created else 200)
 
 
