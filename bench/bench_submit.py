@@ -44,6 +44,10 @@ sys.path.insert(0, str(REPO))
 from tests.infra.postgres import PostgresServer, free_port  # noqa: E402
 
 PHASE_CAP_S = 120.0
+#: Extra request headers (``--auth``: the admin bearer token).
+HEADERS: dict[str, str] = {}
+#: ``--auth``: servers start with authentication on (not dev mode).
+AUTH = {"on": False}
 GOALS = {"single_jobs_per_s": 1000.0, "batch_jobs_per_s": 10000.0, "p99_ms": 100.0, "to_running_p50_s": 1.0}
 
 
@@ -59,7 +63,8 @@ def start_server(tmp: Path, db_url: str, scheduler: bool) -> tuple[subprocess.Po
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUANGHE_")}
     env.update(
         HUANGHE_DATA_DIR=str(tmp / "data"),
-        HUANGHE_DEV_MODE="1",
+        HUANGHE_DEV_MODE="0" if AUTH["on"] else "1",
+        HUANGHE_SESSION_SECRET="bench-" + "s" * 40,
         HUANGHE_RATE_LIMIT_PER_S="10000000",
         HUANGHE_RATE_LIMIT_BURST="10000000",
         HUANGHE_SCHEDULER_ENABLED="1" if scheduler else "0",
@@ -162,6 +167,7 @@ def _request_bytes(host: str, method: str, path: str, body: Any) -> bytes:
     head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(payload)}\r\n"
     if body is not None:
         head += "Content-Type: application/json\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in HEADERS.items())
     return head.encode() + b"\r\n" + payload
 
 
@@ -217,7 +223,7 @@ async def load(url: str, n_requests: int, conns: int, make: Any, jobs_per_reques
 def to_running(url: str, n: int) -> dict[str, float]:
     """Submit ``n`` jobs one after the other; server-side seconds from acceptance to start (local back-end)."""
     waits: list[float] = []
-    with httpx.Client(base_url=url, timeout=30) as c:
+    with httpx.Client(base_url=url, timeout=30, headers=HEADERS) as c:
         for i in range(n):
             jid = c.post("/api/v1/jobs", json={"command": f"echo {i}", "cpus": 1}).json()["id"]
             deadline = time.monotonic() + 30
@@ -264,9 +270,27 @@ def service_level(db_url: str, n: int, threads: int) -> dict[str, float]:
             "groups": q.groups, "wall_s": wall}  # fmt: skip
 
 
+def admin_token(db_url: str) -> str:
+    """A new admin API token in the (migrated) database, made the way ``huanghe admin create-token`` does."""
+    from huanghe.domain.tenancy import Role
+    from huanghe.services import auth
+    from huanghe.store.db import make_session_factory
+
+    sf = make_session_factory(db_url)
+    try:
+        with sf() as s:
+            created = auth.create_token(s, auth.TokenCreate(name="bench", role=Role.ADMIN))
+            s.commit()
+    finally:
+        sf.kw["bind"].dispose()
+    return created.token
+
+
 def bench_db(name: str, db_url: str, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"db": name}
     proc, url = start_server(tmp, db_url, scheduler=False)
+    if args.auth:
+        HEADERS["Authorization"] = f"Bearer {admin_token(db_url)}"
     try:
         job = {"command": "true", "cpus": 1}
         asyncio.run(load(url, 200, args.conns, lambda i: ("POST", "/api/v1/jobs", job), 1))  # warm-up
@@ -287,7 +311,10 @@ def bench_db(name: str, db_url: str, tmp: Path, args: argparse.Namespace) -> dic
     if name == "sqlite" and args.to_running:
         run_tmp = tmp / "run"
         run_tmp.mkdir()
-        proc, url = start_server(run_tmp, f"sqlite:///{run_tmp / 'run.db'}", scheduler=True)
+        run_url = f"sqlite:///{run_tmp / 'run.db'}"
+        proc, url = start_server(run_tmp, run_url, scheduler=True)
+        if args.auth:
+            HEADERS["Authorization"] = f"Bearer {admin_token(run_url)}"
         try:
             out["to_running"] = to_running(url, args.to_running)
         finally:
@@ -301,7 +328,7 @@ def args_conns(res: dict[str, Any]) -> int:
 
 def report(res: dict[str, Any]) -> None:
     b, s, k = res["baseline"], res["single"], res["batch"]
-    print(f"\n== {res['db']} ==")
+    print(f"\n== {res['db']}{' (auth on: admin bearer token)' if res.get('auth') else ''} ==")
     print(
         f"baseline GET /healthz : {b['requests_per_s']:8.0f} req/s  p50 {b['p50_ms']:.1f} ms  p99 {b['p99_ms']:.1f} ms"
     )
@@ -347,8 +374,12 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=1000, help="jobs per batch request")
     ap.add_argument("--conns", type=int, default=32, help="concurrent client connections")
     ap.add_argument("--to-running", type=int, default=30, help="jobs for submit → RUNNING (0 = skip)")
+    ap.add_argument(
+        "--auth", action="store_true", help="authentication on (not dev mode): requests carry an admin token"
+    )
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = ap.parse_args()
+    AUTH["on"] = args.auth
     results: list[dict[str, Any]] = []
     floor = bare_floor(args.single, args.conns)
     print(
@@ -372,6 +403,7 @@ def main() -> None:
                 raise SystemExit(f"unknown --db {name!r}")
             res["batch_size"] = args.batch_size
             res["conns"] = args.conns
+            res["auth"] = args.auth
             report(res)
             results.append(res)
     if args.json:

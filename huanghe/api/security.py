@@ -35,6 +35,7 @@ from typing import Any
 
 import yaml
 from fastapi import Depends, FastAPI, HTTPException, Request
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -44,13 +45,16 @@ from huanghe.catalog.errors import FieldError
 from huanghe.domain.tenancy import Role
 from huanghe.domain.tenancy import Scope as TokenScope
 from huanghe.services import audit, billing
-from huanghe.services.auth import DEV_PRINCIPAL, Principal, authenticate, principal_by_id
+from huanghe.services.auth import DEV_PRINCIPAL, Principal, authenticate, hash_token, principal_by_id
 from huanghe.settings import Settings
+from huanghe.store.models_tenancy import ApiTokenRow
 
 log = logging.getLogger("huanghe.api.security")
 
 PRINCIPAL_KEY = "huanghe.principal"
 AUDIT_KEY = "huanghe.audit"
+#: Successful changes under this prefix (tokens) empty the :class:`TokenCache`.
+AUTH_PREFIX = "/api/v1/auth/"
 SESSION_COOKIE = "huanghe_session"
 CSRF_COOKIE = "huanghe_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -152,13 +156,60 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+class TokenCache:
+    """Principals of recently seen bearer tokens (keyed by the token's SHA-256, never the token), so that a
+    client's requests do not each pay a database look-up and a thread hop. An entry lives
+    :data:`TOKEN_CACHE_TTL_S` at most, and never past the token's own expiry; every successful change under
+    ``/api/v1/auth/`` (token creation, revocation) empties the cache of this process before it is answered."""
+
+    def __init__(self, ttl_s: float = 0.0, max_keys: int = 10_000) -> None:
+        self.ttl_s, self.max_keys = ttl_s, max_keys
+        self._entries: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str, now_s: float) -> Principal | None:
+        key = hash_token(token)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[1] <= now_s:
+                del self._entries[key]
+                return None
+            return entry[0]
+
+    def put(self, token: str, principal: Principal, now_s: float, expires_s: float | None) -> None:
+        until = now_s + self.ttl_s if expires_s is None else min(now_s + self.ttl_s, expires_s)
+        if until <= now_s:
+            return
+        with self._lock:
+            self._entries[hash_token(token)] = (principal, until)
+            while len(self._entries) > self.max_keys:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+#: Longest reuse of a bearer token's principal without reading the database, seconds: a token revoked
+#: through this process's API stops at once; revoked elsewhere (CLI, another replica), within this time.
+TOKEN_CACHE_TTL_S = 2.0
+
+
 def _identify(request: Request) -> tuple[Principal | None, dict[str, Any] | None]:
     """(principal, session payload when it came from the cookie). A bad bearer token → 401."""
     factory = request.app.state.session_factory
     token = _bearer(request)
     if token is not None:
+        now_s = time.time()
         with factory() as session:
-            principal = authenticate(session, token)
+            principal = authenticate(session, token, now=now_s)
+            if principal is not None:
+                expires_s = session.scalar(
+                    select(ApiTokenRow.expires_s).where(ApiTokenRow.id == principal.token_id)
+                )
+                request.app.state.token_cache.put(token, principal, now_s, expires_s)
         if principal is None:
             raise HTTPException(
                 401, "invalid, expired or revoked token", headers={"WWW-Authenticate": "Bearer"}
@@ -206,7 +257,12 @@ async def authorize(request: Request) -> None:
         if rule is not None and rule.admission is not None:
             await _apply(request, DEV_PRINCIPAL, [rule.admission], rule)
         return
-    principal, session_payload = await run_in_threadpool(_identify, request)
+    token = _bearer(request)
+    cached = request.app.state.token_cache.get(token, time.time()) if token is not None else None
+    if cached is not None:
+        principal, session_payload = cached, None
+    else:
+        principal, session_payload = await run_in_threadpool(_identify, request)
     if principal is not None:
         request.scope[PRINCIPAL_KEY] = principal
     if rule is None:
@@ -373,6 +429,8 @@ class SecurityMiddleware:
             status = int(held[0]["status"]) if held and held[0]["type"] == "http.response.start" else 0
             if 200 <= status < 400 and not pending.recorded:
                 await self._audit(scope, pending.entry(status))
+            if 200 <= status < 400 and str(scope.get("path", "")).startswith(AUTH_PREFIX):
+                scope["app"].state.token_cache.clear()
             for message in held:
                 await send(message)
 
@@ -418,6 +476,7 @@ def install(app: FastAPI) -> None:
     settings.check_secrets()
     app.state.session_signer = signer_for(settings)
     app.state.audit_writer = audit.AuditWriter(app.state.session_factory)
+    app.state.token_cache = TokenCache(TOKEN_CACHE_TTL_S)
     app.router.dependencies.append(Depends(authorize))
     audit.install_placement_audit()
     billing.install_job_metering()
