@@ -5,12 +5,14 @@
   :data:`huanghe.api.policy.POLICY` and refuses what the table does not allow (401 anonymous, 403 role or
   scope, 404 another tenant's object; a route missing from the table → 403 for everyone). Requests made with
   the session cookie must repeat the CSRF token in the ``X-CSRF-Token`` header on state-changing methods
-  (double submit: the ``huanghe_csrf`` cookie holds the same value as the signed session).
+  (double submit: the ``huanghe_csrf`` cookie holds the same value as the signed session). Bearer tokens'
+  principals are cached for :data:`TOKEN_CACHE_TTL_S` (:class:`TokenCache`).
 * :class:`SecurityMiddleware` (pure ASGI, outermost): token-bucket rate limit per token or client (429 with
   ``Retry-After``; only with authentication on), request body limit (413), masking of back-end secrets
   (``backend_settings`` keys like ``token``, ``password``) in catalog answers to anyone but an admin, and
   the audit record of every successful mutation (method,
-  path, principal, status, SHA-256 of the body) in the hash chain of :mod:`huanghe.services.audit`;
+  path, principal, status, SHA-256 of the body) in the hash chain of :mod:`huanghe.services.audit`, committed
+  BEFORE the answer is sent (group commit; job submissions chain it in their own transaction);
   the scheduler's placement decisions are chained too (:func:`~huanghe.services.audit.install_placement_audit`).
 
 With ``settings.auth_active`` false (dev mode) every request runs as the admin principal ``dev`` and is
