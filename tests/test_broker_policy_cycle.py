@@ -175,7 +175,15 @@ def test_reservation_keeps_capacity_for_a_blocked_gang_and_backfills_short_jobs(
 
 def test_engine_registry_and_decisions() -> None:
     names = policy_names()
-    for name in (HUANGHE, FIRST_ADMIT, "earliest-start", CHEAPEST, SPREAD, "huanghe-batch"):
+    for name in (
+        HUANGHE,
+        FIRST_ADMIT,
+        "earliest-start",
+        "earliest-completion",
+        CHEAPEST,
+        SPREAD,
+        "huanghe-batch",
+    ):
         assert name in names
     snap = snap_at()
     jobs = JobBatch.from_records(snap, [CPU_JOB, {**CPU_JOB, "job_id": "dl", "deadline_s": 86400.0}])

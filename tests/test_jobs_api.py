@@ -59,7 +59,7 @@ def test_submit_runs_and_shows_history_placement_cost_logs(client: TestClient, t
     # 2 of 16 cores of a 4 CNY/h node
     assert job["price_cny_per_hour"] == pytest.approx(4.0 * 2 / 16)
     why = job["placement"]["explanation"]
-    assert why["policy"] == "earliest-start" and why["winner"]["pool"] == "jn-sc-cpu"
+    assert why["policy"] == "earliest-completion" and why["winner"]["pool"] == "jn-sc-cpu"
     assert why["runner_up"]["pool"] == "qd-ai-cpu" and why["feasible"] == 2
     logs = client.get(f"/api/v1/jobs/{job['id']}/logs").json()
     assert logs["data"] == "hello from huanghe\n" and logs["terminal"]

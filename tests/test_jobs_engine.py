@@ -37,7 +37,7 @@ def test_fastest_pool_completes_first(snap: NetworkSnapshot) -> None:
     assert d.price_cny_per_hour == pytest.approx(8 * 8 / 64)  # 8 of 64 cores of an 8 CNY/h node
     assert d.est_cost_cny == pytest.approx(d.price_cny_per_hour * 800 / 3600)
     why = d.explanation.to_dict()
-    assert why["policy"] == "earliest-start" and why["winner"]["pool"] == "qd-cpu"
+    assert why["policy"] == "earliest-completion" and why["winner"]["pool"] == "qd-cpu"
     assert why["winner"]["terms"]["completion_s"] == pytest.approx(800.0)
     assert why["runner_up"] is not None
 

@@ -31,7 +31,14 @@ def test_json_shape_per_policy(tmp_path: Path) -> None:
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert list(out["policies"]) == ["huanghe", "first-admit", "earliest-start", "cheapest", "spread"]
+    assert list(out["policies"]) == [
+        "huanghe",
+        "first-admit",
+        "earliest-start",
+        "earliest-completion",
+        "cheapest",
+        "spread",
+    ]
     for summary in out["policies"].values():
         assert set(summary) >= KEYS
         assert set(summary["violations"]) == {"residency", "latency", "deadline"}

@@ -79,7 +79,9 @@ def run(workload: Path, policy: str, seed: int = 0, topo: Topology | None = None
     return simulate_network(snap, jobs_from_workload(snap, table), policy, seed=seed)
 
 
-@pytest.mark.parametrize("policy", ["huanghe", "first-admit", "earliest-start", "cheapest", "spread"])
+@pytest.mark.parametrize(
+    "policy", ["huanghe", "first-admit", "earliest-start", "earliest-completion", "cheapest", "spread"]
+)
 def test_deterministic_and_conserving(workload: Path, policy: str) -> None:
     a, b = run(workload, policy, seed=3), run(workload, policy, seed=3)
     ra, rb = a.records(), b.records()

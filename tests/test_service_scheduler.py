@@ -105,7 +105,7 @@ def test_tick_places_dispatches_and_reconciles(rig: Rig) -> None:
     assert row.started_s == T0 and row.ended_s == T0 + 3
     with rig.sf() as s:
         p = s.scalars(select(PlacementRow).where(PlacementRow.job_id == jid)).one()
-    assert p.policy == "earliest-start" and p.explanation["winner"]["pool"] == "jn-sc-cpu"
+    assert p.policy == "earliest-completion" and p.explanation["winner"]["pool"] == "jn-sc-cpu"
     assert p.est_run_s == pytest.approx(60 / 1.1)  # default 60 s estimate on a 1.1× pool
 
 

@@ -37,7 +37,9 @@ reports it).
     Pools in a fixed order (the topology's); the first whose free capacity admits the job now; else waits.
 ``earliest-start`` (Slurm ``-M``, federation) is not here: it is
     :class:`huanghe.scheduler.engine.EarliestStart`, scored by the engine's generic path (earliest estimated
-    completion, all filters, every job bound at once to its pool's queue: early binding).
+    start, all filters, every job bound at once to its pool's queue: early binding).
+    ``earliest-completion`` (:class:`huanghe.scheduler.engine.EarliestCompletion`, ours, stronger) is the
+    same with the estimated completion (start + run) instead of the start.
 ``cheapest`` (SkyPilot / dstack optimizer)
     Feasible pools by the job's hourly price; the cheapest with free capacity now (fail-over down the list);
     else waits.
@@ -77,12 +79,20 @@ EPS = 1e-9
 HUANGHE = "huanghe"
 FIRST_ADMIT = "first-admit"
 EARLIEST_START = "earliest-start"
+EARLIEST_COMPLETION = "earliest-completion"
 CHEAPEST = "cheapest"
 SPREAD = "spread"
 #: Policies run by :func:`run_cycle` (the cycle-based ones of this module).
 POLICY_NAMES: tuple[str, ...] = (HUANGHE, FIRST_ADMIT, CHEAPEST, SPREAD)
 #: The broker's comparison set, in report order (ours first, then the baselines).
-BROKER_POLICIES: tuple[str, ...] = (HUANGHE, FIRST_ADMIT, EARLIEST_START, CHEAPEST, SPREAD)
+BROKER_POLICIES: tuple[str, ...] = (
+    HUANGHE,
+    FIRST_ADMIT,
+    EARLIEST_START,
+    EARLIEST_COMPLETION,
+    CHEAPEST,
+    SPREAD,
+)
 
 _HARD = (Reason.UNHEALTHY, Reason.RESOURCES, Reason.ACCELERATOR)
 #: Filters each policy applies (what the real system knows about); the others are not checked.

@@ -71,7 +71,7 @@ log = logging.getLogger("huanghe.scheduler")
 
 class SchedulerSettings(BaseSettings):
     """Scheduler loop settings (env prefix ``HUANGHE_SCHEDULER_``): ``enabled``, ``interval_s`` (time between
-    ticks, default 0.2 s), ``policy`` (placement policy name), ``health_interval_s`` (seconds between back-end
+    ticks, default 0.2 s), ``policy`` (placement policy name, default ``earliest-completion``), ``health_interval_s`` (seconds between back-end
     pings), ``unhealthy_after`` (failed pings in a row), ``lease_ttl_s`` (SQLite leader lease),
     ``max_batch`` (jobs placed per tick), ``default_duration_s`` (run-time estimate of a job that gives none),
     ``topology_refresh_s`` (how often the stored network is re-read), ``status_interval_s`` (least time
@@ -81,7 +81,7 @@ class SchedulerSettings(BaseSettings):
 
     enabled: bool = True
     interval_s: float = Field(default=0.2, gt=0, le=60)
-    policy: str = "earliest-start"
+    policy: str = "earliest-completion"
     health_interval_s: float = Field(default=2.0, gt=0)
     unhealthy_after: int = Field(default=2, ge=1)
     lease_ttl_s: float = Field(default=3.0, gt=0)
