@@ -106,7 +106,9 @@ def test_policy_matches_the_expected_matrix() -> None:
         *{("GET", f"{API}/{p}/{{item_id}}") for p in ("regions", "cities", "centers", "pools", "links")},
     }  # fmt: skip
     reads = {(m, t): _who(m, t) for (m, t) in POLICY if m == "GET"}
-    assert all("public" in who or "regulator" in who for who in reads.values()), "the regulator reads everything"
+    assert all("public" in who or "regulator" in who for who in reads.values()), (
+        "the regulator reads everything"
+    )
     writes = {(m, t): _who(m, t) for (m, t) in POLICY if m != "GET" and t not in ("/login", "/logout")}
     for (m, t), who in writes.items():
         assert "public" not in who, (m, t)
