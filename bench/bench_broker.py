@@ -1,4 +1,4 @@
-"""The broker's goals, measured: ``huanghe`` against the four baselines at three loads and several seeds.
+"""The broker's goals, measured: ``huanghe`` against the baselines (four real systems + our earliest-completion) at three loads and several seeds.
 
 For each (seed, load) a workload is built on the bundled network (the same as
 ``huanghe workload build --network shandong --seed S --load L --hours H --out W.csv``) and simulated under
@@ -21,7 +21,7 @@ from typing import Any
 
 from huanghe.catalog.topology import load_topology
 from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.policies import BROKER_POLICIES, HUANGHE, Weights
+from huanghe.scheduler.policies import BROKER_POLICIES, EARLIEST_COMPLETION, HUANGHE, Weights
 from huanghe.scheduler.snapshot import NetworkSnapshot
 from huanghe.sim.network_sim import jobs_from_workload, simulate_network
 from huanghe.sim.traces.workload_csv import load_workload_csv
@@ -29,22 +29,30 @@ from huanghe.sim.workload_builder import BuildOptions, build_workload, write_wor
 
 
 def goals(summaries: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Ratios of ``huanghe`` to the baselines and whether each goal is met."""
+    """Ratios of ``huanghe`` to the baselines and whether each goal is met.
+
+    JCT goal and the cost-vs-best-JCT goal: against the best *real-system* baseline (every baseline but
+    ``earliest-completion``, which is ours); the JCT ratio to ``earliest-completion`` is reported beside it.
+    Carbon: against the best of all baselines, ``earliest-completion`` included (the stricter reading).
+    """
     ours = summaries[HUANGHE]
     base = {k: v for k, v in summaries.items() if k != HUANGHE}
-    best_jct = min(base, key=lambda k: base[k]["mean_jct_s"])
+    real = {k: v for k, v in base.items() if k != EARLIEST_COMPLETION} or base
+    best_jct = min(real, key=lambda k: real[k]["mean_jct_s"])
     best_carbon = min(base, key=lambda k: base[k]["carbon_kg"])
     cheapest = min(summaries, key=lambda k: summaries[k]["cost_cny"])
     out = {
-        "jct_vs_best_baseline": ours["mean_jct_s"] / base[best_jct]["mean_jct_s"],
+        "jct_vs_best_baseline": ours["mean_jct_s"] / real[best_jct]["mean_jct_s"],
         "best_jct_baseline": best_jct,
         "carbon_vs_best_baseline": ours["carbon_kg"] / base[best_carbon]["carbon_kg"],
         "best_carbon_baseline": best_carbon,
         "cost_vs_cheapest_policy": ours["cost_cny"] / summaries[cheapest]["cost_cny"],
         "cheapest_policy": cheapest,
-        "cost_vs_best_jct_baseline": ours["cost_cny"] / base[best_jct]["cost_cny"],
+        "cost_vs_best_jct_baseline": ours["cost_cny"] / real[best_jct]["cost_cny"],
         "violations": {k: v["violations"] for k, v in summaries.items()},
     }
+    if EARLIEST_COMPLETION in base:
+        out["jct_vs_earliest_completion"] = ours["mean_jct_s"] / base[EARLIEST_COMPLETION]["mean_jct_s"]
     out["met"] = {
         "jct<=0.7": out["jct_vs_best_baseline"] <= 0.7,
         "carbon<=0.8": out["carbon_vs_best_baseline"] <= 0.8,
@@ -103,6 +111,7 @@ def main() -> None:
             if g:
                 print(
                     f"  huanghe / best baseline: JCT {g['jct_vs_best_baseline']:.3f} ({g['best_jct_baseline']}), "
+                    f"vs earliest-completion {g.get('jct_vs_earliest_completion', float('nan')):.3f}, "
                     f"carbon {g['carbon_vs_best_baseline']:.3f} ({g['best_carbon_baseline']}), "
                     f"cost / cheapest {g['cost_vs_cheapest_policy']:.3f} ({g['cheapest_policy']}), "
                     f"cost / best-JCT baseline {g['cost_vs_best_jct_baseline']:.3f}; met {g['met']}",
