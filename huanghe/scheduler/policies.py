@@ -119,7 +119,7 @@ class Weights:
     """Tunable weights of the ``huanghe`` policy (one configuration for all loads).
 
     Score terms are relative excesses over the job's best feasible pool, so the weights are dimensionless:
-    with ``completion=1`` and ``carbon=1.5`` a pool 30 % slower is taken when it is > 20 % cleaner.
+    with ``completion=1`` and ``carbon=1.5`` (relative terms alone) a pool 30 % slower is taken when it is > 20 % cleaner.
     ``deadline_miss`` is added to pools whose estimated end misses the job's deadline while another meets it.
     ``*_floor`` keep the relative terms finite (seconds, CNY, kg). ``fairness`` is the weight of a tenant's
     dominant share in the queue order, ``age_scale_s`` the wait that counts as much as a whole share.
