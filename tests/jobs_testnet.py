@@ -1,6 +1,6 @@
 """A two-center test network for the jobs / scheduler tests, with chosen back-ends per pool.
 
-``jn-sc-cpu`` (Jinan, CPU speed 1.1) is the faster pool, so earliest-start puts CPU jobs there first;
+``jn-sc-cpu`` (Jinan, CPU speed 1.1) is the faster pool, so earliest-completion (the live default) puts CPU jobs there first;
 ``qd-ai-cpu`` (Qingdao, speed 1.0) is where they go when Jinan is excluded or unhealthy.
 """
 
