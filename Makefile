@@ -40,8 +40,9 @@ pytest: install
 
 test: install test-deps lint typecheck pytest ## the whole suite
 
-bench: install
-	$(BIN)/python -m bench
+bench: install ## the quick speed benchmarks (others, and their numbers: docs/benchmarks.md)
+	$(BIN)/python bench/bench_sim.py --repeat 3
+	$(BIN)/python bench/bench_scheduler_scale.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache
