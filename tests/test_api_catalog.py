@@ -237,3 +237,8 @@ def test_patch_nested_objects_field_by_field(client: TestClient) -> None:
     assert r.status_code == 422 and paths(r) == ["body.energy.renewable_share"]
     r = client.patch(f"{API}/centers/jn-sc", json={"energy": {"pue": None}})
     assert r.status_code == 422 and paths(r) == ["body.energy.pue"]
+
+
+def test_no_page_loads_from_a_cdn(api_client: TestClient) -> None:
+    """ReDoc would fetch its script from a CDN: it is switched off; /docs is served from vendored files."""
+    assert api_client.get("/redoc").status_code == 404

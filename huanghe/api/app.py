@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Province-wide compute network: catalog, topology, placement. Units are in field names.",
         lifespan=lifespan,
         debug=False,
+        redoc_url=None,  # ReDoc loads from a CDN; the offline Swagger UI at /docs is served instead
     )
     app.state.settings = settings
     app.state.engine = engine
