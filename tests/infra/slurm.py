@@ -109,6 +109,23 @@ class SlurmCluster:
     def stop_all(self) -> None:
         for name in ("slurmrestd", "slurmd", "slurmctld", "munged"):
             self.stop(name)
+        self.kill_orphaned_steps()
+
+    def kill_orphaned_steps(self) -> None:
+        """Kill, by PID, the job-step daemons this cluster left behind: a ``slurmstepd`` whose slurmd was
+        stopped mid-run (the failover tests do that) is re-parented to init and never ends. They are found by
+        this cluster's own private ``SLURM_CONF`` in their environment, so nothing else is touched."""
+        marker = f"SLURM_CONF={self.conf}".encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                environ = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+            if marker in environ.split(b"\0"):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _wait(what: str, check: Callable[[], bool], timeout_s: float, log: Path | None = None) -> None:
