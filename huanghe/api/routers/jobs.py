@@ -26,16 +26,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
 from huanghe.api.deps import IdFilter, Limit, Offset, SessionDep
 from huanghe.api.security import pending_audit
-from huanghe.backends.protocol import BackendError, UnknownJobError
-from huanghe.domain.enums import JobState
 from huanghe.services import jobs as svc
 from huanghe.services.dispatch import BackendCache, SchedulerLoop, SchedulerSettings, health_rows
+from huanghe.services.job_logs import job_logs
 from huanghe.services.leader import current_leader
-from huanghe.store.models_catalog import PoolRow
 
 
 class ORJSONResponse(JSONResponse):
@@ -122,31 +119,7 @@ def logs(
     offset: Annotated[int, Query(ge=0, le=2**40)] = 0,
 ) -> Any:
     """The job's output (stdout + stderr) from byte ``offset`` on, read from its back-end."""
-    row = svc.get_row(session, job_id)
-    state = JobState(row.state)
-    out: dict[str, Any] = {
-        "job_id": job_id, "offset": offset, "next_offset": offset, "data": "", "state": state.value,
-        "terminal": state.terminal, "message": "",
-    }  # fmt: skip
-    if not row.backend_job_id or not row.pool_id:
-        out["message"] = "not dispatched yet / 尚未下发" if not state.terminal else "never ran / 未运行"
-        return out
-    pool = session.scalar(select(PoolRow).where(PoolRow.id == row.pool_id))
-    if pool is None:
-        out["message"] = f"pool {row.pool_id} no longer exists"
-        return out
-    cache: BackendCache = request.app.state.backends
-    try:
-        data = cache.get(pool.backend, pool.backend_settings).logs(row.backend_job_id, offset)
-    except UnknownJobError:
-        out["message"] = "the back-end no longer has this job's output / 后端已无日志"
-        return out
-    except BackendError as exc:
-        out["message"] = f"back-end unavailable: {exc}"
-        return out
-    out["data"] = data
-    out["next_offset"] = offset + len(data.encode())
-    return out
+    return job_logs(session, request.app.state.backends, job_id, offset)
 
 
 @router.get("/health/centers")
