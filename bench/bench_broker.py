@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from huanghe.broker.policies import BROKER_POLICIES, EARLIEST_COMPLETION, HUANGHE, Weights
+from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.catalog.topology import load_topology
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.policies import BROKER_POLICIES, EARLIEST_COMPLETION, HUANGHE, Weights
-from huanghe.scheduler.snapshot import NetworkSnapshot
+from huanghe.core.clock import FakeClock
 from huanghe.sim.network_sim import jobs_from_workload, simulate_network
 from huanghe.sim.traces.workload_csv import load_workload_csv
 from huanghe.sim.workload_builder import BuildOptions, build_workload, write_workload

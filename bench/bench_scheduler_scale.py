@@ -20,13 +20,13 @@ import time
 
 import numpy as np
 
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.batch_milp import solve_cycle
+from huanghe.broker.engine import PlacementEngine
+from huanghe.broker.policies import HUANGHE, CycleContext, Weights, run_cycle, take_jobs
+from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.catalog.topology import load_topology
-from huanghe.scheduler.batch import JobBatch
-from huanghe.scheduler.batch_milp import solve_cycle
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.engine import PlacementEngine
-from huanghe.scheduler.policies import HUANGHE, CycleContext, Weights, run_cycle, take_jobs
-from huanghe.scheduler.snapshot import NetworkSnapshot
+from huanghe.core.clock import FakeClock
 from huanghe.sim.broker_scale import busy_snapshot, network_with_pools, sustained, synthetic_queue, time_cycle
 
 

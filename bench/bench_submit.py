@@ -243,7 +243,7 @@ def service_level(db_url: str, n: int, threads: int) -> dict[str, float]:
     group-commit queue the API uses (``SubmitQueue``), on the database the server used."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from huanghe.services.jobs import JobSubmit, SubmitQueue
+    from huanghe.jobs.service import JobSubmit, SubmitQueue
     from huanghe.store.db import make_session_factory
 
     sf = make_session_factory(db_url)
@@ -273,8 +273,8 @@ def service_level(db_url: str, n: int, threads: int) -> dict[str, float]:
 def admin_token(db_url: str) -> str:
     """A new admin API token in the (migrated) database, made the way ``huanghe admin create-token`` does."""
     from huanghe.domain.tenancy import Role
-    from huanghe.services import auth
     from huanghe.store.db import make_session_factory
+    from huanghe.tenancy import tokens as auth
 
     sf = make_session_factory(db_url)
     try:

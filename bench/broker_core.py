@@ -13,12 +13,12 @@ import time
 
 import numpy as np
 
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.estimates import estimate
+from huanghe.broker.filters import apply_filters
+from huanghe.broker.snapshot import KINDS, NetworkSnapshot
 from huanghe.catalog.topology import load_topology
-from huanghe.scheduler.batch import JobBatch
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.estimates import estimate
-from huanghe.scheduler.filters import apply_filters
-from huanghe.scheduler.snapshot import KINDS, NetworkSnapshot
+from huanghe.core.clock import FakeClock
 
 
 def make_records(snap: NetworkSnapshot, n: int, seed: int) -> list[dict[str, object]]:

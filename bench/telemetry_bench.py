@@ -15,13 +15,16 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.catalog.topology import load_topology
-from huanghe.cli.telemetry_cmd import push_record
+from huanghe.network import topology_store as topology_store
 from huanghe.observatory.generator import TelemetryGenerator
-from huanghe.services import alerts, catalog, observatory, telemetry
-from huanghe.services.telemetry_runtime import TelemetryRuntime
+from huanghe.regulator import service as observatory
 from huanghe.store.db import make_session_factory
 from huanghe.store.migrate import migrate
-from huanghe.store.models_telemetry import TelemetrySampleRow
+from huanghe.telemetry import alerts
+from huanghe.telemetry import service as telemetry
+from huanghe.telemetry.cli import push_record
+from huanghe.telemetry.models import TelemetrySampleRow
+from huanghe.telemetry.runtime import TelemetryRuntime
 
 T_END = 1_772_424_000_000
 
@@ -31,7 +34,7 @@ def _db(tmp: Path, name: str) -> sessionmaker[Session]:
     migrate(url)
     factory = make_session_factory(url)
     with factory() as s:
-        catalog.import_topology(s, load_topology("shandong"))
+        topology_store.import_topology(s, load_topology("shandong"))
     return factory
 
 

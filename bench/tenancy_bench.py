@@ -27,12 +27,14 @@ from fastapi.testclient import TestClient
 
 from huanghe.api import security
 from huanghe.api.app import create_app
+from huanghe.audit import service as audit
 from huanghe.catalog.topology import load_topology
 from huanghe.domain.tenancy import Role
-from huanghe.services import audit, auth, catalog
+from huanghe.network import topology_store as topology_store
 from huanghe.settings import Settings
 from huanghe.store.db import make_session_factory
 from huanghe.store.migrate import migrate
+from huanghe.tenancy import tokens as auth
 
 
 def _rate(n: int, fn: Callable[[int], None]) -> float:
@@ -66,7 +68,7 @@ def main() -> None:
         migrate(url)
         factory = make_session_factory(url)
         with factory() as s:
-            catalog.import_topology(s, load_topology("shandong"), replace=False)
+            topology_store.import_topology(s, load_topology("shandong"), replace=False)
             token = auth.create_token(s, auth.TokenCreate(name="bench", role=Role.ADMIN)).token
         results: dict[str, tuple[float, float]] = {}
         common = {

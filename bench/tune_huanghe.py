@@ -54,10 +54,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from huanghe.scheduler.cluster_queue import RLSCHEDULER_RULES, STANDARD_RULES, EngineRules
-from huanghe.scheduler.queue import Backfill, HuangheOrder, QueuePolicy, get_policy
-from huanghe.sim.engine import simulate
+from huanghe.broker.cluster_queue import RLSCHEDULER_RULES, STANDARD_RULES, EngineRules
+from huanghe.broker.queue import Backfill, HuangheOrder, QueuePolicy, get_policy
 from huanghe.sim.rlscheduler import TRACES, legacy_gym_rng, load_trace, sequence_starts
+from huanghe.sim.simulation import simulate
 from huanghe.sim.traces.swf import load_swf
 from huanghe.sim.workload import Workload
 

@@ -15,7 +15,7 @@ import yaml
 
 from huanghe.catalog.topology import loads_topology
 from huanghe.domain.network import Topology
-from huanghe.services import catalog
+from huanghe.network import topology_store as topology_store
 from huanghe.store.db import make_session_factory
 from huanghe.store.migrate import migrate
 
@@ -55,7 +55,7 @@ def prepare_db(url: str, topo: Topology) -> None:
     factory = make_session_factory(url)
     try:
         with factory() as s:
-            catalog.import_topology(s, topo)
+            topology_store.import_topology(s, topo)
     finally:
         factory.kw["bind"].dispose()
 

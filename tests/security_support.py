@@ -14,11 +14,15 @@ from sqlalchemy.orm import Session
 
 from huanghe.api.app import create_app
 from huanghe.catalog.topology import load_topology
+from huanghe.data import service as datasets_svc
+from huanghe.data.schemas import DatasetCreate
 from huanghe.domain.tenancy import Role, Scope
-from huanghe.services import auth, catalog
-from huanghe.services.schemas import DatasetCreate, TenantCreate
+from huanghe.network import topology_store as topology_store
 from huanghe.settings import Settings
 from huanghe.store.migrate import migrate
+from huanghe.tenancy import service as tenancy_svc
+from huanghe.tenancy import tokens as auth
+from huanghe.tenancy.schemas import TenantCreate
 
 MINI = Path(__file__).parent / "data" / "mini_network.yaml"
 SECRET = "test-session-secret-" + "s" * 32
@@ -54,10 +58,10 @@ class World:
 
 def seed(session: Session) -> dict[str, str]:
     """Network, tenants ``ta`` (sector manufacturing) and ``tb`` (finance), datasets, one token per role."""
-    catalog.import_topology(session, load_topology(str(MINI)), replace=False)
+    topology_store.import_topology(session, load_topology(str(MINI)), replace=False)
     for tid, sector in (("ta", "manufacturing"), ("tb", "finance")):
-        catalog.create_tenant(session, TenantCreate(id=tid, name=f"Tenant {tid}", sector=sector))
-        catalog.create_dataset(
+        tenancy_svc.create_tenant(session, TenantCreate(id=tid, name=f"Tenant {tid}", sector=sector))
+        datasets_svc.create_dataset(
             session, DatasetCreate(id=f"ds-{tid}", tenant=tid, name="d", center="jn-sc", size_gb=10)
         )
     specs = {

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from huanghe.cli.main import app as cli
-from huanghe.services.telemetry_runtime import TelemetryRuntime
+from huanghe.telemetry.runtime import TelemetryRuntime
 from tests.telemetry_support import T0_MS, Clock, app_client, sample
 
 MIN = 60_000

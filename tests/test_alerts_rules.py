@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from huanghe.catalog.topology import load_topology
-from huanghe.observatory.alerts import (
+from huanghe.observatory.alert_rules import (
     AlertContext,
     AlertThresholds,
     alert_context,

@@ -16,8 +16,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from huanghe.audit import service as audit
+from huanghe.billing import ledger
 from huanghe.cli.main import app as cli
-from huanghe.services import audit, ledger
 from tests.security_support import world
 
 runner = CliRunner()
@@ -153,7 +154,7 @@ def test_concurrent_writers_keep_one_chain(session_factory: sessionmaker[Session
 
 
 def test_placement_decisions_are_chained_in_their_transaction(tmp_path: Path) -> None:
-    from huanghe.store.models_jobs import PlacementRow
+    from huanghe.jobs.models import PlacementRow
 
     with world(f"sqlite:///{tmp_path / 'p.db'}") as w:
         job = w.client.post("/api/v1/jobs", json={"command": "true", "tenant": "ta", "cpus": 1},

@@ -17,11 +17,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.api.security import SecurityMiddleware
-from huanghe.services import audit
-from huanghe.services import jobs as jobs_svc
+from huanghe.audit import service as audit
+from huanghe.audit.models import AuditRow
+from huanghe.jobs import service as jobs_svc
+from huanghe.jobs.models import JobRow
 from huanghe.settings import Settings
-from huanghe.store.models_jobs import JobRow
-from huanghe.store.models_tenancy import AuditRow
 from tests.test_jobs_api import make_client
 
 

@@ -8,15 +8,17 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from huanghe.audit import service as audit
+from huanghe.audit.models import AuditRow
 from huanghe.backends.fake import FakeBackend
 from huanghe.backends.protocol import Backend
-from huanghe.scheduler.clock import FakeClock
-from huanghe.services import audit, billing, catalog
-from huanghe.services import jobs as svc
-from huanghe.services.dispatch import BackendCache, Scheduler, SchedulerSettings
-from huanghe.services.schemas import TenantCreate
+from huanghe.billing import service as billing
+from huanghe.core.clock import FakeClock
+from huanghe.jobs import service as svc
+from huanghe.jobs.dispatcher import BackendCache, Scheduler, SchedulerSettings
 from huanghe.store.db import make_session_factory
-from huanghe.store.models_tenancy import AuditRow
+from huanghe.tenancy import service as tenancy_svc
+from huanghe.tenancy.schemas import TenantCreate
 from tests import jobs_testnet as net
 
 T0 = 1_800_000_000.0  # 2027-01-15 UTC
@@ -37,7 +39,7 @@ def test_placements_are_chained_and_finished_jobs_metered(tmp_path: Path) -> Non
     sched = Scheduler(sf, SchedulerSettings(health_interval_s=1.0), BackendCache(factory), clock)
     try:
         with sf() as s:
-            catalog.create_tenant(s, TenantCreate(id="ta", name="A"))
+            tenancy_svc.create_tenant(s, TenantCreate(id="ta", name="A"))
             items, _ = svc.submit_jobs(
                 s, [svc.JobSubmit(command="sleep 3", cpus=2, tenant="ta")], now=clock.now_s
             )

@@ -13,8 +13,8 @@ import pytest
 from huanghe.api import security
 from huanghe.api.security import TokenCache
 from huanghe.domain.tenancy import Role
-from huanghe.services import auth
-from huanghe.services.auth import Principal
+from huanghe.tenancy import tokens as auth
+from huanghe.tenancy.tokens import Principal
 from tests.security_support import world
 
 API = "/api/v1"

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from huanghe.cli.main import app as cli
+from huanghe.core.errors import InvalidError
 from huanghe.domain.tenancy import Role
-from huanghe.services import auth
-from huanghe.services.errors import InvalidError
 from huanghe.store.db import make_session_factory
-from huanghe.store.models_tenancy import ApiTokenRow
+from huanghe.tenancy import tokens as auth
+from huanghe.tenancy.models import ApiTokenRow
 from tests.security_support import world
 
 API = "/api/v1"

@@ -14,12 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from huanghe.backends.protocol import (
-    Backend,
-    BackendJobSpec,
-    UnknownJobError,
-    wait_terminal,
-)
+from huanghe.backends.protocol import Backend, BackendJobSpec, UnknownJobError, wait_terminal
 from huanghe.backends.registry import create_backend
 from huanghe.domain.enums import JobState
 

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from huanghe.api.app import create_app
-from huanghe.services import billing
+from huanghe.billing import service as billing
+from huanghe.network.models import CenterRow
 from huanghe.settings import Settings
-from huanghe.store.models_catalog import CenterRow
 from tests.security_support import World, world
 
 API = "/api/v1"
@@ -74,7 +74,7 @@ def test_jobs_are_isolated_between_tenants(w: World) -> None:
 
 
 def test_finished_jobs_of_the_jobs_table_are_metered(w: World) -> None:
-    from huanghe.store.models_jobs import JobRow
+    from huanghe.jobs.models import JobRow
 
     job_id = w.client.post(f"{API}/jobs", json=_job("ta"), headers=w.h("tenant_user")).json()["id"]
     with w.session() as s:
@@ -139,7 +139,7 @@ def test_quota_applies_with_authentication_off(tmp_path: Path) -> None:
 
 
 def test_jobs_are_metered_when_the_scheduler_finishes_them(w: World) -> None:
-    from huanghe.store.models_jobs import JobRow
+    from huanghe.jobs.models import JobRow
 
     job_id = w.client.post(f"{API}/jobs", json=_job("ta"), headers=w.h("tenant_user")).json()["id"]
     with w.session() as s:  # what the scheduler service does when a job ends

@@ -8,14 +8,14 @@ import math
 import numpy as np
 import pytest
 
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.carbon import HOURS_PER_YEAR, CarbonSignal
+from huanghe.broker.estimates import estimate, fits_now, run_s, transfer_s
+from huanghe.broker.explain import Explanation, explain
+from huanghe.broker.filters import apply_filters
+from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.catalog.geo import haversine_km
-from huanghe.scheduler.batch import JobBatch
-from huanghe.scheduler.carbon import HOURS_PER_YEAR, CarbonSignal
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.estimates import estimate, fits_now, run_s, transfer_s
-from huanghe.scheduler.explain import Explanation, explain
-from huanghe.scheduler.filters import apply_filters
-from huanghe.scheduler.snapshot import NetworkSnapshot
+from huanghe.core.clock import FakeClock
 from tests.broker_toy import toy_topology
 
 JN_A100, ZB_CPU, QD_910B, QD_CPU = 1, 2, 3, 4

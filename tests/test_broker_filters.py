@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from huanghe.broker import filters as flt
+from huanghe.broker.batch import JobBatch, JobInputError
+from huanghe.broker.snapshot import KIND_INDEX, NetworkSnapshot
+from huanghe.core.clock import FakeClock
 from huanghe.domain.jobs import JobSpec
-from huanghe.scheduler import filters as flt
-from huanghe.scheduler.batch import JobBatch, JobInputError
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.snapshot import KIND_INDEX, NetworkSnapshot
 from tests.broker_toy import toy_topology
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from huanghe.scheduler.batch import JobBatch
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.policies import HUANGHE, CycleContext, Status, Weights, run_cycle
-from huanghe.scheduler.snapshot import NetworkSnapshot
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.policies import HUANGHE, CycleContext, Status, Weights, run_cycle
+from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.core.clock import FakeClock
 from tests.broker_toy import toy_topology
 
 T0 = 1_000.0

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from huanghe.scheduler.batch import JobBatch
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.engine import PlacementEngine
-from huanghe.scheduler.snapshot import NetworkSnapshot
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.engine import PlacementEngine
+from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.core.clock import FakeClock
 from tests.broker_toy import toy_topology
 
 T0 = 1_000.0
@@ -57,7 +57,7 @@ def test_earliest_start_tie_goes_to_the_lower_cost() -> None:
 
 
 def test_live_default_is_earliest_completion(monkeypatch: pytest.MonkeyPatch) -> None:
-    from huanghe.services.dispatch import SchedulerSettings
+    from huanghe.jobs.dispatcher import SchedulerSettings
 
     monkeypatch.delenv("HUANGHE_SCHEDULER_POLICY", raising=False)
 

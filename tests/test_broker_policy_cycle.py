@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from huanghe.scheduler.batch import JobBatch
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.engine import PlacementEngine, policy_names
-from huanghe.scheduler.policies import (
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.engine import PlacementEngine, policy_names
+from huanghe.broker.policies import (
     CHEAPEST,
     FIRST_ADMIT,
     HUANGHE,
@@ -24,7 +23,8 @@ from huanghe.scheduler.policies import (
     job_classes,
     run_cycle,
 )
-from huanghe.scheduler.snapshot import NetworkSnapshot
+from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.core.clock import FakeClock
 from tests.broker_toy import toy_topology
 
 CPU_JOB: dict[str, Any] = {"job_id": "c", "kind": "cpu", "cpus": 32, "nodes": 1, "duration_s": 3600}

@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from huanghe.scheduler.batch import JobBatch, node_share
-from huanghe.scheduler.batch_milp import HuangheBatchPolicy, cycle_objective, solve_cycle
-from huanghe.scheduler.policies import HUANGHE, CycleContext, Status, Weights, run_cycle
+from huanghe.broker.batch import JobBatch, node_share
+from huanghe.broker.batch_milp import HuangheBatchPolicy, cycle_objective, solve_cycle
+from huanghe.broker.policies import HUANGHE, CycleContext, Status, Weights, run_cycle
 from tests.test_broker_policy_cycle import snap_at, with_free_nodes
 
 NO_WAIT = CycleContext(weights=Weights(wait_for_better=False))
@@ -81,7 +81,7 @@ def test_batch_policy_places_what_fits_and_keeps_holds() -> None:
 def test_solver_chatter_on_fd1_is_silenced(capfd: pytest.CaptureFixture[str]) -> None:
     import os
 
-    from huanghe.scheduler.batch_milp import _fd1_silenced
+    from huanghe.broker.batch_milp import _fd1_silenced
 
     with _fd1_silenced():
         os.write(1, b"HighsMipSolverData chatter\n")

@@ -8,17 +8,11 @@ import gzip
 import numpy as np
 import pytest
 
+from huanghe.broker.carbon import HOURS_PER_YEAR, PROXY_FILE, CarbonSignal, load_proxy_shape, synthetic_shape
+from huanghe.broker.snapshot import DATA_CLASS_BIT, KINDS, NetworkSnapshot
 from huanghe.catalog.geo import haversine_km
+from huanghe.core.clock import FakeClock
 from huanghe.paths import traces_dir
-from huanghe.scheduler.carbon import (
-    HOURS_PER_YEAR,
-    PROXY_FILE,
-    CarbonSignal,
-    load_proxy_shape,
-    synthetic_shape,
-)
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.snapshot import DATA_CLASS_BIT, KINDS, NetworkSnapshot
 from tests.broker_toy import toy_topology
 
 

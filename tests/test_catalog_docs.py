@@ -11,9 +11,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from huanghe.catalog.errors import TopologyError
 from huanghe.catalog.topology import dump_topology, dump_topology_json, loads_topology, parse_topology
 from huanghe.cli.main import app
+from huanghe.core.errors import TopologyError
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "topology.md"
 

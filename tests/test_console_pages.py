@@ -19,19 +19,19 @@ import httpx
 import pytest
 
 from huanghe.api.app import create_app
+from huanghe.broker.filters import Reason
 from huanghe.catalog.topology import load_topology
 from huanghe.domain.enums import JobState
 from huanghe.domain.network import Topology
 from huanghe.domain.tenancy import Role
-from huanghe.observatory.alerts import RULES
-from huanghe.scheduler.filters import Reason
-from huanghe.services import auth
-from huanghe.services.catalog import import_topology
-from huanghe.services.dispatch import SchedulerSettings
-from huanghe.services.telemetry_settings import TelemetrySettings
+from huanghe.jobs.dispatcher import SchedulerSettings
+from huanghe.network.topology_store import import_topology
+from huanghe.observatory.alert_rules import RULES
 from huanghe.settings import Settings
 from huanghe.store.db import make_engine, make_session_factory
 from huanghe.store.migrate import migrate
+from huanghe.telemetry.settings import TelemetrySettings
+from huanghe.tenancy import tokens as auth
 from huanghe.web import console
 from tests.test_console_web import _i18n_tables, _Server, _Watch
 from tests.test_console_web import browser as browser  # the Chromium fixture

@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from huanghe.services import audit
+from huanghe.audit import service as audit
 from tests import jobs_server as srv
 from tests import jobs_testnet as net
 

@@ -92,7 +92,7 @@ def test_bad_input_and_unreachable_server(server: tuple[srv.Server, Path], tmp_p
 
 
 def test_cli_sends_the_token_as_bearer(monkeypatch: pytest.MonkeyPatch) -> None:
-    from huanghe.cli import jobs_cmd
+    from huanghe.jobs import cli as jobs_cmd
 
     monkeypatch.setenv("HUANGHE_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("HUANGHE_TOKEN", "hh_secret")

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from huanghe.api.app import create_app
-from huanghe.services.dispatch import SchedulerSettings
+from huanghe.jobs.dispatcher import SchedulerSettings
 from huanghe.settings import Settings
 from tests import jobs_testnet as net
 

@@ -7,9 +7,8 @@ import math
 
 import pytest
 
-from huanghe.scheduler.batch import JobBatch
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.engine import (
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.engine import (
     POLICIES,
     DuplicatePolicyError,
     EarliestStart,
@@ -18,7 +17,8 @@ from huanghe.scheduler.engine import (
     build_policy_registry,
     policy_names,
 )
-from huanghe.scheduler.snapshot import NetworkSnapshot
+from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.core.clock import FakeClock
 from tests.broker_toy import toy_topology
 
 T0 = 1_000.0

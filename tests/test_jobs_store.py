@@ -9,8 +9,8 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from huanghe.services import jobs as svc
-from huanghe.store.models_jobs import IdempotencyKeyRow, JobEventRow, JobRow
+from huanghe.jobs import service as svc
+from huanghe.jobs.models import IdempotencyKeyRow, JobEventRow, JobRow
 
 
 def test_batch_rows_read_back(session_factory: sessionmaker[Session]) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.catalog.topology import parse_topology
+from huanghe.core.clock import FakeClock
 from huanghe.domain.network import Topology
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.snapshot import NetworkSnapshot
 from huanghe.sim.network_sim import jobs_from_workload, simulate_network
 from huanghe.sim.traces.workload_csv import load_workload_csv
 from tests.broker_toy import TOY, toy_topology

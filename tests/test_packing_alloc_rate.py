@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from huanghe.cli.main import app
-from huanghe.scheduler.packing import (
+from huanghe.broker.packing import (
     MILLI,
     POLICIES,
     Cluster,
@@ -19,6 +18,7 @@ from huanghe.scheduler.packing import (
     make_policy,
     target_workload,
 )
+from huanghe.cli.main import app
 from huanghe.sim.alloc_rate import (
     PUBLISHED_AT_100_PCT,
     AllocTrace,

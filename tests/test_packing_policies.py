@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from huanghe.scheduler.packing import (
+from huanghe.broker.packing import (
     POLICIES,
     Cluster,
     ClusterState,

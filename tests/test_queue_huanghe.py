@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from huanghe.scheduler.cluster_queue import RLSCHEDULER_RULES, STANDARD_RULES, EngineRules
-from huanghe.scheduler.queue import Backfill, HuangheOrder, QueuePolicy, get_policy
-from huanghe.scheduler.queue_types import JobTable
-from huanghe.sim.engine import simulate
+from huanghe.broker.cluster_queue import RLSCHEDULER_RULES, STANDARD_RULES, EngineRules
+from huanghe.broker.queue import Backfill, HuangheOrder, QueuePolicy, get_policy
+from huanghe.broker.queue_types import JobTable
 from huanghe.sim.rlscheduler import TRACES, load_trace
+from huanghe.sim.simulation import simulate
 from huanghe.sim.workload import Workload
 
 DAY_S = 86400.0

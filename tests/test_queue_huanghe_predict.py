@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from huanghe.scheduler.cluster_queue import RLSCHEDULER_RULES, STANDARD_RULES, EngineRules
-from huanghe.scheduler.queue import Backfill, BoundOrder, HuangheOrder, QueuePolicy
-from huanghe.scheduler.queue_types import JobTable
-from huanghe.scheduler.runtime_predict import UserRuntimePredictor
-from huanghe.sim.engine import simulate
+from huanghe.broker.cluster_queue import RLSCHEDULER_RULES, STANDARD_RULES, EngineRules
+from huanghe.broker.queue import Backfill, BoundOrder, HuangheOrder, QueuePolicy
+from huanghe.broker.queue_types import JobTable
+from huanghe.broker.runtime_predict import UserRuntimePredictor
+from huanghe.sim.simulation import simulate
 from huanghe.sim.workload import Workload
 
 PRED = HuangheOrder(predict=True, predict_in_xf=False, promote_xf=5.0, procs_power=1.0, xf_power=0.5)

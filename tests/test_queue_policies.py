@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from huanghe.scheduler.backfill import Profile, easy_shadow
-from huanghe.scheduler.cluster_queue import ClusterQueue
-from huanghe.scheduler.fairshare import DominantShares
-from huanghe.scheduler.queue import (
+from huanghe.broker.backfill import Profile, easy_shadow
+from huanghe.broker.cluster_queue import ClusterQueue
+from huanghe.broker.fairshare import DominantShares
+from huanghe.broker.queue import (
     POLICY_LIST,
     Backfill,
     DuplicatePolicyError,
@@ -22,8 +22,8 @@ from huanghe.scheduler.queue import (
     get_policy,
     policy_names,
 )
-from huanghe.scheduler.queue_types import JobTable, PoolSpec
-from huanghe.sim.engine import ClusterSpec, Simulation, simulate
+from huanghe.broker.queue_types import JobTable, PoolSpec
+from huanghe.sim.simulation import ClusterSpec, Simulation, simulate
 from huanghe.sim.workload import Workload
 
 

@@ -185,7 +185,7 @@ def test_dev_mode_keeps_auth_off_and_secrets_optional(tmp_path: Path) -> None:
 def test_operator_telemetry_and_alerts_of_its_own_centers(w: World) -> None:
     import time
 
-    from huanghe.store.models_telemetry import AlertRow
+    from huanghe.telemetry.models import AlertRow
 
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
     sample = {"metric": "pue", "time": now, "value": 1.3, "unit": "ratio"}

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from huanghe.catalog.topology import load_topology
 from huanghe.cli.main import app
-from huanghe.services import catalog
+from huanghe.network import service as network_svc
+from huanghe.network import topology_store as topology_store
 from huanghe.store.db import make_session_factory
 from tests.infra.postgres import free_port
 
@@ -104,7 +105,7 @@ def test_topology_import_merge_and_replace(tmp_path: Path, mini_network_path: Pa
     }  # fmt: skip
     factory = make_session_factory(url)
     with factory() as s:
-        assert catalog.export_topology(s) == load_topology(mini_network_path)
+        assert topology_store.export_topology(s) == load_topology(mini_network_path)
     smaller = tmp_path / "small.yaml"
     text = mini_network_path.read_text().split("  - id: qd-ai\n")[0]
     smaller.write_text(text + "links: []\n")
@@ -112,7 +113,7 @@ def test_topology_import_merge_and_replace(tmp_path: Path, mini_network_path: Pa
     assert r.exit_code == 0, r.output
     assert "(replace)" in r.stdout and "1 centers" in r.stdout
     with factory() as s:
-        assert catalog.count_centers(s) == 1
+        assert network_svc.count_centers(s) == 1
     factory.kw["bind"].dispose()
 
 

@@ -17,20 +17,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.backends.fake import FakeBackend
 from huanghe.backends.local import WRAPPER, LocalBackend
+from huanghe.backends.lookup import find_by_token
 from huanghe.backends.protocol import Backend, BackendJobSpec
-from huanghe.scheduler.clock import FakeClock
-from huanghe.services import jobs as svc
-from huanghe.services.dispatch import (
-    BackendCache,
-    Scheduler,
-    SchedulerSettings,
-    backend_spec,
-    dispatch_token,
-)
-from huanghe.services.dispatch_lookup import find_by_token
-from huanghe.services.leader import LeaderElector
+from huanghe.core.clock import FakeClock
+from huanghe.data import service as datasets_svc
+from huanghe.jobs import service as svc
+from huanghe.jobs.dispatcher import BackendCache, Scheduler, SchedulerSettings, backend_spec, dispatch_token
+from huanghe.jobs.leader import LeaderElector
+from huanghe.jobs.models import CenterHealthRow, JobEventRow, JobRow, PlacementRow
 from huanghe.store.db import make_engine, make_session_factory
-from huanghe.store.models_jobs import CenterHealthRow, JobEventRow, JobRow, PlacementRow
+from huanghe.tenancy import service as tenancy_svc
 from tests import jobs_testnet as net
 
 T0 = 1_800_000_000.0
@@ -314,12 +310,13 @@ def test_backend_spec_marks_command_and_script() -> None:
 
 
 def test_input_dataset_pulls_the_job_to_its_data_and_tenant_filter(rig: Rig) -> None:
-    from huanghe.services import catalog
-    from huanghe.services.schemas import DatasetCreate, TenantCreate
+    pass
+    from huanghe.data.schemas import DatasetCreate
+    from huanghe.tenancy.schemas import TenantCreate
 
     with rig.sf() as s:
-        catalog.create_tenant(s, TenantCreate(id="acme", name="Acme"))
-        catalog.create_dataset(
+        tenancy_svc.create_tenant(s, TenantCreate(id="acme", name="Acme"))
+        datasets_svc.create_dataset(
             s, DatasetCreate(id="scans", tenant="acme", name="scans", center="qd-ai", size_gb=20_000)
         )
     near_data = rig.submit(command="true", datasets=["scans"], tenant="acme", duration_s=100)

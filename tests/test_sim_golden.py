@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from huanghe.paths import traces_dir
-from huanghe.sim.engine import ClusterSpec, simulate
-from huanghe.sim.metrics import bounded_slowdown, summarize
+from huanghe.sim.job_metrics import bounded_slowdown, summarize
+from huanghe.sim.simulation import ClusterSpec, simulate
 from huanghe.sim.workload import Workload
 
 # (submit_s, run_s, estimate_s, procs) on a 4-core machine (4 nodes of 1 core)
@@ -143,7 +143,7 @@ def test_seed_changes_random_policy_only(lublin_prefix: Workload) -> None:
 
 @pytest.mark.parametrize("policy", ["fcfs-easy", "sjf-easy", "fcfs-conservative"])
 def test_incremental_equals_full_on_two_pools(lublin_prefix: Workload, policy: str) -> None:
-    from huanghe.scheduler.queue_types import PoolSpec
+    from huanghe.broker.queue_types import PoolSpec
 
     cluster = ClusterSpec("two", (PoolSpec("a", 96), PoolSpec("b", 40, 4)))
     wl = lublin_prefix.take(slice(0, 800))

@@ -152,7 +152,7 @@ def test_rollups_read_and_metric_catalogue(db_url: str) -> None:
 
 
 def runtime_maintain(client: TestClient) -> dict:
-    from huanghe.services.telemetry_runtime import TelemetryRuntime
+    from huanghe.telemetry.runtime import TelemetryRuntime
 
     app = client.app
     rt = TelemetryRuntime(app.state.session_factory, app.state.telemetry_settings, app.state.clock)  # type: ignore[attr-defined]
@@ -175,7 +175,7 @@ def test_metrics_endpoint(client: TestClient) -> None:
     assert "huanghe_http_request_duration_seconds_bucket" in text
     assert 'huanghe_alerts{state="open"} 0.0' in text
     assert "huanghe_jobs{" not in text  # no job yet
-    from huanghe.store.models_jobs import JobRow
+    from huanghe.jobs.models import JobRow
 
     with client.app.state.session_factory() as s:  # type: ignore[attr-defined]
         for ident, state in (("a", "RUNNING"), ("b", "RUNNING"), ("c", "PENDING")):

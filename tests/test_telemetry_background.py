@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from huanghe.api.app import create_app
-from huanghe.services.telemetry_settings import TelemetrySettings
 from huanghe.settings import Settings
+from huanghe.telemetry.settings import TelemetrySettings
 from tests.telemetry_support import MINI, T0_MS, Clock
 
 
@@ -117,8 +117,8 @@ def test_shutdown_stops_a_long_backfill(tmp_path: Path) -> None:
         time.sleep(0.3)
         started = time.monotonic()
     assert time.monotonic() - started < 5  # the backfill stopped between ticks, the app closed
-    from huanghe.services import telemetry
     from huanghe.store.db import make_session_factory
+    from huanghe.telemetry import service as telemetry
 
     factory = make_session_factory(db)
     with factory() as s:

@@ -8,7 +8,7 @@ import pytest
 
 from huanghe.catalog.topology import load_topology
 from huanghe.observatory.generator import TelemetryGenerator, simulated_pue, storage_used_tb
-from huanghe.observatory.metrics import METRICS
+from huanghe.observatory.metric_catalog import METRICS
 from tests.telemetry_support import MINI, T0_MS
 
 HOUR = 3_600_000

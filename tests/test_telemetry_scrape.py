@@ -18,11 +18,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.catalog.topology import load_topology
-from huanghe.services import catalog, scrape, telemetry
+from huanghe.network import topology_store as topology_store
+from huanghe.network.models import CenterRow
 from huanghe.store.db import make_session_factory
 from huanghe.store.migrate import migrate
-from huanghe.store.models_catalog import CenterRow
-from huanghe.store.models_telemetry import ExporterRow
+from huanghe.telemetry import scrape
+from huanghe.telemetry import service as telemetry
+from huanghe.telemetry.models import ExporterRow
 from tests.telemetry_support import MINI, T0_MS
 
 EXPORTER = textwrap.dedent(
@@ -83,7 +85,7 @@ def factory(tmp_path) -> Iterator[sessionmaker[Session]]:
     migrate(url)
     f = make_session_factory(url)
     with f() as s:
-        catalog.import_topology(s, load_topology(str(MINI)))
+        topology_store.import_topology(s, load_topology(str(MINI)))
     yield f
     f.kw["bind"].dispose()
 

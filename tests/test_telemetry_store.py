@@ -8,12 +8,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.catalog.topology import load_topology
-from huanghe.observatory.alerts import AlertThresholds
-from huanghe.services import alerts, catalog, telemetry
-from huanghe.services.errors import InvalidError
-from huanghe.services.telemetry_runtime import TelemetryRuntime
-from huanghe.services.telemetry_settings import TelemetrySettings
-from huanghe.store.models_telemetry import TelemetryRollupRow, TelemetrySampleRow
+from huanghe.core.errors import InvalidError
+from huanghe.network import topology_store as topology_store
+from huanghe.observatory.alert_rules import AlertThresholds
+from huanghe.telemetry import alerts
+from huanghe.telemetry import service as telemetry
+from huanghe.telemetry.models import TelemetryRollupRow, TelemetrySampleRow
+from huanghe.telemetry.runtime import TelemetryRuntime
+from huanghe.telemetry.settings import TelemetrySettings
 from tests.telemetry_support import MINI, T0_MS, sample
 
 MIN = 60_000
@@ -24,7 +26,7 @@ DAY = 86_400_000
 @pytest.fixture
 def factory(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
     with session_factory() as s:
-        catalog.import_topology(s, load_topology(str(MINI)))
+        topology_store.import_topology(s, load_topology(str(MINI)))
     return session_factory
 
 
@@ -119,7 +121,7 @@ def test_alert_life_cycle_in_the_database(factory: sessionmaker[Session]) -> Non
 
 
 def test_platform_jobs_drive_simulated_load(factory: sessionmaker[Session]) -> None:
-    from huanghe.store.models_jobs import JobRow
+    from huanghe.jobs.models import JobRow
 
     def job(ident: str, state: str, nodes: int) -> JobRow:
         return JobRow(id=ident, name=ident, spec={}, cpus=1, gpus=0, mem_gb=1, nodes=nodes, state=state,

@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from huanghe.billing import ledger, vouchers
+from huanghe.billing import service as billing
+from huanghe.billing.models import VoucherRow
 from huanghe.cli.main import app as cli
-from huanghe.services import billing, ledger, vouchers
 from huanghe.store.db import make_session_factory
 from huanghe.store.migrate import migrate
-from huanghe.store.models_tenancy import VoucherRow
 from tests.security_support import World, seed, world
 
 API = "/api/v1"

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.filters import apply_filters
+from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.catalog.topology import dump_topology, load_topology
 from huanghe.cli.main import app
+from huanghe.core.clock import FakeClock
 from huanghe.domain.network import Topology
 from huanghe.paths import traces_dir
-from huanghe.scheduler.batch import JobBatch
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.filters import apply_filters
-from huanghe.scheduler.snapshot import NetworkSnapshot
 from huanghe.sim.traces.workload_csv import load_workload_csv
 from huanghe.sim.workload_builder import (
     COLUMNS,

@@ -21,13 +21,18 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from huanghe import __version__
-from huanghe.api import security
+from huanghe.api import health, security
 from huanghe.api.errors import install_error_handlers
-from huanghe.api.routers import health, jobs, network, observatory, tenancy, topology
-from huanghe.api.routers import telemetry as telemetry_routes
+from huanghe.data import router as datasets
+from huanghe.jobs import router as jobs
+from huanghe.network import router as network
+from huanghe.network import topology_router as topology
+from huanghe.regulator import router as observatory
 from huanghe.settings import Settings
 from huanghe.store.db import make_engine, make_session_factory
 from huanghe.store.migrate import migrate
+from huanghe.telemetry import router as telemetry_routes
+from huanghe.tenancy import router as tenancy
 from huanghe.web import console
 
 API_PREFIX = "/api/v1"
@@ -75,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(network.router, prefix=API_PREFIX)
     app.include_router(tenancy.router, prefix=API_PREFIX)
+    app.include_router(datasets.router, prefix=API_PREFIX)
     app.include_router(topology.router, prefix=API_PREFIX)
     jobs.install(app, API_PREFIX)
     telemetry_routes.install(app, API_PREFIX)

@@ -19,8 +19,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from huanghe.catalog.errors import FieldError, TopologyError, format_loc, humanize
-from huanghe.services.errors import ConflictError, InvalidError, NotFoundError, ServiceError
+from huanghe.core.errors import (
+    ConflictError,
+    FieldError,
+    InvalidError,
+    NotFoundError,
+    ServiceError,
+    TopologyError,
+    format_loc,
+    humanize,
+)
 
 log = logging.getLogger("huanghe.api")
 

@@ -28,10 +28,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
+from huanghe.billing.models import InvoiceRow, VoucherRow
+from huanghe.data.models import DatasetRow
 from huanghe.domain.tenancy import Role
-from huanghe.services.auth import Principal
-from huanghe.store.models_catalog import DatasetRow, PoolRow, UserRow
-from huanghe.store.models_tenancy import InvoiceRow, VoucherRow
+from huanghe.network.models import PoolRow
+from huanghe.tenancy.models import UserRow
+from huanghe.tenancy.tokens import Principal
 
 API = "/api/v1"
 
@@ -193,7 +195,7 @@ def alert_of_own_center(ctx: ScopeContext) -> None:
     """Operators acknowledge and resolve alerts of their own centers only (else 403)."""
     if ctx.principal.role is not Role.OPERATOR:
         return
-    from huanghe.store.models_telemetry import AlertRow
+    from huanghe.telemetry.models import AlertRow
 
     ident = ctx.path_param("alert_id")
     alert = ctx.session.get(AlertRow, int(ident)) if ident.isdigit() and len(ident) < 10 else None
@@ -205,7 +207,7 @@ def own_job(ctx: ScopeContext) -> None:
     """Tenant roles: another tenant's job answers 404 (the jobs area's table)."""
     if not ctx.principal.is_tenant:
         return
-    from huanghe.store.models_jobs import JobRow
+    from huanghe.jobs.models import JobRow
 
     job_id = ctx.path_param("job_id")
     job = ctx.session.get(JobRow, job_id)
@@ -219,7 +221,7 @@ def own_idempotency_key(ctx: ScopeContext) -> None:
     key = ctx.request.headers.get("idempotency-key")
     if not ctx.principal.is_tenant or not key:
         return
-    from huanghe.store.models_jobs import IdempotencyKeyRow, JobRow
+    from huanghe.jobs.models import IdempotencyKeyRow, JobRow
 
     used = ctx.session.get(IdempotencyKeyRow, key[:200])
     if used is None:
@@ -232,7 +234,7 @@ def own_idempotency_key(ctx: ScopeContext) -> None:
 def resident_replicas(ctx: ScopeContext) -> None:
     """Dataset create / update bodies: listed replicas obey the residency rules (422). Like every scope
     rule it applies with authentication on (dev mode edits the inventory freely)."""
-    from huanghe.services.datasec import check_replica_list
+    from huanghe.data.protection import check_replica_list
 
     if isinstance(ctx.body, dict):
         check_replica_list(ctx.session, ctx.body, ctx.path_param("item_id") or None)
@@ -240,7 +242,7 @@ def resident_replicas(ctx: ScopeContext) -> None:
 
 def job_quota(ctx: ScopeContext) -> None:
     """Admission of ``POST /jobs`` and ``/jobs:batch``: the tenant's monthly quotas (403 when exceeded)."""
-    from huanghe.services.quotas import check_job_bodies
+    from huanghe.billing.quotas import check_job_bodies
 
     check_job_bodies(ctx.session, ctx.body)
 

@@ -11,9 +11,9 @@
   ``Retry-After``; only with authentication on), request body limit (413), masking of back-end secrets
   (``backend_settings`` keys like ``token``, ``password``) in catalog answers to anyone but an admin, and
   the audit record of every successful mutation (method,
-  path, principal, status, SHA-256 of the body) in the hash chain of :mod:`huanghe.services.audit`, committed
+  path, principal, status, SHA-256 of the body) in the hash chain of :mod:`huanghe.audit.service`, committed
   BEFORE the answer is sent (group commit; job submissions chain it in their own transaction);
-  the scheduler's placement decisions are chained too (:func:`~huanghe.services.audit.install_placement_audit`).
+  the scheduler's placement decisions are chained too (:func:`~huanghe.audit.service.install_placement_audit`).
 
 With ``settings.auth_active`` false (dev mode) every request runs as the admin principal ``dev`` and is
 still audited. Secrets and tokens are never logged nor echoed in error bodies.
@@ -43,13 +43,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huanghe.api.errors import error_response
 from huanghe.api.policy import Rule, ScopeContext, ScopeRule, parse_json_body, route_template, rule_for
-from huanghe.catalog.errors import FieldError
+from huanghe.audit import service as audit
+from huanghe.billing import service as billing
+from huanghe.core.errors import FieldError
 from huanghe.domain.tenancy import Role
 from huanghe.domain.tenancy import Scope as TokenScope
-from huanghe.services import audit, billing
-from huanghe.services.auth import DEV_PRINCIPAL, Principal, authenticate, hash_token, principal_by_id
 from huanghe.settings import Settings
-from huanghe.store.models_tenancy import ApiTokenRow
+from huanghe.tenancy.models import ApiTokenRow
+from huanghe.tenancy.tokens import DEV_PRINCIPAL, Principal, authenticate, hash_token, principal_by_id
 
 log = logging.getLogger("huanghe.api.security")
 
@@ -409,7 +410,7 @@ class SecurityMiddleware:
         """Run a mutation; a successful one (2xx/3xx) is answered only after its audit record is committed,
         so an acknowledged mutation is never missing from the chain, even if the process is killed right
         after the answer. A route may commit the record in its own transaction (:class:`PendingAudit`);
-        otherwise it goes through the group-committing :class:`~huanghe.services.audit.AuditWriter`."""
+        otherwise it goes through the group-committing :class:`~huanghe.audit.service.AuditWriter`."""
         delivered = False
         held: list[Message] = []
         pending = PendingAudit(scope, hashlib.sha256(body).hexdigest())
@@ -472,7 +473,7 @@ def install(app: FastAPI) -> None:
     """Install everything above on ``app``; call it in ``create_app`` before the routers are included.
 
     Refuses to start (``InsecureSettingsError``) without a session secret outside dev mode."""
-    from huanghe.api.routers import security_routes
+    from huanghe.api import security_routes
 
     settings: Settings = app.state.settings
     settings.check_secrets()

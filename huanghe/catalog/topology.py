@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from huanghe.catalog.errors import FieldError, TopologyError, from_validation_error
+from huanghe.core.errors import FieldError, TopologyError, from_validation_error
 from huanghe.domain.network import Topology
 
 BUNDLED_PACKAGE = "huanghe.catalog.networks"

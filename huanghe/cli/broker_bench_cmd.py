@@ -27,7 +27,7 @@ def scheduler_bench_cmd(
     as_json: bool = typer.Option(False, "--json", help="print JSON for machines"),
 ) -> None:
     """One full scheduling cycle at scale and sustained placement decisions/s. 调度器规模基准。"""
-    from huanghe.scheduler.policies import POLICY_NAMES
+    from huanghe.broker.policies import POLICY_NAMES
     from huanghe.sim.broker_scale import (
         busy_snapshot,
         network_with_pools,

@@ -27,8 +27,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def parse_broker_policies(policy: str | None) -> list[str]:
     """Comma-separated placement policy names (default: all five), checked against the engine registry."""
-    from huanghe.scheduler.engine import policy_names
-    from huanghe.scheduler.policies import BROKER_POLICIES
+    from huanghe.broker.engine import policy_names
+    from huanghe.broker.policies import BROKER_POLICIES
 
     if policy is None:
         return list(BROKER_POLICIES)
@@ -42,10 +42,10 @@ def parse_broker_policies(policy: str | None) -> list[str]:
 
 
 def _load(network: str, workload: Path, jobs_limit: int | None) -> tuple[Topology, NetworkJobs]:
+    from huanghe.broker.batch import JobInputError
+    from huanghe.broker.snapshot import NetworkSnapshot
     from huanghe.catalog.topology import TopologyError, load_topology
-    from huanghe.scheduler.batch import JobInputError
-    from huanghe.scheduler.clock import FakeClock
-    from huanghe.scheduler.snapshot import NetworkSnapshot
+    from huanghe.core.clock import FakeClock
     from huanghe.sim.network_sim import jobs_from_workload
     from huanghe.sim.traces.report import TraceFileError, TraceRowError
     from huanghe.sim.traces.workload_csv import load_workload_csv

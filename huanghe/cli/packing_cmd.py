@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from huanghe.scheduler.packing import POLICIES
+from huanghe.broker.packing import POLICIES
 from huanghe.sim.alloc_rate import CITATION, DEFAULT_POLICIES, NODE_LISTS, reproduce_fgd
 
 

@@ -1,6 +1,6 @@
 """The explicit list of CLI command modules and the top-level commands each one adds or extends.
 
-Each module ``huanghe.cli.<name>`` provides ``register(app: typer.Typer) -> None``. The table lets the
+Each module (a domain's ``cli.py`` by its dotted name, or ``huanghe.cli.<name>`` by its short name) provides ``register(app: typer.Typer) -> None``. The table lets the
 ``huanghe`` entry point import only the modules a command needs (process start is part of every command's
 latency); ``tests/test_cli_registry.py`` checks the table against what the modules really register.
 Order matters where modules extend a group another module creates (``bench``, ``topology``).
@@ -18,15 +18,15 @@ MODULES: dict[str, tuple[str, ...]] = {
     "broker_bench_cmd": ("bench",),
     "sim_cmd": ("simulate", "bench"),
     "packing_cmd": ("bench",),
-    "topology_cmd": ("topology",),
-    "catalog_cmd": ("centers", "pools"),
-    "observatory_cmd": ("targets", "green-list", "maturity", "network-capacity", "index", "report"),
+    "huanghe.network.topology_cli": ("topology",),
+    "huanghe.network.cli": ("centers", "pools"),
+    "huanghe.regulator.cli": ("targets", "green-list", "maturity", "network-capacity", "index", "report"),
     "server_cmd": ("up", "topology"),
     "workload_cmd": ("workload",),
-    "jobs_cmd": ("submit", "jobs"),
-    "tenancy_cmd": ("admin", "audit", "vouchers", "billing", "quotas", "projects", "protection"),
-    "telemetry_cmd": ("telemetry",),
-    "alerts_cmd": ("alerts",),
+    "huanghe.jobs.cli": ("submit", "jobs"),
+    "huanghe.tenancy.cli": ("admin", "audit", "vouchers", "billing", "quotas", "projects", "protection"),
+    "huanghe.telemetry.cli": ("telemetry",),
+    "huanghe.telemetry.alerts_cli": ("alerts",),
 }
 if len(set(MODULES)) != len(MODULES):  # pragma: no cover - a dict cannot hold duplicates; kept explicit
     raise RuntimeError("duplicate CLI module in registry")
@@ -47,4 +47,4 @@ def modules_for(command: str | None) -> list[str]:
 def register(app: typer.Typer, modules: list[str]) -> None:
     """Import each module and let it add its commands to ``app``."""
     for name in modules:
-        importlib.import_module(f"huanghe.cli.{name}").register(app)
+        importlib.import_module(name if "." in name else f"huanghe.cli.{name}").register(app)

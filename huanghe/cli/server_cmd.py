@@ -15,10 +15,11 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from huanghe.cli.topology_cmd import load_or_exit, topology_app
-from huanghe.services import catalog
-from huanghe.services.errors import ServiceError
-from huanghe.services.schemas import ImportSummary
+from huanghe.core.errors import ServiceError
+from huanghe.network import service as network_svc
+from huanghe.network import topology_store as topology_store
+from huanghe.network.schemas import ImportSummary
+from huanghe.network.topology_cli import load_or_exit, topology_app
 from huanghe.settings import Settings
 from huanghe.store.db import make_session_factory
 from huanghe.store.migrate import migrate
@@ -59,7 +60,7 @@ def _import(url: str, network: str, *, replace: bool) -> ImportSummary:
     factory = make_session_factory(url)
     try:
         with factory() as session:
-            return catalog.import_topology(session, topo, replace=replace)
+            return topology_store.import_topology(session, topo, replace=replace)
     except ServiceError as exc:
         typer.echo(f"import refused (导入被拒绝): {len(exc.errors)} problem(s)", err=True)
         for err in exc.errors:
@@ -73,7 +74,7 @@ def _center_count(url: str) -> int:
     factory = make_session_factory(url)
     try:
         with factory() as session:
-            return catalog.count_centers(session)
+            return network_svc.count_centers(session)
     finally:
         factory.kw["bind"].dispose()
 

@@ -20,7 +20,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from huanghe.sim.engine import SimResult
+    from huanghe.sim.simulation import SimResult
     from huanghe.sim.traces.swf import LoadReport
     from huanghe.sim.workload import Workload
 
@@ -60,7 +60,7 @@ def resolve_trace(trace: str) -> Path:
 
 def parse_policies(policy: str) -> list[str]:
     """Comma-separated names, each checked against the registry."""
-    from huanghe.scheduler.queue import POLICIES
+    from huanghe.broker.queue import POLICIES
 
     names = [p.strip() for p in policy.split(",") if p.strip()]
     unknown = [p for p in names if p not in POLICIES]
@@ -97,7 +97,7 @@ def run_single_cluster(
     fair_share_by: str = "user",
 ) -> tuple[dict[str, SimResult], dict[str, float]]:
     """Each policy on one pool of ``cluster_size`` cores, with a progress bar; (results, wall seconds)."""
-    from huanghe.sim.engine import ClusterSpec, simulate
+    from huanghe.sim.simulation import ClusterSpec, simulate
 
     cluster = ClusterSpec.single(cluster_size, cores_per_node, name="cluster")
     results: dict[str, SimResult] = {}
@@ -301,7 +301,7 @@ def rlscheduler_cmd(
     ),
 ) -> None:
     """Bounded slowdown of every policy × backfill vs RLScheduler (SC'20). 与 RLScheduler 已发表结果对比。"""
-    from huanghe.scheduler.queue import ORDERS
+    from huanghe.broker.queue import ORDERS
     from huanghe.sim.rlscheduler import CITATION, MECHANICS, TRACES, policy_cells, reproduce, sequence_starts
 
     order_names = [o.strip() for o in orders.split(",") if o.strip()]

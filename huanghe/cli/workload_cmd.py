@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from huanghe.cli.topology_cmd import DEFAULT_NETWORK, load_or_exit
+from huanghe.network.topology_cli import DEFAULT_NETWORK, load_or_exit
 from huanghe.sim.workload_builder import BuildOptions, WorkloadBuildError, build_workload, write_workload
 
 workload_app = typer.Typer(help="Workloads for the simulator (仿真作业负载).", no_args_is_help=True)

@@ -35,7 +35,7 @@ import numpy as np
 
 from huanghe.catalog.geo import latency_matrix_ms
 from huanghe.domain.network import Center, Topology
-from huanghe.observatory.metrics import METRICS, tier_key
+from huanghe.observatory.metric_catalog import METRICS, tier_key
 
 #: 2026-01-01T00:00:00Z, where the storage figures of the topology file are taken to hold.
 DEFAULT_ORIGIN_MS = 1_767_225_600_000

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from huanghe.scheduler.packing import (
+from huanghe.broker.packing import (
     MILLI,
     Cluster,
     Packer,

@@ -5,7 +5,7 @@ each) grown until it has the requested number of pools; a seeded share of each p
 The queue is ``jobs`` jobs drawn (seeded) from a fixed menu, the way real queues repeat a few job shapes:
 32 resource shapes (CPU 8–64 cores × 1–32 nodes; GPU 1–8 × 1–4 nodes) × 8 run times × 5 input-data cases
 (none for 80 %, else 4 data centers) and 100 tenants, so at most 1,280 distinct job classes. The cycle is
-:func:`huanghe.scheduler.policies.run_cycle` (classes × pools vectorised, one greedy pass over the jobs).
+:func:`huanghe.broker.policies.run_cycle` (classes × pools vectorised, one greedy pass over the jobs).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.policies import HUANGHE, CycleContext, Status, run_cycle
+from huanghe.broker.snapshot import KIND_INDEX, NetworkSnapshot
 from huanghe.catalog.generate import generate_topology
+from huanghe.core.clock import FakeClock
 from huanghe.domain.enums import JobKind
 from huanghe.domain.network import Topology
-from huanghe.scheduler.batch import JobBatch
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.policies import HUANGHE, CycleContext, Status, run_cycle
-from huanghe.scheduler.snapshot import KIND_INDEX, NetworkSnapshot
 
 CPU_SHAPES = [(c, n) for c in (8, 16, 32, 64) for n in (1, 2, 4, 32)]  # cores per node, nodes
 GPU_SHAPES = [(g, n) for g in (1, 2, 4, 8) for n in (1, 1, 2, 4)]  # gpus per node, nodes

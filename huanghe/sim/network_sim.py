@@ -1,5 +1,5 @@
 """Multi-center simulation: a workload CSV replayed over a topology on simulated time, through the placement
-engine (:mod:`huanghe.scheduler.engine`, the same registry and policies the live service uses).
+engine (:mod:`huanghe.broker.engine`, the same registry and policies the live service uses).
 
 Model (times in seconds on the workload's clock, ``t = 0`` = 2023-01-01 00:00 Beijing time for the carbon
 signal):
@@ -8,7 +8,7 @@ signal):
   (an arrival, a job end, a hold that expires), the broker builds a :class:`NetworkSnapshot` of the network
   (free capacity, queue lengths and backlogs, the carbon signal at that time) and asks the policy about
   every job in its queue.
-* A policy with a ``cycle`` method (:class:`huanghe.scheduler.policies.CyclePolicy`) answers per job placed /
+* A policy with a ``cycle`` method (:class:`huanghe.broker.policies.CyclePolicy`) answers per job placed /
   queued / held / waiting / infeasible; a score-only policy (``earliest-start``) goes through
   :meth:`PlacementEngine.place`, where every job with a feasible pool is bound to it (early binding).
 * **Pools** keep their own queue (FCFS with EASY backfilling, as a center's batch system would) on **node
@@ -18,7 +18,7 @@ signal):
   ``duration_s / speed[pool, kind]``. Backlog of a pool = (remaining estimated work of its running jobs +
   estimated work of its queue) / its node units.
 * Cost = ``price_cny_per_node_hour × node units × run hours``; carbon = IT energy × PUE × the center's mean
-  effective intensity over ``[start, end)`` (:mod:`huanghe.scheduler.carbon`).
+  effective intensity over ``[start, end)`` (:mod:`huanghe.broker.carbon`).
 * Violations are counted against the full set of rules, whatever the policy applied: residency (the center is
   not allowed for the job's data class), latency (one-way user-city → center latency above the SLO),
   deadline (end after ``deadline_s``).
@@ -40,13 +40,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.engine import PlacementEngine, make_policy
+from huanghe.broker.policies import CycleContext, Status, Weights, take_jobs
+from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.core.clock import FakeClock
 from huanghe.domain.network import Topology
-from huanghe.scheduler.batch import JobBatch
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.engine import PlacementEngine, make_policy
-from huanghe.scheduler.policies import CycleContext, Status, Weights, take_jobs
-from huanghe.scheduler.snapshot import NetworkSnapshot
-from huanghe.sim.metrics import bounded_slowdown
+from huanghe.sim.job_metrics import bounded_slowdown
 from huanghe.sim.traces.workload_csv import WorkloadTable
 
 FloatArray = npt.NDArray[np.float64]

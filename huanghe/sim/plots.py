@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from huanghe.sim.engine import SimResult
-from huanghe.sim.metrics import step_series
+from huanghe.sim.job_metrics import step_series
+from huanghe.sim.simulation import SimResult
 
 Series = Callable[[SimResult], tuple[np.ndarray, np.ndarray]]
 BINS = 200

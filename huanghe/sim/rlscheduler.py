@@ -14,7 +14,7 @@ Protocol, as in the authors' code (DIR-LAB/deep-batch-scheduler: ``compare-pick-
     cleaned list, upper bound exclusive), drawn one after another from that generator;
   * a sequence is jobs ``[start, start + 1024)`` on an empty machine, clock at the first submit;
     the score is the mean bounded slowdown of those 1,024 jobs, and the table value the mean of the 10.
-  * mechanics (``--mechanics rlscheduler``, default): :data:`~huanghe.scheduler.cluster_queue.RLSCHEDULER_RULES`
+  * mechanics (``--mechanics rlscheduler``, default): :data:`~huanghe.broker.cluster_queue.RLSCHEDULER_RULES`
     (the blocked head keeps its first reservation; backfill candidates in submit order; a backfilled job
     must end strictly before the shadow time; no "extra nodes" rule). ``standard`` uses textbook EASY.
 """
@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from huanghe.broker.cluster_queue import RLSCHEDULER_RULES, STANDARD_RULES, EngineRules
+from huanghe.broker.queue import Backfill, get_policy
 from huanghe.paths import traces_dir
-from huanghe.scheduler.cluster_queue import RLSCHEDULER_RULES, STANDARD_RULES, EngineRules
-from huanghe.scheduler.queue import Backfill, get_policy
-from huanghe.sim.engine import ClusterSpec, simulate
+from huanghe.sim.simulation import ClusterSpec, simulate
 from huanghe.sim.traces.swf import RLSCHEDULER_RULES as SWF_RLSCHEDULER_RULES
 from huanghe.sim.traces.swf import load_swf
 from huanghe.sim.workload import Workload

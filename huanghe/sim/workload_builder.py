@@ -44,13 +44,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from huanghe.broker.batch import SLO_IN_CIRCLE_MS, SLO_IN_CITY_MS, JobBatch
+from huanghe.broker.filters import apply_filters, resources_fit
+from huanghe.broker.snapshot import DATA_CLASS_BIT, KIND_INDEX, NetworkSnapshot
+from huanghe.core.clock import FakeClock
 from huanghe.domain.enums import DataClass, JobKind
 from huanghe.domain.network import Topology
 from huanghe.paths import traces_dir
-from huanghe.scheduler.batch import SLO_IN_CIRCLE_MS, SLO_IN_CITY_MS, JobBatch
-from huanghe.scheduler.clock import FakeClock
-from huanghe.scheduler.filters import apply_filters, resources_fit
-from huanghe.scheduler.snapshot import DATA_CLASS_BIT, KIND_INDEX, NetworkSnapshot
 from huanghe.sim.traces.openb import load_openb_pods
 from huanghe.sim.traces.philly import load_philly
 from huanghe.sim.traces.swf import load_swf

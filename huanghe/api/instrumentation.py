@@ -1,0 +1,150 @@
+"""The platform's own metrics at ``GET /metrics`` (Prometheus text format, prometheus-client).
+
+One registry per app (several apps in one process do not clash):
+
+* ``huanghe_http_requests_total{method, route, status}`` and ``huanghe_http_request_duration_seconds``
+  (histogram) — ``route`` is the route template (``/api/v1/centers/{item_id}``), so ids do not explode the
+  label set; unmatched paths count as ``<unmatched>``;
+* ``huanghe_telemetry_samples_ingested_total{source}`` — samples stored (push, scrape, simulated);
+* ``huanghe_alerts{state}`` — alerts by state, read from the database at scrape time;
+* ``huanghe_jobs{state}`` — jobs by state, when the ``jobs`` table exists (read at scrape time).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from huanghe.telemetry import alerts
+
+log = logging.getLogger("huanghe.api")
+
+
+class _DatabaseCollector(Collector):
+    """Gauges read from the database when /metrics is scraped."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            GaugeMetricFamily("huanghe_alerts", "Alerts by state", labels=["state"]),
+            GaugeMetricFamily("huanghe_jobs", "Jobs by state (when the jobs table exists)", labels=["state"]),
+        )
+
+    def describe(self) -> Iterator[Metric]:
+        """Names only, without touching the database (called when the collector is registered)."""
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        alert_g, jobs_g = self._families()
+        try:
+            with self.session_factory() as session:
+                for state, n in alerts.count_by_state(session).items():
+                    alert_g.add_metric([state], n)
+                if inspect(session.get_bind()).has_table("jobs"):
+                    rows = session.execute(text("SELECT state, COUNT(*) FROM jobs GROUP BY state"))
+                    for state, n in rows:
+                        jobs_g.add_metric([str(state).lower()], int(n))
+        except SQLAlchemyError as exc:
+            log.warning("metrics: database unavailable: %s", exc)
+        yield alert_g
+        yield jobs_g
+
+
+def route_template(scope: Mapping[str, Any]) -> str | None:
+    """The matched route's path template with its router prefix (``/api/v1/centers/{item_id}``)."""
+    fastapi_scope = scope.get("fastapi")
+    effective = fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
+    route = effective or scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return str(path) if path else None
+
+
+class PlatformMetrics:
+    """The registry and instruments of one app."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "huanghe_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "huanghe_http_request_duration_seconds", "HTTP request latency, seconds", ["method", "route"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.samples = Counter(
+            "huanghe_telemetry_samples_ingested",
+            "Telemetry samples stored",
+            ["source"],
+            registry=self.registry,
+        )
+        self.registry.register(_DatabaseCollector(session_factory))
+
+    def ingested(self, source: str, n: int) -> None:
+        if n > 0:
+            self.samples.labels(source).inc(n)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Pure-ASGI request counter (no per-request ``Request``/``Response`` objects nor extra task, unlike
+    ``@app.middleware("http")``): counts and times every HTTP request by method, route template, status.
+    Instruments are cached per (method, template[, status]) so a request costs two dict look-ups."""
+
+    def __init__(self, app: ASGIApp, metrics: PlatformMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            method = str(scope.get("method", "GET"))
+            template = route_template(scope) or "<unmatched>"
+            counter = self._counters.get((method, template, status))
+            if counter is None:
+                counter = self.metrics.requests.labels(method, template, str(status))
+                self._counters[(method, template, status)] = counter
+            timer = self._timers.get((method, template))
+            if timer is None:
+                timer = self._timers[(method, template)] = self.metrics.latency.labels(method, template)
+            counter.inc()
+            timer.observe(time.perf_counter() - start)
+
+
+def install(app: FastAPI, metrics: PlatformMetrics) -> None:
+    """Add the request-counting middleware and the ``/metrics`` route."""
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    @app.get("/metrics", include_in_schema=False)
+    def _metrics() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,1 +1,0 @@
-"""Routers under ``/api/v1``."""

@@ -1,0 +1,344 @@
+"""The audit trail (溯源): an append-only hash chain of records.
+
+Each record holds ``seq`` (1, 2, 3 … without gaps), ``at`` (ISO 8601 UTC), ``actor``, ``action``,
+``subject``, ``payload`` (canonical JSON) and ``prev_hash``, the hash of the record before it (64 zeros for the
+first); its ``hash`` is the SHA-256 of the canonical JSON of all those fields. Editing, deleting or reordering
+any record breaks the chain at that record, which :func:`verify` reports. The ``audit_head`` row keeps the
+last sequence number and hash, so that removing records at the end is detected too; updating it first in
+each :func:`record` serialises writers on SQLite and PostgreSQL alike (row lock / database write lock).
+
+Canonical JSON: keys sorted, no whitespace, UTF-8 (``ensure_ascii=False``), as produced by :func:`canonical`.
+The database refuses UPDATE and DELETE on ``audit_log`` (triggers of migration ``0004_tenancy``).
+
+Callers: the API records every successful mutation (method, path, principal, status, body digest) through
+:class:`AuditWriter`, a group commit: records that arrive while one transaction commits share the next one
+(appended in arrival order by :func:`record_many`, one head update per group), and the API answers only after
+its record is committed; the scheduler service records each placement decision with ``record(session, "scheduler", "placement", job_id,
+{...})`` inside its own transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from huanghe.audit.models import AuditHeadRow, AuditRow
+from huanghe.store.crud import filtered, paged
+
+log = logging.getLogger("huanghe.audit")
+
+GENESIS_HASH = "0" * 64
+EXPORT_FIELDS = ("seq", "at", "actor", "action", "subject", "payload", "prev_hash", "hash")
+
+
+def canonical(value: Any) -> str:
+    """Canonical JSON of ``value``: sorted keys, compact separators, non-ASCII kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def record_hash(
+    seq: int, at: str, actor: str, action: str, subject: str, payload: str, prev_hash: str
+) -> str:
+    """SHA-256 (hex) of the canonical JSON of a record's fields (``payload`` is already canonical JSON)."""
+    doc = {
+        "seq": seq, "at": at, "actor": actor, "action": action, "subject": subject, "payload": payload,
+        "prev_hash": prev_hash,
+    }  # fmt: skip
+    return hashlib.sha256(canonical(doc).encode("utf-8")).hexdigest()
+
+
+def _iso(now_s: float) -> str:
+    return datetime.fromtimestamp(now_s, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _bump(session: Session, n: int) -> tuple[int, str]:
+    """Reserve ``n`` sequence numbers: (the last one, the hash of the record before the first one). Locks
+    the head row until the caller's transaction ends (row lock / database write lock)."""
+    bump = (
+        update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_seq=AuditHeadRow.last_seq + n)
+        .returning(AuditHeadRow.last_seq, AuditHeadRow.last_hash)
+    )  # fmt: skip
+    head = session.execute(bump).one_or_none()
+    if head is None:  # a database created without the migration's genesis row
+        session.execute(insert(AuditHeadRow).values(id=1, last_seq=0, last_hash=GENESIS_HASH))
+        head = session.execute(bump).one()
+    return int(head[0]), str(head[1])
+
+
+def record(
+    session: Session, actor: str, action: str, subject: str, payload: Any, *, now: float | None = None,
+    flush: bool = True,
+) -> AuditRow:  # fmt: skip
+    """Append a record in the caller's transaction (flushed unless ``flush=False``, not committed).
+
+    ``payload`` is any JSON-able value. The head row stays locked until the caller commits, so keep the
+    transaction short."""
+    seq, prev_hash = _bump(session, 1)
+    at = _iso(time.time() if now is None else now)
+    body = canonical(payload)
+    digest = record_hash(seq, at, actor[:200], action[:100], subject[:500], body, prev_hash)
+    row = AuditRow(
+        seq=seq, at=at, actor=actor[:200], action=action[:100], subject=subject[:500], payload=body,
+        prev_hash=prev_hash, hash=digest,
+    )  # fmt: skip
+    session.add(row)
+    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_hash=digest))
+    if flush:
+        session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One record to append: who did what to which subject; ``at_s`` epoch seconds (None: when written)."""
+
+    actor: str
+    action: str
+    subject: str
+    payload: Any
+    at_s: float | None = None
+
+
+def record_many(session: Session, entries: Sequence[Entry], *, now: float | None = None) -> list[int]:
+    """Append ``entries`` in order in the caller's transaction (not committed) with ONE bump of the head
+    (``last_seq += len(entries)``, which locks it until the caller commits); their sequence numbers."""
+    if not entries:
+        return []
+    last, prev_hash = _bump(session, len(entries))
+    seq = last - len(entries)
+    default_at = time.time() if now is None else now
+    rows: list[dict[str, Any]] = []
+    for e in entries:
+        seq += 1
+        at = _iso(default_at if e.at_s is None else e.at_s)
+        actor, action, subject, body = e.actor[:200], e.action[:100], e.subject[:500], canonical(e.payload)
+        digest = record_hash(seq, at, actor, action, subject, body, prev_hash)
+        rows.append({
+            "seq": seq, "at": at, "actor": actor, "action": action, "subject": subject, "payload": body,
+            "prev_hash": prev_hash, "hash": digest,
+        })  # fmt: skip
+        prev_hash = digest
+    session.execute(insert(AuditRow), rows)
+    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_hash=prev_hash))
+    return [int(r["seq"]) for r in rows]
+
+
+@dataclass
+class _Pending:
+    entry: Entry
+    future: Future[int] = field(default_factory=Future)
+
+
+class AuditWriter:
+    """Group commit of audit records: one writer thread takes every queued record (up to ``max_group``),
+    appends them in arrival order with :func:`record_many` and commits ONCE; then each record's future
+    gives its sequence number (or the error). A caller that waits for its future knows its record is
+    durable, so answering after it keeps "every acknowledged mutation is recorded" across a crash, while
+    concurrent requests share one transaction and one disk flush instead of serialising on the head row."""
+
+    def __init__(self, session_factory: sessionmaker[Session], max_group: int = 2000) -> None:
+        self.sf = session_factory
+        self.max_group = max_group
+        self._q: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.groups = 0
+        self.records = 0
+
+    def submit(self, entry: Entry) -> Future[int]:
+        """Queue ``entry``; its future resolves once the record is committed."""
+        item = _Pending(entry)
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="huanghe-audit", daemon=True)
+                    self._thread.start()
+        self._q.put(item)
+        return item.future
+
+    def close(self) -> None:
+        """Write what is queued, then stop the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._q.put(None)
+            thread.join(10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._q.get()
+            if first is None:
+                return
+            group, stop = [first], False
+            while len(group) < self.max_group:
+                try:
+                    nxt = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                group.append(nxt)
+            self._write(group)
+            if stop:
+                return
+
+    def _write(self, group: list[_Pending]) -> None:
+        try:
+            with self.sf() as session:
+                seqs = record_many(session, [p.entry for p in group])
+                session.commit()
+        except BaseException as exc:  # never leave a caller waiting
+            log.exception("audit: a group of %d records could not be written", len(group))
+            for p in group:
+                p.future.set_exception(exc)
+            return
+        self.groups += 1
+        self.records += len(group)
+        for p, seq in zip(group, seqs, strict=True):
+            p.future.set_result(seq)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of :func:`verify`: ``first_bad`` is the sequence number of the first broken record."""
+
+    ok: bool
+    checked: int
+    first_bad: int | None = None
+    reason: str = ""
+
+
+def _rows(session: Session, batch: int = 1000) -> Iterator[AuditRow]:
+    last = 0
+    while True:
+        rows = list(
+            session.scalars(select(AuditRow).where(AuditRow.seq > last).order_by(AuditRow.seq).limit(batch))
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the chain from the first record; report the first edited, missing or reordered record."""
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    for row in _rows(session):
+        if row.seq != expected_seq:
+            return VerifyResult(False, checked, expected_seq, f"record {expected_seq} is missing (deleted)")
+        if row.prev_hash != prev_hash:
+            return VerifyResult(
+                False,
+                checked,
+                row.seq,
+                f"record {row.seq} does not follow record {row.seq - 1} (reordered or replaced)",
+            )
+        if (
+            record_hash(row.seq, row.at, row.actor, row.action, row.subject, row.payload, row.prev_hash)
+            != row.hash
+        ):
+            return VerifyResult(
+                False, checked, row.seq, f"record {row.seq} was edited (its hash does not match)"
+            )
+        prev_hash, expected_seq, checked = row.hash, expected_seq + 1, checked + 1
+    head = session.get(AuditHeadRow, 1)
+    if head is None:
+        return VerifyResult(False, checked, None, "the audit head row is missing")
+    if head.last_seq != checked or head.last_hash != prev_hash:
+        return VerifyResult(
+            False,
+            checked,
+            checked + 1,
+            f"records after {checked} are missing (the head says {head.last_seq})",
+        )
+    return VerifyResult(True, checked)
+
+
+class AuditRecordPublic(BaseModel):
+    """One audit record; ``payload`` decoded from its canonical JSON."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    payload: Any
+    prev_hash: str
+    hash: str
+
+
+def _public(row: AuditRow) -> AuditRecordPublic:
+    return AuditRecordPublic(
+        seq=row.seq, at=row.at, actor=row.actor, action=row.action, subject=row.subject,
+        payload=json.loads(row.payload), prev_hash=row.prev_hash, hash=row.hash,
+    )  # fmt: skip
+
+
+def list_records(
+    session: Session,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[AuditRecordPublic], int]:
+    """Records in chain order with the total count matching the filters."""
+    query = filtered(select(AuditRow), {AuditRow.action: action, AuditRow.actor: actor})
+    rows, total = paged(session, query, AuditRow.seq, limit=limit, offset=offset)
+    return [_public(r) for r in rows], total
+
+
+def export(session: Session, fmt: str) -> str:
+    """The whole chain as ``csv`` (payload as its canonical JSON) or ``json`` (a list of records)."""
+    if fmt == "json":
+        return json.dumps([_public(r).model_dump() for r in _rows(session)], ensure_ascii=False, indent=1)
+    if fmt != "csv":
+        raise ValueError(f"unknown export format {fmt!r} (csv or json)")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_FIELDS)
+    for r in _rows(session):
+        writer.writerow([r.seq, r.at, r.actor, r.action, r.subject, r.payload, r.prev_hash, r.hash])
+    return out.getvalue()
+
+
+def _placement_payload(p: Any) -> dict[str, Any]:
+    explanation = canonical(getattr(p, "explanation", None))
+    return {
+        "job": p.job_id, "attempt": p.attempt, "policy": p.policy, "pool": p.pool_id, "center": p.center_id,
+        "t_s": p.t_s, "est_start_s": p.est_start_s, "est_run_s": p.est_run_s, "est_cost_cny": p.est_cost_cny,
+        "est_carbon_kg": p.est_carbon_kg,
+        "explanation_sha256": hashlib.sha256(explanation.encode("utf-8")).hexdigest(),
+    }  # fmt: skip
+
+
+def _audit_new_placements(session: Session, _context: Any, _instances: Any) -> None:
+    from huanghe.jobs.models import PlacementRow
+
+    for obj in list(session.new):
+        if isinstance(obj, PlacementRow):
+            record(session, "scheduler", "placement", str(obj.job_id), _placement_payload(obj), flush=False)
+
+
+def install_placement_audit() -> None:
+    """Record every placement decision of the scheduler service (a new ``placements`` row added through
+    the ORM) in the chain, in the same transaction as the decision (a ``before_flush`` session hook).
+    Idempotent; installed by the API app."""
+    if not event.contains(Session, "before_flush", _audit_new_placements):
+        event.listen(Session, "before_flush", _audit_new_placements)

@@ -1,0 +1,1 @@
+"""Metering of finished jobs, invoices, compute vouchers (算力券), the double-entry ledger and quotas."""

@@ -1,0 +1,325 @@
+"""The placement engine: ``PlacementEngine(policy_name).place(snapshot, jobs, now_s) -> list[Decision]``.
+
+Pure: no database, no back-end, no clock of its own (``now_s`` is given). The live scheduler service and the
+simulator both call it the same way.
+
+How a batch is placed (phases of ARCHITECTURE.md §5):
+
+1. filters (:func:`huanghe.broker.filters.apply_filters`) give the feasible (job, pool) pairs;
+2. estimates (:func:`huanghe.broker.estimates.estimate`) give start, run, cost, carbon per pair;
+3. the policy turns them into a (J, P) score, **lower is better** (:class:`Scores`);
+4. jobs are taken in batch order (the caller orders by priority / age); each gets its feasible pool with the
+   lowest score (ties: lower estimated cost, then pool order) and its allocation is taken from the snapshot.
+   When a job's choice no longer fits the resources left by earlier jobs of the batch, that pool gets a queue
+   (one job, backlog = the shortest run time that did not fit) and the remaining jobs are scored again on the
+   updated snapshot (at most :data:`MAX_ROUNDS` rounds, then the last scores stand and the job queues there).
+
+Every job gets a :class:`Decision`; a job without a feasible pool has ``pool_id`` None and an explanation that
+says which filter removed how many pools.
+
+Policies live in ONE explicit list, :data:`POLICIES` (name → factory); a duplicate name is an error
+(:class:`DuplicatePolicyError`). To add a policy: write a class with a ``name`` and a ``score`` method
+(see :class:`Policy`) and append one entry to :data:`POLICIES`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.batch_milp import HuangheBatchPolicy
+from huanghe.broker.estimates import Estimates, estimate
+from huanghe.broker.explain import Explanation, explain
+from huanghe.broker.filters import FilterReport, apply_filters
+from huanghe.broker.policies import CheapestPolicy, FirstAdmitPolicy, HuanghePolicy, SpreadPolicy
+from huanghe.broker.snapshot import NetworkSnapshot
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Re-scoring rounds per batch when earlier jobs used up the capacity later jobs were scored on.
+MAX_ROUNDS = 8
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where one job goes and why. Times are on the snapshot's clock (seconds), money CNY, carbon kg.
+
+    ``pool_id``/``center_id`` are None when no pool is feasible (then the estimates are NaN).
+    ``price_cny_per_hour`` is what the job costs per hour of run time in the chosen pool (nodes × node share ×
+    the pool's node-hour price).
+    """
+
+    job_id: str
+    pool_id: str | None
+    center_id: str | None
+    est_start_s: float
+    est_run_s: float
+    est_cost_cny: float
+    est_carbon_kg: float
+    price_cny_per_hour: float
+    explanation: Explanation
+    #: a whole-cycle policy's verdict (``huanghe.broker.policies.Status``: placed, queued, held, waiting,
+    #: infeasible); empty for the generic path, where ``pool_id`` alone tells
+    status: str = ""
+
+    @property
+    def placed(self) -> bool:
+        return self.pool_id is not None
+
+    @property
+    def waits(self) -> bool:
+        """Not placed this cycle, to be asked again next cycle (held for a greener hour or waiting for capacity
+        or a busy better pool); the explanation's note says which."""
+        return self.status in ("held", "waiting")
+
+
+@dataclass(frozen=True, eq=False)
+class Scores:
+    """A policy's verdict for a batch: ``total`` (J, P), lower is better; ``terms`` name → (J, P) parts of it
+    (shown in explanations)."""
+
+    total: FloatArray
+    terms: Mapping[str, FloatArray] = field(default_factory=dict)
+
+
+class Policy(Protocol):
+    """A placement policy: a name and a scoring function over the feasible pairs."""
+
+    name: str
+
+    def score(
+        self, snap: NetworkSnapshot, jobs: JobBatch, report: FilterReport, est: Estimates
+    ) -> Scores: ...
+
+
+class EarliestStart:
+    """``earliest-start`` (Slurm ``sbatch -M`` / ``--clusters``): the pool where the job is estimated to *start*
+    first.
+
+    Score = ``start_s - snapshot.t_s`` in seconds (input data transfer and queue backlog delay the start; the
+    run time does not count, as in Slurm, which sends the job to the cluster offering the earliest expected
+    start). Ties (e.g. several pools free now, score 0) go to the lower estimated cost, then pool order (the
+    engine's tie rule), which is our choice: Slurm breaks ties by the order of the ``-M`` list.
+    """
+
+    name = "earliest-start"
+
+    def score(self, snap: NetworkSnapshot, jobs: JobBatch, report: FilterReport, est: Estimates) -> Scores:
+        total = np.asarray(est.start_s - snap.t_s, dtype=np.float64)
+        return Scores(total=total, terms={"start_s": total})
+
+
+class EarliestCompletion:
+    """``earliest-completion``: the pool where the job is estimated to *complete* first (start + run time).
+
+    Not a real system's rule (Slurm ``-M`` looks at the start only): ours, a stronger early-binding baseline
+    that also prefers faster pools. Score = ``end_s - snapshot.t_s`` in seconds. Default of the live
+    scheduler loop and of :class:`PlacementEngine` (the behaviour ``earliest-start`` had before it was made
+    faithful to Slurm).
+    """
+
+    name = "earliest-completion"
+
+    def score(self, snap: NetworkSnapshot, jobs: JobBatch, report: FilterReport, est: Estimates) -> Scores:
+        total = np.asarray(est.end_s - snap.t_s, dtype=np.float64)
+        return Scores(total=total, terms={"completion_s": total})
+
+
+class DuplicatePolicyError(ValueError):
+    """Two entries of the policy list share a name."""
+
+
+class UnknownPolicyError(KeyError):
+    """No policy of that name is registered."""
+
+
+PolicyFactory = Callable[[], Policy]
+
+#: name → factory. The only place policies are listed (others append their own entries here).
+POLICIES: list[tuple[str, PolicyFactory]] = [
+    ("earliest-start", EarliestStart),
+    ("earliest-completion", EarliestCompletion),
+    ("huanghe", HuanghePolicy),
+    ("first-admit", FirstAdmitPolicy),
+    ("cheapest", CheapestPolicy),
+    ("spread", SpreadPolicy),
+    ("huanghe-batch", HuangheBatchPolicy),
+]
+
+
+def build_policy_registry(entries: Sequence[tuple[str, PolicyFactory]]) -> dict[str, PolicyFactory]:
+    """The explicit list as a name → factory map; :class:`DuplicatePolicyError` on a repeated name."""
+    out: dict[str, PolicyFactory] = {}
+    for name, factory in entries:
+        if name in out:
+            raise DuplicatePolicyError(f"placement policy {name!r} registered twice")
+        out[name] = factory
+    return out
+
+
+POLICY_REGISTRY: dict[str, PolicyFactory] = build_policy_registry(POLICIES)
+
+
+def policy_names() -> list[str]:
+    """Registered policy names, in list order."""
+    return list(POLICY_REGISTRY)
+
+
+def make_policy(name: str) -> Policy:
+    """A new policy instance; :class:`UnknownPolicyError` names the known ones."""
+    factory = POLICY_REGISTRY.get(name)
+    if factory is None:
+        raise UnknownPolicyError(f"unknown placement policy {name!r}; known: {policy_names()}")
+    return factory()
+
+
+def _subset(jobs: JobBatch, rows: npt.NDArray[np.intp]) -> JobBatch:
+    """The jobs of ``rows`` as a new batch."""
+    values: dict[str, object] = {}
+    for name, value in vars(jobs).items():
+        if name == "job_ids":
+            values[name] = tuple(jobs.job_ids[int(i)] for i in rows)
+        else:
+            values[name] = np.asarray(value)[rows]
+    return JobBatch(**values)  # type: ignore[arg-type]
+
+
+class PlacementEngine:
+    """Places batches of jobs with one policy (by registry name, default ``earliest-completion``)."""
+
+    def __init__(self, policy_name: str = "earliest-completion") -> None:
+        self.policy = make_policy(policy_name)
+        self.policy_name = policy_name
+
+    def place(self, snapshot: NetworkSnapshot, jobs: JobBatch, now_s: float) -> list[Decision]:
+        """One :class:`Decision` per job, in batch order. ``snapshot`` is not modified."""
+        cycle = getattr(self.policy, "cycle", None)
+        if cycle is not None:  # a whole-cycle policy (huanghe.broker.policies): waits, holds, reservations
+            return list(cycle(snapshot.at(now_s), jobs).decisions())
+        snap = snapshot.at(now_s)
+        out: dict[int, Decision] = {}
+        pending = np.arange(len(jobs), dtype=np.intp)
+        for round_no in range(MAX_ROUNDS):
+            if pending.size == 0:
+                break
+            batch = jobs if pending.size == len(jobs) and round_no == 0 else _subset(jobs, pending)
+            snap, deferred = self._round(snap, batch, pending, out, last=round_no == MAX_ROUNDS - 1)
+            pending = deferred
+        return [out[j] for j in range(len(jobs))]
+
+    def _round(
+        self,
+        snap: NetworkSnapshot,
+        batch: JobBatch,
+        rows: npt.NDArray[np.intp],
+        out: dict[int, Decision],
+        *,
+        last: bool,
+    ) -> tuple[NetworkSnapshot, npt.NDArray[np.intp]]:
+        report = apply_filters(snap, batch)
+        est = estimate(snap, batch)
+        scores = self.policy.score(snap, batch, report, est)
+        total = np.asarray(scores.total, dtype=np.float64)
+        deferred: list[int] = []
+        full: dict[int, float] = {}  # pool → shortest run time of a job that no longer fits there
+        start_snap = snap
+        for k in range(len(batch)):
+            feasible = np.flatnonzero(report.feasible[k] & np.isfinite(total[k]))
+            if feasible.size == 0:
+                out[int(rows[k])] = self._decision(start_snap, report, est, scores, k, batch, None)
+                continue
+            cost = np.nan_to_num(est.cost_cny[k, feasible], nan=math.inf)
+            order = np.lexsort((feasible, cost, total[k, feasible]))
+            chosen = int(feasible[order[0]])
+            need = (
+                int(batch.nodes[k]),
+                float(batch.cpus[k]),
+                float(batch.gpus[k]),
+                float(batch.mem_gb[k]),
+            )
+            still_fits = _fits(snap, chosen, *need)
+            if est.fits_now[k, chosen] and not still_fits and not last:
+                deferred.append(int(rows[k]))  # scored on capacity an earlier job of this batch took
+                full[chosen] = min(full.get(chosen, math.inf), float(est.run_s[k, chosen]))
+                continue
+            out[int(rows[k])] = self._decision(start_snap, report, est, scores, k, batch, chosen)
+            if still_fits:
+                snap = snap.with_allocation(chosen, *need)
+        if full:  # the pool filled up during this round: later jobs see a queue there
+            queued = snap.queued_jobs.copy()
+            backlog = snap.backlog_s.copy()
+            for pool, run in full.items():
+                queued[pool] += 1
+                backlog[pool] = max(backlog[pool], run if math.isfinite(run) else 0.0)
+            snap = snap.with_queue(queued, backlog)
+        return snap, np.asarray(deferred, dtype=np.intp)
+
+    def _decision(
+        self,
+        snap: NetworkSnapshot,
+        report: FilterReport,
+        est: Estimates,
+        scores: Scores,
+        k: int,
+        batch: JobBatch,
+        chosen: int | None,
+    ) -> Decision:
+        terms = {name: np.asarray(v)[k] for name, v in scores.terms.items()}
+        why = explain(
+            snap,
+            report,
+            k,
+            batch.job_ids[k],
+            np.asarray(scores.total)[k],
+            terms=terms,
+            estimates=est,
+            chosen=chosen,
+            policy=self.policy_name,
+        )
+        return make_decision(snap, est, k, chosen, batch.job_ids[k], int(batch.nodes[k]), why)
+
+
+def make_decision(
+    snap: NetworkSnapshot,
+    est: Estimates,
+    row: int,
+    chosen: int | None,
+    job_id: str,
+    nodes: int,
+    why: Explanation,
+    status: str = "",
+) -> Decision:
+    """The :class:`Decision` for estimate row ``row`` placed in pool ``chosen`` (None: not placed)."""
+    if chosen is None:
+        nan = math.nan
+        return Decision(job_id, None, None, nan, nan, nan, nan, nan, why, status)
+    share = float(est.share[row, chosen])
+    price = float(snap.price_cny_per_node_hour[chosen]) * nodes * share
+    return Decision(
+        job_id=job_id,
+        pool_id=snap.pool_ids[chosen],
+        center_id=snap.center_ids[int(snap.pool_center[chosen])],
+        est_start_s=float(est.start_s[row, chosen]),
+        est_run_s=float(est.run_s[row, chosen]),
+        est_cost_cny=float(est.cost_cny[row, chosen]),
+        est_carbon_kg=float(est.carbon_kg[row, chosen]),
+        price_cny_per_hour=price,
+        explanation=why,
+        status=status,
+    )
+
+
+def _fits(snap: NetworkSnapshot, pool: int, nodes: int, cpus: float, gpus: float, mem_gb: float) -> bool:
+    """Whether ``nodes`` × (cpus, gpus, mem_gb) fit the pool's free totals now."""
+    eps = 1e-9
+    return bool(
+        nodes * cpus <= snap.cpus_free[pool] + eps
+        and nodes * gpus <= snap.gpus_free[pool] + eps
+        and nodes * mem_gb <= snap.mem_gb_free[pool] + eps
+    )

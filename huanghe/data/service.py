@@ -1,0 +1,78 @@
+"""Datasets: list (filters + pagination), get, create, patch, delete.
+
+A dataset belongs to a tenant and has its primary copy in a center; ``replicas`` and ``allowed_centers`` are
+checked when written (centers must exist; important and core data also against the protection catalog, see
+:mod:`huanghe.data.protection`). Same transaction and error conventions as :mod:`huanghe.network.service`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huanghe.core.errors import conflict
+from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
+from huanghe.data import rows as data_rows
+from huanghe.data.models import DatasetRow
+from huanghe.data.schemas import DatasetCreate, DatasetPublic, DatasetUpdate
+from huanghe.domain.enums import DataClass
+from huanghe.domain.jobs import Dataset
+from huanghe.network.models import CenterRow
+from huanghe.store.crud import commit, get_row, merged, missing, page_of, raise_if
+from huanghe.tenancy.models import TenantRow
+
+
+def list_datasets(
+    session: Session,
+    *,
+    tenant: str | None = None,
+    center: str | None = None,
+    data_class: DataClass | None = None,
+    limit: int = DEFAULT_PAGE_LIMIT,
+    offset: int = 0,
+) -> Page[DatasetPublic]:
+    stmt = select(DatasetRow)
+    if tenant is not None:
+        stmt = stmt.where(DatasetRow.tenant_id == tenant)
+    if center is not None:
+        stmt = stmt.where(DatasetRow.center_id == center)
+    if data_class is not None:
+        stmt = stmt.where(DatasetRow.data_class == DataClass(data_class).value)
+    return page_of(session, stmt, (DatasetRow.id,), limit, offset, data_rows.dataset_public)
+
+
+def get_dataset(session: Session, dataset_id: str) -> DatasetPublic:
+    return data_rows.dataset_public(get_row(session, DatasetRow, dataset_id, "dataset"))
+
+
+def _dataset_refs(session: Session, ds: Dataset) -> None:
+    errors = missing(session, TenantRow, ds.tenant, "tenant", "tenant")
+    errors += missing(session, CenterRow, ds.center, "center", "center")
+    for field in ("replicas", "allowed_centers"):
+        for i, ident in enumerate(getattr(ds, field)):
+            errors += missing(session, CenterRow, ident, f"{field}[{i}]", "center")
+    raise_if(errors)
+
+
+def create_dataset(session: Session, data: DatasetCreate) -> DatasetPublic:
+    if session.get(DatasetRow, data.id) is not None:
+        raise conflict("id", f"dataset {data.id!r} already exists")
+    _dataset_refs(session, data)
+    row = DatasetRow()
+    data_rows.apply_dataset(row, data)
+    session.add(row)
+    commit(session)
+    return data_rows.dataset_public(row)
+
+
+def update_dataset(session: Session, dataset_id: str, patch: DatasetUpdate) -> DatasetPublic:
+    row = get_row(session, DatasetRow, dataset_id, "dataset")
+    ds = merged(Dataset, data_rows.dataset_dict(row), patch)
+    _dataset_refs(session, ds)
+    data_rows.apply_dataset(row, ds)
+    commit(session)
+    return data_rows.dataset_public(row)
+
+
+def delete_dataset(session: Session, dataset_id: str) -> None:
+    session.delete(get_row(session, DatasetRow, dataset_id, "dataset"))
+    commit(session)

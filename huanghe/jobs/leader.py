@@ -1,0 +1,151 @@
+"""Leader election: exactly one scheduler loop per database, whatever the number of API replicas.
+
+* PostgreSQL: ``pg_try_advisory_lock(KEY)`` on a dedicated connection held for as long as the process leads.
+  When the leader dies its connection closes and PostgreSQL releases the lock; another replica's next
+  ``try_acquire`` gets it. The leader checks its connection on every call (a lost connection = lost lead).
+* Any other database (SQLite): a lease row in ``leader_lease`` (name, holder, expires_s). The holder renews it
+  on every call; another process takes it only after it expired (``ttl_s`` without renewal), so a new leader
+  takes over at most ``ttl_s`` + one loop interval after the old one died.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from huanghe.jobs.models import LeaderLeaseRow
+
+log = logging.getLogger("huanghe.leader")
+
+#: Advisory lock key of the scheduler role (any constant 64-bit number; "HUANGHE1" in ASCII).
+ADVISORY_KEY = 0x4855414E47484531
+
+
+def holder_id() -> str:
+    """Who we are, for the lease row and logs: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class LeaderElector:
+    """``try_acquire()`` → True while this process is the leader of ``name``. Thread: one caller at a time."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        name: str = "scheduler",
+        ttl_s: float = 5.0,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.name = name
+        self.ttl_s = ttl_s
+        self.now = now
+        self.holder = holder_id()
+        self.is_leader = False
+        self._conn: Connection | None = None
+        self._pg = engine.dialect.name == "postgresql"
+
+    def try_acquire(self) -> bool:
+        """Become or stay leader if possible; returns whether we lead now. Never raises on DB errors."""
+        try:
+            self.is_leader = self._pg_acquire() if self._pg else self._lease_acquire()
+        except SQLAlchemyError as exc:
+            log.warning("leader election failed (选主失败): %s", exc)
+            self._drop_conn()
+            self.is_leader = False
+        return self.is_leader
+
+    # -- PostgreSQL ------------------------------------------------------------------------------------
+    def _pg_acquire(self) -> bool:
+        if self._conn is None:
+            self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        if self.is_leader:
+            self._conn.execute(text("SELECT 1"))  # the lock lives as long as this connection
+            return True
+        got = bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
+        return got
+
+    def _drop_conn(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.invalidate()
+                self._conn.close()
+            except SQLAlchemyError:
+                pass
+            self._conn = None
+
+    # -- lease row -------------------------------------------------------------------------------------
+    def _lease_acquire(self) -> bool:
+        now_s = self.now()
+        with self.engine.begin() as conn:
+            took = conn.execute(
+                update(LeaderLeaseRow)
+                .where(
+                    LeaderLeaseRow.name == self.name,
+                    (LeaderLeaseRow.holder == self.holder) | (LeaderLeaseRow.expires_s < now_s),
+                )
+                .values(holder=self.holder, expires_s=now_s + self.ttl_s)
+            ).rowcount
+            if took:
+                if not self.is_leader:
+                    conn.execute(
+                        update(LeaderLeaseRow)
+                        .where(LeaderLeaseRow.name == self.name)
+                        .values(acquired_s=now_s)
+                    )
+                return True
+            exists = conn.execute(select(LeaderLeaseRow.name).where(LeaderLeaseRow.name == self.name)).first()
+        if exists:
+            return False
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(LeaderLeaseRow).values(
+                        name=self.name, holder=self.holder, expires_s=now_s + self.ttl_s, acquired_s=now_s
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def release(self) -> None:
+        """Give the lead up (on a clean shutdown), so another replica need not wait for the lease to expire."""
+        try:
+            if self._pg:
+                if self._conn is not None and self.is_leader:
+                    self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+            elif self.is_leader:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        update(LeaderLeaseRow)
+                        .where(LeaderLeaseRow.name == self.name, LeaderLeaseRow.holder == self.holder)
+                        .values(expires_s=0.0)
+                    )
+        except SQLAlchemyError as exc:
+            log.warning("releasing the lead failed: %s", exc)
+        finally:
+            self.is_leader = False
+            if self._pg:
+                self._drop_conn()
+
+
+def current_leader(engine: Engine, name: str = "scheduler") -> dict[str, object] | None:
+    """The lease row (SQLite) or whether the advisory lock is held (PostgreSQL), for the API."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            held = conn.execute(
+                text("SELECT pid FROM pg_locks WHERE locktype='advisory' AND objid=:lo AND granted"),
+                {"lo": ADVISORY_KEY & 0xFFFFFFFF},
+            ).first()
+            return {"name": name, "held": held is not None, "backend_pid": held[0] if held else None}
+        row = conn.execute(select(LeaderLeaseRow).where(LeaderLeaseRow.name == name)).first()
+        if row is None:
+            return None
+        return {"name": name, "holder": row.holder, "expires_s": row.expires_s, "acquired_s": row.acquired_s}

@@ -1,0 +1,97 @@
+"""``/api/v1/observatory/...``: the regulator's views over HTTP (index, sensitivity, targets, green lists,
+maturity, network capacity, indicators, reports). Thin: see :mod:`huanghe.regulator.service`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from huanghe.api.deps import SessionDep
+from huanghe.regulator import service as svc
+from huanghe.telemetry.router import now_ms
+
+router = APIRouter(prefix="/observatory", tags=["observatory"])
+Year = Annotated[
+    int | None, Query(ge=1950, le=2100, description="snapshot year (default: latest opening year)")
+]
+Level = Annotated[str, Query(max_length=16, description="city | circle | province")]
+Weights = Annotated[str, Query(max_length=16, description="equal | entropy | expert")]
+Norm = Annotated[str, Query(max_length=16, description="minmax | zscore")]
+
+
+@router.get("/index")
+def index(s: SessionDep, level: Level = "city", weights: Weights = "equal", norm: Norm = "minmax",
+          year: Year = None) -> dict[str, Any]:  # fmt: skip
+    """综合算力指数: scores and ranks in four dimensions (method 1.0, docs/index-method.md)."""
+    return svc.index(s, level, weights, norm, year)
+
+
+@router.get("/index/sensitivity")
+def index_sensitivity(
+    s: SessionDep,
+    level: Level = "city",
+    weights: Weights = "equal",
+    norm: Norm = "minmax",
+    year: Year = None,
+    delta: Annotated[
+        float, Query(ge=0, lt=1, description="one-at-a-time change of each dimension weight")
+    ] = 0.2,
+    samples: Annotated[int, Query(ge=1, le=5000, description="Monte-Carlo Dirichlet draws")] = 500,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Rank stability under weight perturbations."""
+    return svc.sensitivity(s, level, weights, norm, year, delta, samples, seed)
+
+
+@router.get("/targets")
+def targets(s: SessionDep, year: Year = None) -> list[dict[str, Any]]:
+    """目标对照: plan targets versus actuals with a linear forecast."""
+    return svc.targets(s, year)
+
+
+@router.get("/green-list")
+def green_list(request: Request, s: SessionDep, year: Year = None) -> dict[str, Any]:
+    """绿色低碳: PUE upgrade list, small/scattered/old, renewable ranking, carbon (measured utilisation if any)."""
+    return svc.green_list(s, year, now_ms(request))
+
+
+@router.get("/maturity")
+def maturity(s: SessionDep, year: Year = None) -> list[dict[str, Any]]:
+    """存储能力成熟度 L1–L5 per center."""
+    return svc.maturity(s, year)
+
+
+@router.get("/network-capacity")
+def network_capacity(s: SessionDep, year: Year = None, failing: bool = False) -> dict[str, Any]:
+    """运载力评估: latency-circle compliance of every center pair."""
+    return svc.network_capacity(s, year, failing)
+
+
+@router.get("/indicators")
+def indicators(
+    request: Request,
+    s: SessionDep,
+    level: Annotated[str, Query(max_length=16, description="province | circle | city | center")] = "province",
+    year: Year = None,
+) -> dict[str, Any]:
+    """Summary indicators (racks, EFLOPS, storage, egress, PUE/CUE/REF/WUE, carbon, utilisation)."""
+    return svc.indicators(s, level, year, now_ms(request))
+
+
+@router.get("/reports/{kind}")
+async def report(
+    kind: str,
+    s: SessionDep,
+    year: Year = None,
+    fmt: Annotated[str, Query(alias="format", max_length=8, description="html | pdf")] = "html",
+    lang: Annotated[str, Query(max_length=4, description="zh | en")] = "zh",
+    weights: Weights = "equal",
+    norm: Norm = "minmax",
+) -> Response:
+    """Download the storage (存力发展报告) or index (综合算力发展指数报告) report."""
+    content, media, filename = await run_in_threadpool(svc.report, s, kind, year, fmt, lang, weights, norm)
+    return Response(
+        content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

@@ -1,1 +1,0 @@
-"""Use cases; they own transactions and return public schemas, never ORM rows."""

@@ -1,0 +1,1 @@
+"""Time series of centers and pools: push, scrape from Prometheus exporters, roll-ups, retention, alerts."""
