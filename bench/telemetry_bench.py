@@ -21,6 +21,7 @@ from huanghe.regulator import service as observatory
 from huanghe.store.db import make_session_factory
 from huanghe.store.migrate import migrate
 from huanghe.telemetry import alerts
+from huanghe.telemetry import rollup as telemetry_rollup
 from huanghe.telemetry import service as telemetry
 from huanghe.telemetry.cli import push_record
 from huanghe.telemetry.models import TelemetrySampleRow
@@ -69,7 +70,7 @@ def main() -> None:
               f"{t_base:.2f} s; ratio baseline/bulk = {t_base / t_bulk:.1f}×")  # fmt: skip
         t = time.perf_counter()
         with bulk() as s:
-            written = telemetry.rollup(s, start, T_END)
+            written = telemetry_rollup.rollup(s, start, T_END)
             s.commit()
         print(f"rollup {args.hours:g} h: {written} buckets in {time.perf_counter() - t:.2f} s")
         batch = {"samples": [push_record(x) for x in ticks[-1][:1000]]}

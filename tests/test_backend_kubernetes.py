@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from huanghe.backends.k8s_fake_apiserver import FakeApiServer
+from tests.infra.fake_k8s_apiserver import FakeApiServer
 from huanghe.backends.protocol import BackendJobSpec, CapabilityMissingError, wait_terminal
 from huanghe.backends.registry import create_backend
 from huanghe.domain.enums import JobState

@@ -12,6 +12,7 @@ from huanghe.core.errors import InvalidError
 from huanghe.network import topology_store as topology_store
 from huanghe.observatory.alert_rules import AlertThresholds
 from huanghe.telemetry import alerts
+from huanghe.telemetry import rollup as telemetry_rollup
 from huanghe.telemetry import service as telemetry
 from huanghe.telemetry.models import TelemetryRollupRow, TelemetrySampleRow
 from huanghe.telemetry.runtime import TelemetryRuntime
@@ -46,7 +47,7 @@ def test_ingest_rollup_and_read(factory: sessionmaker[Session]) -> None:
             now_ms=T0_MS + 10 * MIN,
         )
         assert n == 4
-        written = telemetry.rollup(s, T0_MS, T0_MS + 10 * MIN)
+        written = telemetry_rollup.rollup(s, T0_MS, T0_MS + 10 * MIN)
         s.commit()
         assert written == {"5m": 3, "1h": 2}
         five = telemetry.read_series(s, metric="pue", center="jn-sc", step="5m")
@@ -56,7 +57,7 @@ def test_ingest_rollup_and_read(factory: sessionmaker[Session]) -> None:
         (hour,) = telemetry.read_series(s, metric="pue", center="jn-sc", step="1h").points
         assert hour.mean == pytest.approx((1.2 + 1.4 + 1.6) / 3) and hour.count == 3 and hour.max == 1.6
         # recomputing the same range replaces, never duplicates
-        telemetry.rollup(s, T0_MS, T0_MS + 10 * MIN)
+        telemetry_rollup.rollup(s, T0_MS, T0_MS + 10 * MIN)
         s.commit()
         assert s.scalar(select(func.count()).select_from(TelemetryRollupRow)) == 5
         # raw read window and limit
@@ -68,19 +69,19 @@ def test_hourly_survives_raw_retention(factory: sessionmaker[Session]) -> None:
     with factory() as s:
         old = T0_MS - 10 * DAY
         _push(s, sample("jn-sc", "pue", 1.25, "ratio", old), sample("jn-sc", "pue", 1.3, "ratio", T0_MS))
-        telemetry.rollup(s, old, old + HOUR)
-        telemetry.rollup(s, T0_MS, T0_MS + MIN)
-        deleted = telemetry.apply_retention(s, T0_MS, raw_days=7, rollup_5m_days=5, rollup_1h_days=30)
+        telemetry_rollup.rollup(s, old, old + HOUR)
+        telemetry_rollup.rollup(s, T0_MS, T0_MS + MIN)
+        deleted = telemetry_rollup.apply_retention(s, T0_MS, raw_days=7, rollup_5m_days=5, rollup_1h_days=30)
         s.commit()
         assert deleted == {"raw": 1, "5m": 1, "1h": 0}
         assert [p.value for p in telemetry.read_series(s, metric="pue").points] == [1.3]
         hours = telemetry.read_series(s, metric="pue", step="1h").points
         assert [p.mean for p in hours] == [1.25, 1.3]
         # recomputing a range whose raw samples are gone keeps its rollups
-        assert telemetry.rollup(s, old, T0_MS + MIN)["1h"] == 1
+        assert telemetry_rollup.rollup(s, old, T0_MS + MIN)["1h"] == 1
         s.commit()
         assert [p.mean for p in telemetry.read_series(s, metric="pue", step="1h").points] == [1.25, 1.3]
-        assert telemetry.rollup(s, old - DAY, old + HOUR) == {"5m": 0, "1h": 0}
+        assert telemetry_rollup.rollup(s, old - DAY, old + HOUR) == {"5m": 0, "1h": 0}
 
 
 def test_batch_refused_whole_in_the_database(factory: sessionmaker[Session]) -> None:
@@ -165,7 +166,7 @@ def test_late_history_is_rolled_up_at_push_and_drives_pue_jump(factory: sessionm
         assert five_h[0].count == 2 and five_h[0].mean == pytest.approx(1.40)
         # now a jump: 1.45 against a 7-day mean of ~1.30
         _push(s, sample("qd-ai", "pue", 1.45, "ratio", T0_MS))
-        telemetry.rollup(s, T0_MS - HOUR, T0_MS)
+        telemetry_rollup.rollup(s, T0_MS - HOUR, T0_MS)
         s.commit()
         summary = alerts.evaluate(s, T0_MS)
         (alert,) = alerts.list_alerts(s, "open").items

@@ -9,7 +9,7 @@ logs from the newest pod of the Job; cancel sets ``spec.suspend: true`` (the Job
 pods, the Job object stays, so the state stays readable) plus the annotation ``huanghe.io/cancelled-at``.
 Capacity: allocatable of Ready nodes minus requests of running pods.
 
-Tests run against ``huanghe.backends.k8s_fake_apiserver`` (a FAKE); a real cluster is opt-in.
+Tests run against ``tests.infra.fake_k8s_apiserver`` (a FAKE); a real cluster is opt-in.
 """
 
 from __future__ import annotations

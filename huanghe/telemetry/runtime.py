@@ -25,6 +25,7 @@ from huanghe.core.errors import NotFoundError
 from huanghe.network.topology_store import export_topology
 from huanghe.observatory.generator import TelemetryGenerator
 from huanghe.telemetry import alerts, scrape
+from huanghe.telemetry import rollup as telemetry_rollup
 from huanghe.telemetry import service as telemetry
 from huanghe.telemetry.models import TelemetrySampleRow
 from huanghe.telemetry.settings import TelemetrySettings
@@ -97,7 +98,7 @@ class TelemetryRuntime:
                     break
                 total += telemetry.insert_rows(session, telemetry.sample_rows(samples))
                 session.commit()  # one short transaction per tick: other writers are not kept waiting
-            telemetry.rollup(session, start, end)
+            telemetry_rollup.rollup(session, start, end)
             session.commit()
         self.on_ingested("simulated", total)
         return total
@@ -125,8 +126,8 @@ class TelemetryRuntime:
         t = self.now_ms() if now_ms is None else now_ms
         s = self.settings
         with self.session_factory() as session:
-            written = telemetry.rollup(session, t - ROLLUP_LOOKBACK_MS, t)
-            deleted = telemetry.apply_retention(
+            written = telemetry_rollup.rollup(session, t - ROLLUP_LOOKBACK_MS, t)
+            deleted = telemetry_rollup.apply_retention(
                 session, t, s.raw_retention_days, s.rollup_5m_retention_days, s.rollup_1h_retention_days
             )
             session.commit()

@@ -19,12 +19,12 @@ series rolled up over their range at once.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import CursorResult, Integer, delete, func, insert, inspect, literal_column, select, text
+from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from huanghe.core.errors import FieldError, InvalidError, format_loc, humanize
@@ -34,6 +34,7 @@ from huanghe.observatory.alert_rules import SeriesKey
 from huanghe.observatory.generator import GeneratedSample
 from huanghe.observatory.metric_catalog import METRICS, check_value, tier_key
 from huanghe.telemetry.models import TelemetryRollupRow, TelemetrySampleRow
+from huanghe.telemetry.rollup import floor_ms, rollup
 
 S = TelemetrySampleRow
 R = TelemetryRollupRow
@@ -333,119 +334,6 @@ def read_series(
 # ---------------------------------------------------------------- rollups and retention
 
 
-def _count(session: Session, stmt: Any) -> int:
-    """Execute a DML statement and return the number of rows it touched."""
-    result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]
-    return max(0, result.rowcount or 0)
-
-
-def _buckets(session: Session, step_s: int, lo: int, hi: int, only: Sequence[Any] = ()) -> int:
-    """Rollup rows of ``step_s`` in ``[lo, hi)`` (INSERT … SELECT row counts are not reliable on SQLite)."""
-    stmt = (
-        select(func.count())
-        .select_from(R)
-        .where(R.step_s == step_s, R.bucket_ms >= lo, R.bucket_ms < hi, *only)
-    )
-    return int(session.scalar(stmt) or 0)
-
-
-def _floor(t_ms: int, step_ms: int) -> int:
-    return (t_ms // step_ms) * step_ms
-
-
-def _series_filter(table: Any, centers: Collection[str] | None, metrics: Collection[str] | None) -> list[Any]:
-    out = []
-    if centers is not None:
-        out.append(table.center_id.in_(sorted(centers)))
-    if metrics is not None:
-        out.append(table.metric.in_(sorted(metrics)))
-    return out
-
-
-def rollup(
-    session: Session,
-    since_ms: int,
-    until_ms: int,
-    *,
-    centers: Collection[str] | None = None,
-    metrics: Collection[str] | None = None,
-) -> dict[str, int]:
-    """Recompute the 5-minute and hourly rollups of the series (all, or of ``centers`` × ``metrics``) for the
-    hours touching ``[since, until)`` from the oldest raw sample still stored in that range on (older hours
-    keep their rollups).
-
-    Returns the number of buckets in the recomputed range per step. The caller commits.
-    """
-    lo = _floor(since_ms, 3_600_000)
-    hi = _floor(until_ms, 3_600_000) + 3_600_000
-    only_s = _series_filter(S, centers, metrics)
-    only_r = _series_filter(R, centers, metrics)
-    # Hours older than the oldest raw sample left (retention) keep their rollups: never recompute from nothing.
-    first_raw = session.scalar(select(func.min(S.time_ms)).where(S.time_ms >= lo, S.time_ms < hi, *only_s))
-    if first_raw is None:
-        return {"5m": 0, "1h": 0}
-    lo = max(lo, _floor(int(first_raw), 3_600_000))
-    written: dict[str, int] = {}
-    step5 = 300_000
-    bucket = (S.time_ms // literal_column(str(step5), Integer)) * literal_column(str(step5), Integer)
-    session.execute(delete(R).where(R.step_s == 300, R.bucket_ms >= lo, R.bucket_ms < hi, *only_r))
-    raw = (
-        select(
-            S.center_id, S.metric, S.subject, literal_column("300", Integer), bucket,
-            func.avg(S.value), func.min(S.value), func.max(S.value), func.count(), func.min(S.unit),
-            func.min(S.source),
-        )
-        .where(S.time_ms >= lo, S.time_ms < hi, *only_s)
-        .group_by(S.center_id, S.metric, S.subject, bucket)
-    )  # fmt: skip
-    cols = [
-        "center_id",
-        "metric",
-        "subject",
-        "step_s",
-        "bucket_ms",
-        "mean",
-        "min",
-        "max",
-        "count",
-        "unit",
-        "source",
-    ]
-    session.execute(insert(R).from_select(cols, raw))
-    written["5m"] = _buckets(session, 300, lo, hi, only_r)
-    five = select(R).where(R.step_s == 300, *only_r).subquery()
-    hour = (five.c.bucket_ms // literal_column("3600000", Integer)) * literal_column("3600000", Integer)
-    hourly = (
-        select(
-            five.c.center_id, five.c.metric, five.c.subject, literal_column("3600", Integer), hour,
-            func.sum(five.c.mean * five.c.count) / func.sum(five.c.count), func.min(five.c.min),
-            func.max(five.c.max), func.sum(five.c.count), func.min(five.c.unit), func.min(five.c.source),
-        )
-        .where(five.c.bucket_ms >= lo, five.c.bucket_ms < hi)
-        .group_by(five.c.center_id, five.c.metric, five.c.subject, hour)
-    )  # fmt: skip
-    session.execute(delete(R).where(R.step_s == 3600, R.bucket_ms >= lo, R.bucket_ms < hi, *only_r))
-    session.execute(insert(R).from_select(cols, hourly))
-    written["1h"] = _buckets(session, 3600, lo, hi, only_r)
-    return written
-
-
-def apply_retention(
-    session: Session, now_ms: int, raw_days: float, rollup_5m_days: float, rollup_1h_days: float
-) -> dict[str, int]:
-    """Delete raw samples and rollups older than their retention; counts deleted. The caller commits."""
-    day_ms = 86_400_000
-    return {
-        "raw": _count(session, delete(S).where(S.time_ms < now_ms - int(raw_days * day_ms))),
-        "5m": _count(
-            session, delete(R).where(R.step_s == 300, R.bucket_ms < now_ms - int(rollup_5m_days * day_ms))
-        ),
-        "1h": _count(
-            session, delete(R).where(R.step_s == 3600, R.bucket_ms < now_ms - int(rollup_1h_days * day_ms))
-        ),
-    }
-
-
 # ---------------------------------------------------------------- figures for alerts, generator, observatory
 
 
@@ -473,7 +361,7 @@ def weighted_means(
     rolled = session.execute(
         select(R.center_id, func.sum(R.mean * R.count) / func.sum(R.count))
         .where(R.metric == metric, R.step_s == 3600, R.subject == subject,
-               R.bucket_ms >= _floor(since_ms, 3_600_000), R.bucket_ms < until_ms)
+               R.bucket_ms >= floor_ms(since_ms, 3_600_000), R.bucket_ms < until_ms)
         .group_by(R.center_id)
     )  # fmt: skip
     out = {c: float(v) for c, v in rolled if v is not None}

@@ -1,4 +1,4 @@
-"""The in-repo FAKE Kubernetes API server (huanghe.backends.k8s_fake_apiserver) as a session fixture.
+"""The in-repo FAKE Kubernetes API server (tests.infra.fake_k8s_apiserver) as a session fixture.
 
 It is not Kubernetes: it serves the endpoints the kubernetes back-end uses and runs each Job's command as a
 host subprocess. A real cluster is opt-in: ``HUANGHE_K8S_REAL=1`` and ``KUBECONFIG`` (see
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from huanghe.backends.k8s_fake_apiserver import FakeApiServer
+from tests.infra.fake_k8s_apiserver import FakeApiServer
 
 
 @pytest.fixture(scope="session")

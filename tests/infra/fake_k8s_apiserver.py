@@ -9,7 +9,7 @@ ignored), ``activeDeadlineSeconds`` is enforced by a timer, and ``spec.suspend: 
 the real Job controller does. One fake node advertises ``cpu``/``memory``/``nvidia.com/gpu`` from the
 constructor. Loopback only.
 
-Run by hand: ``python -m huanghe.backends.k8s_fake_apiserver --port 18080``.
+Run by hand: ``python -m tests.infra.fake_k8s_apiserver --port 18080``.
 """
 
 from __future__ import annotations
