@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from huanghe.core.errors import ConflictError, FieldError, conflict
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
-from huanghe.data.models import DatasetRow
 from huanghe.domain.enums import CenterKind, CenterTier
 from huanghe.domain.network import Center, City, Link, Region
 from huanghe.network import rows as network_rows
@@ -47,6 +46,7 @@ from huanghe.store.crud import (
     next_position,
     page_of,
     raise_if,
+    refuse_if_referenced,
     refuse_if_used,
 )
 
@@ -209,7 +209,7 @@ def update_center(session: Session, center_id: str, patch: CenterUpdate) -> Cent
 def delete_center(session: Session, center_id: str) -> None:
     """Delete a center with its pools, storage tiers and links; refused while datasets live there."""
     row = get_row(session, CenterRow, center_id, "center")
-    refuse_if_used(session, count_where(DatasetRow.center_id == center_id), "center", center_id, "datasets")
+    refuse_if_referenced(session, "datasets", "center_id", center_id, "center")
     session.delete(row)
     commit(session)
 

@@ -109,6 +109,18 @@ def refuse_if_used(session: Session, count_stmt: Any, what: str, ident: str, use
         raise conflict("", f"{what} {ident!r} is still used by {n} {users}; delete or move them first")
 
 
+def refuse_if_referenced(session: Session, table: str, column: str, ident: str, what: str) -> None:
+    """Refuse (409) to delete ``what`` ``ident`` while rows of another domain's ``table`` point at it through
+    ``column``. The table is named, not imported, so a lower domain (the network) needs no import of the
+    domains above it (data, jobs); its foreign key (``ondelete="RESTRICT"``) is the last line of defence."""
+    t = Base.metadata.tables.get(table)
+    if t is None:  # that domain's models are not loaded in this process: nothing of it can exist
+        return
+    refuse_if_used(
+        session, select(func.count()).select_from(t).where(t.c[column] == ident), what, ident, table
+    )
+
+
 def count_where(where: Any) -> Any:
     return select(func.count()).where(where)
 

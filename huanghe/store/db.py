@@ -68,6 +68,11 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
 
 
 def make_session_factory(engine_or_url: Engine | str | URL) -> sessionmaker[Session]:
-    """A session factory bound to an engine (or to a new engine for a URL). Objects stay usable after commit."""
+    """A session factory bound to an engine (or to a new engine for a URL). Objects stay usable after commit.
+
+    Every domain's tables are registered on the shared metadata first (:mod:`huanghe.store.models`), so a
+    check that names another domain's table (:func:`huanghe.store.crud.refuse_if_referenced`) always sees it."""
+    import huanghe.store.models  # noqa: F401  (registers all tables; imported late: it imports every domain)
+
     engine = engine_or_url if isinstance(engine_or_url, Engine) else make_engine(engine_or_url)
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
