@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from huanghe.core.errors import conflict
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
-from huanghe.data.models import DatasetRow
 from huanghe.domain.jobs import Tenant, User
 from huanghe.store.crud import (
     commit,
@@ -22,6 +21,7 @@ from huanghe.store.crud import (
     missing,
     page_of,
     raise_if,
+    refuse_if_referenced,
     refuse_if_used,
 )
 from huanghe.tenancy import rows as tenancy_rows
@@ -69,7 +69,7 @@ def update_tenant(session: Session, tenant_id: str, patch: TenantUpdate) -> Tena
 def delete_tenant(session: Session, tenant_id: str) -> None:
     row = get_row(session, TenantRow, tenant_id, "tenant")
     refuse_if_used(session, count_where(UserRow.tenant_id == tenant_id), "tenant", tenant_id, "users")
-    refuse_if_used(session, count_where(DatasetRow.tenant_id == tenant_id), "tenant", tenant_id, "datasets")
+    refuse_if_referenced(session, "datasets", "tenant_id", tenant_id, "tenant")
     session.delete(row)
     commit(session)
 
