@@ -1,15 +1,15 @@
-"""`huanghe submit ... -- COMMAND...` and `huanghe jobs list|show|cancel|logs|events`: the jobs API over HTTP.
+"""`huanghe submit ... -- COMMAND...` and `huanghe jobs list|show|cancel|logs|events`: the jobs API over HTTP,
+through :class:`huanghe.client.HuangheClient`.
 
 The server is ``$HUANGHE_URL`` (default http://127.0.0.1:8000); ``$HUANGHE_TOKEN``, when set, is sent as a
-Bearer token. A server that cannot be reached gives a clear message and exit code 3; an API error prints
-each problem with its field path and exits 1. ``submit --wait`` follows the job, prints its output, and exits
-0 only when the job SUCCEEDED (1 otherwise).
+Bearer token. Exit codes (:mod:`huanghe.cli.remote`): 1 when the server refuses (each problem printed with its
+field path), 3 when it cannot be reached or fails (5xx), 2 for usage errors. ``submit --wait`` follows the
+job, prints its output, and exits 0 only when the job SUCCEEDED (1 otherwise).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 import time
@@ -17,63 +17,35 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
-DEFAULT_URL = "http://127.0.0.1:8000"
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
-EXIT_UNREACHABLE = 3
+from huanghe.cli import remote
+from huanghe.client import DEFAULT_URL, TERMINAL_STATES, HuangheClient, WaitTimeoutError
+from huanghe.client.types import Job
+
+__all__ = ["DEFAULT_URL", "client", "register"]
+
+TERMINAL = TERMINAL_STATES
+EXIT_UNREACHABLE = remote.EXIT_UNREACHABLE
 #: Looks at the output of a job that ended without any output yet (0.3 s apart; not local jobs, whose
 #: output is complete when they end).
 TAIL_LOOKS = 6
 
-jobs_app = typer.Typer(help="Jobs: list, show, cancel, logs, events (作业管理).", no_args_is_help=True)
+jobs_app = typer.Typer(
+    help="Jobs: list, show, cancel, logs, events (作业管理).",
+    epilog=remote.EXIT_CODES_HELP,
+    no_args_is_help=True,
+)
 err = Console(stderr=True, soft_wrap=True)
 
 
-def base_url() -> str:
-    return os.environ.get("HUANGHE_URL", "").strip() or DEFAULT_URL
-
-
 @contextmanager
-def client() -> Iterator[httpx.Client]:
-    """An HTTP client for the server; connection problems become a message and exit code 3."""
-    headers = {}
-    token = os.environ.get("HUANGHE_TOKEN", "").strip()
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    url = base_url()
-    try:
-        with httpx.Client(base_url=url, headers=headers, timeout=30.0) as c:
-            yield c
-    except httpx.TransportError as exc:
-        typer.echo(
-            f"cannot reach the Huanghe server at {url} (无法连接服务器): {exc or type(exc).__name__}. "
-            "Is `huanghe up` running? Set HUANGHE_URL to its address.",
-            err=True,
-        )
-        raise typer.Exit(EXIT_UNREACHABLE) from None
-    except httpx.InvalidURL as exc:
-        typer.echo(f"HUANGHE_URL={url!r} is not a valid URL (地址无效): {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-def call(c: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
-    """One API call; an error status prints its problems (path: message) and exits 1."""
-    r = c.request(method, f"/api/v1{path}", **kwargs)
-    if r.status_code >= 400:
-        try:
-            detail = r.json().get("detail")
-        except ValueError:
-            detail = None
-        typer.echo(f"error {r.status_code} (请求失败):", err=True)
-        for d in detail if isinstance(detail, list) else [{"path": "", "message": r.text[:500]}]:
-            where = f"{d.get('path')}: " if d.get("path") else ""
-            typer.echo(f"  {where}{d.get('message')}", err=True)
-        raise typer.Exit(1)
-    return r.json()
+def client() -> Iterator[HuangheClient]:
+    """A client of ``$HUANGHE_URL``; its failures become a message and an exit code (:mod:`huanghe.cli.remote`)."""
+    with remote.connect() as c:
+        yield c
 
 
 def _fmt_time(t: float | None) -> str:
@@ -130,9 +102,8 @@ def submit(
         "duration_s": duration_s, "max_price_cny_per_hour": max_price, "tenant": tenant,
     }  # fmt: skip
     body.update({k: v for k, v in optional.items() if v is not None})
-    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     with client() as c:
-        job = call(c, "POST", "/jobs", json=body, headers=headers)
+        job = c.submit_job(body, idempotency_key)
         if not wait:
             typer.echo(json.dumps(job, ensure_ascii=False) if as_json else f"submitted (已提交) {job['id']}")
             return
@@ -145,41 +116,43 @@ def submit(
         f"{final['state']} {final['id']} on {final.get('pool') or '-'} ({final.get('center') or '-'})"
         f"{'' if ok else ': ' + (final.get('message') or '')}"
     )
-    raise typer.Exit(0 if ok else 1)
+    raise typer.Exit(0 if ok else remote.EXIT_REFUSED)
 
 
-def _follow(c: httpx.Client, job_id: str, timeout_s: float) -> dict[str, Any]:
-    """Print state changes (stderr) and the output (stdout) until the job is terminal."""
-    deadline = time.monotonic() + timeout_s
+def _follow(c: HuangheClient, job_id: str, timeout_s: float) -> Job:
+    """Print state changes (stderr) and the output (stdout) until the job is terminal; exit 1 on time-out."""
     shown = 0  # history entries printed so far (every state is shown, even one shorter than a poll)
     offset = 0
-    while True:
-        job = call(c, "GET", f"/jobs/{job_id}")
-        for h in job.get("history", [])[shown:]:
+
+    def on_poll(job: Job) -> None:
+        nonlocal shown, offset
+        history = job.get("history", [])
+        for h in history[shown:]:
             err.print(f"{h['state']:<10} {h['message']}", highlight=False)
-        shown = max(shown, len(job.get("history", [])))
+        shown = max(shown, len(history))
         if job.get("backend_job_id"):
-            out = call(c, "GET", f"/jobs/{job_id}/logs", params={"offset": offset})
+            out = c.job_logs(job_id, offset)
             if out["data"]:
                 sys.stdout.write(out["data"])
                 sys.stdout.flush()
             offset = out["next_offset"]
-        if job["state"] in TERMINAL:
-            if job.get("backend_job_id"):
-                # some back-ends (Ray, Slurm) write the last lines a moment after the end: look a few times
-                for _ in range(TAIL_LOOKS if offset == 0 and job.get("backend") != "local" else 1):
-                    tail = call(c, "GET", f"/jobs/{job_id}/logs", params={"offset": offset})
-                    sys.stdout.write(tail["data"])
-                    sys.stdout.flush()
-                    offset = tail["next_offset"]
-                    if offset:
-                        break
-                    time.sleep(0.3)
-            return dict(job)
-        if time.monotonic() > deadline:
-            err.print(f"still {job['state']} after {timeout_s} s; not waiting longer (等待超时)")
-            raise typer.Exit(1)
-        time.sleep(0.2)
+
+    try:
+        job = c.wait_job(job_id, timeout_s=timeout_s, poll_s=0.2, on_poll=on_poll)
+    except WaitTimeoutError as exc:
+        err.print(f"still {exc.job['state']} after {timeout_s} s; not waiting longer (等待超时)")
+        raise typer.Exit(remote.EXIT_REFUSED) from None
+    if job.get("backend_job_id"):
+        # some back-ends (Ray, Slurm) write the last lines a moment after the end: look a few times
+        for _ in range(TAIL_LOOKS if offset == 0 and job.get("backend") != "local" else 1):
+            tail = c.job_logs(job_id, offset)
+            sys.stdout.write(tail["data"])
+            sys.stdout.flush()
+            offset = tail["next_offset"]
+            if offset:
+                break
+            time.sleep(0.3)
+    return job
 
 
 @jobs_app.command("list")
@@ -193,11 +166,11 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print the page as JSON")] = False,
 ) -> None:
     """List jobs, newest first (作业列表)."""
-    params = {
-        k: v for k, v in {"state": state, "pool": pool, "center": center, "tenant": tenant}.items() if v
-    }
     with client() as c:
-        page = call(c, "GET", "/jobs", params={**params, "limit": limit, "offset": offset})
+        page = c.list_jobs(
+            state=state or None, pool=pool or None, center=center or None, tenant=tenant or None,
+            limit=limit, offset=offset,
+        )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(page, ensure_ascii=False))
         return
@@ -219,7 +192,7 @@ def show_cmd(
 ) -> None:
     """A job: state history, placement and why, cost (作业详情)."""
     with client() as c:
-        job = call(c, "GET", f"/jobs/{job_id}")
+        job = c.get_job(job_id)
     if as_json:
         typer.echo(json.dumps(job, ensure_ascii=False))
         return
@@ -258,7 +231,7 @@ def cancel_cmd(
 ) -> None:
     """Cancel a job (取消作业)."""
     with client() as c:
-        job = call(c, "POST", f"/jobs/{job_id}:cancel")
+        job = c.cancel_job(job_id)
     if as_json:
         typer.echo(json.dumps(job, ensure_ascii=False))
         return
@@ -276,7 +249,7 @@ def logs_cmd(
     offset = 0
     with client() as c:
         while True:
-            out = call(c, "GET", f"/jobs/{job_id}/logs", params={"offset": offset})
+            out = c.job_logs(job_id, offset)
             if as_json:
                 typer.echo(json.dumps(out, ensure_ascii=False))
                 return
@@ -297,7 +270,7 @@ def events_cmd(
 ) -> None:
     """Every recorded event of a job (作业事件)."""
     with client() as c:
-        data = call(c, "GET", f"/jobs/{job_id}/events")
+        data = c.job_events(job_id)
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
@@ -306,5 +279,5 @@ def events_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("submit")(submit)
+    app.command("submit", epilog=remote.EXIT_CODES_HELP)(submit)
     app.add_typer(jobs_app, name="jobs")

@@ -1,61 +1,43 @@
-"""``huanghe alerts list|ack|resolve``: the alerts of a running server, over HTTP.
+"""``huanghe alerts list|ack|resolve``: the alerts of a running server, through
+:class:`huanghe.client.HuangheClient`.
 
 The server is ``$HUANGHE_URL`` (default ``http://127.0.0.1:8000``); ``$HUANGHE_TOKEN``, when set, is sent as
-``Authorization: Bearer``. An unreachable server or a refused call is a one-line message and exit code 1.
+``Authorization: Bearer``. Exit codes as every server command (:mod:`huanghe.cli.remote`: 1 refused, 2 usage,
+3 server failing), except that an unreachable server exits 1 here (kept for compatibility).
 """
 
 from __future__ import annotations
 
 import json
-import os
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
-alerts_app = typer.Typer(
-    help="告警 Alerts of the running platform (PUE jump, utilisation, latency circles, storage)."
-)
-DEFAULT_URL = "http://127.0.0.1:8000"
+from huanghe.cli import remote
+from huanghe.client import HuangheClient
+from huanghe.client.types import Alert
+
+#: Exit code when the server cannot be reached (the documented exception to :mod:`huanghe.cli.remote`).
+EXIT_UNREACHABLE = remote.EXIT_REFUSED
+#: Time limit of one request, seconds.
 TIMEOUT_S = 10.0
 
-
-def server_url() -> str:
-    return os.environ.get("HUANGHE_URL", "").strip().rstrip("/") or DEFAULT_URL
-
-
-def call(method: str, path: str, params: dict[str, Any] | None = None) -> Any:
-    """One API call; exits with a clear message when the server is unreachable or refuses."""
-    import httpx
-
-    url = server_url()
-    headers = {"Accept": "application/json"}
-    token = os.environ.get("HUANGHE_TOKEN", "").strip()
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        response = httpx.request(method, f"{url}{path}", params=params, headers=headers, timeout=TIMEOUT_S)
-    except httpx.HTTPError as exc:
-        typer.echo(
-            f"cannot reach the Huanghe server at {url} (服务器不可达): {type(exc).__name__}: {exc}", err=True
-        )
-        typer.echo("start it with `huanghe up`, or set HUANGHE_URL", err=True)
-        raise typer.Exit(1) from None
-    if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail", [])
-            problems = (
-                [f"{d.get('path') or '-'}: {d.get('message')}" for d in detail]
-                if isinstance(detail, list)
-                else [str(detail)]
-            )
-        except (ValueError, AttributeError):
-            problems = [response.text.strip()[:200]]
-        typer.echo(f"error {response.status_code} (请求被拒绝): " + "; ".join(problems), err=True)
-        raise typer.Exit(1)
-    return response.json()
+alerts_app = typer.Typer(
+    help="告警 Alerts of the running platform (PUE jump, utilisation, latency circles, storage).",
+    epilog="Exit codes: 0 ok; 1 refused by the server (4xx) or server unreachable; 2 usage error; "
+    "3 server failing (5xx). Server: $HUANGHE_URL (token: $HUANGHE_TOKEN).",
+)
 
 
-def _print_alerts(items: list[dict[str, Any]], total: int, state: str | None) -> None:
+@contextmanager
+def client() -> Iterator[HuangheClient]:
+    """A client of ``$HUANGHE_URL``; failures exit with a message (unreachable: exit 1)."""
+    with remote.connect(timeout_s=TIMEOUT_S, unreachable_exit=EXIT_UNREACHABLE) as c:
+        yield c
+
+
+def _print_alerts(items: list[Alert], total: int, state: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -87,10 +69,8 @@ def list_cmd(
     if state is not None and state not in ("open", "acknowledged", "resolved"):
         typer.echo(f"--state: must be open, acknowledged or resolved, not {state!r}", err=True)
         raise typer.Exit(2)
-    params: dict[str, Any] = {"limit": limit}
-    if state:
-        params["state"] = state
-    page = call("GET", "/api/v1/alerts", params)
+    with client() as c:
+        page = c.list_alerts(state or None, limit)
     if as_json:
         typer.echo(json.dumps(page["items"], ensure_ascii=False, indent=2))
         return
@@ -98,7 +78,8 @@ def list_cmd(
 
 
 def _transition(action: str, alert_id: int, as_json: bool) -> None:
-    alert = call("POST", f"/api/v1/alerts/{alert_id}:{action}")
+    with client() as c:
+        alert = c.ack_alert(alert_id) if action == "ack" else c.resolve_alert(alert_id)
     if as_json:
         typer.echo(json.dumps(alert, ensure_ascii=False, indent=2))
     else:
