@@ -10,10 +10,10 @@ import pytest
 from huanghe.broker.batch import JobBatch
 from huanghe.broker.engine import (
     POLICIES,
-    DuplicatePolicyError,
+    DuplicatePlacementPolicyError,
     EarliestStart,
     PlacementEngine,
-    UnknownPolicyError,
+    UnknownPlacementPolicyError,
     build_policy_registry,
     policy_names,
 )
@@ -74,7 +74,7 @@ def test_unhealthy_center_is_avoided(snap: NetworkSnapshot) -> None:
 
 def test_policy_registry() -> None:
     assert "earliest-start" in policy_names()
-    with pytest.raises(DuplicatePolicyError):
+    with pytest.raises(DuplicatePlacementPolicyError):
         build_policy_registry([*POLICIES, ("earliest-start", EarliestStart)])
-    with pytest.raises(UnknownPolicyError, match="earliest-start"):
+    with pytest.raises(UnknownPlacementPolicyError, match="earliest-start"):
         PlacementEngine("no-such-policy")

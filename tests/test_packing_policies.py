@@ -14,7 +14,7 @@ from huanghe.broker.packing import (
     Placement,
     PolicyContext,
     Task,
-    _build_registry,
+    build_registry,
     expected_fragmentation,
     make_policy,
     target_workload,
@@ -145,7 +145,7 @@ def test_target_workload_coverage_and_weights() -> None:
 def test_registry_is_explicit_and_rejects_duplicates() -> None:
     assert ALL == ["random", "best-fit", "packing", "dot-product", "clustering", "fgd", "huanghe"]
     with pytest.raises(PackingError, match="duplicate"):
-        _build_registry([("a", POLICIES["random"]), ("a", POLICIES["best-fit"])])
+        build_registry([("a", POLICIES["random"]), ("a", POLICIES["best-fit"])])
     with pytest.raises(PackingError, match="unknown packing policy 'nope'"):
         make_policy("nope", PolicyContext(_cluster([1])))
     with pytest.raises(PackingError, match="target workload"):

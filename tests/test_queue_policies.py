@@ -13,10 +13,10 @@ from huanghe.broker.fairshare import DominantShares
 from huanghe.broker.queue import (
     POLICY_LIST,
     Backfill,
-    DuplicatePolicyError,
+    DuplicateQueuePolicyError,
     FcfsOrder,
     QueuePolicy,
-    UnknownPolicyError,
+    UnknownQueuePolicyError,
     build_registry,
     f1_score,
     get_policy,
@@ -43,12 +43,12 @@ def test_registry_has_every_pattern() -> None:
 
 
 def test_duplicate_policy_name_is_an_error() -> None:
-    with pytest.raises(DuplicatePolicyError, match="fcfs"):
+    with pytest.raises(DuplicateQueuePolicyError, match="fcfs"):
         build_registry([*POLICY_LIST, QueuePolicy("fcfs", FcfsOrder(), Backfill.NONE)])
 
 
 def test_unknown_policy_names_the_known_ones() -> None:
-    with pytest.raises(UnknownPolicyError, match="fcfs-easy"):
+    with pytest.raises(UnknownQueuePolicyError, match="fcfs-easy"):
         get_policy("nope")
 
 

@@ -1,4 +1,7 @@
-"""The back-end registry, built from ONE explicit list. A duplicate name is an error.
+"""The back-end registry, built from ONE explicit list (:data:`BACKENDS`) into a
+:class:`~huanghe.core.registry.Registry`. A duplicate name is an error; an unknown name raises
+:class:`UnknownBackendError` (a :class:`~huanghe.backends.protocol.BackendConfigError` and an
+:class:`~huanghe.core.registry.UnknownNameError`).
 
 Each entry names a module and its factory ``create(settings: dict[str, str]) -> Backend``; modules are
 imported only when their back-end is created, so optional SDKs (kubernetes) are never imported by
@@ -11,6 +14,7 @@ import importlib
 from collections.abc import Callable, Mapping, Sequence
 
 from huanghe.backends.protocol import Backend, BackendConfigError
+from huanghe.core.registry import DuplicateNameError, Registry, UnknownNameError
 
 #: name → "module:factory". The only place back-ends are listed.
 BACKENDS: list[tuple[str, str]] = [
@@ -22,35 +26,39 @@ BACKENDS: list[tuple[str, str]] = [
 ]
 
 
-class DuplicateBackendError(ValueError):
+class DuplicateBackendError(DuplicateNameError):
     """Two registry entries share a name."""
 
 
-def build_registry(entries: Sequence[tuple[str, str]]) -> dict[str, str]:
-    """Turn the explicit list into a name → target map; raise :class:`DuplicateBackendError` on a repeat."""
-    out: dict[str, str] = {}
-    for name, target in entries:
-        if name in out:
-            raise DuplicateBackendError(f"back-end name {name!r} registered twice ({out[name]}, {target})")
+class UnknownBackendError(UnknownNameError, BackendConfigError):
+    """No back-end of that name is registered."""
+
+
+def build_registry(entries: Sequence[tuple[str, str]]) -> Registry[str]:
+    """Turn the explicit list into a name → ``"module:factory"`` registry; :class:`DuplicateBackendError` on a
+    repeated name, :class:`ValueError` on a target that is not ``module:factory``."""
+    for _, target in entries:
         if ":" not in target:
             raise ValueError(f"registry target {target!r} must be 'module:factory'")
-        out[name] = target
-    return out
+    return Registry(
+        "back-end",
+        entries,
+        unknown_error=UnknownBackendError,
+        duplicate_error=DuplicateBackendError,
+        kind_zh="后端",
+    )
 
 
-REGISTRY: dict[str, str] = build_registry(BACKENDS)
+REGISTRY: Registry[str] = build_registry(BACKENDS)
 
 
 def backend_names() -> list[str]:
     """Registered back-end names, in registry order."""
-    return list(REGISTRY)
+    return REGISTRY.names()
 
 
 def _factory(name: str) -> Callable[[Mapping[str, str]], Backend]:
-    target = REGISTRY.get(name)
-    if target is None:
-        raise BackendConfigError(f"unknown back-end {name!r} / 未知后端; known: {backend_names()}")
-    module_name, attr = target.split(":", 1)
+    module_name, attr = REGISTRY.get(name).split(":", 1)  # UnknownBackendError names the known ones
     module = importlib.import_module(module_name)
     factory: Callable[[Mapping[str, str]], Backend] = getattr(module, attr)
     return factory
@@ -59,7 +67,8 @@ def _factory(name: str) -> Callable[[Mapping[str, str]], Backend]:
 def create_backend(name: str, settings: Mapping[str, str] | None = None) -> Backend:
     """Create the back-end ``name`` from a pool's ``backend_settings``.
 
-    Raises :class:`BackendConfigError` for an unknown name or a bad/unknown settings key, and
+    Raises :class:`UnknownBackendError` (a :class:`BackendConfigError`) for an unknown name,
+    :class:`BackendConfigError` for a bad/unknown settings key, and
     :class:`~huanghe.backends.protocol.BackendUnavailableError` if an optional SDK it needs is not installed
     (the message says what to install).
     """

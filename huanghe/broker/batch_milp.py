@@ -9,7 +9,7 @@ Cycle objective (lower is better), over the jobs the greedy cycle did not hold b
               Σ_j whole[j, p] · x[j, p] ≤ free_nodes[p]     whole nodes for gangs and whole-node jobs
               x[j, p] ∈ {0, 1}, only for pairs that pass the filters and fit the pool's free capacity now
 
-``score`` is the ``huanghe`` score (:func:`huanghe.broker.policies.huanghe_terms`); ``U`` = 1 + the largest
+``score`` is the ``huanghe`` score (:func:`huanghe.broker.scoring.huanghe_terms`); ``U`` = 1 + the largest
 candidate score, so placing a job always beats leaving it out. The greedy cycle's objective on the same terms
 is reported beside it; ``gap = (objective − lp_bound) / |lp_bound|``.
 """
@@ -27,17 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from huanghe.broker.batch import JobBatch
-from huanghe.broker.policies import (
-    EPS,
-    HUANGHE,
-    CycleContext,
-    CyclePolicy,
-    CycleResult,
-    Status,
-    node_share,
-    run_cycle,
-)
+from huanghe.broker.batch import JobBatch, node_share
+from huanghe.broker.cycle import CycleResult, run_cycle
+from huanghe.broker.cycle_context import EPS, HUANGHE, CycleContext, Status
+from huanghe.broker.policies import CyclePolicy
 from huanghe.broker.snapshot import NetworkSnapshot
 
 IntArray = npt.NDArray[np.int64]

@@ -17,85 +17,62 @@ How a batch is placed (phases of ARCHITECTURE.md §5):
 Every job gets a :class:`Decision`; a job without a feasible pool has ``pool_id`` None and an explanation that
 says which filter removed how many pools.
 
-Policies live in ONE explicit list, :data:`POLICIES` (name → factory); a duplicate name is an error
-(:class:`DuplicatePolicyError`). To add a policy: write a class with a ``name`` and a ``score`` method
-(see :class:`Policy`) and append one entry to :data:`POLICIES`.
+Policies live in ONE explicit list, :data:`POLICIES` (name → factory), read into a
+:class:`~huanghe.core.registry.Registry`: a duplicate name is an error (:class:`DuplicatePlacementPolicyError`),
+an unknown one raises :class:`UnknownPlacementPolicyError`. To add a policy: write a class with a ``name`` and a
+``score`` method (see :class:`~huanghe.broker.decision.PlacementPolicy`) and append one entry to
+:data:`POLICIES`. The answers (:class:`~huanghe.broker.decision.Decision`, :class:`Scores`) live in
+:mod:`huanghe.broker.decision`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from huanghe.broker.batch import JobBatch
 from huanghe.broker.batch_milp import HuangheBatchPolicy
+from huanghe.broker.decision import (
+    Decision,
+    DuplicatePlacementPolicyError,
+    PlacementPolicy,
+    Scores,
+    UnknownPlacementPolicyError,
+    make_decision,
+)
 from huanghe.broker.estimates import Estimates, estimate
-from huanghe.broker.explain import Explanation, explain
+from huanghe.broker.explain import explain
 from huanghe.broker.filters import FilterReport, apply_filters
-from huanghe.broker.policies import CheapestPolicy, FirstAdmitPolicy, HuanghePolicy, SpreadPolicy
+from huanghe.broker.policies import CheapestPolicy, FirstAdmitPolicy, HuanghePlacementPolicy, SpreadPolicy
 from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.core.registry import Registry
 
 FloatArray = npt.NDArray[np.float64]
 
+__all__ = [
+    "MAX_ROUNDS",
+    "POLICIES",
+    "POLICY_REGISTRY",
+    "Decision",
+    "DuplicatePlacementPolicyError",
+    "EarliestCompletion",
+    "EarliestStart",
+    "PlacementEngine",
+    "PlacementPolicy",
+    "PlacementPolicyFactory",
+    "Scores",
+    "UnknownPlacementPolicyError",
+    "build_policy_registry",
+    "make_decision",
+    "make_policy",
+    "policy_names",
+]
+
 #: Re-scoring rounds per batch when earlier jobs used up the capacity later jobs were scored on.
 MAX_ROUNDS = 8
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Where one job goes and why. Times are on the snapshot's clock (seconds), money CNY, carbon kg.
-
-    ``pool_id``/``center_id`` are None when no pool is feasible (then the estimates are NaN).
-    ``price_cny_per_hour`` is what the job costs per hour of run time in the chosen pool (nodes × node share ×
-    the pool's node-hour price).
-    """
-
-    job_id: str
-    pool_id: str | None
-    center_id: str | None
-    est_start_s: float
-    est_run_s: float
-    est_cost_cny: float
-    est_carbon_kg: float
-    price_cny_per_hour: float
-    explanation: Explanation
-    #: a whole-cycle policy's verdict (``huanghe.broker.policies.Status``: placed, queued, held, waiting,
-    #: infeasible); empty for the generic path, where ``pool_id`` alone tells
-    status: str = ""
-
-    @property
-    def placed(self) -> bool:
-        return self.pool_id is not None
-
-    @property
-    def waits(self) -> bool:
-        """Not placed this cycle, to be asked again next cycle (held for a greener hour or waiting for capacity
-        or a busy better pool); the explanation's note says which."""
-        return self.status in ("held", "waiting")
-
-
-@dataclass(frozen=True, eq=False)
-class Scores:
-    """A policy's verdict for a batch: ``total`` (J, P), lower is better; ``terms`` name → (J, P) parts of it
-    (shown in explanations)."""
-
-    total: FloatArray
-    terms: Mapping[str, FloatArray] = field(default_factory=dict)
-
-
-class Policy(Protocol):
-    """A placement policy: a name and a scoring function over the feasible pairs."""
-
-    name: str
-
-    def score(
-        self, snap: NetworkSnapshot, jobs: JobBatch, report: FilterReport, est: Estimates
-    ) -> Scores: ...
 
 
 class EarliestStart:
@@ -131,21 +108,13 @@ class EarliestCompletion:
         return Scores(total=total, terms={"completion_s": total})
 
 
-class DuplicatePolicyError(ValueError):
-    """Two entries of the policy list share a name."""
+PlacementPolicyFactory = Callable[[], PlacementPolicy]
 
-
-class UnknownPolicyError(KeyError):
-    """No policy of that name is registered."""
-
-
-PolicyFactory = Callable[[], Policy]
-
-#: name → factory. The only place policies are listed (others append their own entries here).
-POLICIES: list[tuple[str, PolicyFactory]] = [
+#: name → factory. The only place placement policies are listed.
+POLICIES: list[tuple[str, PlacementPolicyFactory]] = [
     ("earliest-start", EarliestStart),
     ("earliest-completion", EarliestCompletion),
-    ("huanghe", HuanghePolicy),
+    ("huanghe", HuanghePlacementPolicy),
     ("first-admit", FirstAdmitPolicy),
     ("cheapest", CheapestPolicy),
     ("spread", SpreadPolicy),
@@ -153,30 +122,29 @@ POLICIES: list[tuple[str, PolicyFactory]] = [
 ]
 
 
-def build_policy_registry(entries: Sequence[tuple[str, PolicyFactory]]) -> dict[str, PolicyFactory]:
-    """The explicit list as a name → factory map; :class:`DuplicatePolicyError` on a repeated name."""
-    out: dict[str, PolicyFactory] = {}
-    for name, factory in entries:
-        if name in out:
-            raise DuplicatePolicyError(f"placement policy {name!r} registered twice")
-        out[name] = factory
-    return out
+def build_policy_registry(
+    entries: Sequence[tuple[str, PlacementPolicyFactory]],
+) -> Registry[PlacementPolicyFactory]:
+    """The explicit list as a registry; :class:`DuplicatePlacementPolicyError` on a repeated name."""
+    return Registry(
+        "placement policy",
+        entries,
+        unknown_error=UnknownPlacementPolicyError,
+        duplicate_error=DuplicatePlacementPolicyError,
+    )
 
 
-POLICY_REGISTRY: dict[str, PolicyFactory] = build_policy_registry(POLICIES)
+POLICY_REGISTRY: Registry[PlacementPolicyFactory] = build_policy_registry(POLICIES)
 
 
 def policy_names() -> list[str]:
     """Registered policy names, in list order."""
-    return list(POLICY_REGISTRY)
+    return POLICY_REGISTRY.names()
 
 
-def make_policy(name: str) -> Policy:
-    """A new policy instance; :class:`UnknownPolicyError` names the known ones."""
-    factory = POLICY_REGISTRY.get(name)
-    if factory is None:
-        raise UnknownPolicyError(f"unknown placement policy {name!r}; known: {policy_names()}")
-    return factory()
+def make_policy(name: str) -> PlacementPolicy:
+    """A new policy instance; :class:`UnknownPlacementPolicyError` names the known ones."""
+    return POLICY_REGISTRY.get(name)()
 
 
 def _subset(jobs: JobBatch, rows: npt.NDArray[np.intp]) -> JobBatch:
@@ -200,7 +168,7 @@ class PlacementEngine:
     def place(self, snapshot: NetworkSnapshot, jobs: JobBatch, now_s: float) -> list[Decision]:
         """One :class:`Decision` per job, in batch order. ``snapshot`` is not modified."""
         cycle = getattr(self.policy, "cycle", None)
-        if cycle is not None:  # a whole-cycle policy (huanghe.broker.policies): waits, holds, reservations
+        if cycle is not None:  # a whole-cycle policy (huanghe.broker.cycle): waits, holds, reservations
             return list(cycle(snapshot.at(now_s), jobs).decisions())
         snap = snapshot.at(now_s)
         out: dict[int, Decision] = {}
@@ -283,36 +251,6 @@ class PlacementEngine:
             policy=self.policy_name,
         )
         return make_decision(snap, est, k, chosen, batch.job_ids[k], int(batch.nodes[k]), why)
-
-
-def make_decision(
-    snap: NetworkSnapshot,
-    est: Estimates,
-    row: int,
-    chosen: int | None,
-    job_id: str,
-    nodes: int,
-    why: Explanation,
-    status: str = "",
-) -> Decision:
-    """The :class:`Decision` for estimate row ``row`` placed in pool ``chosen`` (None: not placed)."""
-    if chosen is None:
-        nan = math.nan
-        return Decision(job_id, None, None, nan, nan, nan, nan, nan, why, status)
-    share = float(est.share[row, chosen])
-    price = float(snap.price_cny_per_node_hour[chosen]) * nodes * share
-    return Decision(
-        job_id=job_id,
-        pool_id=snap.pool_ids[chosen],
-        center_id=snap.center_ids[int(snap.pool_center[chosen])],
-        est_start_s=float(est.start_s[row, chosen]),
-        est_run_s=float(est.run_s[row, chosen]),
-        est_cost_cny=float(est.cost_cny[row, chosen]),
-        est_carbon_kg=float(est.carbon_kg[row, chosen]),
-        price_cny_per_hour=price,
-        explanation=why,
-        status=status,
-    )
 
 
 def _fits(snap: NetworkSnapshot, pool: int, nodes: int, cpus: float, gpus: float, mem_gb: float) -> bool:

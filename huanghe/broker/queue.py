@@ -1,4 +1,5 @@
-"""Queue policies: an order of the waiting jobs plus a backfill mode, and the one registry of them.
+"""Queue policies: an order of the waiting jobs plus a backfill mode, and the one registry of them
+(:data:`POLICIES`, a :class:`~huanghe.core.registry.Registry` built from the explicit :data:`POLICY_LIST`).
 
 A policy name is ``<order>`` (no backfill), ``<order>-easy`` or ``<order>-conservative``, plus ``huanghe``
 (our own). Orders:
@@ -32,6 +33,7 @@ import numpy as np
 
 from huanghe.broker.queue_types import JobTable
 from huanghe.broker.runtime_predict import UserRuntimePredictor
+from huanghe.core.registry import DuplicateNameError, Registry, UnknownNameError
 
 KeyFn = Callable[[int], Any]
 
@@ -44,15 +46,12 @@ class Backfill(StrEnum):
     CONSERVATIVE = "conservative"  # a reservation for every waiting job, in queue order
 
 
-class UnknownPolicyError(KeyError):
-    """A policy name not in the registry."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown policy"
+class UnknownQueuePolicyError(UnknownNameError, KeyError):
+    """A queue-policy name not in the registry (a :class:`KeyError` too, as it always was)."""
 
 
-class DuplicatePolicyError(ValueError):
-    """Two policies with the same name in the registry list."""
+class DuplicateQueuePolicyError(DuplicateNameError):
+    """Two queue policies with the same name in the registry list."""
 
 
 @dataclass(frozen=True)
@@ -378,29 +377,25 @@ POLICY_LIST: tuple[QueuePolicy, ...] = (*(p for o in ORDERS for p in _variants(o
 """The one explicit list the registry is built from."""
 
 
-def build_registry(policies: Iterable[QueuePolicy]) -> dict[str, QueuePolicy]:
-    """Name → policy; a duplicate name is an error."""
-    registry: dict[str, QueuePolicy] = {}
-    for policy in policies:
-        if policy.name in registry:
-            raise DuplicatePolicyError(f"duplicate queue policy name {policy.name!r}")
-        registry[policy.name] = policy
-    return registry
+def build_registry(policies: Iterable[QueuePolicy]) -> Registry[QueuePolicy]:
+    """Name → policy; a duplicate name raises :class:`DuplicateQueuePolicyError`."""
+    return Registry(
+        "queue policy",
+        ((p.name, p) for p in policies),
+        unknown_error=UnknownQueuePolicyError,
+        duplicate_error=DuplicateQueuePolicyError,
+        kind_zh="调度策略",
+    )
 
 
-POLICIES: dict[str, QueuePolicy] = build_registry(POLICY_LIST)
+POLICIES: Registry[QueuePolicy] = build_registry(POLICY_LIST)
 
 
 def policy_names() -> list[str]:
     """All registered policy names, in registry order."""
-    return list(POLICIES)
+    return POLICIES.names()
 
 
 def get_policy(name: str) -> QueuePolicy:
-    """The policy called ``name``; :class:`UnknownPolicyError` lists the known names otherwise."""
-    try:
-        return POLICIES[name]
-    except KeyError:
-        raise UnknownPolicyError(
-            f"unknown queue policy {name!r} 未知调度策略; known 可选: {', '.join(POLICIES)}"
-        ) from None
+    """The policy called ``name``; :class:`UnknownQueuePolicyError` lists the known names otherwise."""
+    return POLICIES.get(name)

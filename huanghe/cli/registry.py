@@ -3,7 +3,8 @@
 Each module (a domain's ``cli.py`` by its dotted name, or ``huanghe.cli.<name>`` by its short name) provides ``register(app: typer.Typer) -> None``. The table lets the
 ``huanghe`` entry point import only the modules a command needs (process start is part of every command's
 latency); ``tests/test_cli_registry.py`` checks the table against what the modules really register.
-Order matters where modules extend a group another module creates (``bench``, ``topology``).
+Order matters where modules extend a group another module creates (``bench``, ``topology``). The table is a
+:class:`~huanghe.core.registry.Registry` (the one registry type): a module listed twice is an error.
 """
 
 from __future__ import annotations
@@ -12,24 +13,39 @@ import importlib
 
 import typer
 
-#: module name → top-level command or group names it creates or extends
-MODULES: dict[str, tuple[str, ...]] = {
-    "bench_cmd": ("bench",),
-    "broker_bench_cmd": ("bench",),
-    "sim_cmd": ("simulate", "bench"),
-    "packing_cmd": ("bench",),
-    "huanghe.network.topology_cli": ("topology",),
-    "huanghe.network.cli": ("centers", "pools"),
-    "huanghe.regulator.cli": ("targets", "green-list", "maturity", "network-capacity", "index", "report"),
-    "server_cmd": ("up", "topology"),
-    "workload_cmd": ("workload",),
-    "huanghe.jobs.cli": ("submit", "jobs"),
-    "huanghe.tenancy.cli": ("admin", "audit", "vouchers", "billing", "quotas", "projects", "protection"),
-    "huanghe.telemetry.cli": ("telemetry",),
-    "huanghe.telemetry.alerts_cli": ("alerts",),
-}
-if len(set(MODULES)) != len(MODULES):  # pragma: no cover - a dict cannot hold duplicates; kept explicit
-    raise RuntimeError("duplicate CLI module in registry")
+from huanghe.core.registry import Registry, UnknownNameError
+
+
+class UnknownCliModuleError(UnknownNameError):
+    """A command module that is not in :data:`MODULES`."""
+
+
+#: module name → top-level command or group names it creates or extends (a module listed twice is an error)
+MODULES: Registry[tuple[str, ...]] = Registry(
+    "CLI module",
+    [
+        ("bench_cmd", ("bench",)),
+        ("broker_bench_cmd", ("bench",)),
+        ("sim_cmd", ("simulate", "bench")),
+        ("packing_cmd", ("bench",)),
+        ("huanghe.network.topology_cli", ("topology",)),
+        ("huanghe.network.cli", ("centers", "pools")),
+        (
+            "huanghe.regulator.cli",
+            ("targets", "green-list", "maturity", "network-capacity", "index", "report"),
+        ),
+        ("server_cmd", ("up", "topology")),
+        ("workload_cmd", ("workload",)),
+        ("huanghe.jobs.cli", ("submit", "jobs")),
+        (
+            "huanghe.tenancy.cli",
+            ("admin", "audit", "vouchers", "billing", "quotas", "projects", "protection"),
+        ),
+        ("huanghe.telemetry.cli", ("telemetry",)),
+        ("huanghe.telemetry.alerts_cli", ("alerts",)),
+    ],
+    unknown_error=UnknownCliModuleError,
+)
 
 
 #: commands of the bare app (:func:`huanghe.cli.base.new_app`) that need no module

@@ -19,12 +19,17 @@ signal):
   estimated work of its queue) / its node units.
 * Cost = ``price_cny_per_node_hour × node units × run hours``; carbon = IT energy × PUE × the center's mean
   effective intensity over ``[start, end)`` (:mod:`huanghe.broker.carbon`).
+* Tenants' dominant shares of the network's cores and GPUs (:class:`~huanghe.broker.fairshare.DominantShares`)
+  go to the ``huanghe`` policy's queue order.
 * Violations are counted against the full set of rules, whatever the policy applied: residency (the center is
   not allowed for the job's data class), latency (one-way user-city → center latency above the SLO),
   deadline (end after ``deadline_s``).
 
 Deterministic: same inputs and seed give the same records. Every job ends or is reported unfinished
 (``infeasible`` for the policy, or still queued/running at ``max_time_s``).
+
+Modules: :mod:`~huanghe.sim.network_jobs` (the workload resolved against the network),
+:mod:`~huanghe.sim.network_result` (records, cost, carbon, violations, summary) and this one (the event loop).
 """
 
 from __future__ import annotations
@@ -34,19 +39,19 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from huanghe.broker.batch import JobBatch
 from huanghe.broker.engine import PlacementEngine, make_policy
+from huanghe.broker.fairshare import DominantShares
 from huanghe.broker.policies import CycleContext, Status, Weights, take_jobs
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.core.clock import FakeClock
 from huanghe.domain.network import Topology
-from huanghe.sim.job_metrics import bounded_slowdown
+from huanghe.sim.network_jobs import NetworkJobs, jobs_from_workload
+from huanghe.sim.network_result import NetworkSimResult
 from huanghe.sim.traces.workload_csv import WorkloadTable
 
 FloatArray = npt.NDArray[np.float64]
@@ -54,177 +59,7 @@ IntArray = npt.NDArray[np.int64]
 ProgressFn = Callable[[int, int], None]
 
 EPS = 1e-9
-SECONDS_PER_HOUR = 3600.0
 DEFAULT_CYCLE_S = 60.0
-
-
-@dataclass(frozen=True, eq=False)
-class NetworkJobs:
-    """A workload resolved against a network: the scheduler's view (``batch``, durations = estimates) and the
-    truth the simulator runs (``duration_s``), plus tenants, priorities and absolute deadlines."""
-
-    batch: JobBatch
-    duration_s: FloatArray  # true run time on the reference device of the kind
-    tenant: IntArray  # index into ``tenants``, -1 none
-    tenants: tuple[str, ...]
-    priority: IntArray
-    deadline_abs_s: FloatArray  # NaN = none
-
-    def __len__(self) -> int:
-        return len(self.batch)
-
-
-def jobs_from_workload(snap: NetworkSnapshot, table: WorkloadTable) -> NetworkJobs:
-    """Resolve a :class:`WorkloadTable` (docs/workload.md) against ``snap`` (ids, residency sets, SLOs)."""
-    est = table.effective_estimate_s()
-    records: list[dict[str, Any]] = []
-    for j in range(len(table)):
-        deadline = float(table.deadline_s[j])
-        records.append(
-            {
-                "job_id": str(table.job_id[j]),
-                "kind": str(table.kind[j]),
-                "cpus": float(table.cpus[j]),
-                "gpus": float(table.gpus[j]),
-                "mem_gb": float(table.mem_gb[j]),
-                "nodes": int(table.nodes[j]),
-                "accelerator": str(table.accelerator[j]),
-                "duration_s": float(est[j]),
-                "submit_s": float(table.submit_s[j]),
-                "data_gb": float(table.data_gb[j]),
-                "data_center": str(table.data_center[j]) or None,
-                "data_class": str(table.data_class[j]) or None,
-                "user_city": str(table.user_city[j]) or None,
-                "latency_slo_ms": float(table.latency_slo_ms[j]),
-                "deadline_s": deadline - float(table.submit_s[j]) if not math.isnan(deadline) else None,
-            }
-        )
-    batch = JobBatch.from_records(snap, records)
-    tenants, tenant = np.unique(table.tenant, return_inverse=True)
-    tenant = np.where(table.tenant == "", -1, tenant.reshape(-1))
-    return NetworkJobs(
-        batch=batch,
-        duration_s=np.asarray(table.duration_s, dtype=np.float64),
-        tenant=tenant.astype(np.int64),
-        tenants=tuple(str(t) for t in tenants),
-        priority=np.asarray(table.priority, dtype=np.int64),
-        deadline_abs_s=np.asarray(table.deadline_s, dtype=np.float64),
-    )
-
-
-@dataclass(eq=False)
-class NetworkSimResult:
-    """Per-job records of one policy's run (arrays indexed like the workload) and its summary."""
-
-    policy: str
-    snapshot: NetworkSnapshot  # the idle network (ids, prices, energy, carbon signal)
-    jobs: NetworkJobs
-    start_s: FloatArray  # NaN = never started
-    end_s: FloatArray  # NaN = did not end
-    pool: IntArray  # -1 = never placed
-    units: FloatArray  # node units held
-    unfinished: dict[str, int]
-    explanations: list[dict[str, Any] | None]
-    cycles: int
-    wall_s: float
-    cost_cny: FloatArray = field(init=False)
-    carbon_kg: FloatArray = field(init=False)
-    energy_kwh: FloatArray = field(init=False)
-
-    def __post_init__(self) -> None:
-        snap = self.snapshot
-        ran = ~np.isnan(self.end_s)
-        p = np.maximum(self.pool, 0)
-        c = snap.pool_center[p]
-        hours = np.where(ran, (self.end_s - self.start_s) / SECONDS_PER_HOUR, 0.0)
-        node_h = self.units * hours
-        self.cost_cny = np.where(ran, node_h * snap.price_cny_per_node_hour[p], 0.0)
-        self.energy_kwh = np.where(ran, node_h * snap.power_kw_per_node[p] * snap.pue[c], 0.0)
-        st = np.where(ran, self.start_s, 0.0)
-        en = np.where(ran, self.end_s, 0.0)
-        intensity = snap.carbon.mean_intensity_kg_per_kwh(c, st, en)
-        self.carbon_kg = np.where(ran, self.energy_kwh * intensity, 0.0)
-
-    @property
-    def center(self) -> IntArray:
-        out: IntArray = np.where(self.pool >= 0, self.snapshot.pool_center[np.maximum(self.pool, 0)], -1)
-        return out
-
-    def violations(self) -> dict[str, npt.NDArray[np.bool_]]:
-        """Per-job rule violations of the placed jobs (full rules, whatever the policy applied)."""
-        snap, b = self.snapshot, self.jobs.batch
-        placed = self.pool >= 0
-        c = np.maximum(self.center, 0)
-        rows = np.arange(len(b))
-        residency = placed & ~b.allowed_centers[rows, c]
-        city = np.maximum(b.user_city, 0)
-        lat = snap.city_latency_ms[city, c]
-        checked = (b.user_city >= 0) & ~np.isnan(b.latency_slo_ms)
-        latency = placed & checked & (lat > b.latency_slo_ms + EPS)
-        dl = self.jobs.deadline_abs_s
-        with np.errstate(invalid="ignore"):
-            deadline = ~np.isnan(self.end_s) & ~np.isnan(dl) & (self.end_s > dl + EPS)
-        return {"residency": residency, "latency": latency, "deadline": deadline}
-
-    def summary(self) -> dict[str, Any]:
-        """The per-policy JSON summary (see docs/bench-broker-policies.md). Utilisation = node-hours used /
-        (node units of the whole network × makespan); JCT = end − submit over the jobs that ended."""
-        snap = self.snapshot
-        ran = ~np.isnan(self.end_s)
-        sub = self.jobs.batch.submit_s[ran]
-        wait = self.start_s[ran] - sub
-        run = self.end_s[ran] - self.start_s[ran]
-        jct = wait + run
-        n = int(ran.sum())
-        makespan = float(self.end_s[ran].max() - sub.min()) if n else 0.0
-        capacity = float(snap.nodes_total.sum()) * makespan
-        per_center = np.bincount(self.center[self.pool >= 0], minlength=snap.n_centers)
-        viol = self.violations()
-
-        def stat(x: FloatArray, q: float | None = None) -> float | None:
-            if x.size == 0:
-                return None
-            return float(np.percentile(x, q)) if q is not None else float(x.mean())
-
-        return {
-            "jobs": n,
-            "unfinished": dict(self.unfinished),
-            "mean_jct_s": stat(jct),
-            "p95_jct_s": stat(jct, 95),
-            "mean_wait_s": stat(wait),
-            "mean_bsld": stat(bounded_slowdown(wait, run)) if n else None,
-            "utilisation": float((self.units[ran] * run).sum() / capacity) if capacity > 0 else 0.0,
-            "cost_cny": float(self.cost_cny.sum()),
-            "carbon_kg": float(self.carbon_kg.sum()),
-            "energy_kwh": float(self.energy_kwh.sum()),
-            "violations": {k: int(v.sum()) for k, v in viol.items()},
-            "jobs_per_center": {
-                snap.center_ids[i]: int(v) for i, v in enumerate(per_center.tolist()) if v > 0
-            },
-            "cycles": self.cycles,
-            "wall_s": self.wall_s,
-        }
-
-    def records(self) -> dict[str, list[Any]]:
-        """Per-job columns: job_id, submit_s, start_s, end_s, wait_s, run_s, pool, center, cost_cny,
-        carbon_kg, violations (comma-separated), explanation (dict or None)."""
-        snap = self.snapshot
-        viol = self.violations()
-        names = [",".join(k for k, v in viol.items() if v[j]) for j in range(len(self.jobs))]
-        return {
-            "job_id": list(self.jobs.batch.job_ids),
-            "submit_s": self.jobs.batch.submit_s.tolist(),
-            "start_s": self.start_s.tolist(),
-            "end_s": self.end_s.tolist(),
-            "wait_s": (self.start_s - self.jobs.batch.submit_s).tolist(),
-            "run_s": (self.end_s - self.start_s).tolist(),
-            "pool": [snap.pool_ids[p] if p >= 0 else "" for p in self.pool.tolist()],
-            "center": [snap.center_ids[c] if c >= 0 else "" for c in self.center.tolist()],
-            "cost_cny": self.cost_cny.tolist(),
-            "carbon_kg": self.carbon_kg.tolist(),
-            "violations": names,
-            "explanation": list(self.explanations),
-        }
 
 
 class _Pools:
@@ -260,7 +95,7 @@ class NetworkSimulation:
         self.snap = snapshot
         self.jobs = jobs
         self.policy_name = policy
-        self.policy = make_policy(policy)  # raises UnknownPolicyError for a bad name
+        self.policy = make_policy(policy)  # raises UnknownPlacementPolicyError for a bad name
         self.engine = PlacementEngine(policy)
         self.cycle_s = float(cycle_s)
         self.seed = seed
@@ -306,8 +141,7 @@ class NetworkSimulation:
         heap: list[tuple[float, int]] = []
         pending: list[int] = []
         hold_until: dict[int, float] = {}
-        n_tenants = len(jobs.tenants)
-        usage = np.zeros((max(n_tenants, 1), 2))
+        shares = DominantShares([self._cap_cpus, self._cap_gpus])  # tenants' running (cores, GPUs)
         cycle_s = self.cycle_s
         next_cycle = math.inf
         i = 0
@@ -326,8 +160,7 @@ class NetworkSimulation:
             heapq.heappush(heap, (t + run_true, j))
             tn = int(jobs.tenant[j])
             if tn >= 0:
-                usage[tn, 0] += b.nodes[j] * b.cpus[j]
-                usage[tn, 1] += b.nodes[j] * b.gpus[j]
+                shares.add(tn, (b.nodes[j] * b.cpus[j], b.nodes[j] * b.gpus[j]))
 
         def drain(p: int, t: float) -> None:
             """FCFS + EASY on pool p's own queue."""
@@ -378,8 +211,7 @@ class NetworkSimulation:
                     del pools.running[p][j]
                     tn = int(jobs.tenant[j])
                     if tn >= 0:
-                        usage[tn, 0] -= b.nodes[j] * b.cpus[j]
-                        usage[tn, 1] -= b.nodes[j] * b.gpus[j]
+                        shares.remove(tn, (b.nodes[j] * b.cpus[j], b.nodes[j] * b.gpus[j]))
                     touched.add(p)
                     done += 1
                 for p in sorted(touched):
@@ -394,7 +226,7 @@ class NetworkSimulation:
             else:
                 next_cycle = math.inf
                 cycles += 1
-                pending = self._cycle(t, pending, hold_until, infeasible, pools, usage, bind, expl)
+                pending = self._cycle(t, pending, hold_until, infeasible, pools, shares, bind, expl)
                 for p in range(snap0.n_pools):
                     if pools.queue[p]:
                         drain(p, t)
@@ -466,7 +298,7 @@ class NetworkSimulation:
         hold_until: dict[int, float],
         infeasible: set[int],
         pools: _Pools,
-        usage: FloatArray,
+        shares: DominantShares,
         bind: Callable[[int, int, float], None],
         expl: list[dict[str, Any] | None],
     ) -> list[int]:
@@ -476,11 +308,10 @@ class NetworkSimulation:
         keep: list[int] = []
         cycle = getattr(self.policy, "cycle", None)
         if cycle is not None:
-            shares = np.max(usage / np.array([self._cap_cpus, self._cap_gpus]), axis=1)
             ctx = CycleContext(
                 priority=self.jobs.priority[idx],
                 tenant=self.jobs.tenant[idx],
-                tenant_share=shares,
+                tenant_share=shares.vector(max(len(self.jobs.tenants), 1)),
                 releases=self._releases(t, pools),
                 cycle_s=self.cycle_s,
                 seed=self.seed,

@@ -1,0 +1,340 @@
+"""One scheduling **cycle** of a whole-cycle placement policy (``huanghe`` and the baselines ``first-admit``,
+``cheapest``, ``spread``; see :mod:`huanghe.broker.policies` for what each does).
+
+:func:`run_cycle` groups the jobs into classes (:mod:`huanghe.broker.job_classes`), filters, estimates and
+scores classes × pools (:mod:`huanghe.broker.scoring`), orders the jobs (:func:`queue_order`) and assigns them
+in one greedy pass: per class the pools are sorted once and a pointer only moves forward, because free
+capacity only shrinks during a cycle. ``huanghe`` waits for a busy better pool with an EASY reservation there
+(later jobs backfill around it) and holds a delay-tolerant job for a greener hour; ``spread`` draws a pool.
+The answer is a :class:`CycleResult` (status and pool per job, explanations built on demand).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from huanghe.broker.batch import JobBatch, node_share
+from huanghe.broker.cycle_context import (
+    EPS,
+    HUANGHE,
+    POLICY_FILTERS,
+    POLICY_NAMES,
+    SPREAD,
+    CycleContext,
+    Status,
+)
+from huanghe.broker.decision import Decision, UnknownPlacementPolicyError, make_decision
+from huanghe.broker.estimates import Estimates, estimate
+from huanghe.broker.explain import Explanation, explain
+from huanghe.broker.filters import FilterReport, apply_filters
+from huanghe.broker.job_classes import job_classes, subset_report, take_jobs
+from huanghe.broker.scoring import greener_start_s, policy_scores
+from huanghe.broker.snapshot import NetworkSnapshot
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(eq=False)
+class CycleResult:
+    """Decisions of one cycle. ``status`` / ``pool`` / ``hold_until_s`` are indexed like the batch;
+    ``order`` is the order the jobs were considered in. Explanations are built on demand."""
+
+    policy: str
+    snapshot: NetworkSnapshot
+    jobs: JobBatch
+    status: list[Status]
+    pool: IntArray  # (J,) -1 = none
+    hold_until_s: FloatArray  # (J,) NaN = not held
+    order: IntArray
+    class_of: IntArray  # (J,)
+    report: FilterReport  # (K, P) for the class representatives, policy's filters only
+    estimates: Estimates  # (K, P)
+    scores: FloatArray  # (K, P)
+    terms: dict[str, FloatArray]  # (K, P) each
+    notes: dict[int, str] = field(default_factory=dict)
+    _explained: dict[tuple[int, int], Explanation] = field(default_factory=dict, repr=False)
+
+    def explanation(self, job: int) -> Explanation:
+        """Why job ``job`` (batch row) got its status: candidates, removals, winner and runner-up terms."""
+        k = int(self.class_of[job])
+        chosen = int(self.pool[job])
+        expl = self._explained.get((k, chosen))
+        if expl is None:  # jobs of one class placed in one pool share everything but the id and note
+            expl = explain(
+                self.snapshot,
+                self.report,
+                k,
+                self.jobs.job_ids[job],
+                self.scores[k],
+                terms={name: v[k] for name, v in self.terms.items()},
+                estimates=self.estimates,
+                chosen=chosen if chosen >= 0 else None,
+                policy=self.policy,
+            )
+            self._explained[(k, chosen)] = expl
+        status = self.status[job]
+        note = f"{status.value}"
+        extra = self.notes.get(job)
+        if extra:
+            note += f": {extra}"
+        if status in (Status.WAITING, Status.HELD, Status.INFEASIBLE) and chosen < 0:
+            # the best candidate stays listed as winner for context, but nothing was placed
+            note += " (not placed this cycle 本轮未放置)"
+        return dataclasses.replace(expl, job_id=self.jobs.job_ids[job], note=note)
+
+    def decisions(self) -> list[Decision]:
+        """The :class:`~huanghe.broker.decision.Decision` per job, in batch order. A job not placed
+        or queued this cycle (waiting, held, infeasible) has ``pool_id`` None; the explanation's note says
+        which, and when a held job is due."""
+        return [
+            make_decision(
+                self.snapshot,
+                self.estimates,
+                int(self.class_of[j]),
+                int(self.pool[j]) if self.pool[j] >= 0 else None,
+                self.jobs.job_ids[j],
+                int(self.jobs.nodes[j]),
+                self.explanation(j),
+                self.status[j].value,
+            )
+            for j in range(len(self.jobs))
+        ]
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for s in self.status:
+            out[s.value] += 1
+        return out
+
+
+class _Capacity:
+    """Free node units (nodes × share) and whole free nodes per pool, updated as a cycle gives them away."""
+
+    def __init__(self, snap: NetworkSnapshot) -> None:
+        units = snap.nodes_total.astype(np.float64)
+        for free, per in (
+            (snap.cpus_free, snap.cpus_per_node),
+            (snap.gpus_free, snap.gpus_per_node),
+            (snap.mem_gb_free, snap.mem_gb_per_node),
+        ):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                units = np.minimum(units, np.where(per > 0, free / np.where(per > 0, per, 1.0), np.inf))
+        self.units: list[float] = np.maximum(units, 0.0).tolist()
+        self.nodes: list[int] = snap.nodes_free.tolist()
+
+    def fits(self, demand: float, whole_nodes: int, p: int) -> bool:
+        return demand <= self.units[p] + EPS and whole_nodes <= self.nodes[p]
+
+    def take(self, demand: float, whole_nodes: int, p: int) -> None:
+        self.units[p] -= demand
+        self.nodes[p] = min(self.nodes[p] - whole_nodes, math.floor(self.units[p] + EPS))
+
+
+def queue_order(jobs: JobBatch, ctx: CycleContext, now_s: float, fair: bool) -> IntArray:
+    """Order of consideration: priority (higher first), then (``fair``) the DRF/age blend, then submit time."""
+    n = len(jobs)
+    prio = ctx.priority if ctx.priority is not None else np.zeros(n, np.int64)
+    keys: list[npt.NDArray[np.generic]] = [np.arange(n), jobs.submit_s]
+    if fair:
+        share = np.zeros(n)
+        if ctx.tenant is not None and ctx.tenant_share is not None and len(ctx.tenant_share):
+            t = np.asarray(ctx.tenant)
+            share = np.where(t >= 0, np.asarray(ctx.tenant_share)[np.maximum(t, 0)], 0.0)
+        w = ctx.weights
+        keys.append(w.fairness * share - (now_s - jobs.submit_s) / w.age_scale_s)
+    keys.append(-np.asarray(prio))
+    out: IntArray = np.lexsort(tuple(keys)).astype(np.int64)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- the cycle
+def run_cycle(
+    policy: str, snap: NetworkSnapshot, jobs: JobBatch, ctx: CycleContext | None = None
+) -> CycleResult:
+    """One scheduling cycle of ``policy`` (a name of :data:`POLICY_NAMES`) at ``snap.t_s``."""
+    if policy not in POLICY_FILTERS:
+        known = ", ".join(POLICY_NAMES)
+        raise UnknownPlacementPolicyError(
+            f"unknown placement policy {policy!r}; known: {known}",
+            kind="placement policy",
+            name=policy,
+            known=POLICY_NAMES,
+        )
+    ctx = ctx or CycleContext()
+    now = snap.t_s
+    rep, class_of = job_classes(jobs)
+    reps = take_jobs(jobs, rep)
+    report = subset_report(apply_filters(snap, reps), POLICY_FILTERS[policy])
+    est = estimate(snap, reps)
+    feasible = report.feasible
+    share = node_share(reps, snap)
+    demand = np.where(feasible, reps.nodes[:, None] * np.minimum(share, 1.0), np.inf)
+    whole = np.where((reps.nodes[:, None] > 1) | (share >= 1.0 - EPS), reps.nodes[:, None], 0)
+    scores, terms = policy_scores(policy, snap, reps, feasible, est, ctx.weights)
+    res = CycleResult(
+        policy=policy,
+        snapshot=snap,
+        jobs=jobs,
+        status=[Status.WAITING] * len(jobs),
+        pool=np.full(len(jobs), -1, np.int64),
+        hold_until_s=np.full(len(jobs), np.nan),
+        order=queue_order(jobs, ctx, now, fair=policy == HUANGHE),
+        class_of=class_of,
+        report=report,
+        estimates=est,
+        scores=scores,
+        terms=terms,
+    )
+    cap = _Capacity(snap)
+    if policy == SPREAD:
+        _assign_spread(res, cap, demand, whole, ctx)
+    else:
+        ours = policy == HUANGHE
+        _assign_sorted(
+            res, cap, demand, whole, ctx, late_wait=ours and ctx.weights.wait_for_better, shift=ours
+        )
+    return res
+
+
+def _assign_sorted(
+    res: CycleResult,
+    cap: _Capacity,
+    demand: FloatArray,
+    whole: npt.NDArray[np.int64],
+    ctx: CycleContext,
+    late_wait: bool,
+    shift: bool,
+) -> None:
+    """Greedy over jobs in order, each class walking its pools sorted by score. With ``late_wait`` (huanghe)
+    a busy pool ranked above every free one makes the job wait, with an EASY reservation there; with ``shift``
+    a job with a deadline may be held for a greener hour."""
+    snap, jobs, est = res.snapshot, res.jobs, res.estimates
+    now = snap.t_s
+    scores = res.scores
+    n_feasible = res.report.feasible.sum(axis=1)
+    sorted_pools = np.argsort(scores, axis=1, kind="stable")
+    fit0 = est.fits_now
+    ptr = [0] * scores.shape[0]
+    blocked_at = [-1] * scores.shape[0]
+    reserved: dict[int, list[float]] = {}  # pool -> [shadow_s, extra_units]
+    run_s = est.run_s
+    w = ctx.weights
+    deadline_abs = jobs.submit_s + jobs.deadline_s
+    has_deadline = (~np.isnan(deadline_abs)).tolist()
+    status, pool = res.status, res.pool
+    class_of = res.class_of.tolist()
+    nfs = n_feasible.tolist()
+    for j in res.order.tolist():
+        k = class_of[j]
+        nf = nfs[k]
+        if nf == 0:
+            status[j] = Status.INFEASIBLE
+            continue
+        i = ptr[k]
+        if i >= nf or blocked_at[k] >= 0:
+            continue  # nothing free for this class any more, or an earlier job of it waits for a busy pool
+        row = sorted_pools[k]
+        chosen = -1
+        while i < nf:
+            p = int(row[i])
+            if late_wait and not fit0[k, p]:
+                blocked_at[k] = p
+                if p not in reserved:
+                    reserved[p] = _reservation(snap, ctx, cap, p, float(demand[k, p]))
+                    res.notes[j] = f"reservation 预留 on {snap.pool_ids[p]} at t={reserved[p][0]:.0f}s"
+                break
+            d, wn = float(demand[k, p]), int(whole[k, p])
+            if cap.fits(d, wn, p) and _backfill_ok(reserved.get(p), now + float(run_s[k, p]), d):
+                chosen = p
+                break
+            i += 1
+        ptr[k] = i
+        if chosen < 0:
+            continue
+        if shift and has_deadline[j]:
+            latest = float(deadline_abs[j]) - float(run_s[k, chosen]) * (1 + w.shift_margin) - ctx.cycle_s
+            t_green = greener_start_s(
+                snap,
+                int(snap.pool_center[chosen]),
+                now,
+                float(run_s[k, chosen]),
+                latest,
+                w.shift_min_gain,
+                w.shift_horizon_h,
+            )
+            if t_green is not None:
+                status[j] = Status.HELD
+                res.hold_until_s[j] = t_green
+                res.notes[j] = f"greener hour 低碳时段 at t={t_green:.0f}s, latest start {latest:.0f}s"
+                continue
+        d, wn = float(demand[k, chosen]), int(whole[k, chosen])
+        cap.take(d, wn, chosen)
+        r = reserved.get(chosen)
+        if r is not None and now + float(run_s[k, chosen]) > r[0]:
+            r[1] -= d
+        status[j] = Status.PLACED
+        pool[j] = chosen
+
+
+def _backfill_ok(reservation: list[float] | None, end_s: float, demand: float) -> bool:
+    """A job may use a reserved pool if it ends before the reservation or fits the capacity left over then."""
+    if reservation is None:
+        return True
+    return end_s <= reservation[0] or demand <= reservation[1] + EPS
+
+
+def _reservation(
+    snap: NetworkSnapshot, ctx: CycleContext, cap: _Capacity, p: int, need: float
+) -> list[float]:
+    """EASY reservation for ``need`` node units in pool ``p``: ``[shadow_s, extra_units]``."""
+    free = cap.units[p]
+    if ctx.releases is not None:
+        ends, units = ctx.releases[p]
+        if len(ends):
+            cum = free + np.cumsum(units)
+            idx = int(np.searchsorted(cum, need - EPS))
+            if idx < len(ends):
+                return [max(float(ends[idx]), snap.t_s), float(cum[idx] - need)]
+    return [snap.t_s + float(snap.backlog_s[p]), 0.0]
+
+
+def _assign_spread(
+    res: CycleResult, cap: _Capacity, demand: FloatArray, whole: npt.NDArray[np.int64], ctx: CycleContext
+) -> None:
+    """Karmada dynamic weights: a seeded draw among pools that fit now, proportional to free capacity of the
+    job's main resource (GPUs if it asks for any, else cores)."""
+    snap = res.snapshot
+    rng = np.random.default_rng([abs(ctx.seed), abs(int(snap.t_s))])
+    feasible = res.report.feasible
+    units_now = np.asarray(cap.units)
+    nodes_now = np.asarray(cap.nodes)
+    gpus_job = res.jobs.gpus
+    weights_out = np.zeros_like(res.scores)
+    for j in res.order.tolist():
+        k = int(res.class_of[j])
+        frow = feasible[k]
+        if not frow.any():
+            res.status[j] = Status.INFEASIBLE
+            continue
+        fits = frow & (demand[k] <= units_now + EPS) & (whole[k] <= nodes_now)
+        if not fits.any():
+            continue
+        per = snap.gpus_per_node if gpus_job[j] > 0 else snap.cpus_per_node
+        weight = np.where(fits, units_now * per, 0.0)
+        total = weight.sum()
+        p = int(rng.choice(len(weight), p=weight / total)) if total > 0 else int(np.flatnonzero(fits)[0])
+        weights_out[k] = -weight / total if total > 0 else weights_out[k]
+        units_now[p] -= demand[k, p]
+        nodes_now[p] = min(nodes_now[p] - whole[k, p], math.floor(units_now[p] + EPS))
+        res.status[j] = Status.PLACED
+        res.pool[j] = p
+    cap.units = units_now.tolist()
+    cap.nodes = nodes_now.tolist()
+    res.scores = np.where(feasible, weights_out, np.inf)
+    res.terms = {"minus_weight": res.scores}

@@ -1,0 +1,116 @@
+"""The vocabulary of a whole-cycle placement policy (:mod:`huanghe.broker.cycle`): the policy names, the
+filters each one applies, the :class:`Status` of a job after a cycle, the ``huanghe`` :class:`Weights` and
+the :class:`CycleContext` a cycle is given besides the snapshot and the jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from huanghe.broker.filters import FILTERS, Reason
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+SECONDS_PER_HOUR = 3600.0
+EPS = 1e-9
+
+HUANGHE = "huanghe"
+FIRST_ADMIT = "first-admit"
+EARLIEST_START = "earliest-start"
+EARLIEST_COMPLETION = "earliest-completion"
+CHEAPEST = "cheapest"
+SPREAD = "spread"
+#: Policies run by :func:`huanghe.broker.cycle.run_cycle` (the whole-cycle ones).
+POLICY_NAMES: tuple[str, ...] = (HUANGHE, FIRST_ADMIT, CHEAPEST, SPREAD)
+#: The broker's comparison set, in report order (ours first, then the baselines).
+BROKER_POLICIES: tuple[str, ...] = (
+    HUANGHE,
+    FIRST_ADMIT,
+    EARLIEST_START,
+    EARLIEST_COMPLETION,
+    CHEAPEST,
+    SPREAD,
+)
+
+_HARD = (Reason.UNHEALTHY, Reason.RESOURCES, Reason.ACCELERATOR)
+#: Filters each policy applies (what the real system knows about); the others are not checked.
+POLICY_FILTERS: dict[str, tuple[Reason, ...]] = {
+    HUANGHE: tuple(r for r, _ in FILTERS),
+    FIRST_ADMIT: _HARD,  # Kueue flavors: resources, accelerator; inactive clusters skipped
+    CHEAPEST: _HARD,  # SkyPilot: instance types, accelerators, availability; no data class, no user SLO
+    SPREAD: _HARD,  # Karmada: resource estimator, cluster health
+}
+
+
+class Status(StrEnum):
+    """What a cycle decided for one job."""
+
+    PLACED = "placed"
+    QUEUED = "queued"
+    HELD = "held"
+    WAITING = "waiting"
+    INFEASIBLE = "infeasible"
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Tunable weights of the ``huanghe`` policy (one configuration for all loads).
+
+    Score terms are relative excesses over the job's best feasible pool, so the weights are dimensionless:
+    with ``completion=1`` and ``carbon=1.5`` (relative terms alone) a pool 30 % slower is taken when it is > 20 % cleaner.
+    ``deadline_miss`` is added to pools whose estimated end misses the job's deadline while another meets it.
+    ``*_floor`` keep the relative terms finite (seconds, CNY, kg). ``fairness`` is the weight of a tenant's
+    dominant share in the queue order, ``age_scale_s`` the wait that counts as much as a whole share.
+    ``shift_min_gain`` is the carbon reduction a greener hour must bring before a job is held for it,
+    ``shift_margin`` the share of the run time kept as slack before the deadline. ``wait_for_better``: a job
+    whose best-scored pool is busy waits for it (late binding) instead of taking the best free one.
+
+    Absolute terms (H17): ``completion_abs × (x − best) / completion_abs_scale_s`` (per hour of later
+    completion) and ``carbon_abs_per_kg × (kg − best kg)``. The relative terms weigh a 10-minute job's speed
+    as much as a 3-day job's; mean JCT and total carbon are sums of seconds and kilograms, so these terms
+    let long jobs (most of both sums) win the fast and clean pools while short ones go by the relative terms.
+    Tuned on a workload not used in the evaluation (seed 7, loads 0.7 and 1.2, 6 h; docs/bench-broker-policies.md).
+    """
+
+    completion: float = 1.0
+    cost: float = 0.3
+    carbon: float = 1.5
+    transfer: float = 0.1
+    deadline_miss: float = 30.0
+    fairness: float = 1.0
+    age_scale_s: float = 6 * SECONDS_PER_HOUR
+    completion_floor_s: float = 600.0
+    cost_floor_cny: float = 0.01
+    carbon_floor_kg: float = 0.001
+    transfer_floor_s: float = 600.0
+    shift_min_gain: float = 0.10
+    shift_margin: float = 0.25
+    shift_horizon_h: int = 48
+    wait_for_better: bool = True
+    completion_abs: float = 1.0
+    completion_abs_scale_s: float = SECONDS_PER_HOUR
+    carbon_abs_per_kg: float = 1.0
+
+
+@dataclass(frozen=True)
+class CycleContext:
+    """What a cycle needs besides the snapshot and the jobs (all optional; arrays indexed like the batch).
+
+    ``priority`` (J,) higher first; ``tenant`` (J,) tenant index (-1 none); ``tenant_share`` (T,) dominant
+    share of each tenant's running work; ``releases`` per pool the estimated end times (s, ascending) and node
+    units (nodes × node share) of its running jobs, for reservations; without it the reservation time is
+    ``now + backlog_s``. ``cycle_s`` is the time to the next cycle (temporal shifting keeps it as slack).
+    """
+
+    priority: IntArray | None = None
+    tenant: IntArray | None = None
+    tenant_share: FloatArray | None = None
+    releases: Sequence[tuple[FloatArray, FloatArray]] | None = None
+    cycle_s: float = 60.0
+    seed: int = 0
+    weights: Weights = field(default_factory=Weights)

@@ -1,0 +1,110 @@
+"""Scores of the whole-cycle placement policies over classes × pools (lower is better, ``inf`` where
+infeasible): the ``huanghe`` terms (relative and absolute excess over the job's best feasible pool, deadline
+misses), the baselines' static scores, and the greener start hour of temporal shifting."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.cycle_context import CHEAPEST, FIRST_ADMIT, HUANGHE, SECONDS_PER_HOUR, Weights
+from huanghe.broker.estimates import Estimates
+from huanghe.broker.filters import job_price_cny_per_hour
+from huanghe.broker.snapshot import NetworkSnapshot
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def relative_excess(values: FloatArray, feasible: BoolArray, floor: float) -> FloatArray:
+    """``(x − best) / (best + floor)`` per row over the feasible pools; ``inf`` where infeasible."""
+    x = np.where(feasible, values, np.inf)
+    best = x.min(axis=1, keepdims=True)
+    best = np.where(np.isfinite(best), best, 0.0)
+    with np.errstate(invalid="ignore"):
+        out: FloatArray = np.where(feasible, (x - best) / (np.abs(best) + floor), np.inf)
+    return out
+
+
+def absolute_excess(values: FloatArray, feasible: BoolArray) -> FloatArray:
+    """``x − best`` per row over the feasible pools (units of ``values``); ``inf`` where infeasible."""
+    x = np.where(feasible, values, np.inf)
+    best = x.min(axis=1, keepdims=True)
+    best = np.where(np.isfinite(best), best, 0.0)
+    with np.errstate(invalid="ignore"):
+        out: FloatArray = np.where(feasible, x - best, np.inf)
+    return out
+
+
+def huanghe_terms(
+    snap: NetworkSnapshot, est: Estimates, feasible: BoolArray, weights: Weights
+) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """(K, P) total score (lower is better) and its weighted terms for the ``huanghe`` policy."""
+    completion = est.start_s - snap.t_s + est.run_s
+    abs_completion_h = absolute_excess(completion, feasible) / weights.completion_abs_scale_s
+    raw = {
+        "completion": (weights.completion, relative_excess(completion, feasible, weights.completion_floor_s)),
+        "completion_abs": (weights.completion_abs, abs_completion_h),
+        "carbon_abs": (weights.carbon_abs_per_kg, absolute_excess(est.carbon_kg, feasible)),
+        "cost": (weights.cost, relative_excess(est.cost_cny, feasible, weights.cost_floor_cny)),
+        "carbon": (weights.carbon, relative_excess(est.carbon_kg, feasible, weights.carbon_floor_kg)),
+        "transfer": (weights.transfer, relative_excess(est.transfer_s, feasible, weights.transfer_floor_s)),
+    }
+    # weight × term on the feasible pools only (a zero weight must not turn an infeasible ``inf`` into NaN)
+    terms = {name: np.where(feasible, w * np.where(feasible, x, 0.0), np.inf) for name, (w, x) in raw.items()}
+    # a pool that would miss the job's deadline is a last resort while another feasible pool meets it
+    late = feasible & ~est.deadline_ok
+    can_meet = (feasible & est.deadline_ok).any(axis=1, keepdims=True)
+    terms["deadline"] = np.where(late & can_meet, weights.deadline_miss, 0.0)
+    total = np.zeros_like(completion)
+    for t in terms.values():
+        total = total + t
+    total = np.where(feasible, total, np.inf)
+    return total, terms
+
+
+def greener_start_s(
+    snap: NetworkSnapshot,
+    center: int,
+    now_s: float,
+    run_s: float,
+    latest_start_s: float,
+    min_gain: float,
+    horizon_h: int,
+) -> float | None:
+    """The hour start in ``(now, latest_start]`` with the lowest mean intensity over the run, if it beats
+    starting now by at least ``min_gain`` (a fraction); else None. Candidates are whole hours."""
+    if latest_start_s <= now_s:
+        return None
+    first = math.floor(now_s / SECONDS_PER_HOUR) + 1
+    last = min(math.floor(latest_start_s / SECONDS_PER_HOUR), first + horizon_h - 1)
+    if last < first:
+        return None
+    starts = np.concatenate([[now_s], np.arange(first, last + 1, dtype=np.float64) * SECONDS_PER_HOUR])
+    span = max(run_s, 1.0)
+    mean = snap.carbon.mean_intensity_kg_per_kwh(np.full(starts.shape, center), starts, starts + span)
+    best = int(np.argmin(mean[1:])) + 1
+    if mean[best] <= mean[0] * (1.0 - min_gain):
+        return float(starts[best])
+    return None
+
+
+def policy_scores(
+    policy: str, snap: NetworkSnapshot, jobs: JobBatch, feasible: BoolArray, est: Estimates, weights: Weights
+) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """(J, P) score of ``policy`` (lower is better, ``inf`` where infeasible) and its named terms.
+    ``spread`` draws at random in the cycle; its static score is minus the pool's free share."""
+    if policy == HUANGHE:
+        return huanghe_terms(snap, est, feasible, weights)
+    if policy == FIRST_ADMIT:
+        scores = np.where(feasible, np.arange(snap.n_pools, dtype=np.float64)[None, :], np.inf)
+        return scores, {"pool_order": scores}
+    if policy == CHEAPEST:
+        scores = np.where(feasible, job_price_cny_per_hour(snap, jobs), np.inf)
+        return scores, {"price_cny_per_hour": scores}
+    free_share = snap.cpus_free / np.maximum(snap.cpus_per_node * snap.nodes_total, 1.0)
+    scores = np.where(feasible, -free_share[None, :], np.inf)
+    return scores, {"minus_free_share": scores}
