@@ -1,5 +1,13 @@
 """Observatory commands: ``index`` (+ ``index sensitivity``), ``targets``, ``green-list``, ``maturity``,
-``network-capacity`` and ``report storage|index``. Rich tables for people, ``--json`` for machines."""
+``network-capacity`` and ``report storage|index``. Rich tables for people, ``--json`` for machines.
+
+Where the data comes from (said on stderr as ``source: ...``): the server at ``$HUANGHE_URL`` when it is set
+(``/api/v1/observatory/...`` through :class:`huanghe.client.HuangheClient`: the stored network, so an
+operator's edits show, and measured telemetry where the server has it); otherwise, or when ``--network`` or a
+file option (``--weights-file``, ``--targets-file``, ``--rules-file``) is given, the files (default: the
+bundled ``shandong``). Options the server does not take (the green-list thresholds, ``--concentration``)
+are a usage error (exit 2) when reading the server. ``--json`` prints the same shapes from either source.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from huanghe.catalog.topology import load_topology
+from huanghe.cli import remote
 from huanghe.core.errors import TopologyError
 from huanghe.domain.network import Topology
 from huanghe.observatory import green, views
@@ -24,11 +33,22 @@ from huanghe.observatory.targets import TargetsError
 
 index_app = typer.Typer(
     help="综合算力指数 Comprehensive compute index (method 1.0, docs/index-method.md).",
+    epilog=remote.EXIT_CODES_HELP,
     invoke_without_command=True,
 )
-report_app = typer.Typer(help="报告 Reports (HTML or PDF by the --out suffix).", no_args_is_help=True)
+report_app = typer.Typer(
+    help="报告 Reports (HTML or PDF by the --out suffix).",
+    epilog=remote.EXIT_CODES_HELP,
+    no_args_is_help=True,
+)
 
-NETWORK = typer.Option("shandong", "--network", help="bundled network name or topology file path")
+NETWORK = typer.Option(
+    None,
+    "--network",
+    help="bundled network name or topology file path "
+    "(default: the server at $HUANGHE_URL when set, else the bundled shandong)",
+    show_default=False,
+)
 JSON = typer.Option(False, "--json", help="print JSON for machines")
 YEAR = typer.Option(None, "--year", help="year of the snapshot (default: latest opening year)")
 LEVEL = typer.Option("city", "--level", help="city | circle | province")
@@ -37,6 +57,8 @@ NORM = typer.Option("minmax", "--norm", help="minmax | zscore")
 WEIGHTS_FILE = typer.Option(None, "--weights-file", help="expert weights YAML (default: bundled)")
 ILLUSTRATIVE_NOTE = "示意数据: bundled center figures are illustrative, not official statistics."
 EXPECTED_ERRORS = (TopologyError, ix.IndexInputError, TargetsError, MaturityRulesError, ValueError, OSError)
+#: Dirichlet concentration of ``index sensitivity`` (the server always uses this one).
+CONCENTRATION = 50.0
 
 
 def _console() -> Console:
@@ -81,13 +103,37 @@ def _check_choice(field: str, value: str, choices: tuple[str, ...]) -> None:
         raise ix.IndexInputError(f"{field}: unknown value {value!r} (expected one of {', '.join(choices)})")
 
 
-def _index(
-    network: str, level: str, weights: str, norm: str, year: int | None, weights_file: Path | None
-) -> views.IndexView:
+def _index_options(level: str, weights: str, norm: str) -> None:
     _check_choice("--level", level, ix.LEVELS)
     _check_choice("--weights", weights, ("equal", "entropy", "expert"))
     _check_choice("--norm", norm, ("minmax", "zscore"))
-    return views.index_view(_load(network), level, weights, norm, year, weights_file)
+
+
+def _not_on_server(option: str, why: str) -> ValueError:
+    return ValueError(f"{option}: {why}; give --network NAME|FILE to compute from a topology file instead")
+
+
+# ---------------------------------------------------------------- index
+
+
+def _index_data(
+    source: str | None, level: str, weights: str, norm: str, year: int | None, weights_file: Path | None
+) -> dict[str, Any]:
+    """The index as the server gives it (``rows`` and the method), from the server (``source`` None) or
+    from the network ``source``; from files also ``dimension_weights``."""
+    if source is None:
+        with remote.connect() as client:
+            return dict(client.index(level, weights, norm, year))
+    view = views.index_view(_load(source), level, weights, norm, year, weights_file)
+    return {
+        "year": view.year,
+        "level": level,
+        "weights": view.result.weights.scheme,
+        "norm": norm,
+        "method_version": view.result.method_version,
+        "rows": [r.public() for r in view.rows],
+        "dimension_weights": dict(view.result.weights.dimensions),
+    }
 
 
 @index_app.callback()
@@ -97,7 +143,7 @@ def index_cmd(
     weights: str = WEIGHTS,
     norm: str = NORM,
     year: int | None = YEAR,
-    network: str = NETWORK,
+    network: str | None = NETWORK,
     weights_file: Path | None = WEIGHTS_FILE,
     as_json: bool = JSON,
 ) -> None:
@@ -105,14 +151,15 @@ def index_cmd(
     if ctx.invoked_subcommand is not None:
         return
     with _clean_errors():
-        view = _index(network, level, weights, norm, year, weights_file)
+        _index_options(level, weights, norm)
+        source = remote.use_server(network, as_json, files=(weights_file,))
+        data = _index_data(source, level, weights, norm, year, weights_file)
     if as_json:
-        _echo_json([r.public() for r in view.rows])
+        _echo_json(data["rows"])
         return
-    w = view.result.weights
     table = Table(
-        title=f"综合算力指数 Compute index {view.year} · level {level} · weights {w.scheme} · {norm} · "
-        f"method {view.result.method_version}"
+        title=f"综合算力指数 Compute index {data['year']} · level {data['level']} · weights {data['weights']} · "
+        f"{data['norm']} · method {data['method_version']}"
     )
     for col in (
         "rank 排名",
@@ -121,17 +168,28 @@ def index_cmd(
         *(f"{ix.DIMENSION_NAMES_ZH[d]} {d}" for d in ix.DIMENSIONS),
     ):
         table.add_column(col, justify="right" if "entity" not in col else "left")
-    for r in view.rows:
+    for r in data["rows"]:
         table.add_row(
-            str(r.rank),
-            f"{r.name_zh} {r.name_en}",
-            _fmt(r.score, 1),
-            *(_fmt(r.dimensions[d], 1) for d in ix.DIMENSIONS),
+            str(r["rank"]),
+            f"{r['name_zh']} {r['name_en']}",
+            _fmt(r["score"], 1),
+            *(_fmt(r["dimensions"][d], 1) for d in ix.DIMENSIONS),
         )
     out = _console()
     out.print(table)
-    out.print("dimension weights 维度权重: " + ", ".join(f"{d} {w.dimensions[d]:.3f}" for d in ix.DIMENSIONS))
+    w = data.get("dimension_weights")
+    if w:
+        out.print("dimension weights 维度权重: " + ", ".join(f"{d} {w[d]:.3f}" for d in ix.DIMENSIONS))
     out.print(ILLUSTRATIVE_NOTE)
+
+
+def _study(s: dict[str, Any]) -> dict[str, Any]:
+    """A sensitivity study as ``--json`` prints it (Kendall τ to 4 decimals)."""
+    return {
+        **s,
+        "kendall_tau_mean": round(s["kendall_tau_mean"], 4),
+        "kendall_tau_min": round(s["kendall_tau_min"], 4),
+    }
 
 
 @index_app.command("sensitivity")
@@ -140,12 +198,12 @@ def sensitivity_cmd(
     weights: str = WEIGHTS,
     norm: str = NORM,
     year: int | None = YEAR,
-    network: str = NETWORK,
+    network: str | None = NETWORK,
     weights_file: Path | None = WEIGHTS_FILE,
     delta: float = typer.Option(0.2, "--delta", help="one-at-a-time change of each dimension weight"),
     samples: int = typer.Option(500, "--samples", help="Monte-Carlo Dirichlet draws"),
     concentration: float = typer.Option(
-        50.0, "--concentration", help="Dirichlet α = concentration × weights"
+        CONCENTRATION, "--concentration", help="Dirichlet α = concentration × weights"
     ),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = JSON,
@@ -154,70 +212,90 @@ def sensitivity_cmd(
     with _clean_errors():
         if not 0 <= delta < 1:
             raise ix.IndexInputError("--delta: must be in [0, 1)")
-        view = _index(network, level, weights, norm, year, weights_file)
-        studies = [
-            ix.one_at_a_time(view.result, view.year, delta),
-            ix.monte_carlo(view.result, view.year, samples, concentration, seed),
-        ]
+        _index_options(level, weights, norm)
+        source = remote.use_server(network, as_json, files=(weights_file,))
+        if source is None:
+            if concentration != CONCENTRATION:
+                raise _not_on_server("--concentration", f"the server always uses {CONCENTRATION:g}")
+            with remote.connect() as client:
+                answer = client.index_sensitivity(level, weights, norm, year, delta, samples, seed)
+            studies = [_study(dict(s)) for s in answer["studies"]]
+        else:
+            view = views.index_view(_load(source), level, weights, norm, year, weights_file)
+            studies = [
+                _study({"method": s.method, "year": s.year, "samples": s.samples, "kendall_tau_mean": s.tau_mean,
+                        "kendall_tau_min": s.tau_min, "ranks": [r.__dict__ for r in s.ranges]})
+                for s in (
+                    ix.one_at_a_time(view.result, view.year, delta),
+                    ix.monte_carlo(view.result, view.year, samples, concentration, seed),
+                )
+            ]  # fmt: skip
     if as_json:
-        _echo_json(
-            [
-                {
-                    "method": s.method,
-                    "year": s.year,
-                    "samples": s.samples,
-                    "kendall_tau_mean": round(s.tau_mean, 4),
-                    "kendall_tau_min": round(s.tau_min, 4),
-                    "ranks": [r.__dict__ for r in s.ranges],
-                }
-                for s in studies
-            ]
-        )
+        _echo_json(studies)
         return
     out = _console()
     for s in studies:
-        table = Table(title=f"敏感性分析 Sensitivity {s.year}: {s.method} · {s.samples} runs · "
-                      f"Kendall τ mean {s.tau_mean:.3f} min {s.tau_min:.3f}")  # fmt: skip
+        table = Table(title=f"敏感性分析 Sensitivity {s['year']}: {s['method']} · {s['samples']} runs · "
+                      f"Kendall τ mean {s['kendall_tau_mean']:.3f} min {s['kendall_tau_min']:.3f}")  # fmt: skip
         for col in ("entity 对象", "base rank", "min", "median", "max"):
             table.add_column(col, justify="left" if col.startswith("entity") else "right")
-        for r in s.ranges:
-            table.add_row(r.entity, str(r.base_rank), str(r.min_rank), f"{r.median_rank:g}", str(r.max_rank))
+        for r in s["ranks"]:
+            table.add_row(r["entity"], str(r["base_rank"]), str(r["min_rank"]), f"{r['median_rank']:g}",
+                          str(r["max_rank"]))  # fmt: skip
         out.print(table)
+
+
+# ---------------------------------------------------------------- targets, green lists, maturity, capacity
 
 
 def targets_cmd(
     year: int | None = YEAR,
-    network: str = NETWORK,
+    network: str | None = NETWORK,
     targets_file: Path | None = typer.Option(None, "--targets-file", help="targets YAML (default: bundled)"),
     as_json: bool = JSON,
 ) -> None:
     """目标对照 Targets of the plan versus actuals, with a linear trend forecast to the target year."""
     with _clean_errors():
-        rows = views.targets_view(_load(network), year, targets_file)
+        source = remote.use_server(network, as_json, files=(targets_file,))
+        if source is None:
+            with remote.connect() as client:
+                rows: list[dict[str, Any]] = [dict(t) for t in client.targets(year)]
+        else:
+            rows = [s.public() for s in views.targets_view(_load(source), year, targets_file)]
     if as_json:
-        _echo_json([s.public() for s in rows])
+        _echo_json(rows)
         return
     table = Table(
-        title=f"目标对照 Targets vs actual {rows[0].actual_year if rows else ''} (illustrative data 示意数据)"
+        title=f"目标对照 Targets vs actual {rows[0]['actual_year'] if rows else ''} (illustrative data 示意数据)"
     )
     for col in ("KPI", "target 目标", "year", "actual 现状", "met", "forecast 预测", "source 来源"):
         table.add_column(col)
-    for s in rows:
-        p = s.public()
+    for p in rows:
         table.add_row(
             f"{p['name_zh']} {p['kpi']} ({p['unit']})",
-            f"{p['comparison']} {_fmt(s.target.target)}",
-            str(s.target.year),
-            _fmt(s.actual),
-            {True: "✔", False: "✘", None: "—"}[s.met],
-            _fmt(s.forecast),
-            s.target.source[:60],
+            f"{p['comparison']} {_fmt(p['target'])}",
+            str(p["year"]),
+            _fmt(p["actual"]),
+            {True: "✔", False: "✘", None: "—"}[p["met"]],
+            _fmt(p["forecast"]),
+            str(p["source"])[:60],
         )
     _console().print(table)
 
 
+#: green-list option → the rule it sets (the server uses the defaults of :class:`green.GreenRules`)
+GREEN_OPTIONS = {
+    "pue_limit": "--pue-limit",
+    "small_racks_below": "--small-racks",
+    "scattered_km_above": "--scattered-km",
+    "old_opened_before": "--old-before",
+    "min_other_criteria": "--min-other",
+    "assumed_utilisation": "--utilisation",
+}
+
+
 def green_cmd(
-    network: str = NETWORK,
+    network: str | None = NETWORK,
     year: int | None = YEAR,
     pue_limit: float = typer.Option(1.5, "--pue-limit"),
     small_racks: float = typer.Option(400.0, "--small-racks", help="small: fewer standard racks than this"),
@@ -232,41 +310,67 @@ def green_cmd(
         if not 0 < utilisation <= 1:
             raise ValueError("--utilisation: must be in (0, 1]")
         rules = green.GreenRules(pue_limit, small_racks, scattered_km, old_before, min_other, utilisation)
-        report = views.green_view(_load(network), rules, year)
+        source = remote.use_server(network, as_json)
+        if source is None:
+            changed = [
+                o for f, o in GREEN_OPTIONS.items() if getattr(rules, f) != getattr(green.GreenRules(), f)
+            ]
+            if changed:
+                raise _not_on_server(changed[0], "the server's green lists use the default thresholds")
+            with remote.connect() as client:
+                report: dict[str, Any] = dict(client.green_list(year))
+        else:
+            found = views.green_view(_load(source), rules, year)
+            listed: dict[str, Any] = found.public()
+            report = listed
+            if not as_json:  # the table rounds the unrounded figures once
+                exact = {x.center: x for x in found.small_scattered_old}
+                for row in listed["small_scattered_old"]:
+                    row["standard_racks"] = exact[row["center"]].standard_racks
+                    row["nearest_km"] = exact[row["center"]].nearest_km
     if as_json:
-        _echo_json(report.public())
+        _echo_json(report)
         return
+    _print_green(report)
+
+
+def _print_green(report: dict[str, Any]) -> None:
     out = _console()
-    t1 = Table(title=f"年均 PUE 高于 {pue_limit} 的数据中心 Centers with PUE > {pue_limit}")
+    limit = report["rules"]["pue_limit"]
+    t1 = Table(title=f"年均 PUE 高于 {limit} 的数据中心 Centers with PUE > {limit}")
     for col in ("center 中心", "city", "PUE"):
         t1.add_column(col)
-    for c in report.pue_list:
-        t1.add_row(f"{c.name_zh} ({c.id})", c.city, f"{c.pue:.2f}")
+    for c in report["pue_above_limit"]:
+        t1.add_row(f"{c['name_zh']} ({c['center']})", c["city"], f"{c['pue']:.2f}")
     out.print(t1)
     t2 = Table(title="小散老旧数据中心 Small, scattered and old centers")
     for col in ("center 中心", "racks", "nearest km", "opened", "PUE", "reasons"):
         t2.add_column(col)
-    for s in report.small_scattered_old:
-        if s.listed:
-            t2.add_row(f"{s.name_zh} ({s.center})", _fmt(s.standard_racks, 0), _fmt(s.nearest_km, 0),
-                       str(s.opened_year or "—"), f"{s.pue:.2f}", ", ".join(s.reasons))  # fmt: skip
+    for s in report["small_scattered_old"]:
+        t2.add_row(f"{s['name_zh']} ({s['center']})", _fmt(s["standard_racks"], 0), _fmt(s["nearest_km"], 0),
+                   str(s["opened_year"] or "—"), f"{s['pue']:.2f}", ", ".join(s["reasons"]))  # fmt: skip
     out.print(t2)
     t3 = Table(
-        title=f"可再生能源利用率排名与碳排放 Renewable ranking and carbon ({rules.utilisation_label()})"
+        title=f"可再生能源利用率排名与碳排放 Renewable ranking and carbon ({report['rules']['utilisation_label']})"
     )
     for col in ("rank", "center 中心", "REF", "PUE", "t CO2/yr", "kg CO2/PFLOPS-h"):
         t3.add_column(col)
-    carbon = {c.center: c for c in report.carbon}
-    for k, c in enumerate(report.renewable_ranking, 1):
-        x = carbon[c.id]
-        t3.add_row(str(k), f"{c.name_zh} ({c.id})", f"{c.renewable_share:.0%}", f"{c.pue:.2f}",
-                   _fmt(x.co2_t, 0), _fmt(x.kg_per_pflops_hour, 1))  # fmt: skip
+    carbon = {c["center"]: c for c in report["carbon"]}
+    for c in report["renewable_ranking"]:
+        x = carbon[c["center"]]
+        t3.add_row(str(c["rank"]), f"{c['name_zh']} ({c['center']})", f"{c['renewable_share']:.0%}",
+                   f"{c['pue']:.2f}", _fmt(x["co2_t"], 0), _fmt(x["kg_per_pflops_hour"], 1))  # fmt: skip
     out.print(t3)
+    tel = report.get("telemetry")
+    if tel and tel.get("used"):
+        note = " (simulated 模拟)" if tel.get("simulated") else ""
+        out.print(f"measured utilisation 实测利用率: {tel['centers_with_utilisation']} centers, "
+                  f"last {tel['window_days']:g} days{note}")  # fmt: skip
     out.print(ILLUSTRATIVE_NOTE)
 
 
 def maturity_cmd(
-    network: str = NETWORK,
+    network: str | None = NETWORK,
     year: int | None = YEAR,
     rules_file: Path | None = typer.Option(
         None, "--rules-file", help="maturity rules YAML (default: bundled)"
@@ -275,57 +379,68 @@ def maturity_cmd(
 ) -> None:
     """存储能力成熟度 Storage maturity L1–L5 per center (docs/storage-maturity.md)."""
     with _clean_errors():
-        results = views.maturity_view(_load(network), rules_file, year)
+        source = remote.use_server(network, as_json, files=(rules_file,))
+        if source is None:
+            with remote.connect() as client:
+                results: list[dict[str, Any]] = [dict(m) for m in client.maturity(year)]
+        else:
+            results = [m.public() for m in views.maturity_view(_load(source), rules_file, year)]
     if as_json:
-        _echo_json([m.public() for m in results])
+        _echo_json(results)
         return
     table = Table(title="存储能力成熟度 Storage maturity (rules 1.0, illustrative data 示意数据)")
     for col in ("center 中心", "overall 总体", "capacity", "performance", "reliability", "green"):
         table.add_column(col)
-    for m in sorted(results, key=lambda m: (-m.overall, m.center)):
-        table.add_row(f"{m.name_zh} ({m.center})", m.overall_name, *(f"L{m.levels[a]}" for a in m.levels))
+    for m in sorted(results, key=lambda m: (-m["overall"], m["center"])):
+        table.add_row(
+            f"{m['name_zh']} ({m['center']})", m["overall_name"], *(f"L{v}" for v in m["levels"].values())
+        )
     _console().print(table)
     _console().print("levels: " + ", ".join(f"L{k} {zh} {en}" for k, (zh, en) in LEVEL_NAMES.items()))
 
 
 def network_capacity_cmd(
-    network: str = NETWORK,
+    network: str | None = NETWORK,
     year: int | None = YEAR,
     failing: bool = typer.Option(False, "--failing", help="list only pairs that miss their latency circle"),
     as_json: bool = JSON,
 ) -> None:
     """运载力评估 Network-capacity evaluation: latency-circle compliance of every center pair."""
     with _clean_errors():
-        rows, summary = views.network_capacity_view(_load(network), year)
-    shown = [r for r in rows if (r.compliant is False if failing else True)]
+        source = remote.use_server(network, as_json)
+        if source is None:
+            with remote.connect() as client:
+                answer = client.network_capacity(year, failing)
+            summary, pairs = answer["summary"], answer["pairs"]
+        else:
+            rows, s = views.network_capacity_view(_load(source), year)
+            summary = {**s.__dict__, "share_compliant": s.share, "city_share": s.city_share,
+                       "circle_share": s.circle_share}  # fmt: skip
+            pairs = [r.__dict__ for r in rows if (r.compliant is False if failing else True)]
     if as_json:
         _echo_json(
-            {
-                "summary": {
-                    **summary.__dict__,
-                    "share_compliant": summary.share,
-                    "city_share": summary.city_share,
-                    "circle_share": summary.circle_share,
-                },
-                "pairs": [{**r.__dict__, "latency_ms": round(r.latency_ms, 4)} for r in shown],
-            }
+            {"summary": summary, "pairs": [{**p, "latency_ms": round(p["latency_ms"], 4)} for p in pairs]}
         )
         return
     out = _console()
     out.print(
-        f"时延圈达标 Latency circles: city <1 ms {summary.city_compliant}/{summary.city_pairs}, "
-        f"circle <3 ms {summary.circle_compliant}/{summary.circle_pairs}, "
-        f"share compliant {_fmt(summary.share)} (cross-circle pairs not assessed: {summary.cross_pairs})"
+        f"时延圈达标 Latency circles: city <1 ms {summary['city_compliant']}/{summary['city_pairs']}, "
+        f"circle <3 ms {summary['circle_compliant']}/{summary['circle_pairs']}, "
+        f"share compliant {_fmt(summary['share_compliant'])} "
+        f"(cross-circle pairs not assessed: {summary['cross_pairs']})"
     )
     table = Table(title="中心对时延 Center pairs (assessed)")
     for col in ("a", "b", "scope", "latency ms", "limit ms", "measured", "ok"):
         table.add_column(col)
-    for r in shown:
-        if r.compliant is None:
+    for r in pairs:
+        if r["compliant"] is None:
             continue
-        table.add_row(r.a, r.b, r.scope, f"{r.latency_ms:.2f}", _fmt(r.limit_ms, 0), "yes" if r.measured else "est.",
-                      "✔" if r.compliant else "✘")  # fmt: skip
+        table.add_row(r["a"], r["b"], str(r["scope"]), f"{r['latency_ms']:.2f}", _fmt(r["limit_ms"], 0),
+                      "yes" if r["measured"] else "est.", "✔" if r["compliant"] else "✘")  # fmt: skip
     out.print(table)
+
+
+# ---------------------------------------------------------------- reports
 
 
 def _report(kind: str) -> Callable[..., None]:
@@ -333,7 +448,7 @@ def _report(kind: str) -> Callable[..., None]:
         year: int | None = YEAR,
         out: Path = typer.Option(..., "--out", help="output file, .html or .pdf"),
         lang: str = typer.Option("zh", "--lang", help="zh (default) or en"),
-        network: str = NETWORK,
+        network: str | None = NETWORK,
         weights: str = WEIGHTS,
         norm: str = NORM,
     ) -> None:
@@ -344,9 +459,17 @@ def _report(kind: str) -> Callable[..., None]:
                 raise ValueError(f"--out: unknown suffix {out.suffix!r} (use .html or .pdf)")
             _check_choice("--weights", weights, ("equal", "entropy", "expert"))
             _check_choice("--norm", norm, ("minmax", "zscore"))
-            from huanghe.observatory import reports  # matplotlib and WeasyPrint load only here
+            source = remote.use_server(network, as_json=False)
+            if source is None:
+                fmt = out.suffix.lower().lstrip(".")
+                with remote.connect() as client:
+                    report = client.report(kind, fmt, year=year, lang=lang, weights=weights, norm=norm)
+                out.write_bytes(report.content)
+                path = out
+            else:
+                from huanghe.observatory import reports  # matplotlib and WeasyPrint load only here
 
-            path = reports.write_report(kind, _load(network), out, year, lang, weights, norm)
+                path = reports.write_report(kind, _load(source), out, year, lang, weights, norm)
         typer.echo(f"wrote {path}")
 
     command.__doc__ = {
@@ -362,8 +485,8 @@ report_app.command("index")(_report("index"))
 
 def register(app: typer.Typer) -> None:
     app.add_typer(index_app, name="index")
-    app.command("targets")(targets_cmd)
-    app.command("green-list")(green_cmd)
-    app.command("maturity")(maturity_cmd)
-    app.command("network-capacity")(network_capacity_cmd)
+    app.command("targets", epilog=remote.EXIT_CODES_HELP)(targets_cmd)
+    app.command("green-list", epilog=remote.EXIT_CODES_HELP)(green_cmd)
+    app.command("maturity", epilog=remote.EXIT_CODES_HELP)(maturity_cmd)
+    app.command("network-capacity", epilog=remote.EXIT_CODES_HELP)(network_capacity_cmd)
     app.add_typer(report_app, name="report")
