@@ -28,12 +28,15 @@ The method (docs/workload-builder.md has the full description and the assumption
    take has its SLO relaxed (1 → 3 ms → none) and then its data class lowered, and each relaxation is counted.
 
 Deterministic: the same network, options and traces give byte-identical output.
+
+Modules: :mod:`~huanghe.sim.workload_streams` (1, the templates of each stream),
+:mod:`~huanghe.sim.workload_tenants` (3–5, tenants, data, SLOs, deadlines) and this one (2 and 6, options,
+load, validity, the CSV).
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import math
 from collections.abc import Sequence
@@ -46,84 +49,69 @@ import numpy.typing as npt
 
 from huanghe.broker.batch import SLO_IN_CIRCLE_MS, SLO_IN_CITY_MS, JobBatch
 from huanghe.broker.filters import apply_filters, resources_fit
-from huanghe.broker.snapshot import DATA_CLASS_BIT, KIND_INDEX, NetworkSnapshot
+from huanghe.broker.snapshot import KIND_INDEX, NetworkSnapshot
 from huanghe.core.clock import FakeClock
-from huanghe.domain.enums import DataClass, JobKind
+from huanghe.domain.enums import DataClass
 from huanghe.domain.network import Topology
-from huanghe.paths import traces_dir
-from huanghe.sim.traces.openb import load_openb_pods
-from huanghe.sim.traces.philly import load_philly
-from huanghe.sim.traces.swf import load_swf
 from huanghe.sim.traces.workload_csv import COLUMNS, REQUIRED
+from huanghe.sim.workload_streams import (
+    CPUS_PER_GPU,
+    GPU_STREAMS,
+    GPUS_PER_NODE_REF,
+    HPC_CPUS_PER_NODE,
+    MEM_GB_PER_CORE,
+    MEM_GB_PER_GPU,
+    STREAMS,
+    SYNTHETIC_TEMPLATES,
+    TRACE_FILES,
+    Templates,
+    WorkloadBuildError,
+    load_stream,
+    openb_templates,
+    philly_templates,
+    swf_templates,
+    synthetic_cpu,
+)
+from huanghe.sim.workload_tenants import Tenant, data_centers, job_rows, make_tenants, tenant_of
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
+__all__ = [
+    "COLUMNS",
+    "CPUS_PER_GPU",
+    "GPUS_PER_NODE_REF",
+    "GPU_STREAMS",
+    "HPC_CPUS_PER_NODE",
+    "MAX_JOB_WORK_SHARE",
+    "MEM_GB_PER_CORE",
+    "MEM_GB_PER_GPU",
+    "REQUIRED_COLUMNS",
+    "STREAMS",
+    "SYNTHETIC_TEMPLATES",
+    "TRACE_FILES",
+    "BuildOptions",
+    "BuildResult",
+    "Templates",
+    "Tenant",
+    "WorkloadBuildError",
+    "build_workload",
+    "capacities",
+    "make_tenants",
+    "offered_load",
+    "openb_templates",
+    "philly_templates",
+    "swf_templates",
+    "synthetic_cpu",
+    "write_workload",
+]
+
 #: Columns of the workload CSV (docs/workload.md), written in this order; the required ones first.
 REQUIRED_COLUMNS = REQUIRED
-
-#: Cores of the node one SWF processor becomes.
-HPC_CPUS_PER_NODE = 32
-#: Memory per core given to HPC and synthetic CPU jobs, GB.
-MEM_GB_PER_CORE = 2.0
-#: Host cores and memory that go with one GPU of a Philly job.
-CPUS_PER_GPU = 4
-MEM_GB_PER_GPU = 16.0
-GPUS_PER_NODE_REF = 8
 
 #: A template whose work exceeds this share of its stream's target work is skipped, so that one job cannot
 #: swing the offered load (matters only for tiny networks or short horizons).
 MAX_JOB_WORK_SHARE = 0.1
-#: Templates drawn for the synthetic CPU stream (the window wraps around them when a load needs more).
-SYNTHETIC_TEMPLATES = 50000
-
-STREAMS = ("philly", "openb", "hpc2n", "sdsc", "cpu")
-GPU_STREAMS = frozenset({"philly", "openb"})
-TRACE_FILES = {
-    "philly": Path("philly-pollux") / "philly.csv.gz",
-    "openb": Path("alibaba-gpu-2023-openb") / "openb_pod_list_default.csv",
-    "hpc2n": Path("pwa-swf") / "HPC2N-2002-2.2-cln.swf.gz",
-    "sdsc": Path("pwa-swf") / "SDSC-SP2-1998-4.2-cln.swf.gz",
-}
-
-SECTORS = (
-    "sme",
-    "research",
-    "manufacturing",
-    "energy",
-    "finance",
-    "health",
-    "government",
-    "logistics",
-    "education",
-)
-SECTOR_WEIGHTS = (0.30, 0.14, 0.16, 0.08, 0.08, 0.07, 0.06, 0.06, 0.05)
-#: Sectors whose data is more often important or core.
-SENSITIVE_SECTORS = frozenset({"finance", "health", "energy", "government"})
-#: Probability of (general, important, core) data.
-DATA_CLASS_P = {"sensitive": (0.75, 0.20, 0.05), "other": (0.93, 0.06, 0.01)}
-#: Sector multipliers of tenant weights, per stream (1.0 where not listed).
-STREAM_SECTOR_BIAS: dict[str, dict[str, float]] = {
-    "philly": {"research": 3.0, "sme": 2.0, "education": 2.0},
-    "openb": {"sme": 2.0, "finance": 2.0, "health": 2.0, "logistics": 2.0},
-    "hpc2n": {"research": 4.0, "energy": 3.0, "manufacturing": 3.0, "education": 2.0},
-    "sdsc": {"research": 4.0, "energy": 3.0, "manufacturing": 3.0, "education": 2.0},
-    "cpu": {"sme": 2.0, "manufacturing": 2.0, "government": 2.0, "logistics": 2.0},
-}
-#: Lognormal input size per kind: (median GB, sigma); probability a job has no input data.
-DATA_GB = {
-    JobKind.GPU: (50.0, 1.5),
-    JobKind.HPC: (20.0, 1.5),
-    JobKind.CPU: (2.0, 1.5),
-    JobKind.INFERENCE: (1.0, 1.0),
-}
-NO_DATA_P = 0.2
-#: Share of inference jobs with the in-city SLO (the rest get the in-circle SLO).
-IN_CITY_SLO_P = 0.35
-
-
-class WorkloadBuildError(ValueError):
-    """Options or inputs that cannot make a workload; the message names the problem."""
 
 
 @dataclass(frozen=True)
@@ -162,154 +150,12 @@ class BuildOptions:
                 raise WorkloadBuildError(f"{name}: shares must be >= 0 and sum to 1 (or be empty), got {mix}")
 
 
-@dataclass(frozen=True)
-class Tenant:
-    id: str
-    name: str
-    sector: str
-    is_sme: bool
-    home_city: str
-
-
-@dataclass
-class Templates:
-    """Job templates of one stream, in trace order; ``t_s`` is the trace arrival time (NaN = none)."""
-
-    t_s: FloatArray
-    duration_s: FloatArray
-    estimate_s: FloatArray  # NaN = none
-    cpus: FloatArray
-    gpus: FloatArray
-    nodes: IntArray
-    mem_gb: FloatArray
-    kind: list[JobKind]
-    accelerator: list[str]
-    user: IntArray  # trace user, -1 = none
-
-    def __len__(self) -> int:
-        return len(self.duration_s)
-
-    def take(self, idx: npt.NDArray[np.intp]) -> Templates:
-        return Templates(
-            t_s=self.t_s[idx],
-            duration_s=self.duration_s[idx],
-            estimate_s=self.estimate_s[idx],
-            cpus=self.cpus[idx],
-            gpus=self.gpus[idx],
-            nodes=self.nodes[idx],
-            mem_gb=self.mem_gb[idx],
-            kind=[self.kind[i] for i in idx],
-            accelerator=[self.accelerator[i] for i in idx],
-            user=self.user[idx],
-        )
-
-    def work(self, gpu: bool) -> FloatArray:
-        """GPU-seconds (gpu streams) or core-seconds of each template."""
-        per_node = self.gpus if gpu else self.cpus
-        out: FloatArray = self.nodes * per_node * self.duration_s
-        return out
-
-
 @dataclass
 class BuildResult:
     """The rows (one dict per job, keys :data:`COLUMNS`) and the metadata written beside them."""
 
     rows: list[dict[str, Any]]
     meta: dict[str, Any]
-
-
-# ------------------------------------------------------------------------------------------------ traces
-
-
-def _trace_path(stream: str) -> Path:
-    path = traces_dir() / TRACE_FILES[stream]
-    if not path.is_file():
-        raise WorkloadBuildError(f"trace of stream {stream!r} not found: {path} (set HUANGHE_TRACES_DIR)")
-    return path
-
-
-def philly_templates(path: Path, max_duration_s: float) -> Templates:
-    """Philly jobs (``huanghe.sim.traces.philly``) in submit order: a job of g GPUs takes ``ceil(g / 8)`` nodes
-    of ``min(g, 8)`` GPUs, 4 cores and 16 GB per GPU; the virtual cluster is the trace user."""
-    jobs, _ = load_philly(path)
-    order = jobs.order_by_submit()
-    g = jobs.num_gpus[order]
-    per_node = np.minimum(g, GPUS_PER_NODE_REF).astype(np.float64)
-    _, vc = np.unique(jobs.cluster[order], return_inverse=True)
-    n = len(order)
-    return Templates(
-        t_s=jobs.submit_s[order],
-        duration_s=np.clip(jobs.duration_s[order], 1.0, max_duration_s),
-        estimate_s=np.full(n, np.nan),
-        cpus=per_node * CPUS_PER_GPU,
-        gpus=per_node,
-        nodes=np.ceil(g / GPUS_PER_NODE_REF).astype(np.int64),
-        mem_gb=per_node * MEM_GB_PER_GPU,
-        kind=[JobKind.GPU] * n,
-        accelerator=[""] * n,
-        user=vc.reshape(-1).astype(np.int64),
-    )
-
-
-def openb_templates(path: Path, max_duration_s: float) -> Templates:
-    """openb pods with GPUs (GPU-less pods are left out: the CPU load comes from the CPU streams): LS
-    (latency-sensitive) pods are inference services, the others training. The workload CSV holds whole GPUs and
-    cores (docs/workload.md), so a pod sharing a fraction of one GPU asks for that whole GPU, and cores are
-    rounded up."""
-    pods, _ = load_openb_pods(path)
-    k = np.flatnonzero(pods.num_gpu > 0)
-    gpus = pods.num_gpu[k].astype(np.float64)  # a shared GPU (gpu_milli < 1000) counts whole: see docstring
-    n = len(k)
-    return Templates(
-        t_s=np.full(n, np.nan),
-        duration_s=np.clip(pods.deletion_time_s[k] - pods.creation_time_s[k], 1.0, max_duration_s),
-        estimate_s=np.full(n, np.nan),
-        cpus=np.maximum(np.ceil(pods.cpu_milli[k] / 1000.0), 1.0),
-        gpus=gpus,
-        nodes=np.ones(n, dtype=np.int64),
-        mem_gb=pods.memory_mib[k] / 1024.0,
-        kind=[JobKind.INFERENCE if q == "LS" else JobKind.GPU for q in pods.qos[k].tolist()],
-        accelerator=[""] * n,
-        user=np.full(n, -1, dtype=np.int64),
-    )
-
-
-def swf_templates(path: Path, max_duration_s: float) -> Templates:
-    """SWF jobs: each processor becomes a node of 32 cores (2 GB per core); requested time is the estimate."""
-    wl, _, _ = load_swf(path)
-    n = len(wl)
-    return Templates(
-        t_s=wl.submit_s.astype(np.float64),
-        duration_s=np.clip(wl.run_s, 1.0, max_duration_s),
-        estimate_s=np.clip(np.maximum(wl.estimate_s, wl.run_s), 1.0, max_duration_s),
-        cpus=np.full(n, float(HPC_CPUS_PER_NODE)),
-        gpus=np.zeros(n),
-        nodes=wl.procs.astype(np.int64),
-        mem_gb=np.full(n, HPC_CPUS_PER_NODE * MEM_GB_PER_CORE),
-        kind=[JobKind.HPC] * n,
-        accelerator=[""] * n,
-        user=wl.user.astype(np.int64),
-    )
-
-
-def synthetic_cpu(rng: np.random.Generator, n: int, max_duration_s: float) -> Templates:
-    """Synthetic cloud batch / analytics jobs: 8–64 cores per node, one node (60 %) or 2–16, lognormal run
-    time (median 1 h, sigma 1.0)."""
-    cpus = rng.choice([8.0, 16.0, 32.0, 48.0, 64.0], size=n, p=[0.15, 0.25, 0.3, 0.15, 0.15])
-    nodes = np.where(rng.random(n) < 0.6, 1, rng.integers(2, 17, size=n)).astype(np.int64)
-    dur = np.clip(rng.lognormal(math.log(3600.0), 1.0, size=n), 60.0, max_duration_s)
-    return Templates(
-        t_s=np.full(n, np.nan),
-        duration_s=dur,
-        estimate_s=np.minimum(np.ceil(dur * rng.uniform(1.2, 2.0, size=n)), max_duration_s),
-        cpus=cpus,
-        gpus=np.zeros(n),
-        nodes=nodes,
-        mem_gb=cpus * MEM_GB_PER_CORE,
-        kind=[JobKind.CPU] * n,
-        accelerator=[""] * n,
-        user=np.full(n, -1, dtype=np.int64),
-    )
 
 
 # ------------------------------------------------------------------------------------------------ building
@@ -371,60 +217,6 @@ def _window(
     return idx, t
 
 
-def make_tenants(rng: np.random.Generator, topo: Topology, n: int) -> list[Tenant]:
-    """Tenants with a sector (weighted) and a home city (weighted by the number of centers there)."""
-    cities = [y.id for y in topo.cities]
-    per_city = np.array([sum(1 for c in topo.centers if c.city == y) for y in cities], dtype=np.float64) + 0.5
-    sectors = rng.choice(len(SECTORS), size=n, p=np.asarray(SECTOR_WEIGHTS) / sum(SECTOR_WEIGHTS))
-    homes = rng.choice(len(cities), size=n, p=per_city / per_city.sum())
-    out = []
-    for i in range(n):
-        sector = SECTORS[int(sectors[i])]
-        out.append(
-            Tenant(
-                id=f"t{i + 1:03d}-{sector}",
-                name=f"Tenant {i + 1} ({sector})",
-                sector=sector,
-                is_sme=sector == "sme" or bool(rng.random() < 0.5),
-                home_city=cities[int(homes[i])],
-            )
-        )
-    return out
-
-
-def _tenant_of(
-    rng: np.random.Generator, tenants: Sequence[Tenant], stream: str, users: IntArray
-) -> npt.NDArray[np.intp]:
-    """Tenant index per job: one tenant per trace user (or per job without users), Zipf × sector bias."""
-    zipf = 1.0 / np.arange(1, len(tenants) + 1) ** 0.8
-    bias = np.array([STREAM_SECTOR_BIAS[stream].get(t.sector, 1.0) for t in tenants])
-    p = zipf * bias / (zipf * bias).sum()
-    if (users < 0).all():
-        out: npt.NDArray[np.intp] = rng.choice(len(tenants), size=len(users), p=p)
-        return out
-    uniq, inverse = np.unique(users, return_inverse=True)
-    per_user = rng.choice(len(tenants), size=len(uniq), p=p)
-    mapped: npt.NDArray[np.intp] = per_user[inverse]
-    return mapped
-
-
-def _data_centers(snap: NetworkSnapshot) -> dict[tuple[int, int], list[int]]:
-    """Candidate data centers per (city index, data-class bit): same city, else same circle, else anywhere."""
-    city_of = snap.center_city
-    region_of = snap.city_region[city_of]
-    out: dict[tuple[int, int], list[int]] = {}
-    for y in range(len(snap.city_ids)):
-        for bit in DATA_CLASS_BIT.values():
-            ok = (snap.data_class_mask & bit) != 0
-            for pick in (ok & (city_of == y), ok & (region_of == snap.city_region[y]), ok):
-                if pick.any():
-                    out[(y, bit)] = np.flatnonzero(pick).tolist()
-                    break
-            else:
-                out[(y, bit)] = []
-    return out
-
-
 def build_workload(topo: Topology, options: BuildOptions | None = None) -> BuildResult:
     """Build the workload of ``topo`` (see the module docstring); deterministic per ``options.seed``."""
     opts = options or BuildOptions()
@@ -434,7 +226,7 @@ def build_workload(topo: Topology, options: BuildOptions | None = None) -> Build
     cap = capacities(snap)
     horizon_s = opts.hours * 3600.0
     tenants = make_tenants(rng, topo, opts.n_tenants)
-    centers_for = _data_centers(snap)
+    centers_for = data_centers(snap)
     city_idx = {y: i for i, y in enumerate(snap.city_ids)}
 
     rows: list[dict[str, Any]] = []
@@ -450,7 +242,7 @@ def build_workload(topo: Topology, options: BuildOptions | None = None) -> Build
             raise WorkloadBuildError(
                 f"stream {stream!r} needs {'accelerator' if gpu else 'CPU'} capacity, the network has none"
             )
-        tpl = _load_stream(stream, rng, opts)
+        tpl = load_stream(stream, rng, opts.max_duration_s)
         fits = _fits_network(snap, tpl)
         target = share * opts.load * capacity * horizon_s
         small = tpl.work(gpu) <= MAX_JOB_WORK_SHARE * target
@@ -461,8 +253,12 @@ def build_workload(topo: Topology, options: BuildOptions | None = None) -> Build
         tpl = tpl.take(np.flatnonzero(fits & small))
         idx, t = _window(rng, tpl, target, horizon_s, gpu)
         jobs = tpl.take(idx)
-        tenant_idx = _tenant_of(rng, tenants, stream, jobs.user)
-        rows.extend(_rows(rng, stream, jobs, t, tenant_idx, tenants, centers_for, city_idx, snap, opts))
+        tenant_idx = tenant_of(rng, tenants, stream, jobs.user)
+        rows.extend(
+            job_rows(
+                rng, stream, jobs, t, tenant_idx, tenants, centers_for, city_idx, snap, opts.deadline_fraction
+            )
+        )
         streams_meta[stream] = {
             "jobs": len(jobs),
             "share": share,
@@ -486,86 +282,6 @@ def build_workload(topo: Topology, options: BuildOptions | None = None) -> Build
         "tenants": [asdict(t) for t in tenants],
     }
     return BuildResult(rows=rows, meta=meta)
-
-
-def _load_stream(stream: str, rng: np.random.Generator, opts: BuildOptions) -> Templates:
-    if stream == "cpu":
-        return synthetic_cpu(rng, SYNTHETIC_TEMPLATES, opts.max_duration_s)
-    path = _trace_path(stream)
-    return _load_trace(stream, path, path.stat().st_mtime_ns, opts.max_duration_s)
-
-
-@functools.lru_cache(maxsize=8)
-def _load_trace(stream: str, path: Path, mtime_ns: int, max_duration_s: float) -> Templates:
-    """Templates of a trace stream, cached per process (the file's mtime is part of the key).
-    Callers must not modify the returned arrays (``Templates.take`` copies)."""
-    if stream == "philly":
-        return philly_templates(path, max_duration_s)
-    if stream == "openb":
-        return openb_templates(path, max_duration_s)
-    return swf_templates(path, max_duration_s)
-
-
-def _rows(
-    rng: np.random.Generator,
-    stream: str,
-    jobs: Templates,
-    t: FloatArray,
-    tenant_idx: npt.NDArray[np.intp],
-    tenants: Sequence[Tenant],
-    centers_for: dict[tuple[int, int], list[int]],
-    city_idx: dict[str, int],
-    snap: NetworkSnapshot,
-    opts: BuildOptions,
-) -> list[dict[str, Any]]:
-    n = len(jobs)
-    u_class, u_data, u_slo, u_dl = rng.random(n), rng.random(n), rng.random(n), rng.random(n)
-    pick = rng.random(n)
-    normal = rng.standard_normal(n)
-    slack = rng.uniform(2 * 3600.0, 24 * 3600.0, size=n)
-    classes = (DataClass.GENERAL, DataClass.IMPORTANT, DataClass.CORE)
-    out = []
-    for i in range(n):
-        tenant = tenants[int(tenant_idx[i])]
-        kind = jobs.kind[i]
-        p = DATA_CLASS_P["sensitive" if tenant.sector in SENSITIVE_SECTORS else "other"]
-        dclass = classes[0] if u_class[i] < p[0] else classes[1] if u_class[i] < p[0] + p[1] else classes[2]
-        home = city_idx[tenant.home_city]
-        median, sigma = DATA_GB[kind]
-        data_gb = 0.0 if u_data[i] < NO_DATA_P else round(median * math.exp(sigma * normal[i]), 3)
-        cands = centers_for[(home, DATA_CLASS_BIT[dclass])]
-        if not cands:
-            dclass, cands = DataClass.GENERAL, centers_for[(home, DATA_CLASS_BIT[DataClass.GENERAL])]
-        data_center = snap.center_ids[cands[int(pick[i] * len(cands))]] if data_gb > 0 else ""
-        inference = kind == JobKind.INFERENCE
-        est = jobs.estimate_s[i]
-        out.append(
-            {
-                "job_id": f"{stream}-{i:06d}",
-                "submit_s": round(float(t[i]), 3),
-                "duration_s": round(float(jobs.duration_s[i]), 3),
-                "cpus": int(jobs.cpus[i]),
-                "gpus": int(jobs.gpus[i]),
-                "nodes": int(jobs.nodes[i]),
-                "estimate_s": "" if math.isnan(est) else round(float(est), 3),
-                "tenant": tenant.id,
-                "mem_gb": round(float(jobs.mem_gb[i]), 3),
-                "accelerator": jobs.accelerator[i],
-                "data_gb": data_gb,
-                "data_center": data_center,
-                "data_class": str(dclass) if data_gb > 0 else str(DataClass.GENERAL),
-                "user_city": tenant.home_city if inference else "",
-                "latency_slo_ms": (SLO_IN_CITY_MS if u_slo[i] < IN_CITY_SLO_P else SLO_IN_CIRCLE_MS)
-                if inference
-                else "",
-                "deadline_s": round(float(t[i] + jobs.duration_s[i] + slack[i]), 3)
-                if not inference and u_dl[i] < opts.deadline_fraction
-                else "",
-                "priority": 1 if inference else 0,
-                "kind": str(kind),
-            }
-        )
-    return out
 
 
 def _make_feasible(
