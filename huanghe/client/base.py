@@ -157,9 +157,10 @@ class BaseClient:
         try:
             return response.json()
         except ValueError:
+            where = response.request.url.path
             raise ServerFailedError(
-                f"{response.status_code} {method} {response.request.url.path}: the answer is not JSON",
-                url=self.url, status_code=response.status_code, method=method, path=path,
+                f"{response.status_code} {method} {where}: the answer is not JSON",
+                url=self.url, status_code=response.status_code, method=method, path=where,
             ) from None  # fmt: skip
 
     # ------------------------------------------------------------ health
