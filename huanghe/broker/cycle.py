@@ -28,13 +28,19 @@ from huanghe.broker.cycle_context import (
     CycleContext,
     Status,
 )
-from huanghe.broker.decision import Decision, UnknownPlacementPolicyError, make_decision
+from huanghe.broker.decision import (
+    Decision,
+    DuplicatePlacementPolicyError,
+    UnknownPlacementPolicyError,
+    make_decision,
+)
 from huanghe.broker.estimates import Estimates, estimate
 from huanghe.broker.explain import Explanation, explain
-from huanghe.broker.filters import FilterReport, apply_filters
+from huanghe.broker.filters import FilterReport, Reason, apply_filters
 from huanghe.broker.job_classes import job_classes, subset_report, take_jobs
 from huanghe.broker.scoring import greener_start_s, policy_scores
 from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.core.registry import Registry
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -154,23 +160,25 @@ def queue_order(jobs: JobBatch, ctx: CycleContext, now_s: float, fair: bool) -> 
 
 
 # ---------------------------------------------------------------------------------------------- the cycle
+#: The whole-cycle policies (:data:`POLICY_NAMES`) and the filters each applies, as a registry.
+CYCLE_POLICY_FILTERS: Registry[tuple[Reason, ...]] = Registry(
+    "placement policy",
+    ((name, POLICY_FILTERS[name]) for name in POLICY_NAMES),
+    unknown_error=UnknownPlacementPolicyError,
+    duplicate_error=DuplicatePlacementPolicyError,
+)
+
+
 def run_cycle(
     policy: str, snap: NetworkSnapshot, jobs: JobBatch, ctx: CycleContext | None = None
 ) -> CycleResult:
     """One scheduling cycle of ``policy`` (a name of :data:`POLICY_NAMES`) at ``snap.t_s``."""
-    if policy not in POLICY_FILTERS:
-        known = ", ".join(POLICY_NAMES)
-        raise UnknownPlacementPolicyError(
-            f"unknown placement policy {policy!r}; known: {known}",
-            kind="placement policy",
-            name=policy,
-            known=POLICY_NAMES,
-        )
+    filters = CYCLE_POLICY_FILTERS.get(policy)  # UnknownPlacementPolicyError names the cycle policies
     ctx = ctx or CycleContext()
     now = snap.t_s
     rep, class_of = job_classes(jobs)
     reps = take_jobs(jobs, rep)
-    report = subset_report(apply_filters(snap, reps), POLICY_FILTERS[policy])
+    report = subset_report(apply_filters(snap, reps), filters)
     est = estimate(snap, reps)
     feasible = report.feasible
     share = node_share(reps, snap)
