@@ -159,5 +159,5 @@ def test_cli_against_a_real_server(client: TestClient, monkeypatch: pytest.Monke
 def test_cli_server_not_reachable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HUANGHE_URL", f"http://127.0.0.1:{_free_port()}")
     r = CliRunner().invoke(cli, ["alerts", "list"])
-    assert r.exit_code == 1
+    assert r.exit_code == 3  # one convention for every server command (huanghe.cli.remote), issue #10
     assert "cannot reach the Huanghe server" in r.output and "Traceback" not in r.output

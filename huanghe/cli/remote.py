@@ -46,12 +46,12 @@ def server_url() -> str | None:
     return os.environ.get("HUANGHE_URL", "").strip() or None
 
 
-def exit_code(exc: ClientError, unreachable_exit: int = EXIT_UNREACHABLE) -> int:
+def exit_code(exc: ClientError) -> int:
     """The exit code of a client error under the convention above."""
     if isinstance(exc, InvalidServerUrlError):
         return EXIT_USAGE
     if isinstance(exc, ServerUnreachableError):
-        return unreachable_exit
+        return EXIT_UNREACHABLE
     if isinstance(exc, ServerFailedError):
         return EXIT_UNREACHABLE
     return EXIT_REFUSED
@@ -80,22 +80,20 @@ def print_error(exc: ClientError) -> None:
 
 
 @contextmanager
-def failures_exit(unreachable_exit: int = EXIT_UNREACHABLE) -> Iterator[None]:
+def failures_exit() -> Iterator[None]:
     """Turn a :class:`ClientError` raised inside into its message and exit code (never a traceback)."""
     try:
         yield
     except ClientError as exc:
         print_error(exc)
-        raise typer.Exit(exit_code(exc, unreachable_exit)) from None
+        raise typer.Exit(exit_code(exc)) from None
 
 
 @contextmanager
-def connect(
-    url: str | None = None, *, timeout_s: float = 30.0, unreachable_exit: int = EXIT_UNREACHABLE
-) -> Iterator[HuangheClient]:
+def connect(url: str | None = None, *, timeout_s: float = 30.0) -> Iterator[HuangheClient]:
     """A client of the server (``url``, else ``$HUANGHE_URL``, else the default); a :class:`ClientError`
     inside the block becomes its message on stderr and its exit code."""
-    with failures_exit(unreachable_exit), HuangheClient(url, timeout_s=timeout_s) as client:
+    with failures_exit(), HuangheClient(url, timeout_s=timeout_s) as client:
         yield client
 
 

@@ -3,7 +3,7 @@
 
 The server is ``$HUANGHE_URL`` (default ``http://127.0.0.1:8000``); ``$HUANGHE_TOKEN``, when set, is sent as
 ``Authorization: Bearer``. Exit codes as every server command (:mod:`huanghe.cli.remote`: 1 refused, 2 usage,
-3 server failing), except that an unreachable server exits 1 here (kept for compatibility).
+3 server unreachable or failing).
 """
 
 from __future__ import annotations
@@ -18,22 +18,20 @@ from huanghe.cli import remote
 from huanghe.client import HuangheClient
 from huanghe.client.types import Alert
 
-#: Exit code when the server cannot be reached (the documented exception to :mod:`huanghe.cli.remote`).
-EXIT_UNREACHABLE = remote.EXIT_REFUSED
 #: Time limit of one request, seconds.
 TIMEOUT_S = 10.0
 
 alerts_app = typer.Typer(
     help="告警 Alerts of the running platform (PUE jump, utilisation, latency circles, storage).",
-    epilog="Exit codes: 0 ok; 1 refused by the server (4xx) or server unreachable; 2 usage error; "
-    "3 server failing (5xx). Server: $HUANGHE_URL (token: $HUANGHE_TOKEN).",
+    epilog="Exit codes: 0 ok; 1 refused by the server (4xx); 2 usage error; "
+    "3 server unreachable or failing (5xx). Server: $HUANGHE_URL (token: $HUANGHE_TOKEN).",
 )
 
 
 @contextmanager
 def client() -> Iterator[HuangheClient]:
-    """A client of ``$HUANGHE_URL``; failures exit with a message (unreachable: exit 1)."""
-    with remote.connect(timeout_s=TIMEOUT_S, unreachable_exit=EXIT_UNREACHABLE) as c:
+    """A client of ``$HUANGHE_URL``; failures exit with a message (see :mod:`huanghe.cli.remote`)."""
+    with remote.connect(timeout_s=TIMEOUT_S) as c:
         yield c
 
 
