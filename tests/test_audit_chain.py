@@ -155,17 +155,18 @@ def test_concurrent_writers_keep_one_chain(session_factory: sessionmaker[Session
 
 def test_placement_decisions_are_chained_in_their_transaction(tmp_path: Path) -> None:
     from huanghe.jobs.models import PlacementRow
+    from huanghe.jobs.placing import store_placements
 
     with world(f"sqlite:///{tmp_path / 'p.db'}") as w:
         job = w.client.post("/api/v1/jobs", json={"command": "true", "tenant": "ta", "cpus": 1},
                             headers=w.h("tenant_user")).json()  # fmt: skip
         with w.session() as s:  # what the scheduler service does when it places a job
-            s.add(PlacementRow(job_id=job["id"], attempt=1, t_s=1.0, policy="huanghe", pool_id="jn-sc-cpu",
-                               center_id="jn-sc", explanation={"winner": "jn-sc-cpu"}))  # fmt: skip
+            store_placements(s, [PlacementRow(job_id=job["id"], attempt=1, t_s=1.0, policy="huanghe",
+                             pool_id="jn-sc-cpu", center_id="jn-sc", explanation={"winner": "jn-sc-cpu"})], 1.0)  # fmt: skip
             s.commit()
         with w.session() as s:
-            s.add(PlacementRow(job_id=job["id"], attempt=2, t_s=2.0, policy="huanghe", pool_id="qd-ai-910b",
-                               center_id="qd-ai", explanation={}))  # fmt: skip
+            store_placements(s, [PlacementRow(job_id=job["id"], attempt=2, t_s=2.0, policy="huanghe",
+                             pool_id="qd-ai-910b", center_id="qd-ai", explanation={})], 2.0)  # fmt: skip
             s.rollback()  # a decision never committed leaves no record
         page = w.client.get("/api/v1/audit?action=placement", headers=w.h("regulator")).json()
         assert page["total"] == 1

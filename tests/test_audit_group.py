@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huanghe.api.security import SecurityMiddleware
 from huanghe.audit import service as audit
 from huanghe.audit.models import AuditRow
-from huanghe.jobs import service as jobs_svc
+from huanghe.jobs import submitting as jobs_svc
 from huanghe.jobs.models import JobRow
 from huanghe.settings import Settings
 from tests.test_jobs_api import make_client

@@ -1,5 +1,5 @@
-"""The real scheduler service (FAKE back-end, fake clock) with the tenancy hooks installed: each placement
-decision lands in the audit chain and each finished job is metered, in the scheduler's own transactions."""
+"""The real dispatcher (FAKE back-end, fake clock), no API app: each placement decision lands in the audit
+chain and each finished job is metered, in the dispatcher's own transactions."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from huanghe.backends.protocol import Backend
 from huanghe.billing import service as billing
 from huanghe.core.clock import FakeClock
 from huanghe.jobs import service as svc
-from huanghe.jobs.dispatcher import BackendCache, Scheduler, SchedulerSettings
+from huanghe.jobs.backend_cache import BackendCache
+from huanghe.jobs.dispatcher import Dispatcher
+from huanghe.jobs.settings import DispatchSettings
 from huanghe.store.db import make_session_factory
 from huanghe.tenancy import service as tenancy_svc
 from huanghe.tenancy.schemas import TenantCreate
@@ -25,23 +27,21 @@ T0 = 1_800_000_000.0  # 2027-01-15 UTC
 
 
 def test_placements_are_chained_and_finished_jobs_metered(tmp_path: Path) -> None:
-    audit.install_placement_audit()
-    billing.install_job_metering()
     url = f"sqlite:///{tmp_path / 's.db'}"
     net.prepare_db(url, net.topology(("fake", {"cpus": "64"})))
     sf = make_session_factory(url)
     clock = FakeClock(T0)
-    fake = FakeBackend({"cpus": "64", "duration_s": "10"}, clock=clock.now_s)
+    fake = FakeBackend({"cpus": "64", "duration_s": "10"}, clock=clock)
 
     def factory(name: str, settings: Mapping[str, str]) -> Backend:
         return fake
 
-    sched = Scheduler(sf, SchedulerSettings(health_interval_s=1.0), BackendCache(factory), clock)
+    sched = Dispatcher(sf, DispatchSettings(health_interval_s=1.0), BackendCache(factory), clock)
     try:
         with sf() as s:
             tenancy_svc.create_tenant(s, TenantCreate(id="ta", name="A"))
             items, _ = svc.submit_jobs(
-                s, [svc.JobSubmit(command="sleep 3", cpus=2, tenant="ta")], now=clock.now_s
+                s, [svc.JobSubmit(command="sleep 3", cpus=2, tenant="ta")], clock=clock
             )
         job_id = str(items[0]["id"])
         for _ in range(12):

@@ -21,6 +21,7 @@ from huanghe.backends.protocol import (
     wait_terminal,
 )
 from huanghe.backends.slurm import SlurmBackend, map_state
+from huanghe.core.clock import FakeClock
 from huanghe.domain.enums import JobKind, JobState
 from huanghe.domain.jobs import JobSpec
 
@@ -29,7 +30,7 @@ class Clock:
     def __init__(self) -> None:
         self.t = 1000.0
 
-    def __call__(self) -> float:
+    def now_s(self) -> float:
         return self.t
 
 
@@ -165,9 +166,9 @@ def test_wait_terminal_times_out_on_a_fake_clock() -> None:
     clock = Clock()
     b = FakeBackend({}, clock=clock)
     job = b.submit(BackendJobSpec(command="sleep 1000"))
-    ticks = iter(range(100))
+    waited = FakeClock()
     with pytest.raises(TimeoutError, match="RUNNING"):
-        wait_terminal(b, job, 5, sleep=lambda s: None, monotonic=lambda: float(next(ticks)))
+        wait_terminal(b, job, 5, sleep=waited.advance, clock=waited)
 
 
 def test_docs_list_every_settings_key_and_capability() -> None:

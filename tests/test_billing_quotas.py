@@ -139,22 +139,20 @@ def test_quota_applies_with_authentication_off(tmp_path: Path) -> None:
 
 
 def test_jobs_are_metered_when_the_scheduler_finishes_them(w: World) -> None:
+    from huanghe.domain.enums import JobState
     from huanghe.jobs.models import JobRow
+    from huanghe.jobs.transitions import set_state
 
     job_id = w.client.post(f"{API}/jobs", json=_job("ta"), headers=w.h("tenant_user")).json()["id"]
-    with w.session() as s:  # what the scheduler service does when a job ends
+    with w.session() as s:  # what the dispatcher does when a job starts, then ends (jobs.transitions)
         job = s.get(JobRow, job_id)
         assert job is not None
-        job.state, job.pool_id, job.center_id, job.started_s, job.ended_s = (
-            "RUNNING",
-            "jn-sc-cpu",
-            "jn-sc",
-            0.0,
-            None,
-        )
+        job.pool_id, job.center_id, job.started_s, job.ended_s = "jn-sc-cpu", "jn-sc", 0.0, None
+        set_state(s, job, JobState.RUNNING, "running", 0.0)
         s.commit()
         assert billing.list_usage(s)[1] == 0  # not finished: not metered
-        job.state, job.ended_s = "SUCCEEDED", 7200.0
+        job.ended_s = 7200.0
+        set_state(s, job, JobState.SUCCEEDED, "succeeded", 7200.0)
         s.commit()
         items, total = billing.list_usage(s)
     assert total == 1 and items[0].job_id == job_id and items[0].cost_cny == Decimal("12.80")

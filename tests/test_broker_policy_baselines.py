@@ -57,9 +57,9 @@ def test_earliest_start_tie_goes_to_the_lower_cost() -> None:
 
 
 def test_live_default_is_earliest_completion(monkeypatch: pytest.MonkeyPatch) -> None:
-    from huanghe.jobs.dispatcher import SchedulerSettings
+    from huanghe.jobs.settings import DispatchSettings
 
     monkeypatch.delenv("HUANGHE_SCHEDULER_POLICY", raising=False)
 
-    assert SchedulerSettings().policy == "earliest-completion"
+    assert DispatchSettings().policy == "earliest-completion"
     assert PlacementEngine().policy_name == "earliest-completion"

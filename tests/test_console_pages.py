@@ -24,7 +24,7 @@ from huanghe.catalog.topology import load_topology
 from huanghe.domain.enums import JobState
 from huanghe.domain.network import Topology
 from huanghe.domain.tenancy import Role
-from huanghe.jobs.dispatcher import SchedulerSettings
+from huanghe.jobs.settings import DispatchSettings
 from huanghe.network.topology_store import import_topology
 from huanghe.observatory.alert_rules import RULES
 from huanghe.settings import Settings
@@ -402,7 +402,7 @@ def test_pages_ask_to_log_in_when_auth_is_on(browser: Any, tmp_path: Path) -> No
     url = f"sqlite:///{tmp_path / 'auth.db'}"
     settings = Settings(database_url=url, auth_enabled=True, session_secret="s" * 40)
     app = create_app(settings)
-    app.state.scheduler_settings = SchedulerSettings(enabled=False)
+    app.state.scheduler_settings = DispatchSettings(enabled=False)
     app.state.telemetry_settings = TelemetrySettings(background=False)
     server = _Server(app).start()
     try:

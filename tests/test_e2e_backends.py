@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from huanghe.api.app import create_app
-from huanghe.jobs.dispatcher import SchedulerSettings
+from huanghe.jobs.settings import DispatchSettings
 from huanghe.settings import Settings
 from tests import jobs_testnet as net
 from tests.infra.ray import RayHead
@@ -30,7 +30,7 @@ def api(tmp_path: Path, jinan: tuple[str, dict[str, str]]) -> Iterator[TestClien
     url = f"sqlite:///{tmp_path / 'e2e.db'}"
     net.prepare_db(url, net.topology(jinan, net.local(tmp_path / "qd")))
     app = create_app(Settings(database_url=url, migrate_on_startup=False))
-    app.state.scheduler_settings = SchedulerSettings(
+    app.state.scheduler_settings = DispatchSettings(
         interval_s=0.1, health_interval_s=0.5, unhealthy_after=2, lease_ttl_s=5
     )
     with TestClient(app) as c:

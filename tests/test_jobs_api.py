@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from huanghe.api.app import create_app
-from huanghe.jobs.dispatcher import SchedulerSettings
+from huanghe.jobs.settings import DispatchSettings
 from huanghe.settings import Settings
 from tests import jobs_testnet as net
 
@@ -23,7 +23,7 @@ def make_client(tmp_path: Path, *, scheduler: bool = True) -> TestClient:
     url = f"sqlite:///{tmp_path / 'jobs.db'}"
     net.prepare_db(url, net.topology(net.local(tmp_path / "jn"), net.local(tmp_path / "qd")))
     app = create_app(Settings(database_url=url, migrate_on_startup=False))
-    app.state.scheduler_settings = SchedulerSettings(
+    app.state.scheduler_settings = DispatchSettings(
         enabled=scheduler, interval_s=0.05, health_interval_s=0.5, lease_ttl_s=2
     )
     return TestClient(app)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from huanghe.backends.lookup import find_by_token
 from huanghe.backends.protocol import BackendJobSpec, wait_terminal
 from huanghe.backends.registry import create_backend
+from huanghe.jobs.recovery import find_by_token
 from tests.infra.ray import RayHead
 from tests.infra.slurm import SlurmCluster
 

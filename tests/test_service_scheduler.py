@@ -17,14 +17,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.backends.fake import FakeBackend
 from huanghe.backends.local import WRAPPER, LocalBackend
-from huanghe.backends.lookup import find_by_token
 from huanghe.backends.protocol import Backend, BackendJobSpec
 from huanghe.core.clock import FakeClock
 from huanghe.data import service as datasets_svc
 from huanghe.jobs import service as svc
-from huanghe.jobs.dispatcher import BackendCache, Scheduler, SchedulerSettings, backend_spec, dispatch_token
+from huanghe.jobs.backend_cache import BackendCache
+from huanghe.jobs.dispatcher import Dispatcher
+from huanghe.jobs.dispatching import backend_spec, dispatch_token
 from huanghe.jobs.leader import LeaderElector
 from huanghe.jobs.models import CenterHealthRow, JobEventRow, JobRow, PlacementRow
+from huanghe.jobs.recovery import find_by_token
+from huanghe.jobs.settings import DispatchSettings
 from huanghe.store.db import make_engine, make_session_factory
 from huanghe.tenancy import service as tenancy_svc
 from tests import jobs_testnet as net
@@ -41,7 +44,7 @@ class Rig:
         net.prepare_db(url, net.topology(("fake", {"cpus": "64"}), ("fake", {"cpus": "65"})))
         self.sf: sessionmaker[Session] = make_session_factory(url)
         self.fakes = {
-            s: FakeBackend({"cpus": s, "duration_s": "10"}, clock=self.clock.now_s) for s in ("64", "65")
+            s: FakeBackend({"cpus": s, "duration_s": "10"}, clock=self.clock) for s in ("64", "65")
         }
         self.jn, self.qd = self.fakes["64"], self.fakes["65"]
 
@@ -50,11 +53,11 @@ class Rig:
             return self.fakes[settings["cpus"]]
 
         opts = {"health_interval_s": 1.0, "unhealthy_after": 2, **settings}
-        self.sched = Scheduler(self.sf, SchedulerSettings(**opts), BackendCache(factory), self.clock)
+        self.sched = Dispatcher(self.sf, DispatchSettings(**opts), BackendCache(factory), self.clock)
 
     def submit(self, **spec: Any) -> str:
         with self.sf() as s:
-            items, _ = svc.submit_jobs(s, [svc.JobSubmit(**spec)], now=self.clock.now_s)
+            items, _ = svc.submit_jobs(s, [svc.JobSubmit(**spec)], clock=self.clock)
         return str(items[0]["id"])
 
     def job(self, job_id: str) -> JobRow:
@@ -164,7 +167,7 @@ def test_cancel_dispatched_job_through_backend(rig: Rig) -> None:
     jid = rig.submit(command="sleep 100")
     rig.run(0.5)
     with rig.sf() as s:
-        assert svc.cancel(s, jid, now=rig.clock.now_s)["cancel_requested"]
+        assert svc.cancel(s, jid, clock=rig.clock)["cancel_requested"]
     rig.run(1)
     rig.sched._executor.shutdown(wait=True)
     rig.sched.tick()
@@ -247,7 +250,7 @@ def test_recovery_adopts_a_found_job_and_redispatches_a_missing_one(tmp_path: Pa
     url = f"sqlite:///{tmp_path / 'r.db'}"
     net.prepare_db(url, net.topology(net.local(tmp_path / "jn"), net.local(tmp_path / "qd")))
     sf = make_session_factory(url)
-    sched = Scheduler(sf, SchedulerSettings())
+    sched = Dispatcher(sf, DispatchSettings())
     out = tmp_path / "ran.txt"
     with sf() as s:
         items, _ = svc.submit_jobs(s, [svc.JobSubmit(command=f"echo {i} >> {out}") for i in range(2)])
@@ -286,8 +289,8 @@ def test_sqlite_lease_single_leader_and_takeover(tmp_path: Path) -> None:
     net.prepare_db(url, net.topology(("fake", {})))
     engine = make_engine(url)
     clock = FakeClock(T0)
-    a = LeaderElector(engine, ttl_s=3.0, now=clock.now_s)
-    b = LeaderElector(engine, ttl_s=3.0, now=clock.now_s)
+    a = LeaderElector(engine, ttl_s=3.0, clock=clock)
+    b = LeaderElector(engine, ttl_s=3.0, clock=clock)
     assert a.try_acquire() and not b.try_acquire()
     clock.advance(2.0)
     assert a.try_acquire() and not b.try_acquire()  # renewed

@@ -13,7 +13,7 @@
   the audit record of every successful mutation (method,
   path, principal, status, SHA-256 of the body) in the hash chain of :mod:`huanghe.audit.service`, committed
   BEFORE the answer is sent (group commit; job submissions chain it in their own transaction);
-  the scheduler's placement decisions are chained too (:func:`~huanghe.audit.service.install_placement_audit`).
+  the dispatcher chains its placement decisions itself, in its own transactions (:mod:`huanghe.jobs.placing`).
 
 With ``settings.auth_active`` false (dev mode) every request runs as the admin principal ``dev`` and is
 still audited. Secrets and tokens are never logged nor echoed in error bodies.
@@ -44,7 +44,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from huanghe.api.errors import error_response
 from huanghe.api.policy import Rule, ScopeContext, ScopeRule, parse_json_body, route_template, rule_for
 from huanghe.audit import service as audit
-from huanghe.billing import service as billing
 from huanghe.core.errors import FieldError
 from huanghe.domain.tenancy import Role
 from huanghe.domain.tenancy import Scope as TokenScope
@@ -481,7 +480,5 @@ def install(app: FastAPI) -> None:
     app.state.audit_writer = audit.AuditWriter(app.state.session_factory)
     app.state.token_cache = TokenCache(TOKEN_CACHE_TTL_S)
     app.router.dependencies.append(Depends(authorize))
-    audit.install_placement_audit()
-    billing.install_job_metering()
     app.add_middleware(SecurityMiddleware, settings=settings)
     security_routes.include(app)

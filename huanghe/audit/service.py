@@ -13,8 +13,9 @@ The database refuses UPDATE and DELETE on ``audit_log`` (triggers of migration `
 Callers: the API records every successful mutation (method, path, principal, status, body digest) through
 :class:`AuditWriter`, a group commit: records that arrive while one transaction commits share the next one
 (appended in arrival order by :func:`record_many`, one head update per group), and the API answers only after
-its record is committed; the scheduler service records each placement decision with ``record(session, "scheduler", "placement", job_id,
-{...})`` inside its own transaction.
+its record is committed; the dispatcher records each placement decision (actor ``scheduler``, action
+``placement``, the job id as subject) with :func:`record_many` inside its own transaction
+(:mod:`huanghe.jobs.placing`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.audit.models import AuditHeadRow, AuditRow
@@ -316,29 +317,3 @@ def export(session: Session, fmt: str) -> str:
     for r in _rows(session):
         writer.writerow([r.seq, r.at, r.actor, r.action, r.subject, r.payload, r.prev_hash, r.hash])
     return out.getvalue()
-
-
-def _placement_payload(p: Any) -> dict[str, Any]:
-    explanation = canonical(getattr(p, "explanation", None))
-    return {
-        "job": p.job_id, "attempt": p.attempt, "policy": p.policy, "pool": p.pool_id, "center": p.center_id,
-        "t_s": p.t_s, "est_start_s": p.est_start_s, "est_run_s": p.est_run_s, "est_cost_cny": p.est_cost_cny,
-        "est_carbon_kg": p.est_carbon_kg,
-        "explanation_sha256": hashlib.sha256(explanation.encode("utf-8")).hexdigest(),
-    }  # fmt: skip
-
-
-def _audit_new_placements(session: Session, _context: Any, _instances: Any) -> None:
-    from huanghe.jobs.models import PlacementRow
-
-    for obj in list(session.new):
-        if isinstance(obj, PlacementRow):
-            record(session, "scheduler", "placement", str(obj.job_id), _placement_payload(obj), flush=False)
-
-
-def install_placement_audit() -> None:
-    """Record every placement decision of the scheduler service (a new ``placements`` row added through
-    the ORM) in the chain, in the same transaction as the decision (a ``before_flush`` session hook).
-    Idempotent; installed by the API app."""
-    if not event.contains(Session, "before_flush", _audit_new_placements):
-        event.listen(Session, "before_flush", _audit_new_placements)

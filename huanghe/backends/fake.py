@@ -6,6 +6,7 @@ appends a line to the log, ``sleep N`` adds N seconds to the run time, ``exit N`
 that code (``true`` and anything else succeed and take ``duration_s``, unless a ``sleep`` set the time).
 A job starts ``queue_s`` after submission and runs for its run time on the injected clock.
 Failures can also be forced: ``fail_every`` = k makes every k-th submitted job fail with exit code 1.
+It cannot find a job by name after a crash: its jobs live in the platform's own memory.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from __future__ import annotations
 import itertools
 import shlex
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from huanghe.backends.protocol import (
@@ -28,6 +28,7 @@ from huanghe.backends.protocol import (
     Settings,
     UnknownJobError,
 )
+from huanghe.core.clock import Clock, WallClock
 from huanghe.domain.enums import JobState
 
 SETTINGS: dict[str, str] = {
@@ -79,17 +80,21 @@ def interpret(command: str, default_s: float) -> tuple[float, int, str]:
 
 
 class FakeBackend(BackendBase):
-    """The fake back-end. ``clock`` returns seconds (epoch or simulated); default ``time.time``."""
+    """The fake back-end. ``clock`` tells the time in seconds (epoch or simulated); default the wall clock."""
 
     capabilities = Capabilities(
-        supported=frozenset(set(Capability) - {Capability.SURVIVES_RESTART}),
-        missing={Capability.SURVIVES_RESTART: "in memory: forgets every job when the process ends / 仅内存"},
+        supported=frozenset(set(Capability) - {Capability.SURVIVES_RESTART, Capability.FIND_BY_NAME}),
+        missing={
+            Capability.SURVIVES_RESTART: "in memory: forgets every job when the process ends / 仅内存",
+            Capability.FIND_BY_NAME: "in memory: after a crash it knows no job, so it cannot tell whether one "
+            "was submitted / 仅内存，无法按名称查找",
+        },
     )
 
-    def __init__(self, settings: Mapping[str, str] | None = None, clock: Callable[[], float] | None = None):
+    def __init__(self, settings: Mapping[str, str] | None = None, clock: Clock | None = None):
         s = Settings("fake", settings or {}, SETTINGS)
         self.name = "fake"
-        self.clock = clock or time.time
+        self.clock = clock or WallClock()
         self.duration_s = s.get_float("duration_s", 0.05)
         self.queue_s = s.get_float("queue_s", 0.0)
         self.fail_every = int(s.get_float("fail_every", 0))
@@ -112,7 +117,7 @@ class FakeBackend(BackendBase):
             if spec.time_limit_s is not None and run_s > spec.time_limit_s:
                 run_s, code = spec.time_limit_s, 124
                 out += "fake: time limit reached\n"
-            now = self.clock()
+            now = self.clock.now_s()
             self._jobs[job_id] = _Job(spec, now, now + self.queue_s, run_s, code, out)
             return job_id
 
@@ -125,7 +130,7 @@ class FakeBackend(BackendBase):
     def status(self, job_id: str) -> BackendJobStatus:
         with self._lock:
             job = self._job(job_id)
-            now = self.clock()
+            now = self.clock.now_s()
             end_at = job.start_at + job.run_s
             if job.cancelled_at is not None and job.cancelled_at < end_at:
                 started = job.start_at if job.cancelled_at >= job.start_at else None
@@ -141,7 +146,7 @@ class FakeBackend(BackendBase):
     def cancel(self, job_id: str) -> None:
         with self._lock:
             job = self._job(job_id)
-            now = self.clock()
+            now = self.clock.now_s()
             if job.cancelled_at is None and now < job.start_at + job.run_s:
                 job.cancelled_at = now
 
@@ -167,11 +172,15 @@ class FakeBackend(BackendBase):
         )
 
     def _running(self, job: _Job) -> bool:
-        now = self.clock()
+        now = self.clock.now_s()
         return job.cancelled_at is None and job.start_at <= now < job.start_at + job.run_s
 
     def health(self) -> Health:
         return Health(self.healthy, 0.0, "ok" if self.healthy else "fake: marked unhealthy")
+
+    def find_by_name(self, name: str) -> tuple[str | None, bool]:
+        """Always ``(None, False)``: lacks :attr:`Capability.FIND_BY_NAME` (see its declared reason)."""
+        return None, False
 
 
 def create(settings: Mapping[str, str]) -> FakeBackend:

@@ -93,6 +93,8 @@ class KubernetesBackend(BackendBase):
         ),
         missing={
             Capability.MULTI_NODE: "a batch/v1 Job has no gang start; multi-node needs JobSet/Kueue / 无组调度",
+            Capability.FIND_BY_NAME: "not implemented: a Job's id gets a random suffix and the name is only an "
+            "annotation, and a finished Job may already be deleted / 未实现按名称查找",
         },
     )
 
@@ -297,6 +299,10 @@ class KubernetesBackend(BackendBase):
             return Health(True, (time.perf_counter() - t0) * 1000, f"kubernetes {v.git_version}")
         except Exception as exc:  # health never raises: report why
             return Health(False, (time.perf_counter() - t0) * 1000, f"kubernetes: {exc}"[:500])
+
+    def find_by_name(self, name: str) -> tuple[str | None, bool]:
+        """Always ``(None, False)``: lacks :attr:`Capability.FIND_BY_NAME` (see its declared reason)."""
+        return None, False
 
     def close(self) -> None:
         self._api_client.close()

@@ -4,7 +4,9 @@ Per job, ``<root>/<job id>/`` holds ``job.sh`` (the script), ``output.log`` (std
 stream), ``state.json`` (pid, process start ticks, start time, cores, resources) and, written by a tiny shell
 wrapper when the job ends, ``exit_code`` (``<code> <epoch s>``). A ``cancelled`` marker is written before a
 cancel kills the job's session (every process of it, SIGTERM then SIGKILL). Status is derived only from these files and ``/proc``, so a restarted platform
-reconciles correctly: a job that finished while the platform was down has its exit code on disk.
+reconciles correctly: a job that finished while the platform was down has its exit code on disk. A job is
+found by its name after a crash (:meth:`LocalBackend.find_by_name`), even one whose ``state.json`` the crash
+prevented (by the platform's mark in ``job.sh`` and its wrapper process or exit code).
 
 What is enforced:
 
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from huanghe.backends.protocol import (
+    TOKEN_MARKER,
     BackendBase,
     BackendConfigError,
     BackendJobSpec,
@@ -120,6 +123,32 @@ def _kill_session(sid: int, sig: signal.Signals) -> None:
             os.kill(pid, sig)
 
 
+def _has_mark(script: Path, name: str) -> bool:
+    """Whether ``script`` starts with the platform's mark for ``name`` (:data:`TOKEN_MARKER`)."""
+    marker = (TOKEN_MARKER + name).encode()
+    try:
+        head = script.read_bytes()[:400]
+    except OSError:
+        return False
+    return any(line.strip(b"; ") == marker for line in head.replace(b";", b"\n").splitlines())
+
+
+def _wrapper_process(wrapper: Path) -> tuple[int, int]:
+    """(pid, start ticks) of the live process running ``wrapper`` (found by its command line), or (-1, -1)."""
+    arg = str(wrapper).encode()
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            if arg not in (p / "cmdline").read_bytes().split(b"\0"):
+                continue
+            raw = (p / "stat").read_text()
+        except OSError:
+            continue
+        return int(p.name), int(raw[raw.rindex(")") + 2 :].split()[19])
+    return -1, -1
+
+
 def _mem_total_gb() -> float:
     with contextlib.suppress(OSError):
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -139,6 +168,7 @@ class LocalBackend(BackendBase):
                 Capability.MEM_LIMITS,
                 Capability.TIME_LIMITS,
                 Capability.SURVIVES_RESTART,
+                Capability.FIND_BY_NAME,
             }
         ),
         missing={
@@ -349,6 +379,42 @@ class LocalBackend(BackendBase):
         except OSError as exc:
             return Health(False, (time.perf_counter() - t0) * 1000, f"job root not writable: {exc}")
         return Health(True, (time.perf_counter() - t0) * 1000, "ok")
+
+    # -- after a crash -----------------------------------------------------------------------------
+    def find_by_name(self, name: str) -> tuple[str | None, bool]:
+        """The job named ``name`` under ``root``; always certain (the files are all there is).
+
+        Its ``state.json`` names the job. A crash between writing ``job.sh`` and ``state.json`` leaves a
+        directory with the platform's marked script and no state: if the job's wrapper process is alive
+        (found in ``/proc`` by its command line) or its ``exit_code`` file exists, the job did start, and the
+        missing ``state.json`` is written so that :meth:`status` can follow it; otherwise it never started.
+        """
+        if not self.root.is_dir():
+            return None, True
+        for d in self.root.iterdir():
+            if not d.name.startswith("local-"):
+                continue
+            try:
+                if self._state(d).get("name") == name:
+                    return d.name, True
+                continue
+            except (OSError, ValueError):
+                pass
+            if _has_mark(d / "job.sh", name):
+                return (d.name, True) if self._adopt(d, name) else (None, True)
+        return None, True
+
+    def _adopt(self, d: Path, name: str) -> bool:
+        """Write ``state.json`` for a job whose process started before the crash; False if it never did."""
+        pid, ticks = _wrapper_process(d / "wrapper.sh")
+        if pid < 0 and not (d / "exit_code").exists():
+            return False
+        started = (d / "job.sh").stat().st_mtime
+        state = {"id": d.name, "name": name, "pid": pid, "start_ticks": ticks, "started_at": started,
+                 "cores": [], "cpus": 1.0, "mem_gb": 0.0, "time_limit_s": None, "workdir": str(d / "work"),
+                 "adopted": True}  # fmt: skip
+        self._write_json(d / "state.json", state)
+        return True
 
     def close(self) -> None:
         with self._lock:

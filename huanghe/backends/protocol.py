@@ -7,6 +7,11 @@ memory in GB counted as 2^30 bytes (as Slurm and Kubernetes ``Gi`` count it), CP
 States: a back-end reports only the part of :class:`~huanghe.domain.JobState` it can see —
 ``DISPATCHED`` (accepted, queued or starting in the back-end), ``RUNNING``, ``SUCCEEDED``, ``FAILED``,
 ``CANCELLED`` and ``PREEMPTED``. ``PENDING`` and ``PLACED`` are platform states and never come from here.
+
+After a crash the platform finds its jobs by name (:meth:`Backend.find_by_name`): every job it dispatches is
+named by its dispatch token and its command or script starts with the no-op shell mark
+:data:`TOKEN_MARKER` + token, so a back-end that writes a job's files before it records the name can still
+recognise the job.
 """
 
 from __future__ import annotations
@@ -19,10 +24,15 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Protocol, runtime_checkable
 
+from huanghe.core.clock import Clock, WallClock
 from huanghe.domain.enums import JobState
 from huanghe.domain.jobs import JobSpec
 
 GIB = 1024**3
+#: A no-op shell command the platform puts in front of every job it dispatches (followed by the job's name).
+TOKEN_MARKER = ": huanghe-dispatch-token="
+#: Seconds a lookup by name (:meth:`Backend.find_by_name`) may spend on one command or request.
+LOOKUP_TIMEOUT_S = 10.0
 
 
 class BackendError(Exception):
@@ -60,6 +70,7 @@ class Capability(StrEnum):
     MULTI_NODE = "multi_node"  #: nodes > 1 (a gang started together)
     TIME_LIMITS = "time_limits"  #: time_limit_s is enforced by the back-end
     SURVIVES_RESTART = "survives_restart"  #: status of old jobs is still correct after a platform restart
+    FIND_BY_NAME = "find_by_name"  #: a job is found by its name after a platform crash (find_by_name)
 
 
 @dataclass(frozen=True)
@@ -217,6 +228,13 @@ class Backend(Protocol):
       :attr:`Capability.LOG_STREAMING`; otherwise :class:`CapabilityMissingError`).
     - ``capacity()`` returns free/total resources; ``health()`` never raises: an unreachable back-end is
       ``Health(ok=False, ...)`` with the reason in ``message``.
+    - ``find_by_name(name)`` looks for a job submitted with ``spec.name == name`` (after a platform crash:
+      the dispatch token) and answers ``(back-end job id or None, certain)``. A found id is certain. ``None``
+      with ``certain`` True says the job was provably never submitted, so the platform may submit it again;
+      ``None`` with ``certain`` False says the back-end cannot tell (it forgets finished jobs, or could not be
+      asked), so the platform fails the job rather than run it twice. It does not raise for an unreachable
+      back-end (that is ``(None, False)``). A back-end that lacks :attr:`Capability.FIND_BY_NAME` always
+      answers ``(None, False)``; its declared reason says why.
     """
 
     name: str
@@ -237,6 +255,8 @@ class Backend(Protocol):
     def capacity(self) -> Capacity: ...
 
     def health(self) -> Health: ...
+
+    def find_by_name(self, name: str) -> tuple[str | None, bool]: ...
 
     def close(self) -> None: ...
 
@@ -286,15 +306,17 @@ def wait_terminal(
     timeout_s: float,
     poll_s: float = 0.1,
     sleep: Callable[[float], None] = time.sleep,
-    monotonic: Callable[[], float] = time.monotonic,
+    clock: Clock | None = None,
 ) -> BackendJobStatus:
-    """Poll ``status`` until the job is terminal; raise ``TimeoutError`` after ``timeout_s`` seconds."""
-    deadline = monotonic() + timeout_s
+    """Poll ``status`` every ``poll_s`` (``sleep``) until the job is terminal; raise ``TimeoutError`` after
+    ``timeout_s`` seconds of ``clock`` (default: the wall clock; with a fake clock, pass its ``advance``)."""
+    clock = clock or WallClock()
+    deadline = clock.now_s() + timeout_s
     while True:
         st = backend.status(job_id)
         if st.terminal:
             return st
-        if monotonic() >= deadline:
+        if clock.now_s() >= deadline:
             raise TimeoutError(f"{backend.name} job {job_id} still {st.state} after {timeout_s} s")
         sleep(poll_s)
 

@@ -23,6 +23,7 @@ import httpx
 
 from huanghe.backends.protocol import (
     GIB,
+    LOOKUP_TIMEOUT_S,
     BackendBase,
     BackendError,
     BackendJobSpec,
@@ -63,6 +64,7 @@ class RayBackend(BackendBase):
                 Capability.CANCEL_RUNNING,
                 Capability.GPUS,
                 Capability.SURVIVES_RESTART,
+                Capability.FIND_BY_NAME,
             }
         ),
         missing={
@@ -178,6 +180,21 @@ class RayBackend(BackendBase):
             return Health(True, ms, f"ray {r.json().get('ray_version', '?')}")
         except (httpx.HTTPError, ValueError) as exc:
             return Health(False, (time.perf_counter() - t0) * 1000, f"ray: unreachable: {exc}")
+
+    def find_by_name(self, name: str) -> tuple[str | None, bool]:
+        """The job whose ``metadata.name`` is ``name`` in ``GET /api/jobs/`` (the cluster keeps every job it
+        ran, so not found is certain); ``(None, False)`` when the head cannot be asked."""
+        try:
+            r = self._http.get("/api/jobs/", timeout=LOOKUP_TIMEOUT_S)
+            jobs = r.json() if r.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None, False
+        if not isinstance(jobs, list):
+            return None, False
+        for job in jobs:
+            if isinstance(job, dict) and (job.get("metadata") or {}).get("name") == name:
+                return str(job.get("submission_id") or job.get("job_id")), True
+        return None, True
 
     def close(self) -> None:
         self._http.close()

@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 
 from huanghe.backends.protocol import (
+    LOOKUP_TIMEOUT_S,
     BackendBase,
     BackendConfigError,
     BackendError,
@@ -434,6 +435,24 @@ class SlurmBackend(BackendBase):
                 return bool(up), "slurm: controller " + ("up" if up else "down")
         cp = self._run(["scontrol", "ping"], self.health_timeout_s)
         return (cp.returncode == 0 and "UP" in cp.stdout), cp.stdout.strip() or cp.stderr.strip()
+
+    def find_by_name(self, name: str) -> tuple[str | None, bool]:
+        """``squeue --states=all --name NAME`` (the CLI, with ``slurm_conf``): found → its id, certain; not found
+        (or no CLI) → ``(None, False)``: slurmctld forgets finished jobs after ``MinJobAge``."""
+        if shutil.which("squeue") is None:
+            return None, False
+        env = {**os.environ, **({"SLURM_CONF": self.slurm_conf} if self.slurm_conf else {})}
+        try:
+            cp = subprocess.run(
+                ["squeue", "-h", "--states=all", "--name", name, "-o", "%i"],
+                env=env, capture_output=True, text=True, timeout=LOOKUP_TIMEOUT_S,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired):
+            return None, False
+        ids = [line.strip() for line in cp.stdout.splitlines() if line.strip()]
+        if cp.returncode != 0 or not ids:
+            return None, False
+        return ids[0], True
 
     def close(self) -> None:
         if self._http is not None:

@@ -8,6 +8,9 @@
 * ``energy_kwh`` = pool power per node (kW) × node-hours × the center's PUE (facility energy);
 * ``carbon_kg`` = energy_kwh × grid emission factor (kg/kWh) × (1 − renewable share).
 
+The dispatcher calls it in the transaction that records a job finished
+(:func:`huanghe.jobs.transitions.set_state`); :func:`meter_finished_jobs` meters anything missed.
+
 :func:`create_invoice` bills a tenant's un-invoiced usage of a month (``YYYY-MM``, UTC): it posts
 Dr tenant_receivable / Cr operator_payable per operator, then pays with vouchers (see
 :func:`huanghe.billing.vouchers.pay_bill`) and the tenant's own money. :func:`settlements` sums, per
@@ -25,13 +28,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
 from huanghe.billing import ledger, vouchers
 from huanghe.billing.models import InvoiceRow, UsageRow
-from huanghe.core.errors import NotFoundError, ServiceError, conflict, invalid
+from huanghe.core.errors import NotFoundError, conflict, invalid
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.network.models import CenterRow, PoolRow
@@ -285,29 +288,3 @@ def month_totals(session: Session, tenant_id: str, month: str) -> tuple[float, i
         .where(UsageRow.tenant_id == tenant_id, UsageRow.month == month)
     ).one()  # fmt: skip
     return float(gpu_h), int(cost)
-
-
-def _meter_finished(session: Session, _context: Any, _instances: Any) -> None:
-    from huanghe.domain.enums import JobState
-    from huanghe.jobs.models import JobRow
-
-    for job in list(session.dirty):
-        if not isinstance(job, JobRow) or not JobState(job.state).terminal:
-            continue
-        if job.started_s is None or job.ended_s is None or not job.pool_id or not job.tenant_id:
-            continue
-        try:  # meter_job validates before it adds anything, so a refusal leaves the session untouched
-            meter_job(
-                session, job_id=job.id, tenant_id=job.tenant_id, pool_id=job.pool_id, started_s=job.started_s,
-                ended_s=job.ended_s, nodes=job.nodes, gpus_per_node=job.gpus, flush=False,
-            )  # fmt: skip
-        except ServiceError:  # never fail the scheduler's transaction: `huanghe billing meter` reports it
-            log.exception("metering job %s failed", job.id)
-
-
-def install_job_metering() -> None:
-    """Meter each job when the scheduler service records it finished (a ``before_flush`` session hook on
-    ``jobs`` rows reaching a terminal state with a start, an end and a pool). Idempotent; installed by the
-    API app; ``huanghe billing meter`` meters anything missed."""
-    if not event.contains(Session, "before_flush", _meter_finished):
-        event.listen(Session, "before_flush", _meter_finished)

@@ -1,4 +1,4 @@
-"""Leader election: exactly one scheduler loop per database, whatever the number of API replicas.
+"""Leader election: exactly one dispatch loop per database, whatever the number of API replicas.
 
 * PostgreSQL: ``pg_try_advisory_lock(KEY)`` on a dedicated connection held for as long as the process leads.
   When the leader dies its connection closes and PostgreSQL releases the lock; another replica's next
@@ -13,13 +13,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 import uuid
-from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from huanghe.core.clock import Clock, WallClock
 from huanghe.jobs.models import LeaderLeaseRow
 
 log = logging.getLogger("huanghe.leader")
@@ -34,19 +33,20 @@ def holder_id() -> str:
 
 
 class LeaderElector:
-    """``try_acquire()`` → True while this process is the leader of ``name``. Thread: one caller at a time."""
+    """``try_acquire()`` → True while this process is the leader of ``name``. Thread: one caller at a time.
+    The SQLite lease runs on ``clock`` (epoch seconds; default: the wall clock)."""
 
     def __init__(
         self,
         engine: Engine,
         name: str = "scheduler",
         ttl_s: float = 5.0,
-        now: Callable[[], float] = time.time,
+        clock: Clock | None = None,
     ) -> None:
         self.engine = engine
         self.name = name
         self.ttl_s = ttl_s
-        self.now = now
+        self.clock = clock or WallClock()
         self.holder = holder_id()
         self.is_leader = False
         self._conn: Connection | None = None
@@ -83,7 +83,7 @@ class LeaderElector:
 
     # -- lease row -------------------------------------------------------------------------------------
     def _lease_acquire(self) -> bool:
-        now_s = self.now()
+        now_s = self.clock.now_s()
         with self.engine.begin() as conn:
             took = conn.execute(
                 update(LeaderLeaseRow)

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from huanghe.backends.protocol import BackendError, UnknownJobError
 from huanghe.domain.enums import JobState
-from huanghe.jobs.dispatcher import BackendCache
-from huanghe.jobs.service import get_row
+from huanghe.jobs.backend_cache import BackendCache
+from huanghe.jobs.queries import get_row
 from huanghe.network.models import PoolRow
 
 

@@ -12,7 +12,7 @@
 | GET | ``/health/centers`` | stored center health (back-end pings) |
 | GET | ``/scheduler`` | loop settings, whether this replica leads, the current lease |
 
-:func:`scheduler_running` starts the scheduler loop (:class:`~huanghe.jobs.dispatcher.SchedulerLoop`) for the
+:func:`scheduler_running` starts the scheduler loop (:class:`~huanghe.jobs.dispatcher.DispatchLoop`) for the
 app's lifetime unless ``app.state.scheduler_settings.enabled`` is False (``HUANGHE_SCHEDULER_ENABLED=0``).
 """
 
@@ -30,9 +30,12 @@ from fastapi.responses import JSONResponse
 from huanghe.api.deps import IdFilter, Limit, Offset, SessionDep
 from huanghe.api.security import pending_audit
 from huanghe.jobs import service as svc
-from huanghe.jobs.dispatcher import BackendCache, SchedulerLoop, SchedulerSettings, health_rows
+from huanghe.jobs.backend_cache import BackendCache
+from huanghe.jobs.center_health import health_rows
+from huanghe.jobs.dispatcher import DispatchLoop
 from huanghe.jobs.leader import current_leader
 from huanghe.jobs.logs import job_logs
+from huanghe.jobs.settings import DispatchSettings
 
 
 class ORJSONResponse(JSONResponse):
@@ -131,8 +134,8 @@ def centers_health(session: SessionDep) -> Any:
 @router.get("/scheduler")
 def scheduler_info(request: Request) -> Any:
     """The loop's settings, whether this replica runs it as leader, and the lease/lock."""
-    loop: SchedulerLoop | None = getattr(request.app.state, "scheduler_loop", None)
-    settings: SchedulerSettings = request.app.state.scheduler_settings
+    loop: DispatchLoop | None = getattr(request.app.state, "scheduler_loop", None)
+    settings: DispatchSettings = request.app.state.scheduler_settings
     return {
         "enabled": settings.enabled,
         "interval_s": settings.interval_s,
@@ -149,14 +152,14 @@ def install(app: FastAPI, prefix: str) -> None:
     app.state.backends = BackendCache()
     app.state.submit_queue = svc.SubmitQueue(app.state.session_factory)
     if not hasattr(app.state, "scheduler_settings"):
-        app.state.scheduler_settings = SchedulerSettings()
+        app.state.scheduler_settings = DispatchSettings()
     app.include_router(router, prefix=prefix)
 
 
 @contextmanager
-def scheduler_running(app: FastAPI) -> Iterator[SchedulerLoop | None]:
+def scheduler_running(app: FastAPI) -> Iterator[DispatchLoop | None]:
     """Run the scheduler loop while the app runs (unless disabled); stop it (and give up the lead) after."""
-    settings: SchedulerSettings = app.state.scheduler_settings
+    settings: DispatchSettings = app.state.scheduler_settings
     if not settings.enabled:
         app.state.scheduler_loop = None
         try:
@@ -164,7 +167,7 @@ def scheduler_running(app: FastAPI) -> Iterator[SchedulerLoop | None]:
         finally:
             app.state.submit_queue.close()
         return
-    loop = SchedulerLoop(app.state.engine, app.state.session_factory, settings, app.state.backends)
+    loop = DispatchLoop(app.state.engine, app.state.session_factory, settings, app.state.backends)
     app.state.scheduler_loop = loop
     loop.start()
     try:

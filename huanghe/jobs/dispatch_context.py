@@ -1,0 +1,83 @@
+"""What every step of the dispatcher shares: sessions, settings, back-ends, the clock and the stored network."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from huanghe.backends.protocol import Backend
+from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.core.clock import Clock
+from huanghe.jobs.backend_cache import BackendCache
+from huanghe.jobs.settings import DispatchSettings
+from huanghe.network import topology_store
+
+
+@dataclass
+class TickReport:
+    """What one tick did (counts), for logs, tests and the bench."""
+
+    placed: int = 0
+    unplaceable: int = 0
+    dispatched: int = 0
+    transitions: int = 0
+    retried: int = 0
+    failed_over: int = 0
+    cancelled: int = 0
+    health_checked: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PoolInfo:
+    """Where a pool is and what runs it."""
+
+    center_id: str
+    backend: str
+    backend_settings: dict[str, Any]
+
+
+class DispatchContext:
+    """The session factory, settings, back-end instances and clock (epoch seconds) of one dispatcher, and
+    its view of the stored network: re-read at most every ``topology_refresh_s``, it gives the base
+    snapshot (free capacity before active jobs are subtracted) and, per pool, its center and back-end."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: DispatchSettings,
+        backends: BackendCache,
+        clock: Clock,
+    ) -> None:
+        self.sf = session_factory
+        self.settings = settings
+        self.backends = backends
+        self.clock = clock
+        self.base: NetworkSnapshot | None = None
+        self.pools: dict[str, PoolInfo] = {}
+        self._loaded_s = -math.inf
+
+    def topology(self, session: Session, now_s: float) -> NetworkSnapshot | None:
+        """The base snapshot of the stored network (None while it has no center), re-read when stale."""
+        if self.base is None or now_s - self._loaded_s > self.settings.topology_refresh_s:
+            topo = topology_store.export_topology(session)
+            self._loaded_s = now_s
+            if not topo.centers:
+                self.base = None
+                return None
+            self.pools = {p.id: PoolInfo(c.id, p.backend, dict(p.backend_settings)) for c, p in topo.pools()}
+            self.base = NetworkSnapshot.from_topology(topo, self.clock)
+        return self.base
+
+    def backend_for_pool(self, pool_id: str) -> Backend | None:
+        """The back-end instance of a known pool, or None."""
+        info = self.pools.get(pool_id)
+        return None if info is None else self.backends.get(info.backend, info.backend_settings)
+
+    def pool_backends(self) -> Iterator[PoolInfo]:
+        """Every known pool's center and back-end (pools with equal back-end settings share an instance)."""
+        return iter(list(self.pools.values()))

@@ -1,0 +1,123 @@
+"""Dispatching: each PLACED job goes to its pool's back-end, at most once.
+
+Each PLACED job gets a dispatch token (``hh-<job id>-<attempt>``), committed as state DISPATCHED *before* the
+back-end is called; the token is the back-end job name, so a restart finds a job that was already submitted
+instead of running it twice (:mod:`huanghe.jobs.recovery`). A back-end that is unavailable gets the job
+re-queued (the dispatch does not count as an attempt); one that refuses it fails it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from huanghe.backends.protocol import (
+    TOKEN_MARKER,
+    BackendError,
+    BackendJobSpec,
+    BackendUnavailableError,
+)
+from huanghe.domain.enums import JobState
+from huanghe.jobs.dispatch_context import DispatchContext, TickReport
+from huanghe.jobs.models import JobRow
+from huanghe.jobs.schemas import JobSubmit
+from huanghe.jobs.transitions import record_event, requeue, rowcount, set_state
+
+
+def dispatch_token(job_id: str, attempt: int) -> str:
+    """The back-end job name of a dispatch (≤ 63 characters)."""
+    return f"hh-{job_id}-{attempt}"
+
+
+def backend_spec(row: JobRow, token: str) -> BackendJobSpec:
+    """The back-end neutral job of a stored submission, marked with its token.
+
+    The mark is a no-op shell command (``: huanghe-dispatch-token=<token>``) in front of the command, or on the
+    line after the script's ``#!``, so the job's files on a back-end can be recognised after a crash.
+    """
+    sub = JobSubmit.model_validate(row.spec)
+    mark = TOKEN_MARKER + token
+    common: dict[str, Any] = {
+        "name": token,
+        "cpus": sub.cpus,
+        "mem_gb": sub.mem_gb,
+        "gpus": sub.gpus,
+        "nodes": sub.nodes,
+        "env": {**sub.env, "HUANGHE_PLATFORM_JOB_ID": row.id},
+        "time_limit_s": sub.time_limit_s,
+    }
+    if not sub.script.strip():
+        return BackendJobSpec(command=f"{mark}; {sub.command}", **common)
+    body = sub.script
+    shebang = "#!/bin/sh\n"
+    if body.startswith("#!"):
+        first, _, body = body.partition("\n")
+        shebang = first + "\n"
+    return BackendJobSpec(script=f"{shebang}{mark}\n{body.rstrip(chr(10))}\n", **common)
+
+
+def dispatch(ctx: DispatchContext, rep: TickReport) -> None:
+    """Dispatch up to ``max_batch`` PLACED jobs (priority, then age), one transaction each."""
+    with ctx.sf() as s:
+        ids = list(
+            s.scalars(
+                select(JobRow.id)
+                .where(JobRow.state == JobState.PLACED.value, JobRow.cancel_requested.is_(False))
+                .order_by(JobRow.priority.desc(), JobRow.submit_s)
+                .limit(ctx.settings.max_batch)
+            )
+        )
+    for job_id in ids:
+        dispatch_one(ctx, job_id, rep)
+
+
+def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport) -> None:
+    """Claim the job (commit DISPATCHED + token), submit it, remember the back-end's id (commit)."""
+    with ctx.sf() as s:
+        row = s.get(JobRow, job_id)
+        if row is None:
+            return
+        be = ctx.backend_for_pool(row.pool_id or "")
+        now_s = ctx.clock.now_s()
+        token = dispatch_token(row.id, row.attempt + 1)
+        # 1. record the intent (commit) before the back-end sees anything
+        claimed = rowcount(s.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id, JobRow.state == JobState.PLACED.value, JobRow.cancel_requested.is_(False))
+            .values(state=JobState.DISPATCHED.value, dispatch_token=token, attempt=JobRow.attempt + 1,
+                    updated_s=now_s, message=f"dispatching to {row.pool_id} / 正在下发")
+        ))  # fmt: skip
+        if not claimed:
+            s.rollback()
+            return
+        record_event(
+            s, job_id, now_s, "state", JobState.DISPATCHED, f"dispatching as {token}", {"token": token}
+        )
+        s.commit()
+        s.refresh(row)
+        if be is None:
+            set_state(s, row, JobState.FAILED, f"pool {row.pool_id} has no back-end", now_s)
+            s.commit()
+            return
+        # 2. submit
+        try:
+            spec = backend_spec(row, token)
+            bid = be.submit(spec)
+        except BackendUnavailableError as exc:
+            row.attempt -= 1  # nothing was submitted: this dispatch does not count
+            requeue(s, row, f"back-end {be.name} unavailable: {exc}", ctx.clock.now_s())
+            rep.retried += 1
+            return
+        except (BackendError, ValueError) as exc:
+            set_state(s, row, JobState.FAILED, f"back-end {be.name} refused the job: {exc}", now_s)
+            s.commit()
+            return
+        # 3. remember the back-end's id
+        row.backend_job_id = bid
+        row.updated_s = ctx.clock.now_s()
+        record_event(
+            s, job_id, row.updated_s, "dispatched", None, f"{be.name} job {bid}", {"backend_job_id": bid}
+        )
+        s.commit()
+        rep.dispatched += 1

@@ -1,0 +1,154 @@
+"""Following dispatched jobs: stop those whose cancel was requested, copy back-end states into the database.
+
+**cancel**: dispatched/running jobs with ``cancel_requested`` are cancelled on their back-end (in the
+background, one call per job at a time); the job becomes CANCELLED when its back-end says so.
+**reconcile**: back-end states of dispatched/running jobs are copied into the database (one status call per
+job per ``status_interval_s``). A job that FAILED without an exit code (killed, node lost), was PREEMPTED, or
+that its back-end forgot, is retried elsewhere (bounded); a job whose own program failed (exit code ≠ 0) is
+not retried. A job that ends is metered in the same transaction (:func:`~huanghe.jobs.transitions.set_state`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from concurrent.futures import Executor
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huanghe.backends.protocol import Backend, BackendError, BackendJobStatus, UnknownJobError
+from huanghe.domain.enums import JobState
+from huanghe.jobs.dispatch_context import DispatchContext, TickReport
+from huanghe.jobs.models import JobRow
+from huanghe.jobs.transitions import record_event, requeue, set_state
+
+log = logging.getLogger("huanghe.broker")
+
+_MESSAGES = {
+    JobState.RUNNING: "running / 运行中",
+    JobState.SUCCEEDED: "succeeded / 成功",
+    JobState.CANCELLED: "cancelled / 已取消",
+    JobState.DISPATCHED: "queued in the back-end / 后端排队中",
+}
+
+
+class Follower:
+    """Cancels on back-ends (through ``executor``) and reconciles states; remembers what it asked when."""
+
+    def __init__(self, ctx: DispatchContext, executor: Executor) -> None:
+        self.ctx = ctx
+        self._executor = executor
+        self._cancelling: set[str] = set()
+        self._polled: dict[str, float] = {}  # job id → clock time of its last back-end status
+
+    # ---------------------------------------------------------------- cancel
+    def cancel(self, rep: TickReport) -> None:
+        """Ask the back-end to stop every dispatched/running job whose cancel was requested."""
+        with self.ctx.sf() as s:
+            rows = list(
+                s.execute(
+                    select(JobRow.id, JobRow.pool_id, JobRow.backend_job_id).where(
+                        JobRow.cancel_requested.is_(True),
+                        JobRow.state.in_([JobState.DISPATCHED.value, JobState.RUNNING.value]),
+                        JobRow.backend_job_id.is_not(None),
+                    )
+                )
+            )
+        for job_id, pool_id, bid in rows:
+            if job_id in self._cancelling:
+                continue
+            be = self.ctx.backend_for_pool(pool_id or "")
+            if be is None:
+                continue
+            self._cancelling.add(job_id)
+            rep.cancelled += 1
+
+            def run(be: Backend = be, bid: str = str(bid), job_id: str = job_id) -> None:
+                try:
+                    be.cancel(bid)
+                except UnknownJobError:
+                    pass
+                except BackendError as exc:
+                    log.warning("cancel of %s failed: %s", job_id, exc)
+                finally:
+                    self._cancelling.discard(job_id)
+
+            self._executor.submit(run)
+
+    # ---------------------------------------------------------------- reconcile
+    def reconcile(self, rep: TickReport) -> None:
+        """Copy the back-end state of every dispatched/running job into the database (see module docstring)."""
+        ctx = self.ctx
+        with ctx.sf() as s:
+            rows = list(
+                s.execute(
+                    select(JobRow.id, JobRow.pool_id, JobRow.backend_job_id, JobRow.state).where(
+                        JobRow.state.in_([JobState.DISPATCHED.value, JobState.RUNNING.value]),
+                        JobRow.backend_job_id.is_not(None),
+                    )
+                )
+            )
+        now_s = ctx.clock.now_s()
+        active = {r[0] for r in rows}
+        for gone in [j for j in self._polled if j not in active]:
+            del self._polled[gone]
+        for job_id, pool_id, bid, state in rows:
+            be = ctx.backend_for_pool(pool_id or "")
+            if be is None:
+                continue
+            if now_s - self._polled.get(job_id, -math.inf) < ctx.settings.status_interval_s:
+                continue  # asked recently: spare the back-end (one status call per job per interval)
+            self._polled[job_id] = now_s
+            try:
+                st = be.status(str(bid))
+            except UnknownJobError:
+                with ctx.sf() as s:
+                    row = s.get(JobRow, job_id)
+                    if row is not None and row.state == state:
+                        reason = f"lost: {be.name} no longer knows job {bid} / 作业丢失"
+                        requeue(s, row, reason, ctx.clock.now_s())
+                        rep.retried += 1
+                continue
+            except BackendError as exc:
+                rep.errors.append(f"{job_id}: {exc}")
+                continue
+            if st.state.value == state and not st.terminal:
+                continue
+            with ctx.sf() as s:
+                row = s.get(JobRow, job_id)
+                if row is None or row.state != state or row.backend_job_id != bid:
+                    continue
+                self._apply_status(s, row, st, rep)
+
+    def _apply_status(self, s: Session, row: JobRow, st: BackendJobStatus, rep: TickReport) -> None:
+        now_s = self.ctx.clock.now_s()
+        if st.started_at is not None and row.started_s is None:
+            row.started_s = float(st.started_at)
+        if st.state == JobState.RUNNING and row.started_s is None:
+            row.started_s = now_s
+        retry = st.state == JobState.PREEMPTED or (st.state == JobState.FAILED and st.exit_code is None)
+        if retry and not row.cancel_requested:
+            row.exit_code = st.exit_code
+            reason = f"{st.state.value.lower()} on {row.pool_id}: {st.message or 'no exit code'}"
+            requeue(s, row, reason, self.ctx.clock.now_s())
+            rep.retried += 1
+            return
+        state = JobState.CANCELLED if st.state == JobState.PREEMPTED else st.state
+        if row.state == JobState.DISPATCHED.value and st.terminal and st.started_at is not None:
+            # it started and ended between two looks: the history still shows that it ran
+            record_event(s, row.id, float(st.started_at), "state", JobState.RUNNING, "running / 运行中")
+        if st.terminal:
+            row.exit_code = st.exit_code
+            if st.ended_at is not None:
+                row.ended_s = float(st.ended_at)
+            if row.started_s is None:
+                row.started_s = row.ended_s
+        msg = (
+            st.message
+            or _MESSAGES.get(state)
+            or (f"failed, exit code {st.exit_code} / 失败" if state == JobState.FAILED else state.value)
+        )
+        set_state(s, row, state, msg, now_s)
+        s.commit()
+        rep.transitions += 1

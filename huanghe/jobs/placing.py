@@ -1,0 +1,222 @@
+"""Placing: PENDING jobs (priority, then age) go through the placement engine on a live snapshot.
+
+The live snapshot is the stored topology minus the resources held by active jobs, with unhealthy centers
+masked. Each decision is stored (``placements`` row with its explanation) and, in the SAME transaction,
+appended to the audit chain (actor ``scheduler``, action ``placement``, the job id as subject; the payload
+holds the estimates and the SHA-256 of the explanation). A job no pool can ever run is FAILED with the
+filter counts; one that only waits (unhealthy or excluded centers, a policy that holds it) stays PENDING with
+the reason in its message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from huanghe.audit import service as audit
+from huanghe.broker.batch import JobBatch, JobInputError
+from huanghe.broker.engine import Decision, PlacementEngine
+from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.data.models import DatasetRow
+from huanghe.domain.enums import DataClass, JobState
+from huanghe.jobs.dispatch_context import DispatchContext, TickReport
+from huanghe.jobs.models import CenterHealthRow, JobRow, PlacementRow
+from huanghe.jobs.transitions import ACTIVE_STATES, record_event, set_state
+
+#: Who the audit chain says placed a job.
+AUDIT_ACTOR = "scheduler"
+
+
+def store_placements(s: Session, rows: Sequence[PlacementRow], at_s: float) -> None:
+    """Add placement decisions and append their audit records (in order, one chain update) to the caller's
+    transaction; the caller commits. ``at_s`` is the records' time (epoch seconds)."""
+    s.add_all(rows)
+    audit.record_many(s, [placement_audit_entry(p, at_s) for p in rows])
+
+
+def placement_audit_entry(p: PlacementRow, at_s: float) -> audit.Entry:
+    """The audit record of one placement decision."""
+    explanation = audit.canonical(p.explanation)
+    payload = {
+        "job": p.job_id, "attempt": p.attempt, "policy": p.policy, "pool": p.pool_id, "center": p.center_id,
+        "t_s": p.t_s, "est_start_s": p.est_start_s, "est_run_s": p.est_run_s, "est_cost_cny": p.est_cost_cny,
+        "est_carbon_kg": p.est_carbon_kg,
+        "explanation_sha256": hashlib.sha256(explanation.encode("utf-8")).hexdigest(),
+    }  # fmt: skip
+    return audit.Entry(AUDIT_ACTOR, "placement", str(p.job_id), payload, at_s)
+
+
+class Placer:
+    """Places up to ``max_batch`` PENDING jobs per call with the policy ``settings.policy``."""
+
+    def __init__(self, ctx: DispatchContext) -> None:
+        self.ctx = ctx
+        self.engine = PlacementEngine(ctx.settings.policy)
+
+    def place(self, rep: TickReport) -> None:
+        """One placement round, in one transaction (decisions, events and their audit records)."""
+        ctx = self.ctx
+        now_s = ctx.clock.now_s()
+        with ctx.sf() as s:
+            rows = list(
+                s.scalars(
+                    select(JobRow)
+                    .where(JobRow.state == JobState.PENDING.value, JobRow.cancel_requested.is_(False))
+                    .order_by(JobRow.priority.desc(), JobRow.submit_s, JobRow.id)
+                    .limit(ctx.settings.max_batch)
+                )
+            )
+            if not rows:
+                return
+            snap = self._live_snapshot(s, now_s)
+            good: list[JobRow] = []
+            records: list[dict[str, Any]] = []
+            for r, rec in zip(rows, self._records(s, rows), strict=True):
+                try:
+                    JobBatch.from_records(snap, [rec])
+                except (JobInputError, ValueError) as exc:
+                    set_state(s, r, JobState.FAILED, f"invalid job: {exc}", now_s)
+                    rep.unplaceable += 1
+                    continue
+                good.append(r)
+                records.append(rec)
+            if not good:
+                s.commit()
+                return
+            batch = JobBatch.from_records(snap, records)
+            excluded = np.zeros_like(batch.allowed_centers)
+            c_index = {c: i for i, c in enumerate(snap.center_ids)}
+            for j, r in enumerate(good):
+                for c in r.excluded_centers or []:
+                    if c in c_index:
+                        excluded[j, c_index[c]] = True
+            if excluded.any():
+                batch = dataclasses.replace(batch, allowed_centers=batch.allowed_centers & ~excluded)
+            decisions = self.engine.place(snap, batch, now_s)
+            placed = [self._apply_decision(s, r, d, now_s, rep) for r, d in zip(good, decisions, strict=True)]
+            store_placements(s, [p for p in placed if p is not None], now_s)
+            s.commit()
+
+    def _live_snapshot(self, s: Session, now_s: float) -> NetworkSnapshot:
+        base = self.ctx.base
+        assert base is not None
+        used = s.execute(
+            select(
+                JobRow.pool_id,
+                func.sum(JobRow.cpus * JobRow.nodes),
+                func.sum(JobRow.gpus * JobRow.nodes),
+                func.sum(JobRow.mem_gb * JobRow.nodes),
+                func.count(),
+            )
+            .where(JobRow.state.in_([st.value for st in ACTIVE_STATES]), JobRow.pool_id.is_not(None))
+            .group_by(JobRow.pool_id)
+        ).all()
+        cpus = base.cpus_free.copy()
+        gpus = base.gpus_free.copy()
+        mem = base.mem_gb_free.copy()
+        index = {p: i for i, p in enumerate(base.pool_ids)}
+        for pool, c, g, m, _n in used:
+            i = index.get(str(pool))
+            if i is None:
+                continue
+            cpus[i] -= c or 0.0
+            gpus[i] -= g or 0.0
+            mem[i] -= m or 0.0
+        cpus, gpus, mem = np.maximum(cpus, 0), np.maximum(gpus, 0), np.maximum(mem, 0)
+        nodes = base.nodes_total.copy()
+        for per, free in (
+            (base.cpus_per_node, cpus),
+            (base.gpus_per_node, gpus),
+            (base.mem_gb_per_node, mem),
+        ):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bound = np.where(per > 0, np.floor(free / np.where(per > 0, per, 1) + 1e-9), nodes)
+            nodes = np.minimum(nodes, bound.astype(np.int64))
+        snap = base.at(now_s).with_free(nodes, cpus, gpus, mem)
+        healthy = np.ones(base.n_centers, dtype=np.bool_)
+        c_index = {c: i for i, c in enumerate(base.center_ids)}
+        for center, ok in s.execute(select(CenterHealthRow.center_id, CenterHealthRow.healthy)):
+            if center in c_index and not ok:
+                healthy[c_index[center]] = False
+        return snap.with_health(healthy)
+
+    def _records(self, s: Session, rows: list[JobRow]) -> list[dict[str, Any]]:
+        ds_ids = {d for r in rows for d in (r.spec.get("datasets") or [])}
+        datasets = {}
+        if ds_ids:
+            datasets = {d.id: d for d in s.scalars(select(DatasetRow).where(DatasetRow.id.in_(ds_ids)))}
+        records = []
+        order = list(DataClass)
+        for r in rows:
+            rec = dict(r.spec)
+            rec["job_id"] = r.id
+            rec["submit_s"] = r.submit_s
+            if rec.get("duration_s") is None:
+                rec["duration_s"] = self.ctx.settings.default_duration_s
+            used = [datasets[d] for d in rec.pop("datasets", []) or [] if d in datasets]
+            if used:
+                biggest = max(used, key=lambda d: d.size_gb)
+                rec["data_gb"] = float(rec.get("data_gb") or 0.0) + sum(d.size_gb for d in used)
+                rec.setdefault("data_center", biggest.center_id)
+                strictest = max((DataClass(d.data_class) for d in used), key=order.index)
+                if order.index(strictest) > order.index(DataClass(rec.get("data_class", "general"))):
+                    rec["data_class"] = strictest.value
+            records.append(rec)
+        return records
+
+    def _apply_decision(
+        self, s: Session, r: JobRow, d: Decision, now_s: float, rep: TickReport
+    ) -> PlacementRow | None:
+        """Apply one decision to its job; the placement row to store, or None when the job was not placed."""
+        why = d.explanation.to_dict()
+        if not d.placed:
+            reasons = {x["reason"] for x in why.get("removed", [])}
+            transient = "unhealthy" in reasons or bool(r.excluded_centers) or d.waits
+            summary = ", ".join(f"{x['reason']}: {x['count']}" for x in why.get("removed", []))
+            if transient:
+                msg = f"waiting: no feasible pool now ({summary}) / 暂无可用资源池"
+                if r.message != msg:
+                    r.message = msg
+                    r.updated_s = now_s
+                    record_event(s, r.id, now_s, "unplaced", None, msg, why)
+            else:
+                set_state(
+                    s, r, JobState.FAILED, f"no pool can run this job ({summary}) / 无可用资源池", now_s
+                )
+                record_event(s, r.id, now_s, "unplaced", None, "explanation", why)
+            rep.unplaceable += 1
+            return None
+        p = PlacementRow(
+            job_id=r.id,
+            attempt=r.attempt + 1,
+            t_s=now_s,
+            policy=self.engine.policy_name,
+            pool_id=d.pool_id,
+            center_id=d.center_id,
+            est_start_s=_finite(d.est_start_s),
+            est_run_s=_finite(d.est_run_s),
+            est_cost_cny=_finite(d.est_cost_cny),
+            est_carbon_kg=_finite(d.est_carbon_kg),
+            explanation=why,
+        )
+        r.pool_id = d.pool_id
+        r.center_id = d.center_id
+        r.price_cny_per_hour = _finite(d.price_cny_per_hour)
+        r.est_cost_cny = _finite(d.est_cost_cny)
+        r.est_carbon_kg = _finite(d.est_carbon_kg)
+        info = self.ctx.pools.get(d.pool_id or "")
+        r.backend = info.backend if info else None
+        set_state(s, r, JobState.PLACED, f"placed on {d.pool_id} ({d.center_id}) / 已分配", now_s)
+        rep.placed += 1
+        return p
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None

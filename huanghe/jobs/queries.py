@@ -1,0 +1,140 @@
+"""Reading jobs: one job as the API shows it, pages of jobs, a job's events, placements and history.
+
+Times are epoch seconds; money CNY; carbon kg. ``clock`` (default: the wall clock) gives "now" for the
+running cost of a job that has not ended.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from huanghe.core.clock import Clock, WallClock
+from huanghe.core.errors import FieldError, InvalidError, NotFoundError
+from huanghe.domain.enums import JobState
+from huanghe.jobs.models import JobEventRow, JobRow, PlacementRow
+
+
+def job_public(r: JobRow, now_s: float) -> dict[str, Any]:
+    """A job as the API shows it. ``cost_cny`` is the actual cost so far (price × run time up to its end,
+    or ``now_s`` while it runs), None before it started; ``est_*`` are the placement's estimates."""
+    cost = None
+    if r.started_s is not None and r.price_cny_per_hour is not None:
+        end = r.ended_s if r.ended_s is not None else now_s
+        cost = r.price_cny_per_hour * max(0.0, end - r.started_s) / 3600.0
+    return {
+        "id": r.id,
+        "name": r.name,
+        "state": r.state,
+        "tenant": r.tenant_id,
+        "user": r.user_id,
+        "priority": r.priority,
+        "pool": r.pool_id,
+        "center": r.center_id,
+        "submit_s": r.submit_s,
+        "updated_s": r.updated_s,
+        "started_s": r.started_s,
+        "ended_s": r.ended_s,
+        "attempt": r.attempt,
+        "max_attempts": r.max_attempts,
+        "excluded_centers": list(r.excluded_centers or []),
+        "backend": r.backend,
+        "backend_job_id": r.backend_job_id,
+        "cancel_requested": r.cancel_requested,
+        "exit_code": r.exit_code,
+        "message": r.message,
+        "price_cny_per_hour": r.price_cny_per_hour,
+        "est_cost_cny": r.est_cost_cny,
+        "est_carbon_kg": r.est_carbon_kg,
+        "cost_cny": cost,
+        "spec": r.spec,
+    }
+
+
+def get_row(session: Session, job_id: str) -> JobRow:
+    """The stored row of a job (:class:`NotFoundError` if none)."""
+    row = session.get(JobRow, job_id)
+    if row is None:
+        raise NotFoundError("job", job_id)
+    return row
+
+
+def list_jobs(
+    session: Session,
+    *,
+    state: str | None = None,
+    pool: str | None = None,
+    center: str | None = None,
+    tenant: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    clock: Clock | None = None,
+) -> dict[str, Any]:
+    """A page of jobs, newest first: ``{"items", "total", "limit", "offset"}``."""
+    where = []
+    if state:
+        st = state.upper()
+        if st not in JobState.__members__:
+            raise InvalidError(
+                [FieldError("query.state", f"unknown state {state!r}; one of {list(JobState)}")]
+            )
+        where.append(JobRow.state == st)
+    if pool:
+        where.append(JobRow.pool_id == pool)
+    if center:
+        where.append(JobRow.center_id == center)
+    if tenant:
+        where.append(JobRow.tenant_id == tenant)
+    total = session.scalar(select(func.count()).select_from(JobRow).where(*where)) or 0
+    rows = session.scalars(
+        select(JobRow)
+        .where(*where)
+        .order_by(JobRow.submit_s.desc(), JobRow.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    now_s = (clock or WallClock()).now_s()
+    return {"items": [job_public(r, now_s) for r in rows], "total": total, "limit": limit, "offset": offset}
+
+
+def events(session: Session, job_id: str) -> list[dict[str, Any]]:
+    """Every event of a job, oldest first."""
+    get_row(session, job_id)
+    rows = session.scalars(select(JobEventRow).where(JobEventRow.job_id == job_id).order_by(JobEventRow.id))
+    return [
+        {"t_s": e.t_s, "kind": e.kind, "state": e.state, "message": e.message, "data": e.data} for e in rows
+    ]
+
+
+def show(session: Session, job_id: str, clock: Clock | None = None) -> dict[str, Any]:
+    """The job with its state history, its placements (the latest with its explanation) and its cost."""
+    row = get_row(session, job_id)
+    out = job_public(row, (clock or WallClock()).now_s())
+    out["history"] = [
+        {"t_s": e["t_s"], "state": e["state"], "message": e["message"]}
+        for e in events(session, job_id)
+        if e["kind"] == "state"
+    ]
+    placements = list(
+        session.scalars(select(PlacementRow).where(PlacementRow.job_id == job_id).order_by(PlacementRow.id))
+    )
+    out["placements"] = [
+        {
+            "attempt": p.attempt,
+            "t_s": p.t_s,
+            "policy": p.policy,
+            "pool": p.pool_id,
+            "center": p.center_id,
+            "est_start_s": p.est_start_s,
+            "est_run_s": p.est_run_s,
+            "est_cost_cny": p.est_cost_cny,
+            "est_carbon_kg": p.est_carbon_kg,
+        }
+        for p in placements
+    ]
+    out["placement"] = (
+        {**out["placements"][-1], "explanation": placements[-1].explanation} if placements else None
+    )
+    return out
