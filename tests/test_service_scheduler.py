@@ -43,9 +43,7 @@ class Rig:
         url = f"sqlite:///{tmp_path / 's.db'}"
         net.prepare_db(url, net.topology(("fake", {"cpus": "64"}), ("fake", {"cpus": "65"})))
         self.sf: sessionmaker[Session] = make_session_factory(url)
-        self.fakes = {
-            s: FakeBackend({"cpus": s, "duration_s": "10"}, clock=self.clock) for s in ("64", "65")
-        }
+        self.fakes = {s: FakeBackend({"cpus": s, "duration_s": "10"}, clock=self.clock) for s in ("64", "65")}
         self.jn, self.qd = self.fakes["64"], self.fakes["65"]
 
         def factory(name: str, settings: Mapping[str, str]) -> Backend:
