@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from tests.infra.fake_k8s_apiserver import FakeApiServer
 from huanghe.backends.protocol import BackendJobSpec, CapabilityMissingError, wait_terminal
 from huanghe.backends.registry import create_backend
 from huanghe.domain.enums import JobState
+from tests.infra.fake_k8s_apiserver import FakeApiServer
 
 
 def test_job_shape_resources_and_capacity(k8s_fake_api: FakeApiServer) -> None:
