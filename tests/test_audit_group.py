@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from huanghe.api.security import SecurityMiddleware
+from huanghe.api.middleware import SecurityMiddleware
 from huanghe.audit import service as audit
 from huanghe.audit.models import AuditRow
 from huanghe.jobs import submitting as jobs_svc

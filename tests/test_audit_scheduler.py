@@ -51,7 +51,8 @@ def test_placements_are_chained_and_finished_jobs_metered(tmp_path: Path) -> Non
             placements = list(s.scalars(select(AuditRow).where(AuditRow.action == "placement")))
             assert [p.subject for p in placements] == [job_id]
             assert audit.verify(s).ok
-            usage, total = billing.list_usage(s, tenant="ta")
+            page = billing.list_usage(s, tenant="ta")
+            usage, total = page.items, page.total
         assert total == 1 and usage[0].job_id == job_id and usage[0].pool == "jn-sc-cpu"
         assert usage[0].node_hours == 3 / 3600 and usage[0].month == "2027-01"
     finally:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from huanghe.api import security
-from huanghe.api.security import TokenCache
+from huanghe.api import authentication
+from huanghe.api.authentication import TokenCache
 from huanghe.domain.tenancy import Role
 from huanghe.tenancy import tokens as auth
 from huanghe.tenancy.tokens import Principal
@@ -44,13 +44,13 @@ def test_hit_skips_the_lookup_and_revocation_applies(tmp_path: Path, monkeypatch
         h = {"Authorization": f"Bearer {token}"}
         assert w.client.get(f"{API}/tenants", headers=h).status_code == 200
         calls: list[Any] = []
-        real = security._identify
+        real = authentication._identify
 
         def counting(request: Any) -> Any:
             calls.append(request)
             return real(request)
 
-        monkeypatch.setattr(security, "_identify", counting)
+        monkeypatch.setattr(authentication, "_identify", counting)
         for _ in range(5):
             assert w.client.get(f"{API}/tenants", headers=h).status_code == 200
         assert calls == []  # served from the cache: no look-up, no thread hop

@@ -150,11 +150,12 @@ def test_jobs_are_metered_when_the_scheduler_finishes_them(w: World) -> None:
         job.pool_id, job.center_id, job.started_s, job.ended_s = "jn-sc-cpu", "jn-sc", 0.0, None
         set_state(s, job, JobState.RUNNING, "running", 0.0)
         s.commit()
-        assert billing.list_usage(s)[1] == 0  # not finished: not metered
+        assert billing.list_usage(s).total == 0  # not finished: not metered
         job.ended_s = 7200.0
         set_state(s, job, JobState.SUCCEEDED, "succeeded", 7200.0)
         s.commit()
-        items, total = billing.list_usage(s)
+        page = billing.list_usage(s)
+        items, total = page.items, page.total
     assert total == 1 and items[0].job_id == job_id and items[0].cost_cny == Decimal("12.80")
 
 

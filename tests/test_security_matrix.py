@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from huanghe.api.policy import POLICY, iter_routes
+from huanghe.api.policy import POLICY
+from huanghe.api.routes import iter_routes
 from huanghe.domain.tenancy import Role
 from tests.security_support import World, world
 

@@ -1,12 +1,13 @@
 """The FastAPI application: ``create_app(settings)``.
 
-* ``/api/v1/...``: catalog routers (regions, cities, centers, pools, links, tenants, users, datasets) and
-  ``/api/v1/topology``; ``/healthz``; OpenAPI docs at ``/docs`` (schema at ``/openapi.json``).
+* every domain router of :data:`DOMAIN_ROUTERS` under :data:`~huanghe.api.API_PREFIX` (``/api/v1/...``);
+  the site's routers (login, ``/healthz``, ``/metrics``); the console at ``/``; OpenAPI docs at ``/docs``
+  (schema at ``/openapi.json``).
 * ``app.state.settings`` and ``app.state.session_factory`` (a SQLAlchemy ``sessionmaker``) are set here;
   routers get a session per request from the factory.
 * With ``settings.migrate_on_startup`` the database is upgraded to the newest migration when the app
   starts (lifespan); the engine is disposed when it stops.
-* Errors are JSON ``{"detail": [{"path", "message"}]}`` (see ``huanghe.api.errors``).
+* Errors are JSON ``{"detail": [{"path", "message"}]}``, mapped in one place (``huanghe.api.errors``).
 
 Run it with ``huanghe up`` or ``uvicorn --factory huanghe.api.app:create_app``.
 """
@@ -17,25 +18,47 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from huanghe import __version__
-from huanghe.api import health, security
+from huanghe.api import API_PREFIX, health, instrumentation, login, security
 from huanghe.api.errors import install_error_handlers
-from huanghe.data import router as datasets
+from huanghe.audit import router as audit
+from huanghe.billing import router as billing
+from huanghe.data import protection_router as data_protection
+from huanghe.data import router as data
 from huanghe.jobs import router as jobs
 from huanghe.network import router as network
 from huanghe.network import topology_router as topology
+from huanghe.regulator import projects_router as projects
 from huanghe.regulator import router as observatory
 from huanghe.settings import Settings
 from huanghe.store.db import make_engine, make_session_factory
 from huanghe.store.migrate import migrate
-from huanghe.telemetry import router as telemetry_routes
+from huanghe.telemetry import router as telemetry
 from huanghe.tenancy import router as tenancy
+from huanghe.tenancy import tokens_router as tokens
 from huanghe.web import console
 
-API_PREFIX = "/api/v1"
+#: Every domain's router, each mounted once under :data:`~huanghe.api.API_PREFIX`, in this order (the
+#: order of the OpenAPI document). A new domain router is added here, and its routes to the policy table.
+DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
+    tokens.router,
+    audit.router,
+    data_protection.router,
+    billing.router,
+    projects.router,
+    network.router,
+    tenancy.router,
+    data.router,
+    topology.router,
+    jobs.router,
+    telemetry.router,
+    observatory.router,
+)
+#: The site's own routers, outside the API prefix: console login, ``/healthz``, ``/metrics``.
+SITE_ROUTERS: tuple[APIRouter, ...] = (login.router, health.router, instrumentation.router)
 
 
 def _freeze_startup_heap() -> None:
@@ -57,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(migrate, engine)
         try:
             with jobs.scheduler_running(_app):
-                async with telemetry_routes.telemetry_running(_app):
+                async with telemetry.telemetry_running(_app):
                     _freeze_startup_heap()
                     yield
         finally:
@@ -76,14 +99,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
-    security.install(app)  # auth dependency + policy table, audit/rate/size middleware, own routers
-    app.include_router(health.router)
-    app.include_router(network.router, prefix=API_PREFIX)
-    app.include_router(tenancy.router, prefix=API_PREFIX)
-    app.include_router(datasets.router, prefix=API_PREFIX)
-    app.include_router(topology.router, prefix=API_PREFIX)
-    jobs.install(app, API_PREFIX)
-    telemetry_routes.install(app, API_PREFIX)
-    app.include_router(observatory.router, prefix=API_PREFIX)
+    security.install(app)  # authentication + authorisation dependency, limits, redaction, audit trail
+    instrumentation.install(app)  # request metrics (outermost middleware)
+    jobs.init_state(app)
+    telemetry.init_state(app)
+    for router in SITE_ROUTERS:
+        app.include_router(router)
+    for router in DOMAIN_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     console.mount(app)
     return app

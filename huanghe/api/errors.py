@@ -3,9 +3,13 @@
     {"detail": [{"path": "body.centers[3].pools[0].nodes", "message": "must be >= 0"}]}
 
 ``path`` names where the problem is: ``body.…`` (request body), ``query.limit``, ``path.center_id``, or ''
-for the request as a whole. Status codes: 400 unreadable body, 404 not found, 405, 409 conflict
-(duplicate id, object still referenced), 413 body too large, 422 invalid value or unknown reference,
-503 database unreachable, 500 only for bugs (logged, without details).
+for the request as a whole. Status codes: 400 unreadable body, 403 forbidden (role, scope, quota), 404 not
+found, 405, 409 conflict (duplicate id, object still referenced), 413 body too large, 422 invalid value or
+unknown reference, 503 database unreachable, 500 only for bugs (logged, without details).
+
+This is the ONE place where errors become HTTP answers: the services raise
+:class:`~huanghe.core.errors.ServiceError` subclasses (:data:`SERVICE_STATUS` maps them), and the API layer
+raises ``HTTPException`` for authentication and authorisation.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from huanghe.core.errors import (
     ConflictError,
     FieldError,
+    ForbiddenError,
     InvalidError,
     NotFoundError,
     ServiceError,
@@ -65,7 +70,24 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     return errors
 
 
-_STATUS = {NotFoundError: 404, ConflictError: 409, InvalidError: 422}
+#: HTTP status of each kind of service error (the first matching class wins; any other ServiceError → 400).
+SERVICE_STATUS: dict[type[ServiceError], int] = {
+    NotFoundError: 404,
+    ForbiddenError: 403,
+    ConflictError: 409,
+    InvalidError: 422,
+}
+
+
+def _service_errors(exc: ServiceError, method: str) -> list[FieldError]:
+    """The errors of ``exc`` with paths of body fields prefixed ``body.`` (paths of a refusal always name
+    the body and come first; a NotFound names no field)."""
+    errors = exc.errors
+    if isinstance(exc, ForbiddenError):
+        return prefixed([e for e in errors if e.path], "body") + [e for e in errors if not e.path]
+    if method in _BODY_METHODS and not isinstance(exc, NotFoundError):
+        return [e if not e.path else prefixed([e], "body")[0] for e in errors]
+    return errors
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -88,11 +110,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service(req: Request, exc: ServiceError) -> JSONResponse:
-        status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
-        errors = exc.errors
-        if req.method in _BODY_METHODS and not isinstance(exc, NotFoundError):
-            errors = [e if not e.path else prefixed([e], "body")[0] for e in errors]
-        return error_response(status, errors)
+        status = next((code for cls, code in SERVICE_STATUS.items() if isinstance(exc, cls)), 400)
+        return error_response(status, _service_errors(exc, req.method))
 
     @app.exception_handler(DataError)
     async def _data(_req: Request, exc: DataError) -> JSONResponse:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,7 +15,15 @@ from huanghe import __version__
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+class Health(BaseModel):
+    """``status`` ok or degraded; ``database`` ok or ``error: <reason>``; the server's version."""
+
+    status: str
+    database: str
+    version: str
+
+
+@router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
 def healthz(request: Request) -> Any:
     """``{"status": "ok", "database": "ok", "version": ...}``; 503 with the database error otherwise."""
     factory: sessionmaker[Session] = request.app.state.session_factory

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from huanghe.api.routes import route_template
 from huanghe.telemetry import alerts
 
 log = logging.getLogger("huanghe.api")
@@ -62,15 +63,6 @@ class _DatabaseCollector(Collector):
             log.warning("metrics: database unavailable: %s", exc)
         yield alert_g
         yield jobs_g
-
-
-def route_template(scope: Mapping[str, Any]) -> str | None:
-    """The matched route's path template with its router prefix (``/api/v1/centers/{item_id}``)."""
-    fastapi_scope = scope.get("fastapi")
-    effective = fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
-    route = effective or scope.get("route")
-    path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    return str(path) if path else None
 
 
 class PlatformMetrics:
@@ -141,10 +133,19 @@ class MetricsMiddleware:
             timer.observe(time.perf_counter() - start)
 
 
-def install(app: FastAPI, metrics: PlatformMetrics) -> None:
-    """Add the request-counting middleware and the ``/metrics`` route."""
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+#: ``GET /metrics`` (mounted by ``create_app`` with the site's routers, outside the API prefix).
+router = APIRouter(include_in_schema=False)
 
-    @app.get("/metrics", include_in_schema=False)
-    def _metrics() -> Response:
-        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+@router.get("/metrics", response_class=Response)
+def platform_metrics(request: Request) -> Response:
+    """The app's metrics in the Prometheus text format."""
+    metrics: PlatformMetrics = request.app.state.metrics
+    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+def install(app: FastAPI) -> None:
+    """Create the app's :class:`PlatformMetrics` (``app.state.metrics``) and add the request-counting
+    middleware; the ``/metrics`` route is :data:`router`."""
+    app.state.metrics = PlatformMetrics(app.state.session_factory)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -19,7 +19,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from huanghe.api.security import CSRF_COOKIE, PRINCIPAL_KEY, SESSION_COOKIE, SESSION_TTL_S
+from huanghe.api.authentication import PRINCIPAL_KEY, SESSION_COOKIE, SESSION_TTL_S
+from huanghe.api.csrf import CSRF_COOKIE
 from huanghe.tenancy.tokens import authenticate
 
 router = APIRouter(include_in_schema=False)
@@ -51,7 +52,7 @@ def login_page() -> HTMLResponse:
     return _form_page()
 
 
-@router.post("/login")
+@router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
     raw = await request.body()
     form = parse_qs(raw[:MAX_FORM_BYTES].decode("utf-8", "replace"), max_num_fields=10)
@@ -80,7 +81,7 @@ async def login(request: Request) -> Response:
     return response
 
 
-@router.post("/logout")
+@router.post("/logout", response_class=RedirectResponse)
 def logout() -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep, TextFilter
 from huanghe.audit import service as audit
-from huanghe.core.paging import Page, as_page
+from huanghe.core.paging import Page
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -32,9 +32,7 @@ def list_audit(
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
 ) -> Page[audit.AuditRecordPublic]:
-    return as_page(
-        audit.list_records(s, action=action, actor=actor, limit=limit, offset=offset), limit, offset
-    )
+    return audit.list_records(s, action=action, actor=actor, limit=limit, offset=offset)
 
 
 @router.get("/verify", response_model=VerifyPublic)

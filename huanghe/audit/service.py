@@ -39,7 +39,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.audit.models import AuditHeadRow, AuditRow
-from huanghe.store.crud import filtered, paged
+from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
+from huanghe.store.crud import filtered, page_of
 
 log = logging.getLogger("huanghe.audit")
 
@@ -296,13 +297,12 @@ def list_records(
     *,
     action: str | None = None,
     actor: str | None = None,
-    limit: int = 100,
+    limit: int = DEFAULT_PAGE_LIMIT,
     offset: int = 0,
-) -> tuple[list[AuditRecordPublic], int]:
-    """Records in chain order with the total count matching the filters."""
+) -> Page[AuditRecordPublic]:
+    """A page of records in chain order, with the total count matching the filters."""
     query = filtered(select(AuditRow), {AuditRow.action: action, AuditRow.actor: actor})
-    rows, total = paged(session, query, AuditRow.seq, limit=limit, offset=offset)
-    return [_public(r) for r in rows], total
+    return page_of(session, query, (AuditRow.seq,), limit, offset, _public)
 
 
 def export(session: Session, fmt: str) -> str:

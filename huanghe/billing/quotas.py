@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 from huanghe.audit import service as audit
 from huanghe.billing.models import QuotaRow
 from huanghe.billing.service import month_of, month_totals
-from huanghe.core.errors import FieldError, ServiceError, invalid
+from huanghe.core.errors import FieldError, ForbiddenError, invalid
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.tenancy.models import TenantRow
 
 
-class QuotaExceeded(ServiceError):  # noqa: N818 (the name the API contract uses)
+class QuotaExceeded(ForbiddenError):  # noqa: N818 (the name the API contract uses)
     """A tenant's monthly GPU-hours or budget would be exceeded (HTTP 403)."""
 
 

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
-from huanghe.api.deps import DEFAULT_PAGE_LIMIT, IdFilter, Limit, Offset, SessionDep
-from huanghe.api.security import principal_of_request
+from huanghe.api.authentication import principal_of_request
+from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep, TenantFilter
 from huanghe.billing import ledger, quotas, vouchers
 from huanghe.billing import service as billing
-from huanghe.core.paging import Page, as_page
+from huanghe.core.paging import Page
 from huanghe.domain.network import ID_PATTERN
 
 router = APIRouter()
@@ -27,15 +27,13 @@ class Metered(BaseModel):
 @router.get("/usage", response_model=Page[billing.UsagePublic], tags=["billing"])
 def list_usage(
     s: SessionDep,
-    tenant: IdFilter = None,
+    tenant: TenantFilter,
     month: Month = None,
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
 ) -> Page[billing.UsagePublic]:
     """Metered usage per job: node-hours, GPU-hours, price, cost (CNY), energy (kWh), carbon (kg)."""
-    return as_page(
-        billing.list_usage(s, tenant=tenant, month=month, limit=limit, offset=offset), limit, offset
-    )
+    return billing.list_usage(s, tenant=tenant, month=month, limit=limit, offset=offset)
 
 
 @router.post("/billing/meter", response_model=Metered, tags=["billing"])
@@ -47,14 +45,12 @@ def meter(s: SessionDep) -> Metered:
 @router.get("/invoices", response_model=Page[billing.InvoicePublic], tags=["billing"])
 def list_invoices(
     s: SessionDep,
-    tenant: IdFilter = None,
+    tenant: TenantFilter,
     month: Month = None,
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
 ) -> Page[billing.InvoicePublic]:
-    return as_page(
-        billing.list_invoices(s, tenant=tenant, month=month, limit=limit, offset=offset), limit, offset
-    )
+    return billing.list_invoices(s, tenant=tenant, month=month, limit=limit, offset=offset)
 
 
 @router.post("/invoices", response_model=billing.InvoicePublic, status_code=201, tags=["billing"])
@@ -84,9 +80,9 @@ def balances(s: SessionDep) -> ledger.TrialBalance:
 
 @router.get("/vouchers", response_model=Page[vouchers.VoucherPublic], tags=["vouchers"])
 def list_vouchers(
-    s: SessionDep, tenant: IdFilter = None, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0
+    s: SessionDep, tenant: TenantFilter, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0
 ) -> Page[vouchers.VoucherPublic]:
-    return as_page(vouchers.list_vouchers(s, tenant=tenant, limit=limit, offset=offset), limit, offset)
+    return vouchers.list_vouchers(s, tenant=tenant, limit=limit, offset=offset)
 
 
 @router.post("/vouchers", response_model=vouchers.VoucherPublic, status_code=201, tags=["vouchers"])

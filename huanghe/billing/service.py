@@ -35,10 +35,11 @@ from huanghe.audit import service as audit
 from huanghe.billing import ledger, vouchers
 from huanghe.billing.models import InvoiceRow, UsageRow
 from huanghe.core.errors import NotFoundError, conflict, invalid
+from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.network.models import CenterRow, PoolRow
-from huanghe.store.crud import filtered, paged
+from huanghe.store.crud import filtered, page_of
 from huanghe.tenancy.models import TenantRow
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -140,12 +141,12 @@ def list_usage(
     *,
     tenant: str | None = None,
     month: str | None = None,
-    limit: int = 100,
+    limit: int = DEFAULT_PAGE_LIMIT,
     offset: int = 0,
-) -> tuple[list[UsagePublic], int]:
+) -> Page[UsagePublic]:
+    """A page of metered usage, in the order jobs ended, optionally of one tenant and month."""
     query = filtered(select(UsageRow), {UsageRow.tenant_id: tenant, UsageRow.month: month})
-    rows, total = paged(session, query, UsageRow.ended_s, UsageRow.id, limit=limit, offset=offset)
-    return [_usage_public(r) for r in rows], total
+    return page_of(session, query, (UsageRow.ended_s, UsageRow.id), limit, offset, _usage_public)
 
 
 class InvoiceCreate(BaseModel):
@@ -234,17 +235,25 @@ def get_invoice(session: Session, invoice_id: int) -> InvoicePublic:
     return _invoice_public(session, inv)
 
 
+def tenant_of_invoice(session: Session, invoice_id: int) -> str:
+    """The tenant billed by invoice ``invoice_id``; :class:`NotFoundError` when there is no such invoice."""
+    inv = session.get(InvoiceRow, invoice_id)
+    if inv is None:
+        raise NotFoundError("invoice", invoice_id)
+    return inv.tenant_id
+
+
 def list_invoices(
     session: Session,
     *,
     tenant: str | None = None,
     month: str | None = None,
-    limit: int = 100,
+    limit: int = DEFAULT_PAGE_LIMIT,
     offset: int = 0,
-) -> tuple[list[InvoicePublic], int]:
+) -> Page[InvoicePublic]:
+    """A page of invoices, oldest first, optionally of one tenant and month."""
     query = filtered(select(InvoiceRow), {InvoiceRow.tenant_id: tenant, InvoiceRow.month: month})
-    rows, total = paged(session, query, InvoiceRow.id, limit=limit, offset=offset)
-    return [_invoice_public(session, r) for r in rows], total
+    return page_of(session, query, (InvoiceRow.id,), limit, offset, lambda r: _invoice_public(session, r))
 
 
 class SettlementPublic(BaseModel):

@@ -26,10 +26,11 @@ from huanghe.audit import service as audit
 from huanghe.billing import ledger
 from huanghe.billing.models import VoucherRow
 from huanghe.core.errors import NotFoundError, conflict, invalid
+from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.network.models import CenterRow, PoolRow
-from huanghe.store.crud import filtered, paged
+from huanghe.store.crud import filtered, page_of
 from huanghe.tenancy.models import TenantRow
 
 MAX_VOUCHER_CNY = Decimal("100000000")  # 1e8 CNY per voucher
@@ -140,17 +141,27 @@ def get(session: Session, voucher_id: str, *, now: float | None = None) -> Vouch
     return public(row, now)
 
 
+def tenant_of_voucher(session: Session, voucher_id: str) -> str:
+    """The tenant holding voucher ``voucher_id``; :class:`NotFoundError` when there is no such voucher."""
+    row = session.get(VoucherRow, voucher_id)
+    if row is None:
+        raise NotFoundError("voucher", voucher_id)
+    return row.tenant_id
+
+
 def list_vouchers(
     session: Session,
     *,
     tenant: str | None = None,
-    limit: int = 100,
+    limit: int = DEFAULT_PAGE_LIMIT,
     offset: int = 0,
     now: float | None = None,
-) -> tuple[list[VoucherPublic], int]:
+) -> Page[VoucherPublic]:
+    """A page of vouchers, oldest first, optionally of one tenant."""
     query = filtered(select(VoucherRow), {VoucherRow.tenant_id: tenant})
-    rows, total = paged(session, query, VoucherRow.created_s, VoucherRow.id, limit=limit, offset=offset)
-    return [public(r, now) for r in rows], total
+    return page_of(
+        session, query, (VoucherRow.created_s, VoucherRow.id), limit, offset, lambda r: public(r, now)
+    )
 
 
 def _locked(session: Session, voucher_id: str) -> VoucherRow | None:

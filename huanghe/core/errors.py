@@ -4,7 +4,7 @@
 * :class:`TopologyError`: a topology document is invalid (every problem with its path).
 * :class:`ServiceError` and its subclasses, raised by the domain services; the path is relative to the
   input document, '' when it is about the whole request. The API maps them to HTTP in one place
-  (:mod:`huanghe.api.errors`): NotFound → 404, Conflict → 409, Invalid → 422.
+  (:mod:`huanghe.api.errors`): NotFound → 404, Forbidden → 403, Conflict → 409, Invalid → 422.
 """
 
 from __future__ import annotations
@@ -92,6 +92,10 @@ class NotFoundError(ServiceError):
         super().__init__([FieldError("", message or f"{kind} {ident!r} not found")])
         self.kind = kind
         self.ident = ident
+
+
+class ForbiddenError(ServiceError):
+    """The caller may not do this: its role may not take the step, or a limit (quota) refuses it."""
 
 
 class ConflictError(ServiceError):

@@ -28,9 +28,3 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(ge=0)
     limit: int = Field(ge=1, le=MAX_PAGE_LIMIT)
     offset: int = Field(ge=0)
-
-
-def as_page(result: tuple[list[T], int], limit: int, offset: int) -> Page[T]:
-    """The API page of a (items, total) result."""
-    items, total = result
-    return Page(items=items, total=total, limit=limit, offset=offset)

@@ -17,15 +17,17 @@ from __future__ import annotations
 import time
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
 from huanghe.core.errors import NotFoundError, conflict, invalid
+from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.data.models import DatasetRow, ProtectionEntryRow
 from huanghe.domain.enums import DataClass
 from huanghe.domain.network import ID_PATTERN
 from huanghe.network.models import CenterRow
+from huanghe.store.crud import page_of
 
 
 class ProtectionCreate(BaseModel):
@@ -84,16 +86,15 @@ def add_entry(
 
 
 def list_entries(
-    session: Session, *, data_class: DataClass | None = None, limit: int = 100, offset: int = 0
-) -> tuple[list[ProtectionPublic], int]:
+    session: Session, *, data_class: DataClass | None = None, limit: int = DEFAULT_PAGE_LIMIT, offset: int = 0
+) -> Page[ProtectionPublic]:
+    """A page of the protection catalog, by dataset id, optionally of one data class."""
     query = select(ProtectionEntryRow, DatasetRow).join(
         DatasetRow, DatasetRow.id == ProtectionEntryRow.dataset_id
     )
     if data_class is not None:
         query = query.where(DatasetRow.data_class == data_class.value)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(query.order_by(ProtectionEntryRow.dataset_id).limit(limit).offset(offset)).all()
-    return [_public(e, d) for e, d in rows], int(total)
+    return page_of(session, query, (ProtectionEntryRow.dataset_id,), limit, offset, lambda r: _public(*r))
 
 
 def allowed_targets(session: Session, ds: DatasetRow) -> set[str] | None:

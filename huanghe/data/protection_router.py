@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 
+from huanghe.api.authentication import principal_of_request
 from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep
-from huanghe.api.security import principal_of_request
-from huanghe.core.paging import Page, as_page
+from huanghe.core.paging import Page
 from huanghe.data import protection as datasec
 from huanghe.domain.enums import DataClass
 from huanghe.domain.network import ID_PATTERN
@@ -29,7 +29,7 @@ def list_protection(
     s: SessionDep, data_class: DataClass | None = None, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0
 ) -> Page[datasec.ProtectionPublic]:
     """The protection catalog (重要数据保护目录): owner, location, allowed centers, purpose."""
-    return as_page(datasec.list_entries(s, data_class=data_class, limit=limit, offset=offset), limit, offset)
+    return datasec.list_entries(s, data_class=data_class, limit=limit, offset=offset)
 
 
 @router.post("/protection", response_model=datasec.ProtectionPublic, status_code=201, tags=["data security"])

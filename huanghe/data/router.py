@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from huanghe.api.crud_routes import add_item_routes
-from huanghe.api.deps import DEFAULT_PAGE_LIMIT, IdFilter, Limit, Offset, SessionDep
+from huanghe.api.deps import DEFAULT_PAGE_LIMIT, IdFilter, Limit, Offset, SessionDep, TenantFilter
 from huanghe.core import paging
 from huanghe.data import schemas as data_schemas
 from huanghe.data import service as datasets_svc
@@ -21,7 +21,7 @@ Id = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
 @router.get("/datasets", response_model=paging.Page[data_schemas.DatasetPublic], tags=["datasets"])
 def list_datasets(
     s: SessionDep,
-    tenant: IdFilter = None,
+    tenant: TenantFilter,
     center: IdFilter = None,
     data_class: DataClass | None = None,
     limit: Limit = DEFAULT_PAGE_LIMIT,

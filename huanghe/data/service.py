@@ -44,6 +44,11 @@ def get_dataset(session: Session, dataset_id: str) -> DatasetPublic:
     return data_rows.dataset_public(get_row(session, DatasetRow, dataset_id, "dataset"))
 
 
+def tenant_of_dataset(session: Session, dataset_id: str) -> str:
+    """The tenant owning dataset ``dataset_id``; :class:`NotFoundError` when there is no such dataset."""
+    return get_row(session, DatasetRow, dataset_id, "dataset").tenant_id
+
+
 def _dataset_refs(session: Session, ds: Dataset) -> None:
     errors = missing(session, TenantRow, ds.tenant, "tenant", "tenant")
     errors += missing(session, CenterRow, ds.center, "center", "center")

@@ -27,14 +27,25 @@ import orjson
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from huanghe.api.deps import IdFilter, Limit, Offset, SessionDep
-from huanghe.api.security import pending_audit
+from huanghe.api.audit_trail import pending_audit
+from huanghe.api.deps import DEFAULT_PAGE_LIMIT, IdFilter, Limit, Offset, SessionDep, TenantFilter
+from huanghe.core.paging import Page
 from huanghe.jobs import service as svc
 from huanghe.jobs.backend_cache import BackendCache
 from huanghe.jobs.center_health import health_rows
 from huanghe.jobs.dispatcher import DispatchLoop
 from huanghe.jobs.leader import current_leader
 from huanghe.jobs.logs import job_logs
+from huanghe.jobs.schemas import (
+    CenterHealthList,
+    JobAccepted,
+    JobBatchAccepted,
+    JobDetail,
+    JobEvents,
+    JobLogs,
+    JobPublic,
+    SchedulerInfo,
+)
 from huanghe.jobs.settings import DispatchSettings
 
 
@@ -66,29 +77,29 @@ async def _submitted(request: Request, jobs: list[svc.JobSubmit], key: str | Non
     return items, created
 
 
-@router.post("/jobs", status_code=201)
+@router.post("/jobs", status_code=201, response_model=JobAccepted)
 async def submit(body: svc.JobSubmit, request: Request, idempotency_key: IdemKey = None) -> Any:
     """Submit one job; it is stored (committed) before the answer, then placed by the scheduler."""
     items, created = await _submitted(request, [body], idempotency_key, False)
     return ORJSONResponse(items[0], status_code=201 if created else 200)
 
 
-@router.post("/jobs:batch", status_code=201)
+@router.post("/jobs:batch", status_code=201, response_model=JobBatchAccepted)
 async def submit_batch(body: svc.JobBatchSubmit, request: Request, idempotency_key: IdemKey = None) -> Any:
     """Submit many jobs in one transaction: ``{"jobs": [...]}`` → ``{"items": [...], "count": N}``."""
     items, created = await _submitted(request, body.jobs, idempotency_key, True)
     return ORJSONResponse({"items": items, "count": len(items)}, status_code=201 if created else 200)
 
 
-@router.get("/jobs")
+@router.get("/jobs", response_model=Page[JobPublic])
 def list_jobs(
     session: SessionDep,
-    limit: Limit = 100,
+    tenant: TenantFilter,
+    limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
     state: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z]+$")] = None,
     pool: IdFilter = None,
     center: IdFilter = None,
-    tenant: IdFilter = None,
 ) -> Any:
     """Jobs, newest first."""
     return svc.list_jobs(
@@ -96,25 +107,25 @@ def list_jobs(
     )
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", response_model=JobDetail)
 def show(job_id: JobId, session: SessionDep) -> Any:
     """One job with history, placement (and its explanation) and cost."""
     return svc.show(session, job_id)
 
 
-@router.post("/jobs/{job_id}:cancel")
+@router.post("/jobs/{job_id}:cancel", response_model=JobPublic)
 def cancel(job_id: JobId, session: SessionDep) -> Any:
     """Cancel a job in any state; a terminal job stays as it is."""
     return svc.cancel(session, job_id)
 
 
-@router.get("/jobs/{job_id}/events")
+@router.get("/jobs/{job_id}/events", response_model=JobEvents)
 def events(job_id: JobId, session: SessionDep) -> Any:
     """Every event of the job, oldest first."""
     return {"job_id": job_id, "items": svc.events(session, job_id)}
 
 
-@router.get("/jobs/{job_id}/logs")
+@router.get("/jobs/{job_id}/logs", response_model=JobLogs)
 def logs(
     job_id: JobId,
     request: Request,
@@ -125,13 +136,13 @@ def logs(
     return job_logs(session, request.app.state.backends, job_id, offset)
 
 
-@router.get("/health/centers")
+@router.get("/health/centers", response_model=CenterHealthList)
 def centers_health(session: SessionDep) -> Any:
     """Health of each center as the scheduler's pings last saw it."""
     return {"items": health_rows(session)}
 
 
-@router.get("/scheduler")
+@router.get("/scheduler", response_model=SchedulerInfo)
 def scheduler_info(request: Request) -> Any:
     """The loop's settings, whether this replica runs it as leader, and the lease/lock."""
     loop: DispatchLoop | None = getattr(request.app.state, "scheduler_loop", None)
@@ -147,13 +158,12 @@ def scheduler_info(request: Request) -> Any:
     }
 
 
-def install(app: FastAPI, prefix: str) -> None:
-    """Add the routes and the state the jobs API needs (back-end cache, scheduler settings)."""
+def init_state(app: FastAPI) -> None:
+    """The state the jobs API needs (back-end cache, submission queue, scheduler settings unless set)."""
     app.state.backends = BackendCache()
     app.state.submit_queue = svc.SubmitQueue(app.state.session_factory)
     if not hasattr(app.state, "scheduler_settings"):
         app.state.scheduler_settings = DispatchSettings()
-    app.include_router(router, prefix=prefix)
 
 
 @contextmanager

@@ -1,9 +1,13 @@
-"""What a job submission looks like: :class:`JobSubmit` (one job) and :class:`JobBatchSubmit` (many)."""
+"""What a job submission looks like: :class:`JobSubmit` (one job) and :class:`JobBatchSubmit` (many); and what
+the jobs API answers (:class:`JobPublic`, :class:`JobDetail`, :class:`JobEvents`, :class:`JobLogs`...)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field, model_validator
 
+from huanghe.domain.enums import JobState
 from huanghe.domain.jobs import JobSpec
 from huanghe.domain.network import ID_PATTERN
 
@@ -42,3 +46,162 @@ class JobBatchSubmit(BaseModel):
     """Body of ``POST /jobs:batch``: up to :data:`MAX_BATCH_JOBS` submissions."""
 
     jobs: list[JobSubmit] = Field(min_length=1, max_length=MAX_BATCH_JOBS)
+
+
+# --- what the jobs API answers (the dicts of :mod:`huanghe.jobs.queries`, field for field, in order) --------
+class JobAccepted(BaseModel):
+    """The short answer to a submission (201, or 200 for a replayed ``Idempotency-Key``)."""
+
+    id: str
+    name: str
+    state: JobState
+    submit_s: float
+
+
+class JobBatchAccepted(BaseModel):
+    """The answer to ``POST /jobs:batch``: one :class:`JobAccepted` per submitted job, in order."""
+
+    items: list[JobAccepted]
+    count: int
+
+
+class JobPublic(BaseModel):
+    """A job as the API shows it. ``cost_cny`` is the actual cost so far (price × run time), None before it
+    started; ``est_*`` are the placement's estimates; ``spec`` is the submission as it was accepted."""
+
+    id: str
+    name: str
+    state: JobState
+    tenant: str | None
+    user: str | None
+    priority: int
+    pool: str | None
+    center: str | None
+    submit_s: float
+    updated_s: float
+    started_s: float | None
+    ended_s: float | None
+    attempt: int
+    max_attempts: int
+    excluded_centers: list[str]
+    backend: str | None
+    backend_job_id: str | None
+    cancel_requested: bool
+    exit_code: int | None
+    message: str
+    price_cny_per_hour: float | None
+    est_cost_cny: float | None
+    est_carbon_kg: float | None
+    cost_cny: float | None
+    spec: dict[str, Any]
+
+
+class JobHistoryEntry(BaseModel):
+    """One state the job went through."""
+
+    t_s: float
+    state: JobState | None
+    message: str
+
+
+class PlacementPublic(BaseModel):
+    """One placement decision (one per attempt) with the broker's estimates."""
+
+    attempt: int
+    t_s: float
+    policy: str
+    pool: str
+    center: str
+    est_start_s: float | None
+    est_run_s: float | None
+    est_cost_cny: float | None
+    est_carbon_kg: float | None
+
+
+class PlacementExplained(PlacementPublic):
+    """The latest placement with the broker's explanation (winner, runner-up, feasible pools...)."""
+
+    explanation: dict[str, Any]
+
+
+class JobDetail(JobPublic):
+    """``GET /jobs/{id}``: the job, its state history, its placements (the latest with its explanation)."""
+
+    history: list[JobHistoryEntry]
+    placements: list[PlacementPublic]
+    placement: PlacementExplained | None
+
+
+class JobEvent(BaseModel):
+    """Something that happened to a job (``kind``: state, placed, dispatched, retry, failover...)."""
+
+    t_s: float
+    kind: str
+    state: JobState | None
+    message: str
+    data: dict[str, Any] | None
+
+
+class JobEvents(BaseModel):
+    """``GET /jobs/{id}/events``: every event of the job, oldest first."""
+
+    job_id: str
+    items: list[JobEvent]
+
+
+class JobLogs(BaseModel):
+    """``GET /jobs/{id}/logs``: output from byte ``offset``; ``next_offset`` = ``offset`` + UTF-8 length of
+    ``data``; ``message`` says why there is none (not dispatched, back-end unavailable...)."""
+
+    job_id: str
+    offset: int
+    next_offset: int
+    data: str
+    state: JobState
+    terminal: bool
+    message: str
+
+
+class CenterHealthPublic(BaseModel):
+    """A center's health as the dispatcher's back-end pings last saw it."""
+
+    center: str
+    healthy: bool
+    checked_s: float
+    last_ok_s: float | None
+    failures: int
+    latency_ms: float | None
+    message: str
+
+
+class CenterHealthList(BaseModel):
+    items: list[CenterHealthPublic]
+
+
+class LeaseHeld(BaseModel):
+    """The leader lease row (SQLite and other databases without advisory locks)."""
+
+    name: str
+    holder: str
+    expires_s: float
+    acquired_s: float
+
+
+class AdvisoryLockHeld(BaseModel):
+    """Whether the leader's advisory lock is held (PostgreSQL)."""
+
+    name: str
+    held: bool
+    backend_pid: int | None
+
+
+class SchedulerInfo(BaseModel):
+    """The dispatch loop's settings, whether this replica leads it, and the lease or lock."""
+
+    enabled: bool
+    interval_s: float
+    policy: str
+    leading: bool
+    holder: str | None
+    ticks: int
+    lease: LeaseHeld | AdvisoryLockHeld | None

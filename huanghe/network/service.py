@@ -246,6 +246,11 @@ def get_pool(session: Session, pool_id: str) -> PoolPublic:
     return network_rows.pool_public(get_row(session, PoolRow, pool_id, "pool"))
 
 
+def center_of_pool(session: Session, pool_id: str) -> str:
+    """The center pool ``pool_id`` is in; :class:`NotFoundError` when there is no such pool."""
+    return get_row(session, PoolRow, pool_id, "pool").center_id
+
+
 def create_pool(session: Session, data: PoolCreate) -> PoolPublic:
     if session.get(PoolRow, data.id) is not None:
         raise conflict("id", f"pool {data.id!r} already exists")

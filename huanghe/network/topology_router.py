@@ -40,17 +40,17 @@ _BODY_DOC: dict[str, Any] = {
 
 @router.get(
     "/topology",
-    response_model=None,
-    responses={200: {"model": Topology, "content": {"application/yaml": {"schema": {"type": "string"}}}}},
+    response_model=Topology,
+    responses={200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}},
 )
 def get_topology(
     s: SessionDep, format: Annotated[Literal["json", "yaml"], Query()] = "json"
-) -> dict[str, Any] | Response:
-    """The whole network; 404 when none has been imported."""
+) -> Topology | Response:
+    """The whole network (JSON, or the YAML file with ``?format=yaml``); 404 when none has been imported."""
     topo = topology_store.export_topology(s)
     if format == "yaml":
         return Response(dump_topology(topo), media_type="application/yaml; charset=utf-8")
-    return topo.model_dump(mode="json")
+    return topo
 
 
 def _parse(raw: bytes, content_type: str) -> Any:
@@ -109,7 +109,7 @@ def _check_expanded_size(data: Any) -> None:
         )
 
 
-@router.put("/topology", openapi_extra=_BODY_DOC)
+@router.put("/topology", response_model=ImportSummary, openapi_extra=_BODY_DOC)
 async def put_topology(
     request: Request,
     s: SessionDep,

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
-from huanghe.core.errors import FieldError, NotFoundError, ServiceError, conflict, invalid
+from huanghe.core.errors import FieldError, ForbiddenError, NotFoundError, conflict, invalid
+from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import (
     PROJECT_STEP_ROLES,
@@ -30,11 +31,8 @@ from huanghe.domain.tenancy import (
 )
 from huanghe.network.models import CenterRow
 from huanghe.regulator.models import ProjectRow
+from huanghe.store.crud import page_of
 from huanghe.tenancy.tokens import Principal
-
-
-class ForbiddenError(ServiceError):
-    """The principal's role may not do this (HTTP 403)."""
 
 
 class ProjectCreate(BaseModel):
@@ -108,13 +106,18 @@ def get(session: Session, project_id: str, *, by: Principal) -> ProjectPublic:
 
 
 def list_projects(
-    session: Session, *, by: Principal, status: ProjectStatus | None = None, limit: int = 100, offset: int = 0
-) -> tuple[list[ProjectPublic], int]:
+    session: Session,
+    *,
+    by: Principal,
+    status: ProjectStatus | None = None,
+    limit: int = DEFAULT_PAGE_LIMIT,
+    offset: int = 0,
+) -> Page[ProjectPublic]:
+    """A page of the projects ``by`` may see, by id, optionally of one status."""
     query = select(ProjectRow)
     if status is not None:
         query = query.where(ProjectRow.status == status.value)
-    rows = [r for r in session.scalars(query.order_by(ProjectRow.id)) if _visible(r, by)]
-    return [_public(r) for r in rows[offset : offset + limit]], len(rows)
+    return page_of(session, query, (ProjectRow.id,), limit, offset, _public, keep=lambda r: _visible(r, by))
 
 
 def transition(

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
+from huanghe.api.authentication import principal_of_request
 from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep
-from huanghe.api.security import principal_of_request
-from huanghe.core.paging import Page, as_page
+from huanghe.core.paging import Page
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import ProjectStatus
 from huanghe.regulator import projects
@@ -22,12 +22,8 @@ def list_projects(
     s: SessionDep, request: Request, status: ProjectStatus | None = None, limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
 ) -> Page[projects.ProjectPublic]:  # fmt: skip
-    return as_page(
-        projects.list_projects(
-            s, by=principal_of_request(request), status=status, limit=limit, offset=offset
-        ),
-        limit,
-        offset,
+    return projects.list_projects(
+        s, by=principal_of_request(request), status=status, limit=limit, offset=offset
     )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from huanghe.api.deps import SessionDep
+from huanghe.regulator import schemas
 from huanghe.regulator import service as svc
 from huanghe.telemetry.router import now_ms
 
@@ -21,14 +22,14 @@ Weights = Annotated[str, Query(max_length=16, description="equal | entropy | exp
 Norm = Annotated[str, Query(max_length=16, description="minmax | zscore")]
 
 
-@router.get("/index")
+@router.get("/index", response_model=schemas.IndexView)
 def index(s: SessionDep, level: Level = "city", weights: Weights = "equal", norm: Norm = "minmax",
           year: Year = None) -> dict[str, Any]:  # fmt: skip
     """综合算力指数: scores and ranks in four dimensions (method 1.0, docs/index-method.md)."""
     return svc.index(s, level, weights, norm, year)
 
 
-@router.get("/index/sensitivity")
+@router.get("/index/sensitivity", response_model=schemas.SensitivityView)
 def index_sensitivity(
     s: SessionDep,
     level: Level = "city",
@@ -45,31 +46,31 @@ def index_sensitivity(
     return svc.sensitivity(s, level, weights, norm, year, delta, samples, seed)
 
 
-@router.get("/targets")
+@router.get("/targets", response_model=list[schemas.TargetStatus])
 def targets(s: SessionDep, year: Year = None) -> list[dict[str, Any]]:
     """目标对照: plan targets versus actuals with a linear forecast."""
     return svc.targets(s, year)
 
 
-@router.get("/green-list")
+@router.get("/green-list", response_model=schemas.GreenListView)
 def green_list(request: Request, s: SessionDep, year: Year = None) -> dict[str, Any]:
     """绿色低碳: PUE upgrade list, small/scattered/old, renewable ranking, carbon (measured utilisation if any)."""
     return svc.green_list(s, year, now_ms(request))
 
 
-@router.get("/maturity")
+@router.get("/maturity", response_model=list[schemas.MaturityPublic])
 def maturity(s: SessionDep, year: Year = None) -> list[dict[str, Any]]:
     """存储能力成熟度 L1–L5 per center."""
     return svc.maturity(s, year)
 
 
-@router.get("/network-capacity")
+@router.get("/network-capacity", response_model=schemas.NetworkCapacityView)
 def network_capacity(s: SessionDep, year: Year = None, failing: bool = False) -> dict[str, Any]:
     """运载力评估: latency-circle compliance of every center pair."""
     return svc.network_capacity(s, year, failing)
 
 
-@router.get("/indicators")
+@router.get("/indicators", response_model=schemas.IndicatorsView)
 def indicators(
     request: Request,
     s: SessionDep,
@@ -80,7 +81,7 @@ def indicators(
     return svc.indicators(s, level, year, now_ms(request))
 
 
-@router.get("/reports/{kind}")
+@router.get("/reports/{kind}", response_class=Response)
 async def report(
     kind: str,
     s: SessionDep,

@@ -56,16 +56,44 @@ def check_page(limit: int, offset: int) -> None:
 
 def page_of(
     session: Session,
-    stmt: Select[R],
+    stmt: Select[*tuple[Any, ...]],
     order: Sequence[Any],
     limit: int,
     offset: int,
-    to: Callable[[R], P],
+    to: Callable[[Any], P],
+    *,
+    keep: Callable[[Any], bool] | None = None,
 ) -> Page[P]:
+    """THE way every list fills its :class:`Page`: the rows of ``stmt`` in ``order`` from ``offset`` on, at most
+    ``limit`` of them, each turned into its public schema by ``to``; ``total`` counts every match.
+
+    A statement selecting one entity gives ``to`` the row object; one selecting several (a join) gives it the
+    tuple. ``keep`` filters rows in Python when visibility cannot be expressed in SQL (then every match is
+    read to count them). Bounds outside ``1..MAX_PAGE_LIMIT`` / ``0..MAX_PAGE_OFFSET`` → InvalidError."""
     check_page(limit, offset)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = session.scalars(stmt.order_by(*order).limit(limit).offset(offset)).all()
+
+    def rows(query: Select[*tuple[Any, ...]]) -> list[Any]:
+        result = session.execute(query)
+        return list(result.scalars() if len(stmt.column_descriptions) == 1 else result.all())
+
+    if keep is not None:
+        kept = [r for r in rows(stmt.order_by(*order)) if keep(r)]
+        items, total = kept[offset : offset + limit], len(kept)
+    else:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        items = rows(stmt.order_by(*order).limit(limit).offset(offset))
     return Page[P](items=[to(r) for r in items], total=total, limit=limit, offset=offset)
+
+
+def every_item(fetch: Callable[[int, int], Page[P]]) -> list[P]:
+    """Every item of a list, page after page: ``fetch(limit, offset)`` is a list function (the CLI's
+    "all of them", which no single page may hold)."""
+    items: list[P] = []
+    while True:
+        page = fetch(MAX_PAGE_LIMIT, len(items))
+        items.extend(page.items)
+        if not page.items or len(items) >= page.total:
+            return items
 
 
 def next_position(session: Session, position_col: Any) -> int:
@@ -131,11 +159,3 @@ def filtered(query: Select[Any], equal: dict[Any, Any]) -> Select[Any]:
         if value is not None:
             query = query.where(column == value)
     return query
-
-
-def paged(
-    session: Session, query: Select[Any], *order_by: Any, limit: int, offset: int
-) -> tuple[list[Any], int]:
-    """(rows of the page, total count of the query)."""
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(*order_by).limit(limit).offset(offset))), int(total)

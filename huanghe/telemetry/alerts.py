@@ -21,6 +21,7 @@ from huanghe.core.errors import NotFoundError, conflict, invalid
 from huanghe.core.paging import Page
 from huanghe.network.topology_store import export_topology
 from huanghe.observatory import alert_rules as rules
+from huanghe.store.crud import page_of
 from huanghe.telemetry import service as telemetry
 from huanghe.telemetry.models import AlertRow
 
@@ -122,16 +123,8 @@ def list_alerts(
     """Alerts, newest first; ``state`` filters (open, acknowledged, resolved)."""
     if state is not None and state not in rules.STATES:
         raise invalid("query.state", f"must be one of {', '.join(rules.STATES)}, not {state!r}")
-    where = [AlertRow.state == state] if state else []
-    total = session.scalar(select(func.count()).select_from(AlertRow).where(*where)) or 0
-    rows = session.scalars(
-        select(AlertRow)
-        .where(*where)
-        .order_by(AlertRow.opened_ms.desc(), AlertRow.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return Page(items=[_public(r) for r in rows], total=total, limit=limit, offset=offset)
+    query = select(AlertRow).where(AlertRow.state == state) if state else select(AlertRow)
+    return page_of(session, query, (AlertRow.opened_ms.desc(), AlertRow.id.desc()), limit, offset, _public)
 
 
 def _get(session: Session, alert_id: int) -> AlertRow:
@@ -143,6 +136,12 @@ def _get(session: Session, alert_id: int) -> AlertRow:
 
 def get_alert(session: Session, alert_id: int) -> AlertPublic:
     return _public(_get(session, alert_id))
+
+
+def center_of_alert(session: Session, alert_id: int) -> str | None:
+    """The center alert ``alert_id`` is about (None: not about one center); :class:`NotFoundError` when there
+    is no such alert."""
+    return _get(session, alert_id).center_id
 
 
 def acknowledge(session: Session, alert_id: int, now_ms: int) -> AlertPublic:

@@ -15,13 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, FastAPI, Path, Query, Request
 
 from huanghe.api.deps import IdFilter, Limit, Offset, SessionDep
-from huanghe.api.instrumentation import PlatformMetrics
-from huanghe.api.instrumentation import install as install_metrics
 from huanghe.core.paging import Page
 from huanghe.observatory.metric_catalog import METRICS
 from huanghe.telemetry import alerts, scrape
 from huanghe.telemetry import service as telemetry
 from huanghe.telemetry.runtime import TelemetryRuntime
+from huanghe.telemetry.schemas import ExporterStatus, MetricInfo
 from huanghe.telemetry.settings import TelemetrySettings
 
 router = APIRouter()
@@ -111,7 +110,7 @@ def read_samples(
     )  # fmt: skip
 
 
-@router.get("/telemetry/metrics", tags=["telemetry"])
+@router.get("/telemetry/metrics", response_model=list[MetricInfo], tags=["telemetry"])
 def metric_catalogue() -> list[dict[str, Any]]:
     """Known metrics with their unit, valid range and subject kind."""
     return [
@@ -121,7 +120,7 @@ def metric_catalogue() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-@router.get("/telemetry/exporters", tags=["telemetry"])
+@router.get("/telemetry/exporters", response_model=list[ExporterStatus], tags=["telemetry"])
 def exporters(s: SessionDep) -> list[dict[str, Any]]:
     """Prometheus exporters scraped per center, with the outcome of their last scrape."""
     return scrape.exporter_status(s)
@@ -154,13 +153,10 @@ def resolve_alert(alert_id: AlertId, request: Request, s: SessionDep) -> alerts.
     return alerts.resolve(s, alert_id, now_ms(request))
 
 
-def install(app: FastAPI, prefix: str) -> None:
-    """Add the telemetry and alert routes, ``/metrics`` and the state they need (settings, metrics, clock)."""
+def init_state(app: FastAPI) -> None:
+    """The state the telemetry routes and loops need: ``app.state.telemetry_settings`` (unless set)."""
     if not hasattr(app.state, "telemetry_settings"):
         app.state.telemetry_settings = TelemetrySettings()
-    app.state.metrics = PlatformMetrics(app.state.session_factory)
-    install_metrics(app, app.state.metrics)
-    app.include_router(router, prefix=prefix)
 
 
 @asynccontextmanager

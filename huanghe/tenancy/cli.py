@@ -38,6 +38,7 @@ from huanghe.core.errors import ServiceError
 from huanghe.data import protection as datasec
 from huanghe.domain.tenancy import ProjectStatus, Role, Scope
 from huanghe.regulator import projects
+from huanghe.store.crud import every_item
 from huanghe.store.db import make_session_factory
 from huanghe.tenancy import tokens as auth
 
@@ -171,7 +172,7 @@ def create_token(
 def list_tokens_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List tokens (never their secret)."""
     with _session(db) as session:
-        items, _ = auth.list_tokens(session, limit=10_000)
+        items = every_item(lambda limit, offset: auth.list_tokens(session, limit=limit, offset=offset))
     _emit(
         items,
         ["id", "name", "prefix", "role", "tenant", "centers", "scopes", "revoked_s"],
@@ -274,7 +275,9 @@ def issue_cmd(
 def list_vouchers_cmd(tenant: str | None = None, db: DbOption = None, as_json: JsonOption = False) -> None:
     """List vouchers with their balances."""
     with _session(db) as session:
-        items, _ = vouchers.list_vouchers(session, tenant=tenant, limit=100_000)
+        items = every_item(
+            lambda limit, offset: vouchers.list_vouchers(session, tenant=tenant, limit=limit, offset=offset)
+        )
     _emit(items, VOUCHER_COLUMNS, as_json, "vouchers (算力券)")
 
 
@@ -413,7 +416,11 @@ def list_projects_cmd(
 ) -> None:
     """Projects, optionally of one status."""
     with _session(db) as session:
-        items, _ = projects.list_projects(session, by=CLI_ADMIN, status=status, limit=100_000)
+        items = every_item(
+            lambda limit, offset: projects.list_projects(
+                session, by=CLI_ADMIN, status=status, limit=limit, offset=offset
+            )
+        )
     _emit(items, PROJECT_COLUMNS, as_json, "key projects (重点项目)")
 
 
@@ -452,7 +459,7 @@ def advance_project_cmd(
 def list_protection_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
     """The protection catalog: owner, location, allowed centers, purpose."""
     with _session(db) as session:
-        items, _ = datasec.list_entries(session, limit=100_000)
+        items = every_item(lambda limit, offset: datasec.list_entries(session, limit=limit, offset=offset))
     _emit(
         items,
         ["dataset", "data_class", "owner", "location", "allowed_centers", "purpose"],

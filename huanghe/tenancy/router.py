@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from huanghe.api.crud_routes import add_item_routes
-from huanghe.api.deps import DEFAULT_PAGE_LIMIT, IdFilter, Limit, Offset, SessionDep, TextFilter
+from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep, TenantFilter, TextFilter
 from huanghe.core import paging
 from huanghe.domain.network import ID_PATTERN
 from huanghe.tenancy import schemas as tenancy_schemas
@@ -27,7 +27,7 @@ def list_tenants(
 @router.get("/users", response_model=paging.Page[tenancy_schemas.UserPublic], tags=["users"])
 def list_users(
     s: SessionDep,
-    tenant: IdFilter = None,
+    tenant: TenantFilter,
     role: TextFilter = None,
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,

@@ -94,6 +94,12 @@ def get_user(session: Session, user_id: str) -> UserPublic:
     return tenancy_rows.user_public(get_row(session, UserRow, user_id, "user"))
 
 
+def tenant_of_user(session: Session, user_id: str) -> str | None:
+    """The tenant user ``user_id`` belongs to (None: no tenant); :class:`NotFoundError` when there is no such
+    user."""
+    return get_row(session, UserRow, user_id, "user").tenant_id
+
+
 def create_user(session: Session, data: UserCreate) -> UserPublic:
     if session.get(UserRow, data.id) is not None:
         raise conflict("id", f"user {data.id!r} already exists")

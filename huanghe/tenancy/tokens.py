@@ -23,10 +23,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huanghe.core.errors import NotFoundError, invalid
+from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import TENANT_ROLES, Role, Scope
 from huanghe.network.models import CenterRow
-from huanghe.store.crud import filtered, paged
+from huanghe.store.crud import filtered, page_of
 from huanghe.tenancy.models import ApiTokenRow, TenantRow
 
 TOKEN_PREFIX = "hh_"
@@ -167,6 +168,11 @@ def authenticate(session: Session, token: str, *, now: float | None = None) -> P
     return principal_of(row) if row is not None and _usable(row, now) else None
 
 
+def token_expires_s(session: Session, token_id: int) -> float | None:
+    """When token ``token_id`` expires (epoch seconds); None when it never does or does not exist."""
+    return session.scalar(select(ApiTokenRow.expires_s).where(ApiTokenRow.id == token_id))
+
+
 def principal_by_id(session: Session, token_id: int, *, now: float | None = None) -> Principal | None:
     """The principal of token ``token_id`` if it is still usable (console sessions are bound to a token)."""
     row = session.get(ApiTokenRow, token_id)
@@ -175,12 +181,11 @@ def principal_by_id(session: Session, token_id: int, *, now: float | None = None
 
 
 def list_tokens(
-    session: Session, *, tenant: str | None = None, limit: int = 100, offset: int = 0
-) -> tuple[list[TokenPublic], int]:
-    """Tokens (newest first) and the total count, optionally of one tenant."""
+    session: Session, *, tenant: str | None = None, limit: int = DEFAULT_PAGE_LIMIT, offset: int = 0
+) -> Page[TokenPublic]:
+    """A page of tokens (newest first), optionally of one tenant."""
     query = filtered(select(ApiTokenRow), {ApiTokenRow.tenant_id: tenant})
-    rows, total = paged(session, query, ApiTokenRow.id.desc(), limit=limit, offset=offset)
-    return [_public(r) for r in rows], total
+    return page_of(session, query, (ApiTokenRow.id.desc(),), limit, offset, _public)
 
 
 def revoke_token(

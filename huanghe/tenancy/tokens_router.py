@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 
-from huanghe.api.deps import DEFAULT_PAGE_LIMIT, IdFilter, Limit, Offset, SessionDep
-from huanghe.api.security import principal_of_request
-from huanghe.core.paging import Page, as_page
+from huanghe.api.authentication import principal_of_request
+from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep, TenantFilter
+from huanghe.core.paging import Page
 from huanghe.domain.tenancy import Role, Scope
 from huanghe.tenancy import tokens as auth
 
@@ -38,9 +38,9 @@ def whoami(request: Request) -> WhoAmI:
 
 @router.get("/tokens", response_model=Page[auth.TokenPublic])
 def list_tokens(
-    s: SessionDep, tenant: IdFilter = None, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0
+    s: SessionDep, tenant: TenantFilter, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0
 ) -> Page[auth.TokenPublic]:
-    return as_page(auth.list_tokens(s, tenant=tenant, limit=limit, offset=offset), limit, offset)
+    return auth.list_tokens(s, tenant=tenant, limit=limit, offset=offset)
 
 
 @router.post("/tokens", response_model=auth.TokenCreated, status_code=201)

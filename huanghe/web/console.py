@@ -46,7 +46,7 @@ def mount(app: FastAPI) -> None:
     """
     index = STATIC_DIR / "index.html"
 
-    @app.get("/", include_in_schema=False)
+    @app.get("/", include_in_schema=False, response_class=FileResponse)
     def console_index() -> FileResponse:
         return FileResponse(
             index, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
@@ -77,4 +77,6 @@ def _serve_docs_locally(app: FastAPI) -> None:
             swagger_ui_parameters=app.swagger_ui_parameters,
         )
 
-    app.add_api_route(docs_url, swagger_ui, methods=["GET"], include_in_schema=False)
+    app.add_api_route(
+        docs_url, swagger_ui, methods=["GET"], include_in_schema=False, response_class=HTMLResponse
+    )

@@ -1,0 +1,100 @@
+"""The security middleware (pure ASGI, outermost but for the metrics counter), in this order:
+
+1. rate limit per token or client (429 with ``Retry-After``; only with authentication on), :mod:`limits`;
+2. GET answers of the catalog: back-end secrets masked for non-admins, :mod:`redaction`;
+3. mutations: request body limit (413), :mod:`limits`; then the audit record of a successful one is
+   committed before the answer is sent, :mod:`audit_trail`; a successful change of tokens
+   (``/api/v1/auth/``) empties the token cache of this process, :mod:`authentication`.
+
+Authentication and authorisation themselves run as the app-level dependency
+:func:`~huanghe.api.authorization.authorize`, once the route is known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from huanghe.api import API_PREFIX, audit_trail, limits
+from huanghe.api.errors import error_response
+from huanghe.api.redaction import is_redacted, redacting
+from huanghe.core.errors import FieldError
+from huanghe.settings import Settings
+
+#: Successful changes under this prefix (tokens) empty the :class:`~huanghe.api.authentication.TokenCache`.
+AUTH_PREFIX = f"{API_PREFIX}/auth/"
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class SecurityMiddleware:
+    """Rate limit (429), redaction, body limit (413) and the audit of successful mutations; see the module
+    docstring."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.buckets = limits.TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst)
+
+    async def _reply(self, scope: Scope, receive: Receive, send: Send, status: int, message: str,
+                     headers: dict[str, str] | None = None) -> None:  # fmt: skip
+        await error_response(status, [FieldError("", message)], headers)(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = str(scope.get("path", "")), str(scope.get("method", "GET"))
+        if self.settings.auth_active and limits.rate_limited(path):
+            wait = self.buckets.take(limits.caller_key(scope), time.monotonic())
+            if wait > 0:
+                retry = str(max(1, math.ceil(wait)))
+                await self._reply(scope, receive, send, 429, f"too many requests, retry in {retry} s",
+                                  {"Retry-After": retry})  # fmt: skip
+                return
+        if is_redacted(method, path):
+            await redacting(self.app, scope, receive, send)
+            return
+        if method not in MUTATING_METHODS:
+            await self.app(scope, receive, send)
+            return
+        limit = self.settings.max_body_bytes
+        body = None if limits.declared_too_large(scope, limit) else await limits.read_body(receive, limit)
+        if body is None:
+            await self._reply(scope, receive, send, 413, f"request body larger than {limit} bytes")
+            return
+        await self._forward(scope, body, send)
+
+    async def _forward(self, scope: Scope, body: bytes, send: Send) -> None:
+        """Run a mutation; a successful one (2xx/3xx) is answered only after its audit record is committed,
+        so an acknowledged mutation is never missing from the chain, even if the process is killed right
+        after the answer. A route may commit the record in its own transaction
+        (:class:`~huanghe.api.audit_trail.PendingAudit`); otherwise it goes through the group-committing
+        :class:`~huanghe.audit.service.AuditWriter`."""
+        delivered = False
+        held: list[Message] = []
+        pending = audit_trail.PendingAudit(scope, hashlib.sha256(body).hexdigest())
+        scope[audit_trail.AUDIT_KEY] = pending
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.disconnect"}
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        try:
+            await self.app(scope, replay, hold)
+        finally:
+            status = int(held[0]["status"]) if held and held[0]["type"] == "http.response.start" else 0
+            if 200 <= status < 400 and not pending.recorded:
+                await audit_trail.write(scope, pending.entry(status))
+            if 200 <= status < 400 and str(scope.get("path", "")).startswith(AUTH_PREFIX):
+                scope["app"].state.token_cache.clear()
+            for message in held:
+                await send(message)

@@ -1,0 +1,247 @@
+"""Scope rules: what narrows a role to its own things, used by the policy table (:mod:`huanghe.api.policy`).
+
+* tenant roles see only their tenant: list routes get their own tenant as the ``?tenant=`` filter, whatever
+  was asked (:func:`tenant_query`, read by :data:`~huanghe.api.deps.TenantFilter`); item routes of another
+  tenant's object answer **404** (never its content); bodies naming another tenant → 403;
+* operators act only on their centers (and the pools in them) → 403 otherwise;
+* admin and regulator are never narrowed.
+
+Rules ask each domain's service who owns a thing (``tenant_of_dataset``, ``center_of_pool``...); they never
+read rows themselves. An object that does not exist is left to the endpoint, which answers 404 (or 422 for a
+malformed id) in its own words. Rules run with a database session (``ctx.session``) before the endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import HTTPException, Request
+from sqlalchemy.orm import Session
+
+from huanghe.api.deps import force_tenant
+from huanghe.billing import service as billing
+from huanghe.billing import vouchers
+from huanghe.core.errors import NotFoundError
+from huanghe.data import service as datasets
+from huanghe.domain.tenancy import Role
+from huanghe.jobs import ownership as jobs
+from huanghe.network import service as network
+from huanghe.telemetry import alerts
+from huanghe.tenancy import service as tenancy
+from huanghe.tenancy.tokens import Principal
+
+
+@dataclass
+class ScopeContext:
+    """What a scope rule sees: the request (path params, query), the parsed JSON body, a session."""
+
+    request: Request
+    principal: Principal
+    session: Session
+    body: Any = None
+
+    def path_param(self, name: str) -> str:
+        return str(self.request.path_params.get(name, ""))
+
+
+ScopeRule = Callable[[ScopeContext], None]
+
+
+def _not_found(kind: str, ident: str) -> HTTPException:
+    # The same words as the services' own NotFoundError, so that "exists but not yours" looks like "absent".
+    return HTTPException(404, f"{kind} {ident!r} not found")
+
+
+def _small_int(ident: str) -> int | None:
+    """A path id of an integer key, None when it is not one (the endpoint answers 422 then)."""
+    return int(ident) if ident.isdigit() and len(ident) < 10 else None
+
+
+# --- tenants ----------------------------------------------------------------------------------------------
+def tenant_query(ctx: ScopeContext) -> None:
+    """Tenant roles: a list route filters on their own tenant, whatever ``?tenant=`` asked."""
+    if not ctx.principal.is_tenant:
+        return
+    if ctx.principal.tenant_id is None:  # never made by token creation; refuse rather than list everything
+        raise HTTPException(403, "this tenant token names no tenant")
+    force_tenant(ctx.request, ctx.principal.tenant_id)
+
+
+def owned_by_tenant(kind: str, param: str, tenant_of: Callable[[Session, Any], str | None],
+                    parse: Callable[[str], Any] = str) -> ScopeRule:  # fmt: skip
+    """Tenant roles: the object named by path parameter ``param`` must be their tenant's (else 404).
+
+    ``tenant_of(session, id)`` is the owning domain's answer; ``parse`` turns the path text into the id (None:
+    not an id, left to the endpoint)."""
+
+    def rule(ctx: ScopeContext) -> None:
+        if not ctx.principal.is_tenant:
+            return
+        ident = ctx.path_param(param)
+        key = parse(ident)
+        if key is None:
+            return
+        try:
+            owner = tenant_of(ctx.session, key)
+        except NotFoundError:
+            return  # absent: the endpoint answers 404 itself
+        if owner != ctx.principal.tenant_id:
+            raise _not_found(kind, ident)
+
+    return rule
+
+
+def tenant_path(param: str) -> ScopeRule:
+    """Tenant roles: the path parameter must be their own tenant id (else 404)."""
+
+    def rule(ctx: ScopeContext) -> None:
+        if ctx.principal.is_tenant and ctx.path_param(param) != ctx.principal.tenant_id:
+            raise _not_found("tenant", ctx.path_param(param))
+
+    return rule
+
+
+def body_tenant(key: str = "tenant", *, optional: bool = False) -> ScopeRule:
+    """Tenant roles: the body's ``key`` must name their own tenant (else 403); ``optional``: only if given."""
+
+    def rule(ctx: ScopeContext) -> None:
+        if not (ctx.principal.is_tenant and isinstance(ctx.body, dict)) or (optional and key not in ctx.body):
+            return
+        if ctx.body.get(key) != ctx.principal.tenant_id:
+            raise HTTPException(
+                403, f"{key}: you may only act for your own tenant {ctx.principal.tenant_id!r}"
+            )
+
+    return rule
+
+
+own_dataset = owned_by_tenant("dataset", "item_id", datasets.tenant_of_dataset)
+own_user = owned_by_tenant("user", "item_id", tenancy.tenant_of_user)
+own_invoice = owned_by_tenant("invoice", "invoice_id", billing.tenant_of_invoice, _small_int)
+own_voucher = owned_by_tenant("voucher", "voucher_id", vouchers.tenant_of_voucher)
+#: Tenant roles: another tenant's job answers 404 (the jobs area's routes).
+own_job = owned_by_tenant("job", "job_id", jobs.tenant_of_job)
+#: A PATCH may not move an object to another tenant.
+keep_tenant = body_tenant(optional=True)
+
+
+def own_idempotency_key(ctx: ScopeContext) -> None:
+    """Tenant roles: an ``Idempotency-Key`` first used by another tenant is refused (409), so a replay never
+    reveals another tenant's job ids."""
+    key = ctx.request.headers.get("idempotency-key")
+    if not ctx.principal.is_tenant or not key:
+        return
+    if jobs.tenants_of_idempotency_key(ctx.session, key) - {ctx.principal.tenant_id}:
+        raise HTTPException(409, "Idempotency-Key already used by another request; choose a new key")
+
+
+# --- operators --------------------------------------------------------------------------------------------
+def center_path(param: str = "item_id") -> ScopeRule:
+    """Operators: the center in the path must be one of theirs (else 403)."""
+
+    def rule(ctx: ScopeContext) -> None:
+        if ctx.principal.role is Role.OPERATOR and ctx.path_param(param) not in ctx.principal.center_ids:
+            raise HTTPException(403, f"center {ctx.path_param(param)!r} is not one of your centers")
+
+    return rule
+
+
+def _center_of_pool(session: Session, pool_id: str) -> str | None:
+    try:
+        return network.center_of_pool(session, pool_id)
+    except NotFoundError:
+        return None
+
+
+def pool_path(param: str = "item_id") -> ScopeRule:
+    """Operators: the pool in the path must be in one of their centers (else 403)."""
+
+    def rule(ctx: ScopeContext) -> None:
+        if ctx.principal.role is not Role.OPERATOR:
+            return
+        pool_id = ctx.path_param(param)
+        center = _center_of_pool(ctx.session, pool_id)
+        if center is not None and center not in ctx.principal.center_ids:
+            raise HTTPException(403, f"pool {pool_id!r} is not in one of your centers")
+
+    return rule
+
+
+def body_center(key: str = "center", *, optional: bool = False) -> ScopeRule:
+    """Operators: the body's ``key`` must name one of their centers (else 403); ``optional``: only if given."""
+
+    def rule(ctx: ScopeContext) -> None:
+        if ctx.principal.role is not Role.OPERATOR or not isinstance(ctx.body, dict):
+            return
+        if optional and key not in ctx.body:
+            return
+        if ctx.body.get(key) not in ctx.principal.center_ids:
+            raise HTTPException(403, f"{key}: not one of your centers")
+
+    return rule
+
+
+def telemetry_of_own_centers(ctx: ScopeContext) -> None:
+    """Operators read telemetry of their centers only: ``?center=`` (or ``?pool=``) of theirs (else 403)."""
+    if ctx.principal.role is not Role.OPERATOR:
+        return
+    center = ctx.request.query_params.get("center")
+    pool_id = ctx.request.query_params.get("pool")
+    if center is None and pool_id is not None:
+        center = _center_of_pool(ctx.session, pool_id)
+    if center not in ctx.principal.center_ids:
+        raise HTTPException(403, "operators read the telemetry of their own centers: give ?center= of yours")
+
+
+def alert_of_own_center(ctx: ScopeContext) -> None:
+    """Operators acknowledge and resolve alerts of their own centers only (else 403)."""
+    if ctx.principal.role is not Role.OPERATOR:
+        return
+    ident = ctx.path_param("alert_id")
+    alert_id = _small_int(ident)
+    if alert_id is None:
+        return
+    try:
+        center = alerts.center_of_alert(ctx.session, alert_id)
+    except NotFoundError:
+        return
+    if center not in ctx.principal.center_ids:
+        raise HTTPException(403, f"alert {ident} is not about one of your centers")
+
+
+# --- bodies -----------------------------------------------------------------------------------------------
+def body_items(list_key: str, item_rule: ScopeRule) -> ScopeRule:
+    """Apply ``item_rule`` to each element of the body's list ``list_key`` (as if it were the body)."""
+
+    def rule(ctx: ScopeContext) -> None:
+        items = ctx.body.get(list_key) if isinstance(ctx.body, dict) else None
+        for item in items if isinstance(items, list) else []:
+            item_rule(ScopeContext(ctx.request, ctx.principal, ctx.session, item))
+
+    return rule
+
+
+def resident_replicas(ctx: ScopeContext) -> None:
+    """Dataset create / update bodies: listed replicas obey the residency rules (422). Like every scope
+    rule it applies with authentication on (dev mode edits the inventory freely)."""
+    from huanghe.data.protection import check_replica_list
+
+    if isinstance(ctx.body, dict):
+        check_replica_list(ctx.session, ctx.body, ctx.path_param("item_id") or None)
+
+
+def job_quota(ctx: ScopeContext) -> None:
+    """Admission of ``POST /jobs`` and ``/jobs:batch``: the tenant's monthly quotas (403 when exceeded)."""
+    from huanghe.billing.quotas import check_job_bodies
+
+    check_job_bodies(ctx.session, ctx.body)
+
+
+def all_of(*rules: ScopeRule) -> ScopeRule:
+    def rule(ctx: ScopeContext) -> None:
+        for r in rules:
+            r(ctx)
+
+    return rule
