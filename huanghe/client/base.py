@@ -11,6 +11,7 @@ from typing import Any, Self
 import httpx
 
 from huanghe import __version__
+from huanghe.api import API_PREFIX  # the one spelling; huanghe.api's __init__ imports nothing
 from huanghe.client.errors import (
     InvalidServerUrlError,
     ServerFailedError,
@@ -21,8 +22,6 @@ from huanghe.client.types import Health
 
 #: The server when neither ``url`` nor ``$HUANGHE_URL`` names one (``huanghe up``'s default address).
 DEFAULT_URL = "http://127.0.0.1:8000"
-#: Every API operation's path starts here (``/healthz`` does not).
-API_PREFIX = "/api/v1"
 #: Default time limit of one request (connect, send, read), seconds.
 DEFAULT_TIMEOUT_S = 30.0
 
