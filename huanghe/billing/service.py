@@ -39,6 +39,7 @@ from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.network.models import CenterRow, PoolRow
+from huanghe.store.base import Base
 from huanghe.store.crud import filtered, page_of
 from huanghe.tenancy.models import TenantRow
 
@@ -114,20 +115,21 @@ def meter_job(
 
 
 def meter_finished_jobs(session: Session) -> int:
-    """Meter every job of the jobs table (if present) that ran on a pool and ended; returns how many new."""
-    if "jobs" not in inspect(session.get_bind()).get_table_names():
-        return 0
-    from huanghe.jobs.models import JobRow  # the jobs area's table, when installed
+    """Meter every job of the jobs table (if present) that ran on a pool and ended; returns how many new.
 
-    metered = select(UsageRow.job_id)
-    rows = session.scalars(
-        select(JobRow).where(
-            JobRow.started_s.is_not(None), JobRow.ended_s.is_not(None), JobRow.pool_id.is_not(None),
-            JobRow.tenant_id.is_not(None), JobRow.id.not_in(metered),
+    The jobs domain sits above billing (it calls :func:`meter_job` when a job ends), so its table is named
+    here, not imported."""
+    jobs = Base.metadata.tables.get("jobs")
+    if jobs is None or "jobs" not in inspect(session.get_bind()).get_table_names():
+        return 0
+    j = jobs.c
+    rows = session.execute(
+        select(j.id, j.tenant_id, j.pool_id, j.started_s, j.ended_s, j.nodes, j.gpus).where(
+            j.started_s.is_not(None), j.ended_s.is_not(None), j.pool_id.is_not(None),
+            j.tenant_id.is_not(None), j.id.not_in(select(UsageRow.job_id)),
         )
     ).all()  # fmt: skip
     for job in rows:
-        assert job.tenant_id and job.pool_id and job.started_s is not None and job.ended_s is not None
         meter_job(
             session, job_id=job.id, tenant_id=job.tenant_id, pool_id=job.pool_id, started_s=job.started_s,
             ended_s=job.ended_s, nodes=job.nodes, gpus_per_node=job.gpus,
