@@ -12,47 +12,14 @@ import logging
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from huanghe.cli.db_access import DbOption, migrate_or_exit, safe_url, settings_or_exit
 from huanghe.core.errors import ServiceError
 from huanghe.network import service as network_svc
 from huanghe.network import topology_store as topology_store
 from huanghe.network.schemas import ImportSummary
 from huanghe.network.topology_cli import load_or_exit, topology_app
-from huanghe.settings import Settings
 from huanghe.store.db import make_session_factory
-from huanghe.store.migrate import migrate
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="SQLAlchemy database URL (default: $HUANGHE_DATABASE_URL or the SQLite file)"),
-]
-
-
-def _settings(**overrides: object) -> Settings:
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
-    except ValueError as exc:
-        typer.echo(f"invalid settings (配置无效): {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-def safe_url(url: str) -> str:
-    """The URL with its password hidden, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable URL>"
-
-
-def _migrate_or_exit(url: str) -> None:
-    try:
-        migrate(url)
-    except (ArgumentError, SQLAlchemyError, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        typer.echo(f"cannot open or migrate the database {safe_url(url)} (数据库不可用): {first}", err=True)
-        raise typer.Exit(1) from None
 
 
 def _import(url: str, network: str, *, replace: bool) -> ImportSummary:
@@ -93,13 +60,15 @@ def up(
 
     from huanghe.api.app import create_app
 
-    settings = _settings(host=host, port=port, database_url=db, network=network, migrate_on_startup=False)
+    settings = settings_or_exit(
+        host=host, port=port, database_url=db, network=network, migrate_on_startup=False
+    )
     try:
         settings.check_secrets()
     except ValueError as exc:  # InsecureSettingsError: no session secret outside dev mode
         typer.echo(f"refusing to start (拒绝启动): {exc}", err=True)
         raise typer.Exit(2) from None
-    _migrate_or_exit(settings.database_url)
+    migrate_or_exit(settings.database_url)
     if _center_count(settings.database_url) == 0:
         summary = _import(settings.database_url, settings.network, replace=False)
         typer.echo(
@@ -124,8 +93,8 @@ def import_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Import a topology into the database: merge by default, or --replace (导入拓扑到数据库)."""
-    settings = _settings(database_url=db)
-    _migrate_or_exit(settings.database_url)
+    settings = settings_or_exit(database_url=db)
+    migrate_or_exit(settings.database_url)
     summary = _import(settings.database_url, file, replace=replace)
     if as_json:
         typer.echo(json.dumps(summary.model_dump(), ensure_ascii=False))
