@@ -31,6 +31,7 @@ test-deps: ## install the Debian packages the tests need, when missing
 lint: install
 	$(BIN)/ruff check huanghe tests bench
 	$(BIN)/ruff format --check huanghe tests bench
+	$(BIN)/lint-imports  # the layer rules of CONTRIBUTING.md (contracts in pyproject.toml)
 
 typecheck: install
 	$(BIN)/mypy huanghe
