@@ -176,3 +176,10 @@ def test_observatory(hh: HuangheClient, tmp_path: Path) -> None:
     report = hh.report("storage", "html", lang="en")
     assert report.filename == "huanghe-storage-report.html" and report.media_type.startswith("text/html")
     assert b"<html" in report.content[:2000].lower()
+
+
+def test_backends_and_what_they_can_run(hh: HuangheClient) -> None:
+    backends = {b.name: b for b in hh.backends()}
+    assert set(backends) == {"local", "fake", "slurm", "ray", "kubernetes"}
+    gpus = {b: next(c for c in v.capabilities if c.name == "gpus") for b, v in backends.items()}
+    assert gpus["slurm"].supported and not gpus["local"].supported and gpus["local"].reason

@@ -105,6 +105,7 @@ def test_policy_matches_the_expected_matrix() -> None:
         ("GET", "/healthz"), ("GET", "/"), ("GET", "/docs"), ("GET", "/login"), ("POST", "/login"),
         *{("GET", f"{API}/{p}") for p in ("regions", "cities", "centers", "pools", "links", "topology")},
         *{("GET", f"{API}/{p}/{{item_id}}") for p in ("regions", "cities", "centers", "pools", "links")},
+        ("GET", f"{API}/backends"), ("GET", f"{API}/backends/{{name}}"),
     }  # fmt: skip
     reads = {(m, t): _who(m, t) for (m, t) in POLICY if m == "GET"}
     assert all("public" in who or "regulator" in who for who in reads.values()), (

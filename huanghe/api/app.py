@@ -25,6 +25,7 @@ from huanghe import __version__
 from huanghe.api import API_PREFIX, health, instrumentation, login, security
 from huanghe.api.errors import install_error_handlers
 from huanghe.audit import router as audit
+from huanghe.backends import router as backends
 from huanghe.billing import router as billing
 from huanghe.data import protection_router as data_protection
 from huanghe.data import router as data
@@ -53,6 +54,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     tenancy.router,
     data.router,
     topology.router,
+    backends.router,
     jobs.router,
     telemetry.router,
     observatory.router,

@@ -83,6 +83,8 @@ def _catalog() -> dict[tuple[str, str], Rule]:
     )
     table[("DELETE", f"{API}/pools/{{item_id}}")] = allow(ADMIN, OP, scope=pool_path())
     table[("GET", f"{API}/topology")] = PUBLIC
+    table[("GET", f"{API}/backends")] = PUBLIC  # capabilities only: no pool settings
+    table[("GET", f"{API}/backends/{{name}}")] = PUBLIC
     table[("PUT", f"{API}/topology")] = allow(ADMIN)
     return table
 

@@ -29,6 +29,7 @@ from huanghe.client.types import (
 )
 
 if TYPE_CHECKING:
+    from huanghe.backends.schemas import BackendPublic
     from huanghe.network.schemas import CenterPublic, CityPublic, PoolPublic, RegionPublic
 
 M = TypeVar("M")
@@ -216,6 +217,12 @@ class HuangheClient(BaseClient):
         from huanghe.network.schemas import PoolPublic
 
         return PoolPublic.model_validate(self.call("PATCH", f"/pools/{pool_id}", json=dict(changes)))
+
+    def backends(self) -> list[BackendPublic]:
+        """Every back-end the server knows, with what it can run (capabilities, with reasons where not)."""
+        from huanghe.backends.schemas import BackendPublic
+
+        return self._page_items("/backends", BackendPublic.model_validate, {})
 
     # ------------------------------------------------------------ the observatory
 

@@ -1,0 +1,41 @@
+"""What each registered back-end can run, read from its class (no connection, no settings needed).
+
+The answer comes from the back-end's declared :class:`~huanghe.backends.protocol.Capabilities`: every
+capability of :class:`~huanghe.backends.protocol.Capability` is either supported or missing with a reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import get_type_hints
+
+from huanghe.backends.protocol import Capabilities, Capability
+from huanghe.backends.registry import REGISTRY
+from huanghe.backends.schemas import BackendPublic, CapabilityPublic
+
+
+def capabilities_of(name: str) -> Capabilities:
+    """The declared capabilities of back-end ``name`` (the class its factory returns); unknown name →
+    :class:`~huanghe.backends.registry.UnknownBackendError`. Imports the back-end's module, not its SDK."""
+    module_name, attr = REGISTRY.get(name).split(":", 1)
+    factory = getattr(importlib.import_module(module_name), attr)
+    cls = get_type_hints(factory)["return"]
+    caps: Capabilities = cls.capabilities
+    return caps
+
+
+def describe(name: str) -> BackendPublic:
+    """``name`` with each capability, in the order of :class:`Capability`."""
+    caps = capabilities_of(name)
+    return BackendPublic(
+        name=name,
+        capabilities=[
+            CapabilityPublic(name=c.value, supported=caps.has(c), reason=caps.missing.get(c))
+            for c in Capability
+        ],
+    )
+
+
+def describe_all() -> list[BackendPublic]:
+    """Every registered back-end, in registry order."""
+    return [describe(n) for n in REGISTRY.names()]
