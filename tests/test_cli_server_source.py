@@ -156,6 +156,6 @@ def test_unreachable_server_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
         assert r.exit_code == 3, (args, r.output)
         assert "cannot reach the Huanghe server" in r.stderr and "Traceback" not in r.output
     r = run("alerts", "list", url=url, monkeypatch=monkeypatch)
-    assert r.exit_code == 1  # the documented exception
+    assert r.exit_code == 3  # alerts too: one convention for every server command
     r = run("centers", "list", url="nope://x", monkeypatch=monkeypatch)
     assert r.exit_code == 2 and "not a valid URL" in r.stderr
