@@ -39,3 +39,12 @@ def describe(name: str) -> BackendPublic:
 def describe_all() -> list[BackendPublic]:
     """Every registered back-end, in registry order."""
     return [describe(n) for n in REGISTRY.names()]
+
+
+def missing_by_backend() -> dict[str, dict[str, str]]:
+    """Every registered back-end → each capability it lacks → its declared reason (the map a broker snapshot
+    carries, :attr:`huanghe.broker.snapshot.NetworkSnapshot.backend_missing`)."""
+    out: dict[str, dict[str, str]] = {}
+    for name in REGISTRY.names():
+        out[name] = {c.value: reason for c, reason in capabilities_of(name).missing.items()}
+    return out

@@ -37,7 +37,8 @@ BROKER_POLICIES: tuple[str, ...] = (
     SPREAD,
 )
 
-_HARD = (Reason.UNHEALTHY, Reason.RESOURCES, Reason.ACCELERATOR)
+#: what every real system knows: health, shapes, accelerators and what its back-ends can run
+_HARD = (Reason.UNHEALTHY, Reason.RESOURCES, Reason.ACCELERATOR, Reason.BACKEND)
 #: Filters each policy applies (what the real system knows about); the others are not checked.
 POLICY_FILTERS: dict[str, tuple[Reason, ...]] = {
     HUANGHE: tuple(r for r, _ in FILTERS),

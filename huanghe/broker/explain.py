@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from huanghe.broker.estimates import Estimates
-from huanghe.broker.filters import FILTERS, FilterReport
+from huanghe.broker.filters import BACKEND_NEEDS, FILTERS, FilterReport, Reason
 from huanghe.broker.snapshot import NetworkSnapshot
 
 #: How many pool ids to list per removal reason.
@@ -27,11 +27,14 @@ MAX_IDS_PER_REASON = 5
 
 @dataclass(frozen=True)
 class Removal:
-    """Pools removed by one filter: how many, and the first few ids."""
+    """Pools removed by one filter: how many, and the first few ids. ``detail`` says more when the filter
+    knows more (the ``backend`` filter: which back-end cannot run what the job needs, and the back-end's
+    declared reason)."""
 
     reason: str
     count: int
     pool_ids: list[str]
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,10 @@ class Explanation:
             policy=data.get("policy", ""),
             candidates=int(data["candidates"]),
             feasible=int(data["feasible"]),
-            removed=[Removal(r["reason"], int(r["count"]), list(r["pool_ids"])) for r in data["removed"]],
+            removed=[
+                Removal(r["reason"], int(r["count"]), list(r["pool_ids"]), r.get("detail", ""))
+                for r in data["removed"]
+            ],
             winner=cand(data.get("winner")),
             runner_up=cand(data.get("runner_up")),
             note=data.get("note", ""),
@@ -126,7 +132,9 @@ def explain(
     removed = []
     for reason, idx in report.removed_by(job).items():
         if idx.size:
-            removed.append(Removal(str(reason), int(idx.size), [snap.pool_ids[i] for i in idx[:max_ids]]))
+            ids = [snap.pool_ids[i] for i in idx[:max_ids]]
+            detail = _backend_detail(snap, report, job, idx) if reason == Reason.BACKEND else ""
+            removed.append(Removal(str(reason), int(idx.size), ids, detail))
     order = np.flatnonzero(feasible)
     order = order[np.argsort(score[order], kind="stable")]
     note = ""
@@ -164,6 +172,21 @@ def explain(
         runner_up=cand(runner_i),
         note=note,
     )
+
+
+def _backend_detail(
+    snap: NetworkSnapshot, report: FilterReport, job: int, pools: npt.NDArray[np.intp]
+) -> str:
+    """``backend local cannot run gpus: <its reason>; ...`` for the back-ends of ``pools`` (removed by the
+    ``backend`` filter), naming each capability the job needs and the back-end lacks."""
+    needs = report.needs[job] if report.needs is not None else np.ones(len(BACKEND_NEEDS), dtype=np.bool_)
+    parts: list[str] = []
+    for name in sorted({str(snap.pool_backend[i]) for i in pools}):
+        missing = snap.backend_missing.get(name, {})
+        for cap, needed in zip(BACKEND_NEEDS, needs.tolist(), strict=True):
+            if needed and cap in missing:
+                parts.append(f"backend {name} cannot run {cap}: {missing[cap]}")
+    return "; ".join(parts)
 
 
 #: Filter reason names in report order (for tables and docs).

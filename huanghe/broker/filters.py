@@ -31,6 +31,7 @@ class Reason(StrEnum):
     UNHEALTHY = "unhealthy"
     RESOURCES = "resources"
     ACCELERATOR = "accelerator"
+    BACKEND = "backend"
     DATA_CLASS = "data_class"
     LATENCY = "latency"
     PRICE = "price"
@@ -65,6 +66,27 @@ def accelerator_match(snap: NetworkSnapshot, jobs: JobBatch) -> BoolArray:
     by_class = snap.accelerator_class[None, :] == acc
     by_model = snap.accelerator[None, :] == acc
     out: BoolArray = (acc == "") | np.where(is_class, by_class, by_model)
+    return out
+
+
+#: What a job may need of a pool's back-end (names of ``huanghe.backends.protocol.Capability``): the
+#: capabilities a back-end checks when it is handed a job (it refuses a job that needs one it lacks).
+BACKEND_NEEDS: tuple[str, ...] = ("gpus", "multi_node")
+
+
+def backend_needs(jobs: JobBatch) -> BoolArray:
+    """(J, N) which of :data:`BACKEND_NEEDS` each job needs: ``gpus`` when it asks for GPUs, ``multi_node``
+    when it asks for more than one node."""
+    out: BoolArray = np.stack([jobs.gpus > 0, jobs.nodes > 1], axis=1).reshape(len(jobs), len(BACKEND_NEEDS))
+    return out
+
+
+def backend_capable(snap: NetworkSnapshot, jobs: JobBatch) -> BoolArray:
+    """The pool's back-end can run the job: it has every capability of :data:`BACKEND_NEEDS` the job needs
+    (from the snapshot's declared capabilities; a back-end the snapshot knows nothing about passes)."""
+    lacks = snap.backend_lacks(BACKEND_NEEDS)  # (P, N)
+    needs = backend_needs(jobs)  # (J, N)
+    out: BoolArray = ~(needs.astype(np.int64) @ lacks.T.astype(np.int64)).astype(np.bool_)
     return out
 
 
@@ -103,6 +125,7 @@ FILTERS: tuple[tuple[Reason, FilterFn], ...] = (
     (Reason.UNHEALTHY, healthy),
     (Reason.RESOURCES, resources_fit),
     (Reason.ACCELERATOR, accelerator_match),
+    (Reason.BACKEND, backend_capable),
     (Reason.DATA_CLASS, data_class_allowed),
     (Reason.LATENCY, latency_slo),
     (Reason.PRICE, price_cap),
@@ -112,11 +135,13 @@ FILTERS: tuple[tuple[Reason, FilterFn], ...] = (
 @dataclass(frozen=True, eq=False)
 class FilterReport:
     """Result of all filters for a batch. ``passed[reason]`` is that filter's own (J, P) mask; ``feasible`` is
-    their AND; ``first_fail`` holds the index into :data:`FILTERS` of the first failing filter, -1 if none."""
+    their AND; ``first_fail`` holds the index into :data:`FILTERS` of the first failing filter, -1 if none;
+    ``needs`` (J, N) what each job needs of a back-end (:func:`backend_needs`), for the explanation."""
 
     passed: dict[Reason, BoolArray]
     feasible: BoolArray
     first_fail: npt.NDArray[np.int8]
+    needs: BoolArray | None = None
 
     def removed_by(self, job: int) -> dict[Reason, npt.NDArray[np.intp]]:
         """Pool indices removed from ``job``'s candidates, by the first filter that removed them."""
@@ -135,4 +160,4 @@ def apply_filters(snap: NetworkSnapshot, jobs: JobBatch) -> FilterReport:
         passed[reason] = ok
         first_fail[feasible & ~ok] = i
         feasible &= ok
-    return FilterReport(passed=passed, feasible=feasible, first_fail=first_fail)
+    return FilterReport(passed=passed, feasible=feasible, first_fail=first_fail, needs=backend_needs(jobs))

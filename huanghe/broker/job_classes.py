@@ -90,4 +90,4 @@ def subset_report(report: FilterReport, reasons: Sequence[Reason]) -> FilterRepo
         passed[reason] = ok
         first_fail[feasible & ~ok] = i
         feasible = feasible & ok
-    return FilterReport(passed=passed, feasible=feasible, first_fail=first_fail)
+    return FilterReport(passed=passed, feasible=feasible, first_fail=first_fail, needs=report.needs)

@@ -8,6 +8,12 @@ Resources are per pool: ``*_per_node`` is the shape of one node, ``*_free`` the 
 the pool's nodes, so "fits now" for a job smaller than a node is optimistic about fragmentation; the simulator
 packs nodes exactly and refreshes the snapshot through :meth:`NetworkSnapshot.with_free`.
 
+What each pool's back-end can run travels with the snapshot as plain data: ``pool_backend`` (the back-end name
+of each pool) and ``backend_missing`` (back-end name → capability name → the back-end's declared reason for
+lacking it). The broker never imports a back-end: the live loop and the simulator's callers fill the map
+from the back-end registry (``huanghe.backends.describe.missing_by_backend``); a back-end absent from the map
+is assumed able to run everything (the broker cannot know better).
+
 Every array is read-only. Updates (:meth:`with_allocation`, :meth:`with_release`, :meth:`with_free`,
 :meth:`with_queue`, :meth:`with_health`, :meth:`at`) return a new snapshot sharing the unchanged arrays, so an
 update costs O(P) at most.
@@ -16,7 +22,9 @@ update costs O(P) at most.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -102,8 +110,17 @@ class NetworkSnapshot:
     bandwidth_gbps: FloatArray  # (C, C), inf on the diagonal
     city_latency_ms: FloatArray  # (Y, C) one-way, from a user in a city (its seat) to a center
     carbon: CarbonSignal
+    # back-ends (see the module docstring); defaults: no back-end known, nothing known to be missing
+    pool_backend: StrArray = field(default_factory=lambda: np.zeros(0, dtype=np.str_))  # (P,)
+    backend_missing: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if len(self.pool_backend) != len(self.pool_ids):
+            if len(self.pool_backend):
+                raise ValueError("pool_backend does not match pool_ids")
+            object.__setattr__(self, "pool_backend", np.full(len(self.pool_ids), "", dtype=np.str_))
+        frozen = {str(b): MappingProxyType(dict(m)) for b, m in self.backend_missing.items()}
+        object.__setattr__(self, "backend_missing", MappingProxyType(frozen))
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray) and value.flags.writeable:
@@ -126,8 +143,11 @@ class NetworkSnapshot:
         clock: Clock,
         carbon: CarbonSignal | None = None,
         carbon_shape: str = "proxy",
+        backend_missing: Mapping[str, Mapping[str, str]] | None = None,
     ) -> NetworkSnapshot:
-        """An idle network (everything free, empty queues, all centers healthy) at ``clock.now_s()``."""
+        """An idle network (everything free, empty queues, all centers healthy) at ``clock.now_s()``.
+
+        ``backend_missing``: back-end name → capability → reason it is missing (see the module docstring)."""
         pools = topology.pools()
         center_ids = tuple(c.id for c in topology.centers)
         c_index = {cid: i for i, cid in enumerate(center_ids)}
@@ -196,6 +216,8 @@ class NetworkSnapshot:
             bandwidth_gbps=bw,
             city_latency_ms=np.asarray(city_lat_ms, dtype=np.float64),
             carbon=carbon,
+            pool_backend=np.array([p.backend for _, p in pools], dtype=np.str_),
+            backend_missing=dict(backend_missing or {}),
         )
 
     # ------------------------------------------------------------------ sizes and lookups
@@ -212,6 +234,20 @@ class NetworkSnapshot:
         """(P,) region index of each pool."""
         out: IntArray = self.city_region[self.center_city[self.pool_center]]
         return out
+
+    def backend_lacks(self, capabilities: Sequence[str]) -> BoolArray:
+        """(P, N) whether each pool's back-end lacks each of ``capabilities`` (declared missing)."""
+        out = np.zeros((self.n_pools, len(capabilities)), dtype=np.bool_)
+        for name, missing in self.backend_missing.items():
+            rows = self.pool_backend == name
+            for n, cap in enumerate(capabilities):
+                if cap in missing:
+                    out[rows, n] = True
+        return out
+
+    def missing_reason(self, pool: int, capability: str) -> str | None:
+        """The declared reason pool ``pool``'s back-end lacks ``capability``, None if it does not."""
+        return self.backend_missing.get(str(self.pool_backend[pool]), {}).get(capability)
 
     def pool_index(self, pool_id: str) -> int:
         return self.pool_ids.index(pool_id)

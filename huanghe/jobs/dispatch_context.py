@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from huanghe.backends.describe import missing_by_backend
 from huanghe.backends.protocol import Backend
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.core.clock import Clock
@@ -70,7 +71,7 @@ class DispatchContext:
                 self.base = None
                 return None
             self.pools = {p.id: PoolInfo(c.id, p.backend, dict(p.backend_settings)) for c, p in topo.pools()}
-            self.base = NetworkSnapshot.from_topology(topo, self.clock)
+            self.base = NetworkSnapshot.from_topology(topo, self.clock, backend_missing=missing_by_backend())
         return self.base
 
     def backend_for_pool(self, pool_id: str) -> Backend | None:

@@ -179,7 +179,10 @@ class Placer:
         if not d.placed:
             reasons = {x["reason"] for x in why.get("removed", [])}
             transient = "unhealthy" in reasons or bool(r.excluded_centers) or d.waits
-            summary = ", ".join(f"{x['reason']}: {x['count']}" for x in why.get("removed", []))
+            summary = ", ".join(
+                f"{x['reason']}: {x['count']}" + (f" ({x['detail']})" if x.get("detail") else "")
+                for x in why.get("removed", [])
+            )
             if transient:
                 msg = f"waiting: no feasible pool now ({summary}) / 暂无可用资源池"
                 if r.message != msg:
