@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from huanghe.audit import service as audit
@@ -54,7 +55,8 @@ def test_placements_are_chained_and_finished_jobs_metered(tmp_path: Path) -> Non
             page = billing.list_usage(s, tenant="ta")
             usage, total = page.items, page.total
         assert total == 1 and usage[0].job_id == job_id and usage[0].pool == "jn-sc-cpu"
-        assert usage[0].node_hours == 3 / 3600 and usage[0].month == "2027-01"
+        # issue 12: billed node-hours are the job's share of the node (2 of 16 cores) × 3 s
+        assert usage[0].node_hours == pytest.approx(3 / 3600 * 2 / 16) and usage[0].month == "2027-01"
     finally:
         sched.close()
         sf.kw["bind"].dispose()

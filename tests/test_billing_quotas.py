@@ -85,7 +85,8 @@ def test_finished_jobs_of_the_jobs_table_are_metered(w: World) -> None:
     assert r.json() == {"metered": 1}
     assert w.client.post(f"{API}/billing/meter", headers=w.h("admin")).json() == {"metered": 0}
     usage = w.client.get(f"{API}/usage", headers=w.h("tenant_user")).json()
-    assert usage["total"] == 1 and usage["items"][0]["cost_cny"] == "6.40"
+    # issue 12: billed its share (1 of 64 cores) of the 6.40 CNY node-hour, not the whole node
+    assert usage["total"] == 1 and usage["items"][0]["cost_cny"] == "0.10"
     assert w.client.get(f"{API}/usage", headers=w.h("tenant_user_b")).json()["total"] == 0
 
 
@@ -156,7 +157,8 @@ def test_jobs_are_metered_when_the_scheduler_finishes_them(w: World) -> None:
         s.commit()
         page = billing.list_usage(s)
         items, total = page.items, page.total
-    assert total == 1 and items[0].job_id == job_id and items[0].cost_cny == Decimal("12.80")
+    # issue 12: 2 h of 1 of the node's 64 cores at 6.40 CNY per node-hour (not 12.80, the whole node)
+    assert total == 1 and items[0].job_id == job_id and items[0].cost_cny == Decimal("0.20")
 
 
 def test_idempotency_keys_do_not_leak_across_tenants(w: World) -> None:

@@ -76,7 +76,8 @@ def test_dispatcher_meters_and_audits_without_an_api_app(tmp_path: Path) -> None
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     placed_and_audited, metered, seconds = run.stdout.split()
-    assert placed_and_audited == "True" and metered == "1" and float(seconds) == pytest.approx(2.0)
+    # issue 12: billed node-hours are the job's share (1 of 16 cores) × 2 s
+    assert placed_and_audited == "True" and metered == "1" and float(seconds) == pytest.approx(2.0 / 16)
 
 
 def _job(sf: sessionmaker[Session], tenant: str | None) -> str:
@@ -114,7 +115,8 @@ def test_set_state_meters_exactly_the_jobs_that_ran(tmp_path: Path) -> None:
                 set_state(s, row, JobState.SUCCEEDED, "done", T0 + 1800)  # a refused one is only logged
             s.commit()
             assert _usage(s) == {ran}
-            assert s.scalars(select(UsageRow.node_hours)).one() == pytest.approx(0.5)
+            # issue 12: billed node-hours are the job's share of the node (1 of 16 cores) × 0.5 h
+            assert s.scalars(select(UsageRow.node_hours)).one() == pytest.approx(0.5 / 16)
             row = s.get(JobRow, ran)
             assert row is not None
             set_state(s, row, JobState.SUCCEEDED, "again", T0 + 3600)  # metering is idempotent per job

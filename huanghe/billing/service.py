@@ -2,10 +2,14 @@
 
 :func:`meter_job` turns one finished job into a ``usage`` row (idempotent per job):
 
-* ``node_hours`` = nodes × (ended − started) / 3600; ``gpu_hours`` = node_hours × GPUs per node;
+* ``share`` = the job's dominant share of the pool's node (largest of its cores, GPUs and memory per node over
+  the node's; :func:`huanghe.domain.usage.node_share`, the very function the broker's estimates use);
+* ``node_hours`` = nodes × share × (ended − started) / 3600 (billed node-hours, exact in Decimal);
+  ``gpu_hours`` = nodes × GPUs asked per node × (ended − started) / 3600;
 * ``cost_fen`` = pool price (CNY per node-hour, converted through its decimal text, never float arithmetic
-  on money) × node-hours, rounded half-up to the fen;
-* ``energy_kwh`` = pool power per node (kW) × node-hours × the center's PUE (facility energy);
+  on money) × node_hours, rounded half-up to the fen — what ``jobs show`` reports for a finished job and
+  what its invoice line sums;
+* ``energy_kwh`` = pool power per node (kW) × node_hours × the center's PUE (facility energy);
 * ``carbon_kg`` = energy_kwh × grid emission factor (kg/kWh) × (1 − renewable share).
 
 The dispatcher calls it in the transaction that records a job finished
@@ -20,6 +24,7 @@ operator, what was billed in a month.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections import defaultdict
@@ -38,6 +43,7 @@ from huanghe.core.errors import NotFoundError, conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
+from huanghe.domain.usage import billed_node_hours, node_share
 from huanghe.network.models import CenterRow, PoolRow
 from huanghe.store.base import Base
 from huanghe.store.crud import filtered, page_of
@@ -81,10 +87,15 @@ def _usage_public(r: UsageRow) -> UsagePublic:
 
 def meter_job(
     session: Session, *, job_id: str, tenant_id: str, pool_id: str, started_s: float, ended_s: float,
-    nodes: int = 1, gpus_per_node: float | None = None, flush: bool = True,
+    nodes: int = 1, cpus: float | None = None, gpus: float | None = None, mem_gb: float | None = None,
+    flush: bool = True,
 ) -> UsagePublic:  # fmt: skip
     """Record the usage of a finished job (flushed unless ``flush=False``; the caller commits). Metering a
-    job twice returns the first record."""
+    job twice returns the first record.
+
+    ``cpus`` (cores), ``gpus`` and ``mem_gb`` (GB) are what the job asked for per node; the job is billed its
+    dominant share of the pool's node (:func:`huanghe.domain.usage.node_share`, the broker's formula). All
+    three None means the whole node (and ``gpus`` None alone counts the node's GPUs in ``gpu_hours``)."""
     existing = session.scalars(select(UsageRow).where(UsageRow.job_id == job_id)).first()
     if existing is not None:
         return _usage_public(existing)
@@ -95,16 +106,17 @@ def meter_job(
     assert center is not None  # FK
     if ended_s < started_s or nodes < 1:
         raise invalid("ended_s", "a job ends after it starts and uses at least one node")
-    seconds = Decimal(repr(ended_s - started_s))
-    node_hours = Decimal(nodes) * seconds / 3600
+    share = job_share(pool, cpus, gpus, mem_gb)
+    node_hours = billed_node_hours(Decimal(nodes), share, Decimal(repr(ended_s - started_s)))
     price_fen = cny_to_fen(Decimal(repr(pool.price_cny_per_hour)))
     cost_fen = int((price_fen * node_hours).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    gpus = pool.gpus_per_node if gpus_per_node is None else gpus_per_node
+    gpus_used = pool.gpus_per_node if gpus is None else min(gpus, pool.gpus_per_node)
+    hours = float(Decimal(nodes) * Decimal(repr(ended_s - started_s)) / 3600)
     energy_kwh = pool.power_kw_per_node * float(node_hours) * center.pue
     row = UsageRow(
         job_id=job_id, tenant_id=tenant_id, pool_id=pool_id, center_id=center.id, operator=center.operator,
         month=month_of(ended_s), started_s=started_s, ended_s=ended_s, nodes=nodes,
-        node_hours=float(node_hours), gpu_hours=float(node_hours) * gpus, price_fen_per_node_hour=price_fen,
+        node_hours=float(node_hours), gpu_hours=hours * gpus_used, price_fen_per_node_hour=price_fen,
         cost_fen=cost_fen, energy_kwh=energy_kwh,
         carbon_kg=energy_kwh * center.grid_emission_kg_per_kwh * (1 - center.renewable_share),
     )  # fmt: skip
@@ -112,6 +124,18 @@ def meter_job(
     if flush:
         session.flush()
     return _usage_public(row)
+
+
+def job_share(pool: PoolRow, cpus: float | None, gpus: float | None, mem_gb: float | None) -> Decimal:
+    """The node share billed for a request per node (whole node when nothing is given; a request larger
+    than the node, possible only if the pool shrank after placement, bills the whole node)."""
+    if cpus is None and gpus is None and mem_gb is None:
+        return Decimal(1)
+    share = node_share(
+        float(cpus or 0.0), float(gpus or 0.0), float(mem_gb or 0.0),
+        float(pool.cpus_per_node), float(pool.gpus_per_node), float(pool.mem_gb_per_node),
+    )  # fmt: skip
+    return Decimal(repr(share)) if math.isfinite(share) else Decimal(1)
 
 
 def meter_finished_jobs(session: Session) -> int:
@@ -124,7 +148,7 @@ def meter_finished_jobs(session: Session) -> int:
         return 0
     j = jobs.c
     rows = session.execute(
-        select(j.id, j.tenant_id, j.pool_id, j.started_s, j.ended_s, j.nodes, j.gpus).where(
+        select(j.id, j.tenant_id, j.pool_id, j.started_s, j.ended_s, j.nodes, j.cpus, j.gpus, j.mem_gb).where(
             j.started_s.is_not(None), j.ended_s.is_not(None), j.pool_id.is_not(None),
             j.tenant_id.is_not(None), j.id.not_in(select(UsageRow.job_id)),
         )
@@ -132,7 +156,7 @@ def meter_finished_jobs(session: Session) -> int:
     for job in rows:
         meter_job(
             session, job_id=job.id, tenant_id=job.tenant_id, pool_id=job.pool_id, started_s=job.started_s,
-            ended_s=job.ended_s, nodes=job.nodes, gpus_per_node=job.gpus,
+            ended_s=job.ended_s, nodes=job.nodes, cpus=job.cpus, gpus=job.gpus, mem_gb=job.mem_gb,
         )  # fmt: skip
     session.commit()
     return len(rows)

@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from huanghe.broker.snapshot import DATA_CLASS_BIT, KIND_INDEX, NetworkSnapshot
 from huanghe.catalog.geo import CITY_LATENCY_TARGET_MS, REGION_LATENCY_TARGET_MS
+from huanghe.domain import usage
 from huanghe.domain.enums import DataClass, JobKind
 from huanghe.domain.jobs import JobSpec
 
@@ -263,14 +264,8 @@ def _lookup(index: Mapping[str, int], key: Any, job_id: str, field: str) -> int:
 def node_share(jobs: JobBatch, snap: NetworkSnapshot) -> FloatArray:
     """(J, P) share of one node each job uses per node: the largest of its CPU, GPU and memory fractions,
     at most 1; ``inf`` where a per-node request exceeds the pool's node (it cannot fit)."""
-    share = np.zeros((len(jobs), snap.n_pools), dtype=np.float64)
-    for req, per in (
-        (jobs.cpus, snap.cpus_per_node),
-        (jobs.gpus, snap.gpus_per_node),
-        (jobs.mem_gb, snap.mem_gb_per_node),
-    ):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(req[:, None] > 0, req[:, None] / per[None, :], 0.0)
-        share = np.maximum(share, frac)
-    out: FloatArray = np.where(share > 1.0 + 1e-9, np.inf, np.minimum(share, 1.0))
-    return out
+    out: FloatArray = usage.node_share(  # the formula metering bills with (huanghe.domain.usage)
+        jobs.cpus[:, None], jobs.gpus[:, None], jobs.mem_gb[:, None],
+        snap.cpus_per_node[None, :], snap.gpus_per_node[None, :], snap.mem_gb_per_node[None, :],
+    )  # fmt: skip
+    return np.broadcast_to(out, (len(jobs), snap.n_pools)).astype(np.float64)

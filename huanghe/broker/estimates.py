@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from huanghe.broker.batch import JobBatch, node_share
 from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.domain.usage import billed_node_hours
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -122,7 +123,7 @@ def estimate(snap: NetworkSnapshot, jobs: JobBatch) -> Estimates:
     end = start + run
     ok = np.isfinite(share) & np.isfinite(run) & np.isfinite(start)
     with np.errstate(invalid="ignore"):
-        node_hours = np.where(ok, jobs.nodes[:, None] * share * run / SECONDS_PER_HOUR, np.nan)
+        node_hours = np.where(ok, billed_node_hours(jobs.nodes[:, None] * 1.0, share, run), np.nan)
     it_kwh = node_hours * snap.power_kw_per_node[None, :]
     fac_kwh = it_kwh * snap.pue[snap.pool_center][None, :]
     cost = node_hours * snap.price_cny_per_node_hour[None, :]

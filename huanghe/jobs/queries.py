@@ -11,17 +11,23 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from huanghe.billing.models import UsageRow
 from huanghe.core.clock import Clock, WallClock
 from huanghe.core.errors import FieldError, InvalidError, NotFoundError
 from huanghe.domain.enums import JobState
+from huanghe.domain.tenancy import fen_to_cny
 from huanghe.jobs.models import JobEventRow, JobRow, PlacementRow
 
 
-def job_public(r: JobRow, now_s: float) -> dict[str, Any]:
-    """A job as the API shows it. ``cost_cny`` is the actual cost so far (price × run time up to its end,
-    or ``now_s`` while it runs), None before it started; ``est_*`` are the placement's estimates."""
+def job_public(r: JobRow, now_s: float, metered_fen: int | None = None) -> dict[str, Any]:
+    """A job as the API shows it. ``cost_cny`` is the actual cost so far (its price per hour, the node share
+    it uses × the node-hour price, × run time up to ``now_s`` while it runs), the metered cost once it ended
+    and was metered (``metered_fen``, what usage and the invoice bill), None before it started; ``est_*``
+    are the placement's estimates."""
     cost = None
-    if r.started_s is not None and r.price_cny_per_hour is not None:
+    if metered_fen is not None and r.ended_s is not None:
+        cost = float(fen_to_cny(metered_fen))
+    elif r.started_s is not None and r.price_cny_per_hour is not None:
         end = r.ended_s if r.ended_s is not None else now_s
         cost = r.price_cny_per_hour * max(0.0, end - r.started_s) / 3600.0
     return {
@@ -96,7 +102,18 @@ def list_jobs(
         .offset(offset)
     )
     now_s = (clock or WallClock()).now_s()
-    return {"items": [job_public(r, now_s) for r in rows], "total": total, "limit": limit, "offset": offset}
+    page = list(rows)
+    metered = metered_fen(session, [r.id for r in page])
+    items = [job_public(r, now_s, metered.get(r.id)) for r in page]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def metered_fen(session: Session, job_ids: list[str]) -> dict[str, int]:
+    """The metered cost (fen) of each of ``job_ids`` that has a usage row."""
+    if not job_ids:
+        return {}
+    rows = session.execute(select(UsageRow.job_id, UsageRow.cost_fen).where(UsageRow.job_id.in_(job_ids)))
+    return {str(j): int(c) for j, c in rows}
 
 
 def events(session: Session, job_id: str) -> list[dict[str, Any]]:
@@ -111,7 +128,8 @@ def events(session: Session, job_id: str) -> list[dict[str, Any]]:
 def show(session: Session, job_id: str, clock: Clock | None = None) -> dict[str, Any]:
     """The job with its state history, its placements (the latest with its explanation) and its cost."""
     row = get_row(session, job_id)
-    out = job_public(row, (clock or WallClock()).now_s())
+    metered = metered_fen(session, [job_id]).get(job_id)
+    out = job_public(row, (clock or WallClock()).now_s(), metered)
     out["history"] = [
         {"t_s": e["t_s"], "state": e["state"], "message": e["message"]}
         for e in events(session, job_id)

@@ -71,7 +71,7 @@ def meter_if_ran(s: Session, row: JobRow) -> None:
     try:  # meter_job validates before it adds anything, so a refusal leaves the session untouched
         billing.meter_job(
             s, job_id=row.id, tenant_id=row.tenant_id, pool_id=row.pool_id, started_s=row.started_s,
-            ended_s=row.ended_s, nodes=row.nodes, gpus_per_node=row.gpus, flush=False,
+            ended_s=row.ended_s, nodes=row.nodes, cpus=row.cpus, gpus=row.gpus, mem_gb=row.mem_gb, flush=False,
         )  # fmt: skip
     except ServiceError:  # never fail the dispatcher's transaction: `huanghe billing meter` reports it
         log.exception("metering job %s failed", row.id)
