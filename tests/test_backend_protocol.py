@@ -35,7 +35,7 @@ class Clock:
 
 
 def test_registry_lists_every_backend_once_and_rejects_duplicates() -> None:
-    assert registry.backend_names() == ["local", "fake", "slurm", "ray", "kubernetes"]
+    assert registry.backend_names() == ["local", "fake", "simulated", "slurm", "ray", "kubernetes"]
     with pytest.raises(registry.DuplicateBackendError, match="fake"):
         registry.build_registry([("fake", "a:b"), ("fake", "c:d")])
 

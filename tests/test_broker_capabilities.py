@@ -13,6 +13,7 @@ from huanghe.backends.protocol import Capability
 from huanghe.broker.batch import JobBatch
 from huanghe.broker.engine import PlacementEngine
 from huanghe.broker.filters import Reason, apply_filters
+from huanghe.broker.policies import CycleContext, HuanghePlacementPolicy, Weights
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.catalog.topology import parse_topology
 from huanghe.core.clock import FakeClock
@@ -38,7 +39,10 @@ def test_the_snapshot_carries_each_pools_backend_and_what_it_lacks() -> None:
     lacks = snap.backend_lacks(["gpus", "multi_node"])
     assert lacks[snap.pool_index("jn-cpu")].tolist() == [True, True]
     assert lacks[snap.pool_index("jn-a100")].tolist() == [False, False]
-    assert snap.missing_reason(snap.pool_index("jn-cpu"), "gpus") == capabilities_of("local").missing[Capability.GPUS]
+    assert (
+        snap.missing_reason(snap.pool_index("jn-cpu"), "gpus")
+        == capabilities_of("local").missing[Capability.GPUS]
+    )
 
 
 @pytest.mark.parametrize("policy", ["huanghe", "earliest-completion", "first-admit", "cheapest", "spread"])
@@ -89,3 +93,58 @@ def test_the_explanation_detail_survives_json() -> None:
     (d,) = PlacementEngine("huanghe").place(snap, JobBatch.from_records(snap, [GPU_JOB]), 0.0)
     back = Explanation.from_dict(d.explanation.to_dict())
     assert back.removed == d.explanation.removed
+
+
+# ------------------------------------------------------------------------------ no stranded accelerators
+def _tempting_gpu_pool() -> NetworkSnapshot:
+    """The toy network where the A100 pool is 3 × as fast for CPU work, about as cheap and frugal per core."""
+    doc: dict[str, Any] = copy.deepcopy(TOY)
+    for center in doc["centers"]:
+        for pool in center["pools"]:
+            if pool["id"] == "jn-a100":
+                pool["speed"] = {"gpu": 2.0, "inference": 2.0, "cpu": 3.0}
+                pool["price_cny_per_hour"] = 15
+                pool["power_kw_per_node"] = 0.5
+                pool["backend"] = "fake"
+    topo = parse_topology(doc, "<toy>")
+    return NetworkSnapshot.from_topology(topo, FakeClock(0.0), backend_missing=missing_by_backend())
+
+
+def test_cpu_work_does_not_take_accelerator_nodes_while_a_cpu_pool_can_serve_it() -> None:
+    snap = _tempting_gpu_pool()
+    accel = {p for i, p in enumerate(snap.pool_ids) if snap.gpus_per_node[i] > 0}
+    jobs = JobBatch.from_records(
+        snap, [{"job_id": f"c{i}", "cpus": 1, "duration_s": 3600} for i in range(50)]
+    )
+    decisions = PlacementEngine("huanghe").place(snap, jobs, 0.0)
+    placed = [d.pool_id for d in decisions if d.pool_id is not None]
+    assert placed and not accel & set(placed), placed
+    terms = decisions[0].explanation.winner.terms if decisions[0].explanation.winner else {}
+    assert terms.get("stranding") == 0.0
+    # without the stranding term the faster A100 pool wins: the term is what keeps CPU work off it
+    policy = HuanghePlacementPolicy(Weights(stranding=0.0))
+    res = policy.cycle(snap, jobs, CycleContext(weights=Weights(stranding=0.0)))
+    assert snap.pool_ids[int(res.pool[0])] == "jn-a100"
+
+
+def test_cpu_work_may_use_an_accelerator_pool_when_no_cpu_pool_can_serve_it() -> None:
+    snap = _tempting_gpu_pool()
+    # 90 cores on one node: no CPU pool has nodes that big (64 at most), the A100 (96) and Ascend (192) pools do
+    jobs = JobBatch.from_records(snap, [{"job_id": "big", "cpus": 90, "duration_s": 600}])
+    (d,) = PlacementEngine("huanghe").place(snap, jobs, 0.0)
+    assert d.pool_id in {"jn-a100", "qd-910b"}, d.explanation  # no CPU pool has 90-core nodes
+    assert d.explanation.winner is not None and d.explanation.winner.terms["stranding"] == 0.0
+
+
+@pytest.mark.parametrize("policy", ["huanghe", "earliest-completion", "earliest-start", "cheapest"])
+def test_ties_go_to_lower_cost_then_carbon_then_pool_id_never_topology_order(policy: str) -> None:
+    doc: dict[str, Any] = copy.deepcopy(TOY)
+    zb = next(c for c in doc["centers"] if c["id"] == "zb")
+    twin = copy.deepcopy(zb["pools"][0])
+    zb["pools"] = [dict(twin, id="zb-cpu-b"), dict(twin, id="zb-cpu-a")]  # identical, b listed first
+    doc["centers"] = [zb]
+    doc["links"] = []
+    snap = NetworkSnapshot.from_topology(parse_topology(doc, "<toy>"), FakeClock(0.0))
+    jobs = JobBatch.from_records(snap, [{"job_id": "t", "cpus": 1, "duration_s": 60}])
+    (d,) = PlacementEngine(policy).place(snap, jobs, 0.0)
+    assert d.pool_id == "zb-cpu-a", d.explanation

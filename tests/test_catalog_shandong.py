@@ -90,7 +90,8 @@ def test_edge_and_power(topo: Topology) -> None:
 
 def test_pools(topo: Topology) -> None:
     for _, p in topo.pools():
-        assert p.backend == "local"
+        # dev set-up (issue #12): CPU pools run sandboxed on local, accelerator pools on the simulated back-end
+        assert p.backend == ("local" if p.accelerator_class == "cpu" else "simulated"), p.id
         assert p.nodes > 0 and p.price_cny_per_hour > 0 and p.power_kw_per_node > 0
         assert (p.gpus_per_node > 0) == (p.accelerator_class != "cpu"), p.id
         assert p.speed, p.id

@@ -180,6 +180,6 @@ def test_observatory(hh: HuangheClient, tmp_path: Path) -> None:
 
 def test_backends_and_what_they_can_run(hh: HuangheClient) -> None:
     backends = {b.name: b for b in hh.backends()}
-    assert set(backends) == {"local", "fake", "slurm", "ray", "kubernetes"}
+    assert set(backends) == {"local", "fake", "simulated", "slurm", "ray", "kubernetes"}
     gpus = {b: next(c for c in v.capabilities if c.name == "gpus") for b, v in backends.items()}
     assert gpus["slurm"].supported and not gpus["local"].supported and gpus["local"].reason

@@ -14,14 +14,23 @@ from huanghe.backends.registry import REGISTRY
 from huanghe.backends.schemas import BackendPublic, CapabilityPublic
 
 
+def _backend_class(name: str) -> type:
+    module_name, attr = REGISTRY.get(name).split(":", 1)
+    factory = getattr(importlib.import_module(module_name), attr)
+    cls: type = get_type_hints(factory)["return"]
+    return cls
+
+
 def capabilities_of(name: str) -> Capabilities:
     """The declared capabilities of back-end ``name`` (the class its factory returns); unknown name →
     :class:`~huanghe.backends.registry.UnknownBackendError`. Imports the back-end's module, not its SDK."""
-    module_name, attr = REGISTRY.get(name).split(":", 1)
-    factory = getattr(importlib.import_module(module_name), attr)
-    cls = get_type_hints(factory)["return"]
-    caps: Capabilities = cls.capabilities
+    caps: Capabilities = getattr(_backend_class(name), "capabilities")  # noqa: B009
     return caps
+
+
+def is_simulated(name: str) -> bool:
+    """Whether back-end ``name`` simulates its jobs instead of running them (class attribute ``simulated``)."""
+    return bool(getattr(_backend_class(name), "simulated", False))
 
 
 def describe(name: str) -> BackendPublic:
@@ -29,6 +38,7 @@ def describe(name: str) -> BackendPublic:
     caps = capabilities_of(name)
     return BackendPublic(
         name=name,
+        simulated=is_simulated(name),
         capabilities=[
             CapabilityPublic(name=c.value, supported=caps.has(c), reason=caps.missing.get(c))
             for c in Capability

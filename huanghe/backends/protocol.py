@@ -128,6 +128,7 @@ class BackendJobSpec:
     workdir: str = ""
     env: Mapping[str, str] = field(default_factory=dict)
     time_limit_s: float | None = None
+    duration_s: float | None = None  #: estimated run time in the pool, s (only a simulating back-end uses it)
 
     def __post_init__(self) -> None:
         if bool(self.command.strip()) == bool(self.script.strip()):

@@ -20,6 +20,7 @@ from huanghe.core.registry import DuplicateNameError, Registry, UnknownNameError
 BACKENDS: list[tuple[str, str]] = [
     ("local", "huanghe.backends.local:create"),
     ("fake", "huanghe.backends.fake:create"),
+    ("simulated", "huanghe.backends.simulated:create"),
     ("slurm", "huanghe.backends.slurm:create"),
     ("ray", "huanghe.backends.ray:create"),
     ("kubernetes", "huanghe.backends.kubernetes:create"),

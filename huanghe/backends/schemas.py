@@ -18,3 +18,7 @@ class BackendPublic(BaseModel):
 
     name: str
     capabilities: list[CapabilityPublic]
+    simulated: bool = Field(
+        default=False,
+        description="true when jobs are not executed but simulated for their estimated run time",
+    )

@@ -38,7 +38,7 @@ from huanghe.broker.estimates import Estimates, estimate
 from huanghe.broker.explain import Explanation, explain
 from huanghe.broker.filters import FilterReport, Reason, apply_filters
 from huanghe.broker.job_classes import job_classes, subset_report, take_jobs
-from huanghe.broker.scoring import greener_start_s, policy_scores
+from huanghe.broker.scoring import greener_start_s, policy_scores, tie_order
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.core.registry import Registry
 
@@ -226,7 +226,7 @@ def _assign_sorted(
     now = snap.t_s
     scores = res.scores
     n_feasible = res.report.feasible.sum(axis=1)
-    sorted_pools = np.argsort(scores, axis=1, kind="stable")
+    sorted_pools = tie_order(snap, est, scores)  # ties: cost, carbon, pool id
     fit0 = est.fits_now
     ptr = [0] * scores.shape[0]
     blocked_at = [-1] * scores.shape[0]

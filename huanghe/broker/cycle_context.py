@@ -75,6 +75,11 @@ class Weights:
     completion) and ``carbon_abs_per_kg × (kg − best kg)``. The relative terms weigh a 10-minute job's speed
     as much as a 3-day job's; mean JCT and total carbon are sums of seconds and kilograms, so these terms
     let long jobs (most of both sums) win the fast and clean pools while short ones go by the relative terms.
+    Stranding (issue #12): ``stranding`` is added to an accelerator pool (GPUs per node > 0) for a job that
+    asks for no GPUs while a feasible CPU-only pool exists for it (filters: resources, data class, latency,
+    price...). Such a job takes cores and memory of accelerator nodes and strands their accelerators (what
+    FGD calls fragmentation); with 5 it goes there only when every CPU pool is 5 × its best completion late.
+
     Tuned on a workload not used in the evaluation (seed 7, loads 0.7 and 1.2, 6 h; docs/bench-broker-policies.md).
     """
 
@@ -96,6 +101,7 @@ class Weights:
     completion_abs: float = 1.0
     completion_abs_scale_s: float = SECONDS_PER_HOUR
     carbon_abs_per_kg: float = 1.0
+    stranding: float = 5.0
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ How a batch is placed (phases of ARCHITECTURE.md §5):
 2. estimates (:func:`huanghe.broker.estimates.estimate`) give start, run, cost, carbon per pair;
 3. the policy turns them into a (J, P) score, **lower is better** (:class:`Scores`);
 4. jobs are taken in batch order (the caller orders by priority / age); each gets its feasible pool with the
-   lowest score (ties: lower estimated cost, then pool order) and its allocation is taken from the snapshot.
+   lowest score (ties: lower estimated cost, then lower estimated carbon, then pool id) and its allocation is taken from the snapshot.
    When a job's choice no longer fits the resources left by earlier jobs of the batch, that pool gets a queue
    (one job, backlog = the shortest run time that did not fit) and the remaining jobs are scored again on the
    updated snapshot (at most :data:`MAX_ROUNDS` rounds, then the last scores stand and the job queues there).
@@ -47,6 +47,7 @@ from huanghe.broker.estimates import Estimates, estimate
 from huanghe.broker.explain import explain
 from huanghe.broker.filters import FilterReport, apply_filters
 from huanghe.broker.policies import CheapestPolicy, FirstAdmitPolicy, HuanghePlacementPolicy, SpreadPolicy
+from huanghe.broker.scoring import pool_id_rank
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.core.registry import Registry
 
@@ -81,8 +82,8 @@ class EarliestStart:
 
     Score = ``start_s - snapshot.t_s`` in seconds (input data transfer and queue backlog delay the start; the
     run time does not count, as in Slurm, which sends the job to the cluster offering the earliest expected
-    start). Ties (e.g. several pools free now, score 0) go to the lower estimated cost, then pool order (the
-    engine's tie rule), which is our choice: Slurm breaks ties by the order of the ``-M`` list.
+    start). Ties (e.g. several pools free now, score 0) go to the lower estimated cost, then carbon, then pool
+    id (the engine's tie rule), which is our choice: Slurm breaks ties by the order of the ``-M`` list.
     """
 
     name = "earliest-start"
@@ -196,6 +197,7 @@ class PlacementEngine:
         total = np.asarray(scores.total, dtype=np.float64)
         deferred: list[int] = []
         full: dict[int, float] = {}  # pool → shortest run time of a job that no longer fits there
+        id_rank = pool_id_rank(snap)
         start_snap = snap
         for k in range(len(batch)):
             feasible = np.flatnonzero(report.feasible[k] & np.isfinite(total[k]))
@@ -203,7 +205,8 @@ class PlacementEngine:
                 out[int(rows[k])] = self._decision(start_snap, report, est, scores, k, batch, None)
                 continue
             cost = np.nan_to_num(est.cost_cny[k, feasible], nan=math.inf)
-            order = np.lexsort((feasible, cost, total[k, feasible]))
+            carbon = np.nan_to_num(est.carbon_kg[k, feasible], nan=math.inf)
+            order = np.lexsort((id_rank[feasible], carbon, cost, total[k, feasible]))
             chosen = int(feasible[order[0]])
             need = (
                 int(batch.nodes[k]),

@@ -39,10 +39,25 @@ def absolute_excess(values: FloatArray, feasible: BoolArray) -> FloatArray:
     return out
 
 
+def stranding(snap: NetworkSnapshot, jobs: JobBatch, feasible: BoolArray) -> FloatArray:
+    """(J, P) 1 where a job asking for no GPUs would take an accelerator pool while a feasible CPU-only pool
+    exists for it (it would strand that pool's accelerators), else 0."""
+    accel = snap.gpus_per_node > 0  # (P,)
+    cpu_job = jobs.gpus <= 0  # (J,)
+    cpu_pool_ok = (feasible & ~accel[None, :]).any(axis=1)  # (J,)
+    out: FloatArray = ((cpu_job & cpu_pool_ok)[:, None] & accel[None, :]).astype(np.float64)
+    return out
+
+
 def huanghe_terms(
-    snap: NetworkSnapshot, est: Estimates, feasible: BoolArray, weights: Weights
+    snap: NetworkSnapshot,
+    est: Estimates,
+    feasible: BoolArray,
+    weights: Weights,
+    jobs: JobBatch | None = None,
 ) -> tuple[FloatArray, dict[str, FloatArray]]:
-    """(K, P) total score (lower is better) and its weighted terms for the ``huanghe`` policy."""
+    """(K, P) total score (lower is better) and its weighted terms for the ``huanghe`` policy (with ``jobs``,
+    the ``stranding`` term too: see :func:`stranding`)."""
     completion = est.start_s - snap.t_s + est.run_s
     abs_completion_h = absolute_excess(completion, feasible) / weights.completion_abs_scale_s
     raw = {
@@ -59,11 +74,31 @@ def huanghe_terms(
     late = feasible & ~est.deadline_ok
     can_meet = (feasible & est.deadline_ok).any(axis=1, keepdims=True)
     terms["deadline"] = np.where(late & can_meet, weights.deadline_miss, 0.0)
+    if jobs is not None:
+        terms["stranding"] = np.where(feasible, weights.stranding * stranding(snap, jobs, feasible), np.inf)
     total = np.zeros_like(completion)
     for t in terms.values():
         total = total + t
     total = np.where(feasible, total, np.inf)
     return total, terms
+
+
+def tie_order(snap: NetworkSnapshot, est: Estimates, scores: FloatArray) -> npt.NDArray[np.intp]:
+    """(K, P) pools of each row sorted by score, ties broken by lower estimated cost, then lower estimated
+    carbon, then pool id (alphabetical): never by the topology's order alone."""
+    shape = np.shape(scores)
+    cost = np.broadcast_to(np.nan_to_num(est.cost_cny, nan=np.inf), shape)
+    carbon = np.broadcast_to(np.nan_to_num(est.carbon_kg, nan=np.inf), shape)
+    ids = np.broadcast_to(pool_id_rank(snap)[None, :], shape)
+    out: npt.NDArray[np.intp] = np.lexsort((ids, carbon, cost, scores), axis=-1)
+    return out
+
+
+def pool_id_rank(snap: NetworkSnapshot) -> npt.NDArray[np.int64]:
+    """(P,) rank of each pool's id in alphabetical order."""
+    rank = np.empty(snap.n_pools, dtype=np.int64)
+    rank[np.argsort(np.asarray(snap.pool_ids, dtype=np.str_), kind="stable")] = np.arange(snap.n_pools)
+    return rank
 
 
 def greener_start_s(
@@ -98,7 +133,7 @@ def policy_scores(
     """(J, P) score of ``policy`` (lower is better, ``inf`` where infeasible) and its named terms.
     ``spread`` draws at random in the cycle; its static score is minus the pool's free share."""
     if policy == HUANGHE:
-        return huanghe_terms(snap, est, feasible, weights)
+        return huanghe_terms(snap, est, feasible, weights, jobs)
     if policy == FIRST_ADMIT:
         scores = np.where(feasible, np.arange(snap.n_pools, dtype=np.float64)[None, :], np.inf)
         return scores, {"pool_order": scores}

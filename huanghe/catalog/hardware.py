@@ -126,7 +126,9 @@ NODE_MODELS: dict[str, NodeModel] = {
 
 
 def make_pool(model_key: str, pool_id: str, nodes: int, price_factor: float = 1.0, name: str = "") -> Pool:
-    """A pool of ``nodes`` nodes of one model; price = model price × ``price_factor`` (CNY per node-hour)."""
+    """A pool of ``nodes`` nodes of one model; price = model price × ``price_factor`` (CNY per node-hour).
+    Back-end of the dev set-up: ``local`` for CPU nodes, ``simulated`` for accelerator nodes (no accelerator
+    here: their jobs are simulated for their estimated run time, never presented as real runs)."""
     m = NODE_MODELS[model_key]
     return Pool(
         id=pool_id,
@@ -142,6 +144,7 @@ def make_pool(model_key: str, pool_id: str, nodes: int, price_factor: float = 1.
         power_kw_per_node=m.power_kw_per_node,
         price_cny_per_hour=round(m.price_cny_per_hour * price_factor, 2),
         speed=dict(m.speed),
-        backend="local",
+        # the dev set-up (issue #12): CPU nodes run sandboxed on this host, accelerator nodes are simulated
+        backend="local" if m.accelerator_class == "cpu" else "simulated",
         illustrative=True,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.backends.describe import missing_by_backend
 from huanghe.backends.protocol import Backend
-from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.broker.snapshot import KIND_INDEX, NetworkSnapshot
 from huanghe.core.clock import Clock
+from huanghe.domain.enums import JobKind
 from huanghe.jobs.backend_cache import BackendCache
 from huanghe.jobs.settings import DispatchSettings
 from huanghe.network import topology_store
@@ -73,6 +74,20 @@ class DispatchContext:
             self.pools = {p.id: PoolInfo(c.id, p.backend, dict(p.backend_settings)) for c, p in topo.pools()}
             self.base = NetworkSnapshot.from_topology(topo, self.clock, backend_missing=missing_by_backend())
         return self.base
+
+    def run_estimate_s(self, pool_id: str | None, spec: Mapping[str, Any]) -> float | None:
+        """The job's estimated run time in the pool, seconds: its ``duration_s`` (else the default the placer
+        used) divided by the pool's speed for the job's kind, as the placement estimated it; None when the pool
+        or its speed is unknown. A simulating back-end "runs" a job for this long."""
+        base = self.base
+        if base is None or pool_id not in base.pool_ids:
+            return None
+        duration = spec.get("duration_s")
+        duration_s = float(duration) if duration is not None else self.settings.default_duration_s
+        gpus = float(spec.get("gpus") or 0.0)
+        kind = JobKind(spec.get("kind") or (JobKind.GPU if gpus > 0 else JobKind.CPU))
+        speed = float(base.speed[base.pool_index(pool_id), KIND_INDEX[kind]])
+        return duration_s / speed if speed > 0 else None
 
     def backend_for_pool(self, pool_id: str) -> Backend | None:
         """The back-end instance of a known pool, or None."""

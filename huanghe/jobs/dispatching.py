@@ -8,6 +8,7 @@ re-queued (the dispatch does not count as an attempt); one that refuses it fails
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -102,7 +103,7 @@ def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport) -> None:
             return
         # 2. submit
         try:
-            spec = backend_spec(row, token)
+            spec = replace(backend_spec(row, token), duration_s=ctx.run_estimate_s(row.pool_id, row.spec))
             bid = be.submit(spec)
         except BackendUnavailableError as exc:
             row.attempt -= 1  # nothing was submitted: this dispatch does not count
