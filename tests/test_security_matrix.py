@@ -108,9 +108,10 @@ def test_policy_matches_the_expected_matrix() -> None:
         ("GET", f"{API}/backends"), ("GET", f"{API}/backends/{{name}}"),
     }  # fmt: skip
     reads = {(m, t): _who(m, t) for (m, t) in POLICY if m == "GET"}
-    assert all("public" in who or "regulator" in who for who in reads.values()), (
-        "the regulator reads everything"
-    )
+    # the regulator reads everything but back-end credentials (issue #11: admins only)
+    assert all(
+        "public" in who or "regulator" in who for (_, t), who in reads.items() if "/secrets" not in t
+    ), "the regulator reads everything"
     writes = {(m, t): _who(m, t) for (m, t) in POLICY if m != "GET" and t not in ("/login", "/logout")}
     for (m, t), who in writes.items():
         assert "public" not in who, (m, t)
@@ -139,6 +140,10 @@ def test_policy_matches_the_expected_matrix() -> None:
         ("POST", f"{API}/projects/{{project_id}}/transition"): {"admin", "regulator", "operator"},
         ("GET", f"{API}/tenants"): {"admin", "regulator"},
         ("POST", f"{API}/auth/tokens"): {"admin", "tenant_admin"},
+        ("GET", f"{API}/secrets"): {"admin"},
+        ("GET", f"{API}/secrets/{{name}}"): {"admin"},
+        ("PUT", f"{API}/secrets/{{name}}"): {"admin"},
+        ("DELETE", f"{API}/secrets/{{name}}"): {"admin"},
     }
     for key, who in expected.items():
         assert _who(*key) == who, key

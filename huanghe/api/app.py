@@ -31,6 +31,8 @@ from huanghe.data import protection_router as data_protection
 from huanghe.data import router as data
 from huanghe.jobs import router as jobs
 from huanghe.network import router as network
+from huanghe.network import secrets as network_secrets
+from huanghe.network import secrets_router
 from huanghe.network import topology_router as topology
 from huanghe.regulator import projects_router as projects
 from huanghe.regulator import router as observatory
@@ -55,6 +57,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     data.router,
     topology.router,
     backends.router,
+    secrets_router.router,
     jobs.router,
     telemetry.router,
     observatory.router,
@@ -80,6 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_startup:
             await run_in_threadpool(migrate, engine)
+        # back-end secrets need their key: refused outside dev mode when secrets exist and no key is set
+        await run_in_threadpool(
+            network_secrets.check_key_at_startup, _app.state.session_factory, dev_mode=settings.dev_mode
+        )
         try:
             with jobs.scheduler_running(_app):
                 async with telemetry.telemetry_running(_app):

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huanghe.api import API_PREFIX, audit_trail, limits
 from huanghe.api.errors import error_response
-from huanghe.api.redaction import is_redacted, redacting
+from huanghe.api.redaction import is_redacted, redacting, redacting_send
 from huanghe.core.errors import FieldError
 from huanghe.settings import Settings
 
@@ -54,7 +54,7 @@ class SecurityMiddleware:
                 await self._reply(scope, receive, send, 429, f"too many requests, retry in {retry} s",
                                   {"Retry-After": retry})  # fmt: skip
                 return
-        if is_redacted(method, path):
+        if is_redacted(method, path) and method not in MUTATING_METHODS:
             await redacting(self.app, scope, receive, send)
             return
         if method not in MUTATING_METHODS:
@@ -65,7 +65,7 @@ class SecurityMiddleware:
         if body is None:
             await self._reply(scope, receive, send, 413, f"request body larger than {limit} bytes")
             return
-        await self._forward(scope, body, send)
+        await self._forward(scope, body, redacting_send(scope, send) if is_redacted(method, path) else send)
 
     async def _forward(self, scope: Scope, body: bytes, send: Send) -> None:
         """Run a mutation; a successful one (2xx/3xx) is answered only after its audit record is committed,

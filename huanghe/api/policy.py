@@ -23,12 +23,14 @@ from huanghe.api.scope_rules import (
     center_path,
     job_quota,
     keep_tenant,
+    new_pool_connection_admin_only,
     own_dataset,
     own_idempotency_key,
     own_invoice,
     own_job,
     own_user,
     own_voucher,
+    pool_connection_admin_only,
     pool_path,
     resident_replicas,
     telemetry_of_own_centers,
@@ -77,15 +79,26 @@ def _catalog() -> dict[tuple[str, str], Rule]:
         table[("PATCH", f"{API}/{plural}/{{item_id}}")] = allow(ADMIN)
         table[("DELETE", f"{API}/{plural}/{{item_id}}")] = allow(ADMIN)
     table[("PATCH", f"{API}/centers/{{item_id}}")] = allow(ADMIN, OP, scope=center_path())
-    table[("POST", f"{API}/pools")] = allow(ADMIN, OP, scope=body_center(), body=True)
+    # operators may not set a pool's back-end or its settings (where the platform connects, what it reads)
+    table[("POST", f"{API}/pools")] = allow(
+        ADMIN, OP, scope=all_of(body_center(), new_pool_connection_admin_only), body=True
+    )
     table[("PATCH", f"{API}/pools/{{item_id}}")] = allow(
-        ADMIN, OP, scope=all_of(pool_path(), body_center(optional=True)), body=True
+        ADMIN,
+        OP,
+        scope=all_of(pool_path(), body_center(optional=True), pool_connection_admin_only),
+        body=True,
     )
     table[("DELETE", f"{API}/pools/{{item_id}}")] = allow(ADMIN, OP, scope=pool_path())
     table[("GET", f"{API}/topology")] = PUBLIC
     table[("GET", f"{API}/backends")] = PUBLIC  # capabilities only: no pool settings
     table[("GET", f"{API}/backends/{{name}}")] = PUBLIC
     table[("PUT", f"{API}/topology")] = allow(ADMIN)
+    # back-end credentials: platform admins only (values go in, never come out)
+    table[("GET", f"{API}/secrets")] = allow(ADMIN)
+    table[("GET", f"{API}/secrets/{{name}}")] = allow(ADMIN)
+    table[("PUT", f"{API}/secrets/{{name}}")] = allow(ADMIN)
+    table[("DELETE", f"{API}/secrets/{{name}}")] = allow(ADMIN)
     return table
 
 

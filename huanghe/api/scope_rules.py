@@ -56,7 +56,7 @@ def _not_found(kind: str, ident: str) -> HTTPException:
 
 def _small_int(ident: str) -> int | None:
     """A path id of an integer key, None when it is not one (the endpoint answers 422 then)."""
-    return int(ident) if ident.isdigit() and len(ident) < 10 else None
+    return int(ident) if ident.isascii() and ident.isdigit() and len(ident) < 10 else None  # not '²'...
 
 
 # --- tenants ----------------------------------------------------------------------------------------------
@@ -181,6 +181,31 @@ def body_center(key: str = "center", *, optional: bool = False) -> ScopeRule:
             raise HTTPException(403, f"{key}: not one of your centers")
 
     return rule
+
+
+def admin_only_fields(*keys: str, unless: dict[str, object] | None = None) -> ScopeRule:
+    """Anyone but an admin: a body giving one of ``keys`` is refused (403 naming the key). ``unless`` maps a
+    key to the value that stays allowed (a new pool on the default back-end with no settings)."""
+    allowed = unless or {}
+
+    def rule(ctx: ScopeContext) -> None:
+        if ctx.principal.role is Role.ADMIN or not isinstance(ctx.body, dict):
+            return
+        for key in keys:
+            if key in ctx.body and not (key in allowed and ctx.body[key] == allowed[key]):
+                raise HTTPException(
+                    403, f"{key}: only a platform admin may set where the platform connects and what it reads"
+                )
+
+    return rule
+
+
+#: Pools: operators edit capacity, price and state, never the back-end or its settings (issue #11).
+pool_connection_admin_only = admin_only_fields("backend", "backend_settings")
+#: A new pool of an operator runs on the default back-end without settings.
+new_pool_connection_admin_only = admin_only_fields(
+    "backend", "backend_settings", unless={"backend": "local", "backend_settings": {}}
+)
 
 
 def telemetry_of_own_centers(ctx: ScopeContext) -> None:

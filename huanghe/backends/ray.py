@@ -90,7 +90,10 @@ class RayBackend(BackendBase):
         try:
             return self._http.request(method, path, **kw)
         except httpx.HTTPError as exc:
-            raise BackendUnavailableError(f"ray: {self.address} unreachable: {exc}") from exc
+            # no address in the message: it reaches job events and center health (issue #11)
+            raise BackendUnavailableError(
+                f"ray: head unreachable: {str(exc).replace(self.address, '<address>')}"
+            ) from exc
 
     def _job_request(self, method: str, job_id: str, suffix: str = "") -> dict[str, Any]:
         r = self._request(method, f"/api/jobs/{job_id}{suffix}")
@@ -179,7 +182,11 @@ class RayBackend(BackendBase):
                 return Health(False, ms, f"ray: /api/version → {r.status_code}")
             return Health(True, ms, f"ray {r.json().get('ray_version', '?')}")
         except (httpx.HTTPError, ValueError) as exc:
-            return Health(False, (time.perf_counter() - t0) * 1000, f"ray: unreachable: {exc}")
+            return Health(
+                False,
+                (time.perf_counter() - t0) * 1000,
+                f"ray: unreachable: {str(exc).replace(self.address, '<address>')}",
+            )
 
     def find_by_name(self, name: str) -> tuple[str | None, bool]:
         """The job whose ``metadata.name`` is ``name`` in ``GET /api/jobs/`` (the cluster keeps every job it

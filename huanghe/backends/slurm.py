@@ -163,6 +163,10 @@ class SlurmBackend(BackendBase):
             token = Path(self.token_file).read_text().strip().removeprefix("SLURM_JWT=")
         return {"X-SLURM-USER-NAME": self.user, "X-SLURM-USER-TOKEN": token}
 
+    def _scrub(self, exc: Exception) -> str:
+        """An error's text without the connection URL (messages reach job events and center health)."""
+        return str(exc).replace(self.rest_url, "<rest_url>") if self.rest_url else str(exc)
+
     def _use_rest(self) -> bool:
         return self._http is not None
 
@@ -175,9 +179,9 @@ class SlurmBackend(BackendBase):
         except httpx.ConnectError as exc:
             if self.cli == "auto" and shutil.which("sbatch"):
                 return None
-            raise BackendUnavailableError(f"slurm: slurmrestd {self.rest_url} unreachable: {exc}") from exc
+            raise BackendUnavailableError(f"slurm: slurmrestd unreachable: {self._scrub(exc)}") from exc
         except httpx.HTTPError as exc:
-            raise BackendUnavailableError(f"slurm: slurmrestd {self.rest_url} failed: {exc}") from exc
+            raise BackendUnavailableError(f"slurm: slurmrestd failed: {self._scrub(exc)}") from exc
         if r.status_code in (401, 403):
             raise BackendUnavailableError(f"slurm: slurmrestd refused the token ({r.status_code}); renew it")
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,20 @@ from huanghe.domain.enums import JobKind
 from huanghe.jobs.backend_cache import BackendCache
 from huanghe.jobs.settings import DispatchSettings
 from huanghe.network import topology_store
+from huanghe.network.secrets import SecretKeyError, resolve_settings
+
+log = logging.getLogger("huanghe.broker")
+
+
+def resolved_settings(session: Session, settings: dict[str, Any]) -> dict[str, Any]:
+    """A pool's settings with its ``*_secret`` names replaced by the secrets' values; without a usable key the
+    names are dropped (the back-end then reports the missing credential) and the reason is logged once per
+    refresh, without any value."""
+    try:
+        return resolve_settings(session, settings)
+    except SecretKeyError as exc:
+        log.error("back-end secrets unavailable (后端凭据不可用): %s", exc.errors[0].message)
+        return {k: v for k, v in settings.items() if not k.endswith("_secret")}
 
 
 @dataclass
@@ -71,7 +86,11 @@ class DispatchContext:
             if not topo.centers:
                 self.base = None
                 return None
-            self.pools = {p.id: PoolInfo(c.id, p.backend, dict(p.backend_settings)) for c, p in topo.pools()}
+            # ``*_secret`` settings become the decrypted credentials here, in memory only (never stored)
+            self.pools = {
+                p.id: PoolInfo(c.id, p.backend, resolved_settings(session, p.backend_settings))
+                for c, p in topo.pools()
+            }
             self.base = NetworkSnapshot.from_topology(topo, self.clock, backend_missing=missing_by_backend())
         return self.base
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from huanghe.backends.protocol import BackendError, UnknownJobError
 from huanghe.domain.enums import JobState
 from huanghe.jobs.backend_cache import BackendCache
+from huanghe.jobs.dispatch_context import resolved_settings
 from huanghe.jobs.queries import get_row
 from huanghe.network.models import PoolRow
 
@@ -32,7 +33,8 @@ def job_logs(session: Session, backends: BackendCache, job_id: str, offset: int)
         out["message"] = f"pool {row.pool_id} no longer exists"
         return out
     try:
-        data = backends.get(pool.backend, pool.backend_settings).logs(row.backend_job_id, offset)
+        settings = resolved_settings(session, pool.backend_settings)
+        data = backends.get(pool.backend, settings).logs(row.backend_job_id, offset)
     except UnknownJobError:
         out["message"] = "the back-end no longer has this job's output / 后端已无日志"
         return out

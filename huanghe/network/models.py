@@ -149,3 +149,17 @@ class LinkRow(Base):
     latency_ms: Mapped[float | None] = mapped_column(Double, nullable=True)
     hops: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SecretRow(Base):
+    """A back-end credential (a token, a password) that pools' ``backend_settings`` name with ``*_secret``
+    keys. ``ciphertext`` is the Fernet token of the value (AES-128-CBC + HMAC-SHA256, key from
+    ``HUANGHE_SECRET_KEY``); the plaintext is never stored. Times are epoch seconds."""
+
+    __tablename__ = "backend_secrets"
+
+    name: Mapped[str] = mapped_column(ID, primary_key=True)
+    ciphertext: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    created_s: Mapped[float] = mapped_column(Double)
+    updated_s: Mapped[float] = mapped_column(Double)

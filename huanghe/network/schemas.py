@@ -4,7 +4,7 @@ model, so every unit and bound of :mod:`huanghe.domain.network` applies). Servic
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from huanghe.core.schemas import UpdateSchema
 from huanghe.domain.enums import CenterKind, CenterTier, DataClass, JobKind, PueCategory
@@ -156,3 +156,23 @@ class ImportSummary(BaseModel):
     centers: int
     pools: int
     links: int
+
+
+# --- back-end secrets ------------------------------------------------------------------------------------
+class SecretPut(BaseModel):
+    """The value of a back-end secret (a token, a password), created or rotated; never shown again."""
+
+    value: SecretStr = Field(
+        min_length=1, max_length=16_384, description="the credential, at most 16384 chars"
+    )
+    description: str = Field(default="", max_length=200, description="what it is for (no secret here)")
+
+
+class SecretPublic(BaseModel):
+    """A stored secret without its value; ``used_by`` lists the pools naming it; times in epoch seconds."""
+
+    name: str
+    description: str
+    created_s: float
+    updated_s: float
+    used_by: list[str] = Field(default_factory=list)

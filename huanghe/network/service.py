@@ -7,18 +7,22 @@ object → ``NotFoundError``; duplicate id or still referenced → ``ConflictErr
 that does not exist, or a value out of bounds → ``InvalidError``.
 
 Lists are ordered by file position then id and paginated with ``limit`` (1..1000) and ``offset`` (>= 0).
-Deleting a center refuses when a dataset's primary copy is there."""
+Deleting a center refuses when a dataset's primary copy is there. Pools' ``backend_settings`` written here obey
+:mod:`huanghe.network.connection_rules` (validated URLs, no literal credential, files only from the credentials
+directory) and their ``*_secret`` keys must name stored secrets (:mod:`huanghe.network.secrets`) → 422."""
 
 from __future__ import annotations
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from huanghe.core.errors import ConflictError, FieldError, conflict
+from huanghe.core.errors import ConflictError, FieldError, InvalidError, conflict
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.enums import CenterKind, CenterTier
 from huanghe.domain.network import Center, City, Link, Region
 from huanghe.network import rows as network_rows
+from huanghe.network import secrets
+from huanghe.network.connection_rules import settings_problems
 from huanghe.network.models import CenterRow, CityRow, LinkRow, PoolRow, RegionRow
 from huanghe.network.schemas import (
     CenterCreate,
@@ -170,11 +174,20 @@ def count_centers(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(CenterRow)) or 0)
 
 
+def check_backend_settings(session: Session, settings: dict[str, str], path: str) -> None:
+    """:class:`InvalidError` (422) naming ``<path>.<key>`` for settings the API does not accept."""
+    errors = settings_problems(settings, path) + secrets.missing_secrets(session, settings, path)
+    if errors:
+        raise InvalidError(errors)
+
+
 def create_center(session: Session, data: CenterCreate) -> CenterPublic:
     """Create a center and the pools given inline."""
     if session.get(CenterRow, data.id) is not None:
         raise conflict("id", f"center {data.id!r} already exists")
     raise_if(missing(session, CityRow, data.city, "city", "city"))
+    for i, pool in enumerate(data.pools):
+        check_backend_settings(session, pool.backend_settings, f"pools[{i}].backend_settings")
     seen: set[str] = set()
     dupes = []
     for i, pool in enumerate(data.pools):
@@ -255,6 +268,7 @@ def create_pool(session: Session, data: PoolCreate) -> PoolPublic:
     if session.get(PoolRow, data.id) is not None:
         raise conflict("id", f"pool {data.id!r} already exists")
     raise_if(missing(session, CenterRow, data.center, "center", "center"))
+    check_backend_settings(session, data.backend_settings, "backend_settings")
     row = PoolRow(position=next_position(session, PoolRow.position))
     network_rows.apply_pool(row, data, data.center)
     session.add(row)
@@ -266,6 +280,8 @@ def update_pool(session: Session, pool_id: str, patch: PoolUpdate) -> PoolPublic
     row = get_row(session, PoolRow, pool_id, "pool")
     pool = merged(PoolCreate, {**network_rows.pool_dict(row), "center": row.center_id}, patch)
     raise_if(missing(session, CenterRow, pool.center, "center", "center"))
+    if "backend_settings" in patch.model_fields_set:
+        check_backend_settings(session, pool.backend_settings, "backend_settings")
     network_rows.apply_pool(row, pool, pool.center)
     commit(session)
     return network_rows.pool_public(row)

@@ -118,4 +118,4 @@ async def put_topology(
     """Import a topology document (YAML or JSON) and return what was stored."""
     raw = await request.body()
     topo = _parse(raw, request.headers.get("content-type", "").lower())
-    return await run_in_threadpool(topology_store.import_topology, s, topo, replace=mode == "replace")
+    return await run_in_threadpool(topology_store.import_from_api, s, topo, replace=mode == "replace")

@@ -13,14 +13,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from huanghe.core.errors import ConflictError, FieldError, NotFoundError, ServiceError, conflict
+from huanghe.core.errors import ConflictError, FieldError, InvalidError, NotFoundError, ServiceError, conflict
 from huanghe.domain.network import Link, Topology
 from huanghe.network import rows as network_rows
 from huanghe.network.models import CenterRow, CityRow, LinkRow, NetworkRow, PoolRow, RegionRow
 from huanghe.network.schemas import (
     ImportSummary,
 )
-from huanghe.network.service import _centers_query
+from huanghe.network.service import _centers_query, check_backend_settings
 from huanghe.store.base import Base
 from huanghe.store.crud import R, commit, next_position
 
@@ -94,6 +94,23 @@ def _check_replace(session: Session, topo: Topology) -> None:
     ]
     if errors:
         raise ConflictError(errors)
+
+
+def import_from_api(session: Session, topo: Topology, *, replace: bool = True) -> ImportSummary:
+    """:func:`import_topology` of a document sent to the API: every pool's ``backend_settings`` must pass
+    :mod:`huanghe.network.connection_rules` and name stored secrets (422 naming each path) first."""
+    errors: list[FieldError] = []
+    for i, center in enumerate(topo.centers):
+        for j, pool in enumerate(center.pools):
+            try:
+                check_backend_settings(
+                    session, pool.backend_settings, f"centers[{i}].pools[{j}].backend_settings"
+                )
+            except InvalidError as exc:
+                errors.extend(exc.errors)
+    if errors:
+        raise InvalidError(errors)
+    return import_topology(session, topo, replace=replace)
 
 
 def import_topology(session: Session, topo: Topology, *, replace: bool = True) -> ImportSummary:
