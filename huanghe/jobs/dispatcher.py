@@ -4,8 +4,9 @@ One :meth:`Dispatcher.tick` does, in order (each step in its own module):
 
 1. **health** (every ``health_interval_s``, :mod:`~huanghe.jobs.center_health`): ping every back-end; a
    center that keeps failing gets no new jobs and its active jobs are failed over elsewhere (bounded);
-2. **cancel** (:mod:`~huanghe.jobs.following`): dispatched/running jobs with ``cancel_requested`` are
-   cancelled on their back-end;
+2. **stuck** (:mod:`~huanghe.jobs.recovery`): jobs PLACED, or DISPATCHED without a back-end id, for longer
+   than ``stuck_after_s`` are reconciled; **cancel** (:mod:`~huanghe.jobs.following`): dispatched/running
+   jobs with ``cancel_requested`` are cancelled on their back-end (at once when none runs them);
 3. **place** (:mod:`~huanghe.jobs.placing`): PENDING jobs go through the placement engine on a live
    snapshot; decisions and explanations are stored and audited in the same transaction;
 4. **dispatch** (:mod:`~huanghe.jobs.dispatching`): each PLACED job is committed DISPATCHED with its token
@@ -85,6 +86,7 @@ class Dispatcher:
             self._health_due_s = now_s + self.settings.health_interval_s
             rep.health_checked = True
             center_health.check_health(self.ctx, rep)
+        recovery.reconcile_stuck(self.ctx, rep)
         self._follower.cancel(rep)
         self._placer.place(rep)
         dispatching.dispatch(self.ctx, rep)

@@ -2,8 +2,13 @@
 
 Each PLACED job gets a dispatch token (``hh-<job id>-<attempt>``), committed as state DISPATCHED *before* the
 back-end is called; the token is the back-end job name, so a restart finds a job that was already submitted
-instead of running it twice (:mod:`huanghe.jobs.recovery`). A back-end that is unavailable gets the job
-re-queued (the dispatch does not count as an attempt); one that refuses it fails it.
+instead of running it twice (:mod:`huanghe.jobs.recovery`).
+
+No dispatch leaves a zombie: a back-end that is unavailable (:class:`BackendUnavailableError`) gets the job
+re-placed elsewhere once (its center excluded, the dispatch does not count as an attempt; event
+``dispatch_unavailable``) and FAILED the second time; any other error — a refusal, a bad setting, an
+``OSError`` such as a missing program — FAILS the job at once. Either way the error is in the job's events
+(``dispatch_error``: back-end, exception type, detail) and its message, and its capacity is released.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from huanghe.backends.protocol import (
     TOKEN_MARKER,
@@ -21,7 +27,7 @@ from huanghe.backends.protocol import (
 )
 from huanghe.domain.enums import JobState
 from huanghe.jobs.dispatch_context import DispatchContext, TickReport
-from huanghe.jobs.models import JobRow
+from huanghe.jobs.models import JobEventRow, JobRow
 from huanghe.jobs.schemas import JobSubmit
 from huanghe.jobs.transitions import record_event, requeue, rowcount, set_state
 
@@ -74,12 +80,16 @@ def dispatch(ctx: DispatchContext, rep: TickReport) -> None:
 
 
 def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport) -> None:
-    """Claim the job (commit DISPATCHED + token), submit it, remember the back-end's id (commit)."""
+    """Claim the job (commit DISPATCHED + token), submit it, remember the back-end's id (commit). Any error
+    of the submission ends the dispatch (see the module docstring): the job never stays DISPATCHED."""
     with ctx.sf() as s:
         row = s.get(JobRow, job_id)
         if row is None:
             return
-        be = ctx.backend_for_pool(row.pool_id or "")
+        try:
+            be, be_error = ctx.backend_for_pool(row.pool_id or ""), ""
+        except Exception as exc:  # a back-end that cannot even be built fails its jobs, not the loop
+            be, be_error = None, f"{type(exc).__name__}: {exc}"
         now_s = ctx.clock.now_s()
         token = dispatch_token(row.id, row.attempt + 1)
         # 1. record the intent (commit) before the back-end sees anything
@@ -98,8 +108,8 @@ def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport) -> None:
         s.commit()
         s.refresh(row)
         if be is None:
-            set_state(s, row, JobState.FAILED, f"pool {row.pool_id} has no back-end", now_s)
-            s.commit()
+            why = f"pool {row.pool_id} has no back-end" + (f" ({be_error})" if be_error else "")
+            fail_dispatch(s, row, "-", why, now_s)
             return
         # 2. submit
         try:
@@ -107,12 +117,15 @@ def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport) -> None:
             bid = be.submit(spec)
         except BackendUnavailableError as exc:
             row.attempt -= 1  # nothing was submitted: this dispatch does not count
-            requeue(s, row, f"back-end {be.name} unavailable: {exc}", ctx.clock.now_s())
-            rep.retried += 1
+            if unavailable_retry(s, row, be.name, exc, ctx.clock.now_s()):
+                rep.retried += 1
             return
         except (BackendError, ValueError) as exc:
-            set_state(s, row, JobState.FAILED, f"back-end {be.name} refused the job: {exc}", now_s)
-            s.commit()
+            fail_dispatch(s, row, be.name, f"back-end {be.name} refused the job: {exc}", now_s, exc)
+            return
+        except Exception as exc:  # e.g. OSError from a missing program: fail, never a zombie
+            why = f"dispatch to {be.name} failed: {type(exc).__name__}: {exc}"
+            fail_dispatch(s, row, be.name, why, now_s, exc)
             return
         # 3. remember the back-end's id
         row.backend_job_id = bid
@@ -122,3 +135,35 @@ def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport) -> None:
         )
         s.commit()
         rep.dispatched += 1
+
+
+#: Event kind of a dispatch the back-end's unavailability sent back to placement (at most one per job).
+UNAVAILABLE_EVENT = "dispatch_unavailable"
+
+
+def fail_dispatch(
+    s: Session, row: JobRow, backend: str, why: str, now_s: float, exc: BaseException | None = None
+) -> None:
+    """End a dispatch that failed: a ``dispatch_error`` event with the error, then FAILED (committed)."""
+    data = {
+        "backend": backend,
+        "error": type(exc).__name__ if exc else None,
+        "detail": str(exc)[:2000] if exc else why,
+    }
+    record_event(s, row.id, now_s, "dispatch_error", None, why[:4000], data)
+    set_state(s, row, JobState.FAILED, why, now_s)
+    s.commit()
+
+
+def unavailable_retry(s: Session, row: JobRow, backend: str, exc: BaseException, now_s: float) -> bool:
+    """The back-end was unavailable: re-place the job elsewhere once (its center excluded), FAIL it the second
+    time (committed). Returns whether it was re-queued."""
+    why = f"back-end {backend} unavailable: {exc}"
+    before = s.scalar(
+        select(func.count()).select_from(JobEventRow)
+        .where(JobEventRow.job_id == row.id, JobEventRow.kind == UNAVAILABLE_EVENT)
+    )  # fmt: skip
+    if before:
+        fail_dispatch(s, row, backend, f"{why}; already re-placed once / 后端不可用", now_s, exc)
+        return False
+    return requeue(s, row, why, now_s, kind=UNAVAILABLE_EVENT)

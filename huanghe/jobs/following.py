@@ -1,7 +1,8 @@
 """Following dispatched jobs: stop those whose cancel was requested, copy back-end states into the database.
 
 **cancel**: dispatched/running jobs with ``cancel_requested`` are cancelled on their back-end (in the
-background, one call per job at a time); the job becomes CANCELLED when its back-end says so.
+background, one call per job at a time); the job becomes CANCELLED when its back-end says so. One that never
+reached a back-end (DISPATCHED without a back-end id) or whose pool lost its back-end is CANCELLED at once.
 **reconcile**: back-end states of dispatched/running jobs are copied into the database (one status call per
 job per ``status_interval_s``). A job that FAILED without an exit code (killed, node lost), was PREEMPTED, or
 that its back-end forgot, is retried elsewhere (bounded); a job whose own program failed (exit code ≠ 0) is
@@ -44,22 +45,25 @@ class Follower:
 
     # ---------------------------------------------------------------- cancel
     def cancel(self, rep: TickReport) -> None:
-        """Ask the back-end to stop every dispatched/running job whose cancel was requested."""
+        """Stop every dispatched/running job whose cancel was requested: on its back-end when it reached one
+        (in the background; the back-end's CANCELLED is copied by :meth:`reconcile`), at once when it never
+        did (no back-end id: its dispatch ended without one, as recovery and :mod:`~huanghe.jobs.recovery`'s
+        stuck-job sweep resolved every interrupted one) or its pool has no back-end any more."""
         with self.ctx.sf() as s:
             rows = list(
                 s.execute(
                     select(JobRow.id, JobRow.pool_id, JobRow.backend_job_id).where(
                         JobRow.cancel_requested.is_(True),
                         JobRow.state.in_([JobState.DISPATCHED.value, JobState.RUNNING.value]),
-                        JobRow.backend_job_id.is_not(None),
                     )
                 )
             )
         for job_id, pool_id, bid in rows:
             if job_id in self._cancelling:
                 continue
-            be = self.ctx.backend_for_pool(pool_id or "")
+            be = None if bid is None else self._backend(pool_id)
             if be is None:
+                self._cancel_here(job_id, bid, rep)
                 continue
             self._cancelling.add(job_id)
             rep.cancelled += 1
@@ -68,13 +72,32 @@ class Follower:
                 try:
                     be.cancel(bid)
                 except UnknownJobError:
-                    pass
+                    pass  # reconcile finds it gone and ends it CANCELLED (cancel_requested)
                 except BackendError as exc:
                     log.warning("cancel of %s failed: %s", job_id, exc)
                 finally:
                     self._cancelling.discard(job_id)
 
             self._executor.submit(run)
+
+    def _backend(self, pool_id: str | None) -> Backend | None:
+        try:
+            return self.ctx.backend_for_pool(pool_id or "")
+        except Exception:  # a back-end that cannot be built cannot run (or stop) anything
+            log.exception("back-end of pool %s unavailable", pool_id)
+            return None
+
+    def _cancel_here(self, job_id: str, bid: str | None, rep: TickReport) -> None:
+        """End a cancelled job that no back-end runs (no back-end id, or no back-end for its pool)."""
+        with self.ctx.sf() as s:
+            row = s.get(JobRow, job_id)
+            if row is None or JobState(row.state).terminal or row.backend_job_id != bid:
+                return
+            where = "before it reached its back-end" if bid is None else "its pool has no back-end"
+            set_state(s, row, JobState.CANCELLED, f"cancelled {where} / 已取消", self.ctx.clock.now_s())
+            s.commit()
+            rep.cancelled += 1
+            rep.transitions += 1
 
     # ---------------------------------------------------------------- reconcile
     def reconcile(self, rep: TickReport) -> None:
@@ -94,7 +117,7 @@ class Follower:
         for gone in [j for j in self._polled if j not in active]:
             del self._polled[gone]
         for job_id, pool_id, bid, state in rows:
-            be = ctx.backend_for_pool(pool_id or "")
+            be = self._backend(pool_id)
             if be is None:
                 continue
             if now_s - self._polled.get(job_id, -math.inf) < ctx.settings.status_interval_s:

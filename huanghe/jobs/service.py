@@ -7,9 +7,10 @@ dispatch and following jobs on their back-ends happen in the dispatch loop (:mod
 Times are epoch seconds from an injected :class:`~huanghe.core.clock.Clock` (default: the wall clock).
 
 Cancellation works at every state: a PENDING or PLACED job is cancelled at once; a dispatched or running job
-gets ``cancel_requested`` and the dispatcher stops it on its back-end (and meters it when its back-end reports
-it ended); a terminal job is left as it is (cancelling is idempotent). A job cancelled here never started, so
-it has no usage to meter and no placement to audit.
+gets ``cancel_requested`` and the dispatcher ends it CANCELLED at its next tick — stopped on its back-end when it
+reached one (and metered when its back-end reports it ended), at once when it never did (DISPATCHED without a
+back-end id, :class:`~huanghe.jobs.following.Follower`); a terminal job is left as it is (cancelling is
+idempotent). A job cancelled here never started, so it has no usage to meter and no placement to audit.
 """
 
 from __future__ import annotations

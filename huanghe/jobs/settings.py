@@ -13,7 +13,8 @@ class DispatchSettings(BaseSettings):
     ``lease_ttl_s`` (SQLite leader lease), ``max_batch`` (jobs placed per tick), ``default_duration_s``
     (run-time estimate of a job that gives none), ``topology_refresh_s`` (how often the stored network is
     re-read), ``status_interval_s`` (least time between two status calls for one job; a newly dispatched job
-    is asked at once)."""
+    is asked at once), ``stuck_after_s`` (a job PLACED, or DISPATCHED without a back-end id, for longer than
+    this is reconciled: :func:`huanghe.jobs.recovery.reconcile_stuck`)."""
 
     model_config = SettingsConfigDict(env_prefix="HUANGHE_SCHEDULER_", extra="ignore")
 
@@ -27,3 +28,4 @@ class DispatchSettings(BaseSettings):
     default_duration_s: float = Field(default=60.0, ge=0)
     topology_refresh_s: float = Field(default=10.0, gt=0)
     status_interval_s: float = Field(default=0.5, ge=0)
+    stuck_after_s: float = Field(default=300.0, gt=0)
