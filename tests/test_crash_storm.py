@@ -25,12 +25,16 @@ KILL_AFTER_ACKS = 80  # SIGKILL once this many submissions were acknowledged (th
 KILL_DEADLINE_S = 15.0
 
 
+def _runs(root: Path) -> list[str]:
+    """The platform job id of every run, read from each local job's work directory (one file per run)."""
+    return [j for f in sorted(root.glob("*/local-*/work/ran.txt")) for j in f.read_text().split()]
+
+
 def test_sigkill_mid_storm_loses_nothing_and_runs_nothing_twice(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     net.prepare_db(url, net.topology(net.local(tmp_path / "jn"), net.local(tmp_path / "qd")))
-    ran = tmp_path / "ran.txt"
-    ran.touch()
-    command = f'echo "$HUANGHE_PLATFORM_JOB_ID" >> {ran}'
+    # each run records itself in its own work directory (a sandboxed local job can write nowhere else)
+    command = 'echo "$HUANGHE_PLATFORM_JOB_ID" > ran.txt'
     server = srv.start(tmp_path, url)
     acked: list[str] = []
     errors: list[str] = []
@@ -65,7 +69,7 @@ def test_sigkill_mid_storm_loses_nothing_and_runs_nothing_twice(tmp_path: Path) 
     assert not errors, errors[:3]
     n_acked = len(acked)
     assert 20 < n_acked < THREADS * PER_THREAD_MAX, f"storm was not cut: {n_acked} acknowledged"
-    lines_at_kill = len(ran.read_text().split())
+    lines_at_kill = len(_runs(tmp_path))
 
     server = srv.start(tmp_path, url, name="restart", port=int(server.url.rsplit(":", 1)[1]))
     try:
@@ -96,7 +100,7 @@ def test_sigkill_mid_storm_loses_nothing_and_runs_nothing_twice(tmp_path: Path) 
     finally:
         server.stop()
     time.sleep(0.2)
-    counts = Counter(ran.read_text().split())
+    counts = Counter(_runs(tmp_path))
     twice = {j: n for j, n in counts.items() if n > 1}
     print(
         f"crash storm: {n_acked} acknowledged, {total} stored, {lines_at_kill} had run at the kill, "

@@ -19,12 +19,22 @@ What is enforced:
 
 Jobs get a clean environment (``PATH``, ``HOME``, ``LANG``, ``HUANGHE_JOB_ID`` and the spec's ``env``),
 never the platform's own environment (which may hold secrets).
+
+Sandbox (setting ``sandbox``, default ``bwrap``): each job runs as its tenant's unprivileged account
+(:mod:`huanghe.backends.local_accounts`) inside bubblewrap with its own PID, mount, IPC and network namespaces,
+the system read-only and only its work directory writable (:mod:`huanghe.backends.sandbox`, which lists what
+is isolated and the rlimits). The wrapper runs as root outside the sandbox, so ``output.log`` (the job's
+stdout), ``exit_code`` and ``state.json`` are out of the job's reach. ``sandbox=none`` runs jobs as the
+server's user, as plain subprocesses: development only; when ``bwrap`` is asked for but unavailable (no
+bubblewrap, not root) jobs also run unsandboxed, with a warning, and ``huanghe up`` refuses to start outside dev
+mode (:func:`huanghe.backends.sandbox.sandbox_problem` says how to fix it).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -37,6 +47,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from huanghe.backends.local_accounts import AccountRegistry
 from huanghe.backends.protocol import (
     TOKEN_MARKER,
     BackendBase,
@@ -50,8 +61,11 @@ from huanghe.backends.protocol import (
     Settings,
     UnknownJobError,
 )
+from huanghe.backends.sandbox import limits_for, sandbox_argv, sandbox_problem, write_job_files
 from huanghe.domain.enums import JobState
 from huanghe.paths import data_dir
+
+log = logging.getLogger(__name__)
 
 SETTINGS: dict[str, str] = {
     "root": "directory for job directories and state (default <data dir>/local-jobs)",
@@ -59,7 +73,13 @@ SETTINGS: dict[str, str] = {
     "mem_gb": "memory advertised, GB (default: MemTotal of the host)",
     "nice": "niceness added to every job, 0-19 (default 10)",
     "kill_grace_s": "seconds between SIGTERM and SIGKILL on cancel (default 3)",
+    "sandbox": "bwrap (default: each job as its tenant's account in a bubblewrap sandbox) or none (development "
+    "only: jobs run as the server's user)",
+    "max_procs": "processes one tenant's account may have at once, all its jobs together (default 512)",
+    "max_file_gb": "largest file a job may write, GB, its output.log included (default 16)",
+    "tmp_gb": "size of a job's private /tmp (memory-backed), GB (default 1)",
 }
+SANDBOXES = ("bwrap", "none")
 
 #: The wrapper: limits, run the job, record its exit code and end time. Arguments: job dir, workdir.
 WRAPPER = """#!/bin/sh
@@ -81,6 +101,19 @@ fi
 printf '%s %s\\n' "$rc" "$(date +%s.%N)" > "$d/exit_code.tmp" && mv "$d/exit_code.tmp" "$d/exit_code"
 exit "$rc"
 """
+
+#: The sandboxed wrapper (runs as root, outside the sandbox): run the sandbox command line given after the job
+#: dir, record its exit code where the job cannot write.
+SANDBOX_WRAPPER = """#!/bin/sh
+# huanghe local job wrapper (written by huanghe.backends.local): run the sandboxed job, record its exit code.
+d="$1"; shift
+"$@"
+rc=$?
+printf '%s %s\\n' "$rc" "$(date +%s.%N)" > "$d/exit_code.tmp" && mv "$d/exit_code.tmp" "$d/exit_code"
+exit "$rc"
+"""
+#: The wrapper's own environment when sandboxed (the job's variables never reach a process running as root).
+_ROOT_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
@@ -191,6 +224,18 @@ class LocalBackend(BackendBase):
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
         self._taskset = shutil.which("taskset")
+        self.sandbox = s.get_choice("sandbox", "bwrap", SANDBOXES)
+        self.max_procs = int(s.get_float("max_procs", 512))
+        self.max_file_gb = s.get_float("max_file_gb", 16.0)
+        self.tmp_gb = s.get_float("tmp_gb", 1.0)
+        if self.max_procs < 1 or self.max_file_gb <= 0 or self.tmp_gb <= 0:
+            raise BackendConfigError("local: backend_settings.max_procs, max_file_gb and tmp_gb must be > 0")
+        #: Why jobs run unsandboxed although ``sandbox=bwrap`` was asked for (None: sandboxed, or ``none``).
+        self.sandbox_problem = sandbox_problem() if self.sandbox == "bwrap" else None
+        self.sandboxed = self.sandbox == "bwrap" and self.sandbox_problem is None
+        if self.sandbox_problem:
+            log.warning("local: jobs run UNSANDBOXED (development only): %s", self.sandbox_problem)
+        self._accounts = AccountRegistry(frozenset({os.getuid(), os.geteuid()}))
 
     # -- files -------------------------------------------------------------------------------------
     def _dir(self, job_id: str) -> Path:
@@ -230,14 +275,21 @@ class LocalBackend(BackendBase):
     # -- protocol ----------------------------------------------------------------------------------
     def submit(self, spec: BackendJobSpec) -> str:
         self.check_spec(spec)
+        account = self._accounts.account(spec.tenant) if self.sandboxed else None
         job_id = f"local-{uuid.uuid4().hex[:12]}"
         d = self.root / job_id
-        d.mkdir(parents=True)
+        d.mkdir(parents=True, mode=0o700)
+        d.chmod(
+            0o700
+        )  # only root (the platform) enters a job's directory; the job sees it only through bwrap
         workdir = Path(spec.workdir) if spec.workdir else d / "work"
+        created = not workdir.exists()
         workdir.mkdir(parents=True, exist_ok=True)
+        if account is not None and created:
+            os.chown(workdir, account.uid, account.gid)
+            workdir.chmod(0o700)
         (d / "job.sh").write_text(spec.shell_script)
         (d / "job.sh").chmod(0o755)
-        (d / "wrapper.sh").write_text(WRAPPER)
         env = {
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
             "HOME": str(workdir),
@@ -245,22 +297,39 @@ class LocalBackend(BackendBase):
             "HUANGHE_JOB_ID": job_id,
             **spec.env,
         }
-        if spec.mem_gb > 0:
-            env["HH_MEM_KB"] = str(math.ceil(spec.mem_gb * 1024 * 1024))
-        if spec.time_limit_s is not None:
-            env["HH_TIME_LIMIT_S"] = str(math.ceil(spec.time_limit_s))
+        if account is not None:
+            env = {**env, "PATH": env["PATH"] if "PATH" in spec.env else "/usr/local/bin:/usr/bin:/bin"}
+            try:
+                write_job_files(d, account, env)
+            except ValueError as exc:
+                raise BackendConfigError(f"local: {exc}") from exc
+            (d / "wrapper.sh").write_text(SANDBOX_WRAPPER)
+            limits = limits_for(
+                spec.mem_gb, spec.time_limit_s, spec.whole_cpus, self.max_procs, self.max_file_gb
+            )
+            tail = [str(d), *sandbox_argv(d, workdir, account, limits, time_limit_s=spec.time_limit_s,
+                                          tmp_bytes=math.ceil(self.tmp_gb * 1024**3))]  # fmt: skip
+            env = dict(_ROOT_ENV)
+        else:
+            (d / "wrapper.sh").write_text(WRAPPER)
+            tail = [str(d), str(workdir)]
+            if spec.mem_gb > 0:
+                env["HH_MEM_KB"] = str(math.ceil(spec.mem_gb * 1024 * 1024))
+            if spec.time_limit_s is not None:
+                env["HH_TIME_LIMIT_S"] = str(math.ceil(spec.time_limit_s))
         with self._lock:
             cores = self._pick_cores(spec.whole_cpus)
             argv = ["nice", "-n", str(self.nice)]
             if self._taskset and cores:
                 argv += [self._taskset, "-c", ",".join(map(str, cores))]
-            argv += ["/bin/sh", str(d / "wrapper.sh"), str(d), str(workdir)]
-            with (d / "output.log").open("ab") as log:
+            argv += ["/bin/sh", str(d / "wrapper.sh"), *tail]
+            fd = os.open(d / "output.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "ab") as out:
                 proc = subprocess.Popen(
                     argv,
                     env=env,
                     stdin=subprocess.DEVNULL,
-                    stdout=log,
+                    stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                     close_fds=True,
@@ -280,6 +349,7 @@ class LocalBackend(BackendBase):
                     "mem_gb": spec.mem_gb,
                     "time_limit_s": spec.time_limit_s,
                     "workdir": str(workdir),
+                    "account": account.name if account else None,
                 },
             )
         return job_id
@@ -378,7 +448,9 @@ class LocalBackend(BackendBase):
             probe.unlink()
         except OSError as exc:
             return Health(False, (time.perf_counter() - t0) * 1000, f"job root not writable: {exc}")
-        return Health(True, (time.perf_counter() - t0) * 1000, "ok")
+        if self.sandbox_problem:
+            return Health(True, (time.perf_counter() - t0) * 1000, f"ok, UNSANDBOXED: {self.sandbox_problem}")
+        return Health(True, (time.perf_counter() - t0) * 1000, "ok" if self.sandboxed else "ok, sandbox=none")
 
     # -- after a crash -----------------------------------------------------------------------------
     def find_by_name(self, name: str) -> tuple[str | None, bool]:

@@ -115,7 +115,9 @@ class BackendJobSpec:
 
     Exactly one of ``command`` (a shell command line, run by ``/bin/sh -c`` or the back-end's equivalent)
     and ``script`` (a whole script, with or without ``#!``) is set. ``workdir`` empty means the back-end's
-    default job directory. ``time_limit_s`` None means no limit. Resources are per node.
+    default job directory. ``time_limit_s`` None means no limit. Resources are per node. ``tenant`` is the id of
+    the tenant the job runs for ("" when none): back-ends run it as that tenant's account (the local back-end:
+    its own host account, see :mod:`huanghe.backends.local_accounts`).
     """
 
     name: str = "job"
@@ -128,6 +130,7 @@ class BackendJobSpec:
     workdir: str = ""
     env: Mapping[str, str] = field(default_factory=dict)
     time_limit_s: float | None = None
+    tenant: str = ""  #: the tenant's id ("" when none)
     duration_s: float | None = None  #: estimated run time in the pool, s (only a simulating back-end uses it)
 
     def __post_init__(self) -> None:

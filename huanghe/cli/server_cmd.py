@@ -46,6 +46,22 @@ def _center_count(url: str) -> int:
         factory.kw["bind"].dispose()
 
 
+def _sandbox_refusals(url: str) -> list[str]:
+    """Why the ``local`` pools of the database cannot run tenants' jobs safely ([] when they can)."""
+    from sqlalchemy import select
+
+    from huanghe.backends.sandbox import startup_refusals
+    from huanghe.network.models import PoolRow
+
+    factory = make_session_factory(url)
+    try:
+        with factory() as session:
+            rows = session.execute(select(PoolRow.id, PoolRow.backend, PoolRow.backend_settings)).all()
+    finally:
+        factory.kw["bind"].dispose()
+    return startup_refusals([(r[0], r[1], dict(r[2] or {})) for r in rows])
+
+
 def up(
     host: Annotated[str | None, typer.Option(help="interface to bind (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port (default 8000)", min=1, max=65535)] = None,
@@ -75,6 +91,12 @@ def up(
             f"imported network {summary.name} (已导入网络): {summary.centers} centers, {summary.pools} pools, "
             f"{summary.links} links"
         )
+    refusals = [] if settings.dev_mode else _sandbox_refusals(settings.database_url)
+    if refusals:  # production: tenants' jobs must never run as the platform (issue 11)
+        typer.echo("refusing to start (拒绝启动): local jobs would run unsandboxed", err=True)
+        for line in refusals:
+            typer.echo(f"  {line}", err=True)
+        raise typer.Exit(2)
     url = f"http://{settings.host}:{settings.port}"
     typer.echo(
         f"Huanghe serving on {url} (服务地址)  API {url}/api/v1  docs {url}/docs  "

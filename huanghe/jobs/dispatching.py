@@ -53,6 +53,7 @@ def backend_spec(row: JobRow, token: str) -> BackendJobSpec:
         "nodes": sub.nodes,
         "env": {**sub.env, "HUANGHE_PLATFORM_JOB_ID": row.id},
         "time_limit_s": sub.time_limit_s,
+        "tenant": row.tenant_id or "",
     }
     if not sub.script.strip():
         return BackendJobSpec(command=f"{mark}; {sub.command}", **common)
