@@ -97,3 +97,108 @@ def test_cpu_work_stays_on_the_cpu_pool_while_it_has_room(tmp_path: Path) -> Non
         ]
         pools = {wait_for(c, i, TERMINAL)["pool"] for i in ids}
         assert pools == {"jn-sc-cpu"}, pools
+
+
+# ------------------------------------------------------------------------------ one call, one context
+T0 = 1_000_000.0
+#: (id, tenant, priority, cpus, mem_gb, duration_s, submit_s, pool or None, started_s)
+RUNNING = [
+    ("r1", "a", 0, 16, 64, 1000.0, T0 - 900, "jn-sc-cpu", T0 - 100),
+    ("r2", "a", 0, 16, 64, 2000.0, T0 - 800, "jn-sc-cpu", T0 - 50),
+    ("r3", "a", 0, 16, 64, 4000.0, T0 - 700, "qd-ai-cpu", T0 - 600),
+    ("r4", "b", 0, 16, 64, 9000.0, T0 - 600, "qd-ai-cpu", T0 - 500),
+]
+QUEUE = [
+    ("p1", "a", 0, 16, 64, 3000.0, T0 - 40, None, None),
+    ("p2", "b", 0, 16, 64, 3000.0, T0 - 30, None, None),
+    ("p3", "b", 0, 8, 32, 100.0, T0 - 20, None, None),
+    ("p4", "c", 3, 16, 64, 600.0, T0 - 10, None, None),
+    ("p5", "a", 0, 16, 64, 5000.0, T0 - 5, None, None),
+    ("p6", "c", 0, 4, 16, 50.0, T0 - 1, None, None),
+]
+
+
+def _live_decisions(tmp_path: Path, topo: Topology, interval_s: float) -> dict[str, str | None]:
+    """One placement tick of the live loop on a store holding RUNNING and QUEUE: job id → pool (None)."""
+    from huanghe.core.clock import FakeClock
+    from huanghe.jobs.backend_cache import BackendCache
+    from huanghe.jobs.dispatch_context import DispatchContext, TickReport
+    from huanghe.jobs.models import JobRow
+    from huanghe.jobs.placing import Placer
+    from huanghe.store.db import make_session_factory
+
+    url = f"sqlite:///{tmp_path / 'same.db'}"
+    net.prepare_db(url, topo)
+    sf = make_session_factory(url)
+    try:
+        with sf() as s:
+            for jid, tenant, prio, cpus, mem, dur, sub, pool, started in RUNNING + QUEUE:
+                spec = {"command": "true", "cpus": cpus, "mem_gb": mem, "duration_s": dur, "name": jid}
+                s.add(JobRow(
+                    id=jid, name=jid, tenant_id=tenant, spec=spec, priority=prio, cpus=cpus, gpus=0.0,
+                    mem_gb=mem, nodes=1, state="RUNNING" if pool else "PENDING", pool_id=pool,
+                    submit_s=sub, updated_s=sub, started_s=started,
+                ))  # fmt: skip
+            s.commit()
+        settings = DispatchSettings(enabled=False, interval_s=interval_s, policy="huanghe")
+        ctx = DispatchContext(sf, settings, BackendCache(), FakeClock(T0))
+        with sf() as s:
+            assert ctx.topology(s, T0) is not None
+        Placer(ctx).place(TickReport())
+        with sf() as s:
+            return {r.id: r.pool_id for r in s.query(JobRow).filter(JobRow.id.like("p%"))}
+    finally:
+        sf.kw["bind"].dispose()
+
+
+def _sim_decisions(topo: Topology, interval_s: float) -> dict[str, str | None]:
+    """One broker cycle of the simulator in the same state: job id → pool bound this cycle (None)."""
+    import numpy as np
+
+    from huanghe.backends.describe import missing_by_backend
+    from huanghe.broker.batch import JobBatch
+    from huanghe.broker.snapshot import NetworkSnapshot
+    from huanghe.core.clock import FakeClock
+    from huanghe.sim.network_jobs import NetworkJobs
+    from huanghe.sim.network_sim import NetworkSimulation, _Pools
+
+    rows = RUNNING + QUEUE
+    snap = NetworkSnapshot.from_topology(topo, FakeClock(0.0), backend_missing=missing_by_backend())
+    records = [
+        {"job_id": j, "cpus": c, "mem_gb": m, "duration_s": d, "submit_s": sub}
+        for j, _, _, c, m, d, sub, _, _ in rows
+    ]
+    tenants = ("a", "b", "c")
+    jobs = NetworkJobs(
+        batch=JobBatch.from_records(snap, records),
+        duration_s=np.array([r[5] for r in rows]),
+        tenant=np.array([tenants.index(r[1]) for r in rows]),
+        tenants=tenants,
+        priority=np.array([r[2] for r in rows]),
+        deadline_abs_s=np.full(len(rows), np.nan),
+    )
+    sim = NetworkSimulation(snap, jobs, "huanghe", cycle_s=interval_s)
+    pools = _Pools(snap)
+    for j, (_, _, _, _, _, dur, _, pool, started) in enumerate(RUNNING):
+        p = snap.pool_index(str(pool))
+        u = sim._units(j, p)
+        pools.free[p] -= u
+        pools.running[p][j] = (float(started) + dur / float(snap.speed[p, int(jobs.batch.kind[j])]), u)
+    bound: dict[str, str | None] = {q[0]: None for q in QUEUE}
+
+    def bind(j: int, p: int, t: float) -> None:
+        bound[rows[j][0]] = snap.pool_ids[p]
+
+    pending = list(range(len(RUNNING), len(rows)))
+    sim._cycle(T0, pending, {}, set(), pools, bind, [None] * len(rows))
+    return bound
+
+
+def test_the_live_loop_and_the_simulator_decide_the_same_for_the_same_state(tmp_path: Path) -> None:
+    topo = net.topology(net.local(tmp_path / "jn"), net.local(tmp_path / "qd"))
+    live = _live_decisions(tmp_path, topo, 0.2)
+    sim = _sim_decisions(topo, 0.2)
+    assert live == sim
+    # the state is tight: fair share and priority decide who gets the 4 free nodes, and someone waits
+    assert None in live.values() and any(v is not None for v in live.values())
+    assert live["p4"] is not None  # priority 3 first

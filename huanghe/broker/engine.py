@@ -35,6 +35,8 @@ import numpy.typing as npt
 
 from huanghe.broker.batch import JobBatch
 from huanghe.broker.batch_milp import HuangheBatchPolicy
+from huanghe.broker.cycle import CycleResult
+from huanghe.broker.cycle_context import CycleContext
 from huanghe.broker.decision import (
     Decision,
     DuplicatePlacementPolicyError,
@@ -166,11 +168,37 @@ class PlacementEngine:
         self.policy = make_policy(policy_name)
         self.policy_name = policy_name
 
-    def place(self, snapshot: NetworkSnapshot, jobs: JobBatch, now_s: float) -> list[Decision]:
-        """One :class:`Decision` per job, in batch order. ``snapshot`` is not modified."""
+    def cycle(
+        self, snapshot: NetworkSnapshot, jobs: JobBatch, now_s: float, ctx: CycleContext | None = None
+    ) -> CycleResult | None:
+        """A whole-cycle policy's answer (statuses, pools, holds; explanations built on demand) at ``now_s``
+        with ``ctx`` (:func:`huanghe.broker.cycle_inputs.cycle_context`); None for a score-only policy."""
         cycle = getattr(self.policy, "cycle", None)
-        if cycle is not None:  # a whole-cycle policy (huanghe.broker.cycle): waits, holds, reservations
-            return list(cycle(snapshot.at(now_s), jobs).decisions())
+        if cycle is None:
+            return None
+        result: CycleResult = cycle(snapshot.at(now_s), jobs, ctx)
+        return result
+
+    def place(
+        self, snapshot: NetworkSnapshot, jobs: JobBatch, now_s: float, ctx: CycleContext | None = None
+    ) -> list[Decision]:
+        """One :class:`Decision` per job, in batch order. ``snapshot`` is not modified. ``ctx`` is the cycle
+        context (priorities, tenants' shares, release profiles) both clocks build with
+        :func:`huanghe.broker.cycle_inputs.cycle_context`: a whole-cycle policy uses all of it; the generic
+        path takes the jobs by priority (higher first), then submit time, then batch order."""
+        res = self.cycle(snapshot, jobs, now_s, ctx)
+        if res is not None:  # a whole-cycle policy (huanghe.broker.cycle): waits, holds, reservations
+            return res.decisions()
+        if ctx is not None and ctx.priority is not None and len(jobs) > 1:
+            order = np.lexsort((jobs.submit_s, -np.asarray(ctx.priority))).astype(np.intp)
+            ranked = self._place_in_order(snapshot, _subset(jobs, order), now_s)
+            out = [ranked[0]] * len(jobs)
+            for d, j in zip(ranked, order.tolist(), strict=True):
+                out[j] = d
+            return out
+        return self._place_in_order(snapshot, jobs, now_s)
+
+    def _place_in_order(self, snapshot: NetworkSnapshot, jobs: JobBatch, now_s: float) -> list[Decision]:
         snap = snapshot.at(now_s)
         out: dict[int, Decision] = {}
         pending = np.arange(len(jobs), dtype=np.intp)

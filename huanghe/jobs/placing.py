@@ -1,7 +1,10 @@
 """Placing: PENDING jobs (priority, then age) go through the placement engine on a live snapshot.
 
 The live snapshot is the stored topology minus the resources held by active jobs, with unhealthy centers
-masked. Each decision is stored (``placements`` row with its explanation) and, in the SAME transaction,
+masked and each pool's backlog from its running jobs' estimated remaining work. The engine is called exactly
+as the simulator calls it: ``engine.place(snapshot, batch, now_s, ctx)`` with the cycle context built by the
+one builder both use (:func:`huanghe.broker.cycle_inputs.cycle_context`): priorities and tenants of the queued
+jobs, tenants' dominant shares of what active jobs hold, the pools' release profiles (estimated ends). Each decision is stored (``placements`` row with its explanation) and, in the SAME transaction,
 appended to the audit chain (actor ``scheduler``, action ``placement``, the job id as subject; the payload
 holds the estimates and the SHA-256 of the explanation). A job no pool can ever run is FAILED with the
 filter counts; one that only waits (unhealthy or excluded centers, a policy that holds it) stays PENDING with
@@ -22,6 +25,8 @@ from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
 from huanghe.broker.batch import JobBatch, JobInputError
+from huanghe.broker.cycle_context import CycleContext
+from huanghe.broker.cycle_inputs import RunningJobs, cycle_context, node_units, running_backlog_s
 from huanghe.broker.engine import Decision, PlacementEngine
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.data.models import DatasetRow
@@ -59,6 +64,7 @@ class Placer:
     def __init__(self, ctx: DispatchContext) -> None:
         self.ctx = ctx
         self.engine = PlacementEngine(ctx.settings.policy)
+        self._tenants: dict[str, int] = {}  # tenant id → index in this tick's cycle context
 
     def place(self, rep: TickReport) -> None:
         """One placement round, in one transaction (decisions, events and their audit records)."""
@@ -99,10 +105,59 @@ class Placer:
                         excluded[j, c_index[c]] = True
             if excluded.any():
                 batch = dataclasses.replace(batch, allowed_centers=batch.allowed_centers & ~excluded)
-            decisions = self.engine.place(snap, batch, now_s)
+            self._tenants = {}
+            running = self._running(s, snap, now_s)
+            snap = snap.with_queue(np.zeros(snap.n_pools, np.int64), running_backlog_s(snap, running, now_s))
+            cycle_ctx = self._context(snap, running, good)
+            decisions = self.engine.place(snap, batch, now_s, cycle_ctx)  # as the simulator calls it
             placed = [self._apply_decision(s, r, d, now_s, rep) for r, d in zip(good, decisions, strict=True)]
             store_placements(s, [p for p in placed if p is not None], now_s)
             s.commit()
+
+    def _running(self, s: Session, snap: NetworkSnapshot, now_s: float) -> RunningJobs:
+        """The jobs holding capacity (PLACED, DISPATCHED, RUNNING): their pool, tenant, estimated end (start, or
+        now when not started, + the run-time estimate in the pool), node units, cores and GPUs held."""
+        index = {p: i for i, p in enumerate(snap.pool_ids)}
+        rows = s.execute(
+            select(
+                JobRow.pool_id, JobRow.tenant_id, JobRow.nodes, JobRow.cpus, JobRow.gpus, JobRow.mem_gb,
+                JobRow.started_s, JobRow.spec,
+            ).where(JobRow.state.in_([st.value for st in ACTIVE_STATES]), JobRow.pool_id.is_not(None))
+        ).all()  # fmt: skip
+        cols: dict[str, list[Any]] = {k: [] for k in ("pool", "tenant", "end", "units", "cpus", "gpus")}
+        for pool_id, tenant_id, nodes, cpus, gpus, mem_gb, started_s, spec in rows:
+            p = index.get(str(pool_id))
+            if p is None:
+                continue
+            run_s = self.ctx.run_estimate_s(str(pool_id), spec or {}) or 0.0
+            cols["pool"].append(p)
+            cols["tenant"].append(self._tenant_index(tenant_id))
+            cols["end"].append((started_s if started_s is not None else now_s) + run_s)
+            cols["units"].append(node_units(snap, p, nodes, cpus, gpus, mem_gb))
+            cols["cpus"].append(nodes * cpus)
+            cols["gpus"].append(nodes * gpus)
+        return RunningJobs.of(
+            cols["pool"], cols["tenant"], cols["end"], cols["units"], cols["cpus"], cols["gpus"]
+        )
+
+    def _tenant_index(self, tenant_id: str | None) -> int:
+        if not tenant_id:
+            return -1
+        return self._tenants.setdefault(tenant_id, len(self._tenants))
+
+    def _context(self, snap: NetworkSnapshot, running: RunningJobs, rows: Sequence[JobRow]) -> CycleContext:
+        """The cycle context, built by :func:`~huanghe.broker.cycle_inputs.cycle_context` as the simulator
+        builds it: priorities and tenants of the queued jobs, tenants' dominant shares of what the store says is
+        held now, release profiles of the pools; ``cycle_s`` the loop's interval."""
+        tenant = [self._tenant_index(r.tenant_id) for r in rows]
+        return cycle_context(
+            snap,
+            running,
+            [r.priority for r in rows],
+            tenant,
+            len(self._tenants),
+            cycle_s=self.ctx.settings.interval_s,
+        )
 
     def _live_snapshot(self, s: Session, now_s: float) -> NetworkSnapshot:
         base = self.ctx.base

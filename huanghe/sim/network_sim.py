@@ -19,8 +19,9 @@ signal):
   estimated work of its queue) / its node units.
 * Cost = ``price_cny_per_node_hour × node units × run hours``; carbon = IT energy × PUE × the center's mean
   effective intensity over ``[start, end)`` (:mod:`huanghe.broker.carbon`).
-* Tenants' dominant shares of the network's cores and GPUs (:class:`~huanghe.broker.fairshare.DominantShares`)
-  go to the ``huanghe`` policy's queue order.
+* Tenants' dominant shares of the network's cores and GPUs held by started jobs, priorities and the pools'
+  release profiles form the cycle context, built by :func:`huanghe.broker.cycle_inputs.cycle_context` exactly
+  as the live loop builds it; the engine is called the same way (``engine.cycle`` / ``engine.place`` with it).
 * Violations are counted against the full set of rules, whatever the policy applied: residency (the center is
   not allowed for the job's data class), latency (one-way user-city → center latency above the SLO),
   deadline (end after ``deadline_s``).
@@ -44,9 +45,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from huanghe.broker.cycle_inputs import RunningJobs, cycle_context
 from huanghe.broker.engine import PlacementEngine, make_policy
-from huanghe.broker.fairshare import DominantShares
-from huanghe.broker.policies import CycleContext, Status, Weights, take_jobs
+from huanghe.broker.policies import Status, Weights, take_jobs
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.core.clock import FakeClock
 from huanghe.domain.network import Topology
@@ -107,10 +108,6 @@ class NetworkSimulation:
         self._speed = speed
         caps = np.array([snapshot.cpus_per_node, snapshot.gpus_per_node, snapshot.mem_gb_per_node])
         self._caps = caps
-        cpus = snapshot.cpus_per_node * snapshot.nodes_total
-        gpus = snapshot.gpus_per_node * snapshot.nodes_total
-        self._cap_cpus = max(float(cpus.sum()), 1.0)
-        self._cap_gpus = max(float(gpus.sum()), 1.0)
 
     # ------------------------------------------------------------------ helpers
     def _units(self, j: int, p: int) -> float:
@@ -141,7 +138,6 @@ class NetworkSimulation:
         heap: list[tuple[float, int]] = []
         pending: list[int] = []
         hold_until: dict[int, float] = {}
-        shares = DominantShares([self._cap_cpus, self._cap_gpus])  # tenants' running (cores, GPUs)
         cycle_s = self.cycle_s
         next_cycle = math.inf
         i = 0
@@ -158,9 +154,6 @@ class NetworkSimulation:
             est_end[j] = t + float(b.duration_s[j]) / speed
             pools.running[p][j] = (est_end[j], u)
             heapq.heappush(heap, (t + run_true, j))
-            tn = int(jobs.tenant[j])
-            if tn >= 0:
-                shares.add(tn, (b.nodes[j] * b.cpus[j], b.nodes[j] * b.gpus[j]))
 
         def drain(p: int, t: float) -> None:
             """FCFS + EASY on pool p's own queue."""
@@ -209,9 +202,6 @@ class NetworkSimulation:
                     end[j] = t
                     pools.free[p] += units_of[j]
                     del pools.running[p][j]
-                    tn = int(jobs.tenant[j])
-                    if tn >= 0:
-                        shares.remove(tn, (b.nodes[j] * b.cpus[j], b.nodes[j] * b.gpus[j]))
                     touched.add(p)
                     done += 1
                 for p in sorted(touched):
@@ -226,7 +216,7 @@ class NetworkSimulation:
             else:
                 next_cycle = math.inf
                 cycles += 1
-                pending = self._cycle(t, pending, hold_until, infeasible, pools, shares, bind, expl)
+                pending = self._cycle(t, pending, hold_until, infeasible, pools, bind, expl)
                 for p in range(snap0.n_pools):
                     if pools.queue[p]:
                         drain(p, t)
@@ -282,14 +272,23 @@ class NetworkSimulation:
             .with_queue(queued, backlog)
         )
 
-    def _releases(self, t: float, pools: _Pools) -> list[tuple[FloatArray, FloatArray]]:
-        out = []
-        for p in range(self.snap.n_pools):
-            vals = sorted(pools.running[p].values())
-            ends = np.array([max(e, t) for e, _ in vals], dtype=np.float64)
-            units = np.array([u for _, u in vals], dtype=np.float64)
-            out.append((ends, units))
-        return out
+    def _running(self, pools: _Pools) -> RunningJobs:
+        """The started jobs (they hold capacity): pool, tenant, estimated end, node units, cores and GPUs."""
+        js = [j for p in range(self.snap.n_pools) for j in pools.running[p]]
+        if not js:
+            return RunningJobs.empty()
+        b = self.jobs.batch
+        ix = np.asarray(js, dtype=np.int64)
+        vals = [v for p in range(self.snap.n_pools) for v in pools.running[p].values()]
+        pool = [p for p in range(self.snap.n_pools) for _ in pools.running[p]]
+        return RunningJobs.of(
+            pool,
+            self.jobs.tenant[ix],
+            [e for e, _ in vals],
+            [u for _, u in vals],
+            b.nodes[ix] * b.cpus[ix],
+            b.nodes[ix] * b.gpus[ix],
+        )
 
     def _cycle(
         self,
@@ -298,7 +297,6 @@ class NetworkSimulation:
         hold_until: dict[int, float],
         infeasible: set[int],
         pools: _Pools,
-        shares: DominantShares,
         bind: Callable[[int, int, float], None],
         expl: list[dict[str, Any] | None],
     ) -> list[int]:
@@ -306,18 +304,19 @@ class NetworkSimulation:
         idx = np.asarray(pending, dtype=np.int64)
         batch = take_jobs(self.jobs.batch, idx)
         keep: list[int] = []
-        cycle = getattr(self.policy, "cycle", None)
-        if cycle is not None:
-            ctx = CycleContext(
-                priority=self.jobs.priority[idx],
-                tenant=self.jobs.tenant[idx],
-                tenant_share=shares.vector(max(len(self.jobs.tenants), 1)),
-                releases=self._releases(t, pools),
-                cycle_s=self.cycle_s,
-                seed=self.seed,
-                weights=self.weights,
-            )
-            res = cycle(snap, batch, ctx)
+        # the same context, built the same way, as the live loop's (huanghe.jobs.placing)
+        ctx = cycle_context(
+            snap,
+            self._running(pools),
+            self.jobs.priority[idx],
+            self.jobs.tenant[idx],
+            len(self.jobs.tenants),
+            cycle_s=self.cycle_s,
+            seed=self.seed,
+            weights=self.weights,
+        )
+        res = self.engine.cycle(snap, batch, t, ctx)
+        if res is not None:
             for local, j in enumerate(pending):
                 st = res.status[local]
                 p = int(res.pool[local])
@@ -338,14 +337,10 @@ class NetworkSimulation:
                         hold_until.pop(j, None)
                     keep.append(j)
             return keep
-        # score-only policy: the engine's generic path binds every job with a feasible pool
-        prio = self.jobs.priority[idx]
-        order = np.lexsort((batch.submit_s, -prio))
-        ordered = take_jobs(batch, order)
-        decisions = self.engine.place(snap, ordered, t)
+        # score-only policy: the engine's generic path binds every job with a feasible pool (priority order)
+        decisions = self.engine.place(snap, batch, t, ctx)
         pool_index = {pid: k for k, pid in enumerate(snap.pool_ids)}
-        for d, local in zip(decisions, order.tolist(), strict=True):
-            j = pending[local]
+        for d, j in zip(decisions, pending, strict=True):
             if self.explain:
                 expl[j] = d.explanation.to_dict()
             if d.pool_id is None:
