@@ -27,6 +27,7 @@ from huanghe.jobs.dispatch_context import DispatchContext, TickReport
 from huanghe.jobs.settings import DispatchSettings
 from huanghe.network import secrets
 from huanghe.network.connection_rules import url_problem
+from tests.infra.slurm import SlurmCluster
 from tests.security_support import World, secure_settings, world
 
 API = "/api/v1"
@@ -346,3 +347,41 @@ def test_url_rule_allows_loopback_only_when_told() -> None:
     assert url_problem("https://slurm-head.example.org:6820", allow_loopback=False) is None
     assert url_problem("http://127.0.0.1:6820", allow_loopback=False)
     assert url_problem("http://169.254.169.254", allow_loopback=True)  # metadata never
+
+
+def test_a_real_slurm_pool_authenticates_with_a_secret(
+    w: World, slurm_cluster: SlurmCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new way end to end on a real slurmrestd: the JWT stored as a secret, the pool naming it."""
+    monkeypatch.setenv("HUANGHE_BACKEND_ALLOW_LOOPBACK", "1")  # the test cluster listens on loopback
+    settings = slurm_cluster.rest_settings()
+    jwt = settings.pop("token")
+    assert (
+        w.client.put(f"{API}/secrets/slurm-jwt", json={"value": jwt}, headers=w.h("admin")).status_code == 200
+    )
+    body = {"backend_settings": {**settings, "token_secret": "slurm-jwt", "cli": "never"}}
+    r = w.client.patch(f"{API}/pools/jn-sc-dcu", json=body, headers=w.h("admin"))
+    assert r.status_code == 200, r.text
+    assert jwt not in r.text and r.json()["backend_settings"]["token_secret"] == "slurm-jwt"
+    ctx = DispatchContext(w.app.state.session_factory, DispatchSettings(), BackendCache(), WallClock())
+    with w.session() as s:
+        ctx.topology(s, ctx.clock.now_s())
+    backend = ctx.backend_for_pool("jn-sc-dcu")
+    assert backend is not None
+    try:
+        health = backend.health()
+        assert health.ok, health.message
+    finally:
+        ctx.backends.close()
+
+
+def test_bad_secret_input_is_4xx_naming_the_field_without_echoing_it(w: World) -> None:
+    long = "L" * 20_000
+    r = w.client.put(f"{API}/secrets/big", json={"value": long}, headers=w.h("admin"))
+    assert r.status_code == 422 and r.json()["detail"][0]["path"] == "body.value" and long not in r.text
+    r = w.client.put(f"{API}/secrets/empty", json={"value": ""}, headers=w.h("admin"))
+    assert r.status_code == 422 and r.json()["detail"][0]["path"] == "body.value"
+    for name in ("Bad_Name", "a" * 65, "x%00y"):
+        r = w.client.put(f"{API}/secrets/{name}", json={"value": "v"}, headers=w.h("admin"))
+        assert r.status_code == 422, name
+    assert w.client.delete(f"{API}/secrets/nope", headers=w.h("admin")).status_code == 404

@@ -138,10 +138,16 @@ class KubernetesBackend(BackendBase):
                 raise UnknownJobError(self.name, job_id) from None
             raise BackendError(f"kubernetes: API {exc.status}: {exc.reason}") from exc
         except (OSError, self._k8s.client.exceptions.OpenApiException) as exc:
-            raise BackendUnavailableError(f"kubernetes: API server unreachable: {exc}") from exc
+            raise BackendUnavailableError(
+                f"kubernetes: API server unreachable: {type(exc).__name__}"
+            ) from exc
         except Exception as exc:
+            # only the error's type: urllib3's text names the API server's host and port, and this message
+            # reaches job events and the public center health (issue #11)
             if type(exc).__module__.startswith("urllib3"):
-                raise BackendUnavailableError(f"kubernetes: API server unreachable: {exc}") from exc
+                raise BackendUnavailableError(
+                    f"kubernetes: API server unreachable: {type(exc).__name__}"
+                ) from exc
             raise
 
     def _pods(self, job_id: str) -> list[Any]:
