@@ -385,3 +385,23 @@ def test_bad_secret_input_is_4xx_naming_the_field_without_echoing_it(w: World) -
         r = w.client.put(f"{API}/secrets/{name}", json={"value": "v"}, headers=w.h("admin"))
         assert r.status_code == 422, name
     assert w.client.delete(f"{API}/secrets/nope", headers=w.h("admin")).status_code == 404
+
+
+def test_client_manages_secrets_on_a_dev_mode_server(tmp_path: Path) -> None:
+    """``huanghe up`` in dev mode (as ``make run``): the first secret generates the key in the data dir; the
+    client stores, lists and deletes secrets and never receives a value."""
+    from huanghe.client import HuangheClient
+    from tests import jobs_server as srv
+
+    server = srv.start(tmp_path, f"sqlite:///{tmp_path / 'dev.db'}", network="shandong")
+    try:
+        with HuangheClient(server.url, timeout_s=30) as hh:
+            stored = hh.put_secret("slurm-jn", "dev-value-" + "d" * 20, "jinan slurm")
+            assert stored.name == "slurm-jn" and "dev-value" not in stored.model_dump_json()
+            assert [s.name for s in hh.secrets()] == ["slurm-jn"]
+            hh.delete_secret("slurm-jn")
+            assert hh.secrets() == []
+        key_file = tmp_path / "data" / secrets.DEV_KEY_FILE
+        assert key_file.is_file() and (key_file.stat().st_mode & 0o777) == 0o600
+    finally:
+        server.stop()

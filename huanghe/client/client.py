@@ -30,7 +30,7 @@ from huanghe.client.types import (
 
 if TYPE_CHECKING:
     from huanghe.backends.schemas import BackendPublic
-    from huanghe.network.schemas import CenterPublic, CityPublic, PoolPublic, RegionPublic
+    from huanghe.network.schemas import CenterPublic, CityPublic, PoolPublic, RegionPublic, SecretPublic
 
 M = TypeVar("M")
 
@@ -223,6 +223,25 @@ class HuangheClient(BaseClient):
         from huanghe.backends.schemas import BackendPublic
 
         return self._page_items("/backends", BackendPublic.model_validate, {})
+
+    # ------------------------------------------------------------ back-end secrets (platform admins)
+
+    def secrets(self) -> list[SecretPublic]:
+        """Stored back-end secrets (names, descriptions, pools naming each; never a value)."""
+        from huanghe.network.schemas import SecretPublic
+
+        return self._page_items("/secrets", SecretPublic.model_validate, {})
+
+    def put_secret(self, name: str, value: str, description: str = "") -> SecretPublic:
+        """Create or rotate the secret ``name``; the server stores ``value`` encrypted and never answers it."""
+        from huanghe.network.schemas import SecretPublic
+
+        body = {"value": value, "description": description}
+        return SecretPublic.model_validate(self.call("PUT", f"/secrets/{name}", json=body))
+
+    def delete_secret(self, name: str) -> None:
+        """Delete the secret ``name`` (refused with 409 while a pool names it)."""
+        self.request("DELETE", f"/secrets/{name}")
 
     # ------------------------------------------------------------ the observatory
 
