@@ -405,3 +405,13 @@ def test_client_manages_secrets_on_a_dev_mode_server(tmp_path: Path) -> None:
         assert key_file.is_file() and (key_file.stat().st_mode & 0o777) == 0o600
     finally:
         server.stop()
+
+
+def test_exporter_urls_are_checked_like_connection_urls(w: World) -> None:
+    """An operator lists its own exporters, but cannot make the platform scrape metadata or loopback."""
+    for url in ("http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:9100/metrics", "gopher://x"):
+        body = {"exporters": ["https://exporter.example.org/metrics", url]}
+        r = w.client.patch(f"{API}/centers/qd-ai", json=body, headers=w.h("operator"))
+        assert r.status_code == 422 and r.json()["detail"][0]["path"] == "body.exporters[1]", r.text
+    ok = {"exporters": ["https://exporter.example.org/metrics"]}
+    assert w.client.patch(f"{API}/centers/qd-ai", json=ok, headers=w.h("operator")).status_code == 200

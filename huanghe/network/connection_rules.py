@@ -10,6 +10,8 @@
 * **Files** (``*_file``, e.g. Slurm's ``token_file``, and ``kubeconfig``) are refused unless ``HUANGHE_CREDENTIALS_DIR`` names a
   directory and the path lies inside it (after resolving ``..`` and links).
 
+Centers' ``exporters`` (Prometheus URLs the platform scrapes) obey the same URL rule when written.
+
 Every problem is a :class:`~huanghe.core.errors.FieldError` at ``<path>.<key>`` (answered 422). Only a
 platform admin may write ``backend`` and ``backend_settings`` at all (the policy table answers 403 to others).
 """
@@ -118,4 +120,15 @@ def settings_problems(settings: Mapping[str, object], path: str = "backend_setti
             problem = None
         if problem:
             errors.append(FieldError(where, problem))
+    return errors
+
+
+def exporter_problems(urls: list[str], path: str = "exporters") -> list[FieldError]:
+    """A center's Prometheus exporter URLs (the platform scrapes them) obey the same URL rule."""
+    allow_loopback = loopback_allowed()
+    errors = []
+    for i, url in enumerate(urls):
+        problem = url_problem(url, allow_loopback=allow_loopback)
+        if problem:
+            errors.append(FieldError(f"{path}[{i}]", problem))
     return errors

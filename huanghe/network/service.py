@@ -22,7 +22,7 @@ from huanghe.domain.enums import CenterKind, CenterTier
 from huanghe.domain.network import Center, City, Link, Region
 from huanghe.network import rows as network_rows
 from huanghe.network import secrets
-from huanghe.network.connection_rules import settings_problems
+from huanghe.network.connection_rules import exporter_problems, settings_problems
 from huanghe.network.models import CenterRow, CityRow, LinkRow, PoolRow, RegionRow
 from huanghe.network.schemas import (
     CenterCreate,
@@ -186,6 +186,7 @@ def create_center(session: Session, data: CenterCreate) -> CenterPublic:
     if session.get(CenterRow, data.id) is not None:
         raise conflict("id", f"center {data.id!r} already exists")
     raise_if(missing(session, CityRow, data.city, "city", "city"))
+    raise_if(exporter_problems(data.exporters))
     for i, pool in enumerate(data.pools):
         check_backend_settings(session, pool.backend_settings, f"pools[{i}].backend_settings")
     seen: set[str] = set()
@@ -214,6 +215,8 @@ def update_center(session: Session, center_id: str, patch: CenterUpdate) -> Cent
     row = get_row(session, CenterRow, center_id, "center")
     center = merged(Center, network_rows.center_dict(row), patch)
     raise_if(missing(session, CityRow, center.city, "city", "city"))
+    if "exporters" in patch.model_fields_set:
+        raise_if(exporter_problems(center.exporters))
     network_rows.apply_center(row, center)
     commit(session)
     return network_rows.center_public(row)
