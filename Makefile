@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the test suite needs (real PostgreSQL, headless Chromium, CJK fonts, Slurm, Prometheus).
-TEST_DEBS := postgresql chromium fonts-noto-cjk poppler-utils munge slurmctld slurmd slurm-client slurmrestd slurm-wlm-jwt-plugin libpango-1.0-0 libpangoft2-1.0-0 prometheus
+TEST_DEBS := bubblewrap postgresql chromium fonts-noto-cjk poppler-utils munge slurmctld slurmd slurm-client slurmrestd slurm-wlm-jwt-plugin libpango-1.0-0 libpangoft2-1.0-0 prometheus
 
 .PHONY: install run test test-deps lint typecheck pytest bench clean
 
