@@ -415,3 +415,24 @@ def test_exporter_urls_are_checked_like_connection_urls(w: World) -> None:
         assert r.status_code == 422 and r.json()["detail"][0]["path"] == "body.exporters[1]", r.text
     ok = {"exporters": ["https://exporter.example.org/metrics"]}
     assert w.client.patch(f"{API}/centers/qd-ai", json=ok, headers=w.h("operator")).status_code == 200
+
+
+def test_the_key_rotates_by_prepending_a_new_one(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (
+        w.client.put(f"{API}/secrets/r1", json={"value": "rot-value"}, headers=w.h("admin")).status_code
+        == 200
+    )
+    old_key, new_key = secrets.os.environ[secrets.KEY_ENV], Fernet.generate_key().decode()
+    monkeypatch.setenv(secrets.KEY_ENV, f"{new_key},{old_key}")
+    with w.session() as s:
+        assert secrets.resolve_settings(s, {"token_secret": "r1"}) == {"token": "rot-value"}
+    assert (
+        w.client.put(f"{API}/secrets/r1", json={"value": "rot-value"}, headers=w.h("admin")).status_code
+        == 200
+    )
+    monkeypatch.setenv(secrets.KEY_ENV, new_key)  # the old key dropped: the re-stored secret still reads
+    with w.session() as s:
+        assert secrets.resolve_settings(s, {"token_secret": "r1"}) == {"token": "rot-value"}
+    monkeypatch.setenv(secrets.KEY_ENV, "not-a-key")
+    r = w.client.put(f"{API}/secrets/r2", json={"value": "v"}, headers=w.h("admin"))
+    assert r.status_code == 400 and "not a Fernet key" in r.text and "not-a-key" not in r.text

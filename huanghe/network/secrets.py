@@ -6,7 +6,8 @@ and the platform resolves the name when it builds the back-end (``token_secret``
 (``/api/v1/secrets``); no answer ever carries a secret's value.
 
 Encryption: Fernet (AES-128-CBC + HMAC-SHA256, from the ``cryptography`` package) with the key in
-``HUANGHE_SECRET_KEY`` (44 url-safe base64 characters; make one with :data:`KEYGEN_HINT`). In dev mode
+``HUANGHE_SECRET_KEY`` (44 url-safe base64 characters; make one with :data:`KEYGEN_HINT`; several keys
+separated by commas: the first encrypts, all decrypt, for rotating the key). In dev mode
 without that variable a key is generated into ``<data dir>/secret.key`` (mode 0600) with a warning; outside
 dev mode the server refuses to start while secrets exist and no key is set (:func:`check_key_at_startup`).
 """
@@ -19,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -59,16 +60,19 @@ def dev_key_path() -> Path:
     return data_dir() / DEV_KEY_FILE
 
 
-def _fernet_of(raw: str | bytes, source: str) -> Fernet:
+def _fernet_of(raw: str | bytes, source: str) -> MultiFernet:
+    """The key(s) of ``raw``: one key, or several separated by commas (the first encrypts, every one
+    decrypts: rotate by prepending a new key, then re-store the secrets, then drop the old key)."""
+    text = raw.decode() if isinstance(raw, bytes) else raw
     try:
-        return Fernet(raw.strip())
+        return MultiFernet([Fernet(part.strip()) for part in text.split(",") if part.strip()])
     except (ValueError, TypeError):
         raise SecretKeyError(
             f"{source} is not a Fernet key (44 url-safe base64 characters); generate one with {KEYGEN_HINT}"
         ) from None
 
 
-def fernet(*, dev_mode: bool = False) -> Fernet:
+def fernet(*, dev_mode: bool = False) -> MultiFernet:
     """The key: ``HUANGHE_SECRET_KEY``; else the dev key file if it exists; else, with ``dev_mode``, a new
     dev key file (warning logged). :class:`SecretKeyError` when there is none."""
     env = os.environ.get(KEY_ENV, "").strip()
@@ -118,7 +122,7 @@ def check_key_at_startup(session_factory: sessionmaker[Session], *, dev_mode: bo
         _decrypt(fernet(), sample, "(startup check)")
 
 
-def _decrypt(key: Fernet, ciphertext: str, name: str) -> str:
+def _decrypt(key: MultiFernet, ciphertext: str, name: str) -> str:
     try:
         return key.decrypt(ciphertext.encode()).decode()
     except InvalidToken:
