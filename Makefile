@@ -23,7 +23,7 @@ install: $(VENV)/.installed ## create .venv and install the package with its dep
 	@bash scripts/install-test-debs.sh fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0  # reports: CJK fonts, WeasyPrint
 
 run: install ## start the platform on SQLite with the bundled network, API and console on http://$(HOST):$(PORT)
-	HUANGHE_DEV_MODE=$${HUANGHE_DEV_MODE:-1} $(BIN)/huanghe up --host $(HOST) --port $(PORT) --network shandong
+	HUANGHE_DEV_MODE=$${HUANGHE_DEV_MODE:-1} HUANGHE_SCHEDULER_POLICY=$${HUANGHE_SCHEDULER_POLICY:-huanghe} $(BIN)/huanghe up --host $(HOST) --port $(PORT) --network shandong
 
 test-deps: ## install the Debian packages the tests need, when missing
 	@bash scripts/install-test-debs.sh $(TEST_DEBS)
