@@ -3,7 +3,7 @@
 | setting        | env var                 | meaning |
 |----------------|-------------------------|---------|
 | ``database_url`` | ``HUANGHE_DATABASE_URL`` | SQLAlchemy URL. Default: SQLite file ``<data_dir()>/huanghe.db``. PostgreSQL: ``postgresql+psycopg://user:pw@host:5432/db`` (``postgresql://`` is accepted and mapped to psycopg 3). |
-| ``dev_mode``     | ``HUANGHE_DEV_MODE``     | development conveniences (verbose errors in logs, auto-reload friendly); never on in production. |
+| ``dev_mode``     | ``HUANGHE_DEV_MODE``     | development conveniences (verbose errors in logs, auto-reload friendly, authentication off); never on in production; refuses any ``host`` but loopback. |
 | ``host``         | ``HUANGHE_HOST``         | interface the server binds, default loopback ``127.0.0.1``. |
 | ``port``         | ``HUANGHE_PORT``         | TCP port of the API and console, 1..65535, default 8000. |
 | ``network``      | ``HUANGHE_NETWORK``      | topology imported when the database has no centers: a bundled network name or a YAML path. |
@@ -15,6 +15,8 @@
 """
 
 from __future__ import annotations
+
+import ipaddress
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,8 +52,15 @@ class Settings(BaseSettings):
         return self.auth_enabled if self.auth_enabled is not None else not self.dev_mode
 
     def check_secrets(self) -> None:
-        """Refuse to serve without a real session secret outside dev mode (raises :class:`InsecureSettingsError`)."""
+        """Refuse to serve without a real session secret outside dev mode, and dev mode (authentication off)
+        on anything but a loopback address (raises :class:`InsecureSettingsError`)."""
         if self.dev_mode:
+            if not is_loopback(self.host):
+                raise InsecureSettingsError(
+                    f"dev mode (HUANGHE_DEV_MODE) turns authentication off and may only bind a loopback address "
+                    f"(127.0.0.1, ::1, localhost), not {self.host!r}: use --host 127.0.0.1, or unset "
+                    "HUANGHE_DEV_MODE and set HUANGHE_SESSION_SECRET to serve other hosts (开发模式仅限本机)"
+                )
             return
         secret = self.session_secret.get_secret_value() if self.session_secret is not None else ""
         if len(secret) < MIN_SECRET_CHARS:
@@ -61,6 +70,17 @@ class Settings(BaseSettings):
                 'print(secrets.token_urlsafe(32))"`), or set HUANGHE_DEV_MODE=1 for local development '
                 "(会话密钥未设置)"
             )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) is a loopback interface: 127.0.0.0/8, ::1 or localhost."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 #: Shortest session secret accepted outside dev mode.

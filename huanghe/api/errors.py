@@ -34,10 +34,12 @@ from huanghe.core.errors import (
     format_loc,
     humanize,
 )
+from huanghe.domain.bounds import TOO_LARGE
 
 log = logging.getLogger("huanghe.api")
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_NOT_BODY = ("header.", "query.", "path.")
 
 
 def error_response(
@@ -86,7 +88,8 @@ def _service_errors(exc: ServiceError, method: str) -> list[FieldError]:
     if isinstance(exc, ForbiddenError):
         return prefixed([e for e in errors if e.path], "body") + [e for e in errors if not e.path]
     if method in _BODY_METHODS and not isinstance(exc, NotFoundError):
-        return [e if not e.path else prefixed([e], "body")[0] for e in errors]
+        # a path already naming a header, query or path parameter stays as it is
+        return [e if not e.path or e.path.startswith(_NOT_BODY) else prefixed([e], "body")[0] for e in errors]
     return errors
 
 
@@ -95,7 +98,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, _validation_errors(exc))
+        too_large = any(err.get("type") == TOO_LARGE for err in exc.errors())  # a command over its limit
+        return error_response(413 if too_large else 422, _validation_errors(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -60,7 +60,7 @@ def caller_key(scope: Scope) -> str:
 def declared_too_large(scope: Scope, limit_bytes: int) -> bool:
     """Whether the request's ``Content-Length`` already exceeds ``limit_bytes``."""
     declared = header(scope, b"content-length")
-    return declared.isdigit() and int(declared) > limit_bytes
+    return declared.isascii() and declared.isdigit() and int(declared) > limit_bytes  # '²' is no length
 
 
 async def read_body(receive: Receive, limit_bytes: int) -> bytes | None:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from huanghe.domain import bounds as b
+from huanghe.domain.bounds import CommandText, SafeLabel, SafeName
 from huanghe.domain.enums import DataClass, JobKind, JobState, Temperature
 from huanghe.domain.network import ID_PATTERN
+from huanghe.domain.tenancy import Role
+
+#: A reference to an object by id (dataset, center, city): the id pattern (ASCII, at most 64 characters).
+IdRef = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
 class _Frozen(BaseModel):
@@ -16,8 +24,8 @@ class Tenant(_Frozen):
     """An enterprise, research group or agency using the platform; ``sector`` is its industry."""
 
     id: str = Field(pattern=ID_PATTERN)
-    name: str = Field(min_length=1)
-    sector: str = ""
+    name: SafeName
+    sector: SafeLabel = ""
     is_sme: bool = True
 
 
@@ -25,50 +33,59 @@ class User(_Frozen):
     """A person or service account of a tenant (or of the authority, with no tenant)."""
 
     id: str = Field(pattern=ID_PATTERN)
-    name: str = Field(min_length=1)
-    tenant: str | None = None
-    role: str = Field(default="tenant_user")
+    name: SafeName
+    tenant: str | None = Field(default=None, pattern=ID_PATTERN)
+    role: Role = Role.TENANT_USER
 
 
 class Dataset(_Frozen):
     """Data that lives in a center. Important and core data may only be read or copied where allowed."""
 
     id: str = Field(pattern=ID_PATTERN)
-    tenant: str
-    name: str = Field(min_length=1)
-    center: str = Field(description="id of the center holding the primary copy")
-    size_gb: float = Field(ge=0)
+    tenant: str = Field(pattern=ID_PATTERN)
+    name: SafeName
+    center: str = Field(pattern=ID_PATTERN, description="id of the center holding the primary copy")
+    size_gb: float = Field(ge=0, le=b.MAX_DATA_GB)
     data_class: DataClass = DataClass.GENERAL
     temperature: Temperature = Temperature.HOT
-    replicas: list[str] = Field(default_factory=list, description="centers holding copies")
-    allowed_centers: list[str] = Field(
+    replicas: list[IdRef] = Field(default_factory=list, max_length=1000, description="centers holding copies")
+    allowed_centers: list[IdRef] = Field(
+        max_length=1000,
         default_factory=list,
         description="centers where important/core data may be used; empty = any for general",
     )
 
 
 class JobSpec(_Frozen):
-    """What a job asks for. ``duration_s`` is the run time on the reference device of ``kind``."""
+    """What a job asks for. ``duration_s`` is the run time on the reference device of ``kind``.
+
+    Every number has a range (:mod:`huanghe.domain.bounds`): nodes 1..100,000, priority -1000..1000, cpus
+    per node 0..4096, GPUs per node 0..64, memory per node 0..65,536 GB, durations and deadlines 0..366 days
+    (seconds), data 0..1e8 GB, prices 0..1e7 CNY/h; ``command`` at most 256 KiB (413 above)."""
 
     kind: JobKind = JobKind.CPU
-    command: str = ""
-    cpus: float = Field(default=1.0, ge=0, description="CPU cores per node")
-    gpus: float = Field(default=0.0, ge=0, description="GPUs per node; fractional for shared GPUs")
-    nodes: int = Field(default=1, ge=1, description="nodes of a gang, started together")
-    mem_gb: float = Field(default=0.0, ge=0, description="memory per node, GB")
-    accelerator: str = Field(default="", description="accelerator model or class; '' for any")
-    duration_s: float | None = Field(default=None, ge=0, description="estimated run time on the reference")
-    datasets: list[str] = Field(default_factory=list)
-    data_gb: float = Field(default=0.0, ge=0)
-    data_center: str | None = None
-    data_class: DataClass = DataClass.GENERAL
-    user_city: str | None = None
-    latency_slo_ms: float | None = Field(default=None, gt=0)
-    deadline_s: float | None = Field(
-        default=None, ge=0, description="latest completion, seconds after submit"
+    command: CommandText = ""
+    cpus: float = Field(default=1.0, ge=0, le=b.MAX_CPUS, description="CPU cores per node")
+    gpus: float = Field(
+        default=0.0, ge=0, le=b.MAX_GPUS, description="GPUs per node; fractional for shared GPUs"
     )
-    priority: int = 0
-    max_price_cny_per_hour: float | None = Field(default=None, ge=0)
+    nodes: int = Field(default=1, ge=1, le=b.MAX_NODES, description="nodes of a gang, started together")
+    mem_gb: float = Field(default=0.0, ge=0, le=b.MAX_MEM_GB, description="memory per node, GB")
+    accelerator: SafeLabel = Field(default="", description="accelerator model or class; '' for any")
+    duration_s: float | None = Field(
+        default=None, ge=0, le=b.MAX_DURATION_S, description="estimated run time on the reference"
+    )
+    datasets: list[IdRef] = Field(default_factory=list, max_length=b.MAX_JOB_DATASETS)
+    data_gb: float = Field(default=0.0, ge=0, le=b.MAX_DATA_GB)
+    data_center: IdRef | None = None
+    data_class: DataClass = DataClass.GENERAL
+    user_city: IdRef | None = None
+    latency_slo_ms: float | None = Field(default=None, gt=0, le=b.MAX_LATENCY_MS)
+    deadline_s: float | None = Field(
+        default=None, ge=0, le=b.MAX_DURATION_S, description="latest completion, seconds after submit"
+    )
+    priority: int = Field(default=0, ge=b.MIN_PRIORITY, le=b.MAX_PRIORITY)
+    max_price_cny_per_hour: float | None = Field(default=None, ge=0, le=b.MAX_PRICE_CNY_PER_HOUR)
 
 
 class Job(_Frozen):

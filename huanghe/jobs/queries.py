@@ -2,6 +2,8 @@
 
 Times are epoch seconds; money CNY; carbon kg. ``clock`` (default: the wall clock) gives "now" for the
 running cost of a job that has not ended.
+
+Env values are shown to the job's own tenant only (``viewer_tenant``, :mod:`huanghe.jobs.masking`).
 """
 
 from __future__ import annotations
@@ -16,14 +18,18 @@ from huanghe.core.clock import Clock, WallClock
 from huanghe.core.errors import FieldError, InvalidError, NotFoundError
 from huanghe.domain.enums import JobState
 from huanghe.domain.tenancy import fen_to_cny
+from huanghe.jobs.masking import visible_spec
 from huanghe.jobs.models import JobEventRow, JobRow, PlacementRow
 
 
-def job_public(r: JobRow, now_s: float, metered_fen: int | None = None) -> dict[str, Any]:
+def job_public(
+    r: JobRow, now_s: float, metered_fen: int | None = None, *, viewer_tenant: str | None = None
+) -> dict[str, Any]:
     """A job as the API shows it. ``cost_cny`` is the actual cost so far (its price per hour, the node share
     it uses × the node-hour price, × run time up to ``now_s`` while it runs), the metered cost once it ended
     and was metered (``metered_fen``, what usage and the invoice bill), None before it started; ``est_*``
-    are the placement's estimates."""
+    are the placement's estimates. ``viewer_tenant``: the reader's tenant when it is a tenant role (env
+    values are masked for every other reader, :func:`~huanghe.jobs.masking.visible_spec`)."""
     cost = None
     if metered_fen is not None and r.ended_s is not None:
         cost = float(fen_to_cny(metered_fen))
@@ -55,7 +61,7 @@ def job_public(r: JobRow, now_s: float, metered_fen: int | None = None) -> dict[
         "est_cost_cny": r.est_cost_cny,
         "est_carbon_kg": r.est_carbon_kg,
         "cost_cny": cost,
-        "spec": r.spec,
+        "spec": visible_spec(r.spec, viewer_tenant is not None and viewer_tenant == r.tenant_id),
     }
 
 
@@ -77,6 +83,7 @@ def list_jobs(
     limit: int = 100,
     offset: int = 0,
     clock: Clock | None = None,
+    viewer_tenant: str | None = None,
 ) -> dict[str, Any]:
     """A page of jobs, newest first: ``{"items", "total", "limit", "offset"}``."""
     where = []
@@ -104,7 +111,7 @@ def list_jobs(
     now_s = (clock or WallClock()).now_s()
     page = list(rows)
     metered = metered_fen(session, [r.id for r in page])
-    items = [job_public(r, now_s, metered.get(r.id)) for r in page]
+    items = [job_public(r, now_s, metered.get(r.id), viewer_tenant=viewer_tenant) for r in page]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -125,11 +132,14 @@ def events(session: Session, job_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def show(session: Session, job_id: str, clock: Clock | None = None) -> dict[str, Any]:
-    """The job with its state history, its placements (the latest with its explanation) and its cost."""
+def show(
+    session: Session, job_id: str, clock: Clock | None = None, viewer_tenant: str | None = None
+) -> dict[str, Any]:
+    """The job with its state history, its placements (the latest with its explanation) and its cost
+    (``viewer_tenant``: see :func:`job_public`)."""
     row = get_row(session, job_id)
     metered = metered_fen(session, [job_id]).get(job_id)
-    out = job_public(row, (clock or WallClock()).now_s(), metered)
+    out = job_public(row, (clock or WallClock()).now_s(), metered, viewer_tenant=viewer_tenant)
     out["history"] = [
         {"t_s": e["t_s"], "state": e["state"], "message": e["message"]}
         for e in events(session, job_id)

@@ -28,6 +28,7 @@ from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from huanghe.api.audit_trail import pending_audit
+from huanghe.api.authentication import principal_of_request
 from huanghe.api.deps import DEFAULT_PAGE_LIMIT, IdFilter, Limit, Offset, SessionDep, TenantFilter
 from huanghe.core.paging import Page
 from huanghe.jobs import service as svc
@@ -62,6 +63,12 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=svc.M
 JobId = Annotated[str, "job id"]
 
 
+def viewer_tenant(request: Request) -> str | None:
+    """The reader's tenant when it is a tenant role (it sees its own jobs' env values), else None."""
+    principal = principal_of_request(request)
+    return principal.tenant_id if principal.is_tenant else None
+
+
 def _queue(request: Request) -> svc.SubmitQueue:
     q: svc.SubmitQueue = request.app.state.submit_queue
     return q
@@ -93,6 +100,7 @@ async def submit_batch(body: svc.JobBatchSubmit, request: Request, idempotency_k
 
 @router.get("/jobs", response_model=Page[JobPublic])
 def list_jobs(
+    request: Request,
     session: SessionDep,
     tenant: TenantFilter,
     limit: Limit = DEFAULT_PAGE_LIMIT,
@@ -102,21 +110,20 @@ def list_jobs(
     center: IdFilter = None,
 ) -> Any:
     """Jobs, newest first."""
-    return svc.list_jobs(
-        session, state=state, pool=pool, center=center, tenant=tenant, limit=limit, offset=offset
-    )
+    return svc.list_jobs(session, state=state, pool=pool, center=center, tenant=tenant, limit=limit,
+                         offset=offset, viewer_tenant=viewer_tenant(request))  # fmt: skip
 
 
 @router.get("/jobs/{job_id}", response_model=JobDetail)
-def show(job_id: JobId, session: SessionDep) -> Any:
-    """One job with history, placement (and its explanation) and cost."""
-    return svc.show(session, job_id)
+def show(job_id: JobId, request: Request, session: SessionDep) -> Any:
+    """One job with history, placement (and its explanation) and cost (env values: own tenant only)."""
+    return svc.show(session, job_id, viewer_tenant=viewer_tenant(request))
 
 
 @router.post("/jobs/{job_id}:cancel", response_model=JobPublic)
-def cancel(job_id: JobId, session: SessionDep) -> Any:
+def cancel(job_id: JobId, request: Request, session: SessionDep) -> Any:
     """Cancel a job in any state; a terminal job stays as it is."""
-    return svc.cancel(session, job_id)
+    return svc.cancel(session, job_id, viewer_tenant=viewer_tenant(request))
 
 
 @router.get("/jobs/{job_id}/events", response_model=JobEvents)

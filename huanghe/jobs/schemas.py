@@ -3,10 +3,12 @@ the jobs API answers (:class:`JobPublic`, :class:`JobDetail`, :class:`JobEvents`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from huanghe.domain import bounds
+from huanghe.domain.bounds import CommandText, EnvKey, EnvValue, check_name
 from huanghe.domain.enums import JobState
 from huanghe.domain.jobs import JobSpec
 from huanghe.domain.network import ID_PATTERN
@@ -25,12 +27,18 @@ class JobSubmit(JobSpec):
     enforced by back-ends that can; ``max_attempts`` bounds dispatches (first run + retries elsewhere).
     """
 
-    name: str = Field(default="", max_length=63)
-    script: str = Field(default="", max_length=1_000_000)
+    name: Annotated[str, AfterValidator(check_name)] = Field(default="", max_length=63)
+    script: CommandText = ""
     tenant: str | None = Field(default=None, pattern=ID_PATTERN, max_length=64)
     user: str | None = Field(default=None, pattern=ID_PATTERN, max_length=64)
-    time_limit_s: float | None = Field(default=None, gt=0)
-    env: dict[str, str] = Field(default_factory=dict, max_length=100)
+    time_limit_s: float | None = Field(default=None, gt=0, le=bounds.MAX_DURATION_S)
+    env: dict[EnvKey, EnvValue] = Field(default_factory=dict, max_length=bounds.MAX_ENV_VARS)
+    secret_env: list[EnvKey] = Field(
+        default_factory=list,
+        max_length=bounds.MAX_ENV_VARS,
+        description="names of env variables masked even for the job's own tenant after submission "
+        "(names ending in _TOKEN, _SECRET, _PASSWORD, _PASSWD, _KEY or _CREDENTIALS always are)",
+    )
     max_attempts: int = Field(default=3, ge=1, le=10)
 
     @model_validator(mode="after")

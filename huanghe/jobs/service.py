@@ -45,8 +45,11 @@ __all__ = [
 ]
 
 
-def cancel(session: Session, job_id: str, clock: Clock | None = None) -> dict[str, Any]:
-    """Cancel at any state (see module docstring) and commit; returns the job as it is now."""
+def cancel(
+    session: Session, job_id: str, clock: Clock | None = None, viewer_tenant: str | None = None
+) -> dict[str, Any]:
+    """Cancel at any state (see module docstring) and commit; returns the job as it is now (env masked
+    unless ``viewer_tenant`` owns it, see :func:`~huanghe.jobs.queries.job_public`)."""
     row = get_row(session, job_id)
     now_s = (clock or WallClock()).now_s()
     waiting = (JobState.PENDING.value, JobState.PLACED.value)
@@ -67,4 +70,4 @@ def cancel(session: Session, job_id: str, clock: Clock | None = None) -> dict[st
             record_event(session, job_id, now_s, "cancel_requested", None, "cancel requested / 已请求取消")
     session.commit()
     session.refresh(row)
-    return job_public(row, now_s)
+    return job_public(row, now_s, viewer_tenant=viewer_tenant)

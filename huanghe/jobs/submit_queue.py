@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.audit import service as audit
@@ -32,8 +31,9 @@ class SubmitQueue:
     One writer thread takes every queued request (up to ``max_jobs`` jobs), checks each, inserts all their
     rows with one ``executemany`` per table and commits ONCE; then every request's future is answered. So
     an acknowledged job is always committed (durable) and concurrent requests share one disk flush. A request
-    that fails its checks gets its own error; if the group insert conflicts (an ``Idempotency-Key`` sent twice
-    at once), its requests are redone one by one with :func:`~huanghe.jobs.submitting.submit_jobs`. A request
+    that fails its checks gets its own error; if the group insert fails (an ``Idempotency-Key`` sent twice at
+    once, or a row the store refuses despite the checks), its requests are redone one by one with
+    :func:`~huanghe.jobs.submitting.submit_jobs`, so one tenant's bad request never fails another's. A request
     may carry its audit record (:class:`~huanghe.audit.service.Entry`): the records of a group are chained, in
     order, in the group's transaction (:func:`~huanghe.audit.service.record_many`), so auditing costs no extra
     commit. ``clock`` gives submission times (default: the wall clock).
@@ -121,7 +121,9 @@ class SubmitQueue:
                 write(
                     s, [p for _, p in ready], [r.audit_entry for r, _ in ready if r.audit_entry is not None]
                 )
-            except IntegrityError:
+            except Exception:
+                # A key sent twice at once, or a row the store refused despite the checks: redo each request
+                # alone, so the failing one gets its error and every other request its jobs.
                 s.rollback()
                 for r, _ in ready:
                     self._single(r)

@@ -85,12 +85,17 @@ def _refs(session: Session) -> _RefCache:
 
 
 def _check_refs(session: Session, jobs: Sequence[JobSubmit], prefix: str) -> None:
+    """Every reference exists. A dataset of another tenant than the job's answers exactly like an unknown
+    one (same status, same words), so dataset ids cannot be probed across tenants."""
     errors: list[FieldError] = []
     refs = _refs(session)
     dataset_ids = {d for j in jobs for d in j.datasets}
-    known_ds: set[str] = set()
+    owner_of: dict[str, str] = {}
     if dataset_ids:
-        known_ds = set(session.scalars(select(DatasetRow.id).where(DatasetRow.id.in_(dataset_ids))))
+        found = session.execute(
+            select(DatasetRow.id, DatasetRow.tenant_id).where(DatasetRow.id.in_(dataset_ids))
+        )
+        owner_of = {ds_id: tenant_id for ds_id, tenant_id in found}
     for i, j in enumerate(jobs):
         at = f"{prefix}[{i}]." if prefix else ""
         for fname, kind in (("user_city", "city"), ("data_center", "center"), ("tenant", "tenant")):
@@ -98,12 +103,18 @@ def _check_refs(session: Session, jobs: Sequence[JobSubmit], prefix: str) -> Non
             if value and not refs.has(session, kind, value):
                 errors.append(FieldError(f"{at}{fname}", f"unknown {kind} {value!r}"))
         for k, d in enumerate(j.datasets):
-            if d not in known_ds:
+            owner = owner_of.get(d)
+            if owner is None or (j.tenant is not None and owner != j.tenant):
                 errors.append(FieldError(f"{at}datasets[{k}]", f"unknown dataset {d!r}"))
         if len(errors) >= 50:
             break
     if errors:
         raise InvalidError(errors)
+
+
+def _spec(j: JobSubmit) -> dict[str, Any]:
+    """The stored submission (the job row's ``spec``): the fields given, as JSON."""
+    return j.model_dump(mode="json", exclude_defaults=True)
 
 
 def _row(j: JobSubmit, job_id: str, now_s: float) -> dict[str, Any]:
@@ -112,7 +123,7 @@ def _row(j: JobSubmit, job_id: str, now_s: float) -> dict[str, Any]:
         "name": j.name or job_id,
         "tenant_id": j.tenant,
         "user_id": j.user,
-        "spec": j.model_dump(mode="json", exclude_defaults=True),
+        "spec": _spec(j),
         "priority": j.priority,
         "cpus": j.cpus,
         "gpus": j.gpus,
@@ -156,7 +167,7 @@ def prepare(
             raise InvalidError(
                 [FieldError("header.Idempotency-Key", f"must have 1 to {MAX_IDEMPOTENCY_KEY} characters")]
             )
-        previous = replay(session, idempotency_key)
+        previous = replay(session, idempotency_key, jobs)
         if previous is not None:
             return previous, False
     _check_refs(session, jobs, "jobs" if batch else "")
@@ -238,17 +249,34 @@ def submit_jobs(
     except IntegrityError:
         session.rollback()
         if idempotency_key is not None:
-            previous = replay(session, idempotency_key)
+            previous = replay(session, idempotency_key, jobs)
             if previous is not None:
                 return previous, False
         raise
     return [accepted(r) for r in prep.rows], True
 
 
-def replay(session: Session, key: str) -> list[dict[str, Any]] | None:
-    """The short answers of the request that first used ``key``, or None if it is new."""
+def replay(
+    session: Session, key: str, jobs: Sequence[JobSubmit] | None = None
+) -> list[dict[str, Any]] | None:
+    """The short answers of the request that first used ``key``, or None if it is new. With ``jobs`` (the
+    new request), a key first used for a different body raises :class:`InvalidError` (422) naming the
+    conflict: a key replays one request, it never answers another with the old jobs."""
     ids = session.scalar(select(IdempotencyKeyRow.job_ids).where(IdempotencyKeyRow.key == key))
     if ids is None:
         return None
     rows = {r.id: r for r in session.execute(select(JobRow).where(JobRow.id.in_(ids))).scalars()}
+    if jobs is not None and _differs(jobs, ids, rows):
+        raise InvalidError([FieldError(
+            "header.Idempotency-Key",
+            f"conflict: this key was already used for a different request body ({len(ids)} job(s)); "
+            "reuse a key only to retry the same request, use a new key for a new one",
+        )])  # fmt: skip
     return [accepted(vars(rows[i])) for i in ids if i in rows]
+
+
+def _differs(jobs: Sequence[JobSubmit], ids: Sequence[str], rows: Mapping[str, JobRow]) -> bool:
+    """Whether ``jobs`` is another body than the one whose stored jobs are ``ids`` (compared spec by spec)."""
+    if len(jobs) != len(ids):
+        return True
+    return any(i in rows and rows[i].spec != _spec(j) for i, j in zip(ids, jobs, strict=True))

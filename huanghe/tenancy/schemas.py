@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from huanghe.core.schemas import UpdateSchema
+from huanghe.domain.bounds import SafeLabel, SafeName
 from huanghe.domain.jobs import Tenant, User
+from huanghe.domain.network import ID_PATTERN
+from huanghe.domain.tenancy import Role
 
 
 # --- tenants, users, datasets ----------------------------------------------------------------------------
@@ -17,8 +22,8 @@ class TenantPublic(Tenant):
 
 
 class TenantUpdate(UpdateSchema):
-    name: str | None = None
-    sector: str | None = None
+    name: SafeName | None = None
+    sector: SafeLabel | None = None
     is_sme: bool | None = None
 
 
@@ -31,6 +36,6 @@ class UserPublic(User):
 
 
 class UserUpdate(UpdateSchema):
-    name: str | None = None
-    tenant: str | None = None
-    role: str | None = None
+    name: SafeName | None = None
+    tenant: str | None = Field(default=None, pattern=ID_PATTERN)
+    role: Role | None = None
