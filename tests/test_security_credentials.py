@@ -436,3 +436,15 @@ def test_the_key_rotates_by_prepending_a_new_one(w: World, monkeypatch: pytest.M
     monkeypatch.setenv(secrets.KEY_ENV, "not-a-key")
     r = w.client.put(f"{API}/secrets/r2", json={"value": "v"}, headers=w.h("admin"))
     assert r.status_code == 400 and "not a Fernet key" in r.text and "not-a-key" not in r.text
+
+
+def test_secret_text_that_cannot_be_stored_is_422(w: World) -> None:
+    raw_bodies = (
+        ('{"value": "a\\u0000b"}', "body.value"),
+        ('{"value": "\\ud800"}', "body.value"),  # a lone surrogate: valid JSON, not UTF-8
+        ('{"value": "v", "description": "x\\u202ey"}', "body.description"),
+    )
+    headers = {**w.h("admin"), "content-type": "application/json"}
+    for body, field in raw_bodies:
+        r = w.client.put(f"{API}/secrets/odd", content=body, headers=headers)
+        assert r.status_code == 422 and r.json()["detail"][0]["path"] == field, (body, r.text)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.core.clock import Clock, WallClock
-from huanghe.core.errors import ConflictError, FieldError, ServiceError
+from huanghe.core.errors import ConflictError, FieldError, InvalidError, ServiceError
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.network.models import PoolRow, SecretRow
 from huanghe.network.schemas import SecretPublic, SecretPut
@@ -174,8 +174,14 @@ def put_secret(
     session: Session, name: str, data: SecretPut, *, dev_mode: bool = False, clock: Clock | None = None
 ) -> SecretPublic:
     """Create or rotate the secret ``name`` (the value is encrypted before it reaches the database)."""
+    value = data.value.get_secret_value()
+    problems = [FieldError("value", "must be UTF-8 text without NUL")] if not _storable(value) else []
+    if not _storable(data.description) or _CONTROL.search(data.description):
+        problems.append(FieldError("description", "must be text without control characters"))
+    if problems:
+        raise InvalidError(problems)
     now_s = (clock or WallClock()).now_s()
-    ciphertext = fernet(dev_mode=dev_mode).encrypt(data.value.get_secret_value().encode()).decode()
+    ciphertext = fernet(dev_mode=dev_mode).encrypt(value.encode()).decode()
     row = session.get(SecretRow, name)
     if row is None:
         row = SecretRow(name=name, created_s=now_s)
@@ -183,6 +189,18 @@ def put_secret(
     row.ciphertext, row.description, row.updated_s = ciphertext, data.description, now_s
     commit(session)
     return _public(row, _users(session).get(name, ()))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _storable(text: str) -> bool:
+    """No NUL (PostgreSQL text cannot hold it) and no lone surrogate (not encodable as UTF-8)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def delete_secret(session: Session, name: str) -> None:
