@@ -63,7 +63,14 @@ def _run_jobs(sf: sessionmaker[Session]) -> list[str]:
         tenancy_svc.create_tenant(s, TenantCreate(id="ta", name="A"))
         subs = [
             svc.JobSubmit(
-                command=f"sleep {t}", tenant="ta", cpus=c, gpus=g, mem_gb=m, nodes=n, duration_s=t * 1.1
+                command=f"sleep {t}",
+                tenant="ta",
+                cpus=c,
+                gpus=g,
+                mem_gb=m,
+                nodes=n,
+                duration_s=t * 1.1,
+                time_limit_s=t + 60,
             )
             for c, g, m, n, t, _ in JOBS
         ]

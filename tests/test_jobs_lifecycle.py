@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,10 +25,12 @@ from huanghe.jobs.dispatcher import Dispatcher
 from huanghe.jobs.models import JobRow
 from huanghe.jobs.placing import Placer
 from huanghe.jobs.settings import DispatchSettings
+from huanghe.network.models import PoolRow
 from huanghe.store.db import make_session_factory
 from huanghe.tenancy import service as tenancy_svc
 from huanghe.tenancy.schemas import TenantCreate
 from tests import jobs_testnet as net
+from tests.security_support import World, world
 
 T0 = 1_800_000_000.0
 
@@ -232,3 +235,93 @@ def test_a_job_stuck_dispatched_without_a_back_end_id_is_reconciled(
             assert job["state"] in ("DISPATCHED", "RUNNING") and job["backend_job_id"] is not None
         else:  # the fake cannot tell: FAILED, never run twice
             assert job["state"] == "FAILED" and r.active() == 0 and not be._jobs
+
+
+# --- wall times: every pool has a default and a maximum (Slurm DefaultTime / MaxTime) --------------------------
+API = "/api/v1"
+
+
+@pytest.fixture
+def w(tmp_path: Path) -> Iterator[World]:
+    with world(f"sqlite:///{tmp_path / 'w.db'}") as wd:
+        yield wd
+
+
+def test_pools_have_a_default_and_a_maximum_wall_time() -> None:
+    pool = net.topology(("fake", {})).centers[0].pools[0]
+    assert (pool.default_time_limit_s, pool.max_time_limit_s) == (3600.0, 7 * 86400.0)
+    with pytest.raises(ValidationError, match="default_time_limit_s"):
+        pool.model_validate({**pool.model_dump(), "default_time_limit_s": 10.0, "max_time_limit_s": 5.0})
+
+
+def test_admission_refuses_more_than_any_pool_allows(w: World) -> None:
+    job = {"command": "true", "tenant": "ta"}
+    ok = w.client.post(f"{API}/jobs", json={**job, "time_limit_s": 7 * 86400}, headers=w.h("tenant_user"))
+    assert ok.status_code == 201, ok.text
+    for field_name in ("time_limit_s", "duration_s"):
+        r = w.client.post(f"{API}/jobs", json={**job, field_name: 8 * 86400}, headers=w.h("tenant_user"))
+        assert r.status_code == 422 and r.json()["detail"][0]["path"] == f"body.{field_name}", r.text
+        assert "max_time_limit_s" in r.text
+    batch = {"jobs": [job, {**job, "time_limit_s": 30 * 86400}]}
+    r = w.client.post(f"{API}/jobs:batch", json=batch, headers=w.h("tenant_user"))
+    assert r.status_code == 422 and r.json()["detail"][0]["path"] == "body.jobs[1].time_limit_s", r.text
+    patch = w.client.patch(
+        f"{API}/pools/jn-sc-cpu", json={"max_time_limit_s": 31 * 86400}, headers=w.h("admin")
+    )
+    assert patch.status_code == 200 and patch.json()["max_time_limit_s"] == 31 * 86400, patch.text
+    assert w.client.post(f"{API}/jobs:batch", json=batch, headers=w.h("tenant_user")).status_code == 201
+    bad = w.client.patch(
+        f"{API}/pools/jn-sc-cpu", json={"default_time_limit_s": 40 * 86400}, headers=w.h("admin")
+    )
+    assert bad.status_code == 422 and "default_time_limit_s" in bad.text
+
+
+def test_gpu_hour_quota_is_not_bypassed_by_leaving_out_duration(w: World) -> None:
+    r = w.client.put(f"{API}/quotas/ta", json={"gpu_hours_per_month": 1}, headers=w.h("admin"))
+    assert r.status_code == 200, r.text
+    big = w.client.post(
+        f"{API}/jobs", json={"command": "true", "tenant": "ta", "gpus": 8}, headers=w.h("tenant_user")
+    )
+    # before: accepted (no duration_s, no estimate); now 8 GPUs × the 1 h default wall time > 1 GPU-h
+    assert big.status_code == 403 and big.json()["detail"][0]["path"] == "body.gpus", big.text
+    short = {"command": "true", "tenant": "ta", "gpus": 1, "time_limit_s": 1800}
+    assert w.client.post(f"{API}/jobs", json=short, headers=w.h("tenant_user")).status_code == 201
+
+
+def test_budget_is_not_bypassed_by_leaving_out_max_price(w: World) -> None:
+    r = w.client.put(f"{API}/quotas/ta", json={"budget_cny_per_month": "10"}, headers=w.h("admin"))
+    assert r.status_code == 200, r.text
+    whole_node = {"command": "true", "tenant": "ta", "cpus": 192}  # a whole qd-ai-910b node, 120 CNY/h
+    dear = w.client.post(f"{API}/jobs", json=whole_node, headers=w.h("tenant_user"))
+    # before: accepted (no max_price, no estimate); now 120 CNY × 1 h default > 10 CNY
+    assert dear.status_code == 403 and dear.json()["detail"][0]["path"] == "body.max_price_cny_per_hour", (
+        dear.text
+    )
+    small = {"command": "true", "tenant": "ta", "cpus": 1}  # 1/192 of that node: 0.63 CNY for the hour
+    assert w.client.post(f"{API}/jobs", json=small, headers=w.h("tenant_user")).status_code == 201
+
+
+def test_the_pool_default_is_the_back_end_time_limit_and_its_maximum_is_enforced(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    be = FakeBackend({"queue_s": "0"}, clock=clock)
+    for r in _rig(tmp_path, be, clock):
+        plain = r.submit("sleep 5000")
+        with r.sf() as s:
+            items, _ = svc.submit_jobs(
+                s, [svc.JobSubmit(command="sleep 10", tenant="ta", time_limit_s=7200)], clock=clock
+            )
+            long_job = str(items[0]["id"])
+            for pool in s.scalars(select(PoolRow)):  # an admin shortens the pools after the job was admitted
+                pool.max_time_limit_s = 3600.0
+            s.commit()
+        r.run(10, dt_s=600.0)
+        job = r.job(plain)
+        assert be._jobs[job["backend_job_id"]].spec.time_limit_s == 3600.0  # the pool's DefaultTime
+        assert job["state"] == "FAILED" and job["exit_code"] == 124  # killed at the limit, like Slurm
+        job = r.job(long_job)
+        assert (
+            job["state"] == "FAILED"
+            and "longest time limit" in job["message"]
+            and job["backend_job_id"] is None
+        )

@@ -4,19 +4,28 @@ A quota row holds ``gpu_hours_per_month`` and ``budget_fen_per_month`` (NULL = n
 what :mod:`huanghe.billing.service` metered for the tenant in the current UTC month. A request is refused
 (:class:`QuotaExceeded`, HTTP 403) when the used amount plus the request's estimate exceeds a limit:
 
-* GPU-hours estimate = GPUs per node × nodes × ``duration_s`` / 3600 (0 without a duration);
-* cost estimate = ``max_price_cny_per_hour`` × nodes × ``duration_s`` / 3600 (0 when either is missing).
+* hours = the job's wall time / 3600: its ``time_limit_s``, else its ``duration_s``, else the network's default
+  wall time (the largest pool ``default_time_limit_s``, :mod:`huanghe.network.wall_time`), never more than the
+  largest pool ``max_time_limit_s`` — so leaving out ``duration_s`` no longer makes a job free;
+* GPU-hours estimate = GPUs per node × nodes × hours;
+* cost estimate = ``max_price_cny_per_hour`` × nodes × hours when the job names a price, else what it would
+  cost on the dearest pool that can hold it: node-hour price × its node share there
+  (:func:`huanghe.domain.usage.node_share`, the share billing charges) × nodes × hours — so leaving out
+  ``max_price_cny_per_hour`` no longer bypasses a budget.
 
 So a tenant already at its limit is refused even for a job without estimates.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
@@ -24,6 +33,9 @@ from huanghe.billing.models import QuotaRow
 from huanghe.billing.service import month_of, month_totals
 from huanghe.core.errors import FieldError, ForbiddenError, invalid
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
+from huanghe.domain.usage import node_share
+from huanghe.network.models import PoolRow
+from huanghe.network.wall_time import WallTimes, network_wall_times
 from huanghe.tenancy.models import TenantRow
 
 
@@ -112,11 +124,40 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
-def request_of_job(job: dict[str, Any]) -> QuotaRequest:
+@dataclass(frozen=True)
+class EstimateContext:
+    """What a job's estimates need from the stored network: its wall times and, per pool, the node-hour price
+    (CNY) and node size (cores, GPUs, GB)."""
+
+    walls: WallTimes = field(default_factory=WallTimes)
+    pools: tuple[tuple[float, float, float, float], ...] = ()
+
+
+def estimate_context(session: Session) -> EstimateContext:
+    """The :class:`EstimateContext` of the stored network."""
+    rows = session.execute(
+        select(
+            PoolRow.price_cny_per_hour, PoolRow.cpus_per_node, PoolRow.gpus_per_node, PoolRow.mem_gb_per_node
+        )
+    ).all()
+    pools = tuple((float(p), float(c), float(g), float(m)) for p, c, g, m in rows)
+    return EstimateContext(network_wall_times(session), pools)
+
+
+def request_of_job(job: dict[str, Any], ctx: EstimateContext | None = None) -> QuotaRequest:
     """GPU-hours and cost estimates of one job submission body (see the module docstring)."""
-    hours = _number(job.get("duration_s")) / 3600
+    ctx = ctx or EstimateContext()
+    asked = ctx.walls.of_job(_number(job.get("time_limit_s")) or None, _number(job.get("duration_s")) or None)
+    hours = asked / 3600
     nodes = max(1.0, _number(job.get("nodes")) or 1.0)
     price = _number(job.get("max_price_cny_per_hour"))
+    if not price:  # the dearest pool that can hold the job, for the share of its node the job would pay
+        cpus = _number(job.get("cpus")) if "cpus" in job else 1.0
+        gpus, mem_gb = _number(job.get("gpus")), _number(job.get("mem_gb"))
+        shares = [
+            (p, node_share(cpus, gpus, mem_gb, c, g, m)) for p, c, g, m in ctx.pools
+        ]  # fmt: skip
+        price = max((p * sh for p, sh in shares if math.isfinite(sh)), default=0.0)
     cost_fen = cny_to_fen(Decimal(repr(price * nodes * hours))) if price and hours else 0
     return QuotaRequest(
         gpu_hours=max(0.0, _number(job.get("gpus")) * nodes * hours), cost_fen=max(0, cost_fen)
@@ -127,11 +168,17 @@ def check_job_bodies(session: Session, body: Any) -> None:
     """Quota check of a ``POST /jobs`` body or a ``POST /jobs:batch`` body (summed per tenant)."""
     listed = body.get("jobs") if isinstance(body, dict) else None
     jobs: list[Any] = listed if isinstance(listed, list) else [body]
+    mine = [j for j in jobs if isinstance(j, dict) and isinstance(j.get("tenant"), str)]
+    tenants = {j["tenant"] for j in mine}
+    if (
+        not tenants
+        or not session.scalars(select(QuotaRow.tenant_id).where(QuotaRow.tenant_id.in_(tenants))).first()
+    ):
+        return  # no limits to check: spare the estimates
+    ctx = estimate_context(session)
     per_tenant: dict[str, QuotaRequest] = {}
-    for job in jobs:
-        if not isinstance(job, dict) or not isinstance(job.get("tenant"), str):
-            continue
-        req, prev = request_of_job(job), per_tenant.get(job["tenant"], QuotaRequest())
+    for job in mine:
+        req, prev = request_of_job(job, ctx), per_tenant.get(job["tenant"], QuotaRequest())
         per_tenant[job["tenant"]] = QuotaRequest(
             gpu_hours=prev.gpu_hours + req.gpu_hours, cost_fen=prev.cost_fen + req.cost_fen
         )

@@ -6,6 +6,8 @@ These Pydantic v2 models are both the domain value types and the schema of the t
 * ``*_tflops``: peak tera-FLOPS (INT8: tera-OPS) of **one node**;
 * ``power_kw_per_node``: electrical IT power of one node at full load, kW;
 * ``price_cny_per_hour``: price of one **node-hour** in CNY (a job using part of a node pays its share);
+* ``default_time_limit_s`` / ``max_time_limit_s``: a pool's wall time for a job naming none, and the most a job
+  may ask for, seconds (Slurm DefaultTime / MaxTime);
 * ``capacity_tb``: terabytes (10^12 bytes);
 * ``latency_ms``: one-way latency; ``bandwidth_gbps``: gigabits per second;
 * shares (``renewable_share``, ``pon10g_port_share``): fractions in [0, 1].
@@ -15,7 +17,7 @@ Cross-references (a center's city, a link's ends) are checked by ``huanghe.catal
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from huanghe.domain.enums import (
     CenterKind,
@@ -66,6 +68,13 @@ class PeakTflops(_Frozen):
         return float(getattr(self, precision.value))
 
 
+#: A pool's wall times when its topology names none, seconds: one hour by default, at most seven days
+#: (Slurm's DefaultTime / MaxTime of a partition); no pool may set more than :data:`MAX_WALL_TIME_S` (a year).
+DEFAULT_TIME_LIMIT_S = 3600.0
+MAX_TIME_LIMIT_S = 7 * 86_400.0
+MAX_WALL_TIME_S = 366 * 86_400.0
+
+
 class Pool(_Frozen):
     """A homogeneous set of nodes inside a center, run by one back-end."""
 
@@ -89,6 +98,21 @@ class Pool(_Frozen):
     backend: str = Field(default="local", pattern=r"^[a-z][a-z0-9_-]*$")
     backend_settings: dict[str, str] = Field(default_factory=dict)
     illustrative: bool = True
+    default_time_limit_s: float = Field(
+        default=DEFAULT_TIME_LIMIT_S, gt=0, le=MAX_WALL_TIME_S,
+        description="wall time of a job that names none, s (Slurm DefaultTime): its limit on the back-end and "
+        "its run-time estimate for quotas and budgets",
+    )  # fmt: skip
+    max_time_limit_s: float = Field(
+        default=MAX_TIME_LIMIT_S, gt=0, le=MAX_WALL_TIME_S,
+        description="longest wall time a job may ask for, s (Slurm MaxTime)",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> Pool:
+        if self.default_time_limit_s > self.max_time_limit_s:
+            raise ValueError("default_time_limit_s must not exceed max_time_limit_s")
+        return self
 
     @property
     def total_gpus(self) -> int:

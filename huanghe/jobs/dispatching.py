@@ -9,6 +9,10 @@ re-placed elsewhere once (its center excluded, the dispatch does not count as an
 ``dispatch_unavailable``) and FAILED the second time; any other error — a refusal, a bad setting, an
 ``OSError`` such as a missing program — FAILS the job at once. Either way the error is in the job's events
 (``dispatch_error``: back-end, exception type, detail) and its message, and its capacity is released.
+
+Wall time: a job naming no ``time_limit_s`` runs under its pool's ``default_time_limit_s`` (Slurm DefaultTime);
+one asking more than the pool's ``max_time_limit_s`` (Slurm MaxTime) is FAILED with that reason (admission
+already refuses a job longer than every pool's maximum, :mod:`huanghe.network.wall_time`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from huanghe.jobs.dispatch_context import DispatchContext, TickReport
 from huanghe.jobs.models import JobEventRow, JobRow
 from huanghe.jobs.schemas import JobSubmit
 from huanghe.jobs.transitions import record_event, requeue, rowcount, set_state
+from huanghe.network.models import PoolRow
 
 
 def dispatch_token(job_id: str, attempt: int) -> str:
@@ -37,8 +42,9 @@ def dispatch_token(job_id: str, attempt: int) -> str:
     return f"hh-{job_id}-{attempt}"
 
 
-def backend_spec(row: JobRow, token: str) -> BackendJobSpec:
-    """The back-end neutral job of a stored submission, marked with its token.
+def backend_spec(row: JobRow, token: str, default_time_limit_s: float | None = None) -> BackendJobSpec:
+    """The back-end neutral job of a stored submission, marked with its token; a job naming no
+    ``time_limit_s`` gets ``default_time_limit_s`` (its pool's DefaultTime, seconds).
 
     The mark is a no-op shell command (``: huanghe-dispatch-token=<token>``) in front of the command, or on the
     line after the script's ``#!``, so the job's files on a back-end can be recognised after a crash.
@@ -52,7 +58,7 @@ def backend_spec(row: JobRow, token: str) -> BackendJobSpec:
         "gpus": sub.gpus,
         "nodes": sub.nodes,
         "env": {**sub.env, "HUANGHE_PLATFORM_JOB_ID": row.id},
-        "time_limit_s": sub.time_limit_s,
+        "time_limit_s": sub.time_limit_s or default_time_limit_s,
         "tenant": row.tenant_id or "",
     }
     if not sub.script.strip():
@@ -112,9 +118,15 @@ def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport) -> None:
             why = f"pool {row.pool_id} has no back-end" + (f" ({be_error})" if be_error else "")
             fail_dispatch(s, row, "-", why, now_s)
             return
+        default_s, too_long = pool_time_limit(s, row)
+        if too_long:
+            fail_dispatch(s, row, be.name, too_long, now_s)
+            return
         # 2. submit
         try:
-            spec = replace(backend_spec(row, token), duration_s=ctx.run_estimate_s(row.pool_id, row.spec))
+            spec = replace(
+                backend_spec(row, token, default_s), duration_s=ctx.run_estimate_s(row.pool_id, row.spec)
+            )
             bid = be.submit(spec)
         except BackendUnavailableError as exc:
             row.attempt -= 1  # nothing was submitted: this dispatch does not count
@@ -168,3 +180,18 @@ def unavailable_retry(s: Session, row: JobRow, backend: str, exc: BaseException,
         fail_dispatch(s, row, backend, f"{why}; already re-placed once / 后端不可用", now_s, exc)
         return False
     return requeue(s, row, why, now_s, kind=UNAVAILABLE_EVENT)
+
+
+def pool_time_limit(s: Session, row: JobRow) -> tuple[float | None, str]:
+    """(the default wall time of the job's pool, seconds; why the job asks more than the pool's maximum, or
+    "")."""
+    pool = s.get(PoolRow, row.pool_id) if row.pool_id else None
+    if pool is None:
+        return None, ""
+    asked = row.spec.get("time_limit_s") or row.spec.get("duration_s")
+    if asked is not None and float(asked) > pool.max_time_limit_s:
+        return pool.default_time_limit_s, (
+            f"asks {float(asked):.0f} s, more than the longest time limit of pool {pool.id} "
+            f"({pool.max_time_limit_s:.0f} s) / 超过资源池最长运行时间"
+        )
+    return pool.default_time_limit_s, ""

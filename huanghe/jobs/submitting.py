@@ -29,6 +29,7 @@ from huanghe.domain.enums import JobState
 from huanghe.jobs.models import IdempotencyKeyRow, JobEventRow, JobRow
 from huanghe.jobs.schemas import MAX_IDEMPOTENCY_KEY, JobSubmit
 from huanghe.network.models import CenterRow, CityRow
+from huanghe.network.wall_time import check_wall_times
 from huanghe.tenancy.models import TenantRow
 
 #: How long the cached id sets (cities, centers, tenants) are trusted before a reload, seconds.
@@ -171,6 +172,7 @@ def prepare(
         if previous is not None:
             return previous, False
     _check_refs(session, jobs, "jobs" if batch else "")
+    check_wall_times(session, [(j.time_limit_s, j.duration_s) for j in jobs], "jobs" if batch else "")
     now_s = clock.now_s()
     rows = [_row(j, new_job_id(now_s), now_s) for j in jobs]
     events = [

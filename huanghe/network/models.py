@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Double, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from huanghe.domain.network import DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S
 from huanghe.store.base import ENUM, ID, Base
 
 
@@ -132,6 +133,9 @@ class PoolRow(Base):
     backend_settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     illustrative: Mapped[bool] = mapped_column(Boolean)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # wall times, seconds: of a job naming none (Slurm DefaultTime), the most a job may ask (Slurm MaxTime)
+    default_time_limit_s: Mapped[float] = mapped_column(Double, default=DEFAULT_TIME_LIMIT_S)
+    max_time_limit_s: Mapped[float] = mapped_column(Double, default=MAX_TIME_LIMIT_S)
 
     center: Mapped[CenterRow] = relationship(back_populates="pools")
 

@@ -43,6 +43,8 @@ def pool_dict(row: PoolRow) -> dict[str, Any]:
         "backend": row.backend,
         "backend_settings": dict(row.backend_settings or {}),
         "illustrative": row.illustrative,
+        "default_time_limit_s": row.default_time_limit_s,
+        "max_time_limit_s": row.max_time_limit_s,
     }
 
 
@@ -177,6 +179,7 @@ def apply_pool(row: PoolRow, pool: Pool, center_id: str) -> None:
     row.speed = {k.value: v for k, v in pool.speed.items()}
     row.backend, row.backend_settings = pool.backend, dict(pool.backend_settings)
     row.illustrative = pool.illustrative
+    row.default_time_limit_s, row.max_time_limit_s = pool.default_time_limit_s, pool.max_time_limit_s
 
 
 def apply_link(row: LinkRow, link: Link) -> None:

@@ -127,6 +127,8 @@ class PoolUpdate(UpdateSchema):
     backend: str | None = None
     backend_settings: dict[str, str] | None = None
     illustrative: bool | None = None
+    default_time_limit_s: float | None = None
+    max_time_limit_s: float | None = None
 
 
 # --- links -----------------------------------------------------------------------------------------------
