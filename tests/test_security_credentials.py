@@ -9,7 +9,9 @@ never sends the file's contents anywhere."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from huanghe.api.app import create_app
 from huanghe.core.clock import WallClock
@@ -91,6 +94,17 @@ def listener() -> Iterator[Listener]:
     srv = Listener()
     yield srv
     srv.close()
+
+
+@contextlib.contextmanager
+def w_session(db: Path) -> Iterator[Session]:
+    """A session on the SQLite file ``db`` (read what the server stored, as it is on disk)."""
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with Session(engine) as s:
+            yield s
+    finally:
+        engine.dispose()
 
 
 def _ping_every_pool(w: World) -> None:
@@ -401,6 +415,23 @@ def test_client_manages_secrets_on_a_dev_mode_server(tmp_path: Path) -> None:
             assert [s.name for s in hh.secrets()] == ["slurm-jn"]
             hh.delete_secret("slurm-jn")
             assert hh.secrets() == []
+        value_file = tmp_path / "jwt.txt"
+        value_file.write_text("cli-value-" + "c" * 20 + "\n")
+        env = srv.env(tmp_path, HUANGHE_URL=server.url)
+        put = subprocess.run(srv.cli("secrets", "put", "from-cli", "--from-file", str(value_file)),
+                             env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert put.returncode == 0 and "cli-value" not in put.stdout + put.stderr, put.stderr
+        key = subprocess.run(
+            srv.cli("secrets", "keygen"), env=env, capture_output=True, text=True, timeout=60
+        )
+        Fernet(key.stdout.strip())  # a valid key
+        listed = subprocess.run(srv.cli("secrets", "list", "--json"), env=env, capture_output=True, text=True,
+                                timeout=60)  # fmt: skip
+        assert json.loads(listed.stdout)[0]["name"] == "from-cli" and "cli-value" not in listed.stdout
+        with HuangheClient(server.url, timeout_s=30) as hh, w_session(tmp_path / "dev.db") as s:
+            raw = s.execute(text("SELECT ciphertext FROM backend_secrets")).scalar_one()
+            assert "cli-value" not in raw
+            hh.delete_secret("from-cli")
         key_file = tmp_path / "data" / secrets.DEV_KEY_FILE
         assert key_file.is_file() and (key_file.stat().st_mode & 0o777) == 0o600
     finally:

@@ -30,6 +30,7 @@ MODULES: Registry[tuple[str, ...]] = Registry(
         ("packing_cmd", ("bench",)),
         ("huanghe.network.topology_cli", ("topology",)),
         ("huanghe.network.cli", ("centers", "pools")),
+        ("huanghe.network.secrets_cli", ("secrets",)),
         (
             "huanghe.regulator.cli",
             ("targets", "green-list", "maturity", "network-capacity", "index", "report"),
