@@ -22,6 +22,7 @@ from huanghe.jobs import service as svc
 from huanghe.jobs.backend_cache import BackendCache
 from huanghe.jobs.dispatch_context import TickReport
 from huanghe.jobs.dispatcher import Dispatcher
+from huanghe.jobs.dispatching import backend_spec
 from huanghe.jobs.models import JobRow
 from huanghe.jobs.placing import Placer
 from huanghe.jobs.settings import DispatchSettings
@@ -213,6 +214,36 @@ class FindingFakeBackend(FakeBackend):
 
     def find_by_name(self, name: str) -> tuple[str | None, bool]:
         return None, True
+
+
+class RememberingFakeBackend(FakeBackend):
+    """The fake back-end that finds its jobs by name (as ``local``, Slurm and Ray do after a crash)."""
+
+    def find_by_name(self, name: str) -> tuple[str | None, bool]:
+        found = [j for j, job in self._jobs.items() if job.spec.name == name]
+        return (found[0] if found else None), True
+
+
+def test_cancel_of_a_dispatch_that_reached_the_back_end_without_its_id_stops_it_there(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    be = RememberingFakeBackend({"queue_s": "0"}, clock=clock)
+    for r in _rig(tmp_path, be, clock):
+        job_id = r.submit()
+        _to_state(r, job_id, "DISPATCHED_NO_ID")
+        with r.sf() as s:  # the back-end got the job, the crash came before its id was stored
+            row = s.get(JobRow, job_id)
+            assert row is not None and row.dispatch_token is not None
+            bid = be.submit(backend_spec(row, row.dispatch_token))
+        r.cancel(job_id)
+        for _ in range(20):
+            r.run(1, dt_s=0.1)
+            r.dispatcher._executor.submit(lambda: None).result()
+            if r.job(job_id)["state"] == "CANCELLED":
+                break
+        job = r.job(job_id)
+        assert job["state"] == "CANCELLED" and job["backend_job_id"] == bid
+        assert be._jobs[bid].cancelled_at is not None  # stopped on the back-end, not only in the database
 
 
 @pytest.mark.parametrize("certain", [False, True])

@@ -22,6 +22,7 @@ from huanghe.backends.protocol import Backend, BackendError, BackendJobStatus, U
 from huanghe.domain.enums import JobState
 from huanghe.jobs.dispatch_context import DispatchContext, TickReport
 from huanghe.jobs.models import JobRow
+from huanghe.jobs.recovery import find_by_token
 from huanghe.jobs.transitions import record_event, requeue, set_state
 
 log = logging.getLogger("huanghe.broker")
@@ -46,21 +47,23 @@ class Follower:
     # ---------------------------------------------------------------- cancel
     def cancel(self, rep: TickReport) -> None:
         """Stop every dispatched/running job whose cancel was requested: on its back-end when it reached one
-        (in the background; the back-end's CANCELLED is copied by :meth:`reconcile`), at once when it never
-        did (no back-end id: its dispatch ended without one, as recovery and :mod:`~huanghe.jobs.recovery`'s
-        stuck-job sweep resolved every interrupted one) or its pool has no back-end any more."""
+        (in the background; the back-end's CANCELLED is copied by :meth:`reconcile`) — a job without a
+        back-end id is first looked up there by its dispatch token and adopted if found —, at once when it
+        never reached one or its pool has no back-end any more."""
         with self.ctx.sf() as s:
             rows = list(
                 s.execute(
-                    select(JobRow.id, JobRow.pool_id, JobRow.backend_job_id).where(
+                    select(JobRow.id, JobRow.pool_id, JobRow.backend_job_id, JobRow.dispatch_token).where(
                         JobRow.cancel_requested.is_(True),
                         JobRow.state.in_([JobState.DISPATCHED.value, JobState.RUNNING.value]),
                     )
                 )
             )
-        for job_id, pool_id, bid in rows:
+        for job_id, pool_id, bid, token in rows:
             if job_id in self._cancelling:
                 continue
+            if bid is None:  # a dispatch that left no id may still have reached the back-end: ask it by name
+                bid = self._adopt(job_id, pool_id, token)
             be = None if bid is None else self._backend(pool_id)
             if be is None:
                 self._cancel_here(job_id, bid, rep)
@@ -86,6 +89,22 @@ class Follower:
         except Exception:  # a back-end that cannot be built cannot run (or stop) anything
             log.exception("back-end of pool %s unavailable", pool_id)
             return None
+
+    def _adopt(self, job_id: str, pool_id: str | None, token: str | None) -> str | None:
+        """The back-end id of the dispatch named ``token`` if the back-end has it (then stored on the job)."""
+        be = self._backend(pool_id) if token else None
+        found = None if be is None else find_by_token(be, str(token))[0]
+        if be is None or found is None:
+            return None
+        with self.ctx.sf() as s:
+            row = s.get(JobRow, job_id)
+            if row is None or row.backend_job_id is not None or JobState(row.state).terminal:
+                return None
+            row.backend_job_id = found
+            record_event(s, job_id, self.ctx.clock.now_s(), "recovered", None, f"found {token} on {be.name}",
+                         {"backend_job_id": found})  # fmt: skip
+            s.commit()
+        return found
 
     def _cancel_here(self, job_id: str, bid: str | None, rep: TickReport) -> None:
         """End a cancelled job that no back-end runs (no back-end id, or no back-end for its pool)."""
