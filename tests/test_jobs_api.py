@@ -178,8 +178,8 @@ def test_cancel_pending_is_immediate_and_idempotent(idle_client: TestClient) -> 
 
 
 def test_cancel_running_stops_it_and_terminal_stays(client: TestClient, tmp_path: Path) -> None:
-    marker = tmp_path / "after-sleep"
-    jid = client.post("/api/v1/jobs", json={"command": f"sleep 30; touch {marker}"}).json()["id"]
+    # the job can write only its own work directory (sandbox): the marker would appear there
+    jid = client.post("/api/v1/jobs", json={"command": "sleep 30; touch after-sleep"}).json()["id"]
     wait_for(client, jid, {"RUNNING"})
     r = client.post(f"/api/v1/jobs/{jid}:cancel")
     assert r.status_code == 200 and r.json()["cancel_requested"]
@@ -189,7 +189,8 @@ def test_cancel_running_stops_it_and_terminal_stays(client: TestClient, tmp_path
     done = client.post("/api/v1/jobs", json={"command": "true"}).json()["id"]
     wait_for(client, done, TERMINAL)
     assert client.post(f"/api/v1/jobs/{done}:cancel").json()["state"] == "SUCCEEDED"
-    assert not marker.exists()
+    assert not list(tmp_path.glob("*/local-*/work/after-sleep"))
+    assert list(tmp_path.glob("*/local-*/work"))  # (where it would be)
 
 
 def test_unplaceable_job_fails_with_explanation(client: TestClient) -> None:
