@@ -479,3 +479,27 @@ def test_secret_text_that_cannot_be_stored_is_422(w: World) -> None:
     for body, field in raw_bodies:
         r = w.client.put(f"{API}/secrets/odd", content=body, headers=headers)
         assert r.status_code == 422 and r.json()["detail"][0]["path"] == field, (body, r.text)
+
+
+def test_back_end_errors_name_no_connection_detail(tmp_path: Path) -> None:
+    """Health messages reach every role (``GET /health/centers``) and job events: no URL, no file path."""
+    from huanghe.backends.registry import create_backend
+    from tests.infra.slurm import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    missing = str(tmp_path / "no-such-jwt")
+    for settings in ({"token_file": missing}, {"token": "tok-value"}):
+        b = create_backend(
+            "slurm", {"rest_url": url, "user": "u", "cli": "never", "health_timeout_s": "1", **settings}
+        )
+        try:
+            message = b.health().message
+        finally:
+            b.close()
+        assert message and url not in message and missing not in message and "tok-value" not in message
+    ray = create_backend("ray", {"address": url, "timeout_s": "1"})
+    try:
+        message = ray.health().message
+    finally:
+        ray.close()
+    assert message and url not in message

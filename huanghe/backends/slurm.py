@@ -160,7 +160,11 @@ class SlurmBackend(BackendBase):
     def _headers(self) -> dict[str, str]:
         token = self.token
         if self.token_file:
-            token = Path(self.token_file).read_text().strip().removeprefix("SLURM_JWT=")
+            try:
+                token = Path(self.token_file).read_text().strip().removeprefix("SLURM_JWT=")
+            except (OSError, UnicodeDecodeError) as exc:  # no path in the message: it reaches center health
+                reason = exc.strerror if isinstance(exc, OSError) else "not text"
+                raise BackendUnavailableError(f"slurm: token_file unreadable: {reason}") from None
         return {"X-SLURM-USER-NAME": self.user, "X-SLURM-USER-TOKEN": token}
 
     def _scrub(self, exc: Exception) -> str:
