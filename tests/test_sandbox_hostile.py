@@ -204,3 +204,21 @@ def test_without_the_sandbox_the_same_attack_succeeds(platform: Platform) -> Non
     out = b.logs(job)
     assert p.secrets["file"] in out and p.secrets["session"] in out and p.secrets["env"] in out
     assert "CONNECTED" in out and "FORGED-STATE" in out
+
+
+def test_cancel_stops_a_job_that_left_its_session(tmp_path: Path) -> None:
+    b = LocalBackend({"root": str(tmp_path / "jobs"), "kill_grace_s": "1"})
+    job = b.submit(
+        BackendJobSpec(
+            command="setsid sleep 300 & setsid sh -c 'sleep 300' & touch up; sleep 300", tenant="t-esc"
+        )
+    )
+    _wait_running(b, job, b.root / job / "work" / "up")
+    name = account_name("t-esc")
+    assert len([q for q in Path("/proc").iterdir() if q.name.isdigit() and _owner(q) == name]) >= 3
+    b.cancel(job)
+    assert wait_terminal(b, job, 10).state is JobState.CANCELLED
+    deadline = time.monotonic() + 5
+    while [q for q in Path("/proc").iterdir() if q.name.isdigit() and _owner(q) == name]:
+        assert time.monotonic() < deadline, "a process that left the job's session survived the cancel"
+        time.sleep(0.05)
