@@ -146,6 +146,7 @@ def test_attacker_reads_nothing_reaches_nothing_writes_nothing_forges_nothing(pl
     victim_owner = (p.victim_dir / "work").stat().st_uid
     assert uid != victim_owner and (b.root / job / "work").stat().st_uid == uid
     assert b._state(b.root / job)["account"] == account_name("tenant-a")
+    assert not (b.root / job / "env.sh").exists()  # the declared variables do not stay on disk
     # the victim is untouched and still running
     assert b.status(p.victim).state is JobState.RUNNING
     assert (p.victim_dir / "work" / "victim.txt").read_text().strip() == p.secrets["file"]

@@ -61,7 +61,14 @@ from huanghe.backends.protocol import (
     Settings,
     UnknownJobError,
 )
-from huanghe.backends.sandbox import limits_for, sandbox_argv, sandbox_problem, write_job_files
+from huanghe.backends.sandbox import (
+    ROOT_ENV,
+    SANDBOX_WRAPPER,
+    limits_for,
+    sandbox_argv,
+    sandbox_problem,
+    write_job_files,
+)
 from huanghe.domain.enums import JobState
 from huanghe.paths import data_dir
 
@@ -101,19 +108,6 @@ fi
 printf '%s %s\\n' "$rc" "$(date +%s.%N)" > "$d/exit_code.tmp" && mv "$d/exit_code.tmp" "$d/exit_code"
 exit "$rc"
 """
-
-#: The sandboxed wrapper (runs as root, outside the sandbox): run the sandbox command line given after the job
-#: dir, record its exit code where the job cannot write.
-SANDBOX_WRAPPER = """#!/bin/sh
-# huanghe local job wrapper (written by huanghe.backends.local): run the sandboxed job, record its exit code.
-d="$1"; shift
-"$@"
-rc=$?
-printf '%s %s\\n' "$rc" "$(date +%s.%N)" > "$d/exit_code.tmp" && mv "$d/exit_code.tmp" "$d/exit_code"
-exit "$rc"
-"""
-#: The wrapper's own environment when sandboxed (the job's variables never reach a process running as root).
-_ROOT_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
@@ -309,7 +303,7 @@ class LocalBackend(BackendBase):
             )
             tail = [str(d), *sandbox_argv(d, workdir, account, limits, time_limit_s=spec.time_limit_s,
                                           tmp_bytes=math.ceil(self.tmp_gb * 1024**3))]  # fmt: skip
-            env = dict(_ROOT_ENV)
+            env = dict(ROOT_ENV)
         else:
             (d / "wrapper.sh").write_text(WRAPPER)
             tail = [str(d), str(workdir)]

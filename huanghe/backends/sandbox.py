@@ -16,7 +16,7 @@ The command a sandboxed job runs under (built by :func:`sandbox_argv`, all outsi
   session leader and survives a platform restart.
 * ``setpriv`` drops to the account with no capabilities and ``no_new_privs`` (set-uid programs are inert).
 * The environment is cleared; the job gets only ``PATH``, ``HOME``, ``LANG``, ``HUANGHE_JOB_ID`` and what it
-  declared, read from a file only root and the account can read (never on a command line).
+  declared, read from a file only root and the account can read (never on a command line; removed at the end).
 * Limits (rlimits, per process; NPROC per account): address space = ``mem_gb``; CPU seconds =
   ``time_limit_s`` × whole CPUs + 1; processes = ``max_procs``; file size = ``max_file_gb``; open files 4096.
 """
@@ -48,6 +48,21 @@ HOW_TO_FIX = (
     "create the tenants' accounts, or move the pool to another back-end (slurm, kubernetes, ray); "
     "for development only, set the pool's backend_settings.sandbox to `none` in dev mode"
 )
+
+
+#: The sandboxed wrapper (runs as root, outside the sandbox): run the sandbox command line given after the job
+#: dir, record its exit code where the job cannot write.
+SANDBOX_WRAPPER = """#!/bin/sh
+# huanghe local job wrapper (written by huanghe.backends.local): run the sandboxed job, record its exit code.
+d="$1"; shift
+"$@"
+rc=$?
+rm -f "$d/env.sh"
+printf '%s %s\\n' "$rc" "$(date +%s.%N)" > "$d/exit_code.tmp" && mv "$d/exit_code.tmp" "$d/exit_code"
+exit "$rc"
+"""
+#: The wrapper's own environment when sandboxed (the job's variables never reach a process running as root).
+ROOT_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 
 
 @dataclass(frozen=True)
