@@ -110,17 +110,24 @@ def _tempting_gpu_pool() -> NetworkSnapshot:
     return NetworkSnapshot.from_topology(topo, FakeClock(0.0), backend_missing=missing_by_backend())
 
 
-def test_cpu_work_does_not_take_accelerator_nodes_while_a_cpu_pool_can_serve_it() -> None:
+@pytest.mark.parametrize(
+    ("policy", "term"), [("huanghe", "stranding"), ("earliest-completion", "stranding_s")]
+)
+def test_cpu_work_does_not_take_accelerator_nodes_while_a_cpu_pool_can_serve_it(
+    policy: str, term: str
+) -> None:
     snap = _tempting_gpu_pool()
     accel = {p for i, p in enumerate(snap.pool_ids) if snap.gpus_per_node[i] > 0}
     jobs = JobBatch.from_records(
         snap, [{"job_id": f"c{i}", "cpus": 1, "duration_s": 3600} for i in range(50)]
     )
-    decisions = PlacementEngine("huanghe").place(snap, jobs, 0.0)
+    decisions = PlacementEngine(policy).place(snap, jobs, 0.0)
     placed = [d.pool_id for d in decisions if d.pool_id is not None]
     assert placed and not accel & set(placed), placed
-    terms = decisions[0].explanation.winner.terms if decisions[0].explanation.winner else {}
-    assert terms.get("stranding") == 0.0
+    winner = decisions[0].explanation.winner
+    assert winner is not None and winner.terms.get(term) == 0.0
+    if policy != "huanghe":
+        return
     # without the stranding term the faster A100 pool wins: the term is what keeps CPU work off it
     policy = HuanghePlacementPolicy(Weights(stranding=0.0))
     res = policy.cycle(snap, jobs, CycleContext(weights=Weights(stranding=0.0)))

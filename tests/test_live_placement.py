@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 
@@ -83,8 +84,9 @@ def test_a_gpu_job_no_backend_can_run_fails_at_placement_naming_the_backend(tmp_
         assert "backend local cannot run gpus" in job["message"], job["message"]
 
 
-def test_cpu_work_stays_on_the_cpu_pool_while_it_has_room(tmp_path: Path) -> None:
-    with _client(tmp_path, "simulated") as c:
+@pytest.mark.parametrize("policy", ["huanghe", "earliest-completion"])  # ours, and the live default
+def test_cpu_work_stays_on_the_cpu_pool_while_it_has_room(tmp_path: Path, policy: str) -> None:
+    with _client(tmp_path, "simulated", policy) as c:
         r = c.post("/api/v1/jobs", json={"command": "echo hello", "cpus": 1, "name": "hello"})
         job = wait_for(c, r.json()["id"], TERMINAL)
         assert job["state"] == "SUCCEEDED", job

@@ -49,7 +49,7 @@ from huanghe.broker.estimates import Estimates, estimate
 from huanghe.broker.explain import explain
 from huanghe.broker.filters import FilterReport, apply_filters
 from huanghe.broker.policies import CheapestPolicy, FirstAdmitPolicy, HuanghePlacementPolicy, SpreadPolicy
-from huanghe.broker.scoring import pool_id_rank
+from huanghe.broker.scoring import pool_id_rank, stranding
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.core.registry import Registry
 
@@ -73,6 +73,9 @@ __all__ = [
     "make_policy",
     "policy_names",
 ]
+
+#: What ``earliest-completion`` adds to an accelerator pool for CPU-only work while a CPU pool can run it, s.
+STRANDING_PENALTY_S = 7 * 24 * 3600.0
 
 #: Re-scoring rounds per batch when earlier jobs used up the capacity later jobs were scored on.
 MAX_ROUNDS = 8
@@ -102,13 +105,19 @@ class EarliestCompletion:
     that also prefers faster pools. Score = ``end_s - snapshot.t_s`` in seconds. Default of the live
     scheduler loop and of :class:`PlacementEngine` (the behaviour ``earliest-start`` had before it was made
     faithful to Slurm).
+
+    Stranding (issue #12): for a job asking for no GPUs, an accelerator pool scores
+    :data:`STRANDING_PENALTY_S` more while a feasible CPU-only pool exists
+    (:func:`huanghe.broker.scoring.stranding`), so CPU work takes accelerator nodes only when no CPU pool can
+    run it, or every CPU pool would finish it more than that much later.
     """
 
     name = "earliest-completion"
 
     def score(self, snap: NetworkSnapshot, jobs: JobBatch, report: FilterReport, est: Estimates) -> Scores:
-        total = np.asarray(est.end_s - snap.t_s, dtype=np.float64)
-        return Scores(total=total, terms={"completion_s": total})
+        completion = np.asarray(est.end_s - snap.t_s, dtype=np.float64)
+        strand = STRANDING_PENALTY_S * stranding(snap, jobs, report.feasible)
+        return Scores(total=completion + strand, terms={"completion_s": completion, "stranding_s": strand})
 
 
 PlacementPolicyFactory = Callable[[], PlacementPolicy]
