@@ -109,3 +109,15 @@ def test_production_server_refuses_when_bubblewrap_is_missing(tmp_path: Path) ->
     res = _up(tmp_path, {}, PATH="/nonexistent")  # no bwrap, setpriv, prlimit... on this PATH
     assert res.returncode == 2, res.stderr
     assert "bwrap" in res.stderr and "install bubblewrap" in res.stderr and "another back-end" in res.stderr
+
+
+@needs_sandbox
+def test_a_tenants_job_through_the_api_runs_as_that_tenants_account(tmp_path: Path) -> None:
+    from tests.test_jobs_api import make_client, wait_for
+
+    with make_client(tmp_path) as c:
+        r = c.post("/api/v1/tenants", json={"id": "acme-sbx", "name": "Acme sandbox test"})
+        assert r.status_code == 201, r.text
+        jid = c.post("/api/v1/jobs", json={"command": "id -un", "tenant": "acme-sbx"}).json()["id"]
+        assert wait_for(c, jid, {"SUCCEEDED", "FAILED"})["state"] == "SUCCEEDED"
+        assert c.get(f"/api/v1/jobs/{jid}/logs").json()["data"].strip() == account_name("acme-sbx")
