@@ -289,6 +289,11 @@ def test_server_refuses_to_start_without_the_key_when_secrets_exist(
     monkeypatch.delenv(secrets.KEY_ENV)
     r = w.client.put(f"{API}/secrets/s2", json={"value": "v"}, headers=w.h("admin"))
     assert r.status_code == 400 and secrets.KEY_ENV in r.text
+    # a dev key file left in the data directory does not stand in for the variable in production
+    secrets.fernet(dev_mode=True)
+    assert secrets.dev_key_path().is_file()
+    r = w.client.put(f"{API}/secrets/s2", json={"value": "v"}, headers=w.h("admin"))
+    assert r.status_code == 400 and secrets.KEY_ENV in r.text
 
 
 def test_dev_mode_generates_a_key_in_the_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

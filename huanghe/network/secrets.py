@@ -72,14 +72,15 @@ def _fernet_of(raw: str | bytes, source: str) -> MultiFernet:
         ) from None
 
 
-def fernet(*, dev_mode: bool = False) -> MultiFernet:
-    """The key: ``HUANGHE_SECRET_KEY``; else the dev key file if it exists; else, with ``dev_mode``, a new
-    dev key file (warning logged). :class:`SecretKeyError` when there is none."""
+def fernet(*, dev_mode: bool | None = None) -> MultiFernet:
+    """The key: ``HUANGHE_SECRET_KEY``; else (``dev_mode`` not False: reading, or a dev-mode write) the dev key
+    file if it exists; else, with ``dev_mode`` True, a new dev key file (warning logged).
+    :class:`SecretKeyError` when there is none: a production server encrypts only with the variable."""
     env = os.environ.get(KEY_ENV, "").strip()
     if env:
         return _fernet_of(env, KEY_ENV)
     path = dev_key_path()
-    if path.is_file():
+    if dev_mode is not False and path.is_file():
         return _fernet_of(path.read_bytes(), str(path))
     if dev_mode:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +174,8 @@ def get_secret(session: Session, name: str) -> SecretPublic:
 def put_secret(
     session: Session, name: str, data: SecretPut, *, dev_mode: bool = False, clock: Clock | None = None
 ) -> SecretPublic:
-    """Create or rotate the secret ``name`` (the value is encrypted before it reaches the database)."""
+    """Create or rotate the secret ``name`` (the value is encrypted before it reaches the database); outside
+    ``dev_mode`` only with ``HUANGHE_SECRET_KEY`` (:class:`SecretKeyError` otherwise, answered 400)."""
     value = data.value.get_secret_value()
     problems = [FieldError("value", "must be UTF-8 text without NUL")] if not _storable(value) else []
     if not _storable(data.description) or _CONTROL.search(data.description):
