@@ -245,19 +245,28 @@ def test_hostile_submissions_never_fail_other_tenants(w: World) -> None:
     assert r.json()["total"] == 30
 
 
-def test_a_row_the_store_refuses_is_isolated_in_the_group_commit(w: World) -> None:
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_row_the_store_refuses_is_isolated_in_the_group_commit(
+    request: pytest.FixtureRequest, tmp_path: Path, db: str
+) -> None:
     """Even a submission that slipped past validation (built without it) fails alone: the group is redone
-    request by request and every other request gets its jobs."""
-    queue = SubmitQueue(w.app.state.session_factory)
-    poison = JobSubmit.model_construct(command="x", priority=HUGE, tenant="ta")  # no validation
-    good = [_Request([JobSubmit(command=f"echo {i}", tenant="tb")], None, False) for i in range(30)]
-    bad = _Request([poison], None, False)
-    group = [*good[:15], bad, *good[15:]]
-    queue._group(group)  # one group, as the writer thread forms it under load
-    for r in good:
-        items, created = r.future.result(timeout=10)
-        assert created and len(items) == 1
-    with pytest.raises(Exception):  # noqa: B017 - the store's own error (overflow), for that request only
-        bad.future.result(timeout=10)
-    r = w.client.get(f"{API}/jobs?tenant=tb&limit=100", headers=w.h("admin"))
-    assert r.json()["total"] == 30
+    request by request and every other request gets its jobs (SQLite: OverflowError; PostgreSQL: bigint out
+    of range)."""
+    url = (
+        f"sqlite:///{tmp_path / 'g.db'}"
+        if db == "sqlite"
+        else str(request.getfixturevalue("fresh_postgres_url"))
+    )
+    with world(url) as wd:
+        queue = SubmitQueue(wd.app.state.session_factory)
+        poison = JobSubmit.model_construct(command="x", priority=HUGE, tenant="ta")  # no validation
+        good = [_Request([JobSubmit(command=f"echo {i}", tenant="tb")], None, False) for i in range(30)]
+        bad = _Request([poison], None, False)
+        queue._group([*good[:15], bad, *good[15:]])  # one group, as the writer thread forms it under load
+        for r in good:
+            items, created = r.future.result(timeout=10)
+            assert created and len(items) == 1
+        with pytest.raises(Exception):  # noqa: B017 - the store's own error, for that request only
+            bad.future.result(timeout=10)
+        r = wd.client.get(f"{API}/jobs?tenant=tb&limit=100", headers=wd.h("admin"))
+        assert r.json()["total"] == 30

@@ -108,6 +108,7 @@ class SubmitQueue:
                 try:
                     prep = prepare(s, r.jobs, r.key, r.batch, self.clock)
                 except Exception as exc:
+                    s.rollback()  # a failed read must not abort the transaction the others share
                     r.future.set_exception(exc)
                     continue
                 if isinstance(prep, Prepared):
