@@ -129,8 +129,8 @@ def test_cpu_work_does_not_take_accelerator_nodes_while_a_cpu_pool_can_serve_it(
     if policy != "huanghe":
         return
     # without the stranding term the faster A100 pool wins: the term is what keeps CPU work off it
-    policy = HuanghePlacementPolicy(Weights(stranding=0.0))
-    res = policy.cycle(snap, jobs, CycleContext(weights=Weights(stranding=0.0)))
+    unstranded = HuanghePlacementPolicy(Weights(stranding=0.0))
+    res = unstranded.cycle(snap, jobs, CycleContext(weights=Weights(stranding=0.0)))
     assert snap.pool_ids[int(res.pool[0])] == "jn-a100"
 
 
