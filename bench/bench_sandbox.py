@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +37,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from bench_submit import pct, start_server, stop  # noqa: E402
 
 from huanghe.backends.local import LocalBackend  # noqa: E402
+from huanghe.backends.local_accounts import account_name  # noqa: E402
 from huanghe.backends.protocol import BackendJobSpec, wait_terminal  # noqa: E402
 from huanghe.backends.sandbox import sandbox_problem  # noqa: E402
 
@@ -64,8 +66,13 @@ def backend_latency(tmp: Path, mode: str, n: int, tenants: list[str]) -> dict[st
 
 
 def account_creation_s(tmp: Path) -> float:
-    """Seconds of the first job of a brand-new tenant (its account is created), submit to first command."""
-    return backend_latency(tmp, "bwrap", 1, [f"bench-{uuid.uuid4().hex[:8]}"])["p50_s"]
+    """Seconds of the first job of a brand-new tenant (its account is created), submit to first command.
+    The account is removed afterwards (``userdel``), so runs do not pile accounts up."""
+    tenant = f"bench-{uuid.uuid4().hex[:8]}"
+    try:
+        return backend_latency(tmp, "bwrap", 1, [tenant])["p50_s"]
+    finally:
+        subprocess.run(["userdel", account_name(tenant)], capture_output=True, check=False)
 
 
 def platform_latency(tmp: Path, mode: str, n: int) -> dict[str, float]:
