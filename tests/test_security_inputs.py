@@ -72,6 +72,19 @@ def test_bounds_at_the_edge_are_accepted(w: World) -> None:
     assert w.client.post(f"{API}/jobs", json=low, headers=w.h("tenant_user")).status_code == 201
 
 
+def test_network_integers_are_bounded(w: World) -> None:
+    """Pools and links: integers the store cannot hold were a 500 (overflow); now 422 naming the field."""
+    pools = w.client.get(f"{API}/pools?center=qd-ai&limit=1", headers=w.h("admin")).json()["items"]
+    pool_id = pools[0]["id"]
+    for field in ("nodes", "cpus_per_node", "gpus_per_node", "mem_gb_per_node"):
+        for who in ("admin", "operator"):  # the operator of qd-ai may edit its pool's capacity
+            r = w.client.patch(f"{API}/pools/{pool_id}", json={field: HUGE}, headers=w.h(who))
+            assert r.status_code == 422 and _paths(r) == [f"body.{field}"], (field, who, r.text)
+    link = w.client.get(f"{API}/links?limit=1", headers=w.h("admin")).json()["items"][0]
+    r = w.client.patch(f"{API}/links/{link['id']}", json={"hops": HUGE}, headers=w.h("admin"))
+    assert r.status_code == 422 and _paths(r) == ["body.hops"], r.text
+
+
 # --- strings ----------------------------------------------------------------------------------------------
 BAD_NAMES = ["a\x00b", "a\u202eb", "evil\u202dname", "x\u2066y", "tab\tname", "bell\x07", "c1\x85c1"]
 

@@ -83,10 +83,10 @@ class Pool(_Frozen):
     accelerator: str = Field(default="", description="accelerator model, e.g. 'Ascend 910B'; '' for CPU-only")
     accelerator_class: str = Field(default="cpu", pattern=r"^(cpu|gpu|npu|dcu)$")
     cpu_model: str = ""
-    nodes: int = Field(ge=0)
-    cpus_per_node: int = Field(ge=0)
-    gpus_per_node: int = Field(default=0, ge=0)
-    mem_gb_per_node: float = Field(ge=0)
+    nodes: int = Field(ge=0, le=1_000_000)  # bounds: the store's integers, docs/security.md "Input bounds"
+    cpus_per_node: int = Field(ge=0, le=4096)
+    gpus_per_node: int = Field(default=0, ge=0, le=64)
+    mem_gb_per_node: float = Field(ge=0, le=65_536)
     peak_tflops_per_node: PeakTflops = PeakTflops()
     power_kw_per_node: float = Field(ge=0, description="IT power of one node at full load, kW")
     price_cny_per_hour: float = Field(ge=0, description="price of one node-hour, CNY")
@@ -184,7 +184,7 @@ class Link(_Frozen):
     b: str = Field(pattern=ID_PATTERN)
     bandwidth_gbps: float = Field(gt=0)
     latency_ms: float | None = Field(default=None, ge=0)
-    hops: int = Field(default=2, ge=0)
+    hops: int = Field(default=2, ge=0, le=1000)
 
 
 class Topology(_Frozen):
