@@ -101,6 +101,7 @@ def test_names_refuse_control_and_bidi_characters(w: World, bad: str) -> None:
          user, "body.name"),
         ("POST", f"{API}/jobs", _job(name=bad), user, "body.name"),
         ("POST", f"{API}/jobs", _job(accelerator=bad), user, "body.accelerator"),
+        ("POST", f"{API}/auth/tokens", {"name": bad, "role": "tenant_user", "tenant": "ta"}, admin, "body.name"),
     ]  # fmt: skip
     for method, url, body, headers, path in cases:
         r = w.client.request(method, url, json=body, headers=headers)

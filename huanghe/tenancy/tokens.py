@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from huanghe.core.errors import NotFoundError, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
+from huanghe.domain.bounds import SafeName
+from huanghe.domain.jobs import IdRef
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import TENANT_ROLES, Role, Scope
 from huanghe.network.models import CenterRow
@@ -63,10 +65,10 @@ DEV_PRINCIPAL = Principal(name="dev", role=Role.ADMIN)
 class TokenCreate(BaseModel):
     """A new token. ``tenant`` is required for tenant roles, ``centers`` for operators."""
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*$")
+    name: SafeName
     role: Role
     tenant: str | None = Field(default=None, pattern=ID_PATTERN)
-    centers: list[str] = Field(default_factory=list, max_length=1000)
+    centers: list[IdRef] = Field(default_factory=list, max_length=1000)
     scopes: list[Scope] = Field(default_factory=lambda: [Scope.READ, Scope.WRITE], min_length=1)
     expires_in_s: float | None = Field(default=None, gt=0, le=10 * 365 * 86400, description="lifetime, s")
 
