@@ -65,6 +65,27 @@ def test_infinity_is_refused(w: World) -> None:
         assert r.status_code == 422 and _paths(r) == [f"body.{field}"], (field, r.text)
 
 
+def test_quota_admission_leaves_out_of_range_values_to_validation(w: World) -> None:
+    """With a quota set, the admission estimate ran on the raw body first: 10**400 (no float) was a 500 and
+    1e308 a "quota exceeded"; now both are the validation's 422 naming the field."""
+    r = w.client.put(f"{API}/quotas/ta", json={"gpu_hours_per_month": 10, "budget_cny_per_month": "100"},
+                     headers=w.h("admin"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    huge = "1" + "0" * 400
+    headers = {**w.h("tenant_user"), "Content-Type": "application/json"}
+    for field in ("nodes", "gpus", "cpus", "mem_gb", "duration_s", "time_limit_s", "max_price_cny_per_hour"):
+        for value in (huge, "1e308", "-1e308", "NaN", "Infinity"):
+            raw = f'{{"command": "x", "tenant": "ta", "gpus": 1, "duration_s": 3600, "{field}": {value}}}'
+            for url, body in ((f"{API}/jobs", raw), (f"{API}/jobs:batch", f'{{"jobs": [{raw}]}}')):
+                r = w.client.post(url, content=body, headers=headers)
+                assert r.status_code == 422, (field, value, url, r.status_code, r.text[:200])
+                assert _paths(r)[0].endswith(field), (field, value, r.text[:200])
+    ok = _job(gpus=1, duration_s=3600)
+    assert w.client.post(f"{API}/jobs", json=ok, headers=w.h("tenant_user")).status_code == 201
+    too_much = _job(gpus=8, nodes=10, duration_s=3600)  # 80 GPU-h > 10: the quota still refuses
+    assert w.client.post(f"{API}/jobs", json=too_much, headers=w.h("tenant_user")).status_code == 403
+
+
 def test_bounds_at_the_edge_are_accepted(w: World) -> None:
     edge = _job(priority=1000, nodes=100_000, cpus=4096, gpus=64, mem_gb=65536, duration_s=3600)
     assert w.client.post(f"{API}/jobs", json=edge, headers=w.h("tenant_user")).status_code == 201

@@ -32,6 +32,7 @@ from huanghe.audit import service as audit
 from huanghe.billing.models import QuotaRow
 from huanghe.billing.service import month_of, month_totals
 from huanghe.core.errors import FieldError, ForbiddenError, invalid
+from huanghe.domain import bounds as b
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.domain.usage import node_share
 from huanghe.network.models import PoolRow
@@ -120,6 +121,20 @@ def check_quota(session: Session, tenant_id: str, request: QuotaRequest, *, now:
         raise QuotaExceeded(problems)
 
 
+#: Values beyond the domain's bounds are not estimated: the body's validation answers 422 naming them (an
+#: int like 10**400 has no float, and inf would be "quota exceeded" instead of "out of range").
+_BOUNDS: dict[str, float] = {
+    "nodes": b.MAX_NODES, "cpus": b.MAX_CPUS, "gpus": b.MAX_GPUS, "mem_gb": b.MAX_MEM_GB,
+    "duration_s": b.MAX_DURATION_S, "time_limit_s": b.MAX_DURATION_S,
+    "max_price_cny_per_hour": b.MAX_PRICE_CNY_PER_HOUR,
+}  # fmt: skip
+
+
+def _in_bounds(key: str, value: Any) -> bool:
+    upper = _BOUNDS.get(key)
+    return upper is None or not isinstance(value, int | float) or -upper <= value <= upper  # NaN: False
+
+
 def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
@@ -147,6 +162,7 @@ def estimate_context(session: Session) -> EstimateContext:
 def request_of_job(job: dict[str, Any], ctx: EstimateContext | None = None) -> QuotaRequest:
     """GPU-hours and cost estimates of one job submission body (see the module docstring)."""
     ctx = ctx or EstimateContext()
+    job = {k: v for k, v in job.items() if _in_bounds(k, v)}
     asked = ctx.walls.of_job(_number(job.get("time_limit_s")) or None, _number(job.get("duration_s")) or None)
     hours = asked / 3600
     nodes = max(1.0, _number(job.get("nodes")) or 1.0)
