@@ -94,7 +94,11 @@ SafeName = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS), AfterV
 #: A short optional label ('' allowed), safe characters.
 SafeLabel = Annotated[str, Field(max_length=MAX_LABEL_CHARS), AfterValidator(check_name)]
 #: A command or a script (see :func:`check_command`).
-CommandText = Annotated[str, AfterValidator(check_command)]
+CommandText = Annotated[
+    str,
+    Field(description=f"at most {MAX_COMMAND_BYTES} bytes of UTF-8 (413 above); no NUL, no bidi override"),
+    AfterValidator(check_command),
+]
 #: An environment variable's name and value.
 EnvKey = Annotated[str, Field(pattern=ENV_KEY_PATTERN)]
 EnvValue = Annotated[str, Field(max_length=MAX_ENV_VALUE_CHARS), AfterValidator(check_text)]
