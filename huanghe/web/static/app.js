@@ -74,15 +74,18 @@
     document.querySelectorAll(".badge.illustrative").forEach((el) => { el.hidden = !illustrative; });
     renderBackends(pools);
   }
-  // which back-end runs each pool (Pool.backend): `make run` runs every pool of the bundled network locally
+  // which back-end runs each pool (Pool.backend): `make run` runs the CPU pools of the bundled network
+  // locally (sandboxed) and the accelerator pools on `simulated`, which is said in words: never a real GPU run
   function renderBackends(pools) {
     const counts = new Map();
     pools.forEach((p) => counts.set(p.backend, (counts.get(p.backend) || 0) + 1));
     const note = $("backend-note");
     note.classList.toggle("all-local", counts.size === 1 && counts.has("local"));
-    note.textContent = note.classList.contains("all-local")
+    let text = note.classList.contains("all-local")
       ? t("backend.all_local", { n: fmt(pools.length) })
       : t("backend.mixed", { list: [...counts].sort().map(([b, n]) => `${b} ${fmt(n)}`).join(" · ") });
+    if (counts.has("simulated")) text += " " + t("backend.simulated", { n: fmt(counts.get("simulated")) });
+    note.textContent = text;
     note.hidden = !pools.length;
   }
 
