@@ -17,6 +17,7 @@ from huanghe.client.client import HuangheClient
 from huanghe.client.errors import (
     ClientError,
     InvalidServerUrlError,
+    JobIdUnresolvedError,
     RequestRefusedError,
     ServerFailedError,
     ServerUnreachableError,
@@ -32,6 +33,7 @@ __all__ = [
     "ClientError",
     "HuangheClient",
     "InvalidServerUrlError",
+    "JobIdUnresolvedError",
     "Problem",
     "Report",
     "RequestRefusedError",

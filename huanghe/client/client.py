@@ -5,11 +5,11 @@ cities and pools the server's pydantic schemas (:mod:`huanghe.network.schemas`, 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from huanghe.client.base import BaseClient, Params
-from huanghe.client.errors import WaitTimeoutError
+from huanghe.client.errors import JobIdUnresolvedError, RequestRefusedError, WaitTimeoutError
 from huanghe.client.types import (
     TERMINAL_STATES,
     Alert,
@@ -17,6 +17,7 @@ from huanghe.client.types import (
     GreenList,
     IndexResult,
     Job,
+    JobBatch,
     JobEvents,
     JobLogs,
     JobPage,
@@ -26,6 +27,7 @@ from huanghe.client.types import (
     Report,
     Sensitivity,
     TargetStatus,
+    WhoAmI,
 )
 
 if TYPE_CHECKING:
@@ -36,6 +38,10 @@ M = TypeVar("M")
 
 #: Page size when reading a whole list (the server's largest ``?limit=``).
 ALL_PAGE_LIMIT = 1000
+#: Length of a full job id (``j`` + 11 hex digits of epoch ms + 8 random hex digits), characters.
+JOB_ID_CHARS = 20
+#: Pages of :data:`ALL_PAGE_LIMIT` jobs read at most to resolve a short id (the newest 5,000 visible jobs).
+RESOLVE_MAX_PAGES = 5
 #: Default time limit of a report download (rendering a PDF takes a while), seconds.
 REPORT_TIMEOUT_S = 300.0
 
@@ -60,6 +66,62 @@ class HuangheClient(BaseClient):
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         data: Job = self.call("POST", "/jobs", json=dict(job), headers=headers)
         return data
+
+    def submit_jobs(
+        self, jobs: Sequence[JobSubmission | Mapping[str, Any]], idempotency_key: str | None = None
+    ) -> JobBatch:
+        """Submit many jobs in one transaction (``POST /jobs:batch``, at most 10,000): all are stored or none.
+        ``idempotency_key`` covers the whole batch: a retry with it returns the same jobs, nothing new."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        body = {"jobs": [dict(j) for j in jobs]}
+        data: JobBatch = self.call("POST", "/jobs:batch", json=body, headers=headers)
+        return data
+
+    def whoami(self) -> WhoAmI:
+        """The caller as the server sees it (role, tenant; ``GET /auth/whoami``)."""
+        data: WhoAmI = self.call("GET", "/auth/whoami")
+        return data
+
+    def resolve_job_id(self, prefix: str) -> str:
+        """The full id of the one job whose id starts with ``prefix`` (a full id is returned as it is).
+
+        Bounded: reads at most :data:`RESOLVE_MAX_PAGES` pages of the caller's visible jobs, newest first
+        (the server filters a tenant's list to its own jobs). When none of them matches, the prefix is tried
+        as an exact id. Raises :class:`JobIdUnresolvedError` when no job matches (``candidates`` empty) or
+        several do (``candidates`` their ids, newest first)."""
+        prefix = prefix.strip()
+        if len(prefix) >= JOB_ID_CHARS:
+            return prefix
+        matches: list[str] = []
+        offset, scanned, total = 0, 0, 0
+        for _ in range(RESOLVE_MAX_PAGES):
+            page = self.list_jobs(limit=ALL_PAGE_LIMIT, offset=offset)
+            total = page["total"]
+            matches.extend(j["id"] for j in page["items"] if j["id"].startswith(prefix))
+            scanned += len(page["items"])
+            offset += len(page["items"])
+            if not page["items"] or offset >= total:
+                break
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise JobIdUnresolvedError(
+                f"job id {prefix!r} is ambiguous: {len(matches)} jobs start with it; give more characters "
+                "(作业编号不唯一)", candidates=matches, url=self.url, method="GET", path="/jobs",
+            )  # fmt: skip
+        try:
+            return self.get_job(prefix)["id"]
+        except RequestRefusedError as exc:
+            if exc.status_code != 404:
+                raise
+        where = f" among the newest {scanned} of {total} jobs you can see" if scanned < total else ""
+        raise JobIdUnresolvedError(
+            f"job {prefix!r} not found: no job id starts with it{where} (作业不存在)",
+            candidates=[],
+            url=self.url,
+            method="GET",
+            path="/jobs",
+        )
 
     def list_jobs(
         self,

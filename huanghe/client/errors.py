@@ -6,6 +6,7 @@
     ├── InvalidServerUrlError   the server URL (argument or $HUANGHE_URL) is not an http(s) URL
     ├── ServerUnreachableError  no HTTP answer: connection refused, DNS, TLS, timeout
     ├── RequestRefusedError     4xx: the server refused the request (404: no such object)
+    │   └── JobIdUnresolvedError  a job id prefix matched no job, or several (``candidates``)
     ├── ServerFailedError       5xx, or an answer that is not the JSON expected
     └── WaitTimeoutError        a job was not terminal within the time given (also a ``TimeoutError``)
 
@@ -73,6 +74,15 @@ class ServerUnreachableError(ClientError):
 class RequestRefusedError(ClientError):
     """The server answered 4xx: the request was refused (422 invalid value, 404 unknown id, 409 conflict,
     401/403 no right)."""
+
+
+class JobIdUnresolvedError(RequestRefusedError):
+    """A short job id (a prefix) matched no visible job, or more than one: ``candidates`` holds the ids
+    that matched (empty when none did); ``status_code`` is None (the server did not refuse anything)."""
+
+    def __init__(self, message: str, *, candidates: list[str], **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.candidates = candidates
 
 
 class ServerFailedError(ClientError):

@@ -118,6 +118,25 @@ class Job(TypedDict):
     placement: NotRequired[Placement | None]
 
 
+class JobBatch(TypedDict):
+    """``POST /jobs:batch``: the short form of every job stored (``id``, ``name``, ``state``, ``submit_s``),
+    in the order submitted, and their ``count``."""
+
+    items: list[dict[str, Any]]
+    count: int
+
+
+class WhoAmI(TypedDict):
+    """``GET /auth/whoami``: the caller as the server sees it; ``tenant`` is None for platform roles."""
+
+    name: str
+    role: str
+    tenant: str | None
+    centers: list[str]
+    scopes: list[str]
+    token_id: int | None
+
+
 class JobPage(TypedDict):
     """A page of jobs, newest first; ``total`` counts every match."""
 
