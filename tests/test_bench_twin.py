@@ -67,7 +67,10 @@ def test_every_pool_of_the_twin_network_is_on_the_fake_backend_without_a_wall_ti
     assert min(p.default_time_limit_s for p in pools) >= 300 * 86_400
 
 
-def test_a_small_workload_places_and_ends_the_same_live_and_simulated(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reconcile_first", [False, True])  # the shipped tick, and the attribution variant
+def test_a_small_workload_places_and_ends_the_same_live_and_simulated(
+    tmp_path: Path, reconcile_first: bool
+) -> None:
     topo = load_topology("shandong")
     from huanghe.sim.traces.workload_csv import load_workload_csv
 
@@ -77,7 +80,7 @@ def test_a_small_workload_places_and_ends_the_same_live_and_simulated(tmp_path: 
     table = compress(head(table, 150), 60.0)
     assert len(table) == 150
     sim = replay_sim(topo, table, "huanghe")
-    live = replay_live(topo, table, "huanghe", tmp_path / "twin.db")
+    live = replay_live(topo, table, "huanghe", tmp_path / "twin.db", reconcile_first=reconcile_first)
     assert live.states == {"SUCCEEDED": 150}, live.states
     assert sum(sim.states.values()) == 0, sim.states  # nothing unfinished in the simulator
     f = compare(live, sim)
