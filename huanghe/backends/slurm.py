@@ -12,6 +12,9 @@ sets ``SLURM_CONF``. Only a connection that never opened falls back, so a job is
 
 Logs are read from the job's output file (``<workdir>/huanghe-<id>.out``): the platform must see the
 cluster's file system there (shared storage, or the platform runs on the login node).
+``tenant_accounts=mapped``: a job with a tenant runs as its account ``hh-t-<id>-<hash>`` (``account_name``;
+it must exist on the cluster), REST: ``X-SLURM-USER-NAME`` with the pool's root/SlurmUser token, CLI:
+``sbatch --uid`` as root; output in ``<workdir>/<account>/``. Otherwise (or no tenant) as the pool's identity.
 A job id is known while slurmctld keeps it (``MinJobAge``, default 300 s after it ends); after that
 ``status`` raises :class:`UnknownJobError` — the platform records terminal states before then.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pwd
 import shutil
 import subprocess
 import time
@@ -30,6 +34,7 @@ from typing import Any
 
 import httpx
 
+from huanghe.backends.local_accounts import account_name
 from huanghe.backends.protocol import (
     LOOKUP_TIMEOUT_S,
     BackendBase,
@@ -61,6 +66,7 @@ SETTINGS: dict[str, str] = {
     "cli": "auto (fall back to the CLI when REST is unreachable), never, or only (default auto)",
     "timeout_s": "timeout of each REST request or CLI command, seconds (default 10)",
     "health_timeout_s": "a health check slower than this is not ok, seconds (default 3)",
+    "tenant_accounts": "mapped (jobs as their tenant's account) or shared (default mapped if root submits)",
 }
 
 #: Slurm job state → platform state.
@@ -90,6 +96,7 @@ STATE_MAP: dict[str, JobState] = {
     "REVOKED": JobState.CANCELLED,
 }
 
+_MODES = ("mapped", "shared")
 _BAD_NODE_STATES = ("down", "drain", "fail", "not_responding", "unknown", "future", "power")
 
 
@@ -151,13 +158,15 @@ class SlurmBackend(BackendBase):
         if self.cli == "never" and not self.rest_url:
             raise BackendConfigError("slurm: cli=never needs rest_url")
         self._http = httpx.Client(timeout=self.timeout_s) if self.rest_url and self.cli != "only" else None
+        mapped = self.user == "root" if self._http is not None else os.geteuid() == 0  # may impersonate
+        self.tenant_accounts = s.get_choice("tenant_accounts", "mapped" if mapped else "shared", _MODES)
 
     # -- transport ---------------------------------------------------------------------------------
     @property
     def _minor(self) -> int:
         return int(self.api_version.rsplit(".", 1)[1])
 
-    def _headers(self) -> dict[str, str]:
+    def _headers(self, user: str = "") -> dict[str, str]:
         token = self.token
         if self.token_file:
             try:
@@ -165,7 +174,7 @@ class SlurmBackend(BackendBase):
             except (OSError, UnicodeDecodeError) as exc:  # no path in the message: it reaches center health
                 reason = exc.strerror if isinstance(exc, OSError) else "not text"
                 raise BackendUnavailableError(f"slurm: token_file unreadable: {reason}") from None
-        return {"X-SLURM-USER-NAME": self.user, "X-SLURM-USER-TOKEN": token}
+        return {"X-SLURM-USER-NAME": user or self.user, "X-SLURM-USER-TOKEN": token}
 
     def _scrub(self, exc: Exception) -> str:
         """An error's text without the connection URL (messages reach job events and center health)."""
@@ -174,12 +183,12 @@ class SlurmBackend(BackendBase):
     def _use_rest(self) -> bool:
         return self._http is not None
 
-    def _rest(self, method: str, path: str, **kw: Any) -> dict[str, Any] | None:
-        """Call slurmrestd; None means "not reachable, use the CLI" (only when the connection never opened)."""
+    def _rest(self, method: str, path: str, user: str = "", **kw: Any) -> dict[str, Any] | None:
+        """Call slurmrestd (as ``user``, default the pool's); None = never connected, use the CLI."""
         assert self._http is not None
         url = f"{self.rest_url}/slurm/{self.api_version}{path}"
         try:
-            r = self._http.request(method, url, headers=self._headers(), **kw)
+            r = self._http.request(method, url, headers=self._headers(user), **kw)
         except httpx.ConnectError as exc:
             if self.cli == "auto" and shutil.which("sbatch"):
                 return None
@@ -225,16 +234,32 @@ class SlurmBackend(BackendBase):
             raise BackendUnavailableError(f"slurm: {argv[0]} timed out after {limit} s") from exc
 
     # -- submit ------------------------------------------------------------------------------------
-    def _output_path(self) -> str:
-        return str(Path(self.workdir) / "huanghe-%j.out")
+    def _account(self, spec: BackendJobSpec) -> str:
+        """The account ``spec`` runs as on the cluster: its tenant's when mapped, else "" (the pool's)."""
+        return account_name(spec.tenant) if spec.tenant and self.tenant_accounts == "mapped" else ""
 
-    def _rest_payload(self, spec: BackendJobSpec) -> dict[str, Any]:
+    def _job_dir(self, account: str) -> str:
+        """``workdir``, or ``<workdir>/<account>`` (made 0700, owned by the account when root and it exists)."""
+        if not account:
+            return self.workdir
+        d = Path(self.workdir) / account
+        if not d.exists() and os.geteuid() == 0:
+            pw = next((p for p in pwd.getpwall() if p.pw_name == account), None)
+            if pw is not None:
+                d.mkdir(mode=0o700, exist_ok=True)
+                os.chown(d, pw.pw_uid, pw.pw_gid)
+        return str(d)
+
+    def _output_path(self, job_dir: str = "") -> str:
+        return str(Path(job_dir or self.workdir) / "huanghe-%j.out")
+
+    def _rest_payload(self, spec: BackendJobSpec, job_dir: str = "") -> dict[str, Any]:
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HUANGHE_JOB_NAME": spec.name, **spec.env}
         job: dict[str, Any] = {
             "name": spec.name,
-            "current_working_directory": spec.workdir or self.workdir,
-            "standard_output": self._output_path(),
-            "standard_error": self._output_path(),
+            "current_working_directory": spec.workdir or job_dir or self.workdir,
+            "standard_output": self._output_path(job_dir),
+            "standard_error": self._output_path(job_dir),
             "nodes": spec.nodes,
             "cpus_per_task": spec.whole_cpus,
             "tasks": spec.nodes,
@@ -261,22 +286,24 @@ class SlurmBackend(BackendBase):
 
     def submit(self, spec: BackendJobSpec) -> str:
         self.check_spec(spec)
+        account = self._account(spec)
+        job_dir = self._job_dir(account)
         if self._use_rest():
-            data = self._rest("POST", "/job/submit", json=self._rest_payload(spec))
+            data = self._rest("POST", "/job/submit", user=account, json=self._rest_payload(spec, job_dir))
             if data is not None:
                 errors = self._errors(data)
                 if errors or not data.get("job_id"):
                     raise BackendError(f"slurm: submit refused: {errors or data}")
                 return str(data["job_id"])
-        return self._submit_cli(spec)
+        return self._submit_cli(spec, account, job_dir)
 
-    def _submit_cli(self, spec: BackendJobSpec) -> str:
+    def _submit_cli(self, spec: BackendJobSpec, account: str = "", job_dir: str = "") -> str:
         argv = [
             "sbatch",
             "--parsable",
             f"--job-name={spec.name}",
-            f"--output={self._output_path()}",
-            f"--chdir={spec.workdir or self.workdir}",
+            f"--output={self._output_path(job_dir)}",
+            f"--chdir={spec.workdir or job_dir or self.workdir}",
             f"--nodes={spec.nodes}",
             f"--ntasks={spec.nodes}",
             f"--cpus-per-task={spec.whole_cpus}",
@@ -293,6 +320,8 @@ class SlurmBackend(BackendBase):
             argv.append(f"--partition={self.partition}")
         if self.account:
             argv.append(f"--account={self.account}")
+        if account:
+            argv.append(f"--uid={account}")
         script = Path(self.workdir) / f".huanghe-submit-{os.getpid()}-{time.monotonic_ns()}.sh"
         script.write_text(spec.shell_script)
         try:
