@@ -11,7 +11,14 @@ import time
 
 import pytest
 
-from huanghe.backends.protocol import BackendJobSpec, CapabilityMissingError, wait_terminal
+from huanghe.backends.local_accounts import account_name
+from huanghe.backends.protocol import (
+    BackendConfigError,
+    BackendJobSpec,
+    CapabilityMissingError,
+    UnknownJobError,
+    wait_terminal,
+)
 from huanghe.backends.registry import create_backend
 from huanghe.domain.enums import JobState
 from tests.infra.fake_k8s_apiserver import FakeApiServer
@@ -72,3 +79,40 @@ def test_real_cluster_echo() -> None:
     job = b.submit(BackendJobSpec(name="huanghe-smoke", command="echo hel''lo"))
     assert wait_terminal(b, job, 300, poll_s=2).state is JobState.SUCCEEDED
     assert "hello" in b.logs(job)
+
+
+def test_tenants_jobs_go_to_their_namespace_with_their_service_account(k8s_fake_api: FakeApiServer) -> None:
+    b = create_backend("kubernetes", {"host": k8s_fake_api.url})
+    acc_a, acc_b = account_name("tenant-A"), account_name("tenant-B")
+    job_a = b.submit(BackendJobSpec(name="a", command="echo from-a", tenant="tenant-A"))
+    job_b = b.submit(BackendJobSpec(name="b", command="sleep 30", tenant="tenant-B"))
+    ns_a, ns_b = f"huanghe-{acc_a}", f"huanghe-{acc_b}"
+    assert job_a.startswith(f"{ns_a}/hh-a-") and job_b.startswith(f"{ns_b}/hh-b-")
+    for ns, acc, job in ((ns_a, acc_a, job_a), (ns_b, acc_b, job_b)):  # created on first use
+        assert k8s_fake_api.namespaces[ns]["metadata"]["labels"]["huanghe.io/tenant-account"] == acc
+        assert (ns, acc) in k8s_fake_api.service_accounts
+        body = k8s_fake_api.jobs[(ns, job.split("/")[1])]
+        assert body["spec"]["template"]["spec"]["serviceAccountName"] == acc
+    assert wait_terminal(b, job_a, 10).state is JobState.SUCCEEDED and "from-a" in b.logs(job_a)
+    b.cancel(job_b)
+    assert wait_terminal(b, job_b, 10).state is JobState.CANCELLED
+    # a second back-end (a restarted platform) finds both existing (409) and submits again
+    again = create_backend("kubernetes", {"host": k8s_fake_api.url})
+    job_a2 = again.submit(BackendJobSpec(name="a", command="true", tenant="tenant-A"))
+    assert wait_terminal(again, job_a2, 10).state is JobState.SUCCEEDED
+    # ids naming a namespace outside the tenants' prefix are unknown, never read
+    for forged in ("kube-system/hh-x-1", f"{ns_a}/not-ours", "huanghe-Bad_NS/hh-x-1"):
+        with pytest.raises(UnknownJobError):
+            b.status(forged)
+
+
+def test_shared_mode_and_jobs_without_tenant_use_the_pools_namespace(k8s_fake_api: FakeApiServer) -> None:
+    shared = create_backend("kubernetes", {"host": k8s_fake_api.url, "tenant_namespaces": "shared"})
+    job = shared.submit(BackendJobSpec(command="true", tenant="tenant-C"))
+    assert "/" not in job and ("default", job) in k8s_fake_api.jobs
+    mapped = create_backend("kubernetes", {"host": k8s_fake_api.url})
+    job = mapped.submit(BackendJobSpec(command="true"))
+    assert "/" not in job and ("default", job) in k8s_fake_api.jobs
+    assert wait_terminal(mapped, job, 10).state is JobState.SUCCEEDED
+    with pytest.raises(BackendConfigError, match="namespace_prefix"):
+        create_backend("kubernetes", {"host": k8s_fake_api.url, "namespace_prefix": "Bad_Prefix"})

@@ -9,6 +9,12 @@ logs from the newest pod of the Job; cancel sets ``spec.suspend: true`` (the Job
 pods, the Job object stays, so the state stays readable) plus the annotation ``huanghe.io/cancelled-at``.
 Capacity: allocatable of Ready nodes minus requests of running pods.
 
+Tenants (``tenant_namespaces=mapped``, the default): a job with a tenant goes to the namespace
+``<namespace_prefix>-<account>`` with the service account ``<account>`` (``account`` =
+:func:`huanghe.backends.local_accounts.account_name`, the tenant's name on every back-end), both created when
+missing; its back-end id is then ``<namespace>/<Job name>``. Jobs without a tenant, and every job with
+``shared``, go to ``namespace`` with ``service_account``.
+
 Tests run against ``tests.infra.fake_k8s_apiserver`` (a FAKE); a real cluster is opt-in.
 """
 
@@ -21,9 +27,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from huanghe.backends.local_accounts import account_name
 from huanghe.backends.protocol import (
     GIB,
     BackendBase,
+    BackendConfigError,
     BackendError,
     BackendJobSpec,
     BackendJobStatus,
@@ -48,10 +56,14 @@ SETTINGS: dict[str, str] = {
     "verify_ssl": "verify the API server certificate with host (default true)",
     "service_account": "service account of the job pods (optional)",
     "gpu_resource": "extended resource name of GPUs (default nvidia.com/gpu)",
+    "tenant_namespaces": "mapped (a tenant's jobs in <namespace_prefix>-<account> as service account <account>, "
+    "created if missing; default) or shared (every job in namespace)",
+    "namespace_prefix": "prefix of the tenants' namespaces (default huanghe)",
 }
 
 INSTALL_HINT = "the kubernetes back-end needs the kubernetes client: pip install 'huanghe[k8s]'"
 LABEL = "huanghe.io/job"
+_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 CANCEL_ANNOTATION = "huanghe.io/cancelled-at"
 
 
@@ -105,6 +117,13 @@ class KubernetesBackend(BackendBase):
         self.image = s.get_str("image", "busybox:1.36")
         self.service_account = s.get_str("service_account")
         self.gpu_resource = s.get_str("gpu_resource", "nvidia.com/gpu")
+        self.tenant_namespaces = s.get_choice("tenant_namespaces", "mapped", ("mapped", "shared"))
+        self.namespace_prefix = s.get_str("namespace_prefix", "huanghe")
+        if not _DNS_LABEL.match(self.namespace_prefix) or len(self.namespace_prefix) > 32:
+            raise BackendConfigError(
+                "kubernetes: namespace_prefix must be a DNS label of at most 32 characters"
+            )
+        self._ready: set[str] = set()  # tenants' namespaces known to exist with their service account
         k8s = _sdk()
         self._k8s = k8s
         client = k8s.client
@@ -150,10 +169,41 @@ class KubernetesBackend(BackendBase):
                 ) from exc
             raise
 
+    def _where(self, job_id: str) -> tuple[str, str]:
+        """``(namespace, Job name)`` of a back-end id (``hh-…`` or ``<prefix>-<account>/hh-…``)."""
+        ns, _, name = job_id.rpartition("/")
+        if ns and not (ns.startswith(f"{self.namespace_prefix}-") and _DNS_LABEL.match(ns)):
+            raise UnknownJobError(self.name, job_id)
+        if not name.startswith("hh-"):
+            raise UnknownJobError(self.name, job_id)
+        return ns or self.namespace, name
+
+    def _tenant_place(self, tenant: str) -> tuple[str, str]:
+        """``(namespace, service account)`` of ``tenant``'s jobs, both created when missing."""
+        account = account_name(tenant)
+        ns = f"{self.namespace_prefix}-{account}"
+        if ns in self._ready:
+            return ns, account
+        c = self._k8s.client
+        labels = {"app.kubernetes.io/managed-by": "huanghe", "huanghe.io/tenant-account": account}
+        for fn, args in (
+            (self._core.create_namespace, (c.V1Namespace(metadata=c.V1ObjectMeta(name=ns, labels=labels)),)),
+            (
+                self._core.create_namespaced_service_account,
+                (ns, c.V1ServiceAccount(metadata=c.V1ObjectMeta(name=account, labels=labels))),
+            ),
+        ):
+            try:
+                self._call(fn, None, *args)
+            except BackendError as exc:
+                if "API 409" not in str(exc):  # 409 = exists already
+                    raise
+        self._ready.add(ns)
+        return ns, account
+
     def _pods(self, job_id: str) -> list[Any]:
-        pods = self._call(
-            self._core.list_namespaced_pod, None, self.namespace, label_selector=f"{LABEL}={job_id}"
-        ).items
+        ns, name = self._where(job_id)
+        pods = self._call(self._core.list_namespaced_pod, None, ns, label_selector=f"{LABEL}={name}").items
         return sorted(pods, key=lambda p: _epoch(p.metadata.creation_timestamp) or 0.0)
 
     @staticmethod
@@ -168,6 +218,9 @@ class KubernetesBackend(BackendBase):
         self.check_spec(spec)
         c = self._k8s.client
         job_id = f"hh-{_slug(spec.name)}-{uuid.uuid4().hex[:8]}"
+        ns, service_account = self.namespace, self.service_account
+        if spec.tenant and self.tenant_namespaces == "mapped":
+            ns, service_account = self._tenant_place(spec.tenant)
         amounts: dict[str, str] = {"cpu": f"{round(spec.cpus * 1000)}m"}
         if spec.mem_gb:
             amounts["memory"] = f"{max(1, round(spec.mem_gb * 1024))}Mi"
@@ -195,18 +248,17 @@ class KubernetesBackend(BackendBase):
                     spec=c.V1PodSpec(
                         containers=[container],
                         restart_policy="Never",
-                        service_account_name=self.service_account or None,
+                        service_account_name=service_account or None,
                     ),
                 ),
             ),
         )
-        self._call(self._batch.create_namespaced_job, None, self.namespace, body)
-        return job_id
+        self._call(self._batch.create_namespaced_job, None, ns, body)
+        return job_id if ns == self.namespace else f"{ns}/{job_id}"
 
     def _job(self, job_id: str) -> Any:
-        if not job_id.startswith("hh-"):
-            raise UnknownJobError(self.name, job_id)
-        return self._call(self._batch.read_namespaced_job, job_id, job_id, self.namespace)
+        ns, name = self._where(job_id)
+        return self._call(self._batch.read_namespaced_job, job_id, name, ns)
 
     def status(self, job_id: str) -> BackendJobStatus:
         job = self._job(job_id)
@@ -246,11 +298,12 @@ class KubernetesBackend(BackendBase):
             "metadata": {"annotations": {CANCEL_ANNOTATION: f"{time.time():.3f}"}},
             "spec": {"suspend": True},
         }
+        ns, name = self._where(job_id)
         self._call(
             self._batch.patch_namespaced_job,
             job_id,
-            job_id,
-            self.namespace,
+            name,
+            ns,
             patch,
             _content_type="application/merge-patch+json",
         )
@@ -262,7 +315,7 @@ class KubernetesBackend(BackendBase):
             return ""
         ApiException = self._k8s.client.exceptions.ApiException  # noqa: N806
         try:
-            text = self._core.read_namespaced_pod_log(pods[-1].metadata.name, self.namespace)
+            text = self._core.read_namespaced_pod_log(pods[-1].metadata.name, self._where(job_id)[0])
         except ApiException as exc:
             if exc.status in (400, 404):  # container not started yet, or pod gone
                 return ""

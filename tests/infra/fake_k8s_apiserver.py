@@ -3,7 +3,8 @@
 It implements just the endpoints the kubernetes back-end uses, with the same JSON shapes, so the official
 ``kubernetes`` client can talk to it: ``GET /version``; create / read / merge-patch / delete a namespaced
 ``batch/v1`` Job; list pods of a namespace by label selector; read a pod's log; list nodes; list pods of all
-namespaces. There is no scheduler, no image, no container runtime and no authentication: each Job gets one
+namespaces; create and read a namespace; create a service account (a Job in a namespace that does not exist
+is refused with 404, as Kubernetes does). There is no scheduler, no image, no container runtime and no authentication: each Job gets one
 "pod" whose container command runs as a plain subprocess of this server on the host (the image is
 ignored), ``activeDeadlineSeconds`` is enforced by a timer, and ``spec.suspend: true`` kills the pod, as
 the real Job controller does. One fake node advertises ``cpu``/``memory``/``nvidia.com/gpu`` from the
@@ -136,6 +137,8 @@ class FakeApiServer:
     def __init__(self, port: int = 0, cpus: int = 8, mem_gi: int = 32, gpus: int = 0) -> None:
         self.jobs: dict[tuple[str, str], dict[str, Any]] = {}
         self.pods: dict[tuple[str, str], _Pod] = {}
+        self.namespaces: dict[str, dict[str, Any]] = {"default": {"metadata": {"name": "default"}}}
+        self.service_accounts: dict[tuple[str, str], dict[str, Any]] = {}
         self.lock = threading.RLock()
         self.node = {"cpu": str(cpus), "memory": f"{mem_gi}Gi", "nvidia.com/gpu": str(gpus), "pods": "110"}
         self.log_dir = Path(tempfile.mkdtemp(prefix="hh-k8sfake-"))
@@ -169,6 +172,8 @@ class FakeApiServer:
             meta["name"] = meta.get("generateName", "job-") + uuid.uuid4().hex[:5]
         key = (ns, meta["name"])
         with self.lock:
+            if ns not in self.namespaces:
+                return 404, _status(404, "NotFound", f'namespaces "{ns}" not found')
             if key in self.jobs:
                 return 409, _status(409, "AlreadyExists", f'jobs.batch "{meta["name"]}" already exists')
             meta.update(namespace=ns, uid=str(uuid.uuid4()), creationTimestamp=_now(), resourceVersion="1")
@@ -265,6 +270,17 @@ class FakeApiServer:
         return {"apiVersion": "v1", "kind": "NodeList", "metadata": {}, "items": [node]}
 
 
+def _create_named(
+    store: dict[Any, dict[str, Any]], key: Any, kind: str, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    """Create a namespace or service account ``body`` under ``key``: 201, or 409 when it exists."""
+    if key in store:
+        return 409, _status(409, "AlreadyExists", f'{kind} "{body["metadata"]["name"]}" already exists')
+    body.setdefault("metadata", {}).update(uid=str(uuid.uuid4()), creationTimestamp=_now())
+    store[key] = body
+    return 201, body
+
+
 def _status(code: int, reason: str, message: str, status: str = "Failure") -> dict[str, Any]:
     return {
         "apiVersion": "v1",
@@ -292,6 +308,8 @@ _VERSION = {
 _JOB = re.compile(r"^/apis/batch/v1/namespaces/([^/]+)/jobs(?:/([^/]+))?(/status)?$")
 _PODS = re.compile(r"^/api/v1/namespaces/([^/]+)/pods$")
 _LOG = re.compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log$")
+_NS = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?$")
+_SA = re.compile(r"^/api/v1/namespaces/([^/]+)/serviceaccounts$")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -333,6 +351,12 @@ class _Handler(BaseHTTPRequestHandler):
                 if job is None:
                     return self._send(404, _status(404, "NotFound", f'jobs.batch "{name}" not found'))
                 return self._send(200, job)
+        if (m := _NS.match(url.path)) and m.group(1):
+            with api.lock:
+                ns = api.namespaces.get(m.group(1))
+            if ns is None:
+                return self._send(404, _status(404, "NotFound", f'namespaces "{m.group(1)}" not found'))
+            return self._send(200, ns)
         if m := _PODS.match(url.path):
             return self._send(
                 200, api.list_pods(m.group(1), q.get("labelSelector", ""), q.get("fieldSelector", ""))
@@ -350,10 +374,26 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(404, _status(404, "NotFound", f"the FAKE API server has no {url.path}"))
 
     def do_POST(self) -> None:
-        m = _JOB.match(urlparse(self.path).path)
+        path = urlparse(self.path).path
+        m = _JOB.match(path)
         if m and not m.group(2):
             code, body = self.api.create_job(m.group(1), self._body())
             return self._send(code, body)
+        api = self.api
+        if (m := _NS.match(path)) and not m.group(1):
+            body = {**self._body(), "apiVersion": "v1", "kind": "Namespace"}
+            with api.lock:
+                return self._send(
+                    *_create_named(api.namespaces, body["metadata"]["name"], "namespaces", body)
+                )
+        if m := _SA.match(path):
+            body = {**self._body(), "apiVersion": "v1", "kind": "ServiceAccount"}
+            body["metadata"]["namespace"] = ns = m.group(1)
+            with api.lock:
+                if ns not in api.namespaces:
+                    return self._send(404, _status(404, "NotFound", f'namespaces "{ns}" not found'))
+                key = (ns, body["metadata"]["name"])
+                return self._send(*_create_named(api.service_accounts, key, "serviceaccounts", body))
         return self._send(404, _status(404, "NotFound", "not implemented by the FAKE API server"))
 
     def do_PATCH(self) -> None:
