@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import stat
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 
-from huanghe.backends.protocol import BackendError, BackendJobSpec, CapabilityMissingError, wait_terminal
+from huanghe.backends.local_accounts import account_name
+from huanghe.backends.protocol import (
+    BackendConfigError,
+    BackendError,
+    BackendJobSpec,
+    CapabilityMissingError,
+    wait_terminal,
+)
 from huanghe.backends.ray import RayBackend
 from huanghe.backends.registry import create_backend
 from huanghe.domain.enums import JobState
@@ -48,3 +58,27 @@ def test_declared_limits_and_unreachable_head(ray_cluster: RayHead) -> None:
     assert not h.ok and "unreachable" in h.message
     with pytest.raises(BackendError):
         down.submit(BackendJobSpec(command="true"))
+
+
+def test_tenants_jobs_run_in_their_own_directory_with_the_tenant_in_metadata(
+    ray_cluster: RayHead, tmp_path: Path
+) -> None:
+    root = tmp_path / "tenants"
+    b = create_backend("ray", {"address": ray_cluster.address, "tenant_root": str(root)})
+    out = {}
+    for tenant in ("tenant-A", "tenant-B"):
+        job = b.submit(BackendJobSpec(name=f"t-{tenant}", command="pwd; echo home=$HOME", tenant=tenant))
+        assert wait_terminal(b, job, 60).state is JobState.SUCCEEDED
+        out[tenant] = (job, b.logs(job))
+    for tenant, (job, logs) in out.items():
+        home = root / account_name(tenant)
+        assert stat.S_IMODE(home.stat().st_mode) == 0o700
+        assert f"{home}\nhome={home}" in logs
+        meta = httpx.get(f"{ray_cluster.address}/api/jobs/{job}").json()["metadata"]
+        assert meta["tenant"] == tenant and meta["tenant_account"] == account_name(tenant)
+    # without a tenant: no tenant directory, no tenant in the metadata
+    job = b.submit(BackendJobSpec(name="no-tenant", command="true"))
+    meta = httpx.get(f"{ray_cluster.address}/api/jobs/{job}").json()["metadata"]
+    assert "tenant" not in meta and "tenant_account" not in meta
+    with pytest.raises(BackendConfigError, match="tenant_root"):
+        RayBackend({"address": ray_cluster.address, "tenant_root": "relative/dir"})

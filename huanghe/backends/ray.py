@@ -9,22 +9,32 @@ Endpoints used: ``GET /api/version`` (health), ``POST /api/jobs/`` (submit), ``G
 (status), ``POST /api/jobs/{id}/stop`` (cancel), ``GET /api/jobs/{id}/logs`` (logs),
 ``GET /api/v0/nodes`` and ``GET /api/cluster_status`` (capacity).
 
+Tenants: Ray has no users, every job runs as the Ray cluster's user. A job with a tenant records it in its
+metadata (``tenant``, ``tenant_account`` = :func:`huanghe.backends.local_accounts.account_name`) and, with
+``tenant_root`` set, runs in ``<tenant_root>/<account>`` (``HOME`` and ``HUANGHE_TENANT_DIR`` point there
+through ``runtime_env.env_vars``; created 0700 when the platform sees that path). Not ``runtime_env.working_dir``:
+over REST Ray accepts only a package URI there, never a directory path.
+
 Ray's job log also holds a few lines Ray writes itself (``Runtime env is setting up`` and the entrypoint).
 """
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from huanghe.backends.local_accounts import account_name
 from huanghe.backends.protocol import (
     GIB,
     LOOKUP_TIMEOUT_S,
     BackendBase,
+    BackendConfigError,
     BackendError,
     BackendJobSpec,
     BackendJobStatus,
@@ -42,6 +52,7 @@ SETTINGS: dict[str, str] = {
     "address": "Jobs API URL of the Ray head, e.g. http://10.0.0.5:8265 (required)",
     "auth_token": "bearer token if the dashboard sits behind an authenticating proxy (optional)",
     "timeout_s": "HTTP timeout per request, seconds (default 10)",
+    "tenant_root": "directory on storage the Ray nodes share; a tenant's jobs run in <tenant_root>/<account>",
 }
 
 #: Ray job status → platform state.
@@ -81,6 +92,9 @@ class RayBackend(BackendBase):
         if not address:
             raise BackendError("ray: backend_settings.address is required (e.g. http://127.0.0.1:8265)")
         self.address = address.rstrip("/")
+        self.tenant_root = s.get_str("tenant_root")
+        if self.tenant_root and not Path(self.tenant_root).is_absolute():
+            raise BackendConfigError("ray: backend_settings.tenant_root must be an absolute path")
         headers = {"Authorization": f"Bearer {s.get_str('auth_token')}"} if s.get_str("auth_token") else {}
         self._http = httpx.Client(
             base_url=self.address, timeout=s.get_float("timeout_s", 10.0), headers=headers
@@ -107,12 +121,23 @@ class RayBackend(BackendBase):
     def submit(self, spec: BackendJobSpec) -> str:
         self.check_spec(spec)
         entry = spec.command if spec.command else f"sh -c {shlex.quote(spec.shell_script)}"
-        if spec.workdir:
-            entry = f"cd {shlex.quote(spec.workdir)} && {entry}"
+        env, metadata = dict(spec.env), {"name": spec.name, "submitted_by": "huanghe"}
+        workdir = spec.workdir
+        if spec.tenant:
+            account = metadata["tenant_account"] = account_name(spec.tenant)
+            metadata["tenant"] = spec.tenant
+            if self.tenant_root:
+                home = Path(self.tenant_root) / account
+                with contextlib.suppress(OSError):  # not visible here: the cluster's admin provides it
+                    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+                env = {"HOME": str(home), "HUANGHE_TENANT_DIR": str(home), **env}
+                workdir = workdir or str(home)
+        if workdir:
+            entry = f"cd {shlex.quote(workdir)} && {entry}"
         body: dict[str, Any] = {
             "entrypoint": entry,
-            "runtime_env": {"env_vars": dict(spec.env)} if spec.env else {},
-            "metadata": {"name": spec.name, "submitted_by": "huanghe"},
+            "runtime_env": {"env_vars": env} if env else {},
+            "metadata": metadata,
             "entrypoint_num_cpus": spec.cpus,
         }
         if spec.gpus:
