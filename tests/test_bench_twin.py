@@ -111,13 +111,8 @@ def test_reconciling_before_placing_makes_the_live_tick_match_the_simulator(tmp_
     assert f.same_pool_share == 1.0 and f.mean_abs_jct_diff_s == pytest.approx(0.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the shipped Dispatcher.tick places before it reconciles the jobs that ended since the last tick, so "
-    "it sees their capacity one tick late (docs/bench-twin.md); remove this mark when the tick reconciles first",
-)
 def test_the_shipped_live_tick_matches_the_simulator_on_freed_capacity(tmp_path: Path) -> None:
     topo, table = _tiny(tmp_path)
     sim = replay_sim(topo, table, "huanghe")
     live = replay_live(topo, table, "huanghe", tmp_path / "live.db")
-    assert live.end_s["late"] == sim.end_s["late"]  # today: 220 s live (started at the 120 s tick), 160 s sim
+    assert live.end_s["late"] == sim.end_s["late"]  # placing before reconciling gave 220 s
