@@ -319,3 +319,16 @@ def test_a_row_the_store_refuses_is_isolated_in_the_group_commit(
             bad.future.result(timeout=10)
         r = wd.client.get(f"{API}/jobs?tenant=tb&limit=100", headers=wd.h("admin"))
         assert r.json()["total"] == 30
+
+
+def test_users_role_filter_is_one_of_the_roles(tmp_path: Path) -> None:
+    """``GET /users?role=`` takes one of the five roles; anything else is a 422 naming the parameter."""
+    from fastapi.testclient import TestClient
+
+    from huanghe.api.app import create_app
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'r.db'}", dev_mode=True))
+    with TestClient(app) as client:
+        assert client.get("/api/v1/users?role=tenant_user").status_code == 200
+        bad = client.get("/api/v1/users?role=bogus")
+        assert bad.status_code == 422 and "role" in bad.text

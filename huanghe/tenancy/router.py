@@ -10,6 +10,7 @@ from huanghe.api.crud_routes import add_item_routes
 from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep, TenantFilter, TextFilter
 from huanghe.core import paging
 from huanghe.domain.network import ID_PATTERN
+from huanghe.domain.tenancy import Role
 from huanghe.tenancy import schemas as tenancy_schemas
 from huanghe.tenancy import service as tenancy_svc
 
@@ -28,11 +29,13 @@ def list_tenants(
 def list_users(
     s: SessionDep,
     tenant: TenantFilter,
-    role: TextFilter = None,
+    role: Role | None = None,
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
 ) -> paging.Page[tenancy_schemas.UserPublic]:
-    return tenancy_svc.list_users(s, tenant=tenant, role=role, limit=limit, offset=offset)
+    return tenancy_svc.list_users(
+        s, tenant=tenant, role=role.value if role else None, limit=limit, offset=offset
+    )
 
 
 add_item_routes(
