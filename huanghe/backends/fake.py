@@ -80,7 +80,14 @@ def interpret(command: str, default_s: float) -> tuple[float, int, str]:
 
 
 class FakeBackend(BackendBase):
-    """The fake back-end. ``clock`` tells the time in seconds (epoch or simulated); default the wall clock."""
+    """The fake back-end. ``clock`` tells the time in seconds (epoch or simulated); default the wall clock.
+
+    Its in-memory, clock-timed job store (status, cancel, capacity) is shared by
+    :class:`huanghe.backends.simulated.SimulatedBackend`, which says what its messages say through
+    :attr:`running_note` and :meth:`ended_message`."""
+
+    #: Status message of a running job.
+    running_note = ""
 
     capabilities = Capabilities(
         supported=frozenset(set(Capability) - {Capability.SURVIVES_RESTART, Capability.FIND_BY_NAME}),
@@ -138,10 +145,15 @@ class FakeBackend(BackendBase):
             if now < job.start_at:
                 return BackendJobStatus(JobState.DISPATCHED, message="queued")
             if now < end_at:
-                return BackendJobStatus(JobState.RUNNING, started_at=job.start_at)
+                return BackendJobStatus(JobState.RUNNING, started_at=job.start_at, message=self.running_note)
             state = JobState.SUCCEEDED if job.exit_code == 0 else JobState.FAILED
-            msg = "" if job.exit_code == 0 else f"exit code {job.exit_code}"
-            return BackendJobStatus(state, job.exit_code, job.start_at, end_at, msg)
+            return BackendJobStatus(
+                state, job.exit_code, job.start_at, end_at, self.ended_message(job.exit_code)
+            )
+
+    def ended_message(self, exit_code: int) -> str:
+        """Status message of an ended job."""
+        return "" if exit_code == 0 else f"exit code {exit_code}"
 
     def cancel(self, job_id: str) -> None:
         with self._lock:

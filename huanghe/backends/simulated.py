@@ -16,22 +16,17 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from huanghe.backends.fake import FakeBackend, _Job
 from huanghe.backends.protocol import (
-    BackendBase,
     BackendConfigError,
     BackendJobSpec,
-    BackendJobStatus,
     Capabilities,
     Capability,
-    Capacity,
     Health,
     Settings,
-    UnknownJobError,
 )
 from huanghe.core.clock import Clock, WallClock
-from huanghe.domain.enums import JobState
 
 #: The class attribute that marks a back-end whose runs are simulations (read by ``backends.describe``).
 SIMULATED_ATTR = "simulated"
@@ -48,20 +43,13 @@ SETTINGS: dict[str, str] = {
 NOTE = "SIMULATED: not executed, no accelerator on this host / 模拟运行，未真实执行"
 
 
-@dataclass
-class _Job:
-    spec: BackendJobSpec
-    start_at: float
-    run_s: float
-    exit_code: int
-    output: str
-    cancelled_at: float | None = None
-
-
-class SimulatedBackend(BackendBase):
-    """The simulated back-end. ``clock`` tells the time in seconds; default the wall clock."""
+class SimulatedBackend(FakeBackend):
+    """The simulated back-end. ``clock`` tells the time in seconds; default the wall clock. Status, cancel and
+    capacity are the fake back-end's clock-timed job store; what differs is how a job's run time and output are
+    made (:meth:`submit`), its messages, its logs (readable while it runs) and its health."""
 
     simulated = True
+    running_note = NOTE
     capabilities = Capabilities(
         supported=frozenset(
             {
@@ -92,6 +80,8 @@ class SimulatedBackend(BackendBase):
         self.gpus_total = s.get_float("gpus", 8)
         self.cpus_total = s.get_float("cpus", 64)
         self.mem_gb_total = s.get_float("mem_gb", 512)
+        self.queue_s = 0.0
+        self.healthy = True
         self._jobs: dict[str, _Job] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -113,60 +103,20 @@ class SimulatedBackend(BackendBase):
             out += "[huanghe simulated back-end] time limit reached / 超出时限\n"
         with self._lock:
             job_id = f"sim-{next(self._ids)}"
-            self._jobs[job_id] = _Job(spec, self.clock.now_s(), run_s, code, out)
+            now = self.clock.now_s()
+            self._jobs[job_id] = _Job(spec, now, now, run_s, code, out)
         return job_id
 
-    def _job(self, job_id: str) -> _Job:
-        job = self._jobs.get(job_id)
-        if job is None:
-            raise UnknownJobError(self.name, job_id)
-        return job
-
-    def status(self, job_id: str) -> BackendJobStatus:
-        with self._lock:
-            job = self._job(job_id)
-            now = self.clock.now_s()
-            end_at = job.start_at + job.run_s
-            if job.cancelled_at is not None and job.cancelled_at < end_at:
-                return BackendJobStatus(JobState.CANCELLED, None, job.start_at, job.cancelled_at, "cancelled")
-            if now < end_at:
-                return BackendJobStatus(JobState.RUNNING, started_at=job.start_at, message=NOTE)
-            state = JobState.SUCCEEDED if job.exit_code == 0 else JobState.FAILED
-            msg = NOTE if job.exit_code == 0 else f"{NOTE}; exit code {job.exit_code} (time limit)"
-            return BackendJobStatus(state, job.exit_code, job.start_at, end_at, msg)
-
-    def cancel(self, job_id: str) -> None:
-        with self._lock:
-            job = self._job(job_id)
-            if job.cancelled_at is None and self.clock.now_s() < job.start_at + job.run_s:
-                job.cancelled_at = self.clock.now_s()
+    def ended_message(self, exit_code: int) -> str:
+        return NOTE if exit_code == 0 else f"{NOTE}; exit code {exit_code} (time limit)"
 
     def logs(self, job_id: str, offset: int = 0) -> str:
         with self._lock:
             text = self._job(job_id).output
         return text.encode()[offset:].decode(errors="replace")
 
-    def capacity(self) -> Capacity:
-        now = self.clock.now_s()
-        with self._lock:
-            running = [
-                j for j in self._jobs.values() if j.cancelled_at is None and now < j.start_at + j.run_s
-            ]
-        return Capacity(
-            cpus_free=max(0.0, self.cpus_total - sum(j.spec.cpus * j.spec.nodes for j in running)),
-            cpus_total=self.cpus_total,
-            gpus_free=max(0.0, self.gpus_total - sum(j.spec.gpus * j.spec.nodes for j in running)),
-            gpus_total=self.gpus_total,
-            mem_gb_free=max(0.0, self.mem_gb_total - sum(j.spec.mem_gb * j.spec.nodes for j in running)),
-            mem_gb_total=self.mem_gb_total,
-        )
-
     def health(self) -> Health:
         return Health(True, 0.0, "ok (simulated / 模拟)")
-
-    def find_by_name(self, name: str) -> tuple[str | None, bool]:
-        """Always ``(None, False)``: lacks :attr:`Capability.FIND_BY_NAME` (see its declared reason)."""
-        return None, False
 
 
 def create(settings: Mapping[str, str]) -> SimulatedBackend:
