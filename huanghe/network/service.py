@@ -223,9 +223,11 @@ def update_center(session: Session, center_id: str, patch: CenterUpdate) -> Cent
 
 
 def delete_center(session: Session, center_id: str) -> None:
-    """Delete a center with its pools, storage tiers and links; refused while datasets live there."""
+    """Delete a center with its pools, storage tiers and links; refused while datasets or storage endpoints
+    live there."""
     row = get_row(session, CenterRow, center_id, "center")
     refuse_if_referenced(session, "datasets", "center_id", center_id, "center")
+    refuse_if_referenced(session, "storage_endpoints", "center_id", center_id, "center")
     session.delete(row)
     commit(session)
 

@@ -80,18 +80,19 @@ def _upsert(session: Session, row_cls: type[R], ident: str, position: _Positions
 
 
 def _check_replace(session: Session, topo: Topology) -> None:
-    """Refuse a replacing import that would remove a center holding datasets."""
+    """Refuse a replacing import that would remove a center holding datasets or storage endpoints."""
     keep = {c.id for c in topo.centers}
-    datasets = Base.metadata.tables.get("datasets")  # the data domain's table, named (it sits above us)
-    if datasets is None:
-        return
-    used = session.execute(
-        select(datasets.c.center_id, datasets.c.id).where(datasets.c.center_id.not_in(keep))
-    )
-    errors = [
-        FieldError("centers", f"center {center!r} would be removed but dataset {ds!r} is stored there")
-        for center, ds in used
-    ]
+    errors: list[FieldError] = []
+    # the data domain's tables, named (it sits above us)
+    for table, what in (("datasets", "dataset"), ("storage_endpoints", "storage endpoint")):
+        rows = Base.metadata.tables.get(table)
+        if rows is None:
+            continue
+        used = session.execute(select(rows.c.center_id, rows.c.id).where(rows.c.center_id.not_in(keep)))
+        errors += [
+            FieldError("centers", f"center {center!r} would be removed but {what} {ident!r} is stored there")
+            for center, ident in used
+        ]
     if errors:
         raise ConflictError(errors)
 
