@@ -22,6 +22,10 @@ signal):
 * Tenants' dominant shares of the network's cores and GPUs held by started jobs, priorities and the pools'
   release profiles form the cycle context, built by :func:`huanghe.broker.cycle_inputs.cycle_context` exactly
   as the live loop builds it; the engine is called the same way (``engine.cycle`` / ``engine.place`` with it).
+* **Data transfers** (``transfers=True``, off by default so earlier results stay comparable): a job bound to
+  a pool whose center does not hold its input enters that pool's queue only when its data has arrived,
+  ``transfer_s`` after binding (the formula of :func:`huanghe.broker.estimates.transfer_s`: ``data_gb × 8 /
+  bandwidth + latency``); the transfer holds no node. Off, transfers are only in the broker's estimates.
 * Violations are counted against the full set of rules, whatever the policy applied: residency (the center is
   not allowed for the job's data class), latency (one-way user-city → center latency above the SLO),
   deadline (end after ``deadline_s``).
@@ -90,6 +94,7 @@ class NetworkSimulation:
         weights: Weights | None = None,
         explain: bool = True,
         max_time_s: float = math.inf,
+        transfers: bool = False,
     ) -> None:
         if cycle_s <= 0:
             raise ValueError("cycle_s must be > 0")
@@ -103,6 +108,7 @@ class NetworkSimulation:
         self.weights = weights or Weights()
         self.explain = explain
         self.max_time_s = max_time_s
+        self.transfers = transfers
         b = jobs.batch
         speed = snapshot.speed[:, b.kind].T  # (J, P)
         self._speed = speed
@@ -121,6 +127,18 @@ class NetworkSimulation:
             share = max(share, mem / mper)
         return float(b.nodes[j]) * min(share, 1.0)
 
+    def transfer_s(self, j: int, p: int) -> float:
+        """Seconds to bring job ``j``'s input to pool ``p``'s center (0 when local or none): the scalar form of
+        :func:`huanghe.broker.estimates.transfer_s`."""
+        b, s = self.jobs.batch, self.snap
+        src, dst = int(b.data_center[j]), int(s.pool_center[p])
+        if src < 0 or dst == src or not b.data_gb[j] > 0:
+            return 0.0
+        bw = float(s.bandwidth_gbps[src, dst])
+        return (float(b.data_gb[j]) * 8.0 / bw if bw > 0 else math.inf) + float(
+            s.latency_ms[src, dst]
+        ) / 1000.0
+
     def run(self, progress: ProgressFn | None = None) -> NetworkSimResult:
         t0 = time.perf_counter()
         snap0, jobs, b = self.snap, self.jobs, self.jobs.batch
@@ -136,6 +154,7 @@ class NetworkSimulation:
         infeasible: set[int] = set()
         pools = _Pools(snap0)
         heap: list[tuple[float, int]] = []
+        staging: list[tuple[float, int]] = []  # (data arrives, job) of bound jobs whose input is on its way
         pending: list[int] = []
         hold_until: dict[int, float] = {}
         cycle_s = self.cycle_s
@@ -186,15 +205,28 @@ class NetworkSimulation:
         def bind(j: int, p: int, t: float) -> None:
             pool_of[j] = p
             units_of[j] = self._units(j, p)
-            pools.queue[p].append(j)
+            xfer = self.transfer_s(j, p) if self.transfers else 0.0
+            if xfer > 0:
+                heapq.heappush(staging, (t + xfer, j))
+            else:
+                pools.queue[p].append(j)
 
         while True:
             t_arr = sub[order[i]] if i < n else math.inf
             t_end = heap[0][0] if heap else math.inf
-            t = min(t_arr, t_end, next_cycle)
+            t_stage = staging[0][0] if staging else math.inf
+            t = min(t_arr, t_end, next_cycle, t_stage)
             if t == math.inf or t > self.max_time_s:
                 break
-            if t_end == t:
+            if t_stage == t:
+                arrived = set()
+                while staging and staging[0][0] <= t:
+                    _, j = heapq.heappop(staging)
+                    pools.queue[pool_of[j]].append(j)
+                    arrived.add(pool_of[j])
+                for p in sorted(arrived):
+                    drain(p, t)
+            elif t_end == t:
                 touched = set()
                 while heap and heap[0][0] <= t:
                     _, j = heapq.heappop(heap)
@@ -231,7 +263,7 @@ class NetworkSimulation:
         unfinished = {
             "infeasible": len(infeasible),
             "pending": len(pending),
-            "queued": sum(len(q) for q in pools.queue),
+            "queued": sum(len(q) for q in pools.queue) + len(staging),
             "running": len(heap),
         }
         return NetworkSimResult(
@@ -361,6 +393,7 @@ def simulate_network(
     explain: bool = True,
     max_time_s: float = math.inf,
     progress: ProgressFn | None = None,
+    transfers: bool = False,
 ) -> NetworkSimResult:
     """Run ``policy`` over ``workload`` on ``topology`` (see the module docstring for the model)."""
     snap = (
@@ -378,6 +411,7 @@ def simulate_network(
         weights=weights,
         explain=explain,
         max_time_s=max_time_s,
+        transfers=transfers,
     )
     return sim.run(progress)
 
