@@ -7,6 +7,7 @@
 * ``db_url``: parametrized over ``sqlite`` (a file under tmp_path) and ``postgresql`` (a fresh database);
   tests using it run on both.
 * ``migrated_url``: ``db_url`` upgraded to the newest migration.
+* ``seaweed_servers`` (session): two real SeaweedFS S3 servers (tests/infra/seaweed.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.infra.postgres import PostgresServer, PostgresUnavailableError
+from tests.infra.seaweed import SeaweedServer, SeaweedUnavailableError
 
 _db_counter = itertools.count(1)
 
@@ -100,3 +102,19 @@ def api_client(tmp_path: Path) -> Iterator[TestClient]:
 
 # Back-end daemons (session fixtures registered once: slurm_cluster, ray_cluster, k8s_fake_api).
 pytest_plugins = ["tests.infra.slurm", "tests.infra.ray", "tests.infra.k8s"]
+
+
+@pytest.fixture(scope="session")
+def seaweed_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[SeaweedServer]]:
+    """Two real SeaweedFS servers (S3 gateways) for the session (tests/infra/seaweed.py)."""
+    servers: list[SeaweedServer] = []
+    try:
+        for i in range(2):
+            try:
+                servers.append(SeaweedServer.start(tmp_path_factory.mktemp(f"weed{i}")))
+            except SeaweedUnavailableError as exc:
+                pytest.fail(f"SeaweedFS unavailable: {exc}", pytrace=False)
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
