@@ -1,5 +1,6 @@
 """``huanghe protection list|add``: the protection catalog of important and core data (重要数据保护目录), on
-the database directly (``--db``, see :mod:`huanghe.cli.db_access`)."""
+the database directly (``--db``, see :mod:`huanghe.cli.db_access`); and the ``huanghe data`` group that the
+data services' command modules (files, rules, transfers, endpoints) add their commands to."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ from huanghe.cli.db_access import (
 from huanghe.data import protection as datasec
 from huanghe.store.crud import every_item
 
+data_app = typer.Typer(
+    help="Datasets on the platform's storage: files, replicas, replication rules, transfers (数据服务).",
+    no_args_is_help=True,
+)
 protection_app = typer.Typer(
     help="Protection catalog of important and core data (重要数据保护目录).", no_args_is_help=True
 )
@@ -57,3 +62,4 @@ def add_protection_cmd(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(protection_app, name="protection")
+    app.add_typer(data_app, name="data")
