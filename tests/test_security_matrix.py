@@ -116,9 +116,13 @@ def test_policy_matches_the_expected_matrix() -> None:
     for (m, t), who in writes.items():
         assert "public" not in who, (m, t)
         if "tenant_admin" in who or "tenant_user" in who:
-            assert re.match(rf"^{API}/(users|datasets|jobs|auth/tokens)", t), f"tenants may not {m} {t}"
+            assert re.match(rf"^{API}/(users|datasets|jobs|auth/tokens|programme-applications)", t), (
+                f"tenants may not {m} {t}"
+            )
         if "regulator" in who:
-            assert re.match(rf"^{API}/(vouchers|protection|projects|alerts)", t), f"regulator may not {m} {t}"
+            assert re.match(rf"^{API}/(vouchers|protection|projects|alerts|programme)", t), (
+                f"regulator may not {m} {t}"
+            )
         if "operator" in who:
             assert re.match(rf"^{API}/(centers|pools|telemetry|projects|alerts)", t), (
                 f"operator may not {m} {t}"
@@ -144,6 +148,17 @@ def test_policy_matches_the_expected_matrix() -> None:
         ("GET", f"{API}/secrets/{{name}}"): {"admin"},
         ("PUT", f"{API}/secrets/{{name}}"): {"admin"},
         ("DELETE", f"{API}/secrets/{{name}}"): {"admin"},
+        ("POST", f"{API}/programmes"): {"admin", "regulator"},
+        ("POST", f"{API}/programme-applications"): {"admin", "tenant_admin"},
+        ("GET", f"{API}/programme-applications/{{application_id}}"): {
+            "admin",
+            "regulator",
+            "tenant_admin",
+            "tenant_user",
+        },
+        ("POST", f"{API}/programme-applications/{{application_id}}/review"): {"admin", "regulator"},
+        ("POST", f"{API}/programme-applications/{{application_id}}/withdraw"): {"admin", "tenant_admin"},
+        ("GET", f"{API}/programmes/{{programme_id}}/report"): {"admin", "regulator"},
     }
     for key, who in expected.items():
         assert _who(*key) == who, key

@@ -26,6 +26,7 @@ from huanghe.api import API_PREFIX, health, instrumentation, login, security
 from huanghe.api.errors import install_error_handlers
 from huanghe.audit import router as audit
 from huanghe.backends import router as backends
+from huanghe.billing import programme_router as billing_programmes
 from huanghe.billing import router as billing
 from huanghe.data import protection_router as data_protection
 from huanghe.data import router as data
@@ -51,6 +52,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     data_protection.router,
     billing.router,
+    billing_programmes.router,
     projects.router,
     network.router,
     tenancy.router,

@@ -24,6 +24,7 @@ from huanghe.api.scope_rules import (
     job_quota,
     keep_tenant,
     new_pool_connection_admin_only,
+    own_application,
     own_dataset,
     own_idempotency_key,
     own_invoice,
@@ -152,6 +153,24 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ("POST", f"{API}/vouchers"): allow(ADMIN, REG),
         ("GET", f"{API}/vouchers/{{voucher_id}}"): allow(ADMIN, REG, *TENANTS, scope=own_voucher),
         ("POST", f"{API}/vouchers/{{voucher_id}}/revoke"): allow(ADMIN, REG),
+        # voucher programmes: regulator and admin run them; a tenant admin applies for its own tenant
+        ("GET", f"{API}/programme-presets"): allow(*EVERYONE),
+        ("GET", f"{API}/programmes"): allow(*EVERYONE),
+        ("POST", f"{API}/programmes"): allow(ADMIN, REG),
+        ("GET", f"{API}/programmes/{{programme_id}}"): allow(*EVERYONE),
+        ("POST", f"{API}/programmes/{{programme_id}}/close"): allow(ADMIN, REG),
+        ("POST", f"{API}/programmes/{{programme_id}}/settle"): allow(ADMIN, REG),
+        ("GET", f"{API}/programmes/{{programme_id}}/settlements"): allow(ADMIN, REG),
+        ("GET", f"{API}/programmes/{{programme_id}}/report"): allow(ADMIN, REG),
+        ("GET", f"{API}/programme-applications"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
+        ("POST", f"{API}/programme-applications"): allow(ADMIN, TADM, scope=body_tenant(), body=True),
+        ("GET", f"{API}/programme-applications/{{application_id}}"): allow(
+            ADMIN, REG, *TENANTS, scope=own_application
+        ),
+        ("POST", f"{API}/programme-applications/{{application_id}}/review"): allow(ADMIN, REG),
+        ("POST", f"{API}/programme-applications/{{application_id}}/withdraw"): allow(
+            ADMIN, TADM, scope=own_application
+        ),
         # quotas
         ("GET", f"{API}/quotas/{{tenant_id}}"): allow(ADMIN, REG, *TENANTS, scope=tenant_path("tenant_id")),
         ("PUT", f"{API}/quotas/{{tenant_id}}"): allow(ADMIN),

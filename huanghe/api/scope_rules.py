@@ -21,8 +21,8 @@ from fastapi import HTTPException, Request
 from sqlalchemy.orm import Session
 
 from huanghe.api.deps import force_tenant
+from huanghe.billing import programmes, vouchers
 from huanghe.billing import service as billing
-from huanghe.billing import vouchers
 from huanghe.core.errors import NotFoundError
 from huanghe.data import service as datasets
 from huanghe.domain.tenancy import Role
@@ -121,6 +121,7 @@ own_dataset = owned_by_tenant("dataset", "item_id", datasets.tenant_of_dataset)
 own_user = owned_by_tenant("user", "item_id", tenancy.tenant_of_user)
 own_invoice = owned_by_tenant("invoice", "invoice_id", billing.tenant_of_invoice, _small_int)
 own_voucher = owned_by_tenant("voucher", "voucher_id", vouchers.tenant_of_voucher)
+own_application = owned_by_tenant("application", "application_id", programmes.tenant_of_application)
 #: Tenant roles: another tenant's job answers 404 (the jobs area's routes).
 own_job = owned_by_tenant("job", "job_id", jobs.tenant_of_job)
 #: A PATCH may not move an object to another tenant.

@@ -1,4 +1,5 @@
-"""ORM rows of billing: metering (usage), invoices, vouchers, the double-entry ledger, quotas.
+"""ORM rows of billing: metering (usage), invoices, vouchers, voucher programmes, the double-entry ledger,
+quotas.
 
 Conventions: times are epoch seconds (``*_s``, float, UTC); money is integer **fen** (``*_fen``, 1 CNY =
 100 fen), never a float; energy in kWh, carbon in kg CO2. ``ledger_entries`` is append-only (database
@@ -9,8 +10,10 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Double,
+    ForeignKey,
     Integer,
     String,
     Text,
@@ -112,3 +115,114 @@ class QuotaRow(Base):
     tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
     gpu_hours_per_month: Mapped[float | None] = mapped_column(Double, nullable=True)
     budget_fen_per_month: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class VoucherProgrammeRow(Base):
+    """A voucher programme (算力券项目): a fund (``fund_fen``), its rule and eligibility (see
+    :mod:`huanghe.billing.programmes`). ``remaining_fen`` is what is not granted yet; the database refuses a
+    value below 0 or above the fund, and grants take money with a conditional UPDATE."""
+
+    __tablename__ = "voucher_programmes"
+    __table_args__ = (
+        CheckConstraint("remaining_fen >= 0 AND remaining_fen <= fund_fen", name="remaining_in_fund"),
+        CheckConstraint("share_bp > 0 AND share_bp <= 10000", name="share_in_range"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    authority: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(32))
+    sources: Mapped[list[str]] = mapped_column(JSON)
+    assumptions: Mapped[list[str]] = mapped_column(JSON)
+    basis: Mapped[str] = mapped_column(String(16))
+    share_bp: Mapped[int] = mapped_column(Integer)
+    fund_fen: Mapped[int] = mapped_column(BigInteger)
+    remaining_fen: Mapped[int] = mapped_column(BigInteger)
+    cap_enterprise_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cap_enterprise_year_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    validity_months: Mapped[int] = mapped_column(Integer)
+    opens_s: Mapped[float] = mapped_column(Double)
+    closes_s: Mapped[float | None] = mapped_column(Double, nullable=True)
+    sectors: Mapped[list[str]] = mapped_column(JSON)
+    sme_only: Mapped[bool] = mapped_column(Boolean)
+    in_province_only: Mapped[bool] = mapped_column(Boolean)
+    cities: Mapped[list[str]] = mapped_column(JSON)
+    unaffiliated_only: Mapped[bool] = mapped_column(Boolean)
+    center_kinds: Mapped[list[str]] = mapped_column(JSON)
+    accelerator_classes: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    created_s: Mapped[float] = mapped_column(Double)
+    created_by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProgrammeApplicationRow(Base):
+    """An enterprise's application to a programme: submitted → granted | rejected | withdrawn. A grant is a
+    voucher (``voucher_id``) of ``granted_fen``; ``returned_fen`` came back to the fund (revoked, expired)."""
+
+    __tablename__ = "programme_applications"
+    __table_args__ = (
+        CheckConstraint(
+            "granted_fen >= 0 AND returned_fen >= 0 AND returned_fen <= granted_fen", name="amounts_in_range"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    programme_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("voucher_programmes.id", ondelete="RESTRICT"), index=True
+    )
+    tenant_id: Mapped[str] = mapped_column(ID, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    basis_fen: Mapped[int] = mapped_column(BigInteger)
+    requested_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    provider: Mapped[str] = mapped_column(String(200))
+    affiliated: Mapped[list[str]] = mapped_column(JSON)
+    city: Mapped[str] = mapped_column(String(64))
+    granted_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    returned_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    grant_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    voucher_id: Mapped[str | None] = mapped_column(ID, nullable=True, unique=True)
+    submitted_s: Mapped[float] = mapped_column(Double)
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    reviewed_s: Mapped[float | None] = mapped_column(Double, nullable=True)
+    reviewed_by: Mapped[str] = mapped_column(String(200), default="")
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProgrammeRedemptionRow(Base):
+    """The part of one bill a programme voucher paid at one center (``paid_fen``), with the eligible bill
+    amount and compute behind it (GPU-hours, node-hours); ``settlement_id`` once paid to the provider."""
+
+    __tablename__ = "programme_redemptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    programme_id: Mapped[str] = mapped_column(ID, index=True)
+    application_id: Mapped[str] = mapped_column(ID, index=True)
+    voucher_id: Mapped[str] = mapped_column(ID)
+    tenant_id: Mapped[str] = mapped_column(ID, index=True)
+    operator: Mapped[str] = mapped_column(String(200))
+    center_id: Mapped[str] = mapped_column(ID)
+    city_id: Mapped[str] = mapped_column(ID)
+    month: Mapped[str] = mapped_column(String(7))
+    at_s: Mapped[float] = mapped_column(Double)
+    eligible_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_fen: Mapped[int] = mapped_column(BigInteger)
+    gpu_hours: Mapped[float] = mapped_column(Double)
+    node_hours: Mapped[float] = mapped_column(Double)
+    settlement_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+
+
+class ProgrammeSettlementRow(Base):
+    """A payment from a programme's fund to one provider (operator) for the redemptions it covers."""
+
+    __tablename__ = "programme_settlements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    programme_id: Mapped[str] = mapped_column(ID, index=True)
+    operator: Mapped[str] = mapped_column(String(200))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    redemptions: Mapped[int] = mapped_column(Integer)
+    created_s: Mapped[float] = mapped_column(Double)
+    created_by: Mapped[str] = mapped_column(String(200))

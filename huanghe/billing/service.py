@@ -242,7 +242,7 @@ def create_invoice(
         + [ledger.Line(ledger.payable_account(op), credit_fen=v) for op, v in sorted(per_operator.items())],
         now=now,
     )  # fmt: skip
-    lines = [vouchers.BillLine(u.center_id, u.pool_id, u.cost_fen) for u in usage]
+    lines = [vouchers.BillLine(u.center_id, u.pool_id, u.cost_fen, u.gpu_hours, u.node_hours) for u in usage]
     inv.voucher_fen, inv.cash_fen = vouchers.pay_bill(
         session, tenant_id=body.tenant, lines=lines, memo=memo, now=now
     )

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
-from huanghe.billing import ledger
+from huanghe.billing import ledger, programme_funds
 from huanghe.billing.models import VoucherRow
 from huanghe.core.errors import NotFoundError, conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
@@ -106,6 +106,32 @@ def _check_refs(session: Session, body: VoucherCreate) -> None:
                 raise invalid(f"{key}[{i}]", f"unknown {key[:-1]} {ident!r}")
 
 
+def new_voucher(
+    session: Session, *, tenant_id: str, amount_fen: int, max_share_bp: int, valid_from_s: float,
+    valid_until_s: float, sectors: IdList, centers: IdList, pools: IdList, issuer: str, note: str,
+    funded_by: str, now: float,
+) -> VoucherRow:  # fmt: skip
+    """Add a voucher row and its issue posting (Dr ``funded_by`` / Cr voucher_liability), audited, in the
+    caller's transaction (flushed, not committed). ``funded_by``: the subsidy fund or a programme's fund."""
+    if max_share_bp <= 0:
+        raise invalid("max_share", "must be at least 0.0001")
+    row = VoucherRow(
+        id="v-" + uuid.uuid4().hex[:12], tenant_id=tenant_id, issuer=issuer[:200], amount_fen=amount_fen,
+        balance_fen=amount_fen, max_share_bp=max_share_bp, valid_from_s=valid_from_s,
+        valid_until_s=valid_until_s, sectors=list(sectors), centers=list(centers), pools=list(pools),
+        created_s=now, note=note,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    ledger.transfer(
+        session, f"issue {row.id}", funded_by, ledger.voucher_account(row.id), amount_fen, now=now
+    )
+    audit.record(
+        session, issuer, "voucher.issue", row.id, {"tenant": tenant_id, "amount_fen": amount_fen}, now=now
+    )
+    return row
+
+
 def issue(session: Session, body: VoucherCreate, *, issuer: str, now: float | None = None) -> VoucherPublic:
     """Issue and commit a voucher: Dr subsidy_fund / Cr voucher_liability; audited."""
     now = time.time() if now is None else now
@@ -113,23 +139,12 @@ def issue(session: Session, body: VoucherCreate, *, issuer: str, now: float | No
     valid_from = body.valid_from.timestamp() if body.valid_from is not None else now
     if body.valid_until.timestamp() <= valid_from:
         raise invalid("valid_until", "must be after valid_from (or after now)")
-    amount = cny_to_fen(body.amount_cny)
-    row = VoucherRow(
-        id="v-" + uuid.uuid4().hex[:12], tenant_id=body.tenant, issuer=issuer[:200], amount_fen=amount,
-        balance_fen=amount, max_share_bp=int(body.max_share * 10_000), valid_from_s=valid_from,
-        valid_until_s=body.valid_until.timestamp(), sectors=list(body.sectors), centers=list(body.centers),
-        pools=list(body.pools), created_s=now, note=body.note,
+    row = new_voucher(
+        session, tenant_id=body.tenant, amount_fen=cny_to_fen(body.amount_cny),
+        max_share_bp=int(body.max_share * 10_000), valid_from_s=valid_from,
+        valid_until_s=body.valid_until.timestamp(), sectors=body.sectors, centers=body.centers,
+        pools=body.pools, issuer=issuer, note=body.note, funded_by=ledger.SUBSIDY_FUND, now=now,
     )  # fmt: skip
-    if row.max_share_bp <= 0:
-        raise invalid("max_share", "must be at least 0.0001")
-    session.add(row)
-    session.flush()
-    ledger.transfer(
-        session, f"issue {row.id}", ledger.SUBSIDY_FUND, ledger.voucher_account(row.id), amount, now=now
-    )
-    audit.record(
-        session, issuer, "voucher.issue", row.id, {"tenant": row.tenant_id, "amount_fen": amount}, now=now
-    )
     session.commit()
     return public(row, now)
 
@@ -174,7 +189,8 @@ def _locked(session: Session, voucher_id: str) -> VoucherRow | None:
 
 
 def revoke(session: Session, voucher_id: str, *, by: str, now: float | None = None) -> VoucherPublic:
-    """Revoke (idempotent): the remaining balance goes back to the subsidy fund; audited."""
+    """Revoke (idempotent): the remaining balance goes back to the subsidy fund (a programme's grant: to
+    the programme's fund); audited."""
     now = time.time() if now is None else now
     row = _locked(session, voucher_id)
     if row is None:
@@ -187,7 +203,7 @@ def revoke(session: Session, voucher_id: str, *, by: str, now: float | None = No
                 session,
                 f"revoke {row.id}",
                 ledger.voucher_account(row.id),
-                ledger.SUBSIDY_FUND,
+                programme_funds.return_account(session, row.id, remaining),
                 remaining,
                 now=now,
             )
@@ -198,7 +214,7 @@ def revoke(session: Session, voucher_id: str, *, by: str, now: float | None = No
 
 def expire(session: Session, *, by: str, now: float | None = None) -> list[str]:
     """Close the vouchers whose validity ended with money left: the balance returns to the subsidy fund
-    (Dr voucher_liability / Cr subsidy_fund), audited; returns their ids (committed)."""
+    or its programme's fund (Dr voucher_liability / Cr subsidy_fund or programme_fund), audited; returns their ids (committed)."""
     now = time.time() if now is None else now
     ids = list(
         session.scalars(
@@ -216,7 +232,7 @@ def expire(session: Session, *, by: str, now: float | None = None) -> list[str]:
             session,
             f"expire {row.id}",
             ledger.voucher_account(row.id),
-            ledger.SUBSIDY_FUND,
+            programme_funds.return_account(session, row.id, remaining),
             remaining,
             now=now,
         )
@@ -227,20 +243,23 @@ def expire(session: Session, *, by: str, now: float | None = None) -> list[str]:
 
 @dataclass(frozen=True)
 class BillLine:
-    """A part of a bill: what was used where, in fen."""
+    """A part of a bill: what was used where, in fen, and the compute behind it (GPU-hours, node-hours;
+    0 when unknown, read by the voucher programmes' report)."""
 
     center_id: str
     pool_id: str
     amount_fen: int
+    gpu_hours: float = 0.0
+    node_hours: float = 0.0
 
 
-def _eligible_fen(row: VoucherRow, sector: str, lines: Sequence[BillLine]) -> int:
+def _eligible_lines(row: VoucherRow, sector: str, lines: Sequence[BillLine]) -> list[BillLine]:
     if row.sectors and sector not in row.sectors:
-        return 0
-    return sum(
-        ln.amount_fen for ln in lines
+        return []
+    return [
+        ln for ln in lines
         if (not row.centers or ln.center_id in row.centers) and (not row.pools or ln.pool_id in row.pools)
-    )  # fmt: skip
+    ]  # fmt: skip
 
 
 def redeem(
@@ -257,7 +276,8 @@ def redeem(
         return 0
     if not (row.valid_from_s <= now < row.valid_until_s):
         return 0
-    eligible = _eligible_fen(row, sector, lines)
+    eligible_lines = _eligible_lines(row, sector, lines)
+    eligible = sum(ln.amount_fen for ln in eligible_lines)
     pay = min(row.balance_fen, eligible * row.max_share_bp // 10_000, max(limit_fen, 0))
     if pay <= 0:
         return 0
@@ -269,6 +289,9 @@ def redeem(
         raise conflict("voucher", f"voucher {voucher_id} changed during redemption; retry")
     ledger.transfer(
         session, memo, ledger.voucher_account(voucher_id), ledger.receivable_account(tenant_id), pay, now=now
+    )
+    programme_funds.record_redemption(
+        session, voucher_id, tenant_id=tenant_id, lines=eligible_lines, paid_fen=pay, now=now
     )
     return pay
 
