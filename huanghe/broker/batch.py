@@ -138,10 +138,11 @@ class JobBatch:
         ids = columns.get("job_ids")
         arrays["job_ids"] = tuple(str(i) for i in ids) if ids is not None else tuple(str(i) for i in range(n))
         allowed = columns.get("allowed_centers")
+        # no residency rules: one all-true row seen J times (a zero-stride view: no J x C bytes held)
         arrays["allowed_centers"] = (
             np.asarray(allowed, dtype=np.bool_)
             if allowed is not None
-            else np.ones((n, snap.n_centers), np.bool_)
+            else np.broadcast_to(np.ones(snap.n_centers, np.bool_), (n, snap.n_centers))
         )
         return cls(**arrays)
 

@@ -43,7 +43,7 @@ def job_classes(jobs: JobBatch) -> tuple[IntArray, IntArray]:
         np.nan_to_num(jobs.submit_s + jobs.deadline_s, nan=-1.0),  # absolute deadline (estimates check it)
     ]
     allowed = jobs.allowed_centers
-    if not allowed.all():
+    if not _all_true(allowed):
         packed = np.packbits(allowed, axis=1)
         cols.extend(packed[:, i].astype(np.float64) for i in range(packed.shape[1]))
     key = np.ascontiguousarray(np.stack(cols, axis=1))
@@ -70,11 +70,25 @@ def take_jobs(jobs: JobBatch, idx: npt.ArrayLike) -> JobBatch:
         f.name: (
             tuple(jobs.job_ids[i] for i in ix.tolist())
             if f.name == "job_ids"
-            else np.asarray(getattr(jobs, f.name))[ix]
+            else _take_rows(np.asarray(getattr(jobs, f.name)), ix)
         )
         for f in dataclasses.fields(jobs)
     }
     return JobBatch(**values)
+
+
+def _all_true(a: npt.NDArray[np.bool_]) -> bool:
+    """``a.all()``, reading one row of a zero-stride (broadcast) matrix instead of all J of them."""
+    if a.ndim == 2 and a.shape[0] > 0 and a.strides[0] == 0:
+        return bool(a[0].all())
+    return bool(a.all())
+
+
+def _take_rows(a: npt.NDArray[Any], ix: IntArray) -> npt.NDArray[Any]:
+    """``a[ix]``; a zero-stride (broadcast) matrix stays a view of its one row instead of being copied."""
+    if a.ndim == 2 and a.shape[0] > 0 and a.strides[0] == 0:
+        return np.broadcast_to(a[0], (len(ix), a.shape[1]))
+    return a[ix]
 
 
 def subset_report(report: FilterReport, reasons: Sequence[Reason]) -> FilterReport:
