@@ -27,11 +27,13 @@ from tests.infra.slurm import free_port
 
 @dataclass
 class RayHead:
-    """A running Ray head: Jobs API ``address`` (http://127.0.0.1:PORT), its temp dir and process."""
+    """A running Ray head: Jobs API ``address`` (http://127.0.0.1:PORT), its temp dir and process;
+    ``gcs_address`` (127.0.0.1:PORT) is what a driver joins with ``ray.init(address=...)``."""
 
     address: str
     temp_dir: Path
     proc: subprocess.Popen[bytes]
+    gcs_address: str = ""
 
     def stop(self) -> None:
         """Stop by PID: SIGTERM to ``ray start --block`` (it tears the node down), SIGKILL after 15 s."""
@@ -56,6 +58,7 @@ def start_ray(timeout_s: float = 60.0) -> RayHead:
         raise RuntimeError("ray is not installed: pip install 'ray[default]'")
     temp_dir = Path(tempfile.mkdtemp(prefix="hhray", dir="/tmp"))
     dash = free_port()
+    gcs = free_port()
     env = {
         **os.environ,
         "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
@@ -72,7 +75,7 @@ def start_ray(timeout_s: float = 60.0) -> RayHead:
             "--node-ip-address=127.0.0.1",
             "--dashboard-host=127.0.0.1",
             f"--dashboard-port={dash}",
-            f"--port={free_port()}",
+            f"--port={gcs}",
             "--num-cpus=2",
             "--include-dashboard=true",
             "--disable-usage-stats",
@@ -83,7 +86,7 @@ def start_ray(timeout_s: float = 60.0) -> RayHead:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    head = RayHead(f"http://127.0.0.1:{dash}", temp_dir, proc)
+    head = RayHead(f"http://127.0.0.1:{dash}", temp_dir, proc, gcs_address=f"127.0.0.1:{gcs}")
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -1,0 +1,185 @@
+"""`huanghe sweep`: a grid of simulations, serially and on a real Ray, equal to `simulate`, resumable.
+
+The cells are tiny (half an hour of arrivals at load 0.3 on a generated 12-center network written to a file,
+so the tests do not depend on the bundled network's size) so that a grid runs in seconds; the Ray tests join
+the session's real Ray head (tests/infra/ray.py) or start a private local one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from huanghe.catalog.generate import generate_topology
+from huanghe.catalog.topology import dump_topology_json, load_topology
+from huanghe.cli.main import app
+from huanghe.sim.network_sim import simulate_network
+from huanghe.sim.sweep import Cell, SweepStore
+from huanghe.sim.traces.workload_csv import load_workload_csv
+from huanghe.sim.workload_builder import BuildOptions, build_workload, write_workload
+from tests.infra.ray import RayHead
+
+REPO = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated network as a topology file."""
+    path = tmp_path_factory.mktemp("net") / "net12.json"
+    path.write_text(dump_topology_json(generate_topology(12, 1)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def grid(net: Path) -> list[str]:
+    """2 policies × 1 load × 2 seeds = 4 cells, half an hour of arrivals each."""
+    return ["--network", str(net), "--policy", "cheapest,first-admit", "--load", "0.3", "--seed", "1,2",
+            "--hours", "0.5"]  # fmt: skip
+
+
+def sweep(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from huanghe.cli.main import app; app()", "sweep", *args]
+
+
+def run(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    return subprocess.run(sweep(*args), capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
+
+
+def results(out: Path) -> dict[str, dict[str, Any]]:
+    return {r["key"]: r for r in json.loads((out / "results.json").read_text(encoding="utf-8"))}
+
+
+def cell_files(out: Path) -> dict[str, float]:
+    """Cell file name → modification time (ns)."""
+    return {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
+
+
+def test_serial_sweep_equals_simulate_and_writes_json_csv_plots(
+    grid: list[str], net: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "sw"
+    res = run(*grid, "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    rows = results(out)
+    assert len(rows) == 4 and "ran 运行 4" in res.stdout
+    # one cell is exactly `workload build` + `simulate` with the same seed
+    topo = load_topology(net)
+    path = tmp_path / "w.csv"
+    write_workload(build_workload(topo, BuildOptions(seed=2, load=0.3, hours=0.5)), path)
+    table, _ = load_workload_csv(path, topology=topo)
+    expected = simulate_network(topo, table, "first-admit", seed=2, explain=False).summary()
+    expected.pop("wall_s")
+    cell = Cell(str(net), "first-admit", 2, 0.3, 0.5, 60, 60.0, None, None)
+    assert rows[cell.key()]["summary"] == expected
+    assert rows[cell.key()]["summary"]["jobs"] == len(table) > 0
+    lines = (out / "results.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 5 and lines[0].startswith("key,network,policy,seed,load,hours")
+    for name in ("mean_jct_s", "cost_cny", "carbon_kg", "utilisation", "mean_wait_s"):
+        assert (out / "plots" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a rerun computes nothing: every cell file is left as it was
+    before = cell_files(out)
+    again = run(*grid, "--out", str(out), "--no-plots")
+    assert again.returncode == 0, again.stderr
+    assert "reused 复用 4, ran 运行 0" in again.stdout and cell_files(out) == before
+
+
+def test_interrupted_sweep_resumes_without_recomputing(grid: list[str], tmp_path: Path) -> None:
+    """SIGINT after the first finished cell (a second workload is still being built): the finished cells are
+    kept, the rerun only computes the others."""
+    out = tmp_path / "sw"
+    args = [*grid, "--policy", "cheapest,first-admit,spread", "--out", str(out), "--no-plots"]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    proc = subprocess.Popen(sweep(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not list((out / "cells").glob("*.json")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    kept = cell_files(out)
+    assert 1 <= len(kept) < 6, kept
+    assert "interrupted 已中断" in err and "rerun" in err
+    assert not list((out / "cells").glob(".*.tmp"))  # nothing half-written
+    res = run(*args)
+    assert res.returncode == 0, res.stderr
+    assert f"resuming 继续: {len(kept)} of 6" in res.stderr
+    assert f"reused 复用 {len(kept)}, ran 运行 {6 - len(kept)}" in res.stdout
+    after = cell_files(out)
+    assert len(after) == 6 and all(after[name] == t for name, t in kept.items())
+    assert len(results(out)) == 6
+
+
+def test_ray_cluster_sweep_equals_serial(ray_cluster: RayHead, grid: list[str], tmp_path: Path) -> None:
+    serial, on_ray = tmp_path / "serial", tmp_path / "ray"
+    assert run(*grid, "--out", str(serial), "--no-plots").returncode == 0
+    res = run(*grid, "--ray", ray_cluster.gcs_address, "--out", str(on_ray))
+    assert res.returncode == 0, res.stderr
+    a, b = results(serial), results(on_ray)
+    assert a.keys() == b.keys() and all(a[k]["summary"] == b[k]["summary"] for k in a)
+    driver_pids = {r["pid"] for r in a.values()}
+    assert not {r["pid"] for r in b.values()} & driver_pids  # computed by Ray workers, not the driver
+    assert (on_ray / "plots" / "mean_jct_s.png").exists()
+
+
+def test_ray_local_sweep(grid: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    res = run(
+        *grid, "--policy", "cheapest", "--seed", "1", "--ray", "local", "--cpus", "2", "--out", str(out)
+    )
+    assert res.returncode == 0, res.stderr
+    rows = results(out)
+    assert len(rows) == 1 and next(iter(rows.values()))["summary"]["jobs"] > 0
+    assert not list(Path("/tmp").glob(f"hhsw*/session_*/sockets/*{os.getpid()}*"))
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--load", "0.3,abc"], "--load"),
+        (["--load", "0"], "--load"),
+        (["--load", "0.3,0.3"], "--load"),
+        (["--seed", "-1"], "--seed"),
+        (["--hours", "0"], "--hours"),
+        (["--tenants", "0"], "--tenants"),
+        (["--cycle-s", "nan"], "--cycle-s"),
+        (["--policy", "nope"], "--policy"),
+        (["--network", "atlantis"], "--network"),
+        (["--ray", "not an address"], "--ray"),
+        (["--cpus", "2"], "--cpus"),
+        (["--workload", "w.csv", "--load", "0.3"], "--load"),
+        (["--workload", "/nonexistent/w.csv"], "--workload"),
+    ],
+)
+def test_bad_options_name_the_option(args: list[str], named: str, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["sweep", "--out", str(tmp_path / "o"), *args])
+    assert res.exit_code == 2, res.output
+    assert named in res.output
+    assert not (tmp_path / "o" / "cells").exists()
+
+
+def test_unreachable_ray_is_named(grid: list[str], tmp_path: Path) -> None:
+    res = run(
+        *grid, "--policy", "cheapest", "--seed", "1", "--ray", "127.0.0.1:9", "--out", str(tmp_path / "o")
+    )
+    assert res.returncode == 2 and "--ray" in res.stderr, res.stderr
+
+
+def test_store_ignores_a_cell_file_of_other_parameters(tmp_path: Path) -> None:
+    store = SweepStore(tmp_path)
+    cell = Cell("shandong", "cheapest", 1, 0.3, 0.5, 60, 60.0, None, None)
+    other = Cell("shandong", "cheapest", 1, 0.3, 0.5, 60, 30.0, None, None)
+    store.save(cell, {"format": 1, "cell": other.params(), "summary": {}})
+    assert store.load(cell) is None
+    store.path(cell).write_text("{not json", encoding="utf-8")
+    assert store.load(cell) is None
