@@ -260,3 +260,14 @@ def test_inputs_are_checked() -> None:
         rule("r", "*", fs.ids, 1, grouping="dataset")
     with pytest.raises(ValueError, match="one per endpoint"):
         solve(endpoints(), fs, [Rule("r", fs.ids, 1, np.ones(2, bool))])
+
+
+@pytest.mark.parametrize("grouping", ["all", "none"])
+def test_batched_and_sequential_paths_draw_the_same(grouping: str) -> None:
+    # alone, the rule takes the batched path; sharing its files with a later rule forces the sequential one
+    fs = files(30)
+    alone = solve(endpoints(), fs, [rule("r", "*", fs.ids, 2, grouping=grouping, weight="w")], seed=7)
+    later = rule("later", "lc-warm", fs.ids, 1)
+    shared = solve(endpoints(), fs, [rule("r", "*", fs.ids, 2, grouping=grouping, weight="w"), later], seed=7)
+    assert placement(alone, "r") == placement(shared, "r")
+    assert sorted(alone.outcome("r").transfers) == sorted(shared.outcome("r").transfers)

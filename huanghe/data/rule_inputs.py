@@ -22,19 +22,27 @@ GROUPINGS: tuple[str, ...] = ("all", "none")
 RULE_STATES: tuple[str, ...] = ("ok", "replicating", "stuck")
 
 
-def _lookup(keys: np.ndarray, wanted: np.ndarray, what: str) -> np.ndarray:
-    """Positions of ``wanted`` in ``keys`` (vectorised); ValueError naming ``what`` and the first unknown."""
-    wanted = np.asarray(wanted)
-    if len(wanted) == 0:
-        return np.zeros(0, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    pos = np.searchsorted(sorted_keys, wanted)
-    pos = np.minimum(pos, len(keys) - 1) if len(keys) else pos
-    bad = (pos >= len(keys)) | (sorted_keys[pos] != wanted) if len(keys) else np.ones(len(wanted), bool)
-    if np.any(bad):
-        raise ValueError(f"{what}: unknown id {wanted[np.flatnonzero(bad)[0]].item()!r}")
-    return np.asarray(order[pos], dtype=np.int64)
+class _Index:
+    """Sorted view of unique keys for vectorised look-ups (built once per input)."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted = keys[self.order]
+        if len(keys) > 1 and np.any(self.sorted[1:] == self.sorted[:-1]):
+            raise ValueError(
+                f"duplicate id {self.sorted[1:][self.sorted[1:] == self.sorted[:-1]][0].item()!r}"
+            )
+
+    def find(self, wanted: np.ndarray, what: str) -> np.ndarray:
+        """Positions of ``wanted`` in the keys; ValueError naming ``what`` and the first unknown id."""
+        if len(wanted) == 0:
+            return np.zeros(0, dtype=np.int64)
+        n = len(self.sorted)
+        pos = np.minimum(np.searchsorted(self.sorted, wanted), max(n - 1, 0))
+        bad = (self.sorted[pos] != wanted) if n else np.ones(len(wanted), dtype=bool)
+        if np.any(bad):
+            raise ValueError(f"{what}: unknown id {wanted[np.flatnonzero(bad)[0]].item()!r}")
+        return np.asarray(self.order[pos], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class Endpoints:
         if len(self.available) != n or len(self.free) != n:
             raise ValueError(f"endpoints: available/free_bytes need {n} values")
         object.__setattr__(self, "_ids", np.asarray(self.table.ids).astype(str))
+        object.__setattr__(self, "_index", _Index(self._ids))  # type: ignore[attr-defined]
 
     @property
     def free(self) -> np.ndarray:
@@ -70,7 +79,7 @@ class Endpoints:
 
     def index(self, ids: np.ndarray, what: str) -> np.ndarray:
         """Positions of endpoint ``ids``; ValueError naming ``what`` for an unknown one."""
-        return _lookup(self.ids, np.asarray(ids).astype(str), what)
+        return self._index.find(np.asarray(ids).astype(str), what)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -87,10 +96,11 @@ class Files:
             raise ValueError("files: ids and size_bytes differ in length")
         if np.any(self.size_bytes < 0):
             raise ValueError("files: size_bytes must be >= 0")
+        object.__setattr__(self, "_index", _Index(self.ids))
 
     def index(self, ids: np.ndarray, what: str) -> np.ndarray:
         """Positions of file ``ids``; ValueError naming ``what`` for an unknown one."""
-        return _lookup(self.ids, np.asarray(ids, dtype=np.int64), what)
+        return self._index.find(np.asarray(ids, dtype=np.int64), what)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -23,25 +23,37 @@ _C_EP = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
 def weighted_rank(
-    seed: int, rule_id: str, file_ids: np.ndarray, cols: np.ndarray, weights: np.ndarray
+    seed: int,
+    rule_id: str,
+    file_ids: np.ndarray,
+    cols: np.ndarray,
+    weights: np.ndarray,
+    per_row_hash: bool = False,
 ) -> np.ndarray:
     """A (len(file_ids), len(cols)) array in [0, 1): smaller = drawn first. ``1 - u ** (1/w)`` with ``u`` a
     splitmix64 hash of (seed, rule id, file id, endpoint index): a weighted draw without replacement
-    (Efraimidis–Spirakis) that is reproducible and does not depend on the other rules."""
-    h = np.uint64((zlib.crc32(rule_id.encode()) | ((seed & 0xFFFFFFFF) << 32)) & 0xFFFFFFFFFFFFFFFF)
+    (Efraimidis–Spirakis) that is reproducible and does not depend on the other rules.
+
+    With ``per_row_hash`` the rows are rules: ``file_ids`` holds each rule's hash
+    (:func:`~huanghe.data.rule_batch.rule_hashes`) and ``weights`` one row per rule; a rule draws the same
+    as with ``file_ids=[0]`` and its own id."""
     with np.errstate(over="ignore"):
-        z = (
-            h
-            ^ (np.asarray(file_ids, dtype=np.int64).astype(np.uint64)[:, None] * _C_FILE)
-            ^ (np.asarray(cols, dtype=np.int64).astype(np.uint64)[None, :] * _C_EP)
-        )
+        ep = np.asarray(cols, dtype=np.int64).astype(np.uint64)[None, :] * _C_EP
+        if per_row_hash:
+            z = np.asarray(file_ids, dtype=np.uint64)[:, None] ^ ep
+        else:
+            h = np.uint64((zlib.crc32(rule_id.encode()) | ((seed & 0xFFFFFFFF) << 32)) & 0xFFFFFFFFFFFFFFFF)
+            z = h ^ (np.asarray(file_ids, dtype=np.int64).astype(np.uint64)[:, None] * _C_FILE) ^ ep
         z = z + _M1
         z = (z ^ (z >> np.uint64(30))) * _M2
         z = (z ^ (z >> np.uint64(27))) * _M3
         z = z ^ (z >> np.uint64(31))
     u = ((z >> np.uint64(11)).astype(np.float64) + 0.5) / float(2**53)
-    w = np.where(np.asarray(weights, dtype=float) > 0, weights, 1.0)
-    return np.asarray(1.0 - u ** (1.0 / w[None, :]))
+    w = np.asarray(weights, dtype=float)
+    if np.all(w == 1.0):
+        return np.asarray(1.0 - u)
+    w = np.where(w > 0, w, 1.0)
+    return np.asarray(1.0 - u ** (1.0 / (w if w.ndim == 2 else w[None, :])))
 
 
 @dataclass
@@ -91,29 +103,42 @@ class RuleWork:
 
 
 class Tally:
-    """The locks and transfers decided so far, by rule index (concatenated at the end)."""
+    """The locks and transfers decided so far, with their rule indices (concatenated at the end)."""
 
     def __init__(self) -> None:
-        self.locks: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, bool]] = []
-        self.transfers: list[tuple[int, np.ndarray, np.ndarray]] = []
-        self.current = -1
-        self.current_states: list[np.ndarray] = []
+        self.locks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]] = []
+        self.transfers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def lock(self, rule: int, f: np.ndarray, e: np.ndarray, state: np.ndarray, new: bool) -> None:
+    def lock(
+        self, rule: int | np.ndarray, f: np.ndarray, e: np.ndarray, state: np.ndarray, new: bool
+    ) -> None:
         if len(f) == 0:
             return
-        self.locks.append((rule, f, e, np.asarray(state, dtype=np.int64), new))
-        if rule != self.current:
-            self.current, self.current_states = rule, []
-        self.current_states.append(np.asarray(state, dtype=np.int64))
+        rules = np.full(len(f), rule, dtype=np.int64) if isinstance(rule, int) else rule
+        self.locks.append((rules, f, e, np.asarray(state, dtype=np.int64), new))
 
-    def transfer(self, rule: int, f: np.ndarray, e: np.ndarray) -> None:
-        self.transfers.append((rule, f, e))
+    def transfer(self, rule: int | np.ndarray, f: np.ndarray, e: np.ndarray) -> None:
+        if len(f):
+            self.transfers.append(
+                (np.full(len(f), rule, dtype=np.int64) if isinstance(rule, int) else rule, f, e)
+            )
 
-    def states_of(self, rule: int) -> np.ndarray:
-        if rule != self.current or not self.current_states:
-            return np.zeros(0, dtype=np.int64)
-        return np.concatenate(self.current_states)
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """(lock rule, file, endpoint, state, new, transfer rule, file, endpoint) as index arrays."""
+
+        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+        return (
+            cat([r for r, _, _, _, _ in self.locks], np.int64),
+            cat([f for _, f, _, _, _ in self.locks], np.int64),
+            cat([e for _, _, e, _, _ in self.locks], np.int64),
+            cat([s for _, _, _, s, _ in self.locks], np.int64),
+            cat([np.full(len(f), new) for _, f, _, _, new in self.locks], bool),
+            cat([r for r, _, _ in self.transfers], np.int64),
+            cat([f for _, f, _ in self.transfers], np.int64),
+            cat([e for _, _, e in self.transfers], np.int64),
+        )
 
     def solution(
         self,
@@ -125,17 +150,7 @@ class Tally:
         endpoint_ids: np.ndarray,
         free: np.ndarray,
     ) -> Solution:
-        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
-            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
-
-        lr = cat([np.full(len(f), r) for r, f, _, _, _ in self.locks], np.int64)
-        lf = cat([f for _, f, _, _, _ in self.locks], np.int64)
-        le = cat([e for _, _, e, _, _ in self.locks], np.int64)
-        ls = cat([s for _, _, _, s, _ in self.locks], np.int64)
-        ln = cat([np.full(len(f), new) for _, f, _, _, new in self.locks], bool)
-        tr = cat([np.full(len(f), r) for r, f, _ in self.transfers], np.int64)
-        tf = cat([f for _, f, _ in self.transfers], np.int64)
-        te = cat([e for _, _, e in self.transfers], np.int64)
+        lr, lf, le, ls, ln, tr, tf, te = self.arrays()
         none = np.zeros(0, dtype=np.int64)
         return Solution(
             rule_ids=rule_ids,
@@ -193,20 +208,37 @@ def exclusion_reason(
     return f"{zh}; {en}"
 
 
-def rule_state(w: RuleWork, lock_states: np.ndarray, kept_stuck: int) -> tuple[str, str]:
-    """The rule's state and reason from its shortfall and the states of all its locks."""
-    n_stuck = int(np.count_nonzero(lock_states == STUCK))
-    n_rep = int(np.count_nonzero(lock_states == REPLICATING))
-    if w.shortfall:
-        return "stuck", w.reason
-    if n_stuck:
-        new_stuck = n_stuck - kept_stuck
-        zh = f"{n_stuck} 个副本锁卡住（其中 {new_stuck} 个因已选端点现在无法接收新文件），等待修复"
-        en = (
-            f"{n_stuck} locks stuck ({new_stuck} because an endpoint the rule holds cannot take new files now); "
-            "the repairer retries"
-        )
-        return "stuck", f"{zh}; {en}"
-    if n_rep:
-        return "replicating", f"{n_rep} 个副本复制中; {n_rep} replicas being copied"
-    return "ok", ""
+def rule_states(
+    shortfall: np.ndarray,
+    reasons: list[str],
+    lock_rule: np.ndarray,
+    lock_state: np.ndarray,
+    kept_stuck: np.ndarray,
+) -> tuple[list[str], list[str]]:
+    """Each rule's state and reason: stuck when short (``reasons`` says why) or holding stuck locks, ok when
+    every lock is ok, else replicating. ``kept_stuck``: stuck locks per rule that were stuck before."""
+    n = len(shortfall)
+    n_stuck = np.bincount(lock_rule[lock_state == STUCK], minlength=n).tolist()
+    n_rep = np.bincount(lock_rule[lock_state == REPLICATING], minlength=n).tolist()
+    kept = kept_stuck.tolist()
+    states, out = [], []
+    for i in range(n):
+        if shortfall[i]:
+            states.append("stuck")
+            out.append(reasons[i])
+        elif n_stuck[i]:
+            new = n_stuck[i] - kept[i]
+            zh = f"{n_stuck[i]} 个副本锁卡住（其中 {new} 个因已选端点现在无法接收新文件），等待修复"
+            en = (
+                f"{n_stuck[i]} locks stuck ({new} because an endpoint the rule holds cannot take new files "
+                "now); the repairer retries"
+            )
+            states.append("stuck")
+            out.append(f"{zh}; {en}")
+        elif n_rep[i]:
+            states.append("replicating")
+            out.append(f"{n_rep[i]} 个副本复制中; {n_rep[i]} replicas being copied")
+        else:
+            states.append("ok")
+            out.append("")
+    return states, out
