@@ -186,7 +186,16 @@ def test_quotas_per_endpoint_and_in_total_are_shared_by_a_tenants_rules() -> Non
     assert solve(endpoints(), fs, [r1, r2, other], quotas=quotas).outcome("r3").state == "replicating"
     total = {"t1": Quota(total_bytes=30 * GB)}
     sol = solve(endpoints(), fs, [rule("x", "tier=cold", fs.ids, 2, tenant="t1")], quotas=total)
-    assert sol.outcome("x").shortfall == 1 and "over quota" in sol.outcome("x").reason
+    reason = sol.outcome("x").reason
+    assert (
+        sol.outcome("x").shortfall == 1
+        and "2 copies needed, 1 qualify" in reason
+        and "2 over quota" in reason
+    )
+    # the same through the sequential path (the rule shares its files with a later rule)
+    later = rule("later", "lc-warm", fs.ids, 1)
+    seq = solve(endpoints(), fs, [rule("x", "tier=cold", fs.ids, 2, tenant="t1"), later], quotas=total)
+    assert seq.outcome("x").reason == reason
 
 
 def test_residency_too_few_endpoints_and_the_reason() -> None:
@@ -271,3 +280,45 @@ def test_batched_and_sequential_paths_draw_the_same(grouping: str) -> None:
     shared = solve(endpoints(), fs, [rule("r", "*", fs.ids, 2, grouping=grouping, weight="w"), later], seed=7)
     assert placement(alone, "r") == placement(shared, "r")
     assert sorted(alone.outcome("r").transfers) == sorted(shared.outcome("r").transfers)
+
+
+def test_batched_and_sequential_paths_agree_on_random_scenarios() -> None:
+    rng = np.random.default_rng(5)
+    texts = [
+        "*",
+        "tier=cold",
+        "circle=jiaodong",
+        "*\\tier=hot",
+        "security_level>=2",
+        "city=jinan|city=yantai",
+    ]
+    for trial in range(25):
+        fs = Files(np.arange(1, 41), rng.integers(1, 10, 40) * GB)
+        room = {i: int(rng.integers(10, 150)) * GB for i in IDS}
+        down = tuple(i for i in IDS if rng.random() < 0.15)
+        held = replicas([(int(f), IDS[int(rng.integers(0, 6))]) for f in fs.ids if rng.random() < 0.5])
+        quotas = {"t": Quota(total_bytes=int(rng.integers(50, 1000)) * GB, per_endpoint={"qd-cold": 40 * GB})}
+        rules = []
+        for k in range(4):
+            ids = fs.ids[k * 10 : (k + 1) * 10]
+            rules.append(
+                rule(
+                    f"r{k}",
+                    texts[int(rng.integers(0, len(texts)))],
+                    ids,
+                    int(rng.integers(1, 4)),
+                    grouping=["all", "none"][int(rng.integers(0, 2))],
+                    weight="w" if rng.random() < 0.5 else None,
+                    tenant="t",
+                    allowed=rng.random(6) < 0.8 if rng.random() < 0.3 else None,
+                )
+            )
+        batched = solve(endpoints(room, down), fs, rules, held, quotas=quotas, seed=trial)
+        # a last rule sharing every file sends the four through the sequential path; it comes last, so it
+        # cannot change what they get
+        last = Rule("last", fs.ids, 1, np.ones(6, bool), "*", tenant="other")
+        seq = solve(endpoints(room, down), fs, [*rules, last], held, quotas=quotas, seed=trial)
+        for r in rules:
+            a, b = batched.outcome(r.id), seq.outcome(r.id)
+            assert sorted(a.locks) == sorted(b.locks), (trial, r)
+            assert sorted(a.transfers) == sorted(b.transfers) and a.reason == b.reason and a.state == b.state

@@ -279,6 +279,7 @@ class SolverState:
         q_ep, _ = self.quota(w.rule.tenant)
         short = np.zeros(len(need), dtype=np.int64)
         first_full = first_quota = np.zeros(len(cols), dtype=bool)
+        first_total, recorded = 0, False  # why the first file short of copies is short
         for r in np.flatnonzero(need > 0).tolist():
             size = int(w.sizes[r])
             fin = np.isfinite(key[r])
@@ -286,9 +287,12 @@ class SolverState:
             qok = q_ep[cols] >= size
             fit = np.flatnonzero(fin & room & qok)
             fit = fit[np.argsort(key[r, fit], kind="stable")]
-            got = 0
+            got, by_total = 0, False
             for c in fit.tolist():
-                if got == need[r] or self.q_total[w.rule.tenant] < size:
+                if got == need[r]:
+                    break
+                if self.q_total[w.rule.tenant] < size:
+                    by_total = True
                     break
                 e = int(cols[c])
                 self.queue(
@@ -301,12 +305,20 @@ class SolverState:
                 self.charge(w.rule.tenant, np.array([e]), np.array([size]))
                 got += 1
             short[r] = need[r] - got
-            if short[r] and not first_full.any() and not first_quota.any():
+            if short[r] and not recorded:
+                recorded = True
                 first_full, first_quota = fin & ~room, fin & room & ~qok
-        self.note_short(w, short, cols, first_full, first_quota)
+                first_total = len(fit) - got if by_total else 0
+        self.note_short(w, short, cols, first_full, first_quota, first_total)
 
     def note_short(
-        self, w: RuleWork, short: np.ndarray, cols: np.ndarray, full_c: np.ndarray, quota_c: np.ndarray
+        self,
+        w: RuleWork,
+        short: np.ndarray,
+        cols: np.ndarray,
+        full_c: np.ndarray,
+        quota_c: np.ndarray,
+        over_total: int = 0,
     ) -> None:
         if not short.any():
             return
@@ -317,5 +329,5 @@ class SolverState:
         over[cols[quota_c]] = True
         files_short = int(np.count_nonzero(short))
         w.reason = exclusion_reason(
-            w, w.cand, full=full, over_quota=over, over_total=0, files_short=files_short
+            w, w.cand, full=full, over_quota=over, over_total=over_total, files_short=files_short
         )

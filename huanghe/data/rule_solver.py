@@ -87,12 +87,13 @@ def solve(
                         break
             if got < rule.copies:
                 w = solver.work(i, rule, batch)
-                cand = batch.cand[i]
+                cand = batch.cand[i].copy()
+                cand[picks_e[len(picks_e) - got :]] = False  # the endpoints taken count as qualifying
                 full = cand & (move > free)
                 over = cand & ~full & (total > q_ep)
-                rest = int((cand & ~full & ~over).sum()) - got
+                rest = int((cand & ~full & ~over).sum())  # fit, but the tenant's total quota ran out
                 shortfall[i] = w.shortfall = rule.copies - got
-                reasons[i] = exclusion_reason(w, cand, full=full, over_quota=over, over_total=max(rest, 0))
+                reasons[i] = exclusion_reason(w, cand, full=full, over_quota=over, over_total=rest)
             continue
         if is_fast_none[i] and not nones.short[i] and solver.take_none(i, rule.tenant, nones):
             continue
