@@ -24,11 +24,11 @@ from huanghe.jobs import service as svc
 from huanghe.jobs.backend_cache import BackendCache
 from huanghe.jobs.dispatcher import Dispatcher
 from huanghe.jobs.dispatching import backend_spec, dispatch_token
-from huanghe.jobs.leader import LeaderElector
 from huanghe.jobs.models import CenterHealthRow, JobEventRow, JobRow, PlacementRow
 from huanghe.jobs.recovery import find_by_token
 from huanghe.jobs.settings import DispatchSettings
 from huanghe.store.db import make_engine, make_session_factory
+from huanghe.store.leader import LeaderElector
 from huanghe.tenancy import service as tenancy_svc
 from tests import jobs_testnet as net
 

@@ -20,7 +20,7 @@ the transaction that writes the terminal state or the placement, whether or not 
 
 :meth:`Dispatcher.recover` runs when a process becomes leader (:mod:`~huanghe.jobs.recovery`).
 :class:`DispatchLoop` runs ticks on a background thread while this process is the leader
-(:class:`~huanghe.jobs.leader.LeaderElector`). Settings: :class:`~huanghe.jobs.settings.DispatchSettings`
+(:class:`~huanghe.store.leader.LeaderElector`). Settings: :class:`~huanghe.jobs.settings.DispatchSettings`
 (``HUANGHE_SCHEDULER_*``). All decision time comes from the injected :class:`~huanghe.core.clock.Clock`.
 """
 
@@ -41,9 +41,9 @@ from huanghe.jobs import center_health, dispatching, recovery
 from huanghe.jobs.backend_cache import BackendCache
 from huanghe.jobs.dispatch_context import DispatchContext, TickReport
 from huanghe.jobs.following import Follower
-from huanghe.jobs.leader import LeaderElector
 from huanghe.jobs.placing import Placer
 from huanghe.jobs.settings import DispatchSettings
+from huanghe.store.leader import LeaderElector
 
 log = logging.getLogger("huanghe.broker")
 

@@ -116,14 +116,3 @@ class CenterHealthRow(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     latency_ms: Mapped[float | None] = mapped_column(Double, nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
-
-
-class LeaderLeaseRow(Base):
-    """A lease for a singleton role (``name`` = "scheduler"): ``holder`` owns it until ``expires_s``."""
-
-    __tablename__ = "leader_lease"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(200))
-    expires_s: Mapped[float] = mapped_column(Double)
-    acquired_s: Mapped[float] = mapped_column(Double)

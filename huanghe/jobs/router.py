@@ -35,7 +35,6 @@ from huanghe.jobs import service as svc
 from huanghe.jobs.backend_cache import BackendCache
 from huanghe.jobs.center_health import health_rows
 from huanghe.jobs.dispatcher import DispatchLoop
-from huanghe.jobs.leader import current_leader
 from huanghe.jobs.logs import job_logs
 from huanghe.jobs.schemas import (
     CenterHealthList,
@@ -48,6 +47,7 @@ from huanghe.jobs.schemas import (
     SchedulerInfo,
 )
 from huanghe.jobs.settings import DispatchSettings
+from huanghe.store.leader import current_leader
 
 
 class ORJSONResponse(JSONResponse):

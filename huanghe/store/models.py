@@ -13,6 +13,7 @@ from huanghe.data import models as data_models
 from huanghe.jobs import models as jobs_models
 from huanghe.network import models as network_models
 from huanghe.regulator import models as regulator_models
+from huanghe.store import leases as lease_models
 from huanghe.store.base import Base
 from huanghe.telemetry import models as telemetry_models
 from huanghe.tenancy import models as tenancy_models
@@ -23,6 +24,7 @@ __all__ = [
     "billing_models",
     "data_models",
     "jobs_models",
+    "lease_models",
     "network_models",
     "regulator_models",
     "telemetry_models",

@@ -1,6 +1,7 @@
-"""Leader election: exactly one dispatch loop per database, whatever the number of API replicas.
+"""Leader election: exactly one holder of a named role (a background loop) per database, whatever the number
+of API replicas. Each role (``scheduler``, ``data``, ...) has its own lock or lease.
 
-* PostgreSQL: ``pg_try_advisory_lock(KEY)`` on a dedicated connection held for as long as the process leads.
+* PostgreSQL: ``pg_try_advisory_lock(key of the name)`` on a dedicated connection held for as long as the process leads.
   When the leader dies its connection closes and PostgreSQL releases the lock; another replica's next
   ``try_acquire`` gets it. The leader checks its connection on every call (a lost connection = lost lead).
 * Any other database (SQLite): a lease row in ``leader_lease`` (name, holder, expires_s). The holder renews it
@@ -10,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -19,12 +21,20 @@ from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from huanghe.core.clock import Clock, WallClock
-from huanghe.jobs.models import LeaderLeaseRow
+from huanghe.store.leases import LeaderLeaseRow
 
 log = logging.getLogger("huanghe.leader")
 
 #: Advisory lock key of the scheduler role (any constant 64-bit number; "HUANGHE1" in ASCII).
 ADVISORY_KEY = 0x4855414E47484531
+
+
+def advisory_key(name: str) -> int:
+    """The PostgreSQL advisory lock key of role ``name``: :data:`ADVISORY_KEY` for ``scheduler`` (unchanged),
+    else a stable 63-bit hash of the name."""
+    if name == "scheduler":
+        return ADVISORY_KEY
+    return int.from_bytes(hashlib.sha256(f"huanghe:{name}".encode()).digest()[:8], "big") & 0x7FFFFFFFFFFFFFFF
 
 
 def holder_id() -> str:
@@ -69,7 +79,11 @@ class LeaderElector:
         if self.is_leader:
             self._conn.execute(text("SELECT 1"))  # the lock lives as long as this connection
             return True
-        got = bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
+        got = bool(
+            self._conn.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": advisory_key(self.name)}
+            ).scalar()
+        )
         return got
 
     def _drop_conn(self) -> None:
@@ -120,7 +134,7 @@ class LeaderElector:
         try:
             if self._pg:
                 if self._conn is not None and self.is_leader:
-                    self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+                    self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key(self.name)})
             elif self.is_leader:
                 with self.engine.begin() as conn:
                     conn.execute(
@@ -142,7 +156,7 @@ def current_leader(engine: Engine, name: str = "scheduler") -> dict[str, object]
         if engine.dialect.name == "postgresql":
             held = conn.execute(
                 text("SELECT pid FROM pg_locks WHERE locktype='advisory' AND objid=:lo AND granted"),
-                {"lo": ADVISORY_KEY & 0xFFFFFFFF},
+                {"lo": advisory_key(name) & 0xFFFFFFFF},
             ).first()
             return {"name": name, "held": held is not None, "backend_pid": held[0] if held else None}
         row = conn.execute(select(LeaderLeaseRow).where(LeaderLeaseRow.name == name)).first()
