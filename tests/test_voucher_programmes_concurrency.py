@@ -229,5 +229,5 @@ def test_grants_redemptions_and_returns_at_once_never_overspend(
         assert ledger.account_balance(s, programme_funds.fund_account("race")) == prog.remaining_fen
         tb = ledger.trial_balance(s)
         assert tb.balanced and not tb.unbalanced_postings
-        for t in TENANTS:
-            assert ledger.account_balance(s, ledger.receivable_account(t)) == 0  # every bill fully paid
+        for tenant_id in TENANTS:
+            assert ledger.account_balance(s, ledger.receivable_account(tenant_id)) == 0  # bills fully paid

@@ -8,8 +8,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from huanghe.client.base import BaseClient, Params
+from huanghe.client.base import Params
 from huanghe.client.errors import JobIdUnresolvedError, RequestRefusedError, WaitTimeoutError
+from huanghe.client.programmes import ProgrammeCalls
 from huanghe.client.types import (
     TERMINAL_STATES,
     Alert,
@@ -46,7 +47,7 @@ RESOLVE_MAX_PAGES = 5
 REPORT_TIMEOUT_S = 300.0
 
 
-class HuangheClient(BaseClient):
+class HuangheClient(ProgrammeCalls):
     """The typed HTTP client of a Huanghe server, and the Python SDK::
 
         from huanghe.client import HuangheClient, ClientError
