@@ -10,9 +10,10 @@ Timed: parse + select of the distinct expressions, building the rules, :func:`so
 every rule placed from scratch) and a second solve with the first one's locks (re-evaluation; must queue
 nothing). Baseline, measured in the same command: a straightforward per-file pure-Python solver with the
 same rules (dicts and sorted lists, one endpoint at a time) on the first ``--baseline-rules`` rules,
-scaled linearly to all rules. Usage::
+scaled linearly to all rules. ``--tight`` gives the endpoints 1-40 TB free and the tenants tight quotas,
+so that many rules are stuck and the exact sequential path and the reasons are exercised. Usage::
 
-    .venv/bin/python bench/bench_rules.py --seed 1 --baseline-rules 1000
+    .venv/bin/python bench/bench_rules.py --seed 1 --baseline-rules 1000 [--tight]
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ TIERS = ["hot", "warm", "cold"]
 OPERATORS = ["telecom", "unicom", "mobile"]
 
 
-def network(rng: np.random.Generator, n: int) -> list[dict[str, object]]:
+def network(rng: np.random.Generator, n: int, tight: bool) -> list[dict[str, object]]:
     cities = [(c, circle) for circle, cs in CITIES.items() for c in cs]
     out = []
     for i in range(n):
@@ -54,7 +55,9 @@ def network(rng: np.random.Generator, n: int) -> list[dict[str, object]]:
                 "medium": ["nvme", "hdd", "tape"][i % 3],
                 "operator": OPERATORS[(i // 3) % 3],
                 "security_level": int(rng.integers(1, 5)),
-                "free_bytes": float(rng.integers(200, 2000) * 10**12),
+                "free_bytes": float(
+                    rng.integers(1, 40) * 10**12 if tight else rng.integers(200, 2000) * 10**12
+                ),
                 "w": float(rng.integers(0, 5)),
             }
         )
@@ -82,9 +85,9 @@ def expressions() -> list[str]:
     return out[:40]
 
 
-def workload(seed: int, n_ep: int, n_rules: int) -> dict[str, Any]:
+def workload(seed: int, n_ep: int, n_rules: int, tight: bool = False) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
-    records = network(rng, n_ep)
+    records = network(rng, n_ep, tight)
     n_files_per = rng.integers(1, 20, n_rules)
     n_files = int(n_files_per.sum())
     sizes = np.minimum(rng.lognormal(18, 2.5, n_files), 5e10).astype(np.int64) + 1
@@ -109,7 +112,8 @@ def workload(seed: int, n_ep: int, n_rules: int) -> dict[str, Any]:
         "resident": rng.random(n_rules) < 0.2,
         "tenant": [f"t{i}" for i in rng.integers(0, 50, n_rules)],
         "quota_ep": {
-            f"t{t}": {str(records[e]["id"]): 10**13 for e in rng.integers(0, n_ep, 20)} for t in range(50)
+            f"t{t}": {str(records[e]["id"]): 10**12 if tight else 10**13 for e in rng.integers(0, n_ep, 20)}
+            for t in range(50)
         },
     }
 
@@ -211,16 +215,22 @@ def main() -> None:
     ap.add_argument("--endpoints", type=int, default=200)
     ap.add_argument("--rules", type=int, default=10_000)
     ap.add_argument("--baseline-rules", type=int, default=1000)
+    ap.add_argument(
+        "--tight", action="store_true", help="1-40 TB free per endpoint, tight quotas: many rules stuck"
+    )
     ap.add_argument("--out", default="")
     args = ap.parse_args()
-    w = workload(args.seed, args.endpoints, args.rules)
+    w = workload(args.seed, args.endpoints, args.rules, args.tight)
     table = EndpointTable.from_records(w["records"])
     file_ids = np.arange(1, len(w["sizes"]) + 1, dtype=np.int64)
     files = Files(file_ids, w["sizes"])
     ep = Endpoints(table, np.ones(len(table), dtype=bool))
     ep_ids = np.asarray(table.ids).astype(str)
     replicas = Replicas(file_ids[w["rep_f"]], ep_ids[w["rep_e"]], np.full(len(w["rep_f"]), "available"))
-    quotas = {t: Quota(total_bytes=5 * 10**15, per_endpoint=q) for t, q in w["quota_ep"].items()}
+    quotas = {
+        t: Quota(total_bytes=(5 * 10**13 if args.tight else 5 * 10**15), per_endpoint=q)
+        for t, q in w["quota_ep"].items()
+    }
 
     t0, c0 = time.perf_counter(), time.process_time()
     rules = build_rules(w, table, file_ids, table.custom_keys())
