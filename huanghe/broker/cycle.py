@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from huanghe.broker.batch import JobBatch, node_share
+from huanghe.broker.batch import JobBatch
 from huanghe.broker.cycle_context import (
     EPS,
     HUANGHE,
@@ -38,7 +38,8 @@ from huanghe.broker.estimates import Estimates, estimate
 from huanghe.broker.explain import Explanation, explain
 from huanghe.broker.filters import FilterReport, Reason, apply_filters
 from huanghe.broker.job_classes import job_classes, subset_report, take_jobs
-from huanghe.broker.scoring import greener_start_s, policy_scores, tie_order
+from huanghe.broker.pool_order import LazyPoolOrder
+from huanghe.broker.scoring import greener_start_s, policy_scores
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.core.registry import Registry
 
@@ -181,7 +182,7 @@ def run_cycle(
     report = subset_report(apply_filters(snap, reps), filters)
     est = estimate(snap, reps)
     feasible = report.feasible
-    share = node_share(reps, snap)
+    share = est.share  # node_share(reps, snap), already computed by the estimates
     demand = np.where(feasible, reps.nodes[:, None] * np.minimum(share, 1.0), np.inf)
     whole = np.where((reps.nodes[:, None] > 1) | (share >= 1.0 - EPS), reps.nodes[:, None], 0)
     scores, terms = policy_scores(policy, snap, reps, feasible, est, ctx.weights)
@@ -226,7 +227,7 @@ def _assign_sorted(
     now = snap.t_s
     scores = res.scores
     n_feasible = res.report.feasible.sum(axis=1)
-    sorted_pools = tie_order(snap, est, scores)  # ties: cost, carbon, pool id
+    pool_order = LazyPoolOrder(snap, est, scores)  # tie_order's order (ties: cost, carbon, pool id), lazily
     fit0 = est.fits_now
     ptr = [0] * scores.shape[0]
     blocked_at = [-1] * scores.shape[0]
@@ -247,10 +248,9 @@ def _assign_sorted(
         i = ptr[k]
         if i >= nf or blocked_at[k] >= 0:
             continue  # nothing free for this class any more, or an earlier job of it waits for a busy pool
-        row = sorted_pools[k]
         chosen = -1
         while i < nf:
-            p = int(row[i])
+            p = pool_order.at(k, i)
             if late_wait and not fit0[k, p]:
                 blocked_at[k] = p
                 if p not in reserved:
