@@ -124,7 +124,7 @@ def test_policy_matches_the_expected_matrix() -> None:
                 f"regulator may not {m} {t}"
             )
         if "operator" in who:
-            assert re.match(rf"^{API}/(centers|pools|telemetry|projects|alerts)", t), (
+            assert re.match(rf"^{API}/(centers|pools|telemetry|projects|alerts|storage-endpoints)", t), (
                 f"operator may not {m} {t}"
             )
     expected = {
@@ -148,6 +148,12 @@ def test_policy_matches_the_expected_matrix() -> None:
         ("GET", f"{API}/secrets/{{name}}"): {"admin"},
         ("PUT", f"{API}/secrets/{{name}}"): {"admin"},
         ("DELETE", f"{API}/secrets/{{name}}"): {"admin"},
+        ("GET", f"{API}/storage-endpoints"): set(ROLES) - {"anon"},
+        ("POST", f"{API}/storage-endpoints"): {"admin"},
+        ("PATCH", f"{API}/storage-endpoints/{{endpoint_id}}"): {"admin", "operator"},
+        ("DELETE", f"{API}/storage-endpoints/{{endpoint_id}}"): {"admin"},
+        ("GET", f"{API}/data-quotas"): {"admin", "regulator", "tenant_admin", "tenant_user"},
+        ("PUT", f"{API}/data-quotas/{{tenant_id}}/{{endpoint_id}}"): {"admin"},
         ("POST", f"{API}/programmes"): {"admin", "regulator"},
         ("POST", f"{API}/programme-applications"): {"admin", "tenant_admin"},
         ("GET", f"{API}/programme-applications/{{application_id}}"): {

@@ -21,6 +21,8 @@ from huanghe.api.scope_rules import (
     body_items,
     body_tenant,
     center_path,
+    endpoint_connection_admin_only,
+    endpoint_path,
     job_quota,
     keep_tenant,
     new_pool_connection_admin_only,
@@ -235,8 +237,32 @@ def _site() -> dict[tuple[str, str], Rule]:
     }
 
 
+def _storage() -> dict[tuple[str, str], Rule]:
+    """Storage endpoints (everyone signed in lists them; the connection is answered to admins only) and data
+    quotas (admins set them; tenants read their own tenant's)."""
+    return {
+        ("GET", f"{API}/storage-endpoints"): allow(*EVERYONE),
+        ("GET", f"{API}/storage-endpoints/{{endpoint_id}}"): allow(*EVERYONE),
+        ("POST", f"{API}/storage-endpoints"): allow(ADMIN),
+        ("PATCH", f"{API}/storage-endpoints/{{endpoint_id}}"): allow(
+            ADMIN, OP, scope=all_of(endpoint_path(), endpoint_connection_admin_only), body=True
+        ),
+        ("DELETE", f"{API}/storage-endpoints/{{endpoint_id}}"): allow(ADMIN),
+        ("GET", f"{API}/data-quotas"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
+        ("PUT", f"{API}/data-quotas/{{tenant_id}}/{{endpoint_id}}"): allow(ADMIN),
+        ("DELETE", f"{API}/data-quotas/{{tenant_id}}/{{endpoint_id}}"): allow(ADMIN),
+    }
+
+
 #: (method, route template) → rule. Other areas' routes are added here, not in their routers.
-POLICY: dict[tuple[str, str], Rule] = {**_site(), **_catalog(), **_tenancy(), **_jobs(), **_telemetry()}
+POLICY: dict[tuple[str, str], Rule] = {
+    **_site(),
+    **_catalog(),
+    **_tenancy(),
+    **_jobs(),
+    **_telemetry(),
+    **_storage(),
+}
 
 
 def rule_for(method: str, template: str) -> Rule | None:

@@ -24,6 +24,7 @@ from huanghe.api.deps import force_tenant
 from huanghe.billing import programmes, vouchers
 from huanghe.billing import service as billing
 from huanghe.core.errors import NotFoundError
+from huanghe.data import endpoints as storage_endpoints
 from huanghe.data import service as datasets
 from huanghe.domain.tenancy import Role
 from huanghe.jobs import ownership as jobs
@@ -170,6 +171,23 @@ def pool_path(param: str = "item_id") -> ScopeRule:
     return rule
 
 
+def endpoint_path(param: str = "endpoint_id") -> ScopeRule:
+    """Operators: the storage endpoint in the path must be in one of their centers (else 403)."""
+
+    def rule(ctx: ScopeContext) -> None:
+        if ctx.principal.role is not Role.OPERATOR:
+            return
+        ident = ctx.path_param(param)
+        try:
+            center = storage_endpoints.center_of_endpoint(ctx.session, ident)
+        except NotFoundError:
+            return
+        if center not in ctx.principal.center_ids:
+            raise HTTPException(403, f"storage endpoint {ident!r} is not in one of your centers")
+
+    return rule
+
+
 def body_center(key: str = "center", *, optional: bool = False) -> ScopeRule:
     """Operators: the body's ``key`` must name one of their centers (else 403); ``optional``: only if given."""
 
@@ -203,6 +221,8 @@ def admin_only_fields(*keys: str, unless: dict[str, object] | None = None) -> Sc
 
 #: Pools: operators edit capacity, price and state, never the back-end or its settings (issue #11).
 pool_connection_admin_only = admin_only_fields("backend", "backend_settings")
+#: Storage endpoints: operators change capacity, drain and attributes, never where the platform connects.
+endpoint_connection_admin_only = admin_only_fields(*storage_endpoints.CONNECTION_FIELDS)
 #: A new pool of an operator runs on the default back-end without settings.
 new_pool_connection_admin_only = admin_only_fields(
     "backend", "backend_settings", unless={"backend": "local", "backend_settings": {}}

@@ -81,6 +81,8 @@ class StorageEndpointRow(Base):
     capacity_bytes: Mapped[int] = mapped_column(BigInteger)
     used_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     available: Mapped[bool] = mapped_column(Boolean, default=True)
+    # taken out of new placements by an admin or its operator (maintenance); ``available`` is the health check's
+    drained: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(Text, default="")
     checked_s: Mapped[float | None] = mapped_column(Double, nullable=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

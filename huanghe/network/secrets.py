@@ -31,6 +31,7 @@ from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.network.models import PoolRow, SecretRow
 from huanghe.network.schemas import SecretPublic, SecretPut
 from huanghe.paths import data_dir
+from huanghe.store.base import Base
 from huanghe.store.crud import commit, get_row, page_of
 
 log = logging.getLogger("huanghe.secrets")
@@ -144,12 +145,24 @@ def secret_names_in(settings: Mapping[str, object]) -> set[str]:
     return {str(v) for k, v in settings.items() if k.endswith(SECRET_SUFFIX) and v}
 
 
+#: Tables of domains above the network whose rows name secrets in these columns (named, not imported: the
+#: network does not import the data services). A storage endpoint names the secrets holding its S3 keys.
+SECRET_COLUMNS: dict[str, tuple[str, ...]] = {"storage_endpoints": ("access_key_secret", "secret_key_secret")}
+
+
 def _users(session: Session) -> dict[str, list[str]]:
-    """Secret name → ids of the pools that name it."""
+    """Secret name → ids of the pools (and ``storage_endpoints:<id>`` of the storage endpoints) naming it."""
     out: dict[str, list[str]] = {}
     for pool_id, settings in session.execute(select(PoolRow.id, PoolRow.backend_settings)):
         for name in secret_names_in(settings or {}):
             out.setdefault(name, []).append(pool_id)
+    for table_name, columns in SECRET_COLUMNS.items():
+        table = Base.metadata.tables.get(table_name)
+        if table is None:  # that domain's models are not loaded in this process: nothing of it can exist
+            continue
+        for row in session.execute(select(table.c.id, *(table.c[c] for c in columns))):
+            for name in {n for n in row[1:] if n}:
+                out.setdefault(str(name), []).append(f"{table_name}:{row[0]}")
     return out
 
 
@@ -206,11 +219,11 @@ def _storable(text: str) -> bool:
 
 
 def delete_secret(session: Session, name: str) -> None:
-    """Delete a secret; refused (409) while a pool names it."""
+    """Delete a secret; refused (409) while a pool or a storage endpoint names it."""
     row = get_row(session, SecretRow, name, "secret")
     pools = _users(session).get(name)
     if pools:
-        raise ConflictError([FieldError("name", f"secret {name!r} is used by pool(s) {sorted(pools)}")])
+        raise ConflictError([FieldError("name", f"secret {name!r} is used by {sorted(pools)}")])
     session.delete(row)
     commit(session)
 

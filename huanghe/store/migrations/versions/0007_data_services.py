@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("capacity_bytes", sa.BigInteger(), nullable=False),
         sa.Column("used_bytes", sa.BigInteger(), nullable=False),
         sa.Column("available", sa.Boolean(), nullable=False),
+        sa.Column("drained", sa.Boolean(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("checked_s", sa.Double(), nullable=True),
         sa.Column("attributes", sa.JSON(), nullable=False),
