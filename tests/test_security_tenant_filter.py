@@ -24,6 +24,7 @@ LISTS = {
     "invoices": ("tenant_admin", "tenant_user"),
     "vouchers": ("tenant_admin", "tenant_user"),
     "jobs": ("tenant_admin", "tenant_user"),
+    "programme-applications": ("tenant_admin", "tenant_user"),
 }
 
 
@@ -31,7 +32,13 @@ LISTS = {
 def w(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with world(f"sqlite:///{tmp_path_factory.mktemp('tf') / 't.db'}") as wd:
         admin = wd.h("admin")
+        programme = {"id": "p", "name_zh": "p", "name_en": "p", "authority": "t", "basis": "bill", "share": "0.5",
+                     "fund_cny": "100"}  # fmt: skip
+        assert wd.client.post(f"{API_PREFIX}/programmes", json=programme, headers=admin).status_code == 201
         for tenant in ("ta", "tb"):
+            application = {"programme": "p", "tenant": tenant, "basis_cny": "10"}
+            r = wd.client.post(f"{API_PREFIX}/programme-applications", json=application, headers=admin)
+            assert r.status_code == 201, r.text
             voucher = {"tenant": tenant, "amount_cny": "10.00", "valid_until": "2099-01-01T00:00:00Z"}
             assert wd.client.post(f"{API_PREFIX}/vouchers", json=voucher, headers=admin).status_code == 201
             job = {"command": "true", "tenant": tenant}
@@ -63,7 +70,7 @@ def test_tenant_roles_list_their_own_tenant_only(w: World, path: str) -> None:
             assert r.status_code == 200, r.text
             tenants = {item["tenant"] for item in r.json()["items"]}
             assert tenants <= {"ta"}, (role, path, query, tenants)
-            if path in ("datasets", "jobs", "vouchers"):
+            if path in ("datasets", "jobs", "vouchers", "programme-applications"):
                 assert tenants == {"ta"}  # the caller's own things are there
     everyone = w.client.get(f"{API_PREFIX}/{path}?tenant=tb", headers=w.h("admin")).json()["items"]
     assert {item["tenant"] for item in everyone} <= {"tb"}  # the filter still works for the others
