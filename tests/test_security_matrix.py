@@ -148,6 +148,12 @@ def test_policy_matches_the_expected_matrix() -> None:
         ("GET", f"{API}/secrets/{{name}}"): {"admin"},
         ("PUT", f"{API}/secrets/{{name}}"): {"admin"},
         ("DELETE", f"{API}/secrets/{{name}}"): {"admin"},
+        ("POST", f"{API}/datasets:register"): {"admin", "tenant_admin", "tenant_user"},
+        ("GET", f"{API}/datasets/{{item_id}}/files/{{name}}/content"): set(ROLES) - {"anon", "operator"},
+        ("PUT", f"{API}/datasets/{{item_id}}/uploads/{{upload_id}}/parts/{{number}}"): (
+            set(ROLES) - {"anon", "operator", "regulator"}
+        ),
+        ("DELETE", f"{API}/datasets/{{item_id}}/files/{{name}}"): {"admin", "tenant_admin", "tenant_user"},
         ("GET", f"{API}/storage-endpoints"): set(ROLES) - {"anon"},
         ("POST", f"{API}/storage-endpoints"): {"admin"},
         ("PATCH", f"{API}/storage-endpoints/{{endpoint_id}}"): {"admin", "operator"},

@@ -29,6 +29,7 @@ from huanghe.backends import router as backends
 from huanghe.billing import programme_router as billing_programmes
 from huanghe.billing import router as billing
 from huanghe.data import endpoints_router as data_endpoints
+from huanghe.data import files_router as data_files
 from huanghe.data import protection_router as data_protection
 from huanghe.data import router as data
 from huanghe.jobs import router as jobs
@@ -58,6 +59,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     network.router,
     tenancy.router,
     data.router,
+    data_files.router,
     data_endpoints.router,
     topology.router,
     backends.router,

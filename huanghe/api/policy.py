@@ -130,6 +130,29 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ),
         ("DELETE", f"{API}/datasets/{{item_id}}"): allow(ADMIN, *TENANTS, scope=own_dataset),
         ("POST", f"{API}/datasets/{{item_id}}/replicas"): allow(ADMIN, *TENANTS, scope=own_dataset),
+        # datasets' files and uploads (huanghe.data.files_router): tenants only their own datasets (404)
+        ("POST", f"{API}/datasets:register"): allow(
+            ADMIN, *TENANTS, scope=body_tenant(optional=True), body=True
+        ),
+        ("GET", f"{API}/datasets/{{item_id}}/files"): allow(ADMIN, REG, *TENANTS, scope=own_dataset),
+        ("PUT", f"{API}/datasets/{{item_id}}/files/{{name}}"): allow(ADMIN, *TENANTS, scope=own_dataset),
+        ("GET", f"{API}/datasets/{{item_id}}/files/{{name}}/content"): allow(
+            ADMIN, REG, *TENANTS, scope=own_dataset
+        ),
+        ("DELETE", f"{API}/datasets/{{item_id}}/files/{{name}}"): allow(ADMIN, *TENANTS, scope=own_dataset),
+        ("POST", f"{API}/datasets/{{item_id}}/uploads"): allow(ADMIN, *TENANTS, scope=own_dataset),
+        ("GET", f"{API}/datasets/{{item_id}}/uploads/{{upload_id}}"): allow(
+            ADMIN, REG, *TENANTS, scope=own_dataset
+        ),
+        ("PUT", f"{API}/datasets/{{item_id}}/uploads/{{upload_id}}/parts/{{number}}"): allow(
+            ADMIN, *TENANTS, scope=own_dataset
+        ),
+        ("POST", f"{API}/datasets/{{item_id}}/uploads/{{upload_id}}/complete"): allow(
+            ADMIN, *TENANTS, scope=own_dataset
+        ),
+        ("DELETE", f"{API}/datasets/{{item_id}}/uploads/{{upload_id}}"): allow(
+            ADMIN, *TENANTS, scope=own_dataset
+        ),
         # tokens and identity
         ("GET", f"{API}/auth/whoami"): allow(*EVERYONE),
         ("GET", f"{API}/auth/tokens"): allow(ADMIN, REG, TADM, scope=tenant_query),

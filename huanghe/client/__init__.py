@@ -14,6 +14,7 @@ and docs/client.md. Importing this package loads httpx, not FastAPI, SQLAlchemy 
 
 from huanghe.client.base import API_PREFIX, DEFAULT_TIMEOUT_S, DEFAULT_URL, resolve_token, resolve_url
 from huanghe.client.client import HuangheClient
+from huanghe.client.data import ChecksumMismatchError, DataFiles
 from huanghe.client.errors import (
     ClientError,
     InvalidServerUrlError,
@@ -23,6 +24,7 @@ from huanghe.client.errors import (
     ServerUnreachableError,
     WaitTimeoutError,
 )
+from huanghe.client.transfers import Transfer, TransferPage, Transfers
 from huanghe.client.types import TERMINAL_STATES, Problem, Report
 
 __all__ = [
@@ -30,7 +32,9 @@ __all__ = [
     "DEFAULT_TIMEOUT_S",
     "DEFAULT_URL",
     "TERMINAL_STATES",
+    "ChecksumMismatchError",
     "ClientError",
+    "DataFiles",
     "HuangheClient",
     "InvalidServerUrlError",
     "JobIdUnresolvedError",
@@ -39,6 +43,9 @@ __all__ = [
     "RequestRefusedError",
     "ServerFailedError",
     "ServerUnreachableError",
+    "Transfer",
+    "TransferPage",
+    "Transfers",
     "WaitTimeoutError",
     "resolve_token",
     "resolve_url",

@@ -4,7 +4,8 @@ with its error mapping (:mod:`huanghe.client.errors`). Operations live in :mod:`
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 
@@ -113,17 +114,18 @@ class BaseClient:
         headers: Mapping[str, str] | None = None,
         timeout_s: float | None = None,
         api: bool = True,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """One request to ``/api/v1{path}`` (``api=False``: to ``path``); the answer when its status is < 400.
 
         Raises ServerUnreachableError without an answer, RequestRefusedError for 4xx, ServerFailedError
         for 5xx.
-        ``params`` whose value is None are left out."""
+        ``params`` whose value is None are left out; ``content``: a raw body (file bytes) instead of JSON."""
         full = f"{API_PREFIX}{path}" if api else path
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             response = self._http.request(
-                method, full, params=query, json=json, headers=headers,
+                method, full, params=query, json=json, headers=headers, content=content,
                 timeout=timeout_s if timeout_s is not None else httpx.USE_CLIENT_DEFAULT,
             )  # fmt: skip
         except httpx.TransportError as exc:
@@ -140,6 +142,30 @@ class BaseClient:
                 response.status_code, body, response.text, url=self.url, method=method, path=full
             )
         return response
+
+    @contextmanager
+    def stream(self, path: str, *, params: Params | None = None) -> Iterator[httpx.Response]:
+        """``GET /api/v1{path}`` with the answer's body read as it arrives (``iter_bytes``); errors as in
+        :meth:`request` (a 4xx/5xx answer is read whole and raised)."""
+        full = f"{API_PREFIX}{path}"
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            with self._http.stream("GET", full, params=query) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    try:
+                        body: Any = response.json()
+                    except ValueError:
+                        body = None
+                    raise error_for_status(
+                        response.status_code, body, response.text, url=self.url, method="GET", path=full
+                    )
+                yield response
+        except httpx.TransportError as exc:
+            reason = str(exc).strip() or type(exc).__name__
+            raise ServerUnreachableError(
+                f"cannot reach {self.url}: {reason}", reason=reason, url=self.url, method="GET", path=full
+            ) from exc
 
     def call(
         self,

@@ -249,3 +249,33 @@ class LifecyclePolicyRow(Base):
     min_age_s: Mapped[float] = mapped_column(Double, default=0.0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_s: Mapped[float] = mapped_column(Double)
+
+
+class DataUploadRow(Base):
+    """An upload of one file in parts (S3 multipart upload ``s3_upload_id`` of ``object_key`` on
+    ``endpoint_id``). ``size_bytes`` is declared when the upload opens, so quotas and space are checked
+    before any byte is accepted (an open upload counts as used). ``parts`` maps the part number (text) to
+    ``{"etag", "size", "sha256"}`` of what was received. ``state``: ``open`` → ``done`` (``file_id`` set)
+    or ``aborted`` / ``failed`` (``reason``; the object and its parts are deleted). ``expires_s``: an open
+    upload not completed by then is aborted."""
+
+    __tablename__ = "data_uploads"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(ID, ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[str] = mapped_column(ID, ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(512))
+    endpoint_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("storage_endpoints.id", ondelete="RESTRICT"), index=True
+    )
+    object_key: Mapped[str] = mapped_column(String(700))
+    s3_upload_id: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    parts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(ENUM, default="open", index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    file_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_s: Mapped[float] = mapped_column(Double)
+    updated_s: Mapped[float] = mapped_column(Double)
+    expires_s: Mapped[float] = mapped_column(Double)

@@ -194,6 +194,44 @@ class ObjectStore:
             raise _error(exc, f"upload of {key}", self.where) from None
         return ObjectInfo(len(data), digest)
 
+    # --- multipart uploads driven part by part (uploads through the API, huanghe.data.uploads) ---------
+    def create_multipart(self, key: str) -> str:
+        """Open an S3 multipart upload of ``key``; its upload id."""
+        try:
+            answer = self.client.create_multipart_upload(Bucket=self.access.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise _error(exc, f"multipart upload of {key}", self.where) from None
+        return str(answer["UploadId"])
+
+    def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        """Store part ``number`` (1..10,000) of an open multipart upload; its ETag."""
+        try:
+            answer = self.client.upload_part(
+                Bucket=self.access.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _error(exc, f"part {number} of {key}", self.where) from None
+        return str(answer["ETag"])
+
+    def complete_multipart(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
+        """Join the parts ``(number, etag)`` (ascending) into the object ``key``."""
+        doc = {"Parts": [{"PartNumber": n, "ETag": etag} for n, etag in parts]}
+        try:
+            self.client.complete_multipart_upload(
+                Bucket=self.access.bucket, Key=key, UploadId=upload_id, MultipartUpload=doc
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _error(exc, f"completion of {key}", self.where) from None
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Abort an open multipart upload and drop its parts (an unknown upload id is not an error)."""
+        try:
+            self.client.abort_multipart_upload(Bucket=self.access.bucket, Key=key, UploadId=upload_id)
+        except (ClientError, BotoCoreError) as exc:
+            err = _error(exc, f"abort of {key}", self.where)
+            if err.reason != "not_found":
+                raise err from None
+
     def head(self, key: str) -> ObjectInfo | None:
         """Size and stored SHA-256 of an object, None when there is no such object."""
         try:

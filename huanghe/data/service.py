@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from huanghe.core.errors import conflict
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.data import rows as data_rows
+from huanghe.data.files import purge_dataset
 from huanghe.data.models import DatasetRow
 from huanghe.data.schemas import DatasetCreate, DatasetPublic, DatasetUpdate
 from huanghe.domain.enums import DataClass
@@ -78,6 +79,9 @@ def update_dataset(session: Session, dataset_id: str, patch: DatasetUpdate) -> D
     return data_rows.dataset_public(row)
 
 
-def delete_dataset(session: Session, dataset_id: str) -> None:
-    session.delete(get_row(session, DatasetRow, dataset_id, "dataset"))
+def delete_dataset(session: Session, dataset_id: str, *, actor: str = "api") -> None:
+    """Delete a dataset; its files' objects on every endpoint are deleted first (:mod:`huanghe.data.files`)."""
+    row = get_row(session, DatasetRow, dataset_id, "dataset")
+    purge_dataset(session, dataset_id, actor=actor)
+    session.delete(row)
     commit(session)

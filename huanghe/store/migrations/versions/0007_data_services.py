@@ -242,9 +242,53 @@ def upgrade() -> None:
     op.create_index(op.f("ix_transfers_rule_id"), "transfers", ["rule_id"], unique=False)
     op.create_index("ix_transfers_state_priority", "transfers", ["state", "priority"], unique=False)
     op.create_index(op.f("ix_transfers_tenant_id"), "transfers", ["tenant_id"], unique=False)
+    op.create_table(
+        "data_uploads",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("dataset_id", sa.String(length=64), nullable=False),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=512), nullable=False),
+        sa.Column("endpoint_id", sa.String(length=64), nullable=False),
+        sa.Column("object_key", sa.String(length=700), nullable=False),
+        sa.Column("s3_upload_id", sa.Text(), nullable=False),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("parts", sa.JSON(), nullable=False),
+        sa.Column("state", sa.String(length=32), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("file_id", sa.Integer(), nullable=True),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_s", sa.Double(), nullable=False),
+        sa.Column("updated_s", sa.Double(), nullable=False),
+        sa.Column("expires_s", sa.Double(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"],
+            ["datasets.id"],
+            name=op.f("fk_data_uploads_dataset_id_datasets"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["endpoint_id"],
+            ["storage_endpoints.id"],
+            name=op.f("fk_data_uploads_endpoint_id_storage_endpoints"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_data_uploads_tenant_id_tenants"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_data_uploads")),
+    )
+    op.create_index(op.f("ix_data_uploads_dataset_id"), "data_uploads", ["dataset_id"], unique=False)
+    op.create_index(op.f("ix_data_uploads_endpoint_id"), "data_uploads", ["endpoint_id"], unique=False)
+    op.create_index(op.f("ix_data_uploads_state"), "data_uploads", ["state"], unique=False)
+    op.create_index(op.f("ix_data_uploads_tenant_id"), "data_uploads", ["tenant_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_data_uploads_tenant_id"), table_name="data_uploads")
+    op.drop_index(op.f("ix_data_uploads_state"), table_name="data_uploads")
+    op.drop_index(op.f("ix_data_uploads_endpoint_id"), table_name="data_uploads")
+    op.drop_index(op.f("ix_data_uploads_dataset_id"), table_name="data_uploads")
+    op.drop_table("data_uploads")
     op.drop_index(op.f("ix_transfers_tenant_id"), table_name="transfers")
     op.drop_index("ix_transfers_state_priority", table_name="transfers")
     op.drop_index(op.f("ix_transfers_rule_id"), table_name="transfers")
