@@ -5,7 +5,9 @@ For each (seed, load) a workload is built on the bundled network (the same as
 every policy (the same as ``huanghe simulate --workload W.csv --json -``). Printed per run: mean JCT, cost and
 carbon of ``huanghe`` as ratios to the best baseline (carbon, JCT), the cheapest policy (cost) and the
 baseline with the best JCT, and the violations of every policy; a JSON with everything goes to ``--out``.
-One configuration of ``huanghe`` (``Weights()``) for every load and seed. Usage::
+One configuration of ``huanghe`` (``Weights()``) for every load and seed. Beside every policy: its mean JCT
+and carbon as ratios to the workload's lower bounds (``huanghe/sim/bounds.py``, no transfers charged, as this
+bench simulates). The held-out family evaluation of issue #15 is ``bench/bench_families.py``. Usage::
 
     .venv/bin/python bench/bench_broker.py --seeds 1,2 --loads 0.3,0.7,1.2 --hours 12
 """
@@ -23,6 +25,7 @@ from huanghe.broker.policies import BROKER_POLICIES, EARLIEST_COMPLETION, HUANGH
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.catalog.topology import load_topology
 from huanghe.core.clock import FakeClock
+from huanghe.sim.bounds import lower_bounds
 from huanghe.sim.network_sim import jobs_from_workload, simulate_network
 from huanghe.sim.traces.workload_csv import load_workload_csv
 from huanghe.sim.workload_builder import BuildOptions, build_workload, write_workload
@@ -76,7 +79,8 @@ def main() -> None:
         "--weights", default="", help="sensitivity only, e.g. carbon=0.5,cost=0.3 (default Weights())"
     )
     args = ap.parse_args()
-    weights = Weights(**{k: float(v) for k, v in (kv.split("=") for kv in args.weights.split(",") if kv)})
+    kw: dict[str, Any] = {k: float(v) for k, v in (kv.split("=") for kv in args.weights.split(",") if kv)}
+    weights = Weights(**kw)
     topo = load_topology("shandong")
     snap = NetworkSnapshot.from_topology(topo, FakeClock(0.0))
     policies = args.policies.split(",")
@@ -90,6 +94,7 @@ def main() -> None:
                 )
             table, _ = load_workload_csv(path, topology=topo)
             jobs = jobs_from_workload(snap, table)
+            bound = lower_bounds(snap, jobs, transfers=False).summary()
             summaries = {}
             for name in policies:
                 t0 = time.perf_counter()
@@ -99,14 +104,16 @@ def main() -> None:
                 summaries[name]["wall_s"] = time.perf_counter() - t0
             g = goals(summaries) if HUANGHE in summaries and len(summaries) > 1 else {}
             report.append({"seed": seed, "load": load, "hours": args.hours, "jobs": len(jobs), "workload": str(path),
-                           "policies": summaries, "goals": g})  # fmt: skip
-            print(f"seed {seed} load {load}: {len(jobs)} jobs")
+                           "policies": summaries, "goals": g, "bound": bound})  # fmt: skip
+            print(f"seed {seed} load {load}: {len(jobs)} jobs, bound JCT {bound['mean_jct_s']:.0f} s, "
+                  f"carbon {bound['carbon_kg']:,.0f} kg")  # fmt: skip
             for name, s in summaries.items():
                 v = s["violations"]
                 print(
                     f"  {name:15s} JCT {s['mean_jct_s']:9.0f} s  wait {s['mean_wait_s']:7.0f} s  "
                     f"cost {s['cost_cny']:12,.0f}  CO2 {s['carbon_kg']:10,.0f} kg  "
-                    f"viol {v['residency']}/{v['latency']}/{v['deadline']}  ({s['wall_s']:.1f} s)"
+                    f"viol {v['residency']}/{v['latency']}/{v['deadline']}  ({s['wall_s']:.1f} s)  "
+                    f"JCT/bound {s['mean_jct_s'] / bound['mean_jct_s']:.2f} CO2/bound {s['carbon_kg'] / bound['carbon_kg']:.2f}"
                 )
             if g:
                 print(

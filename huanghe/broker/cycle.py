@@ -252,6 +252,13 @@ def _assign_sorted(
         while i < nf:
             p = pool_order.at(k, i)
             if late_wait and not fit0[k, p]:
+                if (
+                    w.wait_from_releases
+                    and i + 1 < nf
+                    and _later_than_estimated(res, ctx, cap, k, p, i, pool_order, float(demand[k, p]))
+                ):
+                    i += 1  # the release profile says this busy pool frees too late: the next one is better
+                    continue
                 blocked_at[k] = p
                 if p not in reserved:
                     reserved[p] = _reservation(snap, ctx, cap, p, float(demand[k, p]))
@@ -288,6 +295,37 @@ def _assign_sorted(
             r[1] -= d
         status[j] = Status.PLACED
         pool[j] = chosen
+
+
+def _later_than_estimated(
+    res: CycleResult,
+    ctx: CycleContext,
+    cap: _Capacity,
+    k: int,
+    p: int,
+    i: int,
+    pool_order: LazyPoolOrder,
+    need: float,
+) -> bool:
+    """Whether busy pool ``p`` (rank ``i`` of class ``k``) stops being the class's best choice once its wait
+    comes from its release profile (when enough node units free up for the job, as a reservation would
+    say) instead of the fluid backlog the scores used: its score plus the completion terms of the extra wait
+    (relative to the class's best completion, and per hour) exceeds the next-ranked pool's score."""
+    if ctx.releases is None:
+        return False
+    snap, est, w = res.snapshot, res.estimates, ctx.weights
+    shadow = _reservation(snap, ctx, cap, p, need)[0]
+    extra = max(shadow, snap.t_s + float(est.transfer_s[k, p])) - float(est.start_s[k, p])
+    if extra <= 0:
+        return False
+    feasible = res.report.feasible[k]
+    best = float(np.min(np.where(feasible, est.start_s[k] - snap.t_s + est.run_s[k], np.inf)))
+    penalty = (
+        w.completion * extra / (best + w.completion_floor_s)
+        + w.completion_abs * extra / w.completion_abs_scale_s
+    )
+    nxt = pool_order.at(k, i + 1)
+    return float(res.scores[k, p]) + penalty > float(res.scores[k, nxt])
 
 
 def _backfill_ok(reservation: list[float] | None, end_s: float, demand: float) -> bool:

@@ -80,6 +80,11 @@ class Weights:
     price...). Such a job takes cores and memory of accelerator nodes and strands their accelerators (what
     FGD calls fragmentation); with 5 it goes there only when every CPU pool is 5 × its best completion late.
 
+    Release-profile waits (issue #15): with ``wait_from_releases`` a job whose best-scored pool is busy waits
+    for it only if it is still the best once the wait there is the time the pool's running jobs free enough
+    node units for it (its release profile, as the reservation computes it) rather than the fluid backlog;
+    otherwise it goes on to the next pool (which may fit now).
+
     Tuned on a workload not used in the evaluation (seed 7, loads 0.7 and 1.2, 6 h; docs/bench-broker-policies.md).
     """
 
@@ -102,6 +107,7 @@ class Weights:
     completion_abs_scale_s: float = SECONDS_PER_HOUR
     carbon_abs_per_kg: float = 1.0
     stranding: float = 5.0
+    wait_from_releases: bool = False
 
 
 @dataclass(frozen=True)
