@@ -24,7 +24,7 @@ API = "/api/v1"
 # Routes whose handlers do real work even with dummy input; they are walked, but with a harmless target.
 PARAM_VALUES = {"kind": "nope", "job_id": "j-none", "item_id": "zz-none", "token_id": "999999",
                 "invoice_id": "999999", "voucher_id": "v-none", "project_id": "p-none", "tenant_id": "zz-none",
-                "alert_id": "999999"}  # fmt: skip
+                "alert_id": "999999", "transfer_id": "999999"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_policy_matches_the_expected_matrix() -> None:
     for (m, t), who in writes.items():
         assert "public" not in who, (m, t)
         if "tenant_admin" in who or "tenant_user" in who:
-            assert re.match(rf"^{API}/(users|datasets|jobs|auth/tokens|programme-applications)", t), (
+            assert re.match(rf"^{API}/(users|datasets|jobs|auth/tokens|programme-applications|transfers)", t), (
                 f"tenants may not {m} {t}"
             )
         if "regulator" in who:
@@ -148,6 +148,8 @@ def test_policy_matches_the_expected_matrix() -> None:
         ("GET", f"{API}/secrets/{{name}}"): {"admin"},
         ("PUT", f"{API}/secrets/{{name}}"): {"admin"},
         ("DELETE", f"{API}/secrets/{{name}}"): {"admin"},
+        ("GET", f"{API}/transfers"): set(ROLES) - {"anon"},
+        ("POST", f"{API}/transfers/{{transfer_id}}/retry"): {"admin", "tenant_admin", "tenant_user"},
         ("POST", f"{API}/datasets:register"): {"admin", "tenant_admin", "tenant_user"},
         ("GET", f"{API}/datasets/{{item_id}}/files/{{name}}/content"): set(ROLES) - {"anon", "operator"},
         ("PUT", f"{API}/datasets/{{item_id}}/uploads/{{upload_id}}/parts/{{number}}"): (

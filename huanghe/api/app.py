@@ -32,6 +32,7 @@ from huanghe.data import endpoints_router as data_endpoints
 from huanghe.data import files_router as data_files
 from huanghe.data import protection_router as data_protection
 from huanghe.data import router as data
+from huanghe.data import transfer_router as data_transfers
 from huanghe.jobs import router as jobs
 from huanghe.network import router as network
 from huanghe.network import secrets as network_secrets
@@ -59,6 +60,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     network.router,
     tenancy.router,
     data.router,
+    data_transfers.router,
     data_files.router,
     data_endpoints.router,
     topology.router,
@@ -94,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             network_secrets.check_key_at_startup, _app.state.session_factory, dev_mode=settings.dev_mode
         )
         try:
-            with jobs.scheduler_running(_app):
+            with jobs.scheduler_running(_app), data_transfers.transfers_running(_app):
                 async with telemetry.telemetry_running(_app):
                     _freeze_startup_heap()
                     yield
@@ -117,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     security.install(app)  # authentication + authorisation dependency, limits, redaction, audit trail
     instrumentation.install(app)  # request metrics (outermost middleware)
     jobs.init_state(app)
+    data_transfers.init_state(app)
     telemetry.init_state(app)
     for router in SITE_ROUTERS:
         app.include_router(router)

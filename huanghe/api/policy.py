@@ -31,6 +31,7 @@ from huanghe.api.scope_rules import (
     own_idempotency_key,
     own_invoice,
     own_job,
+    own_transfer,
     own_user,
     own_voucher,
     pool_connection_admin_only,
@@ -277,6 +278,16 @@ def _storage() -> dict[tuple[str, str], Rule]:
     }
 
 
+def _transfers() -> dict[tuple[str, str], Rule]:
+    """Transfers between storage endpoints: tenants see (and retry) only their own (another tenant's answers
+    404); operators, the regulator and admins see all."""
+    return {
+        ("GET", f"{API}/transfers"): allow(ADMIN, REG, OP, *TENANTS, scope=tenant_query),
+        ("GET", f"{API}/transfers/{{transfer_id}}"): allow(ADMIN, REG, OP, *TENANTS, scope=own_transfer),
+        ("POST", f"{API}/transfers/{{transfer_id}}/retry"): allow(ADMIN, *TENANTS, scope=own_transfer),
+    }
+
+
 #: (method, route template) → rule. Other areas' routes are added here, not in their routers.
 POLICY: dict[tuple[str, str], Rule] = {
     **_site(),
@@ -285,6 +296,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     **_jobs(),
     **_telemetry(),
     **_storage(),
+    **_transfers(),
 }
 
 

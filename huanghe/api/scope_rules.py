@@ -26,6 +26,7 @@ from huanghe.billing import service as billing
 from huanghe.core.errors import NotFoundError
 from huanghe.data import endpoints as storage_endpoints
 from huanghe.data import service as datasets
+from huanghe.data import transfer_queue as data_transfers
 from huanghe.domain.tenancy import Role
 from huanghe.jobs import ownership as jobs
 from huanghe.network import service as network
@@ -122,6 +123,8 @@ own_dataset = owned_by_tenant("dataset", "item_id", datasets.tenant_of_dataset)
 own_user = owned_by_tenant("user", "item_id", tenancy.tenant_of_user)
 own_invoice = owned_by_tenant("invoice", "invoice_id", billing.tenant_of_invoice, _small_int)
 own_voucher = owned_by_tenant("voucher", "voucher_id", vouchers.tenant_of_voucher)
+#: Tenant roles: another tenant's transfer answers 404 (the transfers area's routes).
+own_transfer = owned_by_tenant("transfer", "transfer_id", data_transfers.tenant_of_transfer, _small_int)
 own_application = owned_by_tenant("application", "application_id", programmes.tenant_of_application)
 #: Tenant roles: another tenant's job answers 404 (the jobs area's routes).
 own_job = owned_by_tenant("job", "job_id", jobs.tenant_of_job)

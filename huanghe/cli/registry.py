@@ -45,6 +45,7 @@ MODULES: Registry[tuple[str, ...]] = Registry(
         ("huanghe.billing.programme_cli", ("vouchers",)),
         ("huanghe.regulator.projects_cli", ("projects",)),
         ("huanghe.data.cli", ("protection", "data")),
+        ("huanghe.data.transfer_cli", ("data",)),
         ("huanghe.data.files_cli", ("data",)),
         ("huanghe.telemetry.cli", ("telemetry",)),
         ("huanghe.telemetry.alerts_cli", ("alerts",)),
