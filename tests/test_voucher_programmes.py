@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from huanghe.billing import ledger, programme_funds, vouchers
+from huanghe.billing import ledger, programme_funds, programme_report, vouchers
 from huanghe.billing import service as billing
 from huanghe.billing.models import VoucherProgrammeRow, VoucherRow
 from huanghe.cli.main import app as cli
@@ -172,6 +172,18 @@ def test_shandong_grant_is_5_percent_of_an_in_province_contract_and_redeems_on_t
     assert (
         w.client.get(f"{API}/programmes/sd/report", headers=w.h("regulator")).json()["settled_cny"] == "12.00"
     )
+    this_year = datetime.now(UTC).year
+    last = w.client.get(f"{API}/programmes/sd/report?year={this_year - 1}", headers=w.h("regulator")).json()
+    assert (last["granted_cny"], last["redeemed_cny"], last["enterprises_served"]) == ("0.00", "0.00", 0)
+    with w.session() as s:
+        ov = programme_report.overview(s, year=this_year)
+    assert [(p.id, p.granted_cny, p.redeemed_cny) for p in ov.programmes] == [
+        ("sd", Decimal("100000.00"), Decimal("12.00"))
+    ]
+    assert [(b.key, b.enterprises, b.redeemed_cny) for b in ov.by_industry] == [
+        ("manufacturing", 1, Decimal("12.00"))
+    ]
+    assert [b.key for b in ov.by_provider_city] == ["qingdao"] and ov.enterprises_served == 1
 
 
 def test_caps_per_enterprise_per_year_and_the_fund(wdb: World) -> None:
@@ -343,6 +355,8 @@ def test_cli_programme_flow(w: World) -> None:
     assert run(cli, ["vouchers", "programme", "settle", "sd", "--db", w.url]).exit_code == 0
     assert "sd" in run(cli, ["vouchers", "programme", "list", "--db", w.url]).stdout
     assert run(cli, ["vouchers", "programme", "close", "sd", "--db", w.url]).exit_code == 0
+    ov = run(cli, ["vouchers", "programme", "overview", "--db", w.url, "--json"])
+    assert ov.exit_code == 0 and json.loads(ov.stdout)["granted_cny"] == "5000.00"
     bad = run(cli, ["vouchers", "programme", "create", "--id", "x", "--preset", "shandong-2025", "--share", "2",
                     "--db", w.url])  # fmt: skip
     assert bad.exit_code == 2 and "--share" in bad.output

@@ -1,5 +1,5 @@
 """``huanghe vouchers programme presets|create|list|show|close|apply|applications|review|withdraw|settle|
-report``: voucher programmes (算力券项目) on the database directly (``--db``, see
+report|overview``: voucher programmes (算力券项目) on the database directly (``--db``, see
 :mod:`huanghe.cli.db_access`), like the other voucher commands; the actor is ``cli:<$USER>``."""
 
 from __future__ import annotations
@@ -219,6 +219,24 @@ def report_cmd(
     emit(r.by_provider_city, ["key", "name_zh", "enterprises", "redeemed_cny", "compute_bought_cny", "gpu_hours"],
          False, "by provider city (按算力所在城市)")  # fmt: skip
     emit(r.by_industry, ["key", "enterprises", "granted_cny", "redeemed_cny", "compute_bought_cny"], False,
+         "by industry (按行业)")  # fmt: skip
+
+
+@programme_app.command("overview")
+def overview_cmd(
+    year: Annotated[int | None, typer.Option(min=2000, max=2100)] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every programme's fund use, and all of them by industry (算力券总览)."""
+    with db_session(db) as session:
+        ov = programme_report.overview(session, year=year)
+    if as_json:
+        typer.echo(ov.model_dump_json(indent=1))
+        return
+    emit(ov.programmes, ["id", "label", "fund_cny", "granted_cny", "redeemed_cny", "enterprises_served"], False,
+         "voucher programmes (算力券项目)")  # fmt: skip
+    emit(ov.by_industry, ["key", "enterprises", "granted_cny", "redeemed_cny", "compute_bought_cny"], False,
          "by industry (按行业)")  # fmt: skip
 
 

@@ -193,3 +193,70 @@ def report(session: Session, programme_id: str, *, year: int | None = None) -> P
             "(算力所在城市 / 企业所在城市)",
         ],
     )  # fmt: skip
+
+
+class ProgrammeLine(BaseModel):
+    """One programme in the overview of a year."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    label: str
+    fund_cny: Decimal
+    granted_cny: Decimal
+    redeemed_cny: Decimal
+    enterprises_served: int
+
+
+class ProgrammesOverview(BaseModel):
+    """Every programme's fund use in one year (or all years), and all programmes together by industry and by
+    provider city: what the annual report and the empowerment evaluation read."""
+
+    year: int | None
+    programmes: list[ProgrammeLine]
+    granted_cny: Decimal
+    redeemed_cny: Decimal
+    enterprises_served: int
+    by_industry: list[Breakdown]
+    by_provider_city: list[Breakdown]
+
+
+def overview(session: Session, *, year: int | None = None) -> ProgrammesOverview:
+    """All programmes at once (grants net of returns; redemptions booked in ``year`` if given)."""
+    ids = list(session.scalars(select(VoucherProgrammeRow.id).order_by(VoucherProgrammeRow.created_s, VoucherProgrammeRow.id)))  # fmt: skip
+    reports = [report(session, pid, year=year) for pid in ids]
+    apps = [a for a in session.scalars(select(ProgrammeApplicationRow).where(ProgrammeApplicationRow.status == "granted"))
+            if year is None or a.grant_year == year]  # fmt: skip
+    reds = [
+        r
+        for r in session.scalars(select(ProgrammeRedemptionRow))
+        if year is None or r.month.startswith(f"{year}-")
+    ]
+    sector = {t.id: (t.sector or "unknown") for t in session.scalars(select(TenantRow))}
+    cities = {c.id: (c.name_zh, c.name_en) for c in session.scalars(select(CityRow))}
+    by_ind: dict[str, _Acc] = defaultdict(_Acc)
+    by_city: dict[str, _Acc] = defaultdict(_Acc)
+    for a in apps:
+        acc = by_ind[sector.get(a.tenant_id, "unknown")]
+        acc.tenants.add(a.tenant_id)
+        acc.granted += a.granted_fen - a.returned_fen
+    for r in reds:
+        for acc in (by_ind[sector.get(r.tenant_id, "unknown")], by_city[r.city_id]):
+            acc.tenants.add(r.tenant_id)
+            acc.redeemed += r.paid_fen
+            acc.bought += r.eligible_fen
+            acc.gpu_h += r.gpu_hours
+            acc.node_h += r.node_hours
+    lines = [
+        ProgrammeLine(
+            id=r.programme.id, name_zh=r.programme.name_zh, name_en=r.programme.name_en, label=r.programme.label,
+            fund_cny=r.fund_cny, granted_cny=r.granted_cny - r.returned_cny, redeemed_cny=r.redeemed_cny,
+            enterprises_served=r.enterprises_served,
+        )
+        for r in reports
+    ]  # fmt: skip
+    return ProgrammesOverview(
+        year=year, programmes=lines, granted_cny=fen_to_cny(sum(a.granted_fen - a.returned_fen for a in apps)),
+        redeemed_cny=fen_to_cny(sum(r.paid_fen for r in reds)), enterprises_served=len({a.tenant_id for a in apps}),
+        by_industry=_rows(by_ind, {k: (k, k) for k in by_ind}), by_provider_city=_rows(by_city, cities),
+    )  # fmt: skip
