@@ -1,12 +1,18 @@
-"""Build the bundled reference network ``huanghe/catalog/networks/shandong.yaml`` (deterministic).
+"""Build the bundled reference networks (deterministic): ``shandong-mini`` and the calibrated ``shandong``.
 
-Run: ``.venv/bin/python scripts/build_shandong.py`` (``--check`` exits 1 if the file is out of date).
+Run: ``.venv/bin/python scripts/build_shandong.py`` (``--check`` exits 1 if a file is out of date).
+
+``shandong-mini`` (huanghe/catalog/networks/shandong-mini.yaml, 60 centers, about a tenth of the province) is
+for fast tests. ``shandong`` (shandong.yaml) keeps the mini's 60 named centers as anchors and adds generated
+ones, sized by :mod:`huanghe.catalog.calibrate` so that the yearly totals match the reported figures of
+:mod:`huanghe.catalog.reported` (docs/shandong-calibration.md).
 
 Public facts (FACTS.md): the three economic circles and 16 cities with their seats' coordinates; the existence
 and city of the National Supercomputing Centers in Jinan and Qingdao, the Qingdao AI computing center (Laoshan,
 Ascend-based), the provincial regional centers in Zaozhuang, Yantai and Dezhou, the 50 PFLOPS AI center in
-Feicheng (Tai'an); the 2023 North China grid emission factor; accelerator peaks from vendors' datasheets.
-Everything else (which other centers exist, their sizes, pools, PUE, storage, prices, links) is illustrative.
+Feicheng (Tai'an); the 2023 North China grid emission factor; accelerator peaks from vendors' datasheets; the
+provincial totals of huanghe.catalog.reported. Everything else (which other centers exist, their sizes, pools,
+PUE, storage, prices, links) is illustrative.
 """
 
 from __future__ import annotations
@@ -17,13 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from huanghe.catalog.backbone import backbone_links
+from huanghe.catalog.calibrate import build_centers
 from huanghe.catalog.hardware import make_pool
 from huanghe.catalog.places import SHANDONG_CITIES, SHANDONG_REGIONS
 from huanghe.catalog.topology import dump_topology, loads_topology
 from huanghe.domain.enums import CenterKind, CenterTier, DataClass, PueCategory, StorageMedium, Temperature
 from huanghe.domain.network import Center, EnergyProfile, StorageTier, Topology
 
-OUT = Path(__file__).resolve().parent.parent / "huanghe" / "catalog" / "networks" / "shandong.yaml"
+NETWORKS = Path(__file__).resolve().parent.parent / "huanghe" / "catalog" / "networks"
+OUT = NETWORKS / "shandong.yaml"
+OUT_MINI = NETWORKS / "shandong-mini.yaml"
 
 NAT, PROV, IND, EDGE = CenterTier.NATIONAL, CenterTier.PROVINCIAL, CenterTier.INDUSTRY, CenterTier.EDGE
 GEN, AI, HPC = CenterKind.GENERAL, CenterKind.INTELLIGENT, CenterKind.SUPERCOMPUTING
@@ -310,21 +319,50 @@ NOTE = (
 )
 
 
-def build() -> Topology:
-    centers = [build_center(row) for row in CENTERS]
+def _topology(name: str, description: str, note: str, centers: list[Center]) -> Topology:
     links = backbone_links(centers, SHANDONG_CITIES, REGION_HUBS, MEASURED_MS)
     keys = {frozenset((link.a, link.b)) for link in links if link.latency_ms is not None}
     missing = [k for k in MEASURED_MS if frozenset(k) not in keys]
     assert not missing, f"measured latencies on pairs without a link: {missing}"
     return Topology(
-        name="shandong",
+        name=name,
         version=1,
-        description="Shandong province compute network, reference data (山东省算力网络参考数据)",
-        note=NOTE,
+        description=description,
+        note=note,
         regions=list(SHANDONG_REGIONS),
         cities=list(SHANDONG_CITIES),
         centers=centers,
         links=links,
+    )
+
+
+def build_mini() -> Topology:
+    """The small network (60 named centers, about a tenth of the province) for fast tests."""
+    return _topology(
+        "shandong-mini",
+        "Shandong province compute network, small reference data for fast tests (山东省算力网络参考数据·精简版)",
+        NOTE,
+        [build_center(row) for row in CENTERS],
+    )
+
+
+CALIBRATED_NOTE = (
+    "Calibrated to Shandong's reported totals by year (huanghe.catalog.reported, docs/shandong-calibration.md): "
+    "racks in use (>350,000 end-2023), intelligent share (26.7 % end-2023, >30 % Jan 2025), 166 rated 3A+ "
+    "centers (Jun 2024), 9.66 EFLOPS (Jan 2025); storage and PUE follow documented assumptions. A center counts "
+    "in year Y when opened_year <= Y (shandong@2024 selects a year). The 60 named centers are those of "
+    "shandong-mini; the others (ids sd-<city>-NNN) are generated. "
+) + NOTE
+
+
+def build() -> Topology:
+    """The calibrated network (anchors + generated centers, huanghe.catalog.calibrate)."""
+    return _topology(
+        "shandong",
+        "Shandong province compute network, calibrated to the reported totals 2023-2025 (山东省算力网络参考数据，"
+        "按公开总量校准)",
+        CALIBRATED_NOTE,
+        build_centers([build_center(row) for row in CENTERS]),
     )
 
 
@@ -334,23 +372,28 @@ HEADER = (
 )
 
 
-def render() -> str:
-    text = HEADER + dump_topology(build())
+def render(topo: Topology | None = None) -> str:
+    """YAML text of ``topo`` (default: the calibrated network), validated."""
+    text = HEADER + dump_topology(topo if topo is not None else build())
     loads_topology(text, "shandong.yaml")  # must validate
     return text
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
-        if current != text:
-            print(f"{OUT} is out of date: run scripts/build_shandong.py", file=sys.stderr)
-            return 1
-        return 0
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT} ({len(text.splitlines())} lines)")
-    return 0
+    stale = 0
+    for out, topo in ((OUT_MINI, build_mini()), (OUT, build())):
+        text = render(topo)
+        if "--check" in argv:
+            current = out.read_text(encoding="utf-8") if out.exists() else ""
+            if current != text:
+                print(f"{out} is out of date: run scripts/build_shandong.py", file=sys.stderr)
+                stale = 1
+            continue
+        out.write_text(text, encoding="utf-8")
+        print(
+            f"wrote {out} ({len(text.splitlines())} lines, {len(topo.centers)} centers, {len(topo.pools())} pools)"
+        )
+    return stale
 
 
 if __name__ == "__main__":

@@ -57,10 +57,11 @@ class Server:
 
 
 def start(
-    tmp_path: Path, db_url: str, *, name: str = "up", port: int | None = None, network: str | None = None,
+    tmp_path: Path, db_url: str, *, name: str = "up", port: int | None = None, network: str | None = "shandong-mini",
     wait: bool = True, **extra_env: str,
 ) -> Server:  # fmt: skip
-    """`huanghe up` on ``db_url``; returns once /healthz answers (unless ``wait`` is False)."""
+    """`huanghe up` on ``db_url``; returns once /healthz answers (unless ``wait`` is False). ``network`` defaults
+    to the small ``shandong-mini`` (fast start-up); None = the server's default (the calibrated ``shandong``)."""
     port = port or free_port()
     log = tmp_path / f"{name}.log"
     args = ["up", "--port", str(port), "--db", db_url, "--log-level", "warning"]

@@ -63,9 +63,9 @@ def test_the_twin_backend_runs_a_job_its_true_time_on_the_injected_clock() -> No
 
 
 def test_every_pool_of_the_twin_network_is_on_the_fake_backend_without_a_wall_time_cut() -> None:
-    topo = twin_topology(load_topology("shandong"))
+    topo = twin_topology(load_topology("shandong-mini"))
     pools = [p for _, p in topo.pools()]
-    assert len(pools) == len(load_topology("shandong").pools())
+    assert len(pools) == len(load_topology("shandong-mini").pools())
     assert {p.backend for p in pools} == {"fake"}
     assert min(p.default_time_limit_s for p in pools) >= 300 * 86_400
 
@@ -74,7 +74,7 @@ def test_every_pool_of_the_twin_network_is_on_the_fake_backend_without_a_wall_ti
 def test_a_small_workload_places_and_ends_the_same_live_and_simulated(
     tmp_path: Path, reconcile_first: bool
 ) -> None:
-    topo = load_topology("shandong")
+    topo = load_topology("shandong-mini")
     path = tmp_path / "w.csv"
     write_workload(build_workload(topo, BuildOptions(seed=3, hours=0.25)), path)
     table, _ = load_workload_csv(path, topology=topo)

@@ -29,8 +29,17 @@ def _write(tmp_path: Path, doc: object, name: str = "net.yaml") -> Path:
 def test_validate_bundled() -> None:
     result = runner.invoke(app, ["topology", "validate"])
     assert result.exit_code == 0, result.output
-    assert "shandong" in result.output and "60 centers" in result.output
+    assert (
+        "shandong:" in result.output and f"{len(load_topology('shandong').centers)} centers" in result.output
+    )
     assert len(result.output.strip().splitlines()) == 1
+    # the calibrated network as it stood in a year (shandong@YEAR), and the small one for fast tests
+    year = runner.invoke(app, ["topology", "validate", "shandong@2023"])
+    assert year.exit_code == 0 and f"{len(load_topology('shandong@2023').centers)} centers" in year.output
+    mini = runner.invoke(app, ["topology", "validate", "shandong-mini"])
+    assert mini.exit_code == 0 and "shandong-mini:" in mini.output and "60 centers" in mini.output
+    bad = runner.invoke(app, ["topology", "validate", "shandong@soon"])
+    assert bad.exit_code == 1 and "year" in bad.output
 
 
 def test_validate_file_ok_and_errors(tmp_path: Path) -> None:
@@ -72,16 +81,16 @@ def test_show() -> None:
 
 def test_export_round_trip(tmp_path: Path) -> None:
     out = tmp_path / "export.yaml"
-    result = runner.invoke(app, ["topology", "export", "--network", "shandong", "--out", str(out)])
+    result = runner.invoke(app, ["topology", "export", "--network", "shandong-mini", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert load_topology(out) == load_topology("shandong")
+    assert load_topology(out) == load_topology("shandong-mini")
     as_json = tmp_path / "export.json"
-    result = runner.invoke(app, ["topology", "export", "--out", str(as_json)])
+    result = runner.invoke(app, ["topology", "export", "--network", "shandong-mini", "--out", str(as_json)])
     assert result.exit_code == 0 and as_json.read_text(encoding="utf-8").startswith("{")
-    assert load_topology(as_json) == load_topology("shandong")
-    stdout = runner.invoke(app, ["topology", "export"])
+    assert load_topology(as_json) == load_topology("shandong-mini")
+    stdout = runner.invoke(app, ["topology", "export", "--network", "shandong-mini"])
     assert stdout.exit_code == 0
-    assert yaml.safe_load(stdout.stdout)["name"] == "shandong"
+    assert yaml.safe_load(stdout.stdout)["name"] == "shandong-mini"
 
 
 def test_generate(tmp_path: Path) -> None:
@@ -100,7 +109,7 @@ def test_generate(tmp_path: Path) -> None:
 
 
 def test_centers_list_json() -> None:
-    result = runner.invoke(app, ["centers", "list", "--json"])
+    result = runner.invoke(app, ["centers", "list", "--json", "--network", "shandong-mini"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert len(rows) == 60
@@ -136,7 +145,7 @@ def test_pools_list(tmp_path: Path) -> None:
     assert all(keys | {"price_cny_per_hour"} <= set(r) for r in rows)
     ascend = next(r for r in rows if r["accelerator"] == "Ascend 910B")
     assert ascend["gpus_per_node"] == 8 and ascend["category"] == "intelligent"
-    every = json.loads(runner.invoke(app, ["pools", "list", "--json"]).stdout)
+    every = json.loads(runner.invoke(app, ["pools", "list", "--json", "--network", "shandong-mini"]).stdout)
     assert len(every) == 131
     unknown = runner.invoke(app, ["pools", "list", "--center", "nowhere"])
     assert unknown.exit_code == 1 and "unknown center 'nowhere'" in unknown.output

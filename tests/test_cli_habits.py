@@ -59,7 +59,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     assert r.exit_code == 0, r.output
     admin = r.stdout.strip().splitlines()[0]
     server = srv.start(
-        tmp, db, network="shandong", HUANGHE_DEV_MODE="0", HUANGHE_SESSION_SECRET="habits-" + "q" * 40
+        tmp, db, network="shandong-mini", HUANGHE_DEV_MODE="0", HUANGHE_SESSION_SECRET="habits-" + "q" * 40
     )
     try:
         tokens = {"admin": admin}

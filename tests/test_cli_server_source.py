@@ -23,6 +23,7 @@ CENTER = "qingdao-ai"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[srv.Server]:
     tmp = tmp_path_factory.mktemp("source")
+    # the calibrated default network: the files side reads it when no --network is given
     s = srv.start(tmp, f"sqlite:///{tmp / 'source.db'}", network="shandong")
     yield s
     s.stop()

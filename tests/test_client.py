@@ -27,7 +27,7 @@ from tests import jobs_server as srv
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[srv.Server]:
     tmp = tmp_path_factory.mktemp("client")
-    s = srv.start(tmp, f"sqlite:///{tmp / 'client.db'}", network="shandong")
+    s = srv.start(tmp, f"sqlite:///{tmp / 'client.db'}", network="shandong-mini")
     yield s
     s.stop()
 

@@ -17,7 +17,7 @@ from tests import jobs_server as srv
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[srv.Server, Path]]:
     tmp = tmp_path_factory.mktemp("e2e")
-    s = srv.start(tmp, f"sqlite:///{tmp / 'e2e.db'}", network="shandong")
+    s = srv.start(tmp, f"sqlite:///{tmp / 'e2e.db'}", network="shandong-mini")
     yield s, tmp
     s.stop()
 

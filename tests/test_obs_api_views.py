@@ -26,7 +26,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 def _shandong() -> bytes:
     from huanghe.catalog.networks import __file__ as pkg
 
-    return (Path(pkg).parent / "shandong.yaml").read_bytes()
+    return (Path(pkg).parent / "shandong-mini.yaml").read_bytes()  # the small network: fast
 
 
 def test_index_and_sensitivity(client: TestClient) -> None:

@@ -349,7 +349,7 @@ def test_client_manages_secrets_on_a_dev_mode_server(tmp_path: Path) -> None:
     from huanghe.client import HuangheClient
     from tests import jobs_server as srv
 
-    server = srv.start(tmp_path, f"sqlite:///{tmp_path / 'dev.db'}", network="shandong")
+    server = srv.start(tmp_path, f"sqlite:///{tmp_path / 'dev.db'}", network="shandong-mini")
     try:
         with HuangheClient(server.url, timeout_s=30) as hh:
             stored = hh.put_secret("slurm-jn", "dev-value-" + "d" * 20, "jinan slurm")

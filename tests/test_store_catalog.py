@@ -231,7 +231,7 @@ def test_tenants_users_datasets(session: Session) -> None:
 
 def test_bundled_network_round_trip(session_factory: sessionmaker[Session]) -> None:
     """The shipped Shandong network survives the database unchanged (floats, enums, JSON, order)."""
-    topo = load_topology("shandong")
+    topo = load_topology("shandong-mini")
     with session_factory() as s:
         topology_store.import_topology(s, topo)
     with session_factory() as s:

@@ -16,13 +16,13 @@ HOUR = 3_600_000
 
 @pytest.fixture(scope="module")
 def shandong_gen() -> TelemetryGenerator:
-    return TelemetryGenerator(load_topology("shandong"), seed=7)
+    return TelemetryGenerator(load_topology("shandong-mini"), seed=7)
 
 
 def test_deterministic_per_instant(shandong_gen: TelemetryGenerator) -> None:
-    again = TelemetryGenerator(load_topology("shandong"), seed=7)
+    again = TelemetryGenerator(load_topology("shandong-mini"), seed=7)
     assert shandong_gen.tick(T0_MS) == again.tick(T0_MS)
-    other_seed = TelemetryGenerator(load_topology("shandong"), seed=8)
+    other_seed = TelemetryGenerator(load_topology("shandong-mini"), seed=8)
     assert shandong_gen.tick(T0_MS) != other_seed.tick(T0_MS)
     history = list(shandong_gen.history(T0_MS, T0_MS + 3 * 300_000, 300))
     assert len(history) == 3 and history[1] == shandong_gen.tick(T0_MS + 300_000, 300)

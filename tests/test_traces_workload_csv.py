@@ -113,7 +113,7 @@ def test_header_problems(tmp_path: Path) -> None:
 
 
 def test_topology_validation(tmp_path: Path) -> None:
-    topo = load_topology("shandong")
+    topo = load_topology("shandong-mini")
     header = HEADER + ",data_center,user_city,accelerator,data_gb"
     good = "a,0,10,4,1,1,nsc-jinan,jinan,NVIDIA A100 80GB,3"
     t, _ = load_workload_csv(_csv(tmp_path, header, [good]), topology=topo)

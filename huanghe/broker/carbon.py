@@ -4,7 +4,11 @@ No public hourly series exists for mainland China (FACTS.md §3), so the signal 
 
 * the **yearly grid factor** of each center (``EnergyProfile.grid_emission_kg_per_kwh``; North China grid,
   0.6361 kg/kWh in 2023 by default), and
-* an **hourly shape** with mean 1 over the year (8,760 hours), which is an **assumption**. Two shapes exist:
+* an **hourly shape** with mean 1 over the year (8,760 hours), which is an **assumption**. Three shapes exist:
+
+  - ``shandong`` (the default for centers inside Shandong): the Shandong grid modelled hour by hour from its
+    published generation mix (:mod:`huanghe.catalog.shandong_grid`, docs/carbon-shandong.md), divided by its
+    yearly factor (generation-weighted mean 1). Centers outside the province get the ``proxy`` shape.
 
   - ``proxy``: an East-Asian Electricity Maps 2023 hourly series (default zone ``KR``, South Korea, the
     nearest zone at the same latitude across the Yellow Sea; ``JP-TK`` also works), divided by its yearly mean.
@@ -17,8 +21,10 @@ No public hourly series exists for mainland China (FACTS.md §3), so the signal 
 Per-center **effective** intensity = grid factor × shape(hour) × (1 − renewable share): the renewable part of a
 center's energy (REF, ISO/IEC 30134-3) is counted at zero emissions.
 
-Time: simulated seconds ``t_s``; ``t_s = 0`` is 2023-01-01 00:00 Beijing time and the year repeats (hour index
-``floor(t_s / 3600) mod 8760``). Everything is vectorised over center indices and times (numpy broadcasting).
+Time: seconds ``t_s``; ``t_s = origin_s`` is 1 January 00:00 Beijing time of the signal's year and the year
+repeats (hour index ``floor((t_s - origin_s) / 3600) mod 8760``). The simulator uses ``origin_s = 0`` (its
+``t = 0`` is 2023-01-01); the live dispatcher uses epoch seconds and the start of the current Beijing year
+(:func:`beijing_year_origin`). Everything is vectorised over center indices and times (numpy broadcasting).
 """
 
 from __future__ import annotations
@@ -27,11 +33,13 @@ import csv
 import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from huanghe.catalog.shandong_grid import shandong_shape
 from huanghe.paths import traces_dir
 
 HOURS_PER_YEAR = 8760
@@ -43,6 +51,11 @@ PROXY_FILE = Path("carbon-electricitymaps-2023") / "ci_2023_hourly_direct.csv.gz
 #: Hours the proxy zones' local clock is ahead of UTC.
 ZONE_UTC_OFFSET_H = {"KR": 9, "JP-TK": 9}
 DEFAULT_ZONE = "KR"
+#: Default carbon shape: the Shandong grid model (docs/carbon-shandong.md).
+DEFAULT_SHAPE = "shandong"
+#: The simulator's year (its t = 0 is 2023-01-01 00:00 Beijing time).
+SIM_YEAR = 2023
+BEIJING_UTC_OFFSET_S = 8 * 3600
 #: Depth of the synthetic solar dip (fraction of the mean at the sunniest hour), an assumption.
 SYNTHETIC_SOLAR_DEPTH = 0.25
 
@@ -86,15 +99,36 @@ def load_proxy_shape(zone: str = DEFAULT_ZONE, path: Path | None = None) -> Floa
     return out
 
 
+def beijing_year_origin(epoch_s: float) -> tuple[int, float]:
+    """``(year, epoch seconds of 1 January 00:00 Beijing time of that year)`` for an epoch instant."""
+    year = datetime.fromtimestamp(epoch_s + BEIJING_UTC_OFFSET_S, tz=UTC).year
+    return year, datetime(year, 1, 1, tzinfo=UTC).timestamp() - BEIJING_UTC_OFFSET_S
+
+
+def _other_shape(shape: str, zone: str, proxy_path: Path | None) -> tuple[FloatArray, str]:
+    if shape in ("proxy", "shandong"):
+        try:
+            return load_proxy_shape(
+                zone, proxy_path
+            ), f"proxy:{zone} (Electricity Maps 2023, rescaled to each center's yearly factor)"
+        except FileNotFoundError:
+            return synthetic_shape(), f"synthetic solar shape (proxy file {PROXY_FILE} not found)"
+    if shape == "synthetic":
+        return synthetic_shape(), "synthetic solar shape"
+    raise ValueError(f"unknown carbon shape {shape!r} (shandong, proxy, synthetic)")
+
+
 @dataclass(frozen=True, eq=False)
 class CarbonSignal:
     """Effective hourly carbon intensity of each center, kg CO2 per kWh of facility energy.
 
-    ``hourly_kg_per_kwh`` has shape (centers, 8760); ``source`` names the shape used (for reports).
+    ``hourly_kg_per_kwh`` has shape (centers, 8760); ``source`` names the shape used (for reports);
+    ``origin_s`` is the instant of hour 0 (module doc).
     """
 
     hourly_kg_per_kwh: FloatArray
     source: str
+    origin_s: float = 0.0
     _cum: FloatArray = field(init=False, repr=False)  # (centers, 8761) running sum over hours
 
     def __post_init__(self) -> None:
@@ -113,31 +147,38 @@ class CarbonSignal:
         cls,
         grid_kg_per_kwh: Sequence[float] | FloatArray,
         renewable_share: Sequence[float] | FloatArray,
-        shape: str = "proxy",
+        shape: str = DEFAULT_SHAPE,
         zone: str = DEFAULT_ZONE,
         proxy_path: Path | None = None,
+        in_province: Sequence[bool] | npt.NDArray[np.bool_] | None = None,
+        year: int = SIM_YEAR,
+        origin_s: float = 0.0,
     ) -> CarbonSignal:
         """Signal for centers with the given yearly grid factors and renewable shares.
 
-        ``shape="proxy"`` uses the Electricity Maps zone and falls back to the synthetic shape (saying so in
-        ``source``) when the file is absent; ``shape="synthetic"`` always uses the synthetic one.
+        ``shape="shandong"`` (default) gives the centers inside Shandong (``in_province``, default all) the
+        Shandong grid model of ``year`` and the others the ``proxy`` shape; ``shape="proxy"`` uses the
+        Electricity Maps zone and falls back to the synthetic shape (saying so in ``source``) when the file is
+        absent; ``shape="synthetic"`` always uses the synthetic one.
         """
         grid = np.asarray(grid_kg_per_kwh, dtype=np.float64)
         renew = np.asarray(renewable_share, dtype=np.float64)
-        if shape == "proxy":
-            try:
-                curve = load_proxy_shape(zone, proxy_path)
-                source = f"proxy:{zone} (Electricity Maps 2023, rescaled to each center's yearly factor)"
-            except FileNotFoundError:
-                curve = synthetic_shape()
-                source = f"synthetic solar shape (proxy file {PROXY_FILE} not found)"
-        elif shape == "synthetic":
-            curve = synthetic_shape()
-            source = "synthetic solar shape"
-        else:
-            raise ValueError(f"unknown carbon shape {shape!r} (proxy, synthetic)")
-        hourly = (grid * (1.0 - renew))[:, None] * curve[None, :]
-        return cls(hourly, source)
+        base = grid * (1.0 - renew)
+        if shape == "shandong":
+            mask = (
+                np.ones(grid.shape, dtype=np.bool_) if in_province is None else np.asarray(in_province, bool)
+            )
+            if mask.shape != grid.shape:
+                raise ValueError("in_province must have one value per center")
+            source = f"shandong:{year} (Shandong grid model from the generation mix, docs/carbon-shandong.md)"
+            curve = np.broadcast_to(shandong_shape(year), (grid.size, HOURS_PER_YEAR))
+            if not mask.all():
+                other, other_source = _other_shape(shape, zone, proxy_path)
+                curve = np.where(mask[:, None], curve, other[None, :])
+                source += f"; centers outside Shandong: {other_source}"
+            return cls(base[:, None] * curve, source, origin_s)
+        curve_1d, source = _other_shape(shape, zone, proxy_path)
+        return cls(base[:, None] * curve_1d[None, :], source, origin_s)
 
     @property
     def n_centers(self) -> int:
@@ -146,16 +187,15 @@ class CarbonSignal:
     def intensity_kg_per_kwh(self, center_idx: npt.ArrayLike, t_s: npt.ArrayLike) -> FloatArray:
         """Effective intensity of ``center_idx`` during the hour containing ``t_s`` (broadcast together)."""
         c = np.asarray(center_idx, dtype=np.intp)
-        hour = (
-            np.floor(np.asarray(t_s, dtype=np.float64) / SECONDS_PER_HOUR).astype(np.int64) % HOURS_PER_YEAR
-        )
+        since = np.asarray(t_s, dtype=np.float64) - self.origin_s
+        hour = np.floor(since / SECONDS_PER_HOUR).astype(np.int64) % HOURS_PER_YEAR
         out: FloatArray = self.hourly_kg_per_kwh[c, hour]
         return out
 
     def integral_kg_h_per_kwh(self, center_idx: npt.ArrayLike, t_s: npt.ArrayLike) -> FloatArray:
         """∫₀^t intensity dt in (kg/kWh)·hours, exact for the piecewise-constant hourly signal."""
         c = np.asarray(center_idx, dtype=np.intp)
-        hours = np.asarray(t_s, dtype=np.float64) / SECONDS_PER_HOUR
+        hours = (np.asarray(t_s, dtype=np.float64) - self.origin_s) / SECONDS_PER_HOUR
         whole = np.floor(hours)
         frac = hours - whole
         years, h = np.divmod(whole.astype(np.int64), HOURS_PER_YEAR)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from huanghe.broker.carbon import CarbonSignal
+from huanghe.broker.carbon import DEFAULT_SHAPE, SIM_YEAR, CarbonSignal
 from huanghe.catalog.geo import (
     DEFAULT_ROUTE_FACTOR,
     FIBER_MS_PER_KM,
@@ -39,6 +39,7 @@ from huanghe.catalog.geo import (
     distance_matrix_km,
     latency_matrix_ms,
 )
+from huanghe.catalog.shandong_grid import in_shandong
 from huanghe.core.clock import Clock
 from huanghe.domain.enums import DataClass, JobKind
 from huanghe.domain.network import Topology
@@ -142,12 +143,17 @@ class NetworkSnapshot:
         topology: Topology,
         clock: Clock,
         carbon: CarbonSignal | None = None,
-        carbon_shape: str = "proxy",
+        carbon_shape: str = DEFAULT_SHAPE,
         backend_missing: Mapping[str, Mapping[str, str]] | None = None,
+        carbon_year: int = SIM_YEAR,
+        carbon_origin_s: float = 0.0,
     ) -> NetworkSnapshot:
         """An idle network (everything free, empty queues, all centers healthy) at ``clock.now_s()``.
 
-        ``backend_missing``: back-end name → capability → reason it is missing (see the module docstring)."""
+        ``backend_missing``: back-end name → capability → reason it is missing (see the module docstring).
+        The carbon signal (unless given) is ``carbon_shape`` of ``carbon_year`` with hour 0 at
+        ``carbon_origin_s`` (:mod:`huanghe.broker.carbon`); by default the Shandong grid model for every center
+        inside the province."""
         pools = topology.pools()
         center_ids = tuple(c.id for c in topology.centers)
         c_index = {cid: i for i, cid in enumerate(center_ids)}
@@ -178,7 +184,14 @@ class NetworkSnapshot:
         grid = np.array([c.energy.grid_emission_kg_per_kwh for c in topology.centers], dtype=np.float64)
         renew = np.array([c.energy.renewable_share for c in topology.centers], dtype=np.float64)
         if carbon is None:
-            carbon = CarbonSignal.build(grid, renew, shape=carbon_shape)
+            carbon = CarbonSignal.build(
+                grid,
+                renew,
+                shape=carbon_shape,
+                in_province=in_shandong([c.lon for c in topology.centers], [c.lat for c in topology.centers]),
+                year=carbon_year,
+                origin_s=carbon_origin_s,
+            )
 
         return cls(
             t_s=float(clock.now_s()),

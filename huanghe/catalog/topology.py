@@ -1,6 +1,7 @@
 """Load, validate and write topology files (YAML; JSON accepted too). See docs/topology.md.
 
-``load_topology("shandong")`` loads a bundled network by name; any other argument is a path.
+``load_topology("shandong")`` loads a bundled network by name; any other argument is a path. A name or path
+ending in ``@YEAR`` (``shandong@2024``) gives the network as it stood in that year (:mod:`.history`).
 Errors raise :class:`TopologyError` naming the path of each problem, e.g.
 ``centers[3].pools[0].gpus_per_node: must be >= 0``.
 """
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from huanghe.catalog.history import YEAR_SEPARATOR, split_year, topology_as_of
 from huanghe.core.errors import FieldError, TopologyError, from_validation_error
 from huanghe.domain.network import Topology
 
@@ -79,7 +81,12 @@ def loads_topology(text: str, source: str = "") -> Topology:
 
 
 def load_topology(name_or_path: str | Path) -> Topology:
-    """Load a bundled network by name, or a topology YAML file by path."""
+    """Load a bundled network by name, or a topology YAML file by path; ``NAME@YEAR`` selects a year."""
+    text_name = str(name_or_path)
+    if YEAR_SEPARATOR in text_name and not Path(text_name).exists():
+        base, year = split_year(text_name)
+        if year is not None:
+            return topology_as_of(load_topology(base), year)
     source, text = resolve(name_or_path)
     return loads_topology(text, source)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.backends.describe import missing_by_backend
 from huanghe.backends.protocol import Backend
+from huanghe.broker.carbon import beijing_year_origin
 from huanghe.broker.snapshot import KIND_INDEX, NetworkSnapshot
 from huanghe.core.clock import Clock
 from huanghe.domain.enums import JobKind
@@ -91,7 +92,15 @@ class DispatchContext:
                 p.id: PoolInfo(c.id, p.backend, resolved_settings(session, p.backend_settings))
                 for c, p in topo.pools()
             }
-            self.base = NetworkSnapshot.from_topology(topo, self.clock, backend_missing=missing_by_backend())
+            # the carbon signal on the Beijing calendar: hour 0 = 1 January 00:00 of the current year
+            year, origin_s = beijing_year_origin(now_s)
+            self.base = NetworkSnapshot.from_topology(
+                topo,
+                self.clock,
+                backend_missing=missing_by_backend(),
+                carbon_year=year,
+                carbon_origin_s=origin_s,
+            )
         return self.base
 
     def run_estimate_s(self, pool_id: str | None, spec: Mapping[str, Any]) -> float | None:
