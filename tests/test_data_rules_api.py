@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ def w(tmp_path: Path) -> Iterator[World]:
         yield wd
 
 
-def _add(w: World, who: str, ds: str = "ds-ta", **body: object) -> tuple[int, dict]:  # type: ignore[type-arg]
+def _add(w: World, who: str, ds: str = "ds-ta", **body: object) -> tuple[int, dict[str, Any]]:
     payload = {"dataset": ds, "copies": 2, "expression": "tier=hot", **body}
     r = w.client.post(f"{API}/rules", json=payload, headers=w.h(who))
     return r.status_code, r.json() if r.content else {}
@@ -88,7 +89,7 @@ def test_another_tenant_sees_nothing_and_changes_nothing(w: World) -> None:
 
 
 def test_bad_input_names_the_field(w: World) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"expression": "tier=hot&("}, "expression"),
         ({"expression": "colour=red"}, "expression"),
         ({"copies": 0}, "copies"),
@@ -112,3 +113,31 @@ def test_roles(w: World) -> None:
     assert _add(w, "anon")[0] == 401
     assert _add(w, "admin", ds="ds-tb")[0] == 201
     assert w.client.get(f"{API}/rules", headers=w.h("regulator")).json()["total"] == 1
+
+
+def test_storage_as_stored_and_lifecycle_policies(w: World) -> None:
+    r = w.client.get(f"{API}/observatory/data-storage", headers=w.h("regulator"))
+    assert r.status_code == 200, r.text
+    fig = r.json()
+    assert fig["endpoints"] == 4 and fig["capacity_bytes"] == 400 * GB
+    hot = next(t for t in fig["tiers"] if t["temperature"] == "hot")
+    assert hot["capacity_bytes"] == 300 * GB
+    assert w.client.get(f"{API}/observatory/data-storage", headers=w.h("tenant_user")).status_code == 403
+    # policies: the province's for everyone, a tenant's only for that tenant; only admins write
+    body = {"from_temperature": "hot", "to_temperature": "cold", "idle_s": 86400}
+    assert w.client.put(f"{API}/lifecycle-policies/p1", json=body, headers=w.h("admin")).status_code == 200
+    mine = {**body, "tenant": "ta", "idle_s": 3600}
+    assert (
+        w.client.put(f"{API}/lifecycle-policies/ta-fast", json=mine, headers=w.h("admin")).status_code == 200
+    )
+    assert (
+        w.client.put(f"{API}/lifecycle-policies/x", json=body, headers=w.h("tenant_admin")).status_code == 403
+    )
+    seen_a = {p["id"] for p in w.client.get(f"{API}/lifecycle-policies", headers=w.h("tenant_user")).json()}
+    seen_b = {p["id"] for p in w.client.get(f"{API}/lifecycle-policies", headers=w.h("tenant_user_b")).json()}
+    assert seen_a == {"p1", "ta-fast"} and seen_b == {"p1"}
+    bad = w.client.put(f"{API}/lifecycle-policies/p2", json={**body, "to_temperature": "warm", "from_temperature": "warm"},
+                       headers=w.h("admin"))  # fmt: skip
+    assert bad.status_code == 422 and "to_temperature" in bad.text
+    assert w.client.delete(f"{API}/lifecycle-policies/p1", headers=w.h("admin")).status_code == 204
+    assert w.client.delete(f"{API}/lifecycle-policies/p1", headers=w.h("admin")).status_code == 404

@@ -116,11 +116,11 @@ def test_policy_matches_the_expected_matrix() -> None:
     for (m, t), who in writes.items():
         assert "public" not in who, (m, t)
         if "tenant_admin" in who or "tenant_user" in who:
-            assert re.match(rf"^{API}/(users|datasets|jobs|auth/tokens|programme-applications|transfers)", t), (
-                f"tenants may not {m} {t}"
-            )
+            assert re.match(
+                rf"^{API}/(users|datasets|jobs|auth/tokens|programme-applications|transfers|rules)", t
+            ), f"tenants may not {m} {t}"
         if "regulator" in who:
-            assert re.match(rf"^{API}/(vouchers|protection|projects|alerts|programme)", t), (
+            assert re.match(rf"^{API}/(vouchers|protection|projects|alerts|programme|risk)", t), (
                 f"regulator may not {m} {t}"
             )
         if "operator" in who:
@@ -173,6 +173,9 @@ def test_policy_matches_the_expected_matrix() -> None:
         ("POST", f"{API}/programme-applications/{{application_id}}/review"): {"admin", "regulator"},
         ("POST", f"{API}/programme-applications/{{application_id}}/withdraw"): {"admin", "tenant_admin"},
         ("GET", f"{API}/programmes/{{programme_id}}/report"): {"admin", "regulator"},
+        ("POST", f"{API}/rules"): {"admin", "tenant_admin", "tenant_user"},
+        ("GET", f"{API}/rules/{{rule_id}}"): {"admin", "regulator", "tenant_admin", "tenant_user"},
+        ("DELETE", f"{API}/rules/{{rule_id}}"): {"admin", "tenant_admin", "tenant_user"},
     }
     for key, who in expected.items():
         assert _who(*key) == who, key

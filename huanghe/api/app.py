@@ -30,8 +30,11 @@ from huanghe.billing import programme_router as billing_programmes
 from huanghe.billing import router as billing
 from huanghe.data import endpoints_router as data_endpoints
 from huanghe.data import files_router as data_files
+from huanghe.data import loop as data_loop
 from huanghe.data import protection_router as data_protection
 from huanghe.data import router as data
+from huanghe.data import rules_router as data_rules
+from huanghe.data import storage_router as data_storage
 from huanghe.data import transfer_router as data_transfers
 from huanghe.jobs import router as jobs
 from huanghe.network import router as network
@@ -39,6 +42,7 @@ from huanghe.network import secrets as network_secrets
 from huanghe.network import secrets_router
 from huanghe.network import topology_router as topology
 from huanghe.regulator import projects_router as projects
+from huanghe.regulator import risk_loop, risk_router
 from huanghe.regulator import router as observatory
 from huanghe.settings import Settings
 from huanghe.store.db import make_engine, make_session_factory
@@ -63,6 +67,9 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     data_transfers.router,
     data_files.router,
     data_endpoints.router,
+    data_rules.router,
+    data_storage.router,
+    risk_router.router,
     topology.router,
     backends.router,
     secrets_router.router,
@@ -96,7 +103,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             network_secrets.check_key_at_startup, _app.state.session_factory, dev_mode=settings.dev_mode
         )
         try:
-            with jobs.scheduler_running(_app), data_transfers.transfers_running(_app):
+            with (
+                jobs.scheduler_running(_app),
+                data_transfers.transfers_running(_app),
+                data_loop.data_loop_running(engine, _app.state.session_factory),
+                risk_loop.risk_loop_running(engine, _app.state.session_factory),
+            ):
                 async with telemetry.telemetry_running(_app):
                     _freeze_startup_heap()
                     yield

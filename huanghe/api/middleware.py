@@ -2,7 +2,9 @@
 
 1. rate limit per token or client (429 with ``Retry-After``; only with authentication on), :mod:`limits`;
 2. GET answers of the catalog: back-end secrets masked for non-admins, :mod:`redaction`;
-3. mutations: request body limit (413), :mod:`limits`; then the audit record of a successful one is
+3. 401 and 403 answers of the API are counted as security events (:mod:`huanghe.audit.security_events`,
+   written in batches) for the risk monitor;
+4. mutations: request body limit (413), :mod:`limits`; then the audit record of a successful one is
    committed before the answer is sent, :mod:`audit_trail`; a successful change of tokens
    (``/api/v1/auth/``) empties the token cache of this process, :mod:`authentication`.
 
@@ -13,16 +15,24 @@ Authentication and authorisation themselves run as the app-level dependency
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huanghe.api import API_PREFIX, audit_trail, limits
+from huanghe.api.authentication import PRINCIPAL_KEY
 from huanghe.api.errors import error_response
 from huanghe.api.redaction import is_redacted, redacting, redacting_send
 from huanghe.core.errors import FieldError
 from huanghe.settings import Settings
+from huanghe.tenancy.tokens import Principal
+
+log = logging.getLogger("huanghe.api.security")
+#: Least seconds between two writes of the security events counted in memory.
+EVENTS_FLUSH_S = 5.0
 
 #: Successful changes under this prefix (tokens) empty the :class:`~huanghe.api.authentication.TokenCache`.
 AUTH_PREFIX = f"{API_PREFIX}/auth/"
@@ -47,6 +57,8 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         path, method = str(scope.get("path", "")), str(scope.get("method", "GET"))
+        if limits.rate_limited(path):
+            send = self._watching(scope, send)
         if self.settings.auth_active and limits.rate_limited(path):
             wait = self.buckets.take(limits.caller_key(scope), time.monotonic())
             if wait > 0:
@@ -66,6 +78,41 @@ class SecurityMiddleware:
             await self._reply(scope, receive, send, 413, f"request body larger than {limit} bytes")
             return
         await self._forward(scope, body, redacting_send(scope, send) if is_redacted(method, path) else send)
+
+    def _watching(self, scope: Scope, send: Send) -> Send:
+        """``send`` that notes 401 and 403 answers as security events (in memory; written in batches by
+        :meth:`_flush_events` in a worker thread, every :data:`EVENTS_FLUSH_S` at most)."""
+
+        async def watched(message: Message) -> None:
+            await send(message)
+            if message["type"] == "http.response.start" and message["status"] in (401, 403):
+                self._note(scope, int(message["status"]))
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                events = scope["app"].state.security_events
+                if events.due(EVENTS_FLUSH_S):
+                    await run_in_threadpool(self._flush_events, scope)
+
+        return watched
+
+    @staticmethod
+    def _note(scope: Scope, status: int) -> None:
+        principal = scope.get(PRINCIPAL_KEY)
+        actor = principal.actor if isinstance(principal, Principal) else ""
+        tenant = principal.tenant_id if isinstance(principal, Principal) else None
+        subject = f"{scope.get('method', '')} {scope.get('path', '')}"[:500]
+        scope["app"].state.security_events.note(
+            "auth_failure" if status == 401 else "refused", source=limits.caller_key(scope), actor=actor,
+            subject=subject, tenant=tenant,
+        )  # fmt: skip
+
+    @staticmethod
+    def _flush_events(scope: Scope) -> None:
+        app = scope["app"]
+        try:
+            with app.state.session_factory() as session:
+                app.state.security_events.flush(session)
+        except Exception as exc:  # the answer is sent already; the counts stay for the next flush
+            log.warning("writing security events failed (安全事件写入失败): %s", exc)
 
     async def _forward(self, scope: Scope, body: bytes, send: Send) -> None:
         """Run a mutation; a successful one (2xx/3xx) is answered only after its audit record is committed,

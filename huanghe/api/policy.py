@@ -19,6 +19,7 @@ from huanghe.api.scope_rules import (
     all_of,
     body_center,
     body_items,
+    body_own_dataset,
     body_tenant,
     center_path,
     endpoint_connection_admin_only,
@@ -31,6 +32,7 @@ from huanghe.api.scope_rules import (
     own_idempotency_key,
     own_invoice,
     own_job,
+    own_rule,
     own_transfer,
     own_user,
     own_voucher,
@@ -278,6 +280,33 @@ def _storage() -> dict[tuple[str, str], Rule]:
     }
 
 
+def _rules() -> dict[tuple[str, str], Rule]:
+    """Replication rules: tenants make and see rules on their own datasets only (another tenant's rule or
+    dataset answers 404); the regulator reads every rule."""
+    own = own_rule
+    return {
+        ("POST", f"{API}/rules"): allow(ADMIN, *TENANTS, scope=body_own_dataset, body=True),
+        ("GET", f"{API}/rules"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
+        ("GET", f"{API}/rules/{{rule_id}}"): allow(ADMIN, REG, *TENANTS, scope=own),
+        ("GET", f"{API}/rules/{{rule_id}}/locks"): allow(ADMIN, REG, *TENANTS, scope=own),
+        ("DELETE", f"{API}/rules/{{rule_id}}"): allow(ADMIN, *TENANTS, scope=own),
+        ("POST", f"{API}/rules/{{rule_id}}:suspend"): allow(ADMIN, *TENANTS, scope=own),
+        ("POST", f"{API}/rules/{{rule_id}}:resume"): allow(ADMIN, *TENANTS, scope=own),
+        # storage as stored and the off-site backup share; tiering policies (the province's: admins)
+        ("GET", f"{API}/observatory/data-storage"): allow(ADMIN, REG, OP),
+        ("GET", f"{API}/lifecycle-policies"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
+        ("PUT", f"{API}/lifecycle-policies/{{policy_id}}"): allow(ADMIN),
+        ("DELETE", f"{API}/lifecycle-policies/{{policy_id}}"): allow(ADMIN),
+        # security risk alerts and their handling: the regulator's and the admins'
+        ("GET", f"{API}/risk/alerts"): allow(ADMIN, REG),
+        ("GET", f"{API}/risk/alerts/{{alert_id}}"): allow(ADMIN, REG),
+        ("GET", f"{API}/risk/alerts/{{alert_id}}/trace"): allow(ADMIN, REG),
+        ("POST", f"{API}/risk/alerts/{{alert_id}}:ack"): allow(ADMIN, REG),
+        ("POST", f"{API}/risk/alerts/{{alert_id}}:assign"): allow(ADMIN, REG),
+        ("POST", f"{API}/risk/alerts/{{alert_id}}:resolve"): allow(ADMIN, REG),
+    }
+
+
 def _transfers() -> dict[tuple[str, str], Rule]:
     """Transfers between storage endpoints: tenants see (and retry) only their own (another tenant's answers
     404); operators, the regulator and admins see all."""
@@ -297,6 +326,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     **_telemetry(),
     **_storage(),
     **_transfers(),
+    **_rules(),
 }
 
 

@@ -25,6 +25,7 @@ from huanghe.billing import programmes, vouchers
 from huanghe.billing import service as billing
 from huanghe.core.errors import NotFoundError
 from huanghe.data import endpoints as storage_endpoints
+from huanghe.data import rules as data_rules
 from huanghe.data import service as datasets
 from huanghe.data import transfer_queue as data_transfers
 from huanghe.domain.tenancy import Role
@@ -95,6 +96,30 @@ def owned_by_tenant(kind: str, param: str, tenant_of: Callable[[Session, Any], s
     return rule
 
 
+def body_owned_by_tenant(kind: str, key: str, tenant_of: Callable[[Session, Any], str | None]) -> ScopeRule:
+    """Tenant roles: the object the body's ``key`` names must be their tenant's (else 404, the words of an
+    unknown one); an absent or malformed value is left to the endpoint's validation."""
+
+    def rule(ctx: ScopeContext) -> None:
+        if not ctx.principal.is_tenant or not isinstance(ctx.body, dict):
+            return
+        ident = ctx.body.get(key)
+        if not isinstance(ident, str):
+            return
+        try:
+            owner = tenant_of(ctx.session, ident)
+        except NotFoundError:
+            return
+        if owner != ctx.principal.tenant_id:
+            raise _not_found(kind, ident)
+
+    return rule
+
+
+#: Tenant roles: a rule may only name their own dataset.
+body_own_dataset = body_owned_by_tenant("dataset", "dataset", datasets.tenant_of_dataset)
+
+
 def tenant_path(param: str) -> ScopeRule:
     """Tenant roles: the path parameter must be their own tenant id (else 404)."""
 
@@ -120,6 +145,8 @@ def body_tenant(key: str = "tenant", *, optional: bool = False) -> ScopeRule:
 
 
 own_dataset = owned_by_tenant("dataset", "item_id", datasets.tenant_of_dataset)
+#: Tenant roles: another tenant's replication rule answers 404.
+own_rule = owned_by_tenant("rule", "rule_id", data_rules.tenant_of_rule)
 own_user = owned_by_tenant("user", "item_id", tenancy.tenant_of_user)
 own_invoice = owned_by_tenant("invoice", "invoice_id", billing.tenant_of_invoice, _small_int)
 own_voucher = owned_by_tenant("voucher", "voucher_id", vouchers.tenant_of_voucher)

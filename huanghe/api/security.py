@@ -22,6 +22,7 @@ from huanghe.api.authentication import TOKEN_CACHE_TTL_S, TokenCache, signer_for
 from huanghe.api.authorization import authorize
 from huanghe.api.middleware import SecurityMiddleware
 from huanghe.audit import service as audit
+from huanghe.audit.security_events import EventAggregator
 from huanghe.settings import Settings
 
 
@@ -34,5 +35,6 @@ def install(app: FastAPI) -> None:
     app.state.session_signer = signer_for(settings)
     app.state.audit_writer = audit.AuditWriter(app.state.session_factory)
     app.state.token_cache = TokenCache(TOKEN_CACHE_TTL_S)
+    app.state.security_events = EventAggregator()
     app.router.dependencies.append(Depends(authorize))
     app.add_middleware(SecurityMiddleware, settings=settings)

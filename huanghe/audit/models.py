@@ -5,7 +5,11 @@ Times are epoch seconds (``*_s``, float, UTC)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
+    JSON,
+    Double,
     Integer,
     String,
     Text,
@@ -38,3 +42,25 @@ class AuditRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class SecurityEventRow(Base):
+    """Security events (风险监测的事件): refused and unauthenticated requests, residency refusals, anomalous
+    egress, audit-chain breaks. Requests are aggregated per (kind, source, actor, subject) and minute, so a
+    storm of refused requests writes a handful of rows (``count``), never one per request.
+
+    ``kind``: ``auth_failure`` (401), ``refused`` (403), ``residency_refusal``, ``egress_anomaly``,
+    ``audit_chain_break``. ``source``: a digest of the caller's token or its address. ``t_s``: the start
+    of the minute (requests) or the time of the event."""
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    t_s: Mapped[float] = mapped_column(Double, index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    source: Mapped[str] = mapped_column(String(100), default="")
+    actor: Mapped[str] = mapped_column(String(200), default="")
+    tenant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

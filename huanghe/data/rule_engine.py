@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
-from huanghe.data import protection
+from huanghe.data import protection, transfer_queue
 from huanghe.data.endpoint_table import StoredEndpoints, load_endpoints
 from huanghe.data.expression import ExpressionError, parse
 from huanghe.data.models import (
@@ -221,27 +221,6 @@ def _load(session: Session, rule_rows: Sequence[ReplicationRuleRow]) -> _Inputs:
     )  # fmt: skip
 
 
-def queue_transfer(
-    session: Session, *, file_id: int, dest: str, tenant: str, rule_id: str | None, priority: int, now: float
-) -> bool:
-    """Queue a copy of ``file_id`` to endpoint ``dest`` unless a live transfer already goes there; True when
-    one was queued. The transfer service (:mod:`huanghe.data.transfers`) takes it from there."""
-    live = session.scalar(
-        select(func.count()).select_from(TransferRow).where(
-            TransferRow.file_id == file_id, TransferRow.dest_endpoint_id == dest,
-            TransferRow.state.in_(LIVE_TRANSFER_STATES),
-        )
-    )  # fmt: skip
-    if live:
-        return False
-    session.add(TransferRow(
-        file_id=file_id, tenant_id=tenant, rule_id=rule_id, dest_endpoint_id=dest, state="queued",
-        priority=priority, attempts=0, max_attempts=3, tried_sources=[], bytes=0, created_s=now,
-        cost_fen=0, energy_wh=0.0, carbon_g=0.0, error="",
-    ))  # fmt: skip
-    return True
-
-
 def _protect(session: Session, pairs: Iterable[tuple[int, str]], delta: int, now: float) -> None:
     """Add ``delta`` to the lock count of each (file, endpoint) replica; a count reaching 0 sets the
     replica's tombstone (the reaper may delete it), a positive one clears it."""
@@ -299,10 +278,11 @@ def _store(session: Session, inp: _Inputs, sol: Solution, now: float, rep: Evalu
     rep.locks_released += len(released)
     for k in range(len(sol.transfer_rule)):
         row = inp.rows[rule_ids[int(sol.transfer_rule[k])]]
-        if queue_transfer(
-            session, file_id=int(sol.transfer_file_ids[k]), dest=str(sol.transfer_endpoint_ids[k]),
-            tenant=row.tenant_id, rule_id=row.id, priority=row.priority, now=now,
-        ):  # fmt: skip
+        fid, dest = int(sol.transfer_file_ids[k]), str(sol.transfer_endpoint_ids[k])
+        if transfer_queue.live_transfer(session, fid, dest) is None:
+            transfer_queue.queue_transfer(
+                session, fid, dest, now_s=now, rule_id=row.id, priority=row.priority
+            )
             rep.transfers_queued += 1
     for i, rid in enumerate(rule_ids):
         _set_state(session, inp.rows[rid], sol.states[i], sol.reasons[i], now)

@@ -1,0 +1,81 @@
+"""The risk monitor's loop: :func:`huanghe.regulator.risk.detect` every ``interval_s`` on one replica (leader
+election, role ``risk``), the audit chain verified every ``chain_every_s``. Settings ``HUANGHE_RISK_*``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from huanghe.regulator import risk
+from huanghe.store.leader import LeaderElector
+
+log = logging.getLogger("huanghe.risk")
+
+
+class RiskSettings(BaseSettings):
+    """``HUANGHE_RISK_``: ``enabled``, ``interval_s``, ``chain_every_s``, ``lease_ttl_s``."""
+
+    model_config = SettingsConfigDict(env_prefix="HUANGHE_RISK_", extra="ignore")
+
+    enabled: bool = True
+    interval_s: float = Field(default=15.0, gt=0, le=3600)
+    chain_every_s: float = Field(default=600.0, gt=0)
+    lease_ttl_s: float = Field(default=30.0, gt=0)
+
+
+class RiskLoop:
+    def __init__(self, engine: Engine, factory: sessionmaker[Session], settings: RiskSettings) -> None:
+        self.factory, self.settings = factory, settings
+        self.elector = LeaderElector(engine, name="risk", ttl_s=settings.lease_ttl_s)
+        self.since_seq = 0
+        self.last_chain = float("-inf")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="huanghe-risk", daemon=True)
+
+    def tick(self, now: float) -> int:
+        chain = now - self.last_chain >= self.settings.chain_every_s
+        with self.factory() as session:
+            opened, self.since_seq = risk.detect(session, now, since_seq=self.since_seq, chain=chain)
+        if chain:
+            self.last_chain = now
+        return opened
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout_s)
+        self.elector.release()
+
+    def _main(self) -> None:
+        while not self._stop.is_set():
+            if self.elector.try_acquire():
+                try:
+                    self.tick(time.time())
+                except Exception:  # the monitor must outlive a failing pass
+                    log.exception("risk detection failed (风险检测失败)")
+            self._stop.wait(self.settings.interval_s)
+
+
+@contextmanager
+def risk_loop_running(engine: Engine, factory: sessionmaker[Session],
+                      settings: RiskSettings | None = None) -> Iterator[RiskLoop | None]:  # fmt: skip
+    settings = settings or RiskSettings()
+    if not settings.enabled:
+        yield None
+        return
+    loop = RiskLoop(engine, factory, settings)
+    loop.start()
+    try:
+        yield loop
+    finally:
+        loop.stop()

@@ -1,0 +1,172 @@
+"""Security risk monitoring (风险监测、预警、溯源及处置): refused and unauthenticated request storms, residency
+refusals, anomalous egress and a broken audit chain raise alerts; the regulator acknowledges, traces and
+resolves them through the API; tenants see none of it; request storms cost bounded memory and few rows."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from huanghe.audit.models import AuditRow, SecurityEventRow
+from huanghe.audit.security_events import EventAggregator
+from huanghe.data.models import DataFileRow, TransferRow
+from huanghe.regulator import risk
+from tests.data_world import ENDPOINTS, GB
+from tests.security_support import World, world
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def w(tmp_path: Path) -> Iterator[World]:
+    with world(f"sqlite:///{tmp_path / 'risk.db'}") as wd:
+        yield wd
+
+
+def _flush(w: World) -> None:
+    with w.session() as s:
+        w.app.state.security_events.flush(s)
+
+
+def _detect(w: World, **kw: Any) -> int:
+    with w.session() as s:
+        return risk.detect(s, time.time(), **kw)[0]
+
+
+def _alerts(w: World, **params: str) -> list[dict[str, Any]]:
+    r = w.client.get(f"{API}/risk/alerts", params=params, headers=w.h("regulator"))
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def test_auth_failure_storm_raises_one_alert_with_its_trace(w: World) -> None:
+    for _ in range(25):
+        assert w.client.get(f"{API}/jobs", headers={"Authorization": "Bearer nope"}).status_code == 401
+    _flush(w)
+    with w.session() as s:
+        rows = s.scalar(
+            select(func.count()).select_from(SecurityEventRow).where(SecurityEventRow.kind == "auth_failure")
+        )
+        total = s.scalar(
+            select(func.sum(SecurityEventRow.count)).where(SecurityEventRow.kind == "auth_failure")
+        )
+    assert rows is not None and rows <= 2 and total == 25  # aggregated, not one row per request
+    assert _detect(w) == 1
+    assert _detect(w) == 0  # the same storm does not open a second alert
+    [alert] = _alerts(w, kind="auth_failures")
+    assert alert["severity"] == "high" and alert["state"] == "open" and alert["events"] == 25
+    assert "nope" not in str(alert)  # the bad token itself is never stored
+    tr = w.client.get(f"{API}/risk/alerts/{alert['id']}/trace", headers=w.h("regulator")).json()
+    assert sum(e["count"] for e in tr["events"]) == 25
+
+
+def test_refused_requests_by_a_tenant_user(w: World) -> None:
+    for _ in range(31):
+        assert w.client.get(f"{API}/tenants", headers=w.h("tenant_user")).status_code == 403
+    _flush(w)
+    assert _detect(w) == 1
+    [alert] = _alerts(w, kind="refused_requests")
+    assert alert["subject"].startswith("token:") or "ta-user" in alert["subject"], alert
+    assert alert["severity"] == "medium"
+
+
+def test_residency_refusal_and_egress_anomaly(w: World) -> None:
+    from huanghe.core.errors import InvalidError
+    from huanghe.data.models import StorageEndpointRow
+    from huanghe.data.rule_schemas import RuleCreate
+    from huanghe.data.rules import add_rule
+
+    now = time.time()
+    with w.session() as s:
+        for eid, (center, temp, medium) in ENDPOINTS.items():
+            s.add(StorageEndpointRow(id=eid, center_id=center, temperature=temp, medium=medium, url="http://127.0.0.1:1",
+                                     bucket="b", capacity_bytes=100 * GB, used_bytes=0, available=True, reason="",
+                                     attributes={}, created_s=0.0))  # fmt: skip
+        s.execute(text("UPDATE datasets SET data_class='core' WHERE id='ds-ta'"))
+        s.commit()
+        with pytest.raises(InvalidError):
+            add_rule(s, RuleCreate(dataset="ds-ta", copies=1, expression="city=qingdao"), actor="ta-user")
+        f = DataFileRow(dataset_id="ds-tb", name="x", size_bytes=GB, sha256="0" * 64, state="available",
+                        created_s=now, accessed_s=now)  # fmt: skip
+        s.add(f)
+        s.flush()
+        for i in range(3):  # 60 GB out of tenant tb in the last hour, nothing before
+            s.add(TransferRow(file_id=f.id, tenant_id="tb", dest_endpoint_id="qd-ai-hot", state="done", priority=3,
+                              attempts=1, max_attempts=3, tried_sources=[], bytes=20 * GB, created_s=now - 600,
+                              finished_s=now - 60 * i, cost_fen=0, energy_wh=0.0, carbon_g=0.0, error=""))  # fmt: skip
+        s.commit()
+    assert _detect(w) == 2
+    kinds = {a["kind"]: a for a in _alerts(w)}
+    assert (
+        kinds["residency_refusal"]["subject"] == "ds-ta" and kinds["residency_refusal"]["severity"] == "high"
+    )
+    assert kinds["egress_anomaly"]["subject"] == "tb" and "60.0 GB" in kinds["egress_anomaly"]["message"]
+    tr = w.client.get(
+        f"{API}/risk/alerts/{kinds['residency_refusal']['id']}/trace", headers=w.h("regulator")
+    ).json()
+    assert any(r["action"] == "rule.refused" for r in tr["audit"])
+    assert _detect(w, since_seq=10**9) == 0  # nothing new
+
+
+def test_chain_break_is_critical(w: World) -> None:
+    w.client.post(f"{API}/tenants", json={"id": "tz", "name": "Z"}, headers=w.h("admin"))
+    with w.session() as s:
+        assert risk.check_chain(s, time.time())
+    engine = w.app.state.engine
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        conn.execute(text("UPDATE audit_log SET actor='someone-else' WHERE seq=1"))
+    assert _detect(w, chain=True) == 1
+    [alert] = _alerts(w, kind="audit_chain_break")
+    assert alert["severity"] == "critical" and "seq 1" in alert["subject"]
+
+
+def test_workflow_ack_assign_resolve_and_who_may(w: World) -> None:
+    with w.session() as s:
+        row, new = risk.raise_alert(
+            s, "egress_anomaly", "ta", "high", "m", events=1, first_s=1.0, last_s=1.0, now=2.0
+        )
+        s.commit()
+        aid = row.id
+    assert new
+    base = f"{API}/risk/alerts/{aid}"
+    for who in ("tenant_admin", "tenant_user", "operator"):
+        assert w.client.get(base, headers=w.h(who)).status_code == 403
+        assert w.client.post(f"{base}:ack", headers=w.h(who)).status_code == 403
+    acked = w.client.post(f"{base}:ack", headers=w.h("regulator")).json()
+    assert acked["state"] == "acknowledged" and acked["owner"].startswith("regulator:reg")
+    assigned = w.client.post(
+        f"{base}:assign", json={"owner": "data-protection officer"}, headers=w.h("regulator")
+    )
+    assert assigned.json()["owner"] == "data-protection officer"
+    missing = w.client.post(f"{base}:resolve", json={}, headers=w.h("regulator"))
+    assert missing.status_code == 422 and "note" in missing.text
+    done = w.client.post(f"{base}:resolve", json={"note": "tenant confirmed a planned migration"},
+                         headers=w.h("regulator")).json()  # fmt: skip
+    assert done["state"] == "resolved" and done["resolved_by"].startswith("regulator:reg")
+    again = w.client.post(f"{base}:resolve", json={"note": "x"}, headers=w.h("regulator"))
+    assert again.status_code == 409
+    assert w.client.post(f"{base}:ack", headers=w.h("regulator")).status_code == 409
+    assert w.client.get(f"{API}/risk/alerts/999999", headers=w.h("regulator")).status_code == 404
+    with w.session() as s:
+        actions = set(s.scalars(select(AuditRow.action).where(AuditRow.subject == str(aid))))
+    assert {"risk.open", "risk.ack", "risk.assign", "risk.resolve"} <= actions
+    # a new event of the same kind and subject opens a new alert once the old one is resolved
+    with w.session() as s:
+        _, new = risk.raise_alert(
+            s, "egress_anomaly", "ta", "high", "m", events=1, first_s=3.0, last_s=3.0, now=4.0
+        )
+        s.commit()
+    assert new
+
+
+def test_aggregator_memory_is_bounded() -> None:
+    agg = EventAggregator(max_keys=10, clock=lambda: 120.0)
+    for i in range(1000):
+        agg.note("auth_failure", source=f"ip:10.0.{i // 256}.{i % 256}")
+    assert agg.pending() == 11  # ten sources and one overflow key
