@@ -237,6 +237,7 @@ def expire(session: Session, *, by: str, now: float | None = None) -> list[str]:
             now=now,
         )
         audit.record(session, by, "voucher.expire", row.id, {"returned_fen": remaining}, now=now)
+        session.commit()  # one voucher at a time: never holds a programme's row while locking the next voucher
     session.commit()
     return ids
 
