@@ -47,6 +47,7 @@ MODULES: Registry[tuple[str, ...]] = Registry(
         ("huanghe.data.cli", ("protection", "data")),
         ("huanghe.data.transfer_cli", ("data",)),
         ("huanghe.data.files_cli", ("data",)),
+        ("huanghe.data.endpoints_cli", ("data",)),
         ("huanghe.telemetry.cli", ("telemetry",)),
         ("huanghe.telemetry.alerts_cli", ("alerts",)),
     ],

@@ -1,15 +1,18 @@
 """`huanghe up` (serve the API and console) and `huanghe topology import FILE` (load a network into the DB).
 
-``huanghe up`` migrates the database, imports ``--network`` when the database has no center yet, then serves
-with uvicorn until stopped (Ctrl-C / SIGTERM). Options override ``HUANGHE_*`` environment variables
-(see :mod:`huanghe.settings`).
+``huanghe up`` migrates the database, imports ``--network`` when the database has no center yet, in dev mode
+starts the local storage endpoints (one SeaweedFS server per economic circle with storage, under the data
+directory, :mod:`huanghe.data.dev_storage`), then serves with uvicorn until stopped (Ctrl-C / SIGTERM); the
+storage servers are stopped when it exits, whatever the reason. Options override ``HUANGHE_*`` environment
+variables (see :mod:`huanghe.settings`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Annotated
+import signal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,7 +22,12 @@ from huanghe.network import service as network_svc
 from huanghe.network import topology_store as topology_store
 from huanghe.network.schemas import ImportSummary
 from huanghe.network.topology_cli import load_or_exit, topology_app
+from huanghe.paths import data_dir
+from huanghe.settings import Settings
 from huanghe.store.db import make_session_factory
+
+if TYPE_CHECKING:
+    from huanghe.data.dev_storage import DevStorage
 
 
 def _import(url: str, network: str, *, replace: bool) -> ImportSummary:
@@ -62,6 +70,34 @@ def _sandbox_refusals(url: str) -> list[str]:
     return startup_refusals([(r[0], r[1], dict(r[2] or {})) for r in rows])
 
 
+def _on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds `up` so the storage servers are stopped (finally)
+
+
+def _dev_storage(settings: Settings, count: int | None) -> DevStorage | None:
+    """Start the local storage endpoints (dev mode by default; ``--storage-servers N``), or exit 1 saying why."""
+    if count == 0 or (count is None and not settings.dev_mode):
+        return None
+    from huanghe.data.dev_storage import start_dev_storage
+    from huanghe.data.seaweed import SeaweedUnavailableError
+    from huanghe.network.secrets import SecretKeyError
+
+    factory = make_session_factory(settings.database_url)
+    try:
+        return start_dev_storage(
+            factory,
+            data_dir(),
+            count=count,
+            progress=lambda m: typer.echo(m, err=True),
+            dev_mode=settings.dev_mode,
+        )
+    except (SeaweedUnavailableError, SecretKeyError, OSError) as exc:
+        typer.echo(f"storage endpoints did not start (存储端点启动失败): {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        factory.kw["bind"].dispose()
+
+
 def up(
     host: Annotated[str | None, typer.Option(help="interface to bind (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port (default 8000)", min=1, max=65535)] = None,
@@ -70,6 +106,15 @@ def up(
         str | None, typer.Option(help="network imported into an empty database: bundled name or YAML file")
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    storage_servers: Annotated[
+        int | None,
+        typer.Option(
+            "--storage-servers",
+            min=0,
+            help="local SeaweedFS servers for the storage endpoints (dev mode default: one per economic circle "
+            "with storage; 0 = none), under the data directory",
+        ),
+    ] = None,
 ) -> None:
     """Start the platform: API under /api/v1, docs at /docs, console at / (启动平台)."""
     import uvicorn
@@ -97,13 +142,20 @@ def up(
         for line in refusals:
             typer.echo(f"  {line}", err=True)
         raise typer.Exit(2)
-    url = f"http://{settings.host}:{settings.port}"
-    typer.echo(
-        f"Huanghe serving on {url} (服务地址)  API {url}/api/v1  docs {url}/docs  "
-        f"database {safe_url(settings.database_url)}"
-    )
-    logging.getLogger("huanghe").setLevel(log_level.upper())
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    storage = _dev_storage(settings, storage_servers)
+    try:
+        url = f"http://{settings.host}:{settings.port}"
+        typer.echo(
+            f"Huanghe serving on {url} (服务地址)  API {url}/api/v1  docs {url}/docs  "
+            f"database {safe_url(settings.database_url)}"
+        )
+        logging.getLogger("huanghe").setLevel(log_level.upper())
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+    finally:
+        if storage is not None:
+            typer.echo("stopping storage endpoints (停止存储端点)", err=True)
+            storage.stop()
 
 
 def import_cmd(
