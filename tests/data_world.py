@@ -70,3 +70,35 @@ def add_dataset(
             ep.used_bytes += size_bytes
     session.commit()
     return ids
+
+
+def real_endpoints(session: Session, servers: list[object], *, extra_hot: tuple[str, ...] = ("qd-ai", "yt-edge"),
+                   capacity_tb: float = 1.0) -> list[str]:  # fmt: skip
+    """Endpoints of the stored network on real SeaweedFS servers (capital circle on ``servers[0]``, jiaodong on
+    ``servers[1]``), keys as secrets (``HUANGHE_SECRET_KEY`` must be set), a hot tier added to each center of
+    ``extra_hot``, health checked. Returns the endpoint ids. Buckets are unique to the call."""
+    from huanghe.core.clock import FakeClock
+    from huanghe.data import endpoint_sync, endpoints
+    from huanghe.data.objects import ObjectStore
+    from huanghe.network import secrets
+    from huanghe.network.models import StorageTierRow
+    from huanghe.network.schemas import SecretPut
+    from tests.infra.seaweed import SeaweedServer, unique_bucket
+
+    for i, center in enumerate(extra_hot):
+        session.add(StorageTierRow(center_id=center, medium="flash", temperature="hot", capacity_tb=capacity_tb,
+                                   used_tb=0, position=10 + i))  # fmt: skip
+    session.commit()
+    by_circle: dict[str, endpoints.S3Server] = {}
+    for circle, server in zip(("capital", "jiaodong"), servers, strict=True):
+        assert isinstance(server, SeaweedServer)
+        bucket = unique_bucket("dw")
+        for part, value in (("access", server.access_key), ("secret", server.secret_key)):
+            secrets.put_secret(session, f"{bucket}-{part}", SecretPut(value=value))
+        by_circle[circle] = endpoints.S3Server(server.s3_url, bucket, f"{bucket}-access", f"{bucket}-secret")
+        ObjectStore(endpoints.access_of_server(session, by_circle[circle])).ensure_bucket()
+    summary = endpoint_sync.sync_endpoints(session, by_circle, clock=FakeClock(1000.0))
+    session.commit()
+    endpoints.check_endpoints(session, FakeClock(1001.0))
+    session.commit()
+    return summary.created
