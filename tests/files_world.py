@@ -52,6 +52,14 @@ class FilesWorld:
     def keys(self, endpoint: str, prefix: str = "") -> list[str]:
         return list(self.stores[endpoint].keys(f"{endpoint}/{prefix}"))
 
+    def multipart(self, endpoint: str, prefix: str = "") -> list[str]:
+        """Keys with an S3 multipart upload still open (parts stored) under ``endpoint/prefix``."""
+        store = self.stores[endpoint]
+        answer = store.client.list_multipart_uploads(
+            Bucket=store.access.bucket, Prefix=f"{endpoint}/{prefix}"
+        )
+        return [str(u["Key"]) for u in answer.get("Uploads", [])]
+
 
 @contextmanager
 def files_world(

@@ -157,8 +157,10 @@ def test_abort_and_expiry_delete_the_parts(fw: FilesWorld) -> None:
     )
     busy = fw.call("POST", "/datasets/ab/uploads", json={"name": "a.bin", "size_bytes": 5})
     assert busy.status_code == 409 and up in busy.text
+    assert fw.multipart("jn-sc-hot", "ab/") == ["jn-sc-hot/ab/a.bin"]
     assert fw.call("DELETE", f"/datasets/ab/uploads/{up}").status_code == 204
     assert fw.call("DELETE", f"/datasets/ab/uploads/{up}").status_code == 204  # idempotent
+    assert fw.multipart("jn-sc-hot", "ab/") == []
     assert fw.call("PUT", f"/datasets/ab/uploads/{up}/parts/2", content=b"x").status_code == 409
     # an upload left open expires; its reservation is released
     r = fw.call("POST", "/datasets/ab/uploads", json={"name": "b.bin", "size_bytes": 10})
@@ -168,6 +170,20 @@ def test_abort_and_expiry_delete_the_parts(fw: FilesWorld) -> None:
         assert uploads.expire_uploads(s, clock=FakeClock(r.json()["expires_s"] + 1)) == 1
         assert s.get(DataUploadRow, r.json()["id"]).state == "aborted"  # type: ignore[union-attr]
     assert fw.keys("jn-sc-hot", "ab/") == []
+    # ... and the next upload, once the time has passed, aborts the stale ones on its way
+    r = fw.call("POST", "/datasets/ab/uploads", json={"name": "c.bin", "size_bytes": MIN_PART_BYTES + 1})
+    stale = r.json()["id"]
+    assert (
+        fw.call(
+            "PUT", f"/datasets/ab/uploads/{stale}/parts/1", content=os.urandom(MIN_PART_BYTES)
+        ).status_code
+        == 200
+    )
+    fw.w.app.state.data_clock = FakeClock(r.json()["expires_s"] + 1)
+    assert fw.call("POST", "/datasets/ab/uploads", json={"name": "d.bin", "size_bytes": 5}).status_code == 201
+    assert fw.call("GET", f"/datasets/ab/uploads/{stale}").json()["reason"] == "expired"
+    assert fw.keys("jn-sc-hot", "ab/") == []
+    assert fw.multipart("jn-sc-hot", "ab/") == ["jn-sc-hot/ab/d.bin"]  # the new one only
 
 
 def test_quotas_and_space_refuse_before_any_byte(fw: FilesWorld) -> None:
@@ -374,6 +390,7 @@ def test_register_home_residency_and_dataset_delete(fw: FilesWorld) -> None:
                    content=os.urandom(MIN_PART_BYTES)).status_code == 200  # fmt: skip
     assert fw.call("DELETE", "/datasets/h").status_code == 204
     assert fw.keys("qd-ai-hot", "h/") == []
+    assert fw.multipart("qd-ai-hot", "h/") == []
     with fw.w.session() as s:
         assert s.get(DatasetRow, "h") is None
         assert s.scalars(select(FileReplicaRow)).all() == []

@@ -47,11 +47,13 @@ from huanghe.data.files import (
     rehome_if_empty,
 )
 from huanghe.data.models import DataFileRow, DatasetRow, DataUploadRow, StorageEndpointRow
-from huanghe.data.objects import ObjectStore
+from huanghe.data.objects import ObjectStore, ObjectStoreError
 from huanghe.store.crud import commit
 
 #: An upload session not completed within this many seconds is aborted by :func:`expire_uploads`.
 UPLOAD_TTL_S = 24 * 3600.0
+#: Expired uploads aborted (at most) before each new upload.
+EXPIRE_BATCH = 5
 #: ``s3_upload_id`` of the reservation of a one-request upload (no S3 multipart upload behind it).
 SINGLE = ""
 
@@ -116,6 +118,7 @@ def open_upload(
     """Open an upload in parts of ``body.name`` (``body.size_bytes`` reserved); 409 when the name is taken,
     403 over a quota or the free space, 422 for an endpoint that may not hold the dataset."""
     ds = get_dataset_row(session, dataset_id)
+    expire_uploads(session, stores=stores, clock=clock, limit=EXPIRE_BATCH)
     up, _store = _reserve(
         session, ds, body.name, body.size_bytes, endpoint=body.endpoint, center=body.center, actor=actor,
         size_field="size_bytes", name_field="name", stores=stores, multipart=True, now_s=_now(clock),
@@ -268,20 +271,28 @@ def abort_upload(
 
 
 def expire_uploads(
-    session: Session, *, stores: StoreOf = default_store_of, clock: Clock | None = None
+    session: Session, *, stores: StoreOf = default_store_of, clock: Clock | None = None, limit: int = 1000
 ) -> int:
-    """Abort every open upload past its ``expires_s`` (parts and objects deleted); how many."""
+    """Abort up to ``limit`` open uploads past their ``expires_s`` (parts and objects deleted; one whose
+    endpoint does not answer stays open for the next call); how many were aborted. Called before every new
+    upload (a few at a time) and callable from a maintenance loop."""
     now = _now(clock)
     stale = session.scalars(
         select(DataUploadRow).where(DataUploadRow.state == "open", DataUploadRow.expires_s < now)
-    ).all()
+        .order_by(DataUploadRow.expires_s).limit(limit)
+    ).all()  # fmt: skip
+    done = 0
     for up in stale:
-        abort_upload_objects(session, up, stores)
+        try:
+            abort_upload_objects(session, up, stores)
+        except ObjectStoreError:
+            continue
         up.state, up.reason, up.updated_s = "aborted", "expired", now
         audit.record(session, "platform", "data.upload.expire", f"{up.dataset_id}/{up.name}", {"upload": up.id},
                      now=now)  # fmt: skip
+        done += 1
     commit(session)
-    return len(stale)
+    return done
 
 
 def put_small_file(
