@@ -88,13 +88,13 @@ def return_account(session: Session, voucher_id: str, amount_fen: int) -> str:
     grant = grant_of_voucher(session, voucher_id)
     if grant is None:
         return ledger.SUBSIDY_FUND
-    session.execute(
+    give_back(session, grant.programme_id, amount_fen)  # the programme row before the application's,
+    session.execute(  # the order a review locks them in (no deadlock)
         update(ProgrammeApplicationRow)
         .where(ProgrammeApplicationRow.id == grant.id)
         .values(returned_fen=ProgrammeApplicationRow.returned_fen + amount_fen)
         .execution_options(synchronize_session=False)
     )
-    give_back(session, grant.programme_id, amount_fen)
     return fund_account(grant.programme_id)
 
 
