@@ -54,6 +54,11 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=tmp)
     ap.add_argument("--out", type=Path, default=tmp / "tune.json")
     ap.add_argument("--candidates", default=",".join(CANDIDATES), help="names from CANDIDATES")
+    ap.add_argument(
+        "--baselines",
+        default=",".join(REAL_BASELINES),
+        help="real-system baselines to compare with (a subset saves CPU; the ratios then use that subset)",
+    )
     args = ap.parse_args()
     names = args.candidates.split(",")
     unknown = sorted(set(names) - set(CANDIDATES))
@@ -63,7 +68,10 @@ def main() -> None:
     snap = NetworkSnapshot.from_topology(topo, FakeClock(0.0))
     cells = [Cell(args.family, int(s), float(ld), args.hours) for s in args.seeds.split(",") for ld in args.loads.split(",")]  # fmt: skip
     print(f"tuning on family {args.family!r} only: seeds {args.seeds}, loads {args.loads}, {args.hours:g} h")
-    policies = [HUANGHE, *REAL_BASELINES]
+    bad = sorted(set(args.baselines.split(",")) - set(REAL_BASELINES))
+    if bad:
+        sys.exit(f"--baselines: unknown {bad} (known: {', '.join(REAL_BASELINES)})")
+    policies = [HUANGHE, *args.baselines.split(",")]
     report: dict[str, Any] = {}
     t0 = time.perf_counter()
     for name in names:
