@@ -239,15 +239,20 @@ def _assign_sorted(
     status, pool = res.status, res.pool
     class_of = res.class_of.tolist()
     nfs = n_feasible.tolist()
+    for j in np.flatnonzero(n_feasible[res.class_of] == 0).tolist():
+        status[j] = Status.INFEASIBLE
+    # a class is done once it has no feasible pool, none free any more, or an earlier job of it waits for a busy
+    # pool: that lasts for the rest of the cycle, so the pass stops when every class is done (the rest wait)
+    done = [nf == 0 for nf in nfs]
+    alive = done.count(False)
     for j in res.order.tolist():
+        if alive == 0:
+            break
         k = class_of[j]
-        nf = nfs[k]
-        if nf == 0:
-            status[j] = Status.INFEASIBLE
+        if done[k]:
             continue
+        nf = nfs[k]
         i = ptr[k]
-        if i >= nf or blocked_at[k] >= 0:
-            continue  # nothing free for this class any more, or an earlier job of it waits for a busy pool
         chosen = -1
         while i < nf:
             p = pool_order.at(k, i)
@@ -270,7 +275,9 @@ def _assign_sorted(
                 break
             i += 1
         ptr[k] = i
-        if chosen < 0:
+        if chosen < 0:  # blocked by a busy better pool, or nothing free left: done for this cycle
+            done[k] = True
+            alive -= 1
             continue
         if shift and has_deadline[j]:
             latest = float(deadline_abs[j]) - float(run_s[k, chosen]) * (1 + w.shift_margin) - ctx.cycle_s
