@@ -40,6 +40,10 @@ RAY_ENV = {
 }
 
 
+#: tries to start a local Ray (its raylet must register within a fixed 30 s, which a busy machine can miss)
+LOCAL_START_ATTEMPTS = 3
+
+
 class RayConnectError(RuntimeError):
     """The --ray cluster could not be started or joined (the message says why)."""
 
@@ -130,14 +134,21 @@ def ray_session(address: str, num_cpus: int | None = None) -> Any:
     try:
         if address == "local":
             temp_dir = tempfile.mkdtemp(prefix="hhsw", dir="/tmp")  # short: Ray's socket paths are bounded
-            ray.init(
-                num_cpus=num_cpus,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
-                _node_ip_address="127.0.0.1",
-                _temp_dir=temp_dir,
-            )
+            for attempt in range(LOCAL_START_ATTEMPTS):
+                try:
+                    ray.init(
+                        num_cpus=num_cpus,
+                        include_dashboard=False,
+                        log_to_driver=False,
+                        configure_logging=False,
+                        _node_ip_address="127.0.0.1",
+                        _temp_dir=temp_dir,
+                    )
+                    break
+                except Exception as exc:  # Ray waits a fixed 30 s for its raylet: a loaded machine misses it
+                    ray.shutdown()
+                    if "timed out during startup" not in str(exc) or attempt == LOCAL_START_ATTEMPTS - 1:
+                        raise
         else:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
     except (
