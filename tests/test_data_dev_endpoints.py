@@ -232,3 +232,29 @@ def test_servers_left_by_a_killed_up_are_replaced(tmp_path: Path, mini_network_p
     finally:
         up.stop()
     assert _weeds_under(storage) == []
+
+
+def test_storage_servers_are_stopped_when_serving_fails(tmp_path: Path, mini_network_path: Path) -> None:
+    """The API port is taken: uvicorn cannot bind after the storage servers started; `up` exits != 0 and
+    leaves no server behind."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        args = [
+            "up",
+            "--port",
+            str(port),
+            "--db",
+            f"sqlite:///{tmp_path / 'z.db'}",
+            "--network",
+            str(mini_network_path),
+        ]
+        r = subprocess.run(
+            _cli(*args), env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=180
+        )
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert "starting storage endpoints 1/1" in r.stderr and "stopping storage endpoints" in r.stderr, r.stderr
+    assert _weeds_under(tmp_path / "data" / "storage") == []

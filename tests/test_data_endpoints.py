@@ -5,6 +5,7 @@ authentication on (attackers first: a tenant reads no connection, changes nothin
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -340,3 +341,45 @@ def test_quota_api_tenants_see_only_their_own(w: World) -> None:
     for tenant in ("ta", "tb"):
         assert w.client.delete(f"{API}/data-quotas/{tenant}/*", headers=admin).status_code == 204
     assert w.client.delete(f"{API}/data-quotas/ta/*", headers=admin).status_code == 404
+
+
+@pytest.mark.postgres
+def test_endpoints_and_quotas_on_postgres(
+    fresh_postgres_url: str,
+    seaweed_servers: list[SeaweedServer],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The same service on PostgreSQL: sync, keys, health, attribute table, quotas, refused deletions."""
+    monkeypatch.setenv(secrets.KEY_ENV, Fernet.generate_key().decode())
+    monkeypatch.setenv("HUANGHE_DATA_DIR", str(tmp_path / "data"))
+    server = seaweed_servers[1]
+    with world(fresh_postgres_url) as wd, wd.session() as s:
+        secrets.put_secret(s, "pg-access", SecretPut(value=server.access_key))
+        secrets.put_secret(s, "pg-secret", SecretPut(value=server.secret_key))
+        target = endpoints.S3Server(server.s3_url, unique_bucket("pg"), "pg-access", "pg-secret")
+        ObjectStore(endpoints.access_of_server(s, target)).ensure_bucket()
+        assert endpoint_sync.sync_endpoints(s, {"*": target}, clock=FakeClock(1.0)).created == [
+            "jn-sc-hot", "jn-sc-cold"
+        ]  # fmt: skip
+        assert {c.id for c in endpoints.check_endpoints(s, FakeClock(2.0)) if c.healthy} == {
+            "jn-sc-hot",
+            "jn-sc-cold",
+        }
+        _replica(s, "ds-ta", "p.bin", "jn-sc-cold", 10**13)
+        quotas.set_quota(s, "ta", "jn-sc-cold", QuotaPut(limit_bytes=2 * 10**13))
+        assert (
+            quotas.bytes_left(s, "ta", "jn-sc-cold") == 10**13
+            and quotas.bytes_left(s, "tb", "jn-sc-cold") is None
+        )
+        rec = {r["id"]: r for r in endpoints.endpoint_records(s)}
+        assert (
+            rec["jn-sc-cold"]["free_bytes"] == 10_000 * TB - 10**13
+            and rec["jn-sc-cold"]["available"] == "true"
+        )
+        with pytest.raises(ConflictError, match="replicas"):
+            endpoints.delete_endpoint(s, "jn-sc-cold")
+        with pytest.raises(ConflictError, match="storage_endpoints"):
+            secrets.delete_secret(s, "pg-secret")
+        endpoints.delete_endpoint(s, "jn-sc-hot")
+        assert [e.id for e in endpoints.list_endpoints(s).items] == ["jn-sc-cold"]
