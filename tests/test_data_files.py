@@ -394,3 +394,32 @@ def test_register_home_residency_and_dataset_delete(fw: FilesWorld) -> None:
     with fw.w.session() as s:
         assert s.get(DatasetRow, "h") is None
         assert s.scalars(select(FileReplicaRow)).all() == []
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_concurrent_uploads_never_pass_the_quota(fw: FilesWorld) -> None:
+    """16 threads, each its own session, race for a quota with room for 10 files on two endpoints: exactly
+    10 are stored, the others refused (403), and no refused byte is left on the endpoints."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from huanghe.core.errors import ForbiddenError
+
+    assert fw.register("race").status_code == 201
+    with fw.w.session() as s:
+        s.add(DataQuotaRow(tenant_id="ta", endpoint_id="*", limit_bytes=1000))
+        s.commit()
+
+    def one(i: int) -> str:
+        with fw.w.session() as s:
+            try:
+                uploads.put_small_file(s, "race", f"f{i}.bin", os.urandom(100), sha256=None, actor="t",
+                                       endpoint=("jn-sc-hot", "qd-ai-hot")[i % 2], center=None)  # fmt: skip
+            except ForbiddenError:
+                return "refused"
+            return "stored"
+
+    with ThreadPoolExecutor(16) as pool:
+        outcomes = list(pool.map(one, range(16)))
+    assert outcomes.count("stored") == 10 and outcomes.count("refused") == 6
+    assert len(fw.keys("jn-sc-hot", "race/")) + len(fw.keys("qd-ai-hot", "race/")) == 10
+    assert fw.call("GET", "/datasets/race/files").json()["total"] == 10

@@ -18,7 +18,7 @@ Errors are :mod:`huanghe.core.errors` services errors naming the field; a failin
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import distinct, func, select
@@ -49,8 +49,7 @@ GB = 1e9
 
 # --- stores --------------------------------------------------------------------------------------------------
 def default_store_of(session: Session, endpoint_id: str) -> ObjectStore:
-    """The object store of an endpoint (:func:`huanghe.data.endpoints.store_of`: the one place that turns an
-    endpoint into a store, cached per process)."""
+    """The object store of an endpoint (:func:`huanghe.data.endpoints.store_of`, cached per process)."""
     return endpoints.store_of(session, endpoint_id)
 
 
@@ -219,10 +218,14 @@ def check_room(
     session: Session, tenant: str, endpoint: StorageEndpointRow, size_bytes: int, field: str
 ) -> None:
     """403 naming ``field`` when ``size_bytes`` more would pass a quota of ``tenant`` (on this endpoint or
-    on all: :func:`huanghe.data.quotas.bytes_left`) or the endpoint's free space. Locks the endpoint row
-    until the caller's transaction ends (concurrent reservations on one endpoint queue here)."""
+    on all: :func:`huanghe.data.quotas.bytes_left`) or the endpoint's free space. Locks
+    the tenant's and the endpoint's rows until the caller's transaction ends: concurrent reservations
+    of one tenant (its quotas) and on one endpoint (its space) queue here, always in that order."""
+    session.execute(select(TenantRow.id).where(TenantRow.id == tenant).with_for_update(key_share=True))
     session.execute(
-        select(StorageEndpointRow.id).where(StorageEndpointRow.id == endpoint.id).with_for_update()
+        select(StorageEndpointRow.id)
+        .where(StorageEndpointRow.id == endpoint.id)
+        .with_for_update(key_share=True)
     )
     left = quotas.bytes_left(session, tenant, endpoint.id)
     if left is not None and size_bytes > left:
@@ -232,6 +235,17 @@ def check_room(
     if size_bytes > free:
         why = f"storage endpoint {endpoint.id} has {free} bytes free, {size_bytes} needed (存储空间不足)"
         raise ForbiddenError([FieldError(field, why)])
+
+
+def lock_for_change(session: Session, dataset_id: str, endpoint_ids: Iterable[str] = ()) -> None:
+    """Lock the endpoints' rows (by id), then the dataset's row, until the caller's transaction ends: every
+    change of replicas (``used_bytes``) and of a dataset's files (``size_gb``, ``replicas``) takes them in
+    this order, so concurrent uploads, deletions and transfers wait instead of deadlocking."""
+    for eid in sorted(set(endpoint_ids)):
+        session.execute(
+            select(StorageEndpointRow.id).where(StorageEndpointRow.id == eid).with_for_update(key_share=True)
+        )
+    session.execute(select(DatasetRow.id).where(DatasetRow.id == dataset_id).with_for_update(key_share=True))
 
 
 def add_replica_row(
@@ -354,9 +368,12 @@ def mark_replica_bad(
 ) -> None:  # fmt: skip
     """A replica found corrupt or missing: ``bad``; the file is ``lost`` when no available replica is left.
     Audited; committed."""
-    rep = session.get(FileReplicaRow, (file_id, endpoint_id))
     f = session.get(DataFileRow, file_id)
-    if rep is None or f is None:
+    if f is None:
+        return
+    lock_for_change(session, f.dataset_id)
+    rep = session.get(FileReplicaRow, (file_id, endpoint_id))
+    if rep is None:
         return
     rep.state = "bad"
     session.flush()
@@ -428,6 +445,8 @@ def delete_file(
 ) -> None:  # fmt: skip
     """Delete a file: every replica's object, then its rows; audited; committed."""
     f = get_file_row(session, dataset_id, name)
+    held = session.scalars(select(FileReplicaRow.endpoint_id).where(FileReplicaRow.file_id == f.id)).all()
+    lock_for_change(session, dataset_id, held)
     _delete_objects(session, f, stores)
     session.delete(f)
     session.flush()
@@ -439,15 +458,15 @@ def delete_file(
 
 
 def purge_dataset(
-    session: Session,
-    dataset_id: str,
-    *,
-    actor: str,
-    stores: StoreOf = default_store_of,
-    clock: Clock | None = None,
-) -> int:
+    session: Session, dataset_id: str, *, actor: str, stores: StoreOf = default_store_of, clock: Clock | None = None
+) -> int:  # fmt: skip
     """Delete every file's objects and rows and abort every open upload of a dataset (not the dataset row;
     not committed); the number of files deleted."""
+    held = session.scalars(
+        select(FileReplicaRow.endpoint_id).join(DataFileRow, DataFileRow.id == FileReplicaRow.file_id)
+        .where(DataFileRow.dataset_id == dataset_id).distinct()
+    ).all()  # fmt: skip
+    lock_for_change(session, dataset_id, held)
     for up in session.scalars(select(DataUploadRow).where(DataUploadRow.dataset_id == dataset_id,
                                                           DataUploadRow.state == "open")).all():  # fmt: skip
         abort_upload_objects(session, up, stores)
@@ -464,13 +483,8 @@ def purge_dataset(
 
 
 def delete_dataset(
-    session: Session,
-    dataset_id: str,
-    *,
-    actor: str,
-    stores: StoreOf = default_store_of,
-    clock: Clock | None = None,
-) -> None:
+    session: Session, dataset_id: str, *, actor: str, stores: StoreOf = default_store_of, clock: Clock | None = None
+) -> None:  # fmt: skip
     """Delete a dataset with all its files' objects (every replica); audited; committed."""
     ds = get_dataset_row(session, dataset_id)
     n = purge_dataset(session, dataset_id, actor=actor, stores=stores, clock=clock)

@@ -42,6 +42,7 @@ from huanghe.data.files import (
     default_store_of,
     file_public,
     get_dataset_row,
+    lock_for_change,
     object_key,
     refresh_dataset,
     rehome_if_empty,
@@ -204,6 +205,7 @@ def _finish(
     ep = session.get(StorageEndpointRow, up.endpoint_id)
     if ds is None or ep is None:
         raise NotFoundError("dataset", up.dataset_id)
+    lock_for_change(session, ds.id, [ep.id])
     rehome_if_empty(session, ds, ep.center_id)
     f = DataFileRow(dataset_id=ds.id, name=up.name, size_bytes=up.size_bytes, sha256=sha256, state="available",
                     created_s=now_s, accessed_s=now_s)  # fmt: skip
