@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -299,3 +300,26 @@ def test_priorities_and_exclusive_leases(tw: TransferWorld) -> None:
         assert (
             len(tq.lease(s, "late", now_s=NOW + 31, lease_s=30, limit=40, per_endpoint=3)) == 6
         )  # 3 per dest
+
+
+def test_the_server_runs_the_transfer_loop_in_its_lifespan(tw: TransferWorld) -> None:
+    from fastapi.testclient import TestClient
+
+    from huanghe.api.app import create_app
+    from huanghe.settings import Settings
+
+    url = tw.sf.kw["bind"].url.render_as_string(hide_password=False)
+    data = os.urandom(50_000)
+    f = tw.put("ds10", "a.bin", data, ["jn-sc-hot"])
+    tid = queue(tw, f, "jn-sc-cold")
+    app = create_app(Settings(database_url=url, migrate_on_startup=False, dev_mode=True))
+    with TestClient(app) as client:
+        assert app.state.transfer_loop is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            t = client.get(f"/api/v1/transfers/{tid}").json()
+            if t["state"] == "done":
+                break
+            time.sleep(0.1)
+        assert t["state"] == "done" and t["bytes"] == len(data) and t["source_endpoint"] == "jn-sc-hot"
+    assert not app.state.transfer_loop._thread.is_alive()  # stopped with the app

@@ -88,7 +88,7 @@ def test_sigkill_mid_transfer_loses_nothing_and_does_nothing_twice(
         assert sorted(rows) == sorted(ids)  # nothing lost, nothing added
         assert {t.state for t in rows.values()} == {"done"}
         assert {t.file_id: t.bytes for t in rows.values()} == sizes  # bytes counted once
-        assert max(t.attempts for t in rows.values()) == 2  # the interrupted ones were leased again
+        assert max(t.attempts for t in rows.values()) >= 2  # the interrupted ones were leased again
         reps = list(s.scalars(select(FileReplicaRow).where(FileReplicaRow.endpoint_id == "yt-edge-hot")))
         assert sorted(r.file_id for r in reps) == sorted(sizes) and {r.state for r in reps} == {"available"}
         assert s.get(StorageEndpointRow, "yt-edge-hot").used_bytes == sum(sizes.values())  # type: ignore[union-attr]

@@ -9,7 +9,8 @@
 2. **copy** (no transaction open): a destination object that already has the file's size and SHA-256 (an
    earlier attempt finished the copy, then its worker died) is re-read and accepted without copying again;
    otherwise :meth:`ObjectStore.copy_from` streams it, hashing on the way (a mismatch deletes it). The link's
-   token bucket paces the reads; the lease is renewed while bytes flow, and a lost lease stops the copy.
+   token bucket paces the reads; a heartbeat thread renews the lease every ``lease_s / 3``, and a lost lease
+   stops the copy.
 3. **end** (one transaction, only while the lease is still ours): ``done`` with bytes, duration, cost,
    energy, carbon; the replica ``available`` (endpoint ``used_bytes`` grows once); the dataset's centers;
    the locks (:func:`~huanghe.data.transfer_hooks.on_transfer_done`). Or, after a failure, back to
@@ -20,6 +21,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -195,40 +197,73 @@ def _choose_source(
 
 
 # --- 2. copy -----------------------------------------------------------------------------------------------
+class _Heartbeat:
+    """Renews a copy's lease every ``lease_s / 3`` on its own thread, whatever the copy is doing (reading,
+    waiting for a part upload, sleeping in the link's bucket); :meth:`check` raises :class:`LeaseLostError`
+    in the copy once a renewal found the lease gone."""
+
+    def __init__(self, ctx: WorkerContext, transfer_id: int) -> None:
+        self.ctx, self.transfer_id = ctx, transfer_id
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"hh-lease-{transfer_id}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5.0)
+
+    def _run(self) -> None:
+        every = self.ctx.settings.lease_s / 3.0
+        while not self._stop.wait(every):
+            try:
+                with self.ctx.sf() as s:
+                    until = self.ctx.clock.now_s() + self.ctx.settings.lease_s
+                    if not renew(s, self.transfer_id, self.ctx.owner, until):
+                        self.lost = True
+                        return
+            except Exception:  # a database hiccup: try again at the next beat (the lease is 3 beats long)
+                log.exception("renewing the lease of transfer %s failed", self.transfer_id)
+
+    def check(self) -> None:
+        if self.lost:
+            raise LeaseLostError(f"transfer {self.transfer_id}: lease lost")
+
+
 def _copy(ctx: WorkerContext, plan: Plan) -> tuple[int, float]:
     """Copy (or accept the verified object already there); (bytes of the file, wall seconds)."""
     rate = ctx.network().rate_bytes_s(plan.source_center, plan.dest_center)
     bucket = ctx.throttle.bucket(plan.source_center, plan.dest_center, rate)
-    every = ctx.settings.lease_s / 3.0
-    due = [time.monotonic() + every]
+    with _Heartbeat(ctx, plan.transfer_id) as beat:
 
-    def heartbeat() -> None:
-        if time.monotonic() >= due[0]:
-            due[0] = time.monotonic() + every
-            with ctx.sf() as s:
-                if not renew(s, plan.transfer_id, ctx.owner, ctx.clock.now_s() + ctx.settings.lease_s):
-                    raise LeaseLostError(f"transfer {plan.transfer_id}: lease lost")
+        def progress(n: int) -> None:
+            beat.check()
+            bucket.take(n, slice_s=0.5, between=beat.check)
 
-    def progress(n: int) -> None:
-        heartbeat()
-        bucket.take(n, slice_s=every, between=heartbeat)
-
-    t0 = time.monotonic()
-    size, sha = plan.file.size_bytes, plan.file.sha256
-    there = plan.dest.head(plan.dest_key)
-    if there is not None and there.size_bytes == size and there.sha256 == sha:
-        again = plan.dest.checksum(plan.dest_key)  # metadata is written first: re-read the bytes
-        if again is not None and again.sha256 == sha and again.size_bytes == size:
-            return size, time.monotonic() - t0
-    info = plan.dest.copy_from(
-        plan.source, plan.source_key, sha256=sha, dest_key=plan.dest_key, progress=progress
-    )
-    if info.size_bytes != size:
-        plan.dest.delete(plan.dest_key)
-        raise ObjectStoreError(
-            "checksum", f"copy of {plan.source_key}: {info.size_bytes} bytes, expected {size}"
+        t0 = time.monotonic()
+        size, sha = plan.file.size_bytes, plan.file.sha256
+        there = plan.dest.head(plan.dest_key)
+        if there is not None and there.size_bytes == size and there.sha256 == sha:
+            h, n = hashlib.sha256(), 0  # metadata is written first: re-read the bytes
+            for chunk in plan.dest.iter_bytes(plan.dest_key):
+                h.update(chunk)
+                n += len(chunk)
+                beat.check()
+            if n == size and h.hexdigest() == sha:
+                return size, time.monotonic() - t0
+        info = plan.dest.copy_from(
+            plan.source, plan.source_key, sha256=sha, dest_key=plan.dest_key, progress=progress
         )
-    return size, time.monotonic() - t0
+        if info.size_bytes != size:
+            plan.dest.delete(plan.dest_key)
+            raise ObjectStoreError(
+                "checksum", f"copy of {plan.source_key}: {info.size_bytes} bytes, expected {size}"
+            )
+        beat.check()
+        return size, time.monotonic() - t0
 
 
 # --- 3. end ------------------------------------------------------------------------------------------------
