@@ -18,6 +18,7 @@ from huanghe.core.clock import FakeClock
 from huanghe.core.errors import ConflictError, InvalidError
 from huanghe.data import endpoint_sync, endpoints, quotas
 from huanghe.data.endpoint_schemas import EndpointCreate, EndpointUpdate, QuotaPut
+from huanghe.data.endpoint_table import load_endpoints
 from huanghe.data.expression import parse
 from huanghe.data.models import DataFileRow, FileReplicaRow
 from huanghe.data.objects import EndpointAccess, ObjectStore
@@ -169,6 +170,8 @@ def test_drain_keeps_health_and_reason(w: World) -> None:
         endpoints.check_endpoints(s, FakeClock(4000.0))
         assert endpoints.get_endpoint(s, "jn-sc-cold").reason == "disk swap"
         assert "jn-sc-cold" not in {e.id for e in endpoints.list_endpoints(s, available=True).items}
+        stored = load_endpoints(s)  # what the rule solver places on
+        assert not stored.endpoints.available[stored.position()["jn-sc-cold"]]
         out = endpoints.update_endpoint(s, "jn-sc-cold", EndpointUpdate(drained=False))
         assert out.available and out.reason == ""
 

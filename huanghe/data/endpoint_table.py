@@ -61,7 +61,7 @@ def load_endpoints(session: Session) -> StoredEndpoints:
             operator=operator, security_level=level, free_bytes=free_now,
         )  # fmt: skip
         records.append(rec)
-        available.append(bool(ep.available))
+        available.append(bool(ep.available) and not ep.drained)  # drained: no new placements
         capacity.append(int(ep.capacity_bytes))
         used.append(int(ep.used_bytes))
     table = EndpointTable.from_records(records) if records else EndpointTable(np.zeros(0, dtype=object))
