@@ -1,7 +1,7 @@
 """The broker's goals, measured: ``huanghe`` against the baselines (four real systems + our earliest-completion) at three loads and several seeds.
 
 For each (seed, load) a workload is built on the bundled network (the same as
-``huanghe workload build --network shandong --seed S --load L --hours H --out W.csv``) and simulated under
+``huanghe workload build --network shandong-mini --seed S --load L --hours H --out W.csv``) and simulated under
 every policy (the same as ``huanghe simulate --workload W.csv --json -``). Printed per run: mean JCT, cost and
 carbon of ``huanghe`` as ratios to the best baseline (carbon, JCT), the cheapest policy (cost) and the
 baseline with the best JCT, and the violations of every policy; a JSON with everything goes to ``--out``.
@@ -81,7 +81,7 @@ def main() -> None:
     args = ap.parse_args()
     kw: dict[str, Any] = {k: float(v) for k, v in (kv.split("=") for kv in args.weights.split(",") if kv)}
     weights = Weights(**kw)
-    topo = load_topology("shandong")
+    topo = load_topology("shandong-mini")
     snap = NetworkSnapshot.from_topology(topo, FakeClock(0.0))
     policies = args.policies.split(",")
     report: list[dict[str, Any]] = []

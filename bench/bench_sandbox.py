@@ -92,7 +92,7 @@ def platform_latency(tmp: Path, mode: str, n: int) -> dict[str, float]:
     factory = make_session_factory(url)
     try:
         with factory() as s:
-            topology_store.import_topology(s, load_topology("shandong"))
+            topology_store.import_topology(s, load_topology("shandong-mini"))
             # only the local pools: the bundled network's accelerator pools are simulated, they would take jobs
             s.execute(delete(PoolRow).where(PoolRow.backend != "local"))
             for row in s.scalars(select(PoolRow).where(PoolRow.backend == "local")):

@@ -31,7 +31,7 @@ from huanghe.sim.broker_scale import busy_snapshot, network_with_pools, sustaine
 
 
 def small_instance(seed: int, n_jobs: int) -> tuple[NetworkSnapshot, JobBatch]:
-    snap = NetworkSnapshot.from_topology(load_topology("shandong"), FakeClock(0.0))
+    snap = NetworkSnapshot.from_topology(load_topology("shandong-mini"), FakeClock(0.0))
     rng = np.random.default_rng(seed)
     free = np.floor(snap.nodes_total * rng.uniform(0.0, 0.05, snap.n_pools))
     snap = snap.with_free(

@@ -76,7 +76,7 @@ def start_server(tmp: Path, db_url: str, scheduler: bool) -> tuple[subprocess.Po
     log = (tmp / f"up-{port}.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-c", "from huanghe.cli.main import app; app()", "up", "--port", str(port),
-         "--db", db_url, "--network", "shandong", "--log-level", "warning"],
+         "--db", db_url, "--network", "shandong-mini", "--log-level", "warning"],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

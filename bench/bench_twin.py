@@ -2,7 +2,7 @@
 compared job by job (:mod:`huanghe.jobs.twin`).
 
 The workload is built on the bundled network exactly as
-``huanghe workload build --network shandong --seed S --load L --hours H --out W.csv`` builds it; the first
+``huanghe workload build --network shandong-mini --seed S --load L --hours H --out W.csv`` builds it; the first
 ``--jobs`` jobs (submission order) are kept and every time is divided by ``--compress``. Both sides run every
 pool on the ``fake`` back-end (the simulator has no back-end capability map) with the policy ``--policy`` and a
 loop interval / broker cycle of ``--interval`` seconds. Printed and written to ``--out`` (JSON): the share of
@@ -37,7 +37,7 @@ def run(
     hours: float,
     reconcile_first: bool = False,
 ) -> dict[str, Any]:
-    topo = load_topology("shandong")
+    topo = load_topology("shandong-mini")
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "w.csv"
         write_workload(build_workload(topo, BuildOptions(seed=seed, load=load, hours=hours)), path)
@@ -55,7 +55,7 @@ def run(
     fid = compare(live, sim)
     return {
         "config": {
-            "network": "shandong", "seed": seed, "load": load, "hours": hours, "jobs": len(table),
+            "network": "shandong-mini", "seed": seed, "load": load, "hours": hours, "jobs": len(table),
             "compress": compress_by, "policy": policy, "interval_s": interval_s, "reconcile_first": reconcile_first,
         },
         "fidelity": fid.to_dict(),

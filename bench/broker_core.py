@@ -3,7 +3,7 @@
 Baseline: the same work one job at a time (a batch of 1 per call), in the same run. Prints jobs per second
 and the speed-up of the vectorised batch. Usage::
 
-    .venv/bin/python bench/broker_core.py --network shandong --jobs 5000 --seed 1
+    .venv/bin/python bench/broker_core.py --network shandong-mini --jobs 5000 --seed 1
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def run(snap: NetworkSnapshot, jobs: JobBatch) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--network", default="shandong")
+    ap.add_argument("--network", default="shandong-mini")
     ap.add_argument("--jobs", type=int, default=5000)
     ap.add_argument("--baseline-jobs", type=int, default=500, help="jobs timed one at a time")
     ap.add_argument("--seed", type=int, default=1)

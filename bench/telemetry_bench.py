@@ -35,7 +35,7 @@ def _db(tmp: Path, name: str) -> sessionmaker[Session]:
     migrate(url)
     factory = make_session_factory(url)
     with factory() as s:
-        topology_store.import_topology(s, load_topology("shandong"))
+        topology_store.import_topology(s, load_topology("shandong-mini"))
     return factory
 
 
@@ -43,7 +43,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hours", type=float, default=24.0)
     args = ap.parse_args()
-    gen = TelemetryGenerator(load_topology("shandong"), seed=0)
+    gen = TelemetryGenerator(load_topology("shandong-mini"), seed=0)
     start = T_END - int(args.hours * 3_600_000)
     t = time.perf_counter()
     ticks = list(gen.history(start, T_END, 300))

@@ -68,7 +68,7 @@ def main() -> None:
         migrate(url)
         factory = make_session_factory(url)
         with factory() as s:
-            topology_store.import_topology(s, load_topology("shandong"), replace=False)
+            topology_store.import_topology(s, load_topology("shandong-mini"), replace=False)
             token = auth.create_token(s, auth.TokenCreate(name="bench", role=Role.ADMIN)).token
         results: dict[str, tuple[float, float]] = {}
         common = {

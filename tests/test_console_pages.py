@@ -38,7 +38,7 @@ from tests.test_console_web import browser as browser  # the Chromium fixture
 
 STATIC = console.STATIC_DIR
 REPO = Path(__file__).resolve().parents[1]
-NETWORK = "shandong"
+NETWORK = "shandong-mini"  # the small bundled network: fast start-up and telemetry backfill
 PAGE_SCRIPTS = ("common.js", "jobs.js", "observatory.js", "app.js")
 #: Keys built at run time from a prefix and a value (the rest appear literally in the scripts).
 DYNAMIC_KEYS = {

@@ -26,7 +26,7 @@ from huanghe.web import console
 
 STATIC = console.STATIC_DIR
 REPO = Path(__file__).resolve().parents[1]
-NETWORK = "shandong"  # the bundled network
+NETWORK = "shandong-mini"  # the small bundled network: fast (the big one: docs/shandong-calibration.md)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

@@ -32,7 +32,7 @@ needs_traces = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def shandong() -> Topology:
-    return load_topology("shandong")
+    return load_topology("shandong-mini")  # the small network: fast
 
 
 @pytest.fixture(scope="module")
