@@ -32,6 +32,7 @@ def env(tmp_path: Path, **extra: str) -> dict[str, str]:
     out["HUANGHE_DEV_MODE"] = "1"  # no authentication in these tests
     out["HUANGHE_RATE_LIMIT_PER_S"] = "1000000"  # the storm must not be throttled
     out["HUANGHE_RATE_LIMIT_BURST"] = "1000000"
+    out["HUANGHE_STORAGE_SERVERS"] = "0"  # no dev storage: a SIGKILLed `up` cannot stop its servers
     out.update(extra)
     return out
 

@@ -3,8 +3,8 @@
 ``huanghe up`` migrates the database, imports ``--network`` when the database has no center yet, in dev mode
 starts the local storage endpoints (one SeaweedFS server per economic circle with storage, under the data
 directory, :mod:`huanghe.data.dev_storage`), then serves with uvicorn until stopped (Ctrl-C / SIGTERM); the
-storage servers are stopped when it exits, whatever the reason. Options override ``HUANGHE_*`` environment
-variables (see :mod:`huanghe.settings`).
+storage servers are stopped when it exits (normally, Ctrl-C, SIGTERM, failed start-up; after a SIGKILL the next
+start kills them). Options override ``HUANGHE_*`` environment variables (see :mod:`huanghe.settings`).
 """
 
 from __future__ import annotations
@@ -110,9 +110,10 @@ def up(
         int | None,
         typer.Option(
             "--storage-servers",
+            envvar="HUANGHE_STORAGE_SERVERS",
             min=0,
             help="local SeaweedFS servers for the storage endpoints (dev mode default: one per economic circle "
-            "with storage; 0 = none), under the data directory",
+            "with storage; 0 = none), under the data directory; env HUANGHE_STORAGE_SERVERS",
         ),
     ] = None,
 ) -> None:
