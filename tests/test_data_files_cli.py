@@ -126,3 +126,46 @@ def test_other_tenant_and_usage_errors(
     assert run("data", "put", str(tmp_path / "missing.bin"), "--dataset", "x")[0] == 2
     monkeypatch.setenv("HUANGHE_URL", f"http://127.0.0.1:{free_port()}")
     assert run("data", "ls", "mine")[0] == 3
+
+
+def test_interrupted_upload_is_resumed(
+    served: FilesWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upload in parts cut after its first part (as by a lost connection) is finished by the same command,
+    which sends only the missing part; a part the server holds with other bytes is sent again."""
+    monkeypatch.setattr(client_data, "SINGLE_PUT_MAX_BYTES", 1024 * 1024)
+    monkeypatch.setattr(client_data, "PART_BYTES", 5 * 1024 * 1024)
+    big = tmp_path / "r.bin"
+    data = os.urandom(3 * 5 * 1024 * 1024 + 99)  # four parts
+    big.write_bytes(data)
+    assert served.register("res").status_code == 201
+    up = served.call("POST", "/datasets/res/uploads", json={"name": "r.bin", "size_bytes": len(data)}).json()
+    part = 5 * 1024 * 1024
+    assert (
+        served.call("PUT", f"/datasets/res/uploads/{up['id']}/parts/1", content=data[:part]).status_code
+        == 200
+    )
+    wrong = bytes(part)  # part 2 holds other bytes: it must be replaced
+    assert served.call("PUT", f"/datasets/res/uploads/{up['id']}/parts/2", content=wrong).status_code == 200
+    sent: list[int] = []
+    real = client_data.DataFiles._send_parts
+
+    def spy(self: client_data.DataFiles, *args: object, **kw: object) -> None:
+        original = self.client.request
+
+        def request(method: str, path: str, **k: object) -> object:
+            if "/parts/" in path:
+                sent.append(int(path.rsplit("/", 1)[1]))
+            return original(method, path, **k)  # type: ignore[arg-type]
+
+        self.client.request = request  # type: ignore[method-assign]
+        real(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(client_data.DataFiles, "_send_parts", spy)
+    code, out = run("data", "put", str(big), "--dataset", "res")
+    assert code == 0, out
+    assert f"resuming upload {up['id']}" in out and "1 parts already" not in out and "2 parts already" in out
+    assert sent == [2, 3, 4]
+    assert served.call("GET", f"/datasets/res/uploads/{up['id']}").json()["state"] == "done"
+    got = served.call("GET", "/datasets/res/files/r.bin/content")
+    assert hashlib.sha256(got.content).hexdigest() == hashlib.sha256(data).hexdigest()

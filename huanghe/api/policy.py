@@ -144,6 +144,7 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ),
         ("DELETE", f"{API}/datasets/{{item_id}}/files/{{name}}"): allow(ADMIN, *TENANTS, scope=own_dataset),
         ("POST", f"{API}/datasets/{{item_id}}/uploads"): allow(ADMIN, *TENANTS, scope=own_dataset),
+        ("GET", f"{API}/datasets/{{item_id}}/uploads"): allow(ADMIN, REG, *TENANTS, scope=own_dataset),
         ("GET", f"{API}/datasets/{{item_id}}/uploads/{{upload_id}}"): allow(
             ADMIN, REG, *TENANTS, scope=own_dataset
         ),

@@ -27,7 +27,7 @@ from urllib.parse import quote
 import httpx
 
 from huanghe.client.base import BaseClient
-from huanghe.client.errors import ClientError, RequestRefusedError
+from huanghe.client.errors import ClientError, RequestRefusedError, ServerUnreachableError
 
 #: Files up to this size go in one request; larger ones in parts (the server accepts up to 32 MiB per
 #: request), bytes.
@@ -99,9 +99,14 @@ class DataFiles:
 
     def upload(
         self, dataset: str, path: Path, *, name: str | None = None, endpoint: str | None = None,
-        progress: Progress | None = None, part_bytes: int = PART_BYTES,
+        progress: Progress | None = None, part_bytes: int | None = None, resume: bool = True,
+        on_resume: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        """Upload a local file (one request when small, else in parts); the server verifies its SHA-256."""
+        """Upload a local file (one request when small, else in parts); the server verifies its SHA-256.
+
+        In parts, an open upload of the same name and size (left by an interrupted call: a lost connection
+        or Ctrl-C keep it open) is resumed when ``resume``: parts the server holds with the same size and
+        SHA-256 are not sent again (``on_resume`` is told the upload). Any other failure aborts it."""
         name = name or path.name
         size = path.stat().st_size
         digest = sha256_of(path)
@@ -115,28 +120,47 @@ class DataFiles:
                 progress(size)
             result: dict[str, Any] = answer.json()
             return result
-        up = self.client.call("POST", f"/datasets/{dataset}/uploads",
-                              json={"name": name, "size_bytes": size, "endpoint": endpoint})  # fmt: skip
+        up = self.open_upload(dataset, name, size) if resume else None
+        if up is not None and on_resume is not None:
+            on_resume(up)
+        first = next((p for p in up["parts"] if p["number"] == 1), None) if up is not None else None
+        if first is not None and int(first["size_bytes"]) < size:  # keep the part size it was started with
+            part_bytes = int(first["size_bytes"])
+        if up is None:
+            up = self.client.call("POST", f"/datasets/{dataset}/uploads",
+                                  json={"name": name, "size_bytes": size, "endpoint": endpoint})  # fmt: skip
+        have = {int(p["number"]): (int(p["size_bytes"]), str(p["sha256"])) for p in up["parts"]}
         try:
             with path.open("rb") as f:
-                self._send_parts(dataset, up["id"], f, part_bytes, progress)
+                self._send_parts(dataset, up["id"], f, part_bytes or PART_BYTES, progress, have)
             done: dict[str, Any] = self.client.call(
                 "POST", f"/datasets/{dataset}/uploads/{up['id']}/complete", json={"sha256": digest}
             )
+        except (ServerUnreachableError, KeyboardInterrupt):
+            raise  # left open on the server: the same call resumes it
         except BaseException:
             self._abort_quietly(dataset, up["id"])
             raise
         return done
 
+    def open_upload(self, dataset: str, name: str, size: int) -> dict[str, Any] | None:
+        """The newest open upload of ``name`` with this size (an interrupted upload to resume), if any."""
+        page = self.client.call("GET", f"/datasets/{dataset}/uploads",
+                                params={"name": name, "state": "open", "limit": 10})  # fmt: skip
+        return next((dict(u) for u in page["items"] if int(u["size_bytes"]) == size), None)
+
     def _send_parts(
-        self, dataset: str, upload: str, f: IO[bytes], part_bytes: int, progress: Progress | None
-    ) -> None:
+        self, dataset: str, upload: str, f: IO[bytes], part_bytes: int, progress: Progress | None,
+        have: dict[int, tuple[int, str]],
+    ) -> None:  # fmt: skip
+        """Send every part but those the server already holds with the same size and SHA-256."""
         number = 1
         while chunk := f.read(part_bytes):
-            self.client.request(
-                "PUT", f"/datasets/{dataset}/uploads/{upload}/parts/{number}", content=chunk,
-                headers={"Content-Type": "application/octet-stream"},
-            )  # fmt: skip
+            if have.get(number) != (len(chunk), hashlib.sha256(chunk).hexdigest()):
+                self.client.request(
+                    "PUT", f"/datasets/{dataset}/uploads/{upload}/parts/{number}", content=chunk,
+                    headers={"Content-Type": "application/octet-stream"},
+                )  # fmt: skip
             if progress is not None:
                 progress(len(chunk))
             number += 1

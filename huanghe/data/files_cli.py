@@ -1,7 +1,9 @@
 """``huanghe data put|get|ls|rm``: files of datasets on a running server (through the typed client).
 
 * ``put FILE... --dataset NAME [--endpoint E] [--data-class C] [--tenant T]``: creates the dataset when new,
-  uploads each file (in parts when large) with a progress bar; the server verifies every SHA-256.
+  uploads each file (in parts when large) with a progress bar; the server verifies every SHA-256. An upload
+  in parts interrupted by a lost connection or Ctrl-C is resumed by the same command (parts the server
+  holds with the same SHA-256 are not sent again).
 * ``get NAME/FILE --out PATH``: downloads, checks size and SHA-256 against the server's (a mismatch or a
   short answer exits 1 and leaves no file), progress bar.
 * ``ls NAME [--json]``: files with their replicas, each with its endpoint and ``center``.
@@ -44,6 +46,11 @@ def _usage(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
+def _resuming(console: Any, up: dict[str, Any]) -> None:
+    console.print(f"resuming upload {up['id']} of {up['name']}: {len(up['parts'])} parts already on the server "
+                  "(断点续传)", highlight=False)  # fmt: skip
+
+
 def put_cmd(
     files: Annotated[list[Path], typer.Argument(help="local files to upload")],
     dataset: Annotated[str, typer.Option("--dataset", help="dataset id (created when new)")],
@@ -69,7 +76,8 @@ def put_cmd(
         with _progress() as bar:
             for f in files:
                 task = bar.add_task(f.name, total=f.stat().st_size)
-                done = api.upload(dataset, f, endpoint=endpoint, progress=partial(bar.advance, task))
+                done = api.upload(dataset, f, endpoint=endpoint, progress=partial(bar.advance, task),
+                                  on_resume=partial(_resuming, bar.console))  # fmt: skip
                 where = ", ".join(f"{r['endpoint']} ({r['center']})" for r in done["replicas"])
                 bar.console.print(f"uploaded {dataset}/{done['name']}: {done['size_bytes']} bytes, sha256 "
                                   f"{done['sha256'][:16]}…, on {where} (上传完成)", highlight=False)  # fmt: skip

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import chain
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
@@ -158,6 +158,17 @@ def open_upload(s: SessionDep, item_id: DatasetId, body: UploadCreate, request: 
     with _storage():
         return uploads.open_upload(s, item_id, body, actor=principal_of_request(request).actor,
                                    clock=_clock(request))  # fmt: skip
+
+
+@router.get("/datasets/{item_id}/uploads", response_model=Page[UploadPublic])
+def list_uploads(
+    s: SessionDep, item_id: DatasetId,
+    name: Annotated[str | None, Query(max_length=4096, pattern=r"^[^\x00-\x1f]*$")] = None,
+    state: Annotated[Literal["open", "done", "aborted", "failed"] | None, Query()] = None,
+    limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0,
+) -> Page[UploadPublic]:  # fmt: skip
+    """The dataset's uploads, newest first (``?state=open&name=``: the one to resume)."""
+    return uploads.list_uploads(s, item_id, name=name, state=state, limit=limit, offset=offset)
 
 
 @router.get("/datasets/{item_id}/uploads/{upload_id}", response_model=UploadPublic)

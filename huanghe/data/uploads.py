@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from huanghe.audit import service as audit
 from huanghe.core.clock import Clock, WallClock
 from huanghe.core.errors import ConflictError, NotFoundError, conflict, invalid
+from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.data.file_schemas import (
     MAX_PART_BYTES,
     MAX_PARTS,
@@ -49,7 +50,7 @@ from huanghe.data.files import (
 )
 from huanghe.data.models import DataFileRow, DatasetRow, DataUploadRow, StorageEndpointRow
 from huanghe.data.objects import ObjectStore, ObjectStoreError
-from huanghe.store.crud import commit
+from huanghe.store.crud import check_page, commit
 
 #: An upload session not completed within this many seconds is aborted by :func:`expire_uploads`.
 UPLOAD_TTL_S = 24 * 3600.0
@@ -127,6 +128,26 @@ def open_upload(
     return upload_public(session, up)
 
 
+def list_uploads(
+    session: Session, dataset_id: str, *, name: str | None = None, state: str | None = None,
+    limit: int = DEFAULT_PAGE_LIMIT, offset: int = 0,
+) -> Page[UploadPublic]:  # fmt: skip
+    """A dataset's uploads, newest first, optionally of one file name and one state (to resume one)."""
+    get_dataset_row(session, dataset_id)
+    check_page(limit, offset)
+    stmt = select(DataUploadRow).where(DataUploadRow.dataset_id == dataset_id)
+    if name is not None:
+        stmt = stmt.where(DataUploadRow.name == name)
+    if state is not None:
+        stmt = stmt.where(DataUploadRow.state == state)
+    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = session.scalars(
+        stmt.order_by(DataUploadRow.created_s.desc(), DataUploadRow.id).limit(limit).offset(offset)
+    )
+    return Page[UploadPublic](items=[upload_public(session, r) for r in rows], total=total, limit=limit,
+                              offset=offset)  # fmt: skip
+
+
 def get_upload(session: Session, dataset_id: str, upload_id: str) -> DataUploadRow:
     """The upload ``upload_id`` of dataset ``dataset_id`` (404 otherwise: another dataset's upload is
     unknown here, in the same words)."""
@@ -157,12 +178,12 @@ def put_part(
     if not 1 <= number <= top:
         raise invalid("path.number", f"part number must be 1..{top} for {up.size_bytes} bytes")
     if not data:
-        raise invalid("body", "empty part: send the part's bytes as the request body")
+        raise invalid("", "empty part: send the part's bytes as the request body")
     if len(data) > MAX_PART_BYTES:
-        raise invalid("body", f"a part is at most {MAX_PART_BYTES} bytes")
+        raise invalid("", f"a part is at most {MAX_PART_BYTES} bytes")
     others = sum(int(p["size"]) for n, p in up.parts.items() if int(n) != number)
     if others + len(data) > up.size_bytes:
-        raise invalid("body", f"the parts would exceed the declared size of {up.size_bytes} bytes")
+        raise invalid("", f"the parts would exceed the declared size of {up.size_bytes} bytes")
     digest = hashlib.sha256(data).hexdigest()
     key, s3_id, endpoint_id = up.object_key, up.s3_upload_id, up.endpoint_id
     store = stores(session, endpoint_id)
@@ -306,15 +327,15 @@ def put_small_file(
     ds = get_dataset_row(session, dataset_id)
     check_name(name)
     if not data:
-        raise invalid("body", "empty body: a file has at least one byte")
+        raise invalid("", "empty body: a file has at least one byte")
     if len(data) > MAX_SINGLE_PUT_BYTES:
-        raise invalid("body", f"at most {MAX_SINGLE_PUT_BYTES} bytes in one request; upload in parts")
+        raise invalid("", f"at most {MAX_SINGLE_PUT_BYTES} bytes in one request; upload in parts")
     digest = hashlib.sha256(data).hexdigest()
     if sha256 is not None and sha256 != digest:
         raise invalid("header.x-checksum-sha256", f"the body received has SHA-256 {digest}, not {sha256}")
     now = _now(clock)
     up, store = _reserve(
-        session, ds, name, len(data), endpoint=endpoint, center=center, actor=actor, size_field="body",
+        session, ds, name, len(data), endpoint=endpoint, center=center, actor=actor, size_field="",
         name_field="path.name", stores=stores, multipart=False, now_s=now,
     )  # fmt: skip
     try:
@@ -322,4 +343,4 @@ def put_small_file(
     except Exception:
         _fail(session, up, store, "write to the storage endpoint failed", actor, now)
         raise
-    return _finish(session, up, store, digest, actor=actor, now_s=now, field="body")
+    return _finish(session, up, store, digest, actor=actor, now_s=now, field="")
