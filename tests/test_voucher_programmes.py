@@ -304,6 +304,32 @@ def test_eligibility_sector_size_and_unaffiliated_providers(w: World) -> None:
     assert bad.status_code == 422 and bad.json()["detail"][0]["path"] == "body.cities[1]"
 
 
+def test_bad_input_is_422_naming_the_field(w: World) -> None:
+    _custom(w, "p")
+    cases = [
+        (
+            {"programme": "p", "tenant": "ta", "basis_cny": "1", "affiliated": ["x" * 201]},
+            "body.affiliated[0]",
+        ),
+        ({"programme": "p", "tenant": "ta", "basis_cny": "0"}, "body.basis_cny"),
+        ({"programme": "p", "tenant": "ta", "basis_cny": "1.001"}, "body.basis_cny"),
+        ({"programme": "p", "tenant": "ta", "basis_cny": "1", "city": "mars"}, "body.city"),
+        ({"programme": "nope", "tenant": "ta", "basis_cny": "1"}, "body.programme"),
+    ]
+    for body, path in cases:
+        r = w.client.post(f"{API}/programme-applications", json=body, headers=w.h("tenant_admin"))
+        assert r.status_code == 422 and r.json()["detail"][0]["path"].startswith(path), (body, r.text)
+    a = _apply(w, programme="p", tenant="ta", basis_cny="1")
+    r = w.client.post(f"{API}/programme-applications/{a['id']}/review", json={"decision": "maybe"},
+                      headers=w.h("regulator"))  # fmt: skip
+    assert r.status_code == 422 and r.json()["detail"][0]["path"] == "body.decision"
+    r = w.client.post(f"{API}/programmes", headers=w.h("regulator"),
+                      json={"id": "q", "preset": "shanghai-2025", "cities": ["Bad City"]})  # fmt: skip
+    assert r.status_code == 422 and r.json()["detail"][0]["path"].startswith("body.cities")
+    assert w.client.get(f"{API}/programme-applications/pa-nope", headers=w.h("regulator")).status_code == 404
+    assert w.client.get(f"{API}/programmes/nope/report", headers=w.h("regulator")).status_code == 404
+
+
 def test_a_tenant_never_sees_or_acts_on_another_tenants_applications(w: World) -> None:
     _custom(w, "p")
     a = _apply(w, programme="p", tenant="ta", basis_cny="100", note="secret plan")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -18,7 +18,10 @@ Basis = Literal["contract", "bill"]
 Label = Literal["reported", "adapted", "illustrative", "custom"]
 CenterKindName = Literal["general", "intelligent", "supercomputing"]
 AcceleratorClassName = Literal["cpu", "gpu", "npu", "dcu"]
-Operator = str
+Operator = Annotated[str, Field(max_length=200)]
+Text500 = Annotated[str, Field(min_length=1, max_length=500)]
+Sector = Annotated[str, Field(min_length=1, max_length=100)]
+CityId = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 Status = Literal["submitted", "granted", "rejected", "withdrawn"]
 
 
@@ -44,8 +47,8 @@ class ProgrammeCreate(BaseModel):
     name_en: str = Field(min_length=1, max_length=200)
     authority: str = Field(min_length=1, max_length=200)
     label: Label = "custom"
-    sources: list[str] = Field(default_factory=list, max_length=20)
-    assumptions: list[str] = Field(default_factory=list, max_length=20)
+    sources: list[Text500] = Field(default_factory=list, max_length=20)
+    assumptions: list[Text500] = Field(default_factory=list, max_length=20)
     basis: Basis
     share: Decimal = Field(gt=0, le=1, decimal_places=4, description="largest share of contract or bill")
     fund_cny: Cny = Field(gt=0, le=MAX_FUND_CNY, decimal_places=2)
@@ -54,10 +57,10 @@ class ProgrammeCreate(BaseModel):
     validity_months: int = Field(default=12, ge=1, le=60, description="a grant's voucher is valid this long")
     opens: datetime | None = None
     closes: datetime | None = None
-    sectors: list[str] = Field(default_factory=list, max_length=100)
+    sectors: list[Sector] = Field(default_factory=list, max_length=100)
     sme_only: bool = False
     in_province_only: bool = False
-    cities: list[str] = Field(default_factory=list, max_length=100)
+    cities: list[CityId] = Field(default_factory=list, max_length=100)
     unaffiliated_only: bool = False
     center_kinds: list[CenterKindName] = Field(default_factory=list, max_length=3)
     accelerator_classes: list[AcceleratorClassName] = Field(default_factory=list, max_length=4)
@@ -152,7 +155,7 @@ class ApplicationCreate(BaseModel):
     tenant: str = Field(pattern=ID_PATTERN, max_length=64)
     basis_cny: Cny = Field(gt=0, le=MAX_FUND_CNY, decimal_places=2)
     requested_cny: Cny | None = Field(default=None, gt=0, le=MAX_FUND_CNY, decimal_places=2)
-    provider: Operator = Field(default="", max_length=200)
+    provider: str = Field(default="", max_length=200)
     affiliated: list[Operator] = Field(default_factory=list, max_length=50)
     city: str = Field(default="", max_length=64, description="the enterprise's city (a city id)")
     note: str = Field(default="", max_length=2000)
