@@ -133,6 +133,11 @@ def test_ray_cluster_sweep_equals_serial(ray_cluster: RayHead, grid: list[str], 
 
 
 def test_ray_local_sweep(grid: list[str], tmp_path: Path) -> None:
+    """A private local Ray: the cell runs in a Ray worker, and the temporary directory is gone afterwards;
+    no ~/.ray/auth_token is left behind (Ray would then turn token auth on for every later `ray start`)."""
+    token = Path.home() / ".ray" / "auth_token"
+    had_token = token.exists()
+    before = set(Path("/tmp").glob("hhsw*"))
     out = tmp_path / "sw"
     res = run(
         *grid, "--policy", "cheapest", "--seed", "1", "--ray", "local", "--cpus", "2", "--out", str(out)
@@ -140,7 +145,9 @@ def test_ray_local_sweep(grid: list[str], tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     rows = results(out)
     assert len(rows) == 1 and next(iter(rows.values()))["summary"]["jobs"] > 0
-    assert not list(Path("/tmp").glob(f"hhsw*/session_*/sockets/*{os.getpid()}*"))
+    assert "ray, 2 CPUs" in res.stderr
+    assert set(Path("/tmp").glob("hhsw*")) <= before
+    assert had_token or not token.exists()
 
 
 @pytest.mark.parametrize(

@@ -128,6 +128,12 @@ def ray_session(address: str, num_cpus: int | None = None) -> Any:
     check_reachable(address)
     for k, v in RAY_ENV.items():
         os.environ.setdefault(k, v)
+    if address == "local":
+        # Ray 2.60 turns token auth on for a new local cluster and writes ~/.ray/auth_token, which then switches
+        # every later `ray start` of this user to token auth (their unauthenticated clients get 401). This
+        # cluster is private to the command and bound to 127.0.0.1; RAY_AUTH_MODE=token keeps Ray's default.
+        # A joined cluster keeps its own mode.
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     import ray
 
     temp_dir: str | None = None

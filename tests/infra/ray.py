@@ -64,6 +64,7 @@ def start_ray(timeout_s: float = 60.0) -> RayHead:
         "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
         "RAY_USAGE_STATS_ENABLED": "0",
         "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
+        "RAY_AUTH_MODE": "disabled",  # a token in ~/.ray/auth_token would otherwise turn on auth (401s)
     }
     log = (temp_dir / "ray-start.log").open("wb")
     proc = subprocess.Popen(
