@@ -2,7 +2,8 @@
 
 Measures per network: loading the YAML, building the broker snapshot (the live dispatcher's refresh), the
 broker's filters + estimates on a batch of jobs, and ``huanghe up`` from launch until ``/healthz`` answers on a
-fresh SQLite file (dev mode, 127.0.0.1, stopped by its PID). Prints each figure and the ratio to the mini.
+fresh SQLite file and data directory (dev mode, 127.0.0.1, stopped by its PID; in dev mode this includes
+starting the storage endpoints of every center's storage tiers). Prints each figure and the ratio to the mini.
 
     .venv/bin/python bench/bench_network_size.py --jobs 2000 --repeat 2
 """
@@ -47,7 +48,7 @@ def up_seconds(network: str, workdir: Path) -> float:
     args += ["--db", f"sqlite:///{db}", "--network", network, "--log-level", "warning"]
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        args, cwd=workdir, env={**os.environ, "HUANGHE_DEV_MODE": "1"},
+        args, cwd=workdir, env={**os.environ, "HUANGHE_DEV_MODE": "1", "HUANGHE_DATA_DIR": str(db) + ".data"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
