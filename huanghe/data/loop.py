@@ -117,8 +117,8 @@ class DataLoopThread:
     """Runs :meth:`DataLoop.tick` every ``interval_s`` on a daemon thread while this replica leads ``data``."""
 
     def __init__(self, engine: Engine, factory: sessionmaker[Session], settings: DataLoopSettings) -> None:
-        self.loop = DataLoop(factory, settings)
         self.elector = LeaderElector(engine, name="data", ttl_s=settings.lease_ttl_s)
+        self.loop = DataLoop(self.elector.fenced(factory), settings)  # a deposed leader's commits are refused
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._main, name="huanghe-data-loop", daemon=True)
 

@@ -18,6 +18,8 @@ from huanghe.regulator import risk
 from huanghe.store.leader import LeaderElector
 
 log = logging.getLogger("huanghe.risk")
+#: How often the lead is taken or renewed, seconds.
+ELECTION_INTERVAL_S = 1.0
 
 
 class RiskSettings(BaseSettings):
@@ -28,13 +30,14 @@ class RiskSettings(BaseSettings):
     enabled: bool = True
     interval_s: float = Field(default=15.0, gt=0, le=3600)
     chain_every_s: float = Field(default=600.0, gt=0)
-    lease_ttl_s: float = Field(default=30.0, gt=0)
+    lease_ttl_s: float = Field(default=5.0, gt=0)
 
 
 class RiskLoop:
     def __init__(self, engine: Engine, factory: sessionmaker[Session], settings: RiskSettings) -> None:
-        self.factory, self.settings = factory, settings
+        self.settings = settings
         self.elector = LeaderElector(engine, name="risk", ttl_s=settings.lease_ttl_s)
+        self.factory = self.elector.fenced(factory)  # a deposed leader's commits are refused
         self.since_seq = 0
         self.last_chain = float("-inf")
         self._stop = threading.Event()
@@ -57,13 +60,17 @@ class RiskLoop:
         self.elector.release()
 
     def _main(self) -> None:
+        last = float("-inf")
         while not self._stop.is_set():
-            if self.elector.try_acquire():
+            # the lead is taken or renewed every ELECTION_INTERVAL_S (a fast takeover), detection runs every
+            # interval_s while leading
+            if self.elector.try_acquire() and time.monotonic() - last >= self.settings.interval_s:
+                last = time.monotonic()
                 try:
                     self.tick(time.time())
                 except Exception:  # the monitor must outlive a failing pass
                     log.exception("risk detection failed (风险检测失败)")
-            self._stop.wait(self.settings.interval_s)
+            self._stop.wait(min(ELECTION_INTERVAL_S, self.settings.interval_s))
 
 
 @contextmanager

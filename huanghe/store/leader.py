@@ -18,7 +18,9 @@ import socket
 import uuid
 
 from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.core.clock import Clock, WallClock
 from huanghe.store.leases import LeaderLeaseRow
@@ -35,6 +37,27 @@ def advisory_key(name: str) -> int:
     if name == "scheduler":
         return ADVISORY_KEY
     return int.from_bytes(hashlib.sha256(f"huanghe:{name}".encode()).digest()[:8], "big") & 0x7FFFFFFFFFFFFFFF
+
+
+class DeposedError(RuntimeError):
+    """A write of a process that no longer leads its role (its fencing epoch is not the lease's)."""
+
+
+class FencedSession(Session):
+    """A session whose commit first checks the fencing epoch of the elector in ``info["fence"]``
+    (:meth:`LeaderElector.check_fence`); a deposed leader's commit is rolled back and raises
+    :class:`DeposedError`."""
+
+    def commit(self) -> None:
+        fence = self.info.get("fence")
+        if fence is not None and self.in_transaction():
+            try:
+                fence.check_fence(self)
+            except DeposedError as exc:
+                log.warning("%s", exc)
+                self.rollback()
+                raise
+        super().commit()
 
 
 def holder_id() -> str:
@@ -59,6 +82,8 @@ class LeaderElector:
         self.clock = clock or WallClock()
         self.holder = holder_id()
         self.is_leader = False
+        #: the fencing epoch this process won the lead with (None while it does not lead)
+        self.epoch: int | None = None
         self._conn: Connection | None = None
         self._pg = engine.dialect.name == "postgresql"
 
@@ -70,7 +95,35 @@ class LeaderElector:
             log.warning("leader election failed (选主失败): %s", exc)
             self._drop_conn()
             self.is_leader = False
+        if not self.is_leader:
+            self.epoch = None
         return self.is_leader
+
+    # -- fencing ---------------------------------------------------------------------------------------
+    def check_fence(self, session: Session) -> None:
+        """In ``session``'s transaction: refuse (:class:`DeposedError`) unless this process still holds the
+        epoch it won. The row is written (a no-op), so on PostgreSQL the check holds the lease row until the
+        transaction ends and a new leader's epoch bump waits for it, or it sees the bump and is refused."""
+        if self.epoch is None:
+            raise DeposedError(
+                f"{self.holder} does not lead {self.name!r}: write refused (非主节点，写入被拒绝)"
+            )
+        ok = session.execute(
+            update(LeaderLeaseRow)
+            .where(LeaderLeaseRow.name == self.name, LeaderLeaseRow.epoch == self.epoch)
+            .values(epoch=LeaderLeaseRow.epoch)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if not ok:
+            self.is_leader, self.epoch = False, None
+            raise DeposedError(f"{self.holder} was deposed as leader of {self.name!r}: its write is refused "
+                               "(已被取代，写入被拒绝)")  # fmt: skip
+
+    def fenced(self, factory: sessionmaker[Session]) -> sessionmaker[Session]:
+        """Sessions like ``factory``'s whose every commit is fenced by :meth:`check_fence`: a leader that lost
+        the lead (a long pause, a cut connection) cannot commit what it decided while it still led."""
+        return sessionmaker(bind=factory.kw["bind"], class_=FencedSession, expire_on_commit=False,
+                            autoflush=False, info={"fence": self})  # fmt: skip
 
     # -- PostgreSQL ------------------------------------------------------------------------------------
     def _pg_acquire(self) -> bool:
@@ -79,12 +132,22 @@ class LeaderElector:
         if self.is_leader:
             self._conn.execute(text("SELECT 1"))  # the lock lives as long as this connection
             return True
-        got = bool(
+        key = advisory_key(self.name)
+        if not self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            return False
+        now_s = self.clock.now_s()
+        self.epoch = int(
             self._conn.execute(
-                text("SELECT pg_try_advisory_lock(:k)"), {"k": advisory_key(self.name)}
-            ).scalar()
+                pg_insert(LeaderLeaseRow)
+                .values(name=self.name, holder=self.holder, expires_s=now_s, acquired_s=now_s, epoch=1)
+                .on_conflict_do_update(
+                    index_elements=["name"],
+                    set_={"holder": self.holder, "acquired_s": now_s, "epoch": LeaderLeaseRow.epoch + 1},
+                )
+                .returning(LeaderLeaseRow.epoch)
+            ).scalar_one()
         )
-        return got
+        return True
 
     def _drop_conn(self) -> None:
         if self._conn is not None:
@@ -98,35 +161,41 @@ class LeaderElector:
     # -- lease row -------------------------------------------------------------------------------------
     def _lease_acquire(self) -> bool:
         now_s = self.clock.now_s()
+        row = LeaderLeaseRow
         with self.engine.begin() as conn:
-            took = conn.execute(
-                update(LeaderLeaseRow)
-                .where(
-                    LeaderLeaseRow.name == self.name,
-                    (LeaderLeaseRow.holder == self.holder) | (LeaderLeaseRow.expires_s < now_s),
+            renewed = (
+                self.is_leader
+                and self.epoch is not None
+                and conn.execute(  # renew what we hold, at our epoch
+                    update(row)
+                    .where(row.name == self.name, row.holder == self.holder, row.epoch == self.epoch)
+                    .values(expires_s=now_s + self.ttl_s)
+                ).rowcount
+            )
+            if renewed:
+                return True
+            took = conn.execute(  # take an expired (or our own stale) lease: a new epoch
+                update(row)
+                .where(row.name == self.name, (row.expires_s < now_s) | (row.holder == self.holder))
+                .values(
+                    holder=self.holder, expires_s=now_s + self.ttl_s, acquired_s=now_s, epoch=row.epoch + 1
                 )
-                .values(holder=self.holder, expires_s=now_s + self.ttl_s)
             ).rowcount
             if took:
-                if not self.is_leader:
-                    conn.execute(
-                        update(LeaderLeaseRow)
-                        .where(LeaderLeaseRow.name == self.name)
-                        .values(acquired_s=now_s)
-                    )
+                self.epoch = int(conn.execute(select(row.epoch).where(row.name == self.name)).scalar_one())
                 return True
-            exists = conn.execute(select(LeaderLeaseRow.name).where(LeaderLeaseRow.name == self.name)).first()
+            exists = conn.execute(select(row.name).where(row.name == self.name)).first()
         if exists:
             return False
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    insert(LeaderLeaseRow).values(
-                        name=self.name, holder=self.holder, expires_s=now_s + self.ttl_s, acquired_s=now_s
-                    )
-                )
+                    insert(row).values(name=self.name, holder=self.holder, expires_s=now_s + self.ttl_s,
+                                       acquired_s=now_s, epoch=1)
+                )  # fmt: skip
         except IntegrityError:
             return False
+        self.epoch = 1
         return True
 
     def release(self) -> None:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Body, FastAPI, Path, Query, Request
 from huanghe.api.deps import IdFilter, Limit, Offset, SessionDep
 from huanghe.core.paging import Page
 from huanghe.observatory.metric_catalog import METRICS
+from huanghe.store.leader import LeaderElector
 from huanghe.telemetry import alerts, scrape
 from huanghe.telemetry import service as telemetry
 from huanghe.telemetry.runtime import TelemetryRuntime
@@ -169,7 +170,10 @@ async def telemetry_running(app: FastAPI) -> AsyncIterator[TelemetryRuntime | No
         yield None
         return
     clock = getattr(app.state, "clock", None) or time.time
-    runtime = TelemetryRuntime(app.state.session_factory, cfg, clock, app.state.metrics.ingested)
+    elector = LeaderElector(
+        app.state.engine, name="telemetry", ttl_s=max(5.0, 3 * cfg.maintenance_interval_s)
+    )
+    runtime = TelemetryRuntime(app.state.session_factory, cfg, clock, app.state.metrics.ingested, elector)
     app.state.telemetry_runtime = runtime
     task = asyncio.create_task(runtime.run(), name="huanghe-telemetry")
     try:
@@ -184,3 +188,4 @@ async def telemetry_running(app: FastAPI) -> AsyncIterator[TelemetryRuntime | No
         except Exception:  # the loops log their own failures; never fail the app's shutdown
             log.exception("telemetry loops ended with an error")
         await runtime.drain()  # steps already running in worker threads finish before the engine closes
+        elector.release()

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from huanghe.core.errors import NotFoundError
 from huanghe.network.topology_store import export_topology
 from huanghe.observatory.generator import TelemetryGenerator
+from huanghe.store.leader import LeaderElector
 from huanghe.telemetry import alerts, scrape
 from huanghe.telemetry import rollup as telemetry_rollup
 from huanghe.telemetry import service as telemetry
@@ -34,6 +35,9 @@ log = logging.getLogger("huanghe.telemetry")
 #: Called with (source, number of samples stored) after every store, e.g. to count them for /metrics.
 IngestHook = Callable[[str, int], None]
 BACKFILL_STEP_S = 300.0
+#: How often the telemetry loops take or renew their lead (the lease lasts :data:`ELECTION_TTL_S`), seconds.
+ELECTION_INTERVAL_S = 1.0
+ELECTION_TTL_S = 4.0
 ROLLUP_LOOKBACK_MS = telemetry.LATE_AFTER_MS
 T = TypeVar("T")
 
@@ -45,8 +49,12 @@ class TelemetryRuntime:
         settings: TelemetrySettings | None = None,
         clock: Callable[[], float] = time.time,
         on_ingested: IngestHook | None = None,
+        elector: LeaderElector | None = None,
     ) -> None:
-        self.session_factory = session_factory
+        # with an elector, the background steps run only while this replica leads "telemetry", and their
+        # commits are fenced (a deposed leader's late write is refused)
+        self.elector = elector
+        self.session_factory = session_factory if elector is None else elector.fenced(session_factory)
         self.settings = settings or TelemetrySettings()
         self.clock = clock
         self.on_ingested = on_ingested or (lambda _source, _n: None)
@@ -150,7 +158,21 @@ class TelemetryRuntime:
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=timeout_s)
 
-    async def _every(self, interval_s: float, step: Callable[[], object], name: str) -> None:
+    def _if_leading(self, step: Callable[[], object]) -> Callable[[], object]:
+        """``step`` run only while this replica leads the telemetry loops (always without an elector)."""
+        if self.elector is None:
+            return step
+        elector = self.elector
+
+        def led() -> object:
+            return step() if elector.is_leader else None
+
+        return led
+
+    async def _every(
+        self, interval_s: float, step: Callable[[], object], name: str, *, led: bool = True
+    ) -> None:
+        step = self._if_leading(step) if led else step
         while True:
             try:
                 await self._in_thread(step)
@@ -160,6 +182,8 @@ class TelemetryRuntime:
 
     async def _backfill_once(self, hours: float) -> None:
         try:
+            if self.elector is not None and not self.elector.is_leader:
+                return  # the leader backfills
             if not await self._in_thread(self.has_simulated):
                 n = await self._in_thread(lambda: self.backfill(hours))
                 log.info("telemetry: simulated %d samples of history (%g h)", n, hours)
@@ -170,6 +194,12 @@ class TelemetryRuntime:
         """Run the enabled loops until cancelled (backfill first when there is no simulated history)."""
         s = self.settings
         tasks = []
+        if (
+            self.elector is not None
+        ):  # take or renew the lead every ELECTION_INTERVAL_S, whatever the steps do
+            elector = self.elector
+            await self._in_thread(elector.try_acquire)
+            tasks.append(self._every(ELECTION_INTERVAL_S, elector.try_acquire, "election", led=False))
         if s.generator:
             if s.generator_backfill_h > 0:
                 await self._backfill_once(s.generator_backfill_h)
