@@ -13,7 +13,7 @@ from decimal import Decimal
 from multiprocessing import get_context
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.billing import ledger, programme_funds, programmes, vouchers
@@ -25,7 +25,7 @@ from huanghe.billing.models import (
 )
 from huanghe.billing.programme_schemas import ApplicationCreate, ProgrammeCreate, Review
 from huanghe.core.errors import ConflictError
-from huanghe.store.db import make_session_factory
+from huanghe.store.db import make_session_factory, normalize_url
 from huanghe.store.migrate import migrate
 from huanghe.tenancy import service as tenancy_svc
 from huanghe.tenancy.schemas import TenantCreate
@@ -38,7 +38,9 @@ TENANTS = [f"t{i:02d}" for i in range(12)]
 @pytest.fixture
 def factory(fresh_postgres_url: str) -> Iterator[sessionmaker[Session]]:
     migrate(fresh_postgres_url)
-    f: sessionmaker[Session] = make_session_factory(fresh_postgres_url)
+    # one connection per thread at most (the default pool of 15 would make threads queue for connections)
+    engine = create_engine(normalize_url(fresh_postgres_url), pool_size=40, max_overflow=0, pool_timeout=120)
+    f: sessionmaker[Session] = make_session_factory(engine)
     with f() as s:
         seed(s)
         for t in TENANTS:
