@@ -33,7 +33,10 @@ def test_index_json(net: str) -> None:
     assert isinstance(rows, list) and len(rows) == 5
     assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows)
     assert set(rows[0]) >= {"entity", "level", "score", "rank", "dimensions"}
-    assert set(rows[0]["dimensions"]) == {"compute", "storage", "network", "environment"}
+    # method 2.0 adds the application dimension (job service levels, tenants/SMEs served)
+    assert set(rows[0]["dimensions"]) == {"compute", "storage", "network", "environment", "application"}
+    # from a file nothing is measured: the measured indicators are missing (NaN → null, neutral)
+    assert rows[0]["indicators"]["utilisation"] is None and rows[0]["indicators"]["jobs_finished"] is None
     assert rows[-1]["entity"] == "linyi"
     circles = _json(
         "index", "--network", net, "--json", "--level", "circle", "--weights", "entropy", "--norm", "zscore"
@@ -47,9 +50,25 @@ def test_index_table_and_sensitivity(net: str) -> None:
     result = runner.invoke(app, ["index", "--network", net])
     assert result.exit_code == 0 and "综合算力指数" in result.output and "qingdao" in result.output
     sens = _json("index", "sensitivity", "--network", net, "--samples", "50", "--seed", "3", "--json")
-    assert [s["samples"] for s in sens] == [8, 50]
+    assert [s["samples"] for s in sens] == [10, 50]  # 5 dimensions × ±δ (8 with method 1.0's four)
     assert all(-1 <= s["kendall_tau_min"] <= 1 for s in sens)
     assert {r["entity"] for r in sens[1]["ranks"]} == {"jinan", "zibo", "qingdao", "yantai", "linyi"}
+
+
+def test_index_compare_year_on_year(net: str) -> None:
+    """``--compare``: every entity of --year against the year before, deltas = this year − last year."""
+    rows = {r["entity"]: r for r in _json("index", "--network", net, "--json", "--year", "2024")}  # type: ignore[union-attr]
+    comp = _json("index", "--network", net, "--json", "--year", "2024", "--compare")
+    assert isinstance(comp, list) and {r["entity"] for r in comp} == set(rows)
+    for r in comp:
+        assert r["year"] == 2024 and r["base_year"] == 2023
+        assert r["score"] == pytest.approx(rows[r["entity"]]["score"])
+        assert r["delta"] == pytest.approx(r["score"] - r["base_score"], abs=1e-3)
+        assert r["rank_change"] == r["rank"] - r["base_rank"]
+    table = runner.invoke(app, ["index", "--network", net, "--year", "2024", "--compare"])
+    assert table.exit_code == 0 and "同比" in table.output and "2024 vs 2023" in table.output
+    bad = runner.invoke(app, ["index", "--network", net, "--year", "2011", "--compare"])  # first year
+    assert bad.exit_code == 2 and "compare" in bad.output
 
 
 @pytest.mark.parametrize(

@@ -38,13 +38,14 @@ def test_zscore() -> None:
 
 def test_entropy_weights_follow_dispersion() -> None:
     rows = [[0.0] * N for _ in range(3)]
+    eflops, storage = ix.INDICATOR_KEYS.index("total_eflops"), ix.INDICATOR_KEYS.index("storage_eb")
     for k, v in enumerate([0.0, 1.0, 2.0]):
-        rows[k][0] = v  # total_eflops varies, all else constant
+        rows[k][eflops] = v  # total_eflops varies, all else constant
     w = ix.entropy_weights(np.array(rows))
     assert w.dimensions["compute"] == pytest.approx(1.0, abs=1e-6)
     assert w.indicators["total_eflops"] == pytest.approx(1.0)
     for k, v in enumerate([0.0, 1.0, 2.0]):
-        rows[k][3] = v  # storage_eb varies the same way
+        rows[k][storage] = v  # storage_eb varies the same way
     w2 = ix.entropy_weights(np.array(rows))
     assert w2.dimensions["compute"] == pytest.approx(0.5)
     assert w2.dimensions["storage"] == pytest.approx(0.5)
@@ -62,16 +63,24 @@ def test_ahp() -> None:
 def test_expert_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     w = ix.expert_weights()
     assert sum(w.dimensions.values()) == pytest.approx(1.0)
-    assert w.dimensions["compute"] == pytest.approx(0.4)
+    # method 2.0: five dimensions (the application dimension is new), compute twice each other → 1/3
+    # (was 0.4 with four dimensions)
+    assert w.dimensions["compute"] == pytest.approx(1 / 3)
+    assert w.dimensions["application"] == pytest.approx(1 / 6)
     assert w.consistency_ratio is not None and w.consistency_ratio < 0.1
+    assert w.indicators["utilisation"] > 0 and w.indicators["offsite_backup_share"] > 0
+    dims = "dimensions: [compute, storage, network, environment, application]\n"
     bad = tmp_path / "w.yaml"
     bad.write_text(
-        "dimensions: [compute, storage, network, environment]\n"
-        "pairwise: [[1, 9, 1/9, 1], [1/9, 1, 9, 1], [9, 1/9, 1, 1], [1, 1, 1, 1]]\n"
+        dims + "pairwise: [[1, 9, 1/9, 1, 1], [1/9, 1, 9, 1, 1], [9, 1/9, 1, 1, 1], [1, 1, 1, 1, 1],"
+        " [1, 1, 1, 1, 1]]\n"
     )
     with pytest.raises(ix.IndexInputError, match="consistency ratio"):
         ix.expert_weights(bad)
-    bad.write_text("dimensions: [compute, storage, network, environment]\npairwise: [[1, 2], [1/2, 1]]\n")
+    bad.write_text("dimensions: [compute, storage, network, environment]\npairwise: [[1]]\n")
+    with pytest.raises(ix.IndexInputError, match="dimensions"):  # a four-dimension (method 1.0) file
+        ix.expert_weights(bad)
+    bad.write_text(dims + "pairwise: [[1, 2], [1/2, 1]]\n")
     with pytest.raises(ix.IndexInputError, match="pairwise"):
         ix.expert_weights(bad)
 
@@ -125,7 +134,7 @@ def test_sensitivity() -> None:
     assert still.tau_min == pytest.approx(1.0)
     assert all(r.min_rank == r.max_rank == r.base_rank for r in still.ranges)
     oat = ix.one_at_a_time(res, 2024, delta=0.2)
-    assert oat.samples == 8
+    assert oat.samples == 10  # 5 dimensions × (+δ, −δ) (8 with the four dimensions of method 1.0)
     mc = ix.monte_carlo(res, 2024, samples=300, concentration=5.0, seed=7)
     assert mc == ix.monte_carlo(res, 2024, samples=300, concentration=5.0, seed=7)  # seeded
     assert all(r.min_rank <= r.base_rank <= r.max_rank for r in mc.ranges)

@@ -309,10 +309,16 @@ class HuangheClient(ProgrammeCalls):
     # ------------------------------------------------------------ the observatory
 
     def index(
-        self, level: str = "city", weights: str = "equal", norm: str = "minmax", year: int | None = None
+        self,
+        level: str = "city",
+        weights: str = "equal",
+        norm: str = "minmax",
+        year: int | None = None,
+        compare: int | None = None,
     ) -> IndexResult:
-        """综合算力指数 of the stored network: rows ranked by score (0–100) in four dimensions."""
-        params = {"level": level, "weights": weights, "norm": norm, "year": year}
+        """综合算力指数 of the stored network with the platform's measured inputs: rows ranked by score (0–100) in
+        five dimensions; ``compare`` (a base year, e.g. year − 1) adds the year-on-year ``comparison``."""
+        params = {"level": level, "weights": weights, "norm": norm, "year": year, "compare": compare}
         data: IndexResult = self.call("GET", "/observatory/index", params=params)
         return data
 

@@ -204,7 +204,8 @@ class AlertPage(TypedDict):
 
 
 class IndexRow(TypedDict):
-    """One entity's index: ``score`` and ``dimensions`` (compute, storage, network, environment) 0–100."""
+    """One entity's index: ``score`` and ``dimensions`` (compute, storage, network, environment, application)
+    0–100."""
 
     entity: str
     name_zh: str
@@ -225,6 +226,14 @@ class IndexResult(TypedDict):
     method_version: str
     illustrative: bool
     rows: list[IndexRow]
+    dimension_weights: NotRequired[dict[str, float]]
+    #: per indicator: ``source`` (declared | measured | mixed), ``centers_measured``, ``centers``
+    indicator_sources: NotRequired[dict[str, dict[str, Any]]]
+    measured_years: NotRequired[list[int]]
+    simulated: NotRequired[bool]
+    compare_year: NotRequired[int | None]
+    #: year on year (with ``compare``): score, rank and dimension deltas per entity
+    comparison: NotRequired[list[dict[str, Any]] | None]
 
 
 class SensitivityStudy(TypedDict):

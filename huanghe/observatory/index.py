@@ -1,10 +1,12 @@
 """The comprehensive compute index (综合算力指数), method version 1.0 — see docs/index-method.md.
 
-Four dimensions — compute (算力), storage (存力), network (运力), environment (环境) — each made of indicators
-computed per entity (a city, an economic circle or the whole province) and per year. Steps:
+Five dimensions — compute (算力), storage (存力), network (运力), environment (环境), application (应用) —
+each made of indicators computed per entity (a city, an economic circle or the whole province) and per year.
+Steps:
 
-1. **Indicators** (:data:`INDICATORS`) per (entity, year) row, from plain :class:`CenterFigures` and the
-   pair latencies of that year (:func:`indicator_table`).
+1. **Indicators** (:data:`INDICATORS`) per (entity, year) row, from plain :class:`CenterFigures`, the pair
+   latencies of that year and the centers' measured inputs of that year (:class:`CenterMeasures`, from the
+   platform's records; NaN where nothing was measured) (:func:`indicator_table`).
 2. **Normalise** each indicator over all rows of the table (a panel over the years, so scores of different
    years are comparable): ``minmax`` → [0, 1], ``zscore`` → (x − mean) / std. Lower-is-better indicators
    (PUE, latency, emission factor, carbon per PFLOPS-hour) are inverted. A missing value (NaN) or a
@@ -16,6 +18,7 @@ computed per entity (a city, an economic circle or the whole province) and per y
    within-dimension weights. Ranks (1 = best, ties share the best rank) are within a year and level.
 5. **Sensitivity** of the ranks to the dimension weights: one-at-a-time ±δ and Monte-Carlo Dirichlet draws
    around the base weights, reporting rank ranges and Kendall's τ against the base ranking.
+6. **Year on year**: :func:`compare_years` sets an entity's year Y against year Y − k of the same panel.
 
 Modules: :mod:`~huanghe.observatory.index_indicators` (1), :mod:`~huanghe.observatory.index_weights` (2–3),
 :mod:`~huanghe.observatory.index_scores` (4) and :mod:`~huanghe.observatory.index_sensitivity` (5); this module
@@ -24,6 +27,7 @@ is their one public face (callers write ``from huanghe.observatory import index 
 
 from __future__ import annotations
 
+from huanghe.observatory.index_compare import YearOnYear, compare_years
 from huanghe.observatory.index_indicators import (
     DIMENSION_NAMES_ZH,
     DIMENSIONS,
@@ -46,6 +50,7 @@ from huanghe.observatory.index_indicators import (
     member_key,
     yearly_inputs,
 )
+from huanghe.observatory.index_measures import MEASURED_KEYS, MIXED_KEYS, CenterMeasures, coverage
 from huanghe.observatory.index_scores import (
     IndexResult,
     IndexRow,
@@ -77,6 +82,9 @@ __all__ = [
     "INDICATORS",
     "INDICATOR_KEYS",
     "LEVELS",
+    "MEASURED_KEYS",
+    "MIXED_KEYS",
+    "CenterMeasures",
     "Entity",
     "IndexInputError",
     "IndexResult",
@@ -91,8 +99,11 @@ __all__ = [
     "Sensitivity",
     "Weights",
     "YearInputs",
+    "YearOnYear",
     "ahp_weights",
+    "compare_years",
     "compute_index",
+    "coverage",
     "dimension_scores",
     "entities_of",
     "entity_values",

@@ -36,7 +36,8 @@ def dimension_scores(normalised: Matrix, weights: Weights, norm: str) -> Matrix:
 
 
 def total_scores(dim_scores: Matrix, dim_weights: Matrix) -> Matrix:
-    """Scores = dimension scores @ dimension weights; ``dim_weights`` may be (4,) or (4, samples)."""
+    """Scores = dimension scores @ dimension weights; ``dim_weights`` may be (D,) or (D, samples), D = the number
+    of dimensions."""
     return np.asarray(dim_scores @ dim_weights, dtype=np.float64)
 
 
@@ -84,7 +85,7 @@ class IndexResult:
     weights: Weights
     norm: str
     method_version: str = INDEX_METHOD_VERSION
-    dim_scores: Matrix = field(default_factory=lambda: np.zeros((0, 4)))
+    dim_scores: Matrix = field(default_factory=lambda: np.zeros((0, len(DIMENSIONS))))
 
     def year(self, year: int) -> list[IndexRow]:
         """The rows of one year, best rank first."""

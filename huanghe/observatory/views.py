@@ -6,6 +6,7 @@ default year is the latest ``opened_year`` of the network (deterministic, no wal
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,11 +58,13 @@ def index_view(
     norm: str = "minmax",
     year: int | None = None,
     expert_file: str | Path | None = None,
+    measures: Mapping[int, Mapping[str, ix.CenterMeasures]] | None = None,
 ) -> IndexView:
-    """The index of ``level`` entities, on a panel of the yearly snapshots up to ``year``."""
+    """The index of ``level`` entities, on a panel of the yearly snapshots up to ``year``; ``measures`` are the
+    centers' measured inputs per year (year → center id → measures) where the platform has records."""
     y = resolve_year(topology, year)
     years = network_years(center_figures(topology), y)
-    inputs = ix.yearly_inputs(topology, years)
+    inputs = ix.yearly_inputs(topology, years, measures)
     result = ix.compute_index(inputs, ix.entities_of(topology, level), scheme, norm, expert_file)
     return IndexView(y, level, result)
 

@@ -30,9 +30,10 @@ from huanghe.observatory import green, views
 from huanghe.observatory import index as ix
 from huanghe.observatory.maturity import LEVEL_NAMES, MaturityRulesError
 from huanghe.observatory.targets import TargetsError
+from huanghe.regulator import index_cli
 
 index_app = typer.Typer(
-    help="综合算力指数 Comprehensive compute index (method 1.0, docs/index-method.md).",
+    help="综合算力指数 Comprehensive compute index (method 2.0, docs/index-method.md).",
     epilog=remote.EXIT_CODES_HELP,
     invoke_without_command=True,
 )
@@ -116,26 +117,6 @@ def _not_on_server(option: str, why: str) -> ValueError:
 # ---------------------------------------------------------------- index
 
 
-def _index_data(
-    source: str | None, level: str, weights: str, norm: str, year: int | None, weights_file: Path | None
-) -> dict[str, Any]:
-    """The index as the server gives it (``rows`` and the method), from the server (``source`` None) or
-    from the network ``source``; from files also ``dimension_weights``."""
-    if source is None:
-        with remote.connect() as client:
-            return dict(client.index(level, weights, norm, year))
-    view = views.index_view(_load(source), level, weights, norm, year, weights_file)
-    return {
-        "year": view.year,
-        "level": level,
-        "weights": view.result.weights.scheme,
-        "norm": norm,
-        "method_version": view.result.method_version,
-        "rows": [r.public() for r in view.rows],
-        "dimension_weights": dict(view.result.weights.dimensions),
-    }
-
-
 @index_app.callback()
 def index_cmd(
     ctx: typer.Context,
@@ -145,17 +126,23 @@ def index_cmd(
     year: int | None = YEAR,
     network: str | None = NETWORK,
     weights_file: Path | None = WEIGHTS_FILE,
+    compare: bool = typer.Option(
+        False, "--compare", help="year on year: the index of --year against the year before"
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Score and rank cities, circles or the province in four dimensions (算力 存力 运力 环境)."""
+    """Score and rank cities, circles or the province in five dimensions (算力 存力 运力 环境 应用)."""
     if ctx.invoked_subcommand is not None:
         return
     with _clean_errors():
         _index_options(level, weights, norm)
         source = remote.use_server(network, as_json, files=(weights_file,))
-        data = _index_data(source, level, weights, norm, year, weights_file)
+        data = index_cli.index_data(source, level, weights, norm, year, weights_file, compare)
     if as_json:
-        _echo_json(data["rows"])
+        _echo_json(data["comparison"] if compare else data["rows"])
+        return
+    if compare:
+        _console().print(index_cli.comparison_table(data))
         return
     table = Table(
         title=f"综合算力指数 Compute index {data['year']} · level {data['level']} · weights {data['weights']} · "
@@ -180,6 +167,7 @@ def index_cmd(
     w = data.get("dimension_weights")
     if w:
         out.print("dimension weights 维度权重: " + ", ".join(f"{d} {w[d]:.3f}" for d in ix.DIMENSIONS))
+    out.print(index_cli.sources_line(data))
     out.print(ILLUSTRATIVE_NOTE)
 
 

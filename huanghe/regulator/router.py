@@ -23,14 +23,26 @@ Norm = Annotated[str, Query(max_length=16, description="minmax | zscore")]
 
 
 @router.get("/index", response_model=schemas.IndexView)
-def index(s: SessionDep, level: Level = "city", weights: Weights = "equal", norm: Norm = "minmax",
-          year: Year = None) -> dict[str, Any]:  # fmt: skip
-    """综合算力指数: scores and ranks in four dimensions (method 1.0, docs/index-method.md)."""
-    return svc.index(s, level, weights, norm, year)
+def index(
+    request: Request,
+    s: SessionDep,
+    level: Level = "city",
+    weights: Weights = "equal",
+    norm: Norm = "minmax",
+    year: Year = None,
+    compare: Annotated[
+        int | None,
+        Query(ge=1950, le=2100, description="base year of a year-on-year comparison (e.g. year − 1)"),
+    ] = None,
+) -> dict[str, Any]:
+    """综合算力指数: scores and ranks in five dimensions from the topology and the platform's measured records
+    (method 2.0, docs/index-method.md); ``compare`` adds each entity's change since that year."""
+    return svc.index(s, level, weights, norm, year, compare, now_ms(request))
 
 
 @router.get("/index/sensitivity", response_model=schemas.SensitivityView)
 def index_sensitivity(
+    request: Request,
     s: SessionDep,
     level: Level = "city",
     weights: Weights = "equal",
@@ -43,7 +55,7 @@ def index_sensitivity(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Rank stability under weight perturbations."""
-    return svc.sensitivity(s, level, weights, norm, year, delta, samples, seed)
+    return svc.sensitivity(s, level, weights, norm, year, delta, samples, seed, now_ms(request))
 
 
 @router.get("/targets", response_model=list[schemas.TargetStatus])

@@ -28,8 +28,37 @@ class IndexRowPublic(BaseModel):
     indicators: dict[str, Number | None]
 
 
+class IndicatorSource(BaseModel):
+    """Where an indicator's values come from in the year: ``declared`` (the topology), ``measured`` (the
+    platform's records; NaN → neutral where none) or ``mixed`` (measured where measured, declared elsewhere),
+    and how many of the year's open centers had a measured input."""
+
+    source: str
+    centers_measured: int | None
+    centers: int
+
+
+class YearOnYearPublic(BaseModel):
+    """One entity in ``year`` versus ``base_year`` (one panel normalisation); deltas = year − base year."""
+
+    entity: str
+    name_zh: str
+    name_en: str
+    year: int
+    base_year: int
+    score: float | None
+    base_score: float | None
+    delta: float | None
+    rank: int
+    base_rank: int | None
+    rank_change: int | None
+    dimensions: dict[str, float | None]
+    dimension_deltas: dict[str, float | None]
+
+
 class IndexView(BaseModel):
-    """``GET /observatory/index``: the rows of one year, best rank first (method version 1.0)."""
+    """``GET /observatory/index``: the rows of one year, best rank first (method version 2.0), the dimension
+    weights, each indicator's source, the years with measured inputs and, with ``compare``, year on year."""
 
     year: int
     level: str
@@ -38,6 +67,12 @@ class IndexView(BaseModel):
     method_version: str
     illustrative: bool
     rows: list[IndexRowPublic]
+    dimension_weights: dict[str, float] = {}
+    indicator_sources: dict[str, IndicatorSource] = {}
+    measured_years: list[int] = []
+    simulated: bool = False
+    compare_year: int | None = None
+    comparison: list[YearOnYearPublic] | None = None
 
 
 class RankRangePublic(BaseModel):

@@ -3,8 +3,10 @@
 
 Telemetry used: each center's mean ``utilisation`` (subject '') over the last ``TELEMETRY_WINDOW_DAYS``
 replaces the assumed utilisation in carbon figures and is shown in ``indicators``; ``pue_measured`` is
-Σ facility power / Σ IT power over the same window (shown beside the design PUE, which the lists and the
-index keep using: they are yearly figures). Responses say whether telemetry was used and whether any of
+Σ facility power / Σ IT power over the same window (shown beside the design PUE, which the lists keep using:
+they are yearly figures). The index takes its measured inputs per calendar year from the platform's records
+(telemetry, storage, transfers, backups, jobs, bills: :mod:`huanghe.regulator.index_inputs`) and says which
+indicators were measured and which declared. Responses say whether telemetry was used and whether any of
 it is simulated.
 
 Every function returns plain JSON-ready data (NaN and ±inf become ``null``). Bad options raise
@@ -30,9 +32,10 @@ from huanghe.network.topology_store import export_topology
 from huanghe.observatory import green, views
 from huanghe.observatory import index as ix
 from huanghe.observatory import indicators as ind
-from huanghe.observatory.figures import CenterFigures, with_overrides
+from huanghe.observatory.figures import CenterFigures, center_figures, network_years, with_overrides
 from huanghe.observatory.maturity import MaturityRulesError
 from huanghe.observatory.targets import TargetsError
+from huanghe.regulator.index_inputs import MeasuredInputs, measured_inputs
 from huanghe.telemetry import service as telemetry
 from huanghe.telemetry.models import TelemetrySampleRow
 
@@ -129,12 +132,57 @@ def _telemetry_note(tel: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- views
 
 
-def index(session: Session, level: str, weights: str, norm: str, year: int | None) -> dict[str, Any]:
+def _measured_view(
+    session: Session,
+    topo: Topology,
+    level: str,
+    weights: str,
+    norm: str,
+    year: int | None,
+    now_ms: int | None,
+) -> tuple[views.IndexView, MeasuredInputs]:
+    """The index view fed with the platform's measured inputs of every year of the panel."""
+    y = _guard(lambda: views.resolve_year(topo, year))
+    figs = center_figures(topo)
+    measured = measured_inputs(
+        session, network_years(figs, y), [c.id for c in figs], None if now_ms is None else now_ms / 1000
+    )
+    view = _guard(lambda: views.index_view(topo, level, weights, norm, y, None, measured.by_year))
+    return view, measured
+
+
+def _sources(topo: Topology, view: views.IndexView, measured: MeasuredInputs) -> dict[str, Any]:
+    """Per indicator of the year: declared (topology), measured (platform records) or mixed, with the number of
+    the year's centers that had a measured input."""
+    open_centers = views.figures_in(topo, view.year)
+    cov = ix.coverage(open_centers, measured.by_year.get(view.year, {}))
+    return {
+        i.key: {"source": i.source, "centers_measured": cov.get(i.key) if i.source != "declared" else None,
+                "centers": len(open_centers)}
+        for i in ix.INDICATORS
+    }  # fmt: skip
+
+
+def index(
+    session: Session,
+    level: str,
+    weights: str,
+    norm: str,
+    year: int | None,
+    compare: int | None = None,
+    now_ms: int | None = None,
+) -> dict[str, Any]:
+    """The index of a year with the measured inputs; with ``compare`` (a base year) also year on year."""
     _choice("level", level, ix.LEVELS)
     _choice("weights", weights, SCHEMES)
     _choice("norm", norm, NORMS)
     topo = _topology(session)
-    view = _guard(lambda: views.index_view(topo, level, weights, norm, year))
+    view, measured = _measured_view(session, topo, level, weights, norm, year, now_ms)
+    comparison = (
+        None
+        if compare is None
+        else [c.public() for c in _guard(lambda: ix.compare_years(view.result, view.year, compare))]
+    )
     return clean(
         {
             "year": view.year,
@@ -144,6 +192,12 @@ def index(session: Session, level: str, weights: str, norm: str, year: int | Non
             "method_version": view.result.method_version,
             "illustrative": True,
             "rows": [r.public() for r in view.rows],
+            "dimension_weights": dict(view.result.weights.dimensions),
+            "indicator_sources": _sources(topo, view, measured),
+            "measured_years": sorted(measured.by_year),
+            "simulated": measured.simulated,
+            "compare_year": compare,
+            "comparison": comparison,
         }
     )
 
@@ -157,14 +211,15 @@ def sensitivity(
     delta: float,
     samples: int,
     seed: int,
+    now_ms: int | None = None,
 ) -> dict[str, Any]:
     _choice("level", level, ix.LEVELS)
     _choice("weights", weights, SCHEMES)
     _choice("norm", norm, NORMS)
     topo = _topology(session)
+    view, _ = _measured_view(session, topo, level, weights, norm, year, now_ms)
 
     def run() -> list[ix.Sensitivity]:
-        view = views.index_view(topo, level, weights, norm, year)
         return [
             ix.one_at_a_time(view.result, view.year, delta),
             ix.monte_carlo(view.result, view.year, samples, 50.0, seed),
