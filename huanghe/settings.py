@@ -11,6 +11,7 @@
 | ``auth_enabled`` | ``HUANGHE_AUTH_ENABLED`` | require a token or a console session on every non-public route; default: on, except in dev mode. |
 | ``session_secret`` | ``HUANGHE_SESSION_SECRET`` | key signing console session cookies (>= 32 characters); must be set outside dev mode, no default. |
 | ``rate_limit_per_s`` / ``rate_limit_burst`` | ``HUANGHE_RATE_LIMIT_PER_S`` / ``..._BURST`` | token bucket per API token (or client address): refill per second, bucket size. |
+| ``shared_rate_limits`` | ``HUANGHE_SHARED_RATE_LIMITS`` | buckets shared by every replica through the database (default: on with PostgreSQL, off with SQLite). |
 | ``max_body_bytes`` | ``HUANGHE_MAX_BODY_BYTES`` | largest request body accepted (413 above), bytes. |
 """
 
@@ -44,6 +45,7 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = None
     rate_limit_per_s: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    shared_rate_limits: bool | None = None
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
 
     @property

@@ -37,12 +37,12 @@ from huanghe.data import rules_router as data_rules
 from huanghe.data import storage_router as data_storage
 from huanghe.data import transfer_router as data_transfers
 from huanghe.jobs import router as jobs
+from huanghe.network import offerings_router, secrets_router
 from huanghe.network import router as network
 from huanghe.network import secrets as network_secrets
-from huanghe.network import secrets_router
 from huanghe.network import topology_router as topology
+from huanghe.regulator import empowerment_router, risk_loop, risk_router
 from huanghe.regulator import projects_router as projects
-from huanghe.regulator import risk_loop, risk_router
 from huanghe.regulator import router as observatory
 from huanghe.settings import Settings
 from huanghe.store.db import make_engine, make_session_factory
@@ -76,6 +76,8 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     jobs.router,
     telemetry.router,
     observatory.router,
+    offerings_router.router,
+    empowerment_router.router,
 )
 #: The site's own routers, outside the API prefix: console login, ``/healthz``, ``/metrics``.
 SITE_ROUTERS: tuple[APIRouter, ...] = (login.router, health.router, instrumentation.router)
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(
             network_secrets.check_key_at_startup, _app.state.session_factory, dev_mode=settings.dev_mode
         )
+        _app.state.cache_bus.start()  # token revocations of other replicas empty our cache at once
         try:
             with (
                 jobs.scheduler_running(_app),
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     _freeze_startup_heap()
                     yield
         finally:
+            _app.state.cache_bus.stop()
             _app.state.audit_writer.close()
             engine.dispose()
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huanghe.core.errors import (
@@ -37,6 +37,8 @@ from huanghe.core.errors import (
 from huanghe.domain.bounds import TOO_LARGE
 
 log = logging.getLogger("huanghe.api")
+#: ``Retry-After`` of a 503 while the database does not answer, seconds.
+DB_RETRY_AFTER_S = 2
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _NOT_BODY = ("header.", "query.", "path.")
@@ -128,9 +130,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(409, [FieldError("", f"conflicts with stored data: {first}")])
 
     @app.exception_handler(OperationalError)
-    async def _db_down(req: Request, exc: OperationalError) -> JSONResponse:
+    @app.exception_handler(InterfaceError)
+    async def _db_down(req: Request, exc: DBAPIError) -> JSONResponse:
         log.warning("database error on %s %s: %s", req.method, req.url.path, exc.orig)
-        return error_response(503, [FieldError("", "database unavailable, retry later")])
+        return error_response(
+            503, [FieldError("", "database unavailable, retry later (数据库不可用，请稍后重试)")],
+            {"Retry-After": str(DB_RETRY_AFTER_S)},
+        )  # fmt: skip
 
     @app.exception_handler(RecursionError)
     async def _too_deep(_req: Request, _exc: RecursionError) -> JSONResponse:

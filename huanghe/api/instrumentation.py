@@ -8,17 +8,28 @@ One registry per app (several apps in one process do not clash):
 * ``huanghe_telemetry_samples_ingested_total{source}`` — samples stored (push, scrape, simulated);
 * ``huanghe_alerts{state}`` — alerts by state, read from the database at scrape time;
 * ``huanghe_jobs{state}`` — jobs by state, when the ``jobs`` table exists (read at scrape time).
+
+With several worker processes the counters and histograms are summed over the workers (prometheus-client's
+multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``), whichever worker answers the scrape.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import inspect, text
@@ -30,6 +41,8 @@ from huanghe.api.routes import route_template
 from huanghe.telemetry import alerts
 
 log = logging.getLogger("huanghe.api")
+#: Set (to a directory) by ``huanghe up --workers N``: the workers' metrics are written there and merged.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class _DatabaseCollector(Collector):
@@ -83,14 +96,22 @@ class PlatformMetrics:
             ["source"],
             registry=self.registry,
         )
-        self.registry.register(_DatabaseCollector(session_factory))
+        self.database = _DatabaseCollector(session_factory)
+        self.registry.register(self.database)
 
     def ingested(self, source: str, n: int) -> None:
         if n > 0:
             self.samples.labels(source).inc(n)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The text format; with several worker processes (``PROMETHEUS_MULTIPROC_DIR`` set, as ``huanghe up
+        --workers N`` does) the counters and histograms of every worker, summed, plus the database gauges."""
+        if not os.environ.get(MULTIPROC_ENV):
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)
+        merged.register(self.database)
+        return generate_latest(merged)
 
 
 class MetricsMiddleware:

@@ -60,7 +60,7 @@ class SecurityMiddleware:
         if limits.rate_limited(path):
             send = self._watching(scope, send)
         if self.settings.auth_active and limits.rate_limited(path):
-            wait = self.buckets.take(limits.caller_key(scope), time.monotonic())
+            wait = await self._wait(scope)
             if wait > 0:
                 retry = str(max(1, math.ceil(wait)))
                 await self._reply(scope, receive, send, 429, f"too many requests, retry in {retry} s",
@@ -78,6 +78,21 @@ class SecurityMiddleware:
             await self._reply(scope, receive, send, 413, f"request body larger than {limit} bytes")
             return
         await self._forward(scope, body, redacting_send(scope, send) if is_redacted(method, path) else send)
+
+    async def _wait(self, scope: Scope) -> float:
+        """Seconds the caller must wait (0: go on): this process's buckets, or the buckets shared by every
+        replica (``app.state.shared_limits``, on PostgreSQL) borrowed in chunks."""
+        key = limits.caller_key(scope)
+        shared = getattr(scope["app"].state, "shared_limits", None)
+        if shared is None:
+            return self.buckets.take(key, time.monotonic())
+        if shared.take_local(key):
+            return 0.0
+        try:
+            return float(await run_in_threadpool(shared.borrow, key))
+        except Exception as exc:  # the database answers 503 to the request itself; do not mask it as 429
+            log.warning("shared rate limit unavailable (共享限流不可用): %s", exc)
+            return 0.0
 
     def _watching(self, scope: Scope, send: Send) -> Send:
         """``send`` that notes 401 and 403 answers as security events (in memory; written in batches by
@@ -142,6 +157,7 @@ class SecurityMiddleware:
             if 200 <= status < 400 and not pending.recorded:
                 await audit_trail.write(scope, pending.entry(status))
             if 200 <= status < 400 and str(scope.get("path", "")).startswith(AUTH_PREFIX):
-                scope["app"].state.token_cache.clear()
+                # every replica's token cache is emptied before the answer (a revoked token dies at once)
+                await run_in_threadpool(scope["app"].state.cache_bus.publish)
             for message in held:
                 await send(message)

@@ -20,10 +20,12 @@ from fastapi import Depends, FastAPI
 
 from huanghe.api.authentication import TOKEN_CACHE_TTL_S, TokenCache, signer_for
 from huanghe.api.authorization import authorize
+from huanghe.api.cache_bus import CacheBus
 from huanghe.api.middleware import SecurityMiddleware
 from huanghe.audit import service as audit
 from huanghe.audit.security_events import EventAggregator
 from huanghe.settings import Settings
+from huanghe.store.shared_limits import SharedTokenBuckets
 
 
 def install(app: FastAPI) -> None:
@@ -35,6 +37,15 @@ def install(app: FastAPI) -> None:
     app.state.session_signer = signer_for(settings)
     app.state.audit_writer = audit.AuditWriter(app.state.session_factory)
     app.state.token_cache = TokenCache(TOKEN_CACHE_TTL_S)
+    app.state.cache_bus = CacheBus(app.state.engine, app.state.token_cache)
+    shared = settings.shared_rate_limits
+    if shared is None:  # default: shared by the replicas on PostgreSQL, per process on SQLite
+        shared = app.state.engine.dialect.name == "postgresql"
+    app.state.shared_limits = (
+        SharedTokenBuckets(app.state.engine, settings.rate_limit_per_s, settings.rate_limit_burst)
+        if shared
+        else None
+    )
     app.state.security_events = EventAggregator()
     app.router.dependencies.append(Depends(authorize))
     app.add_middleware(SecurityMiddleware, settings=settings)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
 import signal
 from typing import TYPE_CHECKING, Annotated
 
@@ -98,6 +100,33 @@ def _dev_storage(settings: Settings, count: int | None) -> DevStorage | None:
         factory.kw["bind"].dispose()
 
 
+def _run_workers(settings: Settings, workers: int, log_level: str) -> None:
+    """Serve with ``workers`` processes: each builds the app from ``HUANGHE_*`` (set here from the resolved
+    settings); their metrics are merged through a fresh prometheus-client multiprocess directory."""
+    import shutil
+
+    import uvicorn
+
+    from huanghe.paths import data_dir
+
+    metrics_dir = data_dir() / "metrics" / str(os.getpid())
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ.update({
+        "HUANGHE_HOST": settings.host, "HUANGHE_PORT": str(settings.port),
+        "HUANGHE_DATABASE_URL": settings.database_url, "HUANGHE_NETWORK": settings.network,
+        "HUANGHE_MIGRATE_ON_STARTUP": "0", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    })  # fmt: skip
+    if settings.session_secret is None:  # dev mode: one console-session key for every worker of this run
+        os.environ["HUANGHE_SESSION_SECRET"] = secrets.token_urlsafe(32)
+    typer.echo(f"{workers} worker processes (工作进程); background loops leader-elected per loop", err=True)
+    try:
+        uvicorn.run("huanghe.api.app:create_app", factory=True, host=settings.host, port=settings.port,
+                    workers=workers, log_level=log_level)  # fmt: skip
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
 def up(
     host: Annotated[str | None, typer.Option(help="interface to bind (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port (default 8000)", min=1, max=65535)] = None,
@@ -116,6 +145,17 @@ def up(
             "with storage; 0 = none), under the data directory; env HUANGHE_STORAGE_SERVERS",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            envvar="HUANGHE_WORKERS",
+            min=1,
+            max=64,
+            help="API worker processes (needs PostgreSQL when > 1; every background loop still runs once: "
+            "leader election per loop); env HUANGHE_WORKERS",
+        ),
+    ] = 1,
 ) -> None:
     """Start the platform: API under /api/v1, docs at /docs, console at / (启动平台)."""
     import uvicorn
@@ -125,6 +165,13 @@ def up(
     settings = settings_or_exit(
         host=host, port=port, database_url=db, network=network, migrate_on_startup=False
     )
+    if workers > 1 and not settings.database_url.startswith("postgresql"):
+        typer.echo(
+            f"refusing to start (拒绝启动): --workers {workers} needs PostgreSQL (--db postgresql+psycopg://…); "
+            "SQLite has one writer at a time, so several workers would fight over its lock (多进程需要 PostgreSQL)",
+            err=True,
+        )
+        raise typer.Exit(2)
     try:
         settings.check_secrets()
     except ValueError as exc:  # InsecureSettingsError: no session secret outside dev mode
@@ -152,7 +199,10 @@ def up(
             f"database {safe_url(settings.database_url)}"
         )
         logging.getLogger("huanghe").setLevel(log_level.upper())
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+        if workers > 1:
+            _run_workers(settings, workers, log_level)
+        else:
+            uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
     finally:
         if storage is not None:
             typer.echo("stopping storage endpoints (停止存储端点)", err=True)
