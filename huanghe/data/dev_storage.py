@@ -91,13 +91,16 @@ def _stale_weed(pid: int, root: Path) -> bool:
     return "weed" in cmdline and str(root) in cmdline
 
 
-def _kill_stale(pid: int, root: Path) -> None:
-    if _stale_weed(pid, root):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and _stale_weed(pid, root):
-            time.sleep(0.1)
+def _kill_stale(pid: int, root: Path) -> bool:
+    """Kill a stale server (True when there was one)."""
+    if not _stale_weed(pid, root):
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _stale_weed(pid, root):
+        time.sleep(0.1)
+    return True
 
 
 @dataclass
@@ -149,9 +152,14 @@ def _save_state(root: Path, servers: list[SeaweedServer], circles: list[list[str
 def _start_one(root: Path, i: int, saved: dict[str, Any]) -> SeaweedServer:
     server_root = root / f"server-{i}"
     pid = saved.get("pid")
-    if isinstance(pid, int):
-        _kill_stale(pid, server_root)
+    killed = isinstance(pid, int) and _kill_stale(pid, server_root)
     port = saved.get("s3_port")
+    if killed and isinstance(
+        port, int
+    ):  # its cmdline is gone before its sockets are closed: wait for the port
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not _port_free(port):
+            time.sleep(0.1)
     return SeaweedServer.start(
         server_root,
         access_key=saved.get("access_key") or None,
