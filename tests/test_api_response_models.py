@@ -31,6 +31,18 @@ NON_JSON: dict[tuple[str, str], str] = {
     ("GET", f"{API_PREFIX}/observatory/reports/{{kind}}"): "a report as an HTML or PDF file download",
     **{("DELETE", f"{API_PREFIX}/{p}/{{item_id}}"): "204 No Content: no body" for p in _CATALOG},
     ("DELETE", f"{API_PREFIX}/secrets/{{name}}"): "204 No Content: no body",
+    ("GET", f"{API_PREFIX}/datasets/{{item_id}}/files/{{name}}/content"): "a file's bytes, streamed",
+    **{
+        ("DELETE", f"{API_PREFIX}/{p}"): "204 No Content: no body"
+        for p in (
+            "datasets/{item_id}/files/{name}",
+            "datasets/{item_id}/uploads/{upload_id}",
+            "storage-endpoints/{endpoint_id}",
+            "data-quotas/{tenant_id}/{endpoint_id}",
+            "rules/{rule_id}",
+            "lifecycle-policies/{policy_id}",
+        )
+    },
 }
 
 

@@ -133,8 +133,13 @@ def test_storage_as_stored_and_lifecycle_policies(w: World) -> None:
     assert (
         w.client.put(f"{API}/lifecycle-policies/x", json=body, headers=w.h("tenant_admin")).status_code == 403
     )
-    seen_a = {p["id"] for p in w.client.get(f"{API}/lifecycle-policies", headers=w.h("tenant_user")).json()}
-    seen_b = {p["id"] for p in w.client.get(f"{API}/lifecycle-policies", headers=w.h("tenant_user_b")).json()}
+    seen_a = {
+        p["id"] for p in w.client.get(f"{API}/lifecycle-policies", headers=w.h("tenant_user")).json()["items"]
+    }
+    seen_b = {
+        p["id"]
+        for p in w.client.get(f"{API}/lifecycle-policies", headers=w.h("tenant_user_b")).json()["items"]
+    }
     assert seen_a == {"p1", "ta-fast"} and seen_b == {"p1"}
     bad = w.client.put(f"{API}/lifecycle-policies/p2", json={**body, "to_temperature": "warm", "from_temperature": "warm"},
                        headers=w.h("admin"))  # fmt: skip

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from huanghe.api.authentication import principal_of_request
-from huanghe.api.deps import SessionDep, TenantFilter
+from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep, TenantFilter
+from huanghe.core.paging import Page
 from huanghe.data import stored_figures as svc
 from huanghe.domain.network import ID_PATTERN
 
@@ -23,9 +24,12 @@ def data_storage(s: SessionDep) -> svc.StoredStorage:
     return svc.stored_storage(s)
 
 
-@router.get("/lifecycle-policies", response_model=list[svc.PolicyPublic], tags=["data lifecycle"])
-def list_policies(s: SessionDep, tenant: TenantFilter) -> list[svc.PolicyPublic]:
-    return svc.list_policies(s, tenant=tenant)
+@router.get("/lifecycle-policies", response_model=Page[svc.PolicyPublic], tags=["data lifecycle"])
+def list_policies(
+    s: SessionDep, tenant: TenantFilter, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0
+) -> Page[svc.PolicyPublic]:
+    """The province's policies and, for a tenant, its own (a tenant never sees another's)."""
+    return svc.list_policies(s, tenant=tenant, limit=limit, offset=offset)
 
 
 @router.put("/lifecycle-policies/{policy_id}", response_model=svc.PolicyPublic, tags=["data lifecycle"])

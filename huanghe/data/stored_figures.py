@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
 from huanghe.core.errors import NotFoundError, invalid
+from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.data import backup, tiering
 from huanghe.data.models import LifecyclePolicyRow, StorageEndpointRow
 from huanghe.domain.network import ID_PATTERN
+from huanghe.store.crud import page_of
 from huanghe.tenancy.models import TenantRow
 
 #: Media that count as advanced storage (先进存储).
@@ -91,12 +93,14 @@ def _public(row: LifecyclePolicyRow) -> PolicyPublic:
                         enabled=row.enabled, created_s=row.created_s)  # fmt: skip
 
 
-def list_policies(session: Session, *, tenant: str | None = None) -> list[PolicyPublic]:
-    """Every policy (``tenant`` given: the province's and that tenant's)."""
-    q = select(LifecyclePolicyRow).order_by(LifecyclePolicyRow.id)
+def list_policies(
+    session: Session, *, tenant: str | None = None, limit: int = DEFAULT_PAGE_LIMIT, offset: int = 0
+) -> Page[PolicyPublic]:
+    """A page of policies by id (``tenant`` given: the province's and that tenant's)."""
+    q = select(LifecyclePolicyRow)
     if tenant is not None:
         q = q.where(or_(LifecyclePolicyRow.tenant_id.is_(None), LifecyclePolicyRow.tenant_id == tenant))
-    return [_public(r) for r in session.scalars(q)]
+    return page_of(session, q, (LifecyclePolicyRow.id,), limit, offset, _public)
 
 
 def put_policy(session: Session, policy_id: str, body: PolicyPut, *, actor: str) -> PolicyPublic:

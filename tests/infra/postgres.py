@@ -193,6 +193,30 @@ class PostgresServer:
                     os.kill(self.pid, signal.SIGKILL)
                 self.process.wait(timeout=STOP_TIMEOUT_S)
 
+    def cut(self) -> None:
+        """Take the database away (immediate shutdown by PID) but keep its data: :meth:`restore` brings it
+        back on the same port, as after an outage."""
+        self._kill()
+
+    def restore(self) -> None:
+        """Start the server again on its data directory and port after :meth:`cut` (crash recovery)."""
+        data, sock = self.root / "data", self.root / "sock"
+        cmd = [
+            str(self.bin_dir / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(self.port),
+            "-k", str(sock), "-c", "fsync=off", "-c", "synchronous_commit=off",
+            "-c", "full_page_writes=off", "-c", "max_connections=100",
+        ]  # fmt: skip
+        kwargs: dict[str, object] = {}
+        if _as_postgres():
+            entry = pwd.getpwnam(self.user)
+            kwargs = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+        with open(self.root / "postgres.log", "ab") as log:
+            self.process = subprocess.Popen(  # type: ignore[call-overload]
+                cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True, **kwargs
+            )
+        self.pid = self.process.pid
+        self._wait_ready()
+
     def stop(self) -> None:
         """Stop the server by PID and delete its directory."""
         self._kill()
