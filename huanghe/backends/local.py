@@ -176,6 +176,15 @@ def _wrapper_process(wrapper: Path) -> tuple[int, int]:
     return -1, -1
 
 
+def _hand_over(workdir: Path, uid: int, gid: int) -> None:
+    """Make ``workdir`` (0700) and everything in it belong to ``uid``:``gid``, following no symbolic link."""
+    for top, dirs, names in os.walk(workdir, followlinks=False):
+        for name in (*dirs, *names):
+            os.lchown(os.path.join(top, name), uid, gid)
+    os.chown(workdir, uid, gid)
+    workdir.chmod(0o700)
+
+
 def _mem_total_gb() -> float:
     with contextlib.suppress(OSError):
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -279,9 +288,9 @@ class LocalBackend(BackendBase):
         workdir = Path(spec.workdir) if spec.workdir else d / "work"
         created = not workdir.exists()
         workdir.mkdir(parents=True, exist_ok=True)
-        if account is not None and created:
-            os.chown(workdir, account.uid, account.gid)
-            workdir.chmod(0o700)
+        if account is not None and (created or spec.workdir):
+            # a directory the platform prepared (staged inputs) is handed over to the job's account as a whole
+            _hand_over(workdir, account.uid, account.gid)
         (d / "job.sh").write_text(spec.shell_script)
         (d / "job.sh").chmod(0o755)
         env = {

@@ -5,6 +5,12 @@ Conventions (units in names): ``cpus`` / ``gpus`` / ``mem_gb`` are **per node**;
 ``latency_slo_ms`` one-way from the user's city (NaN = none); ``max_price_cny_per_hour`` the most the whole job
 may cost per hour (inf = no cap); ``deadline_s`` seconds after submit (NaN = none).
 
+Input data sources: ``data_center`` is the data's home center (residency of core data is decided by it);
+``data_sources`` (J × S center indices, -1 = none, S ≥ 0) lists the centers holding a complete copy of the
+job's input (the data services' replicas). A row with sources moves its data from the nearest of them
+(:func:`huanghe.broker.estimates.transfer_s`); a row without any moves it from ``data_center``. Batches built
+without sources have S = 0 and cost nothing more.
+
 Data residency (Data Security Law classes), resolved here into ``allowed_centers`` (J × C):
 
 * general data: every center;
@@ -20,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -69,8 +75,13 @@ class JobBatch:
     max_price_cny_per_hour: FloatArray  # inf = no cap
     deadline_s: FloatArray  # NaN = none
     spread_ok: BoolArray  # the gang may span pools of one center
+    data_sources: IntArray = field(default_factory=lambda: _NO_SOURCES)  # (J, S) centers with a full copy
 
     def __post_init__(self) -> None:
+        if self.data_sources.ndim != 2 or self.data_sources.shape[0] != len(self.job_ids):
+            if self.data_sources.size:
+                raise ValueError("data_sources must be a (jobs, sources) matrix of center indices")
+            object.__setattr__(self, "data_sources", np.full((len(self.job_ids), 0), -1, dtype=np.int64))
         for name, value in vars(self).items():
             if isinstance(value, np.ndarray) and value.flags.writeable:
                 value = value.copy()
@@ -125,7 +136,7 @@ class JobBatch:
             "deadline_s": math.nan,
             "spread_ok": False,
         }
-        unknown = set(columns) - set(defaults) - {"job_ids", "accelerator", "allowed_centers"}
+        unknown = set(columns) - set(defaults) - {"job_ids", "accelerator", "allowed_centers", "data_sources"}
         if unknown:
             raise TypeError(f"unknown JobBatch columns: {sorted(unknown)}")
         arrays: dict[str, Any] = {}
@@ -144,6 +155,9 @@ class JobBatch:
             if allowed is not None
             else np.broadcast_to(np.ones(snap.n_centers, np.bool_), (n, snap.n_centers))
         )
+        sources = columns.get("data_sources")
+        if sources is not None:
+            arrays["data_sources"] = np.asarray(sources, dtype=np.int64).reshape(n, -1)
         return cls(**arrays)
 
     @classmethod
@@ -151,12 +165,14 @@ class JobBatch:
         """Build from plain mappings with the :class:`JobSpec` field names (plus ``job_id``, ``submit_s``,
         ``allowed_centers`` (a list of center ids), ``spread_ok``); missing fields take the JobSpec defaults,
         except ``kind``, which is ``gpu`` when the job asks for GPUs and ``cpu`` otherwise (docs/workload.md).
+        ``data_sources``: ids of the centers holding a complete copy of the input (optional).
         Raises :class:`JobInputError` for an unknown center or city id."""
         n_c = snap.n_centers
         c_index = {cid: i for i, cid in enumerate(snap.center_ids)}
         y_index = {yid: i for i, yid in enumerate(snap.city_ids)}
         allowed = np.zeros((len(records), n_c), dtype=np.bool_)
         cols: dict[str, list[Any]] = {k: [] for k in _COLUMNS}
+        sources: list[list[int]] = []
         for j, r in enumerate(records):
             jid = str(r.get("job_id", j))
             kind = JobKind(r.get("kind") or (JobKind.GPU if _num(r.get("gpus"), 0.0) > 0 else JobKind.CPU))
@@ -167,6 +183,7 @@ class JobBatch:
             if math.isnan(slo) and kind == JobKind.INFERENCE and city >= 0:
                 slo = DEFAULT_INFERENCE_SLO_MS
             allowed[j] = _allowed_row(snap, dcls, dc, r.get("allowed_centers"), c_index, jid)
+            sources.append([_lookup(c_index, c, jid, "data_sources") for c in r.get("data_sources") or ()])
             values = {
                 "job_ids": jid,
                 "kind": KIND_INDEX[kind],
@@ -197,8 +214,15 @@ class JobBatch:
                 arrays[k] = np.array(
                     v, dtype=dtypes.get(k) or (np.int64 if k in _INT_COLUMNS else np.float64)
                 )
-        return cls(allowed_centers=allowed, **arrays)
+        width = max((len(x) for x in sources), default=0)
+        src = np.full((len(records), width), -1, dtype=np.int64)
+        for j, x in enumerate(sources):
+            src[j, : len(x)] = x
+        return cls(allowed_centers=allowed, data_sources=src, **arrays)
 
+
+#: No input sources (S = 0); replaced by a (J, 0) matrix in ``__post_init__``.
+_NO_SOURCES: IntArray = np.zeros((0, 0), dtype=np.int64)
 
 _INT_COLUMNS = frozenset({"kind", "nodes", "data_center", "data_class_bit", "user_city"})
 _COLUMNS = (

@@ -6,8 +6,9 @@ For job ``j`` in pool ``p`` of center ``c`` at snapshot time ``now = snapshot.t_
 * ``fits_now``: the free resources hold the job now (gangs and whole-node jobs need ``nodes ≤ nodes_free``;
   smaller jobs need the pool's free totals) and nobody is queued in the pool;
 * ``wait_s`` = 0 if ``fits_now`` else the pool's ``backlog_s`` (the queue's estimate);
-* ``transfer_s`` = ``data_gb × 8 / bandwidth_gbps[data_center, c] + latency_ms[data_center, c] / 1000``, 0 when
-  there is no input data or it already lives in ``c``;
+* ``transfer_s`` = ``data_gb × 8 / bandwidth_gbps[src, c] + latency_ms[src, c] / 1000`` from the nearest
+  source ``src`` (the minimum over the job's ``data_sources``, the centers holding a complete copy; the home
+  ``data_center`` when it lists none), 0 when there is no input data or ``c`` holds a copy;
 * ``start_s`` = ``now + max(wait_s, transfer_s)`` (the transfer runs while the job waits in the queue);
 * ``run_s`` = ``duration_s / speed[p, kind]``; ``end_s = start_s + run_s``;
 * ``energy_it_kwh`` = ``nodes × power_kw_per_node × share × run_s / 3600``;
@@ -24,6 +25,7 @@ and carbon; use the filters' feasible mask to ignore them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +57,14 @@ class Estimates:
     cost_cny: FloatArray
     carbon_kg: FloatArray
     deadline_ok: BoolArray
+    #: the batch and snapshot the estimates were made for (the data term is computed from them on demand)
+    inputs: tuple[NetworkSnapshot, JobBatch] | None = None
+
+    def data_term(self, job: int, pool: int) -> DataTerm | None:
+        """What the pair's ``transfer_s`` moves (None without input data or without :attr:`inputs`)."""
+        if self.inputs is None:
+            return None
+        return data_term(*self.inputs, job, pool)
 
     def terms(self, job: int, pool: int) -> dict[str, float]:
         """The estimates of one pair as plain floats (for explanations)."""
@@ -89,8 +99,73 @@ def fits_now(snap: NetworkSnapshot, jobs: JobBatch, share: FloatArray | None = N
     return out
 
 
+@dataclass(frozen=True)
+class DataTerm:
+    """The data term of one (job, pool) pair: ``bytes`` (10^9 per GB) to move from center ``source`` (None
+    when the pool's center holds a copy) in ``transfer_s`` seconds."""
+
+    bytes: int
+    source: str | None
+    transfer_s: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {"bytes": self.bytes, "from": self.source, "transfer_s": self.transfer_s}
+
+
+def data_term(snap: NetworkSnapshot, jobs: JobBatch, job: int, pool: int) -> DataTerm | None:
+    """The data term of one pair (see :class:`DataTerm`), the same formula as :func:`transfer_s`."""
+    gb = float(jobs.data_gb[job])
+    if not gb > 0:
+        return None
+    dst = int(snap.pool_center[pool])
+    row = jobs.data_sources[job]
+    sources = [int(c) for c in row if c >= 0] or (
+        [int(jobs.data_center[job])] if jobs.data_center[job] >= 0 else []
+    )
+    if not sources:
+        return None
+    if dst in sources:
+        return DataTerm(0, None, 0.0)
+    best_s, best_c = math.inf, sources[0]
+    for c in sources:
+        bw = float(snap.bandwidth_gbps[c, dst])
+        t = (gb * 8.0 / bw if bw > 0 else math.inf) + float(snap.latency_ms[c, dst]) / 1000.0
+        if t < best_s:
+            best_s, best_c = t, c
+    return DataTerm(round(gb * 1e9), snap.center_ids[best_c], best_s)
+
+
 def transfer_s(snap: NetworkSnapshot, jobs: JobBatch) -> FloatArray:
-    """(J, P) seconds to bring the job's input data to each pool's center (0 when local or none)."""
+    """(J, P) seconds to bring the job's input data to each pool's center from its nearest source (0 when a
+    copy is there or there is no input). Rows with ``data_sources`` take the minimum over them (J_s × S × P
+    work for those rows only); the others use ``data_center``."""
+    out = _transfer_from_home(snap, jobs)
+    if jobs.data_sources.shape[1] == 0:
+        return out
+    rows = np.flatnonzero((jobs.data_sources >= 0).any(axis=1) & (jobs.data_gb > 0))
+    if rows.size:
+        out[rows] = _transfer_from_sources(snap, jobs.data_gb[rows], jobs.data_sources[rows])
+    return out
+
+
+def _transfer_from_sources(
+    snap: NetworkSnapshot, data_gb: FloatArray, sources: npt.NDArray[np.int64]
+) -> FloatArray:
+    """(R, P) minimum over each row's sources (R × S, -1 = none) of ``gb × 8 / bw + latency``; 0 where the
+    pool's center is a source. Computed per destination center (R × S × C), then spread to the pools."""
+    src = np.maximum(sources, 0)
+    with np.errstate(divide="ignore"):
+        t = data_gb[:, None, None] * 8.0 / snap.bandwidth_gbps[src] + snap.latency_ms[src] / 1000.0
+    t[sources < 0] = np.inf
+    per_center = t.min(axis=1)  # (R, C)
+    rows, cols = np.nonzero(sources >= 0)
+    per_center[rows, sources[rows, cols]] = 0.0  # a copy is there
+    out: FloatArray = per_center[:, snap.pool_center]
+    return out
+
+
+def _transfer_from_home(snap: NetworkSnapshot, jobs: JobBatch) -> FloatArray:
+    """(J, P) seconds from ``data_center`` (the single-source formula)."""
     src = np.maximum(jobs.data_center, 0)
     dst = snap.pool_center
     bw = snap.bandwidth_gbps[src][:, dst]
@@ -147,4 +222,5 @@ def estimate(snap: NetworkSnapshot, jobs: JobBatch) -> Estimates:
         cost_cny=cost,
         carbon_kg=carbon,
         deadline_ok=deadline_ok,
+        inputs=(snap, jobs),
     )

@@ -1,7 +1,8 @@
 """Explanations of placement decisions: why a job went where it went.
 
 An :class:`Explanation` holds the candidates considered, which filter removed which pools (counts and the
-first few ids per reason, by the first filter that failed), and the score terms of the winner and the runner-up.
+first few ids per reason, by the first filter that failed), and the score terms of the winner and the runner-up,
+each with its data term (bytes of input to move, from which center, the transfer seconds) when the job reads data.
 It serialises to plain JSON (``to_dict`` / ``to_json``; ``from_dict`` reads it back) for the simulator's per-job
 output and the live API.
 """
@@ -45,6 +46,9 @@ class ScoredCandidate:
     center: str
     score: float
     terms: dict[str, float] = field(default_factory=dict)
+    #: the data term: ``bytes`` to move, ``from`` which center (None: a copy is there), ``transfer_s``;
+    #: None when the job reads no input data
+    data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,14 @@ class Explanation:
                 return None
             terms = {k: (math.nan if v is None else float(v)) for k, v in d.get("terms", {}).items()}
             score = math.nan if d["score"] is None else float(d["score"])
-            return ScoredCandidate(pool=d["pool"], center=d["center"], score=score, terms=terms)
+            data = d.get("data")
+            return ScoredCandidate(
+                pool=d["pool"],
+                center=d["center"],
+                score=score,
+                terms=terms,
+                data=dict(data) if data else None,
+            )
 
         return cls(
             job_id=data["job_id"],
@@ -157,9 +168,11 @@ def explain(
             t.update(estimates.terms(job, i))
         for name, values in (terms or {}).items():
             t[name] = float(np.asarray(values, dtype=np.float64).reshape(-1)[i])
+        term = estimates.data_term(job, i) if estimates is not None else None
         return ScoredCandidate(
-            pool=snap.pool_ids[i], center=snap.center_ids[snap.pool_center[i]], score=float(score[i]), terms=t
-        )
+            pool=snap.pool_ids[i], center=snap.center_ids[snap.pool_center[i]], score=float(score[i]), terms=t,
+            data=None if term is None else term.to_dict(),
+        )  # fmt: skip
 
     return Explanation(
         job_id=job_id,

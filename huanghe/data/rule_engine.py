@@ -33,6 +33,7 @@ from huanghe.data.models import (
     ReplicationRuleRow,
     TransferRow,
 )
+from huanghe.data.replica_repair import flag_bad_locks
 from huanghe.data.rule_inputs import Files, Locks, Quota, Replicas, Rule, Solution
 from huanghe.data.rule_solver import repair as solver_repair
 from huanghe.data.rule_solver import solve
@@ -352,7 +353,9 @@ def evaluate(session: Session, now: float, *, rule_ids: Sequence[str] | None = N
 
 
 def repair(session: Session, now: float, *, rule_ids: Sequence[str] | None = None) -> EvaluationReport:
-    """Re-choose endpoints for the STUCK locks of the named rules (default: every stuck rule)."""
+    """Re-choose endpoints for the STUCK locks of the named rules (default: every stuck rule); locks on copies
+    found bad are made STUCK first (:func:`huanghe.data.replica_repair.flag_bad_locks`)."""
+    flag_bad_locks(session, now)
     rows = _rows(session, rule_ids, ("stuck",))
     rep = EvaluationReport(rules=len(rows))
     if not rows:

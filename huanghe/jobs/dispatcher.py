@@ -9,8 +9,10 @@ One :meth:`Dispatcher.tick` does, in order (each step in its own module):
    jobs with ``cancel_requested`` are cancelled on their back-end (at once when none runs them);
 3. **place** (:mod:`~huanghe.jobs.placing`): PENDING jobs go through the placement engine on a live
    snapshot; decisions and explanations are stored and audited in the same transaction;
-4. **dispatch** (:mod:`~huanghe.jobs.dispatching`): each PLACED job is committed DISPATCHED with its token
-   *before* the back-end is called, so a restart never runs it twice;
+4. **staging** (:mod:`~huanghe.jobs.staging`): a PLACED job's input datasets are brought to its center (a
+   staging rule) and copied into its working directory; its outputs are stored after it succeeds;
+   **dispatch** (:mod:`~huanghe.jobs.dispatching`): each ready PLACED job is committed DISPATCHED with its
+   token *before* the back-end is called, so a restart never runs it twice;
 5. **reconcile** (:mod:`~huanghe.jobs.following`): back-end states are copied into the database; lost or
    preempted jobs are retried elsewhere (bounded); a job that ends is metered in the same transaction.
 
@@ -43,6 +45,7 @@ from huanghe.jobs.dispatch_context import DispatchContext, TickReport
 from huanghe.jobs.following import Follower
 from huanghe.jobs.placing import Placer
 from huanghe.jobs.settings import DispatchSettings
+from huanghe.jobs.staging import Stager
 from huanghe.store.leader import LeaderElector
 
 log = logging.getLogger("huanghe.broker")
@@ -65,12 +68,14 @@ class Dispatcher:
         self.ctx = DispatchContext(self.sf, self.settings, self.backends, self.clock)
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hh-cancel")
         self._placer = Placer(self.ctx)
+        self.stager = Stager(self.ctx)
         self._follower = Follower(self.ctx, self._executor)
         self.engine = self._placer.engine
         self._health_due_s = -math.inf
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self.stager.close()
 
     def backend_for_pool(self, pool_id: str) -> Backend | None:
         return self.ctx.backend_for_pool(pool_id)
@@ -95,7 +100,8 @@ class Dispatcher:
         self._follower.cancel(rep)
         self._follower.reconcile(rep)
         self._placer.place(rep)
-        dispatching.dispatch(self.ctx, rep)
+        dispatching.dispatch(self.ctx, rep, self.stager.prepare)
+        self.stager.step(rep)  # after dispatch: only the jobs still staging are left PLACED
         self._follower.reconcile(rep)
         return rep
 
@@ -116,8 +122,9 @@ class DispatchLoop:
         backends: BackendCache | None = None,
     ) -> None:
         self.settings = settings or DispatchSettings()
-        self.dispatcher = Dispatcher(session_factory, self.settings, backends)
         self.elector = LeaderElector(engine, ttl_s=self.settings.lease_ttl_s)
+        # every commit of the loop is fenced: a deposed leader's late decisions are refused
+        self.dispatcher = Dispatcher(self.elector.fenced(session_factory), self.settings, backends)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ticks = 0

@@ -17,6 +17,7 @@ already refuses a job longer than every pool's maximum, :mod:`huanghe.network.wa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -71,8 +72,14 @@ def backend_spec(row: JobRow, token: str, default_time_limit_s: float | None = N
     return BackendJobSpec(script=f"{shebang}{mark}\n{body.rstrip(chr(10))}\n", **common)
 
 
-def dispatch(ctx: DispatchContext, rep: TickReport) -> None:
-    """Dispatch up to ``max_batch`` PLACED jobs (priority, then age), one transaction each."""
+#: Whether a PLACED job may be dispatched now, and the working directory to give its back-end ("" = the
+#: back-end's default): :meth:`huanghe.jobs.staging.Stager.prepare` (inputs staged first).
+Prepare = Callable[[JobRow], tuple[bool, str]]
+
+
+def dispatch(ctx: DispatchContext, rep: TickReport, prepare: Prepare | None = None) -> None:
+    """Dispatch up to ``max_batch`` PLACED jobs (priority, then age), one transaction each; with ``prepare``
+    only the jobs it calls ready."""
     with ctx.sf() as s:
         ids = list(
             s.scalars(
@@ -83,15 +90,18 @@ def dispatch(ctx: DispatchContext, rep: TickReport) -> None:
             )
         )
     for job_id in ids:
-        dispatch_one(ctx, job_id, rep)
+        dispatch_one(ctx, job_id, rep, prepare)
 
 
-def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport) -> None:
+def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport, prepare: Prepare | None = None) -> None:
     """Claim the job (commit DISPATCHED + token), submit it, remember the back-end's id (commit). Any error
     of the submission ends the dispatch (see the module docstring): the job never stays DISPATCHED."""
     with ctx.sf() as s:
         row = s.get(JobRow, job_id)
         if row is None:
+            return
+        ready, workdir = (True, "") if prepare is None else prepare(row)
+        if not ready:
             return
         try:
             be, be_error = ctx.backend_for_pool(row.pool_id or ""), ""
@@ -125,7 +135,9 @@ def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport) -> None:
         # 2. submit
         try:
             spec = replace(
-                backend_spec(row, token, default_s), duration_s=ctx.run_estimate_s(row.pool_id, row.spec)
+                backend_spec(row, token, default_s),
+                duration_s=ctx.run_estimate_s(row.pool_id, row.spec),
+                workdir=workdir,
             )
             bid = be.submit(spec)
         except BackendUnavailableError as exc:

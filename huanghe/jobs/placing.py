@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,8 @@ from huanghe.broker.cycle_context import CycleContext
 from huanghe.broker.cycle_inputs import RunningJobs, cycle_context, node_units, running_backlog_s
 from huanghe.broker.engine import Decision, PlacementEngine
 from huanghe.broker.snapshot import NetworkSnapshot
-from huanghe.data.models import DatasetRow
+from huanghe.data import protection
+from huanghe.data.models import DataFileRow, DatasetRow
 from huanghe.domain.enums import DataClass, JobState
 from huanghe.jobs.dispatch_context import DispatchContext, TickReport
 from huanghe.jobs.models import CenterHealthRow, JobRow, PlacementRow
@@ -84,8 +85,10 @@ class Placer:
             snap = self._live_snapshot(s, now_s)
             good: list[JobRow] = []
             records: list[dict[str, Any]] = []
-            for r, rec in zip(rows, self._records(s, rows), strict=True):
+            for r, rec in zip(rows, self._records(s, rows, snap.center_ids), strict=True):
                 try:
+                    if rec.get(RESIDENCY_ERROR):
+                        raise JobInputError(str(rec[RESIDENCY_ERROR]))
                     JobBatch.from_records(snap, [rec])
                 except (JobInputError, ValueError) as exc:
                     set_state(s, r, JobState.FAILED, f"invalid job: {exc}", now_s)
@@ -202,11 +205,17 @@ class Placer:
                 healthy[c_index[center]] = False
         return snap.with_health(healthy)
 
-    def _records(self, s: Session, rows: list[JobRow]) -> list[dict[str, Any]]:
+    def _records(self, s: Session, rows: list[JobRow], centers: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """The jobs as broker records; a job naming datasets reads their total size from the centers holding a
+        complete copy of all of them (:func:`data_sources`)."""
         ds_ids = {d for r in rows for d in (r.spec.get("datasets") or [])}
         datasets = {}
+        stored: set[str] = set()
         if ds_ids:
             datasets = {d.id: d for d in s.scalars(select(DatasetRow).where(DatasetRow.id.in_(ds_ids)))}
+            stored = set(
+                s.scalars(select(DataFileRow.dataset_id).where(DataFileRow.dataset_id.in_(ds_ids)).distinct())
+            )
         records = []
         order = list(DataClass)
         for r in rows:
@@ -220,9 +229,12 @@ class Placer:
                 biggest = max(used, key=lambda d: d.size_gb)
                 rec["data_gb"] = float(rec.get("data_gb") or 0.0) + sum(d.size_gb for d in used)
                 rec.setdefault("data_center", biggest.center_id)
+                if "data_sources" not in rec:
+                    rec["data_sources"] = data_sources(used, stored, biggest, set(centers))
                 strictest = max((DataClass(d.data_class) for d in used), key=order.index)
                 if order.index(strictest) > order.index(DataClass(rec.get("data_class", "general"))):
                     rec["data_class"] = strictest.value
+                rec.update(residency(s, used, set(centers)))
             records.append(rec)
         return records
 
@@ -274,6 +286,49 @@ class Placer:
         set_state(s, r, JobState.PLACED, f"placed on {d.pool_id} ({d.center_id}) / 已分配", now_s)
         rep.placed += 1
         return p
+
+
+#: Record key of a job whose important/core inputs have no center where all of them may be used.
+RESIDENCY_ERROR = "residency_error"
+
+
+def residency(s: Session, used: Sequence[DatasetRow], known: Collection[str] = ()) -> dict[str, Any]:
+    """The residency of a job's inputs as record fields: ``allowed_centers`` = the centers where every
+    important/core dataset of ``used`` may be (:func:`huanghe.data.protection.allowed_targets`: the catalog
+    entry's list, else the dataset's own, plus its home); the placement filter then keeps only their pools, so
+    inputs are never staged where they may not be. {} when all are general; :data:`RESIDENCY_ERROR` when
+    no center of the network (``known``; all when empty) allows them all."""
+    sets = [t for t in (protection.allowed_targets(s, d) for d in used) if t is not None]
+    if not sets:
+        return {}
+    common = {c for c in set.intersection(*sets) if not known or c in known}
+    if not common:
+        names = ", ".join(d.id for d in used)
+        return {
+            RESIDENCY_ERROR: f"datasets {names} have no center where all of them may be used (数据驻留冲突)"
+        }
+    return {"allowed_centers": sorted(common)}
+
+
+def copies_of(ds: DatasetRow, stored: Collection[str]) -> list[str]:
+    """Centers holding a complete copy of ``ds``: its ``replicas`` as the data services keep them when it has
+    files (``stored`` holds the ids of datasets with files); for a catalog-only dataset, its home center and
+    the replicas typed in."""
+    if ds.id in stored:
+        return sorted(ds.replicas or [])
+    return sorted({ds.center_id, *(ds.replicas or [])})
+
+
+def data_sources(
+    used: Sequence[DatasetRow], stored: Collection[str], biggest: DatasetRow, known: Collection[str]
+) -> list[str]:
+    """Transfer sources of a job reading ``used``: the centers holding a complete copy of every one; when no
+    center holds them all, those of the biggest (the estimate then moves everything from there). Only centers
+    of the network (``known``; all when empty)."""
+    sets = [set(copies_of(d, stored)) for d in used]
+    common = set.intersection(*sets) if sets else set()
+    out = common or set(copies_of(biggest, stored))
+    return sorted(c for c in out if not known or c in known)
 
 
 def _finite(x: float) -> float | None:

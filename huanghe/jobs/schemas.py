@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from huanghe.data.file_schemas import name_problem
 from huanghe.domain import bounds
 from huanghe.domain.bounds import CommandText, EnvKey, EnvValue, check_name
 from huanghe.domain.enums import JobState
@@ -17,6 +18,16 @@ from huanghe.domain.network import ID_PATTERN
 MAX_BATCH_JOBS = 10_000
 #: Longest accepted Idempotency-Key.
 MAX_IDEMPOTENCY_KEY = 200
+#: Most declared outputs of one job.
+MAX_OUTPUTS = 100
+
+
+def _output_name(name: str) -> str:
+    """A declared output: a file name the data services accept (relative, no ``..``, no control character)."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValueError(f"output {name!r}: {problem}")
+    return name
 
 
 class JobSubmit(JobSpec):
@@ -40,11 +51,22 @@ class JobSubmit(JobSpec):
         "(names ending in _TOKEN, _SECRET, _PASSWORD, _PASSWD, _KEY or _CREDENTIALS always are)",
     )
     max_attempts: int = Field(default=3, ge=1, le=10)
+    outputs: list[Annotated[str, AfterValidator(_output_name)]] = Field(
+        default_factory=list,
+        max_length=MAX_OUTPUTS,
+        description="files the job writes (paths relative to its working directory) to store after it succeeds",
+    )
+    output_dataset: str | None = Field(
+        default=None, pattern=ID_PATTERN, max_length=64,
+        description="dataset of the job's tenant the outputs are stored in (created when new)",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _one_of_command_script(self) -> JobSubmit:
         if bool(self.command.strip()) == bool(self.script.strip()):
             raise ValueError("exactly one of command and script must be given")
+        if bool(self.outputs) != bool(self.output_dataset):
+            raise ValueError("outputs and output_dataset go together: name both or neither")
         if self.cpus <= 0:
             raise ValueError("cpus must be > 0")
         return self

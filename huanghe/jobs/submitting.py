@@ -90,7 +90,7 @@ def _check_refs(session: Session, jobs: Sequence[JobSubmit], prefix: str) -> Non
     one (same status, same words), so dataset ids cannot be probed across tenants."""
     errors: list[FieldError] = []
     refs = _refs(session)
-    dataset_ids = {d for j in jobs for d in j.datasets}
+    dataset_ids = {d for j in jobs for d in j.datasets} | {j.output_dataset for j in jobs if j.output_dataset}
     owner_of: dict[str, str] = {}
     if dataset_ids:
         found = session.execute(
@@ -107,6 +107,16 @@ def _check_refs(session: Session, jobs: Sequence[JobSubmit], prefix: str) -> Non
             owner = owner_of.get(d)
             if owner is None or (j.tenant is not None and owner != j.tenant):
                 errors.append(FieldError(f"{at}datasets[{k}]", f"unknown dataset {d!r}"))
+        if j.output_dataset:  # a new dataset, or one of the job's own tenant (another's answers as unknown)
+            owner = owner_of.get(j.output_dataset)
+            if j.tenant is None:
+                errors.append(
+                    FieldError(
+                        f"{at}output_dataset", "outputs are stored for a tenant: name the job's tenant"
+                    )
+                )
+            elif owner is not None and owner != j.tenant:
+                errors.append(FieldError(f"{at}output_dataset", f"unknown dataset {j.output_dataset!r}"))
         if len(errors) >= 50:
             break
     if errors:
