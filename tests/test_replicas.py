@@ -65,8 +65,7 @@ def _wait_leases(
 def test_three_replicas_survive_leader_and_follower_kills(tmp_path: Path, fresh_postgres_url: str) -> None:
     url = fresh_postgres_url
     net.prepare_db(url, net.topology(net.local(tmp_path / "jn"), net.local(tmp_path / "qd")))
-    extra = {"HUANGHE_TELEMETRY_BACKGROUND": "1", "HUANGHE_STORAGE_SERVERS": "0"}
-    reps = [srv.start(tmp_path, url, name=f"r{i}", **extra) for i in range(3)]
+    reps = [srv.start(tmp_path, url, name=f"r{i}", HUANGHE_TELEMETRY_BACKGROUND="1") for i in range(3)]
     pids = {str(r.proc.pid): r for r in reps}
     acked: list[str] = []
     errors: list[str] = []
@@ -116,7 +115,7 @@ def test_three_replicas_survive_leader_and_follower_kills(tmp_path: Path, fresh_
             t.join(60)
         # both come back
         for dead in (leader, follower):
-            back = srv.start(tmp_path, url, name=f"back-{dead.proc.pid}", **extra)
+            back = srv.start(tmp_path, url, name=f"back-{dead.proc.pid}", HUANGHE_TELEMETRY_BACKGROUND="1")
             reps.append(back)
         assert not errors, errors[:3]
         survivor = reps[-1]
@@ -142,8 +141,8 @@ def test_three_replicas_survive_leader_and_follower_kills(tmp_path: Path, fresh_
             total = c.get("/api/v1/jobs", params={"limit": 1}).json()["total"]
     finally:
         stop.set()
-        for r in reps:
-            r.stop()
+        for rep in reps:
+            rep.stop()
     counts = Counter(_runs(tmp_path))
     assert states["SUCCEEDED"] == len(acked), states
     assert not {j: n for j, n in counts.items() if n > 1}, "a job ran twice"
