@@ -232,6 +232,7 @@ def _assign_sorted(
     ptr = [0] * scores.shape[0]
     blocked_at = [-1] * scores.shape[0]
     reserved: dict[int, list[float]] = {}  # pool -> [shadow_s, extra_units]
+    memo: dict[tuple[str, int], object] = {}  # per-cycle cache of _later_than_estimated
     run_s = est.run_s
     w = ctx.weights
     deadline_abs = jobs.submit_s + jobs.deadline_s
@@ -260,7 +261,7 @@ def _assign_sorted(
                 if (
                     w.wait_from_releases
                     and i + 1 < nf
-                    and _later_than_estimated(res, ctx, cap, k, p, i, pool_order, float(demand[k, p]))
+                    and _later_than_estimated(res, ctx, cap, k, p, i, pool_order, float(demand[k, p]), memo)
                 ):
                     i += 1  # the release profile says this busy pool frees too late: the next one is better
                     continue
@@ -313,6 +314,7 @@ def _later_than_estimated(
     i: int,
     pool_order: LazyPoolOrder,
     need: float,
+    memo: dict[tuple[str, int], object],
 ) -> bool:
     """Whether busy pool ``p`` (rank ``i`` of class ``k``) stops being the class's best choice once its wait
     comes from its release profile (when enough node units free up for the job, as a reservation would
@@ -321,12 +323,25 @@ def _later_than_estimated(
     if ctx.releases is None:
         return False
     snap, est, w = res.snapshot, res.estimates, ctx.weights
-    shadow = _reservation(snap, ctx, cap, p, need)[0]
+    ends, units = ctx.releases[p]
+    cum = memo.get(("cum", p))
+    if cum is None:
+        cum = memo[("cum", p)] = np.cumsum(units)
+    assert isinstance(cum, np.ndarray)
+    idx = int(np.searchsorted(cum, need - cap.units[p] - EPS))  # the release that frees enough: O(log n)
+    if idx >= len(ends):
+        return False  # the profile never frees enough (the scores' backlog stands)
+    shadow = max(float(ends[idx]), snap.t_s)
     extra = max(shadow, snap.t_s + float(est.transfer_s[k, p])) - float(est.start_s[k, p])
     if extra <= 0:
         return False
-    feasible = res.report.feasible[k]
-    best = float(np.min(np.where(feasible, est.start_s[k] - snap.t_s + est.run_s[k], np.inf)))
+    best = memo.get(("best", k))
+    if best is None:
+        feasible = res.report.feasible[k]
+        best = memo[("best", k)] = float(
+            np.min(np.where(feasible, est.start_s[k] - snap.t_s + est.run_s[k], np.inf))
+        )
+    assert isinstance(best, float)
     penalty = (
         w.completion * extra / (best + w.completion_floor_s)
         + w.completion_abs * extra / w.completion_abs_scale_s
