@@ -94,30 +94,46 @@ def test_serial_sweep_equals_simulate_and_writes_json_csv_plots(
     assert "reused 复用 4, ran 运行 0" in again.stdout and cell_files(out) == before
 
 
-def test_interrupted_sweep_resumes_without_recomputing(grid: list[str], tmp_path: Path) -> None:
-    """SIGINT after the first finished cell (a second workload is still being built): the finished cells are
-    kept, the rerun only computes the others."""
+@pytest.mark.parametrize("mode", ["serial", "ray"])
+def test_interrupted_sweep_resumes_without_recomputing(
+    mode: str, grid: list[str], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """SIGINT after the first finished cell (serially a second workload is still being built; on Ray, on the
+    session's head, more cells are still running): exit 130, the finished cells are kept, nothing is
+    half-written, and the rerun only computes the others."""
     out = tmp_path / "sw"
-    args = [*grid, "--policy", "cheapest,first-admit,spread", "--out", str(out), "--no-plots"]
+    seeds, n = ("1,2", 6) if mode == "serial" else ("1,2,3", 9)
+    args = [
+        *grid,
+        "--policy",
+        "cheapest,first-admit,spread",
+        "--seed",
+        seeds,
+        "--out",
+        str(out),
+        "--no-plots",
+    ]
+    if mode == "ray":
+        args += ["--ray", request.getfixturevalue("ray_cluster").gcs_address]
     env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
     proc = subprocess.Popen(sweep(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     while not list((out / "cells").glob("*.json")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     kept = cell_files(out)
-    assert 1 <= len(kept) < 6, kept
+    assert 1 <= len(kept) < n, kept
     assert "interrupted 已中断" in err and "rerun" in err
     assert not list((out / "cells").glob(".*.tmp"))  # nothing half-written
     res = run(*args)
     assert res.returncode == 0, res.stderr
-    assert f"resuming 继续: {len(kept)} of 6" in res.stderr
-    assert f"reused 复用 {len(kept)}, ran 运行 {6 - len(kept)}" in res.stdout
+    assert f"resuming 继续: {len(kept)} of {n}" in res.stderr
+    assert f"reused 复用 {len(kept)}, ran 运行 {n - len(kept)}" in res.stdout
     after = cell_files(out)
-    assert len(after) == 6 and all(after[name] == t for name, t in kept.items())
-    assert len(results(out)) == 6
+    assert len(after) == n and all(after[name] == t for name, t in kept.items())
+    assert len(results(out)) == n
 
 
 def test_ray_cluster_sweep_equals_serial(ray_cluster: RayHead, grid: list[str], tmp_path: Path) -> None:
