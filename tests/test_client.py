@@ -161,7 +161,16 @@ def test_network_reads_and_edits(hh: HuangheClient) -> None:
 def test_observatory(hh: HuangheClient, tmp_path: Path) -> None:
     index = hh.index(level="circle")
     assert index["level"] == "circle" and index["rows"][0]["rank"] == 1
-    assert set(index["rows"][0]["dimensions"]) == {"compute", "storage", "network", "environment"}
+    # method 2.0 adds the application dimension
+    assert set(index["rows"][0]["dimensions"]) == {
+        "compute",
+        "storage",
+        "network",
+        "environment",
+        "application",
+    }
+    yoy = hh.index(level="circle", year=index["year"], compare=index["year"] - 1)
+    assert yoy.get("compare_year") == index["year"] - 1 and len(yoy.get("comparison") or []) == 3
     studies = hh.index_sensitivity(samples=20, seed=1)["studies"]
     assert [s["samples"] for s in studies][1] == 20
     targets = hh.targets()

@@ -57,7 +57,9 @@ def test_index_table_and_sensitivity(net: str) -> None:
 
 def test_index_compare_year_on_year(net: str) -> None:
     """``--compare``: every entity of --year against the year before, deltas = this year − last year."""
-    rows = {r["entity"]: r for r in _json("index", "--network", net, "--json", "--year", "2024")}  # type: ignore[union-attr]
+    raw = _json("index", "--network", net, "--json", "--year", "2024")
+    assert isinstance(raw, list)
+    rows = {r["entity"]: r for r in raw}
     comp = _json("index", "--network", net, "--json", "--year", "2024", "--compare")
     assert isinstance(comp, list) and {r["entity"] for r in comp} == set(rows)
     for r in comp:
