@@ -124,9 +124,9 @@ def test_policy_matches_the_expected_matrix() -> None:
                 f"regulator may not {m} {t}"
             )
         if "operator" in who:
-            assert re.match(rf"^{API}/(centers|pools|telemetry|projects|alerts|storage-endpoints)", t), (
-                f"operator may not {m} {t}"
-            )
+            assert re.match(
+                rf"^{API}/(centers|pools|telemetry|projects|alerts|storage-endpoints|offerings)", t
+            ), f"operator may not {m} {t}"
     expected = {
         ("GET", f"{API}/audit"): {"admin", "regulator"},
         ("GET", f"{API}/audit/export"): {"admin", "regulator"},
@@ -163,6 +163,11 @@ def test_policy_matches_the_expected_matrix() -> None:
         ("GET", f"{API}/data-quotas"): {"admin", "regulator", "tenant_admin", "tenant_user"},
         ("PUT", f"{API}/data-quotas/{{tenant_id}}/{{endpoint_id}}"): {"admin"},
         ("POST", f"{API}/programmes"): {"admin", "regulator"},
+        ("POST", f"{API}/offerings"): {"admin", "operator"},
+        ("POST", f"{API}/offerings/{{offering_id}}:publish"): {"admin", "operator"},
+        ("GET", f"{API}/offerings"): set(ROLES) - {"anon"},
+        ("GET", f"{API}/observatory/empowerment"): {"admin", "regulator"},
+        ("GET", f"{API}/observatory/industry-map"): {"admin", "regulator", "operator"},
         ("POST", f"{API}/programme-applications"): {"admin", "tenant_admin"},
         ("GET", f"{API}/programme-applications/{{application_id}}"): {
             "admin",

@@ -20,6 +20,7 @@ from huanghe.api.scope_rules import (
     body_center,
     body_items,
     body_own_dataset,
+    body_pool,
     body_tenant,
     center_path,
     endpoint_connection_admin_only,
@@ -27,6 +28,7 @@ from huanghe.api.scope_rules import (
     job_quota,
     keep_tenant,
     new_pool_connection_admin_only,
+    offering_path,
     own_application,
     own_dataset,
     own_idempotency_key,
@@ -318,6 +320,22 @@ def _transfers() -> dict[tuple[str, str], Rule]:
     }
 
 
+def _offerings() -> dict[tuple[str, str], Rule]:
+    """The compute product catalog (everyone signed in browses; tenants see published offerings only, in the
+    service) and the regulator's empowerment evaluation and industry map."""
+    own = offering_path()
+    return {
+        ("GET", f"{API}/offerings"): allow(*EVERYONE),
+        ("GET", f"{API}/offerings/{{offering_id}}"): allow(*EVERYONE),
+        ("POST", f"{API}/offerings"): allow(ADMIN, OP, scope=body_pool(), body=True),
+        ("PATCH", f"{API}/offerings/{{offering_id}}"): allow(ADMIN, OP, scope=own),
+        ("POST", f"{API}/offerings/{{offering_id}}:publish"): allow(ADMIN, OP, scope=own),
+        ("POST", f"{API}/offerings/{{offering_id}}:withdraw"): allow(ADMIN, OP, scope=own),
+        ("GET", f"{API}/observatory/empowerment"): allow(ADMIN, REG),
+        ("GET", f"{API}/observatory/industry-map"): allow(ADMIN, REG, OP),
+    }
+
+
 #: (method, route template) → rule. Other areas' routes are added here, not in their routers.
 POLICY: dict[tuple[str, str], Rule] = {
     **_site(),
@@ -328,6 +346,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     **_storage(),
     **_transfers(),
     **_rules(),
+    **_offerings(),
 }
 
 

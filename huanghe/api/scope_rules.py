@@ -30,6 +30,7 @@ from huanghe.data import service as datasets
 from huanghe.data import transfer_queue as data_transfers
 from huanghe.domain.tenancy import Role
 from huanghe.jobs import ownership as jobs
+from huanghe.network import offerings
 from huanghe.network import service as network
 from huanghe.telemetry import alerts
 from huanghe.tenancy import service as tenancy
@@ -197,6 +198,38 @@ def pool_path(param: str = "item_id") -> ScopeRule:
         center = _center_of_pool(ctx.session, pool_id)
         if center is not None and center not in ctx.principal.center_ids:
             raise HTTPException(403, f"pool {pool_id!r} is not in one of your centers")
+
+    return rule
+
+
+def body_pool(key: str = "pool") -> ScopeRule:
+    """Operators: the pool the body's ``key`` names must be in one of their centers (else 403); an unknown
+    pool is left to the endpoint (422 naming the field)."""
+
+    def rule(ctx: ScopeContext) -> None:
+        if ctx.principal.role is not Role.OPERATOR or not isinstance(ctx.body, dict):
+            return
+        ident = ctx.body.get(key)
+        center = _center_of_pool(ctx.session, ident) if isinstance(ident, str) else None
+        if center is not None and center not in ctx.principal.center_ids:
+            raise HTTPException(403, f"{key}: pool {ident!r} is not in one of your centers")
+
+    return rule
+
+
+def offering_path(param: str = "offering_id") -> ScopeRule:
+    """Operators: the offering in the path must be on a pool of one of their centers (else 403)."""
+
+    def rule(ctx: ScopeContext) -> None:
+        if ctx.principal.role is not Role.OPERATOR:
+            return
+        ident = ctx.path_param(param)
+        try:
+            center = offerings.center_of_offering(ctx.session, ident)
+        except NotFoundError:
+            return
+        if center not in ctx.principal.center_ids:
+            raise HTTPException(403, f"offering {ident!r} is not on a pool of one of your centers")
 
     return rule
 

@@ -45,6 +45,7 @@ MODULES: Registry[tuple[str, ...]] = Registry(
         ("huanghe.billing.programme_cli", ("vouchers",)),
         ("huanghe.regulator.projects_cli", ("projects",)),
         ("huanghe.regulator.risk_cli", ("risk",)),
+        ("huanghe.regulator.empowerment_cli", ("empowerment", "industry-map")),
         ("huanghe.data.cli", ("protection", "data")),
         ("huanghe.data.transfer_cli", ("data",)),
         ("huanghe.data.files_cli", ("data",)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Double, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Double, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from huanghe.domain.network import DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S
@@ -167,3 +167,28 @@ class SecretRow(Base):
     description: Mapped[str] = mapped_column(String(200), default="")
     created_s: Mapped[float] = mapped_column(Double)
     updated_s: Mapped[float] = mapped_column(Double)
+
+
+class OfferingRow(Base):
+    """A compute product (算力产品) an operator publishes on one of its pools: price (integer fen per
+    node-hour), SLA (availability in basis points, support response in minutes), the data-security level
+    it offers (1..5, at most its center's). ``state``: draft → published → withdrawn (see
+    :mod:`huanghe.network.offerings`). Times are epoch seconds."""
+
+    __tablename__ = "offerings"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    pool_id: Mapped[str] = mapped_column(ID, ForeignKey("pools.id", ondelete="CASCADE"), index=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_fen_per_node_hour: Mapped[int] = mapped_column(BigInteger)
+    availability_bp: Mapped[int] = mapped_column(Integer)
+    response_minutes: Mapped[int] = mapped_column(Integer)
+    security_level: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_s: Mapped[float] = mapped_column(Double)
+    updated_s: Mapped[float] = mapped_column(Double)
+    published_s: Mapped[float | None] = mapped_column(Double, nullable=True)
+    withdrawn_s: Mapped[float | None] = mapped_column(Double, nullable=True)
