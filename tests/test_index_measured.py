@@ -277,3 +277,29 @@ def test_index_compare_over_http(tmp_path) -> None:  # type: ignore[no-untyped-d
             r = c.get("/api/v1/observatory/index", params=bad)
             assert r.status_code == 422, r.text
             assert field in r.text
+
+
+def test_worked_example_of_the_docs() -> None:
+    """docs/index-method.md §8: the 2024 city index of the small network (equal, minmax, panel = 2024 only),
+    without and with measured utilisation, and 2021 against 2020."""
+    topo = small_network()
+    cities = ix.entities_of(topo, "city")
+    rows = {r.entity: r for r in ix.compute_index(ix.yearly_inputs(topo, [2024]), cities).year(2024)}
+    assert rows["qingdao"].dimensions["compute"] == pytest.approx(
+        100 * (0.5 + 1 + 0.4975 + 0.5 + 0.5) / 5, abs=0.01
+    )
+    assert rows["qingdao"].score == pytest.approx(0.2 * (59.95 + 66.64 + 52.85 + 87.50 + 50.0), abs=0.01)
+    assert rows["qingdao"].score == pytest.approx(63.39, abs=0.005) and rows["qingdao"].rank == 1
+    assert rows["jinan"].score == pytest.approx(58.91, abs=0.005) and rows["jinan"].rank == 2
+    ent = ix.compute_index(ix.yearly_inputs(topo, [2024]), cities, "entropy").weights.dimensions
+    assert [round(ent[d], 3) for d in ix.DIMENSIONS] == [0.327, 0.325, 0.203, 0.144, 0.0]
+    m = {2024: {"jn-sc": ix.CenterMeasures(utilisation=0.9), "qd-ai": ix.CenterMeasures(utilisation=0.2)}}
+    busy = {r.entity: r for r in ix.compute_index(ix.yearly_inputs(topo, [2024], m), cities).year(2024)}
+    assert busy["jinan"].dimensions["compute"] == pytest.approx(70.0)
+    assert busy["qingdao"].dimensions["compute"] == pytest.approx(49.95, abs=0.005)
+    assert busy["qingdao"].score == pytest.approx(61.39, abs=0.005)
+    assert busy["jinan"].score == pytest.approx(60.91, abs=0.005)
+    res = ix.compute_index(ix.yearly_inputs(topo, [2020, 2021]), cities)
+    yoy = {c.entity: c for c in ix.compare_years(res, 2021, 2020)}
+    assert (round(yoy["qingdao"].base_score or 0, 2), round(yoy["qingdao"].score, 2)) == (34.0, 63.34)
+    assert yoy["qingdao"].rank_change == -2 and round(yoy["jinan"].delta or 0, 2) == -0.5
