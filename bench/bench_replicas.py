@@ -1,0 +1,185 @@
+"""Replicas on one PostgreSQL (issue #16): submissions/s with 2 workers against 1 worker in the same run, the
+p99 latency, and a leader SIGKILL under load (no acknowledged job lost, takeover time of every loop).
+
+* ``one`` / ``two``: `huanghe up --workers 1|2` on a private PostgreSQL (scheduler off, so the host does not
+  fork thousands of jobs while measured), single-job ``POST /api/v1/jobs`` from ``--conns`` keep-alive
+  connections (the raw asyncio client of bench/bench_submit.py); ratio two / one.
+* ``kill``: two replicas (separate `huanghe up` processes, every loop on), a bounded storm against both, the
+  scheduler's leader SIGKILLed mid-storm: seconds until every loop (scheduler, data, risk, telemetry) has a
+  live leader with a new epoch; every acknowledged job then found.
+
+    .venv/bin/python bench/bench_replicas.py --requests 4000 --conns 32
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.bench_submit import load, stop  # noqa: E402
+from tests.infra.postgres import PostgresServer, free_port  # noqa: E402
+
+LOOPS = ("scheduler", "data", "risk", "telemetry")
+
+
+def start(
+    tmp: Path, db_url: str, *, workers: int, scheduler: bool, name: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUANGHE_")}
+    env.update(
+        HUANGHE_DATA_DIR=str(tmp / f"data-{name}"), HUANGHE_DEV_MODE="1", HUANGHE_STORAGE_SERVERS="0",
+        HUANGHE_SCHEDULER_ENABLED="1" if scheduler else "0", HUANGHE_TELEMETRY_GENERATOR_BACKFILL_H="0",
+        PYTHONPATH=str(REPO),
+    )  # fmt: skip
+    log = (tmp / f"{name}.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from huanghe.cli.main import app; app()", "up", "--port", str(port), "--db", db_url,
+         "--network", "shandong-mini", "--log-level", "warning", "--workers", str(workers)],
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError((tmp / f"{name}.log").read_text()[-3000:])
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                time.sleep(2.0)  # every worker up
+                return proc, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    stop(proc)
+    raise RuntimeError("server did not start")
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def throughput(tmp: Path, pg: PostgresServer, workers: int, n: int, conns: int) -> dict[str, float]:
+    url = pg.create_database(f"w{workers}")
+    proc, base = start(tmp, url, workers=workers, scheduler=False, name=f"w{workers}")
+    try:
+        body = {"command": "true", "cpus": 1}
+        asyncio.run(load(base, min(500, n), conns, lambda i: ("POST", "/api/v1/jobs", body), 1))  # warm-up
+        return asyncio.run(load(base, n, conns, lambda i: ("POST", "/api/v1/jobs", body), 1))
+    finally:
+        kill_group(proc)
+
+
+def leases(url: str) -> dict[str, tuple[str, int]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as c:
+            return {str(n): (str(h).split(":")[1], int(e))
+                    for n, h, e in c.execute(text("SELECT name, holder, epoch FROM leader_lease"))}  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def kill_leader(tmp: Path, pg: PostgresServer) -> dict[str, float]:
+    url = pg.create_database("kill")
+    reps = [start(tmp, url, workers=1, scheduler=True, name=f"k{i}") for i in range(2)]
+    acked: list[str] = []
+    stop_flag = threading.Event()
+
+    def storm() -> None:
+        i = 0
+        while not stop_flag.is_set() and i < 2000:
+            base = reps[i % 2][1]
+            i += 1
+            try:
+                r = httpx.post(f"{base}/api/v1/jobs", json={"command": "true", "cpus": 1}, timeout=5)
+            except httpx.TransportError:
+                continue
+            if r.status_code < 300:
+                acked.append(r.json()["id"])
+
+    try:
+        t = threading.Thread(target=storm)
+        t.start()
+        while len(acked) < 100:
+            time.sleep(0.01)
+        before = leases(url)
+        pid = before["scheduler"][0]
+        leader = next(p for p, _ in reps if str(p.pid) == pid)
+        os.killpg(leader.pid, signal.SIGKILL)
+        t0 = time.monotonic()
+        took: dict[str, float] = {}
+        while len(took) < len(LOOPS) and time.monotonic() - t0 < 30:
+            now = leases(url)
+            for name in LOOPS:
+                if (
+                    name not in took
+                    and name in now
+                    and now[name][0] != pid
+                    and (before.get(name, ("", -1))[0] != pid or now[name][1] > before[name][1])
+                ):
+                    took[name] = time.monotonic() - t0
+            time.sleep(0.02)
+        time.sleep(1.0)
+        stop_flag.set()
+        t.join(30)
+        survivor = next(u for p, u in reps if p is not leader)
+        lost = sum(
+            1 for j in acked if httpx.get(f"{survivor}/api/v1/jobs/{j}", timeout=10).status_code != 200
+        )
+        return {"acknowledged": len(acked), "lost": lost, **{f"takeover_{k}_s": v for k, v in took.items()}}
+    finally:
+        stop_flag.set()
+        for p, _ in reps:
+            if p.poll() is None:
+                kill_group(p)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=int, default=4000)
+    ap.add_argument("--conns", type=int, default=32)
+    args = ap.parse_args()
+    with open("/proc/loadavg") as f:
+        print(f"load average before: {f.read().split()[:3]}")
+    with tempfile.TemporaryDirectory(prefix="hh-replicas-") as d:
+        tmp = Path(d)
+        pg = PostgresServer.start()
+        try:
+            one = throughput(tmp, pg, 1, args.requests, args.conns)
+            two = throughput(tmp, pg, 2, args.requests, args.conns)
+            print(f"1 worker : {one['jobs_per_s']:.0f} submissions/s, p50 {one['p50_ms']:.1f} ms, p99 {one['p99_ms']:.1f} ms, "
+                  f"errors {one['errors']:.0f}")  # fmt: skip
+            print(f"2 workers: {two['jobs_per_s']:.0f} submissions/s, p50 {two['p50_ms']:.1f} ms, p99 {two['p99_ms']:.1f} ms, "
+                  f"errors {two['errors']:.0f}")  # fmt: skip
+            ratio = two["jobs_per_s"] / one["jobs_per_s"]
+            print(f"ratio 2/1 workers: {ratio:.2f} (goal >= 1.7); p99 goal < 100 ms: "
+                  f"{'met' if two['p99_ms'] < 100 else 'NOT met'}")  # fmt: skip
+            k = kill_leader(tmp, pg)
+            print(f"leader SIGKILL under load: {k['acknowledged']:.0f} acknowledged, {k['lost']:.0f} lost; "
+                  + ", ".join(f"{n} {k.get(f'takeover_{n}_s', float('nan')):.2f} s" for n in LOOPS))  # fmt: skip
+        finally:
+            pg.stop()
+    with open("/proc/loadavg") as f:
+        print(f"load average after: {f.read().split()[:3]}")
+
+
+if __name__ == "__main__":
+    main()
