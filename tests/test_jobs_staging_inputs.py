@@ -103,3 +103,14 @@ def test_important_inputs_restrict_placement_to_their_allowed_centers(sf: sessio
         assert residency(s, [imp]) == {"allowed_centers": ["jn-sc"]}  # the catalog entry wins
         imp2.center_id = "qd-ai"
         assert RESIDENCY_ERROR in residency(s, [imp, imp2])  # no center may hold both
+
+
+def test_submit_cli_output_options_go_together() -> None:
+    from typer.testing import CliRunner
+
+    from huanghe.cli.main import app
+
+    for args in (["--output", "o.txt"], ["--output-dataset", "res"]):
+        r = CliRunner().invoke(app, ["submit", *args, "--", "true"])
+        assert r.exit_code == 2, r.output
+        assert "--output-dataset" in r.output

@@ -4,7 +4,8 @@ Habits it keeps (docs/jobs.md, "The CLI"):
 
 * the tenant comes from the token (``GET /auth/whoami``) when ``--tenant`` is not given and a token is set;
 * ``--env KEY=VALUE`` (repeatable), ``--time-limit`` (``90`` s, ``30m``, ``2h``, ``1-00:00:00``),
-  ``--script FILE`` instead of a command, ``--dataset`` (repeatable) and ``--data-class``;
+  ``--script FILE`` instead of a command, ``--dataset`` (repeatable) and ``--data-class``; ``--output PATH``
+  (repeatable) with ``--output-dataset NAME`` (files stored back as a dataset after success);
 * ``--array 1-100`` (also ``1-100:2``, ``1,3,5``): N jobs in one batch, each with ``HUANGHE_ARRAY_TASK_ID``.
 
 Exit codes (:mod:`huanghe.cli.remote`): 2 for a bad option (the option is named), 1 when the server refuses
@@ -159,6 +160,17 @@ def submit(
     data_class: Annotated[
         str | None, typer.Option("--data-class", help="general, important or core (Data Security Law)")
     ] = None,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--output",
+            help="file the job writes, relative to its directory, stored after success (repeatable)",
+        ),
+    ] = None,
+    output_dataset: Annotated[
+        str | None,
+        typer.Option("--output-dataset", help="dataset the --output files are stored in (created when new)"),
+    ] = None,
     array: Annotated[
         str | None, typer.Option("--array", "-a", help="job array: 1-100, 1-100:2 or 1,3,5 (one batch)")
     ] = None,
@@ -203,6 +215,12 @@ def submit(
         if data_class.strip().lower() not in DATA_CLASSES:
             raise usage_error("--data-class", f"{data_class!r} is not one of {', '.join(DATA_CLASSES)}")
         body["data_class"] = data_class.strip().lower()
+    if bool(output) != bool(output_dataset):
+        raise usage_error(
+            "--output-dataset", "--output and --output-dataset go together (输出文件与数据集须同时给出)"
+        )
+    if output:
+        body["outputs"], body["output_dataset"] = list(output), output_dataset
     try:
         tasks = parse_array(array) if array is not None else None
     except ValueError as exc:
