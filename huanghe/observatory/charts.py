@@ -78,6 +78,24 @@ def stacked_bars(
     return _png(fig)
 
 
+def grouped_bars(
+    labels: Sequence[str], series: Mapping[str, Sequence[float]], title: str, ylabel: str
+) -> bytes:
+    """Bars side by side, one per series in each group (e.g. vouchers granted and redeemed per industry)."""
+    fig, ax = _figure()
+    x = np.arange(len(labels))
+    width = 0.8 / max(len(series), 1)
+    for k, (name, values) in enumerate(series.items()):
+        ax.bar(x + (k - (len(series) - 1) / 2) * width, np.asarray(values, dtype=float), width, label=name,
+               color=PALETTE[k % len(PALETTE)])  # fmt: skip
+    ax.set_xticks(x, labels)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.tick_params(axis="x", rotation=45)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
 def bars(
     labels: Sequence[str], values: Sequence[float], title: str, ylabel: str, line: float | None = None
 ) -> bytes:

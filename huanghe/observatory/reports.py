@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from huanghe import __version__
 from huanghe.domain.network import Topology
-from huanghe.observatory import charts, views
+from huanghe.observatory import charts, report_sections, views
 from huanghe.observatory import index as ix
 from huanghe.observatory import indicators as ind
 from huanghe.observatory.figures import CenterFigures
@@ -346,16 +346,22 @@ def write_report(
     lang: str = "zh",
     scheme: str = "equal",
     norm: str = "minmax",
+    sections: report_sections.AnnualSections | None = None,
 ) -> Path:
-    """Write the report to ``out``: HTML for ``.html``, PDF (WeasyPrint) for ``.pdf``."""
+    """Write the report to ``out``: HTML for ``.html``, PDF (WeasyPrint) for ``.pdf``. The sections from the
+    platform's records (empowerment, vouchers, risk) follow the report's own; without ``sections`` (no
+    database) each of them says it has no data."""
     if kind not in ("storage", "index"):
         raise ValueError(f"report: unknown kind {kind!r} (expected storage or index)")
     y = views.resolve_year(topology, year)
+    if sections is not None and sections.year != y:
+        raise ValueError(f"year: the sections are of {sections.year}, the report of {y}")
     ctx = (
         storage_context(topology, y, lang)
         if kind == "storage"
         else index_context(topology, y, lang, scheme, norm)
     )
+    ctx.update(report_sections.sections_context(sections, lang, 6 if kind == "storage" else 9))
     html = render_html(kind, ctx)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".pdf":

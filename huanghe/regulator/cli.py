@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -31,6 +31,9 @@ from huanghe.observatory import index as ix
 from huanghe.observatory.maturity import LEVEL_NAMES, MaturityRulesError
 from huanghe.observatory.targets import TargetsError
 from huanghe.regulator import index_cli
+
+if TYPE_CHECKING:
+    from huanghe.observatory.report_sections import AnnualSections
 
 index_app = typer.Typer(
     help="综合算力指数 Comprehensive compute index (method 2.0, docs/index-method.md).",
@@ -431,6 +434,22 @@ def network_capacity_cmd(
 # ---------------------------------------------------------------- reports
 
 
+REPORT_DB = typer.Option(
+    None,
+    "--db",
+    help="database URL whose records of the year fill the empowerment, voucher and risk sections "
+    "(reading files without --db, those sections say there is no data)",
+)
+
+
+def _sections(db: str, year: int) -> AnnualSections:
+    from huanghe.cli.db_access import db_session
+    from huanghe.regulator.report_sections import annual_sections
+
+    with db_session(db) as session:
+        return annual_sections(session, year)
+
+
 def _report(kind: str) -> Callable[..., None]:
     def command(
         year: int | None = YEAR,
@@ -439,6 +458,7 @@ def _report(kind: str) -> Callable[..., None]:
         network: str | None = NETWORK,
         weights: str = WEIGHTS,
         norm: str = NORM,
+        db: str | None = REPORT_DB,
     ) -> None:
         with _clean_errors():
             if lang not in ("zh", "en"):
@@ -447,7 +467,7 @@ def _report(kind: str) -> Callable[..., None]:
                 raise ValueError(f"--out: unknown suffix {out.suffix!r} (use .html or .pdf)")
             _check_choice("--weights", weights, ("equal", "entropy", "expert"))
             _check_choice("--norm", norm, ("minmax", "zscore"))
-            source = remote.use_server(network, as_json=False)
+            source = remote.use_server(network, as_json=False, files=(db,))
             if source is None:
                 fmt = out.suffix.lower().lstrip(".")
                 with remote.connect() as client:
@@ -457,7 +477,9 @@ def _report(kind: str) -> Callable[..., None]:
             else:
                 from huanghe.observatory import reports  # matplotlib and WeasyPrint load only here
 
-                path = reports.write_report(kind, _load(source), out, year, lang, weights, norm)
+                topo = _load(source)
+                sections = _sections(db, views.resolve_year(topo, year)) if db is not None else None
+                path = reports.write_report(kind, topo, out, year, lang, weights, norm, sections)
         typer.echo(f"wrote {path}")
 
     command.__doc__ = {

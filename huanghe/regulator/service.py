@@ -345,7 +345,8 @@ def indicators(session: Session, level: str, year: int | None, now_ms: int) -> d
 def report(
     session: Session, kind: str, year: int | None, fmt: str, lang: str, weights: str, norm: str
 ) -> tuple[bytes, str, str]:
-    """The storage or index report as (content, media type, file name); HTML or PDF (WeasyPrint)."""
+    """The storage or index report as (content, media type, file name); HTML or PDF (WeasyPrint), with the
+    sections of the year from the database (empowerment, vouchers, risk)."""
     _choice("kind", kind, ("storage", "index"))
     _choice("format", fmt, ("html", "pdf"))
     _choice("lang", lang, ("zh", "en"))
@@ -353,10 +354,13 @@ def report(
     _choice("norm", norm, NORMS)
     topo = _topology(session)
     from huanghe.observatory import reports  # matplotlib and WeasyPrint load only here
+    from huanghe.regulator.report_sections import annual_sections
 
+    y = _guard(lambda: views.resolve_year(topo, year))
+    sections = annual_sections(session, y)
     with tempfile.TemporaryDirectory(prefix="huanghe-report-") as tmp:
         out = Path(tmp) / f"{kind}-report.{fmt}"
-        _guard(lambda: reports.write_report(kind, topo, out, year, lang, weights, norm))
+        _guard(lambda: reports.write_report(kind, topo, out, y, lang, weights, norm, sections))
         content = out.read_bytes()
     media = "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"
     return content, media, f"huanghe-{kind}-report.{fmt}"
