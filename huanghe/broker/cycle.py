@@ -319,7 +319,8 @@ def _later_than_estimated(
     """Whether busy pool ``p`` (rank ``i`` of class ``k``) stops being the class's best choice once its wait
     comes from its release profile (when enough node units free up for the job, as a reservation would
     say) instead of the fluid backlog the scores used: its score plus the completion terms of the extra wait
-    (relative to the class's best completion, and per hour) exceeds the next-ranked pool's score."""
+    (relative to the class's best completion, and per hour) exceeds the next-ranked pool's score, and that
+    pool can start the job now (otherwise the job would wait on a worse pool)."""
     if ctx.releases is None:
         return False
     snap, est, w = res.snapshot, res.estimates, ctx.weights
@@ -347,6 +348,8 @@ def _later_than_estimated(
         + w.completion_abs * extra / w.completion_abs_scale_s
     )
     nxt = pool_order.at(k, i + 1)
+    if not est.fits_now[k, nxt]:
+        return False  # never trade a wait on the best pool for a wait on a worse one
     return float(res.scores[k, p]) + penalty > float(res.scores[k, nxt])
 
 
