@@ -11,6 +11,9 @@ job's input (the data services' replicas). A row with sources moves its data fro
 (:func:`huanghe.broker.estimates.transfer_s`); a row without any moves it from ``data_center``. Batches built
 without sources have S = 0 and cost nothing more.
 
+A job targeting an offering of the product catalog carries its pool in ``target_pool`` (pool index, -1 =
+none); the ``offering`` filter (:func:`huanghe.broker.filters.offering_pool`) removes every other pool.
+
 Data residency (Data Security Law classes), resolved here into ``allowed_centers`` (J × C):
 
 * general data: every center;
@@ -76,12 +79,18 @@ class JobBatch:
     deadline_s: FloatArray  # NaN = none
     spread_ok: BoolArray  # the gang may span pools of one center
     data_sources: IntArray = field(default_factory=lambda: _NO_SOURCES)  # (J, S) centers with a full copy
+    #: (J,) the pool a job is pinned to (the offering it targets), -1 = none
+    target_pool: IntArray = field(default_factory=lambda: _NO_TARGET)
 
     def __post_init__(self) -> None:
         if self.data_sources.ndim != 2 or self.data_sources.shape[0] != len(self.job_ids):
             if self.data_sources.size:
                 raise ValueError("data_sources must be a (jobs, sources) matrix of center indices")
             object.__setattr__(self, "data_sources", np.full((len(self.job_ids), 0), -1, dtype=np.int64))
+        if self.target_pool.shape != (len(self.job_ids),):
+            if self.target_pool.size:
+                raise ValueError("target_pool must hold one pool index (or -1) per job")
+            object.__setattr__(self, "target_pool", np.full(len(self.job_ids), -1, dtype=np.int64))
         for name, value in vars(self).items():
             if isinstance(value, np.ndarray) and value.flags.writeable:
                 value = value.copy()
@@ -136,7 +145,11 @@ class JobBatch:
             "deadline_s": math.nan,
             "spread_ok": False,
         }
-        unknown = set(columns) - set(defaults) - {"job_ids", "accelerator", "allowed_centers", "data_sources"}
+        unknown = (
+            set(columns)
+            - set(defaults)
+            - {"job_ids", "accelerator", "allowed_centers", "data_sources", "target_pool"}
+        )
         if unknown:
             raise TypeError(f"unknown JobBatch columns: {sorted(unknown)}")
         arrays: dict[str, Any] = {}
@@ -158,6 +171,9 @@ class JobBatch:
         sources = columns.get("data_sources")
         if sources is not None:
             arrays["data_sources"] = np.asarray(sources, dtype=np.int64).reshape(n, -1)
+        target = columns.get("target_pool")
+        if target is not None:
+            arrays["target_pool"] = np.broadcast_to(np.asarray(target, dtype=np.int64), (n,)).copy()
         return cls(**arrays)
 
     @classmethod
@@ -165,14 +181,19 @@ class JobBatch:
         """Build from plain mappings with the :class:`JobSpec` field names (plus ``job_id``, ``submit_s``,
         ``allowed_centers`` (a list of center ids), ``spread_ok``); missing fields take the JobSpec defaults,
         except ``kind``, which is ``gpu`` when the job asks for GPUs and ``cpu`` otherwise (docs/workload.md).
-        ``data_sources``: ids of the centers holding a complete copy of the input (optional).
-        Raises :class:`JobInputError` for an unknown center or city id."""
+        ``data_sources``: ids of the centers holding a complete copy of the input (optional);
+        ``target_pool``: the pool of the offering the job targets (optional, the ``offering`` filter).
+        Raises :class:`JobInputError` for an unknown center, city or pool id."""
         n_c = snap.n_centers
         c_index = {cid: i for i, cid in enumerate(snap.center_ids)}
         y_index = {yid: i for i, yid in enumerate(snap.city_ids)}
         allowed = np.zeros((len(records), n_c), dtype=np.bool_)
         cols: dict[str, list[Any]] = {k: [] for k in _COLUMNS}
         sources: list[list[int]] = []
+        # pool ids → index only when a record is pinned (the scheduler validates jobs one record at a time)
+        pinned = any(r.get("target_pool") for r in records)
+        p_index = {pid: i for i, pid in enumerate(snap.pool_ids)} if pinned else {}
+        target = np.full(len(records), -1, dtype=np.int64)
         for j, r in enumerate(records):
             jid = str(r.get("job_id", j))
             kind = JobKind(r.get("kind") or (JobKind.GPU if _num(r.get("gpus"), 0.0) > 0 else JobKind.CPU))
@@ -184,6 +205,7 @@ class JobBatch:
                 slo = DEFAULT_INFERENCE_SLO_MS
             allowed[j] = _allowed_row(snap, dcls, dc, r.get("allowed_centers"), c_index, jid)
             sources.append([_lookup(c_index, c, jid, "data_sources") for c in r.get("data_sources") or ()])
+            target[j] = _lookup(p_index, r.get("target_pool"), jid, "target_pool")
             values = {
                 "job_ids": jid,
                 "kind": KIND_INDEX[kind],
@@ -218,11 +240,13 @@ class JobBatch:
         src = np.full((len(records), width), -1, dtype=np.int64)
         for j, x in enumerate(sources):
             src[j, : len(x)] = x
-        return cls(allowed_centers=allowed, data_sources=src, **arrays)
+        return cls(allowed_centers=allowed, data_sources=src, target_pool=target, **arrays)
 
 
 #: No input sources (S = 0); replaced by a (J, 0) matrix in ``__post_init__``.
 _NO_SOURCES: IntArray = np.zeros((0, 0), dtype=np.int64)
+#: No pinned pool; replaced by a (J,) vector of -1 in ``__post_init__``.
+_NO_TARGET: IntArray = np.zeros(0, dtype=np.int64)
 
 _INT_COLUMNS = frozenset({"kind", "nodes", "data_center", "data_class_bit", "user_city"})
 _COLUMNS = (

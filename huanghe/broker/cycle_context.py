@@ -37,8 +37,9 @@ BROKER_POLICIES: tuple[str, ...] = (
     SPREAD,
 )
 
-#: what every real system knows: health, shapes, accelerators and what its back-ends can run
-_HARD = (Reason.UNHEALTHY, Reason.RESOURCES, Reason.ACCELERATOR, Reason.BACKEND)
+#: what every real system knows: a pinned pool (an offering), health, shapes, accelerators and what its
+#: back-ends can run
+_HARD = (Reason.OFFERING, Reason.UNHEALTHY, Reason.RESOURCES, Reason.ACCELERATOR, Reason.BACKEND)
 #: Filters each policy applies (what the real system knows about); the others are not checked.
 POLICY_FILTERS: dict[str, tuple[Reason, ...]] = {
     HUANGHE: tuple(r for r, _ in FILTERS),

@@ -28,6 +28,7 @@ ACCELERATOR_CLASSES = frozenset({"cpu", "gpu", "npu", "dcu"})
 class Reason(StrEnum):
     """Why a pool was removed from a job's candidates."""
 
+    OFFERING = "offering"
     UNHEALTHY = "unhealthy"
     RESOURCES = "resources"
     ACCELERATOR = "accelerator"
@@ -35,6 +36,14 @@ class Reason(StrEnum):
     DATA_CLASS = "data_class"
     LATENCY = "latency"
     PRICE = "price"
+
+
+def offering_pool(snap: NetworkSnapshot, jobs: JobBatch) -> BoolArray:
+    """A job targeting an offering of the product catalog (``target_pool`` ≥ 0) runs only in its pool; jobs
+    without one pass everywhere."""
+    target = jobs.target_pool[:, None]
+    out: BoolArray = (target < 0) | (np.arange(snap.n_pools)[None, :] == target)
+    return out
 
 
 def healthy(snap: NetworkSnapshot, jobs: JobBatch) -> BoolArray:
@@ -122,6 +131,7 @@ FilterFn = Callable[[NetworkSnapshot, JobBatch], BoolArray]
 
 #: The filters in the order they are applied and reported.
 FILTERS: tuple[tuple[Reason, FilterFn], ...] = (
+    (Reason.OFFERING, offering_pool),
     (Reason.UNHEALTHY, healthy),
     (Reason.RESOURCES, resources_fit),
     (Reason.ACCELERATOR, accelerator_match),

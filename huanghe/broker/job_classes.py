@@ -42,6 +42,8 @@ def job_classes(jobs: JobBatch) -> tuple[IntArray, IntArray]:
         acc_code.astype(np.float64).reshape(-1),
         np.nan_to_num(jobs.submit_s + jobs.deadline_s, nan=-1.0),  # absolute deadline (estimates check it)
     ]
+    if (jobs.target_pool >= 0).any():  # jobs pinned to different pools (offerings) differ
+        cols.append(jobs.target_pool.astype(np.float64))
     if jobs.data_sources.shape[1]:  # jobs reading the same data from different copies differ
         cols.extend(jobs.data_sources[:, i].astype(np.float64) for i in range(jobs.data_sources.shape[1]))
     allowed = jobs.allowed_centers

@@ -56,6 +56,7 @@ class JobSubmission(TypedDict, total=False):
     deadline_s: float
     duration_s: float
     max_price_cny_per_hour: float
+    offering: str
     tenant: str
     user: str
     time_limit_s: float

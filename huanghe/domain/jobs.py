@@ -86,6 +86,11 @@ class JobSpec(_Frozen):
     )
     priority: int = Field(default=0, ge=b.MIN_PRIORITY, le=b.MAX_PRIORITY)
     max_price_cny_per_hour: float | None = Field(default=None, ge=0, le=b.MAX_PRICE_CNY_PER_HOUR)
+    offering: IdRef | None = Field(
+        default=None,
+        description="a published offering of the product catalog (/api/v1/offerings): the job runs only in its "
+        "pool (the broker's 'offering' filter); a draft, withdrawn or unknown one is refused (422)",
+    )
 
 
 class Job(_Frozen):

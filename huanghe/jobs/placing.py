@@ -35,6 +35,7 @@ from huanghe.domain.enums import DataClass, JobState
 from huanghe.jobs.dispatch_context import DispatchContext, TickReport
 from huanghe.jobs.models import CenterHealthRow, JobRow, PlacementRow
 from huanghe.jobs.transitions import ACTIVE_STATES, record_event, set_state
+from huanghe.network import offerings
 
 #: Who the audit chain says placed a job.
 AUDIT_ACTOR = "scheduler"
@@ -218,8 +219,13 @@ class Placer:
             )
         records = []
         order = list(DataClass)
+        pool_of = offerings.pools_of_offerings(s, {o for r in rows if (o := r.spec.get("offering"))})
         for r in rows:
             rec = dict(r.spec)
+            if rec.get("offering"):  # confined to the offering's pool (a removed offering fails the job)
+                rec["target_pool"] = pool_of.get(
+                    rec["offering"], f"pool of removed offering {rec['offering']!r}"
+                )
             rec["job_id"] = r.id
             rec["submit_s"] = r.submit_s
             if rec.get("duration_s") is None:

@@ -28,6 +28,7 @@ from huanghe.data.models import DatasetRow
 from huanghe.domain.enums import JobState
 from huanghe.jobs.models import IdempotencyKeyRow, JobEventRow, JobRow
 from huanghe.jobs.schemas import MAX_IDEMPOTENCY_KEY, JobSubmit
+from huanghe.network import offerings
 from huanghe.network.models import CenterRow, CityRow
 from huanghe.network.wall_time import check_wall_times
 from huanghe.tenancy.models import TenantRow
@@ -182,6 +183,8 @@ def prepare(
         if previous is not None:
             return previous, False
     _check_refs(session, jobs, "jobs" if batch else "")
+    offerings.check_targets(session, [(f"jobs[{i}].offering" if batch else "offering", j.offering)
+                                      for i, j in enumerate(jobs) if j.offering])  # fmt: skip
     check_wall_times(session, [(j.time_limit_s, j.duration_s) for j in jobs], "jobs" if batch else "")
     now_s = clock.now_s()
     rows = [_row(j, new_job_id(now_s), now_s) for j in jobs]

@@ -29,7 +29,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from huanghe.core.errors import NotFoundError, conflict, invalid
+from huanghe.core.errors import FieldError, InvalidError, NotFoundError, conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.bounds import SafeLabel
 from huanghe.domain.network import ID_PATTERN
@@ -305,6 +305,27 @@ def pool_to_target(session: Session, offering_id: str, path: str = "offering") -
             path, f"offering {offering_id!r} is {o.state} and can no longer be targeted / 产品已下架"
         )
     return o.pool_id
+
+
+def check_targets(session: Session, targets: Collection[tuple[str, str]]) -> None:
+    """Every (field path, offering id) of a submission names a published offering; one query for all. 422
+    listing each bad one by its path (a draft answers like an unknown one, so drafts cannot be probed)."""
+    if not targets:
+        return
+    ids = {oid for _, oid in targets}
+    rows = session.execute(select(OfferingRow.id, OfferingRow.state).where(OfferingRow.id.in_(ids)))
+    state = {oid: st for oid, st in rows}
+    errors = []
+    for path, oid in targets:
+        st = state.get(oid)
+        if st is None or st == "draft":
+            errors.append(FieldError(path, f"unknown offering {oid!r}"))
+        elif st != "published":
+            errors.append(
+                FieldError(path, f"offering {oid!r} is {st} and can no longer be targeted / 产品已下架")
+            )
+    if errors:
+        raise InvalidError(errors[:50])
 
 
 def pools_of_offerings(session: Session, offering_ids: Collection[str]) -> dict[str, str]:
