@@ -7,8 +7,8 @@
   const { t, fmt, pct, el } = window.HH;
   const LEVELS = ["city", "circle", "province"];
   const WEIGHTS = ["equal", "entropy", "expert"];
-  const DIMENSIONS = ["compute", "storage", "network", "environment"];
-  const DIM_COLORS = ["#2f6fde", "#2a9d8f", "#e07b1a", "#6a9f2a"];
+  const DIMENSIONS = ["compute", "storage", "network", "environment", "application"];
+  const DIM_COLORS = ["#2f6fde", "#2a9d8f", "#e07b1a", "#6a9f2a", "#8e5bb5"];
   const TELE_METRICS = ["utilisation", "pue"];
   const TELE_WINDOW_H = 24;
   const GREEN_TOP = 10;
