@@ -131,6 +131,19 @@ def _gpus_in_gres(gres: str) -> float:
     return total
 
 
+def _hand_over(workdir: Path, account: str) -> None:
+    """Give ``workdir`` and everything in it to the host account ``account`` (when root and it exists), so a job
+    running as that account can write there; no symbolic link is followed."""
+    pw = next((p for p in pwd.getpwall() if p.pw_name == account), None)
+    if pw is None or os.geteuid() != 0 or not workdir.is_dir():
+        return
+    for top, dirs, names in os.walk(workdir, followlinks=False):
+        for name in (*dirs, *names):
+            os.lchown(os.path.join(top, name), pw.pw_uid, pw.pw_gid)
+    os.chown(workdir, pw.pw_uid, pw.pw_gid)
+    workdir.chmod(0o700)
+
+
 class SlurmBackend(BackendBase):
     """A Slurm cluster through slurmrestd (preferred) or the CLI."""
 
@@ -288,6 +301,9 @@ class SlurmBackend(BackendBase):
         self.check_spec(spec)
         account = self._account(spec)
         job_dir = self._job_dir(account)
+        runs_as = account or (self.user if self._use_rest() else "")
+        if runs_as and runs_as != "root" and spec.workdir:
+            _hand_over(Path(spec.workdir), runs_as)  # a directory the platform prepared (staged inputs)
         if self._use_rest():
             data = self._rest("POST", "/job/submit", user=account, json=self._rest_payload(spec, job_dir))
             if data is not None:
