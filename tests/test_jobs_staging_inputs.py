@@ -114,3 +114,12 @@ def test_submit_cli_output_options_go_together() -> None:
         r = CliRunner().invoke(app, ["submit", *args, "--", "true"])
         assert r.exit_code == 2, r.output
         assert "--output-dataset" in r.output
+
+
+def test_jobs_show_names_the_data_term() -> None:
+    from huanghe.jobs.cli import data_term_text
+
+    assert data_term_text({"bytes": 1_000_000_000, "from": "qd-ai", "transfer_s": 0.84}) == (
+        "1.000 GB from qd-ai in 0.8 s (需传输)"
+    )
+    assert data_term_text({"bytes": 0, "from": None, "transfer_s": 0.0}).startswith("a copy is there")

@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -140,8 +140,21 @@ def show_cmd(
         )
         for r in why.get("removed", []):
             con.print(f"  removed by {r['reason']}: {r['count']} (e.g. {', '.join(r['pool_ids'])})")
+        if why.get("winner") and why["winner"].get("data"):
+            con.print(f"  data 数据 ({why['winner']['pool']}): {data_term_text(why['winner']['data'])}")
         if why.get("runner_up"):
             con.print(f"  runner-up 次优: {why['runner_up']['pool']} (score {why['runner_up']['score']:.3f})")
+            if why["runner_up"].get("data"):
+                con.print(
+                    f"  data 数据 ({why['runner_up']['pool']}): {data_term_text(why['runner_up']['data'])}"
+                )
+
+
+def data_term_text(data: dict[str, Any]) -> str:
+    """``1.000 GB from qd-ai in 0.9 s`` or ``a copy is there`` for an explanation's data term."""
+    if not data.get("bytes"):
+        return "a copy is there, nothing to move (本地已有副本)"
+    return f"{data['bytes'] / 1e9:.3f} GB from {data.get('from')} in {data.get('transfer_s') or 0.0:.1f} s (需传输)"
 
 
 @jobs_app.command("cancel")
