@@ -115,7 +115,7 @@ class Stager:
         if not stored and not row.spec.get("outputs"):
             return True, ""  # catalog-only datasets: no bytes to bring
         d = self.job_dir(row.id, row.attempt + 1)
-        if stored and not (d / "inputs.json").is_file():
+        if stored and not _inputs_ready(d, str(row.center_id)):
             return False, ""
         self._make_dir(d, row)
         return True, str(d / "work")
@@ -151,7 +151,7 @@ class Stager:
 
     def _stage(self, s: Session, row: JobRow, now_s: float) -> None:
         d = self.job_dir(row.id, row.attempt + 1)
-        if (d / "inputs.json").is_file():
+        if _inputs_ready(d, str(row.center_id)):
             return
         if not _stored(s, row.spec.get("datasets") or []):
             return  # catalog-only datasets: nothing to stage
@@ -338,6 +338,15 @@ class Stager:
                 row.message = msg[:4000]
             s.commit()
         self._close_dir(d)
+
+
+def _inputs_ready(d: Path, center: str) -> bool:
+    """Whether the inputs in ``d`` were staged (verified) from ``center`` (a job re-placed elsewhere with the
+    same attempt number stages again from its new center)."""
+    try:
+        return bool(json.loads((d / "inputs.json").read_text()).get("center") == center)
+    except (OSError, ValueError):
+        return False
 
 
 def _stored(s: Session | None, datasets: list[str]) -> bool:
