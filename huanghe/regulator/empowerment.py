@@ -17,6 +17,8 @@ record:
 * ``jobs`` — metered jobs (jobs that ran to an end: done, failed or cancelled while running); ``enterprises``
   — distinct tenants.
 
+The database sums the records per (tenant, pool, center, month, invoice); Python works on those cells.
+
 Groupings: industry = the tenant's ``sector`` through :mod:`huanghe.regulator.industries`; city and center
 kind = **the center's** (where the compute ran; tenants carry no city). Months run January to December even
 when empty, so trends have twelve points.
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huanghe.billing.models import InvoiceRow, UsageRow
@@ -116,13 +118,13 @@ class _Acc:
     cost: int = 0
     voucher: Decimal = Decimal(0)
 
-    def add(self, r: UsageRow, pfh: float, voucher: Decimal) -> None:
-        self.tenants.add(r.tenant_id)
-        self.jobs += 1
-        self.node_h += r.node_hours
-        self.gpu_h += r.gpu_hours
+    def add(self, g: _Cell, pfh: float, voucher: Decimal) -> None:
+        self.tenants.add(g.tenant_id)
+        self.jobs += g.jobs
+        self.node_h += g.node_hours
+        self.gpu_h += g.gpu_hours
         self.pfh += pfh
-        self.cost += r.cost_fen
+        self.cost += g.cost_fen
         self.voucher += voucher
 
     def figures(self) -> dict[str, object]:
@@ -147,25 +149,50 @@ def pool_pflops_per_node(pool: PoolRow, kind: str) -> float:
     return domain.peak_tflops_per_node.of(precision) * DEFAULT_PRECISION_FACTORS[precision] / 1000.0
 
 
-def _voucher_shares(session: Session, rows: list[UsageRow]) -> dict[int, Decimal]:
-    """Voucher fen allocated to each usage row (by id): its invoice's ``voucher_fen`` × its share of the
-    invoice's cost. Shares are computed over ALL the invoice's rows, not only this year's."""
-    ids = {r.invoice_id for r in rows if r.invoice_id is not None}
+@dataclass(frozen=True)
+class _Cell:
+    """Metering records of one (tenant, pool, center, month, invoice), summed in SQL."""
+
+    tenant_id: str
+    pool_id: str
+    center_id: str
+    month: str
+    invoice_id: int | None
+    jobs: int
+    node_hours: float
+    gpu_hours: float
+    cost_fen: int
+
+
+def _cells(session: Session, year: int) -> list[_Cell]:
+    """The year's metering summed per (tenant, pool, center, month, invoice): the database does the sums, so
+    the evaluation reads one row per cell, not one per job."""
+    u = UsageRow
+    q = (
+        select(u.tenant_id, u.pool_id, u.center_id, u.month, u.invoice_id, func.count(u.id), func.sum(u.node_hours),
+               func.sum(u.gpu_hours), func.sum(u.cost_fen))
+        .where(u.month >= f"{year}-01", u.month <= f"{year}-12")
+        .group_by(u.tenant_id, u.pool_id, u.center_id, u.month, u.invoice_id)
+    )  # fmt: skip
+    return [
+        _Cell(t, p, c, m, inv, int(n), float(nh or 0.0), float(gh or 0.0), int(cost or 0))
+        for t, p, c, m, inv, n, nh, gh, cost in session.execute(q)
+    ]
+
+
+def _voucher_rates(session: Session, cells: list[_Cell]) -> dict[int, Decimal]:
+    """Per invoice: voucher fen per fen of cost (``voucher_fen`` / the cost of ALL its records, this year's or
+    not); a cell's vouchers are its cost × the rate (the allocation is linear in cost)."""
+    ids = {c.invoice_id for c in cells if c.invoice_id is not None}
     if not ids:
         return {}
-    invoices = {i.id: i for i in session.scalars(select(InvoiceRow).where(InvoiceRow.id.in_(ids)))}
-    cost_of: dict[int, int] = defaultdict(int)
-    for inv_id, cost in session.execute(
-        select(UsageRow.invoice_id, UsageRow.cost_fen).where(UsageRow.invoice_id.in_(ids))
-    ):
-        if inv_id is not None:
-            cost_of[inv_id] += cost
-    out: dict[int, Decimal] = {}
-    for r in rows:
-        inv = invoices.get(r.invoice_id) if r.invoice_id is not None else None
-        if inv is not None and inv.voucher_fen and cost_of[inv.id]:
-            out[r.id] = Decimal(inv.voucher_fen) * r.cost_fen / cost_of[inv.id]
-    return out
+    found = session.execute(select(InvoiceRow.id, InvoiceRow.voucher_fen).where(InvoiceRow.id.in_(ids)))
+    paid: dict[int, int] = {inv: fen for inv, fen in found}
+    costs = session.execute(
+        select(UsageRow.invoice_id, func.sum(UsageRow.cost_fen)).where(UsageRow.invoice_id.in_(ids))
+        .group_by(UsageRow.invoice_id)
+    )  # fmt: skip
+    return {inv: Decimal(paid[inv]) / int(cost) for inv, cost in costs if inv in paid and paid[inv] and cost}
 
 
 def _groups(accs: dict[str, _Acc], names: dict[str, tuple[str, str]], total_pfh: float,
@@ -183,15 +210,12 @@ def empowerment(session: Session, year: int) -> Empowerment:
     """The evaluation of ``year`` (UTC); 422 naming ``year`` outside 2000..2100."""
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise invalid("year", f"must be between {MIN_YEAR} and {MAX_YEAR}")
-    rows = list(session.scalars(
-        select(UsageRow).where(UsageRow.month >= f"{year}-01", UsageRow.month <= f"{year}-12")
-        .order_by(UsageRow.id)
-    ))  # fmt: skip
+    rows = _cells(session, year)
     centers = {c.id: c for c in session.scalars(select(CenterRow))}
     pools = {p.id: p for p in session.scalars(select(PoolRow))}
     cities = {c.id: (c.name_zh, c.name_en) for c in session.scalars(select(CityRow))}
     sector = {t.id: t.sector for t in session.scalars(select(TenantRow))}
-    vouchers = _voucher_shares(session, rows)
+    rates = _voucher_rates(session, rows)
     per_node: dict[str, float] = {}
     total = _Acc()
     by_ind: dict[str, _Acc] = defaultdict(_Acc)
@@ -210,7 +234,7 @@ def empowerment(session: Session, year: int) -> Empowerment:
         industry = industry_of(sector.get(r.tenant_id))
         if industry == "other" and sector.get(r.tenant_id):
             other.add(str(sector[r.tenant_id]))
-        v = vouchers.get(r.id, Decimal(0))
+        v = r.cost_fen * rates[r.invoice_id] if r.invoice_id in rates else Decimal(0)
         city = center.city_id if center is not None else "unknown"
         for acc in (total, by_ind[industry], by_city[city], by_kind[kind], by_month[r.month]):
             acc.add(r, pfh, v)

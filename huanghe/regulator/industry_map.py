@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huanghe.billing.models import UsageRow
@@ -97,15 +97,19 @@ def industry_map(session: Session, year: int | None = None) -> IndustryMap:
     pools = {p.id: p for p in session.scalars(select(PoolRow))}
     offered = published_by_center(session)
     sector = {t.id: t.sector for t in session.scalars(select(TenantRow))}
-    q = select(UsageRow.tenant_id, UsageRow.pool_id, UsageRow.center_id, UsageRow.node_hours)
+    u = UsageRow
+    q = select(u.tenant_id, u.pool_id, u.center_id, func.sum(u.node_hours)).group_by(
+        u.tenant_id, u.pool_id, u.center_id
+    )
     if year is not None:
-        q = q.where(UsageRow.month >= f"{year}-01", UsageRow.month <= f"{year}-12")
+        q = q.where(u.month >= f"{year}-01", u.month <= f"{year}-12")
     per_node: dict[str, float] = {}
     tenants_at: dict[tuple[str, str], set[str]] = defaultdict(set)
     pfh_at: dict[tuple[str, str], float] = defaultdict(float)
     users: dict[str, set[str]] = defaultdict(set)
     pfh_of: dict[str, float] = defaultdict(float)
-    for tenant, pool_id, center_id, node_h in session.execute(q):
+    for tenant, pool_id, center_id, summed in session.execute(q):  # summed in SQL per tenant, pool, center
+        node_h = float(summed or 0.0)
         center = by_id.get(center_id)
         if center is None:
             continue
