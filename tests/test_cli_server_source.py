@@ -160,3 +160,14 @@ def test_unreachable_server_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
     assert r.exit_code == 3  # alerts too: one convention for every server command
     r = run("centers", "list", url="nope://x", monkeypatch=monkeypatch)
     assert r.exit_code == 2 and "not a valid URL" in r.stderr
+
+
+def test_index_year_on_year_from_the_server(server: srv.Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``huanghe index --compare``: the server answers ``?compare=Y-1``; with no records yet it agrees with the
+    files (nothing measured on either side)."""
+    args = ("index", "--json", "--compare", "--year", "2025", "--level", "circle")
+    served = as_json(run(*args, url=server.url, monkeypatch=monkeypatch))
+    assert served == as_json(run(*args, monkeypatch=monkeypatch))
+    assert {r["base_year"] for r in served} == {2024} and len(served) == 3
+    table = run("index", "--compare", "--year", "2025", url=server.url, monkeypatch=monkeypatch)
+    assert table.exit_code == 0 and "2025 vs 2024" in table.stdout
