@@ -45,7 +45,11 @@ def test_an_operator_cannot_publish_for_another_operators_pool(w: World) -> None
         assert r.status_code == 403, action
     r = w.client.patch(f"{API}/offerings/sc-cpu", json={"name_en": "mine now"}, headers=w.h("operator"))
     assert r.status_code == 403
+    _create(w, "operator", oid="mine")  # its own draft cannot be moved onto another operator's pool
+    r = w.client.patch(f"{API}/offerings/mine", json={"pool": OTHER_POOL}, headers=w.h("operator"))
+    assert r.status_code == 422 and "pool" in r.json()["detail"][0]["path"]
     with w.session() as s:
+        assert svc.get_offering(s, "mine").pool == OWN_POOL
         assert svc.get_offering(s, "sc-cpu").state == "draft"
         assert svc.get_offering(s, "sc-cpu").name_en == "Ascend training"
 
@@ -144,8 +148,16 @@ def test_targeting_needs_a_published_offering(w: World) -> None:
             svc.pool_to_target(s, "t1")
         assert gone.value.errors[0].path == "offering" and "withdrawn" in str(gone.value)
         assert svc.pools_of_offerings(s, ["t1", "none"]) == {"t1": OWN_POOL}
+        svc.create_offering(s, svc.OfferingCreate.model_validate(body("t2")), actor="test", now=4.0)
+        svc.move(s, "t2", "published", now=5.0)
+        svc.check_targets(s, [("offering", "t2")])
+        with pytest.raises(InvalidError) as many:
+            svc.check_targets(
+                s, [("jobs[0].offering", "t2"), ("jobs[1].offering", "t1"), ("jobs[2].offering", "x")]
+            )
+        assert [e.path for e in many.value.errors] == ["jobs[1].offering", "jobs[2].offering"]
         with pytest.raises(ConflictError):
             svc.move(s, "t1", "published")
         with pytest.raises(NotFoundError):
             svc.get_offering(s, "none")
-        assert svc.published_by_center(s) == {}
+        assert svc.published_by_center(s) == {"qd-ai": 1}
