@@ -40,7 +40,7 @@ TEXT: dict[str, dict[str, str]] = {
         "emp_line": "{year} 年共有 {enterprises} 家企业提交 {jobs} 个计量作业，使用 {node_hours} 节点时、"
         "{gpu_hours} GPU 卡时、{pflops_hours} PFLOPS·时（峰值，FP32 等效），支出 {spending} 元，"
         "其中算力券支付 {voucher} 元。",
-        "emp_source": "数据来源：{source}",
+        "emp_source": "{source}",
         "vou_line": "{year} 年共 {programmes} 个算力券项目在运行，发放 {granted} 元（扣除退回），兑付 {redeemed} 元，"
         "服务企业 {enterprises} 家。",
         "risk_line": "{year} 年共产生风险预警 {alerts} 条（严重 {critical}、高 {high}、中 {medium}、低 {low}），"
@@ -105,7 +105,7 @@ TEXT: dict[str, dict[str, str]] = {
         "emp_line": "In {year}, {enterprises} enterprises ran {jobs} metered jobs: {node_hours} node-hours, "
         "{gpu_hours} GPU-hours, {pflops_hours} PFLOPS-hours (peak, FP32-equivalent), spending {spending} CNY "
         "of which vouchers paid {voucher} CNY.",
-        "emp_source": "Source: {source}",
+        "emp_source": "{source}",
         "vou_line": "In {year}, {programmes} programmes granted {granted} CNY (net of returns) and redeemed "
         "{redeemed} CNY, serving {enterprises} enterprises.",
         "risk_line": "In {year}, {alerts} risk alerts were raised (critical {critical}, high {high}, medium "
