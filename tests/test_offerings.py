@@ -4,11 +4,15 @@ service on SQLite and PostgreSQL (``db_url``). Attacker tests first."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from huanghe.cli.main import app as cli
 from huanghe.core.errors import ConflictError, InvalidError, NotFoundError
 from huanghe.network import offerings as svc
 from tests.security_support import World, world
@@ -161,3 +165,27 @@ def test_targeting_needs_a_published_offering(w: World) -> None:
         with pytest.raises(NotFoundError):
             svc.get_offering(s, "none")
         assert svc.published_by_center(s) == {"qd-ai": 1}
+
+
+def test_cli_creates_publishes_lists_and_withdraws(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    with world(url):
+        pass  # migrated and seeded (mini network)
+    runner = CliRunner()
+    base = ["--db", url]
+    create = ["offerings", "create", "--id", "cli-npu", "--pool", OWN_POOL, "--name-zh", "昇腾", "--name-en", "Ascend",
+              "--price-cny-per-node-hour", "88", "--availability-pct", "99.9", "--response-minutes", "30",
+              "--security-level", "3", *base]  # fmt: skip
+    out = runner.invoke(cli, create)
+    assert out.exit_code == 0, out.output
+    assert runner.invoke(cli, ["offerings", "publish", "cli-npu", *base]).exit_code == 0
+    listed = runner.invoke(cli, ["offerings", "list", "--state", "published", "--json", *base])
+    assert listed.exit_code == 0 and [o["id"] for o in json.loads(listed.output)] == ["cli-npu"]
+    assert json.loads(listed.output)[0]["price_cny_per_node_hour"] == "88.00"
+    assert runner.invoke(cli, ["offerings", "withdraw", "cli-npu", *base]).exit_code == 0
+    again = runner.invoke(cli, ["offerings", "publish", "cli-npu", *base])
+    assert again.exit_code == 1 and "state" in again.output
+    bad = runner.invoke(cli, [x if x != "3" else "9" for x in create])
+    assert bad.exit_code == 2 and "--security-level" in bad.output
+    money = runner.invoke(cli, [x if x != "88" else "eighty" for x in create])
+    assert money.exit_code == 2 and "--price-cny-per-node-hour" in money.output

@@ -31,6 +31,7 @@ MODULES: Registry[tuple[str, ...]] = Registry(
         ("huanghe.network.topology_cli", ("topology",)),
         ("huanghe.network.cli", ("centers", "pools")),
         ("huanghe.network.secrets_cli", ("secrets",)),
+        ("huanghe.network.offerings_cli", ("offerings",)),
         (
             "huanghe.regulator.cli",
             ("targets", "green-list", "maturity", "network-capacity", "index", "report"),
