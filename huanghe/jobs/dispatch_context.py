@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.backends.describe import missing_by_backend
 from huanghe.backends.protocol import Backend
-from huanghe.broker.carbon import beijing_year_origin
+from huanghe.broker.carbon import SIM_YEAR, beijing_year_origin
 from huanghe.broker.snapshot import KIND_INDEX, NetworkSnapshot
 from huanghe.core.clock import Clock
 from huanghe.domain.enums import JobKind
@@ -92,8 +92,12 @@ class DispatchContext:
                 p.id: PoolInfo(c.id, p.backend, resolved_settings(session, p.backend_settings))
                 for c, p in topo.pools()
             }
-            # the carbon signal on the Beijing calendar: hour 0 = 1 January 00:00 of the current year
-            year, origin_s = beijing_year_origin(now_s)
+            # the carbon signal on the Beijing calendar: hour 0 = 1 January 00:00 of the current year; on the
+            # simulator's calendar (the twin replays workload time: t = 0 is 2023-01-01 00:00 Beijing time)
+            if self.settings.carbon_calendar == "simulator":
+                year, origin_s = SIM_YEAR, 0.0
+            else:
+                year, origin_s = beijing_year_origin(now_s)
             self.base = NetworkSnapshot.from_topology(
                 topo,
                 self.clock,

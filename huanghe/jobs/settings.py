@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -29,3 +31,6 @@ class DispatchSettings(BaseSettings):
     topology_refresh_s: float = Field(default=10.0, gt=0)
     status_interval_s: float = Field(default=0.5, ge=0)
     stuck_after_s: float = Field(default=300.0, gt=0)
+    #: hours of the carbon signal: ``beijing`` (the clock is epoch seconds, hour 0 = 1 January of the current
+    #: Beijing year) or ``simulator`` (the clock is workload time, t = 0 = 2023-01-01 00:00, as the simulator)
+    carbon_calendar: Literal["beijing", "simulator"] = "beijing"

@@ -190,7 +190,9 @@ def replay_live(
     def factory(name: str, settings: Mapping[str, str]) -> Backend:
         return backend
 
-    settings = DispatchSettings(enabled=False, interval_s=interval_s, policy=policy, max_batch=100_000)
+    # the clock runs workload time: the carbon signal is read on the simulator's calendar, as in the simulator
+    settings = DispatchSettings(enabled=False, interval_s=interval_s, policy=policy, max_batch=100_000,
+                                carbon_calendar="simulator")  # fmt: skip
     disp = (ReconcileFirstDispatcher if reconcile_first else Dispatcher)(
         sf, settings, BackendCache(factory), clock
     )
