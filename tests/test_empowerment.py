@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from huanghe.billing import service as billing
 from huanghe.billing import vouchers
 from huanghe.cli.main import app as cli
+from huanghe.jobs.models import JobRow
 from huanghe.regulator.empowerment import empowerment
 from huanghe.regulator.industries import INDUSTRY_KEYS, industry_of
 from huanghe.regulator.industry_map import industry_map
@@ -52,6 +53,14 @@ def _populate(w: World) -> None:
         billing.create_invoice(
             s, billing.InvoiceCreate(tenant="ta", month="2026-03"), actor="t", now=MAR + 86400
         )
+        for jid, tenant, state, t in (
+            ("s1", "ta", "SUCCEEDED", MAR),
+            ("s2", "ta", "FAILED", JUL),
+            ("s3", "tb", "SUCCEEDED", LAST_YEAR),
+            ("s4", None, "SUCCEEDED", MAR),
+        ):
+            s.add(JobRow(id=jid, name=jid, tenant_id=tenant, spec={}, cpus=1, gpus=0, mem_gb=0, nodes=1, state=state,
+                         submit_s=t, updated_s=t))  # fmt: skip
         s.commit()
 
 
@@ -101,8 +110,11 @@ def test_figures_by_industry_city_kind_and_month_match_the_metering(w: World) ->
     assert len(ev.months) == 12 and months["2026-01"].jobs == 0
     assert months["2026-03"].jobs == 2 and months["2026-07"].jobs == 3
     assert months["2026-07"].pflops_hours_by_industry["ocean"] == pytest.approx(4 * pf_dcu)
+    assert ev.submitted_by_industry["manufacturing"] == 2 and ev.submitted_by_industry["finance"] == 0
+    assert sum(ev.submitted_by_industry.values()) == 2  # s3 was 2025, s4 has no tenant
     with w.session() as s:
-        assert empowerment(s, 2025).totals.jobs == 1
+        last = empowerment(s, 2025)
+        assert last.totals.jobs == 1 and last.submitted_by_industry["finance"] == 1
 
 
 def test_vouchers_are_allocated_to_the_invoices_lines_by_cost(w: World) -> None:

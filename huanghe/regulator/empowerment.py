@@ -19,6 +19,8 @@ record:
 
 The database sums the records per (tenant, pool, center, month, invoice); Python works on those cells.
 
+``submitted_by_industry`` counts the jobs submitted in the year (the jobs table), whatever became of them.
+
 Groupings: industry = the tenant's ``sector`` through :mod:`huanghe.regulator.industries`; city and center
 kind = **the center's** (where the compute ran; tenants carry no city). Months run January to December even
 when empty, so trends have twelve points.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -40,6 +43,7 @@ from huanghe.core.errors import invalid
 from huanghe.domain.enums import CenterKind
 from huanghe.domain.network import PeakTflops, Pool
 from huanghe.domain.tenancy import fen_to_cny
+from huanghe.jobs.models import JobRow
 from huanghe.network.models import CenterRow, CityRow, PoolRow
 from huanghe.regulator.industries import (
     INDUSTRY_KEYS,
@@ -104,6 +108,9 @@ class Empowerment(BaseModel):
     months: list[Month]
     classification: list[IndustryClass]
     sectors_in_other: list[str] = Field(description="sectors of tenants with usage that fell into 'other'")
+    submitted_by_industry: dict[str, int] = Field(
+        description="jobs submitted in the year by tenants of each industry, whatever became of them (demand)"
+    )
     notes_zh: list[str]
     notes_en: list[str]
 
@@ -206,6 +213,21 @@ def _groups(accs: dict[str, _Acc], names: dict[str, tuple[str, str]], total_pfh:
     ]  # fmt: skip
 
 
+def _submitted(session: Session, year: int, sector: dict[str, str]) -> dict[str, int]:
+    """Jobs submitted in ``year`` (UTC) per industry of their tenant (jobs without a tenant are left out)."""
+    start = datetime(year, 1, 1, tzinfo=UTC).timestamp()
+    end = datetime(year + 1, 1, 1, tzinfo=UTC).timestamp()
+    q = (
+        select(JobRow.tenant_id, func.count(JobRow.id))
+        .where(JobRow.submit_s >= start, JobRow.submit_s < end, JobRow.tenant_id.is_not(None))
+        .group_by(JobRow.tenant_id)
+    )
+    out = dict.fromkeys(INDUSTRY_KEYS, 0)
+    for tenant, n in session.execute(q):
+        out[industry_of(sector.get(str(tenant)))] += int(n)
+    return out
+
+
 def empowerment(session: Session, year: int) -> Empowerment:
     """The evaluation of ``year`` (UTC); 422 naming ``year`` outside 2000..2100."""
     if not MIN_YEAR <= year <= MAX_YEAR:
@@ -252,6 +274,7 @@ def empowerment(session: Session, year: int) -> Empowerment:
             for m in months
         ],
         classification=classification(), sectors_in_other=sorted(other),
+        submitted_by_industry=_submitted(session, year, sector),
         notes_zh=[
             "来源：平台计量记录（作业结束月份在该年内）及其月度账单；城市与中心类型指算力所在中心。",
             "PFLOPS·时 = 计费节点时 × 资源池单节点峰值 × FP32 等效系数（假定折算系数），为峰值能力占用，非实测运算量。",
