@@ -49,6 +49,10 @@ def test_an_operator_cannot_publish_for_another_operators_pool(w: World) -> None
         assert r.status_code == 403, action
     r = w.client.patch(f"{API}/offerings/sc-cpu", json={"name_en": "mine now"}, headers=w.h("operator"))
     assert r.status_code == 403
+    hidden = w.client.get(f"{API}/offerings/sc-cpu", headers=w.h("operator"))  # another's draft: as if absent
+    assert hidden.status_code == 404 and "sc-cpu" not in [
+        o["id"] for o in w.client.get(f"{API}/offerings", headers=w.h("operator")).json()["items"]
+    ]
     _create(w, "operator", oid="mine")  # its own draft cannot be moved onto another operator's pool
     r = w.client.patch(f"{API}/offerings/mine", json={"pool": OTHER_POOL}, headers=w.h("operator"))
     assert r.status_code == 422 and "pool" in r.json()["detail"][0]["path"]
