@@ -1,6 +1,6 @@
 """The annual report's sections from the database (empowerment, vouchers, risk): a year seeded with
 programmes, grants, metered jobs redeemed on invoices, risk alerts and security events, rendered to PDF by the
-server (regulator) and by the CLI (``--db``), checked page by page with poppler (``pdftotext`` for each
+server (regulator; an operator gets the report with these sections withheld) and by the CLI (``--db``), checked page by page with poppler (``pdftotext`` for each
 section's heading and numbers on its page, ``pdfimages -list`` for a chart on that same page); records of other
 years stay out; an empty year and a report without a database say 暂无数据 / no data; SQLite and PostgreSQL."""
 
@@ -175,6 +175,19 @@ def test_server_pdf_page_by_page(w: World, tmp_path: Path) -> None:
         w.client.get(f"{API}/observatory/reports/index?year={YEAR}", headers=w.h("tenant_user")).status_code
         == 403
     )
+
+
+def test_an_operator_gets_the_report_without_the_records(w: World) -> None:
+    """Operators may download reports, but not read the empowerment evaluation, programme reports or risk
+    alerts: the three sections say they are withheld and carry no figure."""
+    r = w.client.get(f"{API}/observatory/reports/storage?year={YEAR}&format=html", headers=w.h("operator"))
+    assert r.status_code == 200, r.text[:300]
+    html = re.sub(r"\s+", "", r.text)
+    assert html.count("本节仅向监管方和平台管理员提供") == 3
+    for figure in ("249.60", "124.80", "200.00", "测试算力券", "反复认证失败", "算力+制造"):
+        assert figure not in html, figure
+    admin = w.client.get(f"{API}/observatory/reports/storage?year={YEAR}&format=html", headers=w.h("admin"))
+    assert "本节仅向监管方" not in admin.text and "249.60" in re.sub(r"\s+", "", admin.text)
 
 
 def test_cli_db_pdf_and_an_empty_year(w: World, tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ TEXT: dict[str, dict[str, str]] = {
         "risk": "安全风险监测",
         "no_data": "暂无数据：数据库中没有 {year} 年的{what}记录。",
         "no_db": "暂无数据：本报告未读取平台数据库（请使用 --db 或 $HUANGHE_URL 所指的服务器）。",
+        "restricted": "本节仅向监管方和平台管理员提供（与算力赋能评价、算力券项目报告和风险预警的访问权限一致）。",
         "what_empowerment": "作业计量",
         "what_vouchers": "算力券发放或兑付",
         "what_risk": "安全事件或风险预警",
@@ -99,6 +100,8 @@ TEXT: dict[str, dict[str, str]] = {
         "no_data": "No data: the database holds no {what} for {year}.",
         "no_db": "No data: this report was rendered without the platform's database (use --db or a server at "
         "$HUANGHE_URL).",
+        "restricted": "This section is shown to the regulator and platform admins only (as the empowerment "
+        "evaluation, the programme reports and the risk alerts are).",
         "what_empowerment": "metered jobs",
         "what_vouchers": "voucher grants or redemptions",
         "what_risk": "security events or risk alerts",
@@ -250,10 +253,12 @@ class RiskFigures:
 
 @dataclass(frozen=True)
 class AnnualSections:
-    """What the report's three sections show; ``database`` False = rendered without a database (no data)."""
+    """What the report's three sections show; ``database`` False = rendered without a database (no data);
+    ``restricted`` = the reader may not see these records (an operator): each section says so, no figures."""
 
     year: int
     database: bool
+    restricted: bool = False
     empowerment: EmpowermentFigures | None = None
     vouchers: VoucherFigures | None = None
     risk: RiskFigures | None = None
@@ -362,8 +367,10 @@ def sections_context(sections: AnnualSections | None, lang: str, first_number: i
     """Template context of the three sections (``sections`` None: no database, each section says so)."""
     t = TEXT[lang]
     heads = [("empowerment", t["empowerment"]), ("vouchers", t["vouchers"]), ("risk", t["risk"])]
-    if sections is None or not sections.database:
-        body: dict[str, dict[str, Any]] = {k: {"data": False, "text": t["no_db"]} for k, _ in heads}
+    if sections is not None and sections.restricted:
+        body: dict[str, dict[str, Any]] = {k: {"data": False, "text": t["restricted"]} for k, _ in heads}
+    elif sections is None or not sections.database:
+        body = {k: {"data": False, "text": t["no_db"]} for k, _ in heads}
     else:
         y = sections.year
         body = {

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from huanghe.api.authentication import principal_of_request
 from huanghe.api.deps import SessionDep
+from huanghe.domain.tenancy import Role
 from huanghe.regulator import schemas
 from huanghe.regulator import service as svc
 from huanghe.telemetry.router import now_ms
@@ -95,6 +97,7 @@ def indicators(
 
 @router.get("/reports/{kind}", response_class=Response)
 async def report(
+    request: Request,
     kind: str,
     s: SessionDep,
     year: Year = None,
@@ -103,8 +106,12 @@ async def report(
     weights: Weights = "equal",
     norm: Norm = "minmax",
 ) -> Response:
-    """Download the storage (存力发展报告) or index (综合算力发展指数报告) report."""
-    content, media, filename = await run_in_threadpool(svc.report, s, kind, year, fmt, lang, weights, norm)
+    """Download the storage (存力发展报告) or index (综合算力发展指数报告) report. Its sections from the
+    platform's records (empowerment, vouchers, risk) are filled for the regulator and admins only."""
+    records = principal_of_request(request).role in (Role.ADMIN, Role.REGULATOR)
+    content, media, filename = await run_in_threadpool(
+        svc.report, s, kind, year, fmt, lang, weights, norm, records
+    )
     return Response(
         content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

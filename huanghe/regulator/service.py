@@ -343,10 +343,12 @@ def indicators(session: Session, level: str, year: int | None, now_ms: int) -> d
 
 
 def report(
-    session: Session, kind: str, year: int | None, fmt: str, lang: str, weights: str, norm: str
-) -> tuple[bytes, str, str]:
+    session: Session, kind: str, year: int | None, fmt: str, lang: str, weights: str, norm: str,
+    records: bool = True,
+) -> tuple[bytes, str, str]:  # fmt: skip
     """The storage or index report as (content, media type, file name); HTML or PDF (WeasyPrint), with the
-    sections of the year from the database (empowerment, vouchers, risk)."""
+    sections of the year from the database (empowerment, vouchers, risk) when ``records`` (the caller may
+    read them: regulator, admin); otherwise those sections say they are withheld."""
     _choice("kind", kind, ("storage", "index"))
     _choice("format", fmt, ("html", "pdf"))
     _choice("lang", lang, ("zh", "en"))
@@ -354,10 +356,11 @@ def report(
     _choice("norm", norm, NORMS)
     topo = _topology(session)
     from huanghe.observatory import reports  # matplotlib and WeasyPrint load only here
+    from huanghe.observatory.report_sections import AnnualSections
     from huanghe.regulator.report_sections import annual_sections
 
     y = _guard(lambda: views.resolve_year(topo, year))
-    sections = annual_sections(session, y)
+    sections = annual_sections(session, y) if records else AnnualSections(y, database=True, restricted=True)
     with tempfile.TemporaryDirectory(prefix="huanghe-report-") as tmp:
         out = Path(tmp) / f"{kind}-report.{fmt}"
         _guard(lambda: reports.write_report(kind, topo, out, y, lang, weights, norm, sections))
