@@ -64,6 +64,7 @@ def test_a_job_targeting_an_offering_runs_in_its_pool_and_the_explanation_shows_
         assert job["state"] == "SUCCEEDED" and job["pool"] == "qd-ai-cpu", job
         removed = {x["reason"]: x for x in job["placement"]["explanation"]["removed"]}
         assert removed[Reason.OFFERING]["pool_ids"] == ["jn-sc-cpu"], removed
+        assert "offering of pool qd-ai-cpu" in removed[Reason.OFFERING]["detail"]
 
 
 def test_the_offering_filter_keeps_only_the_target_pool_and_an_unknown_pool_is_an_input_error(

@@ -144,7 +144,11 @@ def explain(
     for reason, idx in report.removed_by(job).items():
         if idx.size:
             ids = [snap.pool_ids[i] for i in idx[:max_ids]]
-            detail = _backend_detail(snap, report, job, idx) if reason == Reason.BACKEND else ""
+            detail = (
+                _backend_detail(snap, report, job, idx) if reason == Reason.BACKEND
+                else _offering_detail(snap, report, job) if reason == Reason.OFFERING
+                else ""
+            )  # fmt: skip
             removed.append(Removal(str(reason), int(idx.size), ids, detail))
     order = np.flatnonzero(feasible)
     order = order[np.argsort(score[order], kind="stable")]
@@ -185,6 +189,14 @@ def explain(
         runner_up=cand(runner_i),
         note=note,
     )
+
+
+def _offering_detail(snap: NetworkSnapshot, report: FilterReport, job: int) -> str:
+    """``the job targets an offering of pool <id> / 指定产品的资源池 <id>``: the one pool the ``offering`` filter
+    kept for the job."""
+    kept = np.flatnonzero(report.passed[Reason.OFFERING][job])
+    pools = ", ".join(snap.pool_ids[i] for i in kept[:MAX_IDS_PER_REASON])
+    return f"the job targets an offering of pool {pools} / 作业指定了资源池 {pools} 的算力产品"
 
 
 def _backend_detail(
