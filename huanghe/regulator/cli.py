@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -31,9 +31,6 @@ from huanghe.observatory import index as ix
 from huanghe.observatory.maturity import LEVEL_NAMES, MaturityRulesError
 from huanghe.observatory.targets import TargetsError
 from huanghe.regulator import index_cli
-
-if TYPE_CHECKING:
-    from huanghe.observatory.report_sections import AnnualSections
 
 index_app = typer.Typer(
     help="综合算力指数 Comprehensive compute index (method 2.0, docs/index-method.md).",
@@ -434,20 +431,8 @@ def network_capacity_cmd(
 # ---------------------------------------------------------------- reports
 
 
-REPORT_DB = typer.Option(
-    None,
-    "--db",
-    help="database URL whose records of the year fill the empowerment, voucher and risk sections "
-    "(reading files without --db, those sections say there is no data)",
-)
-
-
-def _sections(db: str, year: int) -> AnnualSections:
-    from huanghe.cli.db_access import db_session
-    from huanghe.regulator.report_sections import annual_sections
-
-    with db_session(db) as session:
-        return annual_sections(session, year)
+REPORT_DB = typer.Option(None, "--db", help="database URL of the empowerment, voucher and risk sections "
+                         "(without it, reading files, those sections say there is no data)")  # fmt: skip
 
 
 def _report(kind: str) -> Callable[..., None]:
@@ -476,9 +461,10 @@ def _report(kind: str) -> Callable[..., None]:
                 path = out
             else:
                 from huanghe.observatory import reports  # matplotlib and WeasyPrint load only here
+                from huanghe.regulator.report_sections import read_sections
 
                 topo = _load(source)
-                sections = _sections(db, views.resolve_year(topo, year)) if db is not None else None
+                sections = read_sections(db, views.resolve_year(topo, year)) if db is not None else None
                 path = reports.write_report(kind, topo, out, year, lang, weights, norm, sections)
         typer.echo(f"wrote {path}")
 

@@ -105,3 +105,12 @@ def annual_sections(session: Session, year: int) -> rs.AnnualSections:
         vouchers=voucher_figures(session, year),
         risk=risk_figures(session, year),
     )
+
+
+def read_sections(db: str, year: int) -> rs.AnnualSections:
+    """The sections of ``year`` from the database at URL ``db`` (the CLI's ``--db``: migrated first; errors
+    become messages and exit 1, :func:`huanghe.cli.db_access.db_session`)."""
+    from huanghe.cli.db_access import db_session
+
+    with db_session(db) as session:
+        return annual_sections(session, year)
