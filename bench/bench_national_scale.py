@@ -5,8 +5,8 @@ For each ``POOLS×JOBS`` size a **fresh process** builds the generated network
 (:func:`~huanghe.sim.broker_scale.synthetic_queue`, ≤ 1,280 job classes), then times ``--repeat`` ``huanghe``
 cycles (:func:`huanghe.broker.policies.run_cycle`, explanations not built) and reports the best wall time, the
 CPU time of that run (user + system of the process: less sensitive to other load on a shared machine), the
-CPU seconds of the phases of one cycle (classes, filters, estimates, scores; the pool order and greedy pass are
-the rest), the placements, and
+CPU seconds of the phases of one cycle (classes, filters, estimates, scores, by row chunks as the cycle computes
+them; the pool order and greedy pass are the rest), the placements, and
 the process's **peak RSS** (``ru_maxrss``, network and queue included). Baseline in the same command: the first
 size (default 1,000 × 320,000, the published figure of 0.49 s). Usage::
 
@@ -30,10 +30,9 @@ GOAL_GIB = 8.0
 
 def measure(pools: int, jobs: int, repeat: int, policy: str) -> dict[str, Any]:
     """In this process: build, time, and report one size."""
-    from huanghe.broker.estimates import estimate
-    from huanghe.broker.filters import apply_filters
     from huanghe.broker.job_classes import job_classes, take_jobs
-    from huanghe.broker.policies import POLICY_FILTERS, Status, policy_scores, run_cycle, subset_report
+    from huanghe.broker.policies import POLICY_FILTERS, Status, run_cycle
+    from huanghe.broker.row_chunks import estimate_by_rows, filters_by_rows, scores_by_rows
     from huanghe.sim.broker_scale import busy_snapshot, network_with_pools, synthetic_queue
 
     t0 = time.perf_counter()
@@ -63,13 +62,13 @@ def measure(pools: int, jobs: int, repeat: int, policy: str) -> dict[str, Any]:
     reps = take_jobs(batch, rep)
     timed("classes", c)
     c = time.process_time()
-    report = subset_report(apply_filters(snap, reps), POLICY_FILTERS[policy])
+    report = filters_by_rows(snap, reps, POLICY_FILTERS[policy])  # as run_cycle computes them (row chunks)
     timed("filters", c)
     c = time.process_time()
-    est = estimate(snap, reps)
+    est = estimate_by_rows(snap, reps)
     timed("estimates", c)
     c = time.process_time()
-    policy_scores(policy, snap, reps, report.feasible, est, ctx.weights)
+    scores_by_rows(policy, snap, reps, report.feasible, est, ctx.weights)
     timed("scores", c)
     phases["order_and_greedy"] = max(best[1] - sum(phases.values()), 0.0)
     return {

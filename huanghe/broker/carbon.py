@@ -193,20 +193,29 @@ class CarbonSignal:
         return out
 
     def integral_kg_h_per_kwh(self, center_idx: npt.ArrayLike, t_s: npt.ArrayLike) -> FloatArray:
-        """∫₀^t intensity dt in (kg/kWh)·hours, exact for the piecewise-constant hourly signal."""
+        """∫₀^t intensity dt in (kg/kWh)·hours, exact for the piecewise-constant hourly signal.
+
+        ``years × cum[c, 8760] + cum[c, h] + frac × hourly[c, h]``; the three lookups are ``take`` on the
+        flattened tables (the same values as ``table[c, h]``, without two-dimensional fancy indexing)."""
         c = np.asarray(center_idx, dtype=np.intp)
         hours = (np.asarray(t_s, dtype=np.float64) - self.origin_s) / SECONDS_PER_HOUR
         whole = np.floor(hours)
         frac = hours - whole
         years, h = np.divmod(whole.astype(np.int64), HOURS_PER_YEAR)
         cum = self._cum
-        out: FloatArray = years * cum[c, HOURS_PER_YEAR] + cum[c, h] + frac * self.hourly_kg_per_kwh[c, h]
+        width = HOURS_PER_YEAR + 1
+        out: FloatArray = (
+            years * cum[:, HOURS_PER_YEAR].take(c)
+            + cum.ravel().take(c * width + h)
+            + frac * self.hourly_kg_per_kwh.ravel().take(c * HOURS_PER_YEAR + h)
+        )
         return out
 
     def mean_intensity_kg_per_kwh(
         self, center_idx: npt.ArrayLike, start_s: npt.ArrayLike, end_s: npt.ArrayLike
     ) -> FloatArray:
-        """Time-average intensity over ``[start_s, end_s)``; the hour's value where the interval is empty."""
+        """Time-average intensity over ``[start_s, end_s)``; the hour's value where the interval is empty (that
+        value is looked up only for those elements)."""
         start = np.asarray(start_s, dtype=np.float64)
         end = np.asarray(end_s, dtype=np.float64)
         span_h = (end - start) / SECONDS_PER_HOUR
@@ -214,5 +223,14 @@ class CarbonSignal:
             mean = (
                 self.integral_kg_h_per_kwh(center_idx, end) - self.integral_kg_h_per_kwh(center_idx, start)
             ) / span_h
-        out: FloatArray = np.where(span_h > 0, mean, self.intensity_kg_per_kwh(center_idx, start))
+        empty = ~(span_h > 0)
+        if not empty.any():
+            return np.asarray(mean, dtype=np.float64)
+        out: FloatArray = np.array(np.broadcast_to(mean, np.broadcast(mean, empty).shape), dtype=np.float64)
+        shape = out.shape
+        at = np.broadcast_to(empty, shape)
+        out[at] = self.intensity_kg_per_kwh(
+            np.broadcast_to(np.asarray(center_idx, dtype=np.intp), shape)[at],
+            np.broadcast_to(start, shape)[at],
+        )
         return out

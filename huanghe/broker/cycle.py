@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,12 +35,13 @@ from huanghe.broker.decision import (
     UnknownPlacementPolicyError,
     make_decision,
 )
-from huanghe.broker.estimates import Estimates, estimate
+from huanghe.broker.estimates import Estimates
 from huanghe.broker.explain import Explanation, explain
-from huanghe.broker.filters import FilterReport, Reason, apply_filters
-from huanghe.broker.job_classes import job_classes, subset_report, take_jobs
+from huanghe.broker.filters import FilterReport, Reason
+from huanghe.broker.job_classes import job_classes, take_jobs
 from huanghe.broker.pool_order import LazyPoolOrder
-from huanghe.broker.scoring import greener_start_s, policy_scores
+from huanghe.broker.row_chunks import estimate_by_rows, filters_by_rows, scores_by_rows, term_row
+from huanghe.broker.scoring import greener_start_s
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.core.registry import Registry
 
@@ -63,7 +65,7 @@ class CycleResult:
     report: FilterReport  # (K, P) for the class representatives, policy's filters only
     estimates: Estimates  # (K, P)
     scores: FloatArray  # (K, P)
-    terms: dict[str, FloatArray]  # (K, P) each
+    terms: Mapping[str, FloatArray]  # (K, P) each (RowTerms: computed on demand)
     notes: dict[int, str] = field(default_factory=dict)
     _explained: dict[tuple[int, int], Explanation] = field(default_factory=dict, repr=False)
 
@@ -79,7 +81,7 @@ class CycleResult:
                 k,
                 self.jobs.job_ids[job],
                 self.scores[k],
-                terms={name: v[k] for name, v in self.terms.items()},
+                terms=term_row(self.terms, k),
                 estimates=self.estimates,
                 chosen=chosen if chosen >= 0 else None,
                 policy=self.policy,
@@ -143,6 +145,43 @@ class _Capacity:
         self.nodes[p] = min(self.nodes[p] - whole_nodes, math.floor(self.units[p] + EPS))
 
 
+class _Demand:
+    """Node units class ``k`` takes in pool ``p`` (``inf`` where infeasible) and the whole nodes it takes there
+    (gangs and whole-node jobs): the elements of ``where(feasible, nodes × min(share, 1), inf)`` and
+    ``where((nodes > 1) | (share ≥ 1 − EPS), nodes, 0)``, computed when read (a cycle reads a few pairs)."""
+
+    def __init__(self, reps: JobBatch, feasible: npt.NDArray[np.bool_], share: FloatArray) -> None:
+        self._nodes = reps.nodes
+        self._feasible = feasible
+        self._share = share
+        self._units_rows: dict[int, FloatArray] = {}  # rows read by the spread policy, kept for the cycle
+        self._whole_rows: dict[int, npt.NDArray[np.int64]] = {}
+
+    def units(self, k: int, p: int) -> float:
+        return float(
+            np.where(self._feasible[k, p], self._nodes[k] * np.minimum(self._share[k, p], 1.0), np.inf)
+        )
+
+    def whole(self, k: int, p: int) -> int:
+        n = self._nodes[k]
+        return int(np.where((n > 1) | (self._share[k, p] >= 1.0 - EPS), n, 0))
+
+    def units_row(self, k: int) -> FloatArray:
+        out = self._units_rows.get(k)
+        if out is None:
+            out = self._units_rows[k] = np.where(
+                self._feasible[k], self._nodes[k] * np.minimum(self._share[k], 1.0), np.inf
+            )
+        return out
+
+    def whole_row(self, k: int) -> npt.NDArray[np.int64]:
+        out = self._whole_rows.get(k)
+        if out is None:
+            n = self._nodes[k]
+            out = self._whole_rows[k] = np.where((n > 1) | (self._share[k] >= 1.0 - EPS), n, 0)
+        return out
+
+
 def queue_order(jobs: JobBatch, ctx: CycleContext, now_s: float, fair: bool) -> IntArray:
     """Order of consideration: priority (higher first), then (``fair``) the DRF/age blend, then submit time."""
     n = len(jobs)
@@ -179,13 +218,12 @@ def run_cycle(
     now = snap.t_s
     rep, class_of = job_classes(jobs)
     reps = take_jobs(jobs, rep)
-    report = subset_report(apply_filters(snap, reps), filters)
-    est = estimate(snap, reps)
+    # the dense class × pool phases by row chunks (row_chunks: same values, cache-sized temporaries)
+    report = filters_by_rows(snap, reps, filters)
+    est = estimate_by_rows(snap, reps)
     feasible = report.feasible
-    share = est.share  # node_share(reps, snap), already computed by the estimates
-    demand = np.where(feasible, reps.nodes[:, None] * np.minimum(share, 1.0), np.inf)
-    whole = np.where((reps.nodes[:, None] > 1) | (share >= 1.0 - EPS), reps.nodes[:, None], 0)
-    scores, terms = policy_scores(policy, snap, reps, feasible, est, ctx.weights)
+    need = _Demand(reps, feasible, est.share)
+    scores, terms = scores_by_rows(policy, snap, reps, feasible, est, ctx.weights)
     res = CycleResult(
         policy=policy,
         snapshot=snap,
@@ -202,20 +240,17 @@ def run_cycle(
     )
     cap = _Capacity(snap)
     if policy == SPREAD:
-        _assign_spread(res, cap, demand, whole, ctx)
+        _assign_spread(res, cap, need, ctx)
     else:
         ours = policy == HUANGHE
-        _assign_sorted(
-            res, cap, demand, whole, ctx, late_wait=ours and ctx.weights.wait_for_better, shift=ours
-        )
+        _assign_sorted(res, cap, need, ctx, late_wait=ours and ctx.weights.wait_for_better, shift=ours)
     return res
 
 
 def _assign_sorted(
     res: CycleResult,
     cap: _Capacity,
-    demand: FloatArray,
-    whole: npt.NDArray[np.int64],
+    need: _Demand,
     ctx: CycleContext,
     late_wait: bool,
     shift: bool,
@@ -261,16 +296,16 @@ def _assign_sorted(
                 if (
                     w.wait_from_releases
                     and i + 1 < nf
-                    and _later_than_estimated(res, ctx, cap, k, p, i, pool_order, float(demand[k, p]), memo)
+                    and _later_than_estimated(res, ctx, cap, k, p, i, pool_order, need.units(k, p), memo)
                 ):
                     i += 1  # the release profile says this busy pool frees too late: the next one is better
                     continue
                 blocked_at[k] = p
                 if p not in reserved:
-                    reserved[p] = _reservation(snap, ctx, cap, p, float(demand[k, p]))
+                    reserved[p] = _reservation(snap, ctx, cap, p, need.units(k, p))
                     res.notes[j] = f"reservation 预留 on {snap.pool_ids[p]} at t={reserved[p][0]:.0f}s"
                 break
-            d, wn = float(demand[k, p]), int(whole[k, p])
+            d, wn = need.units(k, p), need.whole(k, p)
             if cap.fits(d, wn, p) and _backfill_ok(reserved.get(p), now + float(run_s[k, p]), d):
                 chosen = p
                 break
@@ -296,7 +331,7 @@ def _assign_sorted(
                 res.hold_until_s[j] = t_green
                 res.notes[j] = f"greener hour 低碳时段 at t={t_green:.0f}s, latest start {latest:.0f}s"
                 continue
-        d, wn = float(demand[k, chosen]), int(whole[k, chosen])
+        d, wn = need.units(k, chosen), need.whole(k, chosen)
         cap.take(d, wn, chosen)
         r = reserved.get(chosen)
         if r is not None and now + float(run_s[k, chosen]) > r[0]:
@@ -375,9 +410,7 @@ def _reservation(
     return [snap.t_s + float(snap.backlog_s[p]), 0.0]
 
 
-def _assign_spread(
-    res: CycleResult, cap: _Capacity, demand: FloatArray, whole: npt.NDArray[np.int64], ctx: CycleContext
-) -> None:
+def _assign_spread(res: CycleResult, cap: _Capacity, need: _Demand, ctx: CycleContext) -> None:
     """Karmada dynamic weights: a seeded draw among pools that fit now, proportional to free capacity of the
     job's main resource (GPUs if it asks for any, else cores)."""
     snap = res.snapshot
@@ -393,7 +426,7 @@ def _assign_spread(
         if not frow.any():
             res.status[j] = Status.INFEASIBLE
             continue
-        fits = frow & (demand[k] <= units_now + EPS) & (whole[k] <= nodes_now)
+        fits = frow & (need.units_row(k) <= units_now + EPS) & (need.whole_row(k) <= nodes_now)
         if not fits.any():
             continue
         per = snap.gpus_per_node if gpus_job[j] > 0 else snap.cpus_per_node
@@ -401,8 +434,8 @@ def _assign_spread(
         total = weight.sum()
         p = int(rng.choice(len(weight), p=weight / total)) if total > 0 else int(np.flatnonzero(fits)[0])
         weights_out[k] = -weight / total if total > 0 else weights_out[k]
-        units_now[p] -= demand[k, p]
-        nodes_now[p] = min(nodes_now[p] - whole[k, p], math.floor(units_now[p] + EPS))
+        units_now[p] -= need.units(k, p)
+        nodes_now[p] = min(nodes_now[p] - need.whole(k, p), math.floor(units_now[p] + EPS))
         res.status[j] = Status.PLACED
         res.pool[j] = p
     cap.units = units_now.tolist()
