@@ -226,8 +226,12 @@ class CarbonSignal:
         empty = ~(span_h > 0)
         if not empty.any():
             return np.asarray(mean, dtype=np.float64)
-        out: FloatArray = np.array(np.broadcast_to(mean, np.broadcast(mean, empty).shape), dtype=np.float64)
-        shape = out.shape
+        shape = np.broadcast(mean, empty).shape
+        out: FloatArray = (
+            mean  # a fresh array of the full shape: filled in place
+            if isinstance(mean, np.ndarray) and mean.shape == shape and mean.flags.writeable
+            else np.array(np.broadcast_to(mean, shape), dtype=np.float64)
+        )
         at = np.broadcast_to(empty, shape)
         out[at] = self.intensity_kg_per_kwh(
             np.broadcast_to(np.asarray(center_idx, dtype=np.intp), shape)[at],

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from huanghe.broker.estimates import Estimates
+from huanghe.broker.row_chunks import row_slices
 from huanghe.broker.scoring import pool_id_rank, tie_order
 from huanghe.broker.snapshot import NetworkSnapshot
 
@@ -43,7 +44,9 @@ class LazyPoolOrder:
             self._prefix: list[list[int]] = tie_order(snap, est, scores).tolist()
             return
         # the prefix-th smallest score of each row; NaN scores compare False and sort last in tie_order anyway
-        kth = np.partition(scores, prefix - 1, axis=1)[:, prefix - 1]
+        kth = np.empty(n_k)
+        for part in row_slices(n_k, n_p):  # partition a few rows at a time (no (K, P) temporary)
+            kth[part] = np.partition(scores[part], prefix - 1, axis=1)[:, prefix - 1]
         rows, cols = np.nonzero(scores <= kth[:, None])
         cost = np.nan_to_num(np.broadcast_to(self._cost, (n_k, n_p))[rows, cols], nan=np.inf)
         carbon = np.nan_to_num(np.broadcast_to(self._carbon, (n_k, n_p))[rows, cols], nan=np.inf)

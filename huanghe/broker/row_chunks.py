@@ -22,7 +22,7 @@ import numpy.typing as npt
 from huanghe.broker.batch import JobBatch
 from huanghe.broker.cycle_context import Weights
 from huanghe.broker.estimates import Estimates, estimate
-from huanghe.broker.filters import FilterReport, Reason, apply_filters
+from huanghe.broker.filters import FILTERS, FilterReport, Reason, apply_filters
 from huanghe.broker.job_classes import subset_report
 from huanghe.broker.scoring import policy_scores
 from huanghe.broker.snapshot import NetworkSnapshot
@@ -82,6 +82,14 @@ def _by_rows(
     return [(rows, fn(rows)) for rows in row_slices(n_rows, n_cols, chunk_elements)]
 
 
+def _subset(report: FilterReport, reasons: Sequence[Reason]) -> FilterReport:
+    """``subset_report(report, reasons)``; the report itself when ``reasons`` are all of :data:`FILTERS` (the
+    subset would recompute the same masks)."""
+    if set(reasons) == {r for r, _ in FILTERS}:
+        return report
+    return subset_report(report, reasons)
+
+
 def filters_by_rows(
     snap: NetworkSnapshot, jobs: JobBatch, reasons: Sequence[Reason], chunk_elements: int | None = None
 ) -> FilterReport:
@@ -89,7 +97,7 @@ def filters_by_rows(
     parts = _by_rows(
         len(jobs),
         snap.n_pools,
-        lambda rows: subset_report(apply_filters(snap, batch_rows(jobs, rows)), reasons),
+        lambda rows: _subset(apply_filters(snap, batch_rows(jobs, rows)), reasons),
         chunk_elements,
     )
     if len(parts) == 1:
