@@ -182,6 +182,12 @@ def test_carbon_mean_intensity_equals_the_former_formula(origin: float) -> None:
     end = start + np.where(rng.random((40, 50)) < 0.2, 0.0, rng.exponential(20000, (40, 50)))
     end[rng.random((40, 50)) < 0.05] = np.nan
     assert same(sig.mean_intensity_kg_per_kwh(c, start, end), former_mean_intensity(sig, c, start, end))
+    pools = np.broadcast_to(
+        rng.integers(0, 7, 50)[None, :], (40, 50)
+    )  # the pools' centers, as estimate passes them
+    assert same(
+        sig.mean_intensity_kg_per_kwh(pools, start, end), former_mean_intensity(sig, pools, start, end)
+    )
     # scalars and 1-D arrays, as greener_start_s calls it
     assert same(
         sig.mean_intensity_kg_per_kwh(3, origin + 5.0, origin + 5.0),

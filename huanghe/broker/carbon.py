@@ -198,6 +198,8 @@ class CarbonSignal:
         ``years × cum[c, 8760] + cum[c, h] + frac × hourly[c, h]``; the three lookups are ``take`` on the
         flattened tables (the same values as ``table[c, h]``, without two-dimensional fancy indexing)."""
         c = np.asarray(center_idx, dtype=np.intp)
+        if c.ndim == 2 and c.shape[0] > 1 and c.strides[0] == 0:
+            c = c[:1]  # one row seen many times (the pools' centers): its terms once, broadcast like it
         hours = (np.asarray(t_s, dtype=np.float64) - self.origin_s) / SECONDS_PER_HOUR
         whole = np.floor(hours)
         frac = hours - whole
