@@ -29,9 +29,11 @@ class SharedTokenBuckets:
     def __init__(self, engine: Engine, rate_per_s: float, burst: int, *, chunk: int | None = None,
                  hold_s: float = 1.0) -> None:  # fmt: skip
         self.engine, self.rate_per_s, self.burst, self.hold_s = engine, rate_per_s, burst, hold_s
-        self.chunk = chunk or max(1, min(burst // 4, math.ceil(rate_per_s / 5)))
+        self.chunk = chunk or max(1, min(burst // 8, math.ceil(rate_per_s / 5)))
         self._local: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
+        # one borrower per caller at a time in this process: the others wait and spend what it brought
+        self._borrowing: dict[str, threading.Lock] = {}
         self.borrows = 0
 
     def take_local(self, key: str) -> bool:
@@ -49,16 +51,26 @@ class SharedTokenBuckets:
             return False
 
     def borrow(self, key: str) -> float:
-        """Borrow up to ``chunk`` tokens from the shared bucket and spend one; the wait when there is none."""
-        with self.engine.begin() as conn:
-            tokens = float(conn.execute(_BORROW, {"k": key, "burst": float(self.burst), "now": time.time(),
-                                                  "rate": self.rate_per_s}).scalar_one())  # fmt: skip
-            grant = min(self.chunk, math.floor(tokens))
-            if grant < 1:
-                return (1.0 - tokens) / self.rate_per_s
-            conn.execute(_SPEND, {"k": key, "n": grant})
-        self.borrows += 1
-        if grant > 1:
-            with self._lock:
-                self._local[key] = (grant - 1, time.monotonic() + self.hold_s)
-        return 0.0
+        """Borrow up to ``chunk`` tokens from the shared bucket and spend one; the wait when there is none.
+        Concurrent requests of one caller in this process borrow one at a time (the later ones usually find
+        tokens the first brought)."""
+        with self._lock:
+            gate = self._borrowing.setdefault(key, threading.Lock())
+            if len(self._borrowing) > 10_000:
+                self._borrowing = {key: gate}
+        with gate:
+            if self.take_local(key):
+                return 0.0
+            with self.engine.begin() as conn:
+                tokens = float(conn.execute(_BORROW, {"k": key, "burst": float(self.burst), "now": time.time(),
+                                                      "rate": self.rate_per_s}).scalar_one())  # fmt: skip
+                grant = min(self.chunk, math.floor(tokens))
+                if grant < 1:
+                    return (1.0 - tokens) / self.rate_per_s
+                conn.execute(_SPEND, {"k": key, "n": grant})
+            self.borrows += 1
+            if grant > 1:
+                with self._lock:
+                    left, _ = self._local.get(key, (0, 0.0))
+                    self._local[key] = (left + grant - 1, time.monotonic() + self.hold_s)
+            return 0.0
