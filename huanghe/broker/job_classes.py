@@ -50,19 +50,21 @@ def job_classes(jobs: JobBatch) -> tuple[IntArray, IntArray]:
     if not _all_true(allowed):
         packed = np.packbits(allowed, axis=1)
         cols.extend(packed[:, i].astype(np.float64) for i in range(packed.shape[1]))
-    key = np.ascontiguousarray(np.stack(cols, axis=1))
-    bits = key.view(np.uint64)
-    mult = np.asarray(np.random.default_rng(12345).integers(1, 2**63, size=key.shape[1]), dtype=np.uint64)
+    # the key columns' bit patterns, column by column (no J × columns matrix unless a hash collides)
+    bits = [np.ascontiguousarray(c, dtype=np.float64).view(np.uint64) for c in cols]
+    mult = np.asarray(np.random.default_rng(12345).integers(1, 2**63, size=len(bits)), dtype=np.uint64)
     mult = mult | np.uint64(1)
     with np.errstate(over="ignore"):
         h = np.zeros(n, dtype=np.uint64)
-        for i in range(key.shape[1]):
-            h = (h ^ (bits[:, i] * mult[i])) * np.uint64(0x9E3779B97F4A7C15)
+        for i, b in enumerate(bits):
+            h = (h ^ (b * mult[i])) * np.uint64(0x9E3779B97F4A7C15)
             h ^= h >> np.uint64(29)
     _, rep, inv = np.unique(h, return_index=True, return_inverse=True)
     inv = inv.reshape(-1)
-    if not np.array_equal(bits, bits[rep[inv]]):  # hash collision: exact grouping
-        _, rep, inv = np.unique(bits, axis=0, return_index=True, return_inverse=True)
+    same = rep[inv]
+    if not all(np.array_equal(b, b[same]) for b in bits):  # hash collision: exact grouping
+        key = np.stack(bits, axis=1)
+        _, rep, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
         inv = inv.reshape(-1)
     return rep.astype(np.int64), inv.astype(np.int64)
 
