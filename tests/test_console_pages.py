@@ -50,7 +50,7 @@ DYNAMIC_KEYS = {
     "obs.green.reason": ["small", "scattered", "old", "high_pue"],
     "obs.alerts.state": ["open", "acknowledged", "resolved"],
     "obs.reports": ["storage", "index"],
-    "filter": ["unhealthy", "resources", "accelerator", "backend", "data_class", "latency", "price"],
+    "filter": ["offering", "unhealthy", "resources", "accelerator", "backend", "data_class", "latency", "price"],
     "alert.rule": ["pue_jump", "utilisation_high", "latency_breach", "storage_full"],
 }
 TELEMETRY_CENTER = "inspur-jinan"
@@ -335,7 +335,7 @@ def test_observatory_page(
     page.goto(url + "/#observatory")
     page.wait_for_selector("body[data-observatory='1']", timeout=20000)
 
-    # indicator cards, index (16 cities, four dimensions), targets, green list, latency circles
+    # indicator cards, index (16 cities, five dimensions), targets, green list, latency circles
     cards = page.locator("#obs-cards .card")
     assert cards.count() == 5 and "EFLOPS" in cards.nth(1).inner_text()
     rows = page.locator("#obs-index-grid tbody tr")
@@ -345,7 +345,7 @@ def test_observatory_page(
         first["name_zh"] in rows.nth(0).inner_text() and f"{first['score']:.1f}" in rows.nth(0).inner_text()
     )
     state = page.evaluate(INDEX_STATE_JS)
-    assert state["bars"] == [16, 16, 16, 16] and state["categories"] == 16
+    assert state["bars"] == [16] * 5 and state["categories"] == 16
     assert state["telePoints"] > 0
     assert page.locator("#obs-targets .target").count() == len(targets)
     assert page.locator("#obs-targets .met.yes").count() == sum(t["met"] for t in targets)
