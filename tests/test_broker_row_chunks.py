@@ -108,7 +108,7 @@ def test_phases_equal_the_whole_array_calls(seed: int, chunk: int | None) -> Non
             assert same(getattr(est, f.name), getattr(est_ref, f.name)), f.name
 
 
-@pytest.mark.parametrize("seed", [4, 5, 6, 7])
+@pytest.mark.parametrize("seed", [4, 6])
 @pytest.mark.parametrize("policy", POLICIES)
 def test_cycle_decides_the_same_whatever_the_chunks(
     seed: int, policy: str, monkeypatch: pytest.MonkeyPatch
