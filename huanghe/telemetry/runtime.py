@@ -193,18 +193,18 @@ class TelemetryRuntime:
     async def run(self) -> None:
         """Run the enabled loops until cancelled (backfill first when there is no simulated history)."""
         s = self.settings
-        tasks = []
+        # (interval, step, name, only while leading); the coroutines are made only when they are awaited
+        loops: list[tuple[float, Callable[[], object], str, bool]] = []
         if (
             self.elector is not None
         ):  # take or renew the lead every ELECTION_INTERVAL_S, whatever the steps do
-            elector = self.elector
-            await self._in_thread(elector.try_acquire)
-            tasks.append(self._every(ELECTION_INTERVAL_S, elector.try_acquire, "election", led=False))
+            await self._in_thread(self.elector.try_acquire)
+            loops.append((ELECTION_INTERVAL_S, self.elector.try_acquire, "election", False))
         if s.generator:
             if s.generator_backfill_h > 0:
                 await self._backfill_once(s.generator_backfill_h)
-            tasks.append(self._every(s.generator_interval_s, self.generate, "generator"))
+            loops.append((s.generator_interval_s, self.generate, "generator", True))
         if s.scrape:
-            tasks.append(self._every(s.scrape_interval_s, self.scrape, "scrape"))
-        tasks.append(self._every(s.maintenance_interval_s, self.maintain, "maintenance"))
-        await asyncio.gather(*tasks)
+            loops.append((s.scrape_interval_s, self.scrape, "scrape", True))
+        loops.append((s.maintenance_interval_s, self.maintain, "maintenance", True))
+        await asyncio.gather(*(self._every(i, step, name, led=led) for i, step, name, led in loops))
