@@ -50,7 +50,7 @@ class FencedSession(Session):
 
     def commit(self) -> None:
         fence = self.info.get("fence")
-        if fence is not None and self.in_transaction():
+        if fence is not None and (self.in_transaction() or self.new or self.dirty or self.deleted):
             try:
                 fence.check_fence(self)
             except DeposedError as exc:
