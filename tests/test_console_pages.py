@@ -50,7 +50,16 @@ DYNAMIC_KEYS = {
     "obs.green.reason": ["small", "scattered", "old", "high_pue"],
     "obs.alerts.state": ["open", "acknowledged", "resolved"],
     "obs.reports": ["storage", "index"],
-    "filter": ["offering", "unhealthy", "resources", "accelerator", "backend", "data_class", "latency", "price"],
+    "filter": [
+        "offering",
+        "unhealthy",
+        "resources",
+        "accelerator",
+        "backend",
+        "data_class",
+        "latency",
+        "price",
+    ],
     "alert.rule": ["pue_jump", "utilisation_high", "latency_breach", "storage_full"],
 }
 TELEMETRY_CENTER = "inspur-jinan"
