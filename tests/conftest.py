@@ -16,6 +16,7 @@ import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -118,3 +119,29 @@ def seaweed_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[S
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def role_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One platform with authentication on and a token per role, shared by the console's role tests
+    (tests/console_support.py)."""
+    from tests.console_support import start_role_platform
+
+    yield from start_role_platform(tmp_path_factory.mktemp("roles"))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Headless Chromium (Debian's, never a downloaded one) for the whole session."""
+    from tests.test_console_web import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: run `make test-deps` (Debian package chromium)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

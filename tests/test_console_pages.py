@@ -42,6 +42,7 @@ NETWORK = "shandong-mini"  # the small bundled network: fast start-up and teleme
 PAGE_SCRIPTS = ("common.js", "jobs.js", "observatory.js", "app.js")
 #: Keys built at run time from a prefix and a value (the rest appear literally in the scripts).
 DYNAMIC_KEYS = {
+    "role": [r.value for r in Role],
     "state": ["PENDING", "PLACED", "DISPATCHED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "PREEMPTED"],
     "obs.dim": ["compute", "storage", "network", "environment"],
     "obs.level": ["city", "circle", "province"],
@@ -74,7 +75,9 @@ def test_page_scripts_use_only_keys_of_both_languages() -> None:
     used: set[str] = set()
     for name in PAGE_SCRIPTS:
         text = (STATIC / name).read_text(encoding="utf-8")
-        used |= set(re.findall(r'"((?:jobs|obs|auth|error|state|kpi|backend|nav|col)\.[\w.]*\w)"', text))
+        used |= set(
+            re.findall(r'"((?:jobs|obs|auth|error|state|kpi|backend|nav|col|role|pager)\.[\w.]*\w)"', text)
+        )
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     used |= set(re.findall(r'data-i18n(?:-title|-placeholder)?="([\w.]+)"', html))
     used |= {f"{prefix}.{v}" for prefix, values in DYNAMIC_KEYS.items() for v in values}
@@ -93,7 +96,9 @@ def test_page_scripts_use_only_keys_of_both_languages() -> None:
 def test_index_loads_the_page_scripts_in_order() -> None:
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     scripts = re.findall(r'<script src="/static/([^"]+)"', html)
-    assert scripts == ["i18n.js", "common.js", "vendor/echarts.min.js", "jobs.js", "observatory.js", "app.js"]
+    pages = [f"pages/{p.stem}.js" for p in sorted((STATIC / "pages").glob("*.js"))]
+    assert scripts[:5] == ["i18n.js", "common.js", "vendor/echarts.min.js", "jobs.js", "observatory.js"]
+    assert sorted(scripts[5:-1]) == pages and scripts[-1] == "app.js"  # pages register before app.js routes
     for view in ("network", "jobs", "observatory"):
         assert f'data-view="{view}"' in html
     fields = set(re.findall(r'<input name="(\w+)"|<select name="(\w+)"', html))
@@ -425,7 +430,9 @@ def test_pages_ask_to_log_in_when_auth_is_on(browser: Any, tmp_path: Path) -> No
         page.wait_for_selector("#jobs-error .alert.auth", timeout=15000)
         assert "请登录" in page.inner_text("#jobs-error")
         assert page.get_attribute("#jobs-error a", "href") == "/login"
-        page.click("a[href='#observatory']")
+        assert page.locator(".nav a[href='#observatory']").count() == 0  # the menu: what the caller may do
+        assert page.get_attribute("#user-box a", "href") == "/login"
+        page.goto(server.url + "/#observatory")
         page.wait_for_selector("#obs-index-error .alert.auth")
         page.click("#lang-switch")
         assert "Please log in" in page.inner_text("#obs-index-error")

@@ -173,17 +173,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Topo
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: run `make test-deps` (Debian package chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+def browser(chromium: Any) -> Any:
+    """The session's Chromium (tests/conftest.py: one Playwright per process, as its sync API requires)."""
+    return chromium
 
 
 class _Watch:

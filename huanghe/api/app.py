@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from huanghe import __version__
-from huanghe.api import API_PREFIX, health, instrumentation, login, security
+from huanghe.api import API_PREFIX, capabilities, health, instrumentation, login, security
 from huanghe.api.errors import install_error_handlers
 from huanghe.audit import router as audit
 from huanghe.backends import router as backends
@@ -56,6 +56,7 @@ from huanghe.web import console
 #: order of the OpenAPI document). A new domain router is added here, and its routes to the policy table.
 DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     tokens.router,
+    capabilities.router,
     audit.router,
     data_protection.router,
     billing.router,

@@ -161,6 +161,7 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ),
         # tokens and identity
         ("GET", f"{API}/auth/whoami"): allow(*EVERYONE),
+        ("GET", f"{API}/auth/capabilities"): allow(*EVERYONE),
         ("GET", f"{API}/auth/tokens"): allow(ADMIN, REG, TADM, scope=tenant_query),
         ("POST", f"{API}/auth/tokens"): allow(ADMIN, TADM, scope=body_tenant(), body=True),
         ("DELETE", f"{API}/auth/tokens/{{token_id}}"): allow(ADMIN, TADM),

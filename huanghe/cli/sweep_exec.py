@@ -16,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -39,6 +41,9 @@ RAY_ENV = {
     "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
 }
 
+
+#: seconds between checks for Ctrl-C while waiting for Ray tasks
+WAIT_S = 0.2
 
 #: tries to start a local Ray (its raylet must register within a fixed 30 s, which a busy machine can miss)
 LOCAL_START_ATTEMPTS = 3
@@ -189,9 +194,17 @@ def run_ray(
     for spec in dict.fromkeys(c.workload_spec() for c in todo):
         tables[spec] = ray.put(given[spec]) if spec in given else build.remote(spec)
     refs = {simulate.remote(cell, tables[cell.workload_spec()]): cell for cell in todo}
+    interrupted = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C only sets a flag: a KeyboardInterrupt raised inside Ray's own calls, followed by a forced
+        # cancel of tasks that are just completing, trips a check in Ray's core worker that kills the process
+        # with exit 1 (Ray 2.x, "Tried to complete task that was not pending"). The loop below notices the
+        # flag within WAIT_S and leaves; the tasks still queued or running die with this driver at shutdown.
+        previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
     try:
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1)
+        while refs and not interrupted.is_set():
+            ready, _ = ray.wait(list(refs), num_returns=1, timeout=WAIT_S)
             for ref in ready:
                 cell = refs.pop(ref)
                 error: str | None = None
@@ -203,8 +216,9 @@ def run_ray(
                     run.failed[cell.key()] = error
                 on_done(cell, error)
     finally:
-        for ref in refs:  # interrupted: stop what is still queued or running
-            with contextlib.suppress(Exception):
-                ray.cancel(ref, force=True)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted.is_set():
+        raise KeyboardInterrupt
     run.wall_s = time.perf_counter() - t0
     return run

@@ -1,12 +1,13 @@
 /* Shared by the console's pages (window.HH): language, formatting, DOM building, API calls, hash routing.
    Language: ?lang=en|zh-CN, else localStorage "huanghe.lang", else zh-CN.
-   Views: #jobs → jobs, #observatory → observatory, anything else → the network view (overview, map, centers). */
+   Views: #jobs → jobs, #observatory → observatory, #<page>[/param...] → a page registered by pages/*.js
+   (HH.registerPage), anything else → the network view (overview, map, centers). The menu shows the pages whose
+   API calls the caller's role may make (GET /api/v1/auth/capabilities). */
 (function () {
   "use strict";
 
   const I18N = window.HUANGHE_I18N;
   const STORAGE_KEY = "huanghe.lang";
-  const VIEWS = ["network", "jobs", "observatory"];
   const langListeners = [];
   const viewListeners = [];
 
@@ -151,26 +152,171 @@
   HH.topology = new Promise((resolve) => { topologyResolve = resolve; });
   HH.setTopology = (topo) => topologyResolve(topo);
 
-  // ---- routing --------------------------------------------------------------------------------------------
+  // ---- strings of page modules ------------------------------------------------------------------------------
+  /** Add a page's strings: `{"zh-CN": {key: text}, en: {key: text}}` (pages/*.js call this first). */
+  HH.addStrings = function (tables) {
+    for (const lang of ["zh-CN", "en"]) Object.assign(I18N[lang], (tables && tables[lang]) || {});
+  };
+  /** Keys asked for that the current language lacks (a test reads this: it must stay empty). */
+  HH.missing = [];
+  const plainT = HH.t;
+  HH.t = function (key, vars) {
+    if (!(I18N[HH.lang] && key in I18N[HH.lang]) && !HH.missing.includes(`${HH.lang}:${key}`)) HH.missing.push(`${HH.lang}:${key}`);
+    return plainT(key, vars);
+  };
+
+  // ---- who is calling, and what may they do ----------------------------------------------------------------
+  /** The caller (GET /api/v1/auth/whoami): {name, role, tenant, centers, ...}, or null when not logged in. */
+  HH.me = HH.api("/api/v1/auth/whoami").catch(() => null);
+  /** Routes the caller may call ("METHOD /api/v1/path/{template}"), from GET /api/v1/auth/capabilities;
+      when not logged in, the public ones only (the server decides; this only shapes the menu). */
+  HH.caps = HH.api("/api/v1/auth/capabilities").then((c) => new Set(c.routes)).catch(() => new Set(PUBLIC_CALLS));
+  const PUBLIC_CALLS = ["GET /api/v1/topology", "GET /api/v1/centers", "GET /api/v1/pools", "GET /api/v1/backends"];
+  let capsNow = new Set(PUBLIC_CALLS);
+  /** Whether the caller may call `call` ("METHOD /api/v1/route/{template}") — after HH.ready. */
+  HH.can = (call) => capsNow.has(call);
+
+  // ---- pages and routing ------------------------------------------------------------------------------------
+  /** Registered pages, in menu order. A page: {name, nav (i18n key of its menu entry, none = not in the menu),
+      needs: calls it cannot work without (menu entry shown only when all are allowed), calls: every API call it
+      makes ("METHOD /api/v1/route/{template}", read by the reachability test), show(params, el) called each
+      time it is opened (#name/param1/param2 → params ["param1", "param2"]), el: its <div data-view>}. */
+  HH.pages = [];
+  const STATIC_VIEWS = {
+    network: { nav: "nav.overview", href: "#overview", needs: [] },
+    jobs: { nav: "nav.jobs", needs: ["GET /api/v1/jobs"] },
+    observatory: { nav: "nav.observatory", needs: ["GET /api/v1/observatory/indicators"] },
+  };
+  /** Register a page (see HH.pages); creates its container in <main> unless one with data-view=name exists. */
+  HH.registerPage = function (def) {
+    let el = document.querySelector(`[data-view="${def.name}"]`);
+    if (!el) {
+      el = HH.el("div", { className: "section page", hidden: true, dataset: { view: def.name } });
+      el.id = `page-${def.name}`;
+      document.querySelector("main").append(el);
+    }
+    const page = Object.assign({ needs: [], calls: [], el }, def);
+    HH.pages.push(page);
+    return page;
+  };
   function viewOf(hash) {
-    const name = (hash || "").replace(/^#/, "");
-    return VIEWS.includes(name) ? name : "network";
+    const name = (hash || "").replace(/^#/, "").split("/")[0];
+    if (name in STATIC_VIEWS || HH.pages.some((p) => p.name === name)) return name;
+    return "network";
+  }
+  function allowed(needs) { return (needs || []).every((c) => capsNow.has(c)); }
+  /** The menu: the network, then every page whose needs the caller's role may call, then the API docs. */
+  function renderNav() {
+    const nav = document.querySelector(".nav");
+    if (!nav) return;
+    const links = [];
+    for (const [name, v] of Object.entries(STATIC_VIEWS)) {
+      if (allowed(v.needs)) links.push(HH.el("a", { href: v.href || `#${name}`, dataset: { nav: name, i18n: v.nav } }, HH.t(v.nav)));
+    }
+    if (allowed(STATIC_VIEWS.network.needs)) {
+      links.splice(1, 0, HH.el("a", { href: "#map", dataset: { nav: "network", i18n: "nav.map" } }, HH.t("nav.map")),
+        HH.el("a", { href: "#centers", dataset: { nav: "network", i18n: "nav.centers" } }, HH.t("nav.centers")));
+    }
+    for (const p of HH.pages) {
+      if (p.nav && allowed(p.needs)) links.push(HH.el("a", { href: `#${p.name}`, dataset: { nav: p.name, i18n: p.nav } }, HH.t(p.nav)));
+    }
+    links.push(HH.el("a", { href: "/docs", dataset: { i18n: "nav.api" } }, HH.t("nav.api")));
+    nav.replaceChildren(...links);
+    markActive();
+  }
+  function markActive() {
+    document.querySelectorAll(".nav a[data-nav]").forEach((a) => {
+      const on = a.dataset.nav === HH.view && (HH.view !== "network" || a.getAttribute("href") === (location.hash || "#overview"));
+      a.classList.toggle("active", on);
+      if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+    });
+  }
+  /** Who is logged in, and log out; or a link to log in. */
+  function renderUser(me) {
+    const box = document.getElementById("user-box");
+    if (!box) return;
+    if (!me) {
+      box.replaceChildren(HH.el("a", { href: "/login", className: "login-link" }, HH.t("auth.login_link")));
+      return;
+    }
+    const role = HH.el("span", { className: "role" }, HH.t(`role.${me.role}`));
+    const who = HH.el("span", { className: "who", title: me.tenant ? `${me.name} · ${me.tenant}` : me.name }, me.name);
+    const parts = [who, role];
+    if (me.token_id != null) {
+      const out = HH.el("button", { type: "button", className: "logout" }, HH.t("auth.logout"));
+      out.addEventListener("click", async () => {
+        const csrf = cookie("huanghe_csrf");
+        await fetch("/logout", { method: "POST", headers: csrf ? { "X-CSRF-Token": csrf } : {}, credentials: "same-origin" }).catch(() => null);
+        location.href = "/login";
+      });
+      parts.push(out);
+    }
+    box.replaceChildren(...parts);
   }
   function route() {
     HH.view = viewOf(location.hash);
+    HH.params = (location.hash || "").replace(/^#/, "").split("/").slice(1).map(decodeURIComponent);
     document.querySelectorAll("[data-view]").forEach((el) => { el.hidden = el.dataset.view !== HH.view; });
-    document.querySelectorAll(".nav a[data-nav]").forEach((a) => {
-      a.classList.toggle("active", a.dataset.nav === HH.view && (HH.view !== "network" || a.getAttribute("href") === (location.hash || "#overview")));
-    });
+    markActive();
     viewListeners.forEach((fn) => fn(HH.view));
+    const page = HH.pages.find((p) => p.name === HH.view);
+    if (page && page.show) {
+      Promise.resolve(page.show(HH.params, page.el)).catch((err) => { page.el.prepend(HH.errorBox(err)); });
+    }
     const anchor = location.hash && HH.view === "network" ? document.getElementById(location.hash.slice(1)) : null;
     if (anchor) anchor.scrollIntoView();
   }
   /** Call `fn(view)` whenever the shown view changes (and once at start). */
   HH.onView = (fn) => viewListeners.push(fn);
+  /** Resolves once the caller and their capabilities are known and the menu is drawn. */
+  HH.ready = Promise.all([HH.me, HH.caps]).then(([me, caps]) => {
+    capsNow = caps;
+    HH.whoami = me;
+    renderNav();
+    renderUser(me);
+    document.body.dataset.role = me ? me.role : "anonymous";
+  });
   HH.startRouting = function () {
     window.addEventListener("hashchange", route);
+    HH.onLang(() => { renderNav(); HH.whoami !== undefined && renderUser(HH.whoami); });
+    HH.ready.then(route);
     route();
+  };
+
+  // ---- helpers for page modules ------------------------------------------------------------------------------
+  /** Query string from an object, leaving out null/undefined/"" values. */
+  HH.query = (params) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params || {})) if (v != null && v !== "") q.set(k, v);
+    const text = q.toString();
+    return text ? `?${text}` : "";
+  };
+  /** Money in yuan in the locale ("¥1,234.50"). */
+  HH.money = (cny) => (cny == null || Number.isNaN(cny) ? "–" : Number(cny).toLocaleString(HH.lang, { style: "currency", currency: "CNY" }));
+  /** Paging controls for a Page {items, total, limit, offset}: calls go(offset) on previous/next. */
+  HH.pager = function (page, go) {
+    const from = page.total ? page.offset + 1 : 0;
+    const to = page.offset + page.items.length;
+    const prev = HH.el("button", { type: "button", className: "pager-prev", disabled: page.offset <= 0 }, HH.t("pager.prev"));
+    const next = HH.el("button", { type: "button", className: "pager-next", disabled: to >= page.total }, HH.t("pager.next"));
+    prev.addEventListener("click", () => go(Math.max(0, page.offset - page.limit)));
+    next.addEventListener("click", () => go(page.offset + page.limit));
+    return HH.el("div", { className: "pager" }, prev,
+      HH.el("span", { className: "count" }, HH.t("pager.range", { from: HH.fmt(from), to: HH.fmt(to), total: HH.fmt(page.total) })), next);
+  };
+  /** Download the answer of GET `path` as a file named `filename` (PDF, CSV: anything not JSON). */
+  HH.download = async function (path, filename) {
+    const resp = await fetch(path, { credentials: "same-origin" });
+    if (!resp.ok) {
+      const data = await resp.json().catch(() => null);
+      throw new ApiError(resp.status, Array.isArray(data && data.detail) ? data.detail : [{ path: "", message: resp.statusText }]);
+    }
+    const url = URL.createObjectURL(await resp.blob());
+    const a = HH.el("a", { href: url, download: filename });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
   };
 
   window.HH = HH;

@@ -1,0 +1,1 @@
+/* pages/alerts.js: being written in this session (issue #17). */

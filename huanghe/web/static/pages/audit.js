@@ -1,0 +1,1 @@
+/* pages/audit.js: being written in this session (issue #17). */

@@ -1,0 +1,1 @@
+/* pages/budgets.js: being written in this session (issue #17). */

@@ -1,0 +1,1 @@
+/* pages/datasets.js: being written in this session (issue #17). */

@@ -1,0 +1,1 @@
+/* pages/invoices.js: being written in this session (issue #17). */

@@ -1,0 +1,1 @@
+/* pages/job.js: being written in this session (issue #17). */

@@ -1,0 +1,1 @@
+/* pages/pools.js: being written in this session (issue #17). */

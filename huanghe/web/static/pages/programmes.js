@@ -1,0 +1,1 @@
+/* pages/programmes.js: being written in this session (issue #17). */

@@ -1,0 +1,1 @@
+/* pages/projects.js: being written in this session (issue #17). */

@@ -1,0 +1,1 @@
+/* pages/settlement.js: being written in this session (issue #17). */

@@ -1,0 +1,1 @@
+/* pages/tenants.js: being written in this session (issue #17). */

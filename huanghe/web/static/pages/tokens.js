@@ -1,0 +1,1 @@
+/* pages/tokens.js: being written in this session (issue #17). */

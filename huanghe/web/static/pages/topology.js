@@ -1,0 +1,1 @@
+/* pages/topology.js: being written in this session (issue #17). */

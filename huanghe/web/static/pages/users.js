@@ -1,0 +1,1 @@
+/* pages/users.js: being written in this session (issue #17). */

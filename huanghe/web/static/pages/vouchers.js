@@ -1,0 +1,1 @@
+/* pages/vouchers.js: being written in this session (issue #17). */
