@@ -57,7 +57,14 @@ class JobRow(Base):
     est_cost_cny: Mapped[float | None] = mapped_column(Double, nullable=True)
     est_carbon_kg: Mapped[float | None] = mapped_column(Double, nullable=True)
 
-    __table_args__ = (Index("ix_jobs_state_priority", "state", "priority", "submit_s"),)
+    __table_args__ = (
+        Index("ix_jobs_state_priority", "state", "priority", "submit_s"),
+        # the job list (GET /jobs, newest first or by state; a tenant's own or all): pages read in index order
+        Index("ix_jobs_submit", "submit_s", "id"),
+        Index("ix_jobs_state_submit", "state", "submit_s", "id"),
+        Index("ix_jobs_tenant_submit", "tenant_id", "submit_s", "id"),
+        Index("ix_jobs_tenant_state_submit", "tenant_id", "state", "submit_s", "id"),
+    )
 
 
 class JobEventRow(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from huanghe.billing.models import UsageRow
@@ -20,6 +20,7 @@ from huanghe.domain.enums import JobState
 from huanghe.domain.tenancy import fen_to_cny
 from huanghe.jobs.masking import visible_spec
 from huanghe.jobs.models import JobEventRow, JobRow, PlacementRow
+from huanghe.jobs.waiting import waiting_report
 
 
 def job_public(
@@ -84,9 +85,22 @@ def list_jobs(
     offset: int = 0,
     clock: Clock | None = None,
     viewer_tenant: str | None = None,
+    q: str | None = None,
+    submitted_after: float | None = None,
+    submitted_before: float | None = None,
+    sort: str = "-submit_s",
 ) -> dict[str, Any]:
-    """A page of jobs, newest first: ``{"items", "total", "limit", "offset"}``."""
-    where = []
+    """A page of jobs: ``{"items", "total", "limit", "offset"}``, ordered by ``sort`` (:data:`SORTS`, default
+    newest first). ``q``: text found in the id, the name or the command (case-insensitive for ASCII);
+    ``submitted_after`` ≤ submission time < ``submitted_before`` (epoch seconds). Each order and the filters
+    on tenant and state read an index of the jobs table (migration ``0012_job_list``)."""
+    if sort not in SORTS:
+        raise InvalidError([FieldError("query.sort", f"unknown sort {sort!r}; one of {sorted(SORTS)}")])
+    where = list(_text_filter(session, q)) if q else []
+    if submitted_after is not None:
+        where.append(JobRow.submit_s >= submitted_after)
+    if submitted_before is not None:
+        where.append(JobRow.submit_s < submitted_before)
     if state:
         st = state.upper()
         if st not in JobState.__members__:
@@ -101,18 +115,30 @@ def list_jobs(
     if tenant:
         where.append(JobRow.tenant_id == tenant)
     total = session.scalar(select(func.count()).select_from(JobRow).where(*where)) or 0
-    rows = session.scalars(
-        select(JobRow)
-        .where(*where)
-        .order_by(JobRow.submit_s.desc(), JobRow.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
+    rows = session.scalars(select(JobRow).where(*where).order_by(*SORTS[sort]).limit(limit).offset(offset))
     now_s = (clock or WallClock()).now_s()
     page = list(rows)
     metered = metered_fen(session, [r.id for r in page])
     items = [job_public(r, now_s, metered.get(r.id), viewer_tenant=viewer_tenant) for r in page]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+#: Orders of the job list (``sort``): by submission time, or by state then submission time; ``-`` = descending.
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "-submit_s": (JobRow.submit_s.desc(), JobRow.id.desc()),
+    "submit_s": (JobRow.submit_s.asc(), JobRow.id.asc()),
+    "state": (JobRow.state.asc(), JobRow.submit_s.asc(), JobRow.id.asc()),
+    "-state": (JobRow.state.desc(), JobRow.submit_s.desc(), JobRow.id.desc()),
+}
+
+
+def _text_filter(session: Session, q: str) -> list[ColumnElement[bool]]:
+    """``q`` found in the id, the name or the command of a job (never in other parts of the submission: env
+    values stay unsearchable). SQLite's LIKE ignores ASCII case by itself; PostgreSQL uses ILIKE."""
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    postgres = session.get_bind().dialect.name == "postgresql"
+    cols = (JobRow.id, JobRow.name, JobRow.spec["command"].as_string())
+    return [or_(*(c.ilike(pattern, escape="\\") if postgres else c.like(pattern, escape="\\") for c in cols))]
 
 
 def metered_fen(session: Session, job_ids: list[str]) -> dict[str, int]:
@@ -133,13 +159,19 @@ def events(session: Session, job_id: str) -> list[dict[str, Any]]:
 
 
 def show(
-    session: Session, job_id: str, clock: Clock | None = None, viewer_tenant: str | None = None
+    session: Session,
+    job_id: str,
+    clock: Clock | None = None,
+    viewer_tenant: str | None = None,
+    tick: tuple[float, int] = (0.2, 2000),
 ) -> dict[str, Any]:
-    """The job with its state history, its placements (the latest with its explanation) and its cost
-    (``viewer_tenant``: see :func:`job_public`)."""
+    """The job with its state history, its placements (the latest with its explanation), its cost
+    (``viewer_tenant``: see :func:`job_public`) and, while PENDING or PLACED, its scheduling report
+    (:func:`~huanghe.jobs.waiting.waiting_report`; ``tick`` = the placer's interval in seconds and its batch)."""
     row = get_row(session, job_id)
     metered = metered_fen(session, [job_id]).get(job_id)
-    out = job_public(row, (clock or WallClock()).now_s(), metered, viewer_tenant=viewer_tenant)
+    now_s = (clock or WallClock()).now_s()
+    out = job_public(row, now_s, metered, viewer_tenant=viewer_tenant)
     out["history"] = [
         {"t_s": e["t_s"], "state": e["state"], "message": e["message"]}
         for e in events(session, job_id)
@@ -165,4 +197,5 @@ def show(
     out["placement"] = (
         {**out["placements"][-1], "explanation": placements[-1].explanation} if placements else None
     )
+    out["waiting"] = waiting_report(session, row, now_s, *tick)
     return out

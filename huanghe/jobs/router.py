@@ -4,7 +4,7 @@
 |---|---|---|
 | POST | ``/jobs`` | submit one job (201; 200 when ``Idempotency-Key`` was seen before: same job, nothing new); concurrent submissions share one commit (:class:`~huanghe.jobs.service.SubmitQueue`) |
 | POST | ``/jobs:batch`` | submit ``{"jobs": [...]}`` (≤ 10,000) in one transaction |
-| GET | ``/jobs`` | page ``{"items","total","limit","offset"}``; filters ``state``, ``pool``, ``center``, ``tenant`` |
+| GET | ``/jobs`` | page ``{"items","total","limit","offset"}``; filters ``state``, ``pool``, ``center``, ``tenant``, ``q`` (id/name/command text), ``submitted_after``/``submitted_before``; ``sort`` |
 | GET | ``/jobs/{id}`` | the job, its state history, placements (latest with explanation), cost |
 | POST | ``/jobs/{id}:cancel`` | cancel (any state; idempotent) |
 | GET | ``/jobs/{id}/logs?offset=N`` | output from byte N: ``{"data","offset","next_offset","state","terminal"}`` |
@@ -108,16 +108,27 @@ def list_jobs(
     state: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z]+$")] = None,
     pool: IdFilter = None,
     center: IdFilter = None,
+    q: Annotated[str | None, Query(max_length=100, description="text in the id, name or command")] = None,
+    submitted_after: Annotated[float | None, Query(ge=0, description="epoch seconds, inclusive")] = None,
+    submitted_before: Annotated[float | None, Query(ge=0, description="epoch seconds, exclusive")] = None,
+    sort: Annotated[str, Query(max_length=16, description="-submit_s (default), submit_s, state, -state")] = (
+        "-submit_s"
+    ),
 ) -> Any:
-    """Jobs, newest first."""
+    """Jobs, newest first unless ``sort`` says otherwise; filters combine (AND)."""
     return svc.list_jobs(session, state=state, pool=pool, center=center, tenant=tenant, limit=limit,
-                         offset=offset, viewer_tenant=viewer_tenant(request))  # fmt: skip
+                         offset=offset, viewer_tenant=viewer_tenant(request), q=q or None,
+                         submitted_after=submitted_after, submitted_before=submitted_before,
+                         sort=sort)  # fmt: skip
 
 
 @router.get("/jobs/{job_id}", response_model=JobDetail)
 def show(job_id: JobId, request: Request, session: SessionDep) -> Any:
-    """One job with history, placement (and its explanation) and cost (env values: own tenant only)."""
-    return svc.show(session, job_id, viewer_tenant=viewer_tenant(request))
+    """One job with history, placement (and its explanation), cost (env values: own tenant only) and, while
+    it waits, why and until when (``waiting``)."""
+    settings: DispatchSettings = request.app.state.scheduler_settings
+    tick = (settings.interval_s, settings.max_batch)
+    return svc.show(session, job_id, viewer_tenant=viewer_tenant(request), tick=tick)
 
 
 @router.post("/jobs/{job_id}:cancel", response_model=JobPublic)

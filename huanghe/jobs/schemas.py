@@ -154,12 +154,30 @@ class PlacementExplained(PlacementPublic):
     explanation: dict[str, Any]
 
 
+class JobWaiting(BaseModel):
+    """Why a PENDING or PLACED job has not started and until when (:mod:`huanghe.jobs.waiting`); epoch s."""
+
+    state: JobState
+    queue_position: int | None = Field(
+        description="1 = the next PENDING job the placer takes; None if PLACED"
+    )
+    queue_length: int = Field(description="PENDING jobs in all")
+    next_decision_s: float | None = Field(description="earliest time the placer looks at it (PENDING)")
+    reason: str = Field(description="the scheduler's last message on the job")
+    checked_s: float | None = Field(description="time of the broker's last 'not placed' answer")
+    note: str = Field(description="that answer's note (a reservation or greener hour names its time)")
+    explanation: dict[str, Any] | None = Field(description="that answer's explanation (filters, best pool)")
+    est_start_s: float | None = Field(description="estimated start (placement's, or the best candidate's)")
+
+
 class JobDetail(JobPublic):
-    """``GET /jobs/{id}``: the job, its state history, its placements (the latest with its explanation)."""
+    """``GET /jobs/{id}``: the job, its state history, its placements (the latest with its explanation) and,
+    while it waits, its scheduling report."""
 
     history: list[JobHistoryEntry]
     placements: list[PlacementPublic]
     placement: PlacementExplained | None
+    waiting: JobWaiting | None = None
 
 
 class JobEvent(BaseModel):
