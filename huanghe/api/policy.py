@@ -194,6 +194,7 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ("POST", f"{API}/programmes/{{programme_id}}/settle"): allow(ADMIN, REG),
         ("GET", f"{API}/programmes/{{programme_id}}/settlements"): allow(ADMIN, REG),
         ("GET", f"{API}/programmes/{{programme_id}}/report"): allow(ADMIN, REG),
+        ("GET", f"{API}/programme-stats"): allow(ADMIN, REG),
         ("GET", f"{API}/programme-applications"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
         ("POST", f"{API}/programme-applications"): allow(ADMIN, TADM, scope=body_tenant(), body=True),
         ("GET", f"{API}/programme-applications/{{application_id}}"): allow(
@@ -210,6 +211,7 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ("GET", f"{API}/projects"): allow(ADMIN, REG, OP),
         ("POST", f"{API}/projects"): allow(ADMIN, OP),
         ("GET", f"{API}/projects/{{project_id}}"): allow(ADMIN, REG, OP),
+        ("GET", f"{API}/projects/{{project_id}}/history"): allow(ADMIN, REG, OP),
         ("POST", f"{API}/projects/{{project_id}}/transition"): allow(ADMIN, REG, OP),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -29,10 +30,20 @@ def list_audit(
     s: SessionDep,
     action: TextFilter = None,
     actor: TextFilter = None,
+    subject: TextFilter = None,
+    since: Annotated[datetime | None, Query(description="at or after (ISO 8601; no zone = UTC)")] = None,
+    until: Annotated[datetime | None, Query(description="before (ISO 8601; no zone = UTC)")] = None,
+    order: Annotated[Literal["asc", "desc"], Query(description="chain order or newest first")] = "asc",
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
 ) -> Page[audit.AuditRecordPublic]:
-    return audit.list_records(s, action=action, actor=actor, limit=limit, offset=offset)
+    """The trail, paged, searched (审计检索): ``action`` exactly (``http.post``, ``project.transition``, ...),
+    ``actor`` (``role:name#token``) and ``subject`` (a path, an id) containing the text, case-insensitive,
+    ``at`` in ``[since, until)``."""
+    return audit.list_records(
+        s, action=action, actor=actor, subject=subject, since=since, until=until,
+        newest_first=order == "desc", limit=limit, offset=offset,
+    )  # fmt: skip
 
 
 @router.get("/verify", response_model=VerifyPublic)

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.audit.models import AuditHeadRow, AuditRow
@@ -66,6 +66,12 @@ def record_hash(
 
 def _iso(now_s: float) -> str:
     return datetime.fromtimestamp(now_s, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _iso_of(when: datetime) -> str:
+    """``when`` as the trail writes ``at`` (a datetime without a zone is taken as UTC)."""
+    utc = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return utc.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _bump(session: Session, n: int) -> tuple[int, str]:
@@ -297,12 +303,26 @@ def list_records(
     *,
     action: str | None = None,
     actor: str | None = None,
+    subject: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    newest_first: bool = False,
     limit: int = DEFAULT_PAGE_LIMIT,
     offset: int = 0,
 ) -> Page[AuditRecordPublic]:
-    """A page of records in chain order, with the total count matching the filters."""
-    query = filtered(select(AuditRow), {AuditRow.action: action, AuditRow.actor: actor})
-    return page_of(session, query, (AuditRow.seq,), limit, offset, _public)
+    """A page of records in chain order (``newest_first``: reversed), with the total count matching the
+    filters: ``action`` equal, ``actor`` and ``subject`` containing the text (case-insensitive), ``at`` in
+    ``[since, until)`` (a datetime without a zone is UTC)."""
+    query = filtered(select(AuditRow), {AuditRow.action: action})
+    for column, text in ((AuditRow.actor, actor), (AuditRow.subject, subject)):
+        if text:
+            query = query.where(func.lower(column).contains(text.lower(), autoescape=True))
+    if since is not None:  # ``at`` is ISO 8601 UTC of one fixed width: text order is time order
+        query = query.where(AuditRow.at >= _iso_of(since))
+    if until is not None:
+        query = query.where(AuditRow.at < _iso_of(until))
+    order = AuditRow.seq.desc() if newest_first else AuditRow.seq
+    return page_of(session, query, (order,), limit, offset, _public)
 
 
 def export(session: Session, fmt: str) -> str:

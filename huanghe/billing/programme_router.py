@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from huanghe.api.authentication import principal_of_request
 from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep, TenantFilter
-from huanghe.billing import programme_funds, programme_report, programmes
+from huanghe.billing import programme_funds, programme_report, programme_stats, programmes
 from huanghe.billing.programme_schemas import (
     ApplicationCreate,
     ApplicationPublic,
@@ -82,6 +82,15 @@ def report(s: SessionDep, programme_id: ProgrammeId, year: Year = None) -> progr
     """The fund's use and effect: granted, redeemed, settled; compute bought and enterprises served, by
     city and industry."""
     return programme_report.report(s, programme_id, year=year)
+
+
+@router.get("/programme-stats", response_model=programme_stats.ProgrammeStats)
+def stats(
+    s: SessionDep, year: Year = None, programme: ProgrammeFilter = None
+) -> programme_stats.ProgrammeStats:
+    """Programme vouchers issued and redeemed per sector and per city (all programmes, or ``programme``; in
+    ``year`` or ever): 算力券发放与使用统计."""
+    return programme_stats.stats(s, year=year, programme=programme)
 
 
 @router.get("/programme-applications", response_model=Page[ApplicationPublic])

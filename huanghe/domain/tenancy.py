@@ -33,13 +33,15 @@ class Scope(StrEnum):
 
 
 class ProjectStatus(StrEnum):
-    """新基建重点项目库: filed (备案) → reviewed → approved → building → operating."""
+    """新基建重点项目库: filed (备案) → reviewed → approved → building → operating; the authority may instead
+    reject (驳回) a filed or reviewed project (final)."""
 
     FILED = "filed"
     REVIEWED = "reviewed"
     APPROVED = "approved"
     BUILDING = "building"
     OPERATING = "operating"
+    REJECTED = "rejected"
 
 
 #: The only allowed transitions (each status moves one step forward).
@@ -55,7 +57,10 @@ PROJECT_STEP_ROLES: dict[ProjectStatus, frozenset[Role]] = {
     ProjectStatus.APPROVED: frozenset({Role.REGULATOR, Role.ADMIN}),
     ProjectStatus.BUILDING: frozenset({Role.OPERATOR, Role.ADMIN}),
     ProjectStatus.OPERATING: frozenset({Role.OPERATOR, Role.ADMIN}),
+    ProjectStatus.REJECTED: frozenset({Role.REGULATOR, Role.ADMIN}),
 }
+#: Statuses a project may be rejected from (besides its one step forward).
+PROJECT_REJECTABLE = frozenset({ProjectStatus.FILED, ProjectStatus.REVIEWED})
 
 FEN_PER_CNY = 100
 _FEN = Decimal(1)

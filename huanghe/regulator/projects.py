@@ -1,14 +1,17 @@
 """The key new-infrastructure project registry (新基建重点项目库).
 
-Operators file projects linked to their centers; the regulator reviews and approves; the operator reports
-building and operating. Status moves one step at a time along
-:data:`huanghe.domain.tenancy.PROJECT_TRANSITIONS` (anything else → 409), and who may take a step is
+Operators file projects linked to their centers; the regulator reviews and approves (or rejects a filed or
+reviewed project: final); the operator reports building and operating. Status moves one step at a time along
+:data:`huanghe.domain.tenancy.PROJECT_TRANSITIONS` or to ``rejected`` from
+:data:`~huanghe.domain.tenancy.PROJECT_REJECTABLE` (anything else → 409), and who may take a step is
 :data:`~huanghe.domain.tenancy.PROJECT_STEP_ROLES` (else 403). Operators see and move only projects on their
-own centers. Every change is an audit record.
+own centers. Every change is an audit record (with the comment given with a step): :func:`history` reads
+them back, so a project's progress is as tamper-evident as the chain.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,10 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
+from huanghe.audit.models import AuditRow
 from huanghe.core.errors import FieldError, ForbiddenError, NotFoundError, conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import (
+    PROJECT_REJECTABLE,
     PROJECT_STEP_ROLES,
     PROJECT_TRANSITIONS,
     ProjectStatus,
@@ -46,6 +51,20 @@ class ProjectCreate(BaseModel):
 
 class ProjectTransition(BaseModel):
     to: ProjectStatus
+    comment: str = Field(default="", max_length=2000, description="why (review opinion, reason to reject)")
+
+
+class ProjectEvent(BaseModel):
+    """One step of a project's history, from the audit trail: ``seq`` its record, ``at`` when, ``actor``
+    who (``role:name#token``), ``action`` ``project.file`` or ``project.transition``."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    from_status: ProjectStatus | None
+    to_status: ProjectStatus
+    comment: str
 
 
 class ProjectPublic(BaseModel):
@@ -121,27 +140,53 @@ def list_projects(
 
 
 def transition(
-    session: Session, project_id: str, to: ProjectStatus, *, by: Principal, now: float | None = None
-) -> ProjectPublic:
-    """Move a project one step forward: 409 for any other move, 403 when the role may not take it."""
+    session: Session, project_id: str, to: ProjectStatus, *, by: Principal, now: float | None = None,
+    comment: str = "",
+) -> ProjectPublic:  # fmt: skip
+    """Move a project one step forward (or reject it while filed or reviewed): 409 for any other move, 403
+    when the role may not take it. ``comment`` goes into the audit record."""
     now = time.time() if now is None else now
     row = session.scalars(select(ProjectRow).where(ProjectRow.id == project_id).with_for_update()).first()
     if row is None or not _visible(row, by):
         raise NotFoundError("project", project_id)
     current = ProjectStatus(row.status)
-    if PROJECT_TRANSITIONS.get(current) is not to:
+    rejecting = to is ProjectStatus.REJECTED and current in PROJECT_REJECTABLE
+    if PROJECT_TRANSITIONS.get(current) is not to and not rejecting:
         nxt = PROJECT_TRANSITIONS.get(current)
+        also = " or rejected" if current in PROJECT_REJECTABLE else ""
         raise conflict(
             "to",
             f"cannot go from {current.value} to {to.value}"
-            + (f" (next is {nxt.value})" if nxt else " (final)"),
+            + (f" (next is {nxt.value}{also})" if nxt else " (final)"),
         )
     if by.role not in PROJECT_STEP_ROLES[to]:
         allowed = ", ".join(sorted(r.value for r in PROJECT_STEP_ROLES[to]))
         raise ForbiddenError([FieldError("to", f"only {allowed} may move a project to {to.value}")])
     row.status, row.updated_s = to.value, now
-    audit.record(
-        session, by.actor, "project.transition", row.id, {"from": current.value, "to": to.value}, now=now
-    )
+    payload = {"from": current.value, "to": to.value, **({"comment": comment} if comment else {})}
+    audit.record(session, by.actor, "project.transition", row.id, payload, now=now)
     session.commit()
     return _public(row)
+
+
+def history(session: Session, project_id: str, *, by: Principal) -> list[ProjectEvent]:
+    """The project's filing and every step since, oldest first, from the audit trail (404 as :func:`get`)."""
+    get(session, project_id, by=by)
+    rows = session.scalars(
+        select(AuditRow)
+        .where(AuditRow.action.in_(("project.file", "project.transition")), AuditRow.subject == project_id)
+        .order_by(AuditRow.seq)
+    )
+    events = []
+    for r in rows:
+        payload = json.loads(r.payload)
+        filing = r.action == "project.file"
+        events.append(
+            ProjectEvent(
+                seq=r.seq, at=r.at, actor=r.actor, action=r.action,
+                from_status=None if filing else ProjectStatus(payload["from"]),
+                to_status=ProjectStatus.FILED if filing else ProjectStatus(payload["to"]),
+                comment=str(payload.get("comment", "")),
+            )
+        )  # fmt: skip
+    return events

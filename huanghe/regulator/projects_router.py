@@ -42,5 +42,12 @@ def get_project(s: SessionDep, project_id: ProjectId, request: Request) -> proje
 def transition(
     s: SessionDep, project_id: ProjectId, body: projects.ProjectTransition, request: Request
 ) -> projects.ProjectPublic:
-    """Move one step: filed → reviewed → approved (regulator) → building → operating (operator); else 409."""
-    return projects.transition(s, project_id, body.to, by=principal_of_request(request))
+    """Move one step: filed → reviewed → approved (regulator) → building → operating (operator), or reject a
+    filed or reviewed project (regulator; final); else 409. ``comment`` is kept in the audit trail."""
+    return projects.transition(s, project_id, body.to, by=principal_of_request(request), comment=body.comment)
+
+
+@router.get("/{project_id}/history", response_model=list[projects.ProjectEvent])
+def history(s: SessionDep, project_id: ProjectId, request: Request) -> list[projects.ProjectEvent]:
+    """Filing and every step since, with who, when and the comment, from the audit trail (项目进展)."""
+    return projects.history(s, project_id, by=principal_of_request(request))

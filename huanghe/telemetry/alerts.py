@@ -21,7 +21,7 @@ from huanghe.core.errors import NotFoundError, conflict, invalid
 from huanghe.core.paging import Page
 from huanghe.network.topology_store import export_topology
 from huanghe.observatory import alert_rules as rules
-from huanghe.store.crud import page_of
+from huanghe.store.crud import filtered, page_of
 from huanghe.telemetry import service as telemetry
 from huanghe.telemetry.models import AlertRow
 
@@ -118,24 +118,43 @@ def evaluate(
 
 
 def list_alerts(
-    session: Session, state: str | None = None, *, limit: int = 100, offset: int = 0
+    session: Session,
+    state: str | None = None,
+    *,
+    rule: str | None = None,
+    subject: str | None = None,
+    center: str | None = None,
+    centers: frozenset[str] | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> Page[AlertPublic]:
-    """Alerts, newest first; ``state`` filters (open, acknowledged, resolved)."""
+    """Alerts, newest first; ``state`` (open, acknowledged, resolved), ``rule``, ``center`` filter exactly,
+    ``subject`` by the text it contains. ``centers``: only alerts about one of these centers (an operator's
+    own; None = all)."""
     if state is not None and state not in rules.STATES:
         raise invalid("query.state", f"must be one of {', '.join(rules.STATES)}, not {state!r}")
-    query = select(AlertRow).where(AlertRow.state == state) if state else select(AlertRow)
+    if rule is not None and rule not in rules.RULES:
+        raise invalid("query.rule", f"must be one of {', '.join(rules.RULES)}, not {rule!r}")
+    query = filtered(
+        select(AlertRow), {AlertRow.state: state, AlertRow.rule: rule, AlertRow.center_id: center}
+    )
+    if subject:
+        query = query.where(AlertRow.subject.contains(subject, autoescape=True))
+    if centers is not None:
+        query = query.where(AlertRow.center_id.in_(sorted(centers)))
     return page_of(session, query, (AlertRow.opened_ms.desc(), AlertRow.id.desc()), limit, offset, _public)
 
 
-def _get(session: Session, alert_id: int) -> AlertRow:
+def _get(session: Session, alert_id: int, centers: frozenset[str] | None = None) -> AlertRow:
     row = session.get(AlertRow, alert_id)
-    if row is None:
+    if row is None or (centers is not None and row.center_id not in centers):
         raise NotFoundError("alert", alert_id)
     return row
 
 
-def get_alert(session: Session, alert_id: int) -> AlertPublic:
-    return _public(_get(session, alert_id))
+def get_alert(session: Session, alert_id: int, *, centers: frozenset[str] | None = None) -> AlertPublic:
+    """One alert; with ``centers`` (an operator's own) another center's alert is not found (404)."""
+    return _public(_get(session, alert_id, centers))
 
 
 def center_of_alert(session: Session, alert_id: int) -> str | None:

@@ -14,8 +14,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Path, Query, Request
 
+from huanghe.api.authentication import principal_of_request
 from huanghe.api.deps import IdFilter, Limit, Offset, SessionDep
 from huanghe.core.paging import Page
+from huanghe.domain.tenancy import Role
 from huanghe.observatory.metric_catalog import METRICS
 from huanghe.store.leader import LeaderElector
 from huanghe.telemetry import alerts, scrape
@@ -127,19 +129,35 @@ def exporters(s: SessionDep) -> list[dict[str, Any]]:
     return scrape.exporter_status(s)
 
 
+def _own_centers(request: Request) -> frozenset[str] | None:
+    """An operator's centers (it sees their alerts only); None for the other roles (all alerts)."""
+    principal = principal_of_request(request)
+    return frozenset(principal.center_ids) if principal.role is Role.OPERATOR else None
+
+
 @router.get("/alerts", response_model=Page[alerts.AlertPublic], tags=["alerts"])
 def list_alerts(
     s: SessionDep,
+    request: Request,
     state: Annotated[str | None, Query(max_length=16, description="open | acknowledged | resolved")] = None,
+    rule: Annotated[str | None, Query(max_length=32, description="pue_jump | utilisation_high | ...")] = None,
+    subject: Subject = None,
+    center: IdFilter = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[alerts.AlertPublic]:
-    return alerts.list_alerts(s, state, limit=limit, offset=offset)
+    """Alerts, newest first, filtered by state, rule, center and the text the subject contains; an operator
+    gets those of its own centers only."""
+    return alerts.list_alerts(
+        s, state, rule=rule, subject=subject, center=center, centers=_own_centers(request), limit=limit,
+        offset=offset,
+    )  # fmt: skip
 
 
 @router.get("/alerts/{alert_id}", response_model=alerts.AlertPublic, tags=["alerts"])
-def get_alert(alert_id: AlertId, s: SessionDep) -> alerts.AlertPublic:
-    return alerts.get_alert(s, alert_id)
+def get_alert(alert_id: AlertId, s: SessionDep, request: Request) -> alerts.AlertPublic:
+    """One alert (an operator: of its own centers, else 404)."""
+    return alerts.get_alert(s, alert_id, centers=_own_centers(request))
 
 
 @router.post("/alerts/{alert_id}:ack", response_model=alerts.AlertPublic, tags=["alerts"])
