@@ -135,6 +135,7 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ),
         ("DELETE", f"{API}/datasets/{{item_id}}"): allow(ADMIN, *TENANTS, scope=own_dataset),
         ("POST", f"{API}/datasets/{{item_id}}/replicas"): allow(ADMIN, *TENANTS, scope=own_dataset),
+        ("GET", f"{API}/datasets/{{item_id}}/residency"): allow(ADMIN, REG, *TENANTS, scope=own_dataset),
         # datasets' files and uploads (huanghe.data.files_router): tenants only their own datasets (404)
         ("POST", f"{API}/datasets:register"): allow(
             ADMIN, *TENANTS, scope=body_tenant(optional=True), body=True

@@ -15,6 +15,7 @@ A refused copy is a 422 naming ``body.center`` and the reason.
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from huanghe.audit import service as audit
 from huanghe.core.errors import NotFoundError, conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
-from huanghe.data.models import DatasetRow, ProtectionEntryRow
+from huanghe.data.models import DatasetRow, ProtectionEntryRow, StorageEndpointRow
 from huanghe.domain.enums import DataClass
 from huanghe.domain.network import ID_PATTERN
 from huanghe.network.models import CenterRow
@@ -174,3 +175,60 @@ def add_replica(
     )
     session.commit()
     return list(ds.replicas)
+
+
+#: Most storage endpoints listed by :func:`residency` (``endpoints_total`` counts them all).
+MAX_RESIDENCY_ENDPOINTS = 500
+
+
+class ResidencyEndpoint(BaseModel):
+    """A storage endpoint where a copy of the dataset may be written (by residency; its health apart)."""
+
+    id: str
+    center: str
+    temperature: str
+    available: bool = Field(description="healthy and not drained")
+
+
+class ResidencyPublic(BaseModel):
+    """Where a dataset's copies may live (数据驻留). ``rule``: ``class`` (general data: every center accepting
+    the class), ``catalog`` (the protection catalog's list + home), ``dataset`` (the dataset's own list + home),
+    ``home`` (core data with no center listed: its home only). ``centers``: those centers (accepting the class);
+    ``endpoints``: their storage endpoints by id (at most :data:`MAX_RESIDENCY_ENDPOINTS`)."""
+
+    dataset: str
+    data_class: DataClass
+    home: str
+    rule: Literal["class", "catalog", "dataset", "home"]
+    centers: list[str]
+    endpoints: list[ResidencyEndpoint]
+    endpoints_total: int
+
+
+def residency(session: Session, dataset_id: str) -> ResidencyPublic:
+    """The centers and storage endpoints where ``dataset_id`` may have copies, by the same rules as
+    :func:`refusal` (404 for an unknown dataset)."""
+    ds = session.get(DatasetRow, dataset_id)
+    if ds is None:
+        raise NotFoundError("dataset", dataset_id)
+    allowed = allowed_targets(session, ds)
+    rule: Literal["class", "catalog", "dataset", "home"] = "class"
+    if allowed is not None:
+        listed = session.get(ProtectionEntryRow, ds.id) is not None
+        rule = "catalog" if listed else ("dataset" if ds.allowed_centers else "home")
+    centers = sorted(
+        c.id for c in session.scalars(select(CenterRow))
+        if ds.data_class in c.allowed_data_classes and (allowed is None or c.id in allowed)
+    )  # fmt: skip
+    rows = session.scalars(
+        select(StorageEndpointRow).where(StorageEndpointRow.center_id.in_(centers)).order_by(StorageEndpointRow.id)
+    ).all()  # fmt: skip
+    endpoints = [
+        ResidencyEndpoint(id=r.id, center=r.center_id, temperature=r.temperature,
+                          available=bool(r.available and not r.drained))
+        for r in rows[:MAX_RESIDENCY_ENDPOINTS]
+    ]  # fmt: skip
+    return ResidencyPublic(
+        dataset=ds.id, data_class=DataClass(ds.data_class), home=ds.center_id, rule=rule, centers=centers,
+        endpoints=endpoints, endpoints_total=len(rows),
+    )  # fmt: skip

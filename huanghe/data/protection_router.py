@@ -1,5 +1,6 @@
 """Data security: ``/api/v1/protection`` (the protection catalog of important and core data) and
-``POST /api/v1/datasets/{item_id}/replicas`` (a copy, refused with 422 outside the allowed centers)."""
+``POST /api/v1/datasets/{item_id}/replicas`` (a copy, refused with 422 outside the allowed centers),
+``GET /api/v1/datasets/{item_id}/residency`` (where its copies may live: centers and endpoints)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,9 @@ def add_replica(s: SessionDep, item_id: DatasetId, body: datasec.ReplicaCreate, 
     """Copy a dataset to another center; refused (422) where its class or the catalog does not allow it."""
     replicas = datasec.add_replica(s, item_id, body, actor=principal_of_request(request).actor)
     return Replicas(dataset=item_id, replicas=replicas)
+
+
+@router.get("/datasets/{item_id}/residency", response_model=datasec.ResidencyPublic, tags=["data security"])
+def get_residency(s: SessionDep, item_id: DatasetId) -> datasec.ResidencyPublic:
+    """Where the dataset's copies may live (数据驻留): its class, the rule, the centers and endpoints allowed."""
+    return datasec.residency(s, item_id)

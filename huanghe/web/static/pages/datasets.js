@@ -1,1 +1,498 @@
-/* pages/datasets.js: being written in this session (issue #17). */
+/* Datasets page (#datasets: the tenant's datasets, paged, and registering one; #datasets/<id>: one dataset with
+   its data class and residency (centers and endpoints allowed), files with their replicas (upload from the
+   browser: one request up to SINGLE_MAX bytes, else in parts with a progress bar, resumed when an upload of the
+   same name and size is open; SHA-256 computed here in pieces), download, delete, the replicas by city and on
+   the map, its replication rules (add, remove: copies, expression, lifetime) and its transfers (retry).
+   SHA-256, the upload request, residency and map blocks: /static/datasets_parts.js, loaded when first shown. */
+(function () {
+  "use strict";
+
+  HH.addStrings({
+    "zh-CN": {
+      "datasets.nav": "数据集",
+      "datasets.title": "数据集",
+      "datasets.register": "登记数据集",
+      "datasets.f.id": "标识",
+      "datasets.f.name": "名称（可选）",
+      "datasets.f.class": "数据级别",
+      "datasets.f.center": "归属中心",
+      "datasets.f.center_auto": "自动（空间最多的热存储）",
+      "datasets.f.allowed": "允许存放的中心（重要/核心数据）",
+      "datasets.f.tenant": "所属租户",
+      "datasets.f.submit": "登记",
+      "datasets.registered": "已登记数据集 {id}",
+      "datasets.col.id": "标识",
+      "datasets.col.name": "名称",
+      "datasets.col.tenant": "租户",
+      "datasets.col.class": "数据级别",
+      "datasets.col.home": "归属中心",
+      "datasets.col.size": "大小",
+      "datasets.col.replicas": "完整副本所在中心",
+      "datasets.empty": "暂无数据集",
+      "datasets.back": "← 全部数据集",
+      "datasets.not_found": "数据集 {id} 不存在或无权查看",
+      "datasets.summary": "概况",
+      "datasets.temperature": "存储温度",
+      "datasets.residency": "数据驻留",
+      "datasets.residency.class": "一般数据：可存放于接受该级别的任一中心（{n} 个）",
+      "datasets.residency.catalog": "重要数据保护目录所列中心及归属中心（{n} 个）",
+      "datasets.residency.dataset": "数据集所列允许中心及归属中心（{n} 个）",
+      "datasets.residency.home": "核心数据：仅限归属中心",
+      "datasets.residency.endpoints": "允许的存储端点",
+      "datasets.residency.none": "允许的中心内暂无存储端点",
+      "datasets.residency.more": "另有 {n} 个端点未列出",
+      "datasets.files": "文件",
+      "datasets.files.empty": "暂无文件",
+      "datasets.col.file": "文件",
+      "datasets.col.state": "状态",
+      "datasets.col.sha": "SHA-256",
+      "datasets.col.file_replicas": "副本（端点 · 中心 · 状态）",
+      "datasets.col.actions": "操作",
+      "datasets.download": "下载",
+      "datasets.delete": "删除",
+      "datasets.delete_confirm": "确认删除",
+      "datasets.deleted": "已删除 {name}",
+      "datasets.upload": "上传文件",
+      "datasets.up.file": "选择文件",
+      "datasets.up.name": "数据集内的文件名（可选，如 dir/a.bin）",
+      "datasets.up.endpoint": "目标端点",
+      "datasets.up.endpoint_home": "归属中心的热存储",
+      "datasets.up.submit": "上传",
+      "datasets.up.progress": "上传进度",
+      "datasets.up.hashing": "正在计算校验和并发送：{done} / {total}（{pct}）",
+      "datasets.up.finishing": "服务器正在校验……",
+      "datasets.up.done": "已上传 {name}（{size}，SHA-256 已核对）",
+      "datasets.up.resumed": "续传：服务器已有 {n} 个分片",
+      "datasets.up.pick": "请先选择文件",
+      "datasets.where": "副本分布",
+      "datasets.col.city": "城市",
+      "datasets.col.center": "中心",
+      "datasets.col.endpoints": "端点",
+      "datasets.col.files": "文件数",
+      "datasets.where.empty": "暂无可用副本",
+      "datasets.map.label": "副本所在中心地图（绿色：有副本；灰色：允许存放）",
+      "datasets.map.replica": "有副本",
+      "datasets.map.allowed": "允许存放",
+      "datasets.rules": "副本规则",
+      "datasets.rules.empty": "暂无规则",
+      "datasets.rule.copies": "副本数",
+      "datasets.rule.expression": "端点选择表达式（如 city=qingdao&tier=hot）",
+      "datasets.rule.lifetime": "有效期（小时，留空为永久）",
+      "datasets.rule.grouping": "分组",
+      "datasets.rule.group_all": "全部文件放在同一端点",
+      "datasets.rule.group_none": "每个文件单独放置",
+      "datasets.rule.submit": "添加规则",
+      "datasets.rule.added": "已添加规则 {id}：{state}",
+      "datasets.rule.remove": "删除规则",
+      "datasets.col.rule": "规则",
+      "datasets.col.expression": "表达式",
+      "datasets.col.expires": "到期",
+      "datasets.col.locks": "锁定（完成/复制中/卡住）",
+      "datasets.col.reason": "原因",
+      "datasets.col.origin": "来源",
+      "datasets.forever": "永久",
+      "datasets.transfers": "数据传输",
+      "datasets.transfers.empty": "暂无传输",
+      "datasets.col.transfer": "编号",
+      "datasets.col.route": "源 → 目标端点",
+      "datasets.col.attempts": "尝试",
+      "datasets.col.bytes": "字节",
+      "datasets.col.duration": "耗时（秒）",
+      "datasets.col.cost": "费用",
+      "datasets.col.error": "错误",
+      "datasets.retry": "重试",
+      "datasets.state.available": "可用",
+      "datasets.state.copying": "复制中",
+      "datasets.state.bad": "损坏",
+      "datasets.state.deleting": "删除中",
+      "datasets.state.lost": "丢失",
+      "datasets.state.ok": "已满足",
+      "datasets.state.replicating": "复制中",
+      "datasets.state.stuck": "受阻",
+      "datasets.state.suspended": "已暂停",
+      "datasets.state.queued": "排队",
+      "datasets.state.active": "传输中",
+      "datasets.state.done": "完成",
+      "datasets.state.failed": "失败",
+      "datasets.class.general": "一般数据",
+      "datasets.class.important": "重要数据",
+      "datasets.class.core": "核心数据",
+      "datasets.temp.hot": "热",
+      "datasets.temp.warm": "温",
+      "datasets.temp.cold": "冷",
+    },
+    en: {
+      "datasets.nav": "Datasets",
+      "datasets.title": "Datasets",
+      "datasets.register": "Register a dataset",
+      "datasets.f.id": "Id",
+      "datasets.f.name": "Name (optional)",
+      "datasets.f.class": "Data class",
+      "datasets.f.center": "Home center",
+      "datasets.f.center_auto": "Automatic (hot storage with the most room)",
+      "datasets.f.allowed": "Centers allowed (important/core data)",
+      "datasets.f.tenant": "Tenant",
+      "datasets.f.submit": "Register",
+      "datasets.registered": "Dataset {id} registered",
+      "datasets.col.id": "Id",
+      "datasets.col.name": "Name",
+      "datasets.col.tenant": "Tenant",
+      "datasets.col.class": "Data class",
+      "datasets.col.home": "Home center",
+      "datasets.col.size": "Size",
+      "datasets.col.replicas": "Centers with a complete copy",
+      "datasets.empty": "No datasets yet",
+      "datasets.back": "← All datasets",
+      "datasets.not_found": "Dataset {id} does not exist or is not yours to see",
+      "datasets.summary": "Summary",
+      "datasets.temperature": "Temperature",
+      "datasets.residency": "Residency",
+      "datasets.residency.class": "General data: any center accepting the class ({n})",
+      "datasets.residency.catalog": "The centers of the protection catalog entry and the home center ({n})",
+      "datasets.residency.dataset": "The dataset's allowed centers and its home center ({n})",
+      "datasets.residency.home": "Core data: its home center only",
+      "datasets.residency.endpoints": "Storage endpoints allowed",
+      "datasets.residency.none": "No storage endpoint in the allowed centers yet",
+      "datasets.residency.more": "{n} more endpoints not listed",
+      "datasets.files": "Files",
+      "datasets.files.empty": "No files yet",
+      "datasets.col.file": "File",
+      "datasets.col.state": "State",
+      "datasets.col.sha": "SHA-256",
+      "datasets.col.file_replicas": "Replicas (endpoint · center · state)",
+      "datasets.col.actions": "Actions",
+      "datasets.download": "Download",
+      "datasets.delete": "Delete",
+      "datasets.delete_confirm": "Confirm delete",
+      "datasets.deleted": "{name} deleted",
+      "datasets.upload": "Upload a file",
+      "datasets.up.file": "File",
+      "datasets.up.name": "Name in the dataset (optional, e.g. dir/a.bin)",
+      "datasets.up.endpoint": "Target endpoint",
+      "datasets.up.endpoint_home": "Hot storage of the home center",
+      "datasets.up.submit": "Upload",
+      "datasets.up.progress": "Upload progress",
+      "datasets.up.hashing": "Hashing and sending: {done} / {total} ({pct})",
+      "datasets.up.finishing": "The server is verifying…",
+      "datasets.up.done": "{name} uploaded ({size}, SHA-256 checked)",
+      "datasets.up.resumed": "Resuming: the server holds {n} parts",
+      "datasets.up.pick": "Choose a file first",
+      "datasets.where": "Where the copies are",
+      "datasets.col.city": "City",
+      "datasets.col.center": "Center",
+      "datasets.col.endpoints": "Endpoints",
+      "datasets.col.files": "Files",
+      "datasets.where.empty": "No available replica yet",
+      "datasets.map.label": "Map of the centers holding copies (green: a copy; grey: allowed)",
+      "datasets.map.replica": "Holds a copy",
+      "datasets.map.allowed": "Allowed",
+      "datasets.rules": "Replication rules",
+      "datasets.rules.empty": "No rules",
+      "datasets.rule.copies": "Copies",
+      "datasets.rule.expression": "Endpoint expression (e.g. city=qingdao&tier=hot)",
+      "datasets.rule.lifetime": "Lifetime (hours, empty: forever)",
+      "datasets.rule.grouping": "Grouping",
+      "datasets.rule.group_all": "All files on the same endpoints",
+      "datasets.rule.group_none": "Each file on its own",
+      "datasets.rule.submit": "Add rule",
+      "datasets.rule.added": "Rule {id} added: {state}",
+      "datasets.rule.remove": "Remove rule",
+      "datasets.col.rule": "Rule",
+      "datasets.col.expression": "Expression",
+      "datasets.col.expires": "Expires",
+      "datasets.col.locks": "Locks (ok/replicating/stuck)",
+      "datasets.col.reason": "Reason",
+      "datasets.col.origin": "Origin",
+      "datasets.forever": "never",
+      "datasets.transfers": "Transfers",
+      "datasets.transfers.empty": "No transfers",
+      "datasets.col.transfer": "No.",
+      "datasets.col.route": "Source → destination endpoint",
+      "datasets.col.attempts": "Attempts",
+      "datasets.col.bytes": "Bytes",
+      "datasets.col.duration": "Duration (s)",
+      "datasets.col.cost": "Cost",
+      "datasets.col.error": "Error",
+      "datasets.retry": "Retry",
+      "datasets.state.available": "available",
+      "datasets.state.copying": "copying",
+      "datasets.state.bad": "bad",
+      "datasets.state.deleting": "deleting",
+      "datasets.state.lost": "lost",
+      "datasets.state.ok": "OK",
+      "datasets.state.replicating": "replicating",
+      "datasets.state.stuck": "stuck",
+      "datasets.state.suspended": "suspended",
+      "datasets.state.queued": "queued",
+      "datasets.state.active": "active",
+      "datasets.state.done": "done",
+      "datasets.state.failed": "failed",
+      "datasets.class.general": "General",
+      "datasets.class.important": "Important",
+      "datasets.class.core": "Core",
+      "datasets.temp.hot": "hot",
+      "datasets.temp.warm": "warm",
+      "datasets.temp.cold": "cold",
+    },
+  });
+
+  const { t, el, fmt } = HH;
+  const LIMIT = 50;
+  const SINGLE_MAX = 8 * 1024 * 1024;  // larger files go in parts (as the CLI does)
+  const REFRESH_MS = 3000;
+  const CLASSES = ["general", "important", "core"];
+  const st = { offset: 0, fileOffset: 0, id: null, ds: null, res: null, files: [], filePage: null, rules: [], transfers: [],
+    topo: null, msg: {}, timer: null, busy: false, chart: null, armed: null, slot: null };
+  const enc = (s) => encodeURIComponent(s);
+  const encPath = (name) => name.split("/").map(enc).join("/");
+  const badge = (v) => el("span", { className: `state ds-${v}`, dataset: { state: v } }, HH.label("datasets.state", v));
+  const bytes = (n) => (n >= 1e9 ? `${fmt(n / 1e9, 2)} GB` : n >= 1e6 ? `${fmt(n / 1e6, 1)} MB` : `${fmt(n)} B`);
+  const field = (label, input) => el("label", { className: "field" }, label, input);
+  const center = (id) => (st.topo && st.topo.centers.find((c) => c.id === id)) || null;
+  const centerName = (id) => (center(id) ? `${HH.named(center(id))} (${id})` : id);
+  const platformRole = () => Boolean(HH.whoami && !HH.whoami.tenant);
+  let parts = null;  // the promise of /static/datasets_parts.js
+  function loadParts() {
+    parts = parts || new Promise((resolve, reject) => {
+      const tag = el("script", { src: "/static/datasets_parts.js" });
+      tag.onload = () => resolve(HH.datasetParts);
+      tag.onerror = () => { parts = null; reject(new Error("/static/datasets_parts.js")); };
+      document.head.append(tag);
+    });
+    return parts;
+  }
+
+  // ---- upload: one request up to SINGLE_MAX, else in parts (the open upload of the same name and size resumed) --
+  async function upload(file, name, endpoint, progress) {
+    const P = await loadParts();
+    const id = enc(st.id);
+    if (file.size <= SINGLE_MAX) {
+      const body = new Uint8Array(await file.arrayBuffer());
+      const headers = { "X-Checksum-Sha256": P.sha256Hex(body) };
+      return P.send({ method: "PUT", path: `/api/v1/datasets/${id}/files/${encPath(name)}${HH.query({ endpoint })}`, body, headers }, progress);
+    }
+    const open = await HH.api(`/api/v1/datasets/${id}/uploads${HH.query({ state: "open", name })}`);
+    let up = open.items.find((u) => u.size_bytes === file.size && (!endpoint || u.endpoint === endpoint));
+    for (const other of open.items.filter((u) => u !== up)) {
+      await HH.api(`/api/v1/datasets/${id}/uploads/${enc(other.id)}`, { method: "DELETE" });
+    }
+    if (!up) up = await HH.api(`/api/v1/datasets/${id}/uploads`, { method: "POST", body: { name, size_bytes: file.size, endpoint: endpoint || undefined } });
+    const held = new Map(up.parts.map((p) => [p.number, p.sha256]));
+    if (held.size) st.msg.upload = t("datasets.up.resumed", { n: held.size });
+    const whole = new P.Sha256();
+    for (let n = 1, off = 0; off < file.size; n++, off += up.part_bytes) {
+      const body = new Uint8Array(await file.slice(off, off + up.part_bytes).arrayBuffer());
+      whole.update(body);
+      if (held.get(n) === (held.has(n) ? P.sha256Hex(body) : null)) { progress(off + body.length); continue; }
+      const path = `/api/v1/datasets/${id}/uploads/${enc(up.id)}/parts/${n}`;
+      await P.send({ method: "PUT", path, body }, (done) => progress(off + done));
+    }
+    progress(-1);
+    return HH.api(`/api/v1/datasets/${id}/uploads/${enc(up.id)}/complete`, { method: "POST", body: { sha256: whole.hex() } });
+  }
+
+  // ---- the list ---------------------------------------------------------------------------------------------
+  function centerOptions(cls) {
+    const ok = (st.topo ? st.topo.centers : []).filter((c) => (c.allowed_data_classes || []).includes(cls));
+    return ok.map((c) => new Option(`${HH.named(c)} (${c.id})`, c.id));
+  }
+  function registerForm() {
+    const id = el("input", { name: "id", required: true, maxLength: 64, autocomplete: "off" });
+    const name = el("input", { name: "name", maxLength: 200, autocomplete: "off" });
+    const cls = el("select", { name: "data_class" }, CLASSES.map((c) => new Option(t(`datasets.class.${c}`), c)));
+    const home = el("select", { name: "center" });
+    const allowed = el("select", { name: "allowed_centers", multiple: true, size: 4 });
+    const tenant = el("input", { name: "tenant", maxLength: 64, autocomplete: "off" });
+    const allowedField = field(t("datasets.f.allowed"), allowed);
+    const fill = () => {
+      home.replaceChildren(new Option(t("datasets.f.center_auto"), ""), ...centerOptions(cls.value));
+      allowed.replaceChildren(...centerOptions(cls.value));
+      allowedField.hidden = cls.value === "general";
+    };
+    cls.addEventListener("change", fill);
+    fill();
+    const error = el("div");
+    const form = el("form", { className: "job-form ds-form", id: "ds-register" },
+      field(t("datasets.f.id"), id), field(t("datasets.f.name"), name), field(t("datasets.f.class"), cls),
+      field(t("datasets.f.center"), home), platformRole() ? field(t("datasets.f.tenant"), tenant) : null,
+      el("div", { className: "wide" }, allowedField),
+      el("div", { className: "form-actions wide" }, el("button", { type: "submit", className: "primary" }, t("datasets.f.submit"))),
+      el("div", { className: "wide" }, error));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const body = { id: id.value.trim(), data_class: cls.value };
+      if (name.value.trim()) body.name = name.value.trim();
+      if (home.value) body.center = home.value;
+      if (cls.value !== "general") body.allowed_centers = [...allowed.selectedOptions].map((o) => o.value);
+      if (platformRole()) body.tenant = tenant.value.trim();
+      try {
+        const ds = await HH.api("/api/v1/datasets:register", { method: "POST", body });
+        location.hash = `#datasets/${enc(ds.id)}`;
+      } catch (err) {
+        HH.showError(error, err);
+      }
+    });
+    return el("div", { className: "panel" }, el("h3", {}, t("datasets.register")), form);
+  }
+  async function showList(root) {
+    const page = await HH.api(`/api/v1/datasets${HH.query({ limit: LIMIT, offset: st.offset })}`);
+    const wide = platformRole();
+    const labels = [t("datasets.col.id"), t("datasets.col.name"), wide ? t("datasets.col.tenant") : null, t("datasets.col.class"),
+      t("datasets.col.home"), { text: t("datasets.col.size"), num: true }, t("datasets.col.replicas")].filter(Boolean);
+    const rows = page.items.map((d) => [el("a", { href: `#datasets/${enc(d.id)}`, className: "mono" }, d.id), { text: d.name, className: "wrap" },
+      wide ? d.tenant : null, t(`datasets.class.${d.data_class}`), centerName(d.center),
+      { text: bytes(d.size_gb * 1e9), className: "num" }, { text: d.replicas.join(", ") || "–", className: "wrap" }].filter((c) => c !== null));
+    root.replaceChildren(el("div", { className: "section-head" }, el("h2", {}, t("datasets.title"))),
+      el("div", { className: "table-wrap", id: "ds-list", tabIndex: 0, role: "region", ariaLabel: t("datasets.title") }, HH.table(labels, rows, t("datasets.empty"))),
+      HH.pager(page, (off) => { st.offset = off; render().catch((err) => HH.showError(root, err)); }),
+      HH.can("POST /api/v1/datasets:register") ? registerForm() : null);
+  }
+
+  // ---- one dataset -------------------------------------------------------------------------------------------
+  async function load() {
+    const id = enc(st.id);
+    const q = HH.query({ dataset: st.id, limit: 100 });
+    const [ds, res, files, rules, transfers] = await Promise.all([
+      HH.api(`/api/v1/datasets/${id}`),
+      HH.can("GET /api/v1/datasets/{item_id}/residency") ? HH.api(`/api/v1/datasets/${id}/residency`) : null,
+      HH.api(`/api/v1/datasets/${id}/files${HH.query({ limit: LIMIT, offset: st.fileOffset })}`),
+      HH.can("GET /api/v1/rules") ? HH.api(`/api/v1/rules${q}`) : null,
+      HH.can("GET /api/v1/transfers") ? HH.api(`/api/v1/transfers${q}`) : null,
+    ]);
+    Object.assign(st, { ds, res, files: files.items, filePage: files, rules: rules ? rules.items : [], transfers: transfers ? transfers.items : [] });
+  }
+  const moving = () => st.rules.some((r) => r.state === "replicating") || st.transfers.some((x) => x.state === "queued" || x.state === "active");
+  function kv(pairs) {
+    return el("dl", { className: "kv" }, pairs.map(([k, v]) => [el("dt", {}, t(k)), el("dd", {}, v == null || v === "" ? "–" : v)]));
+  }
+  function ruleBlock() {
+    const canRemove = HH.can("DELETE /api/v1/rules/{rule_id}");
+    const rows = st.rules.map((r) => [{ text: r.id, className: "mono" }, { text: fmt(r.copies), className: "num" }, { text: r.expression, className: "mono wrap" },
+      r.expires_s ? HH.time(r.expires_s) : t("datasets.forever"), badge(r.state), `${r.locks_ok} / ${r.locks_replicating} / ${r.locks_stuck}`,
+      { text: r.reason || "–", className: "wrap" }, r.origin,
+      canRemove ? el("button", { type: "button", className: "small", dataset: { act: "unrule", rule: r.id } }, t("datasets.rule.remove")) : ""]);
+    const table = el("div", { className: "table-wrap short", id: "ds-rules", tabIndex: 0, role: "region", ariaLabel: t("datasets.rules") }, HH.table([t("datasets.col.rule"), { text: t("datasets.rule.copies"), num: true },
+      t("datasets.col.expression"), t("datasets.col.expires"), t("datasets.col.state"), t("datasets.col.locks"), t("datasets.col.reason"),
+      t("datasets.col.origin"), t("datasets.col.actions")], rows, t("datasets.rules.empty")));
+    if (!HH.can("POST /api/v1/rules")) return el("div", {}, el("h3", {}, t("datasets.rules")), table);
+    const copies = el("input", { name: "copies", type: "number", min: 1, max: 20, value: 1, required: true });
+    const expr = el("input", { name: "expression", required: true, maxLength: 2000, autocomplete: "off" });
+    const life = el("input", { name: "lifetime_h", type: "number", min: 0, step: "any" });
+    const grouping = el("select", { name: "grouping" }, new Option(t("datasets.rule.group_all"), "all"), new Option(t("datasets.rule.group_none"), "none"));
+    const status = el("span", { id: "ds-rule-status", className: "form-status", role: "status" }, st.msg.rule || "");
+    const error = el("div");
+    const form = el("form", { className: "job-form ds-form", id: "ds-rule" }, field(t("datasets.rule.copies"), copies), field(t("datasets.rule.lifetime"), life),
+      el("div", { className: "wide" }, field(t("datasets.rule.expression"), expr)), field(t("datasets.rule.grouping"), grouping),
+      el("div", { className: "form-actions wide" }, el("button", { type: "submit", className: "primary" }, t("datasets.rule.submit")), status),
+      el("div", { className: "wide" }, error));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const body = { dataset: st.id, copies: Number(copies.value), expression: expr.value.trim(), grouping: grouping.value };
+      if (life.value) body.lifetime_s = Number(life.value) * 3600;
+      try {
+        const r = await HH.api("/api/v1/rules", { method: "POST", body });
+        st.msg.rule = t("datasets.rule.added", { id: r.id, state: HH.label("datasets.state", r.state) });
+        await refresh();
+      } catch (err) {
+        HH.showError(error, err);
+      }
+    });
+    return el("div", {}, el("h3", {}, t("datasets.rules")), table, el("div", { className: "panel" }, el("h3", {}, t("datasets.rule.submit")), form));
+  }
+  async function renderDetail(root) {
+    const P = await loadParts();
+    const d = st.ds;
+    const summary = kv([["datasets.col.id", el("span", { className: "mono" }, d.id)], ["datasets.col.name", d.name], ["datasets.col.tenant", d.tenant],
+      ["datasets.col.class", el("span", { className: "ds-class", dataset: { dataClass: d.data_class } }, t(`datasets.class.${d.data_class}`))],
+      ["datasets.col.home", centerName(d.center)], ["datasets.temperature", t(`datasets.temp.${d.temperature}`)],
+      ["datasets.col.size", bytes(d.size_gb * 1e9)], ["datasets.col.replicas", d.replicas.map(centerName).join(", ")]]);
+    const canUpload = HH.can("POST /api/v1/datasets/{item_id}/uploads") && HH.can("PUT /api/v1/datasets/{item_id}/files/{name}");
+    const where = P.whereBlock(st.files);
+    const files = el("div", { className: "table-wrap short", id: "ds-files", tabIndex: 0, role: "region", ariaLabel: t("datasets.files") }, HH.table([t("datasets.col.file"), { text: t("datasets.col.size"), num: true },
+      t("datasets.col.state"), t("datasets.col.sha"), t("datasets.col.file_replicas"), t("datasets.col.actions")], P.fileRows(), t("datasets.files.empty")));
+    st.slot = el("div", { id: "ds-error" });
+    root.replaceChildren(el("p", {}, el("a", { href: "#datasets" }, t("datasets.back"))),
+      el("div", { className: "section-head" }, el("h2", {}, `${t("datasets.title")} · ${d.id}`)), st.slot,
+      el("div", { className: "detail-grid" }, el("div", {}, el("h3", {}, t("datasets.summary")), summary), P.residencyBlock(st.res)),
+      el("h3", {}, t("datasets.files")), files,
+      HH.pager(st.filePage, (off) => { st.fileOffset = off; refresh().catch((err) => HH.showError(st.slot, err)); }),
+      st.msg.file ? el("p", { className: "ok-line", role: "status" }, st.msg.file) : null,
+      canUpload ? P.uploadForm() : null, where.node, ruleBlock(), P.transferBlock());
+    P.drawMap(where, st.res);
+  }
+  async function act(ev) {
+    const b = ev.target.closest("button[data-act]");
+    if (!b || !st.ds) return;
+    const { act: what, name } = b.dataset;
+    const id = enc(st.id);
+    try {
+      if (what === "download") return await HH.download(`/api/v1/datasets/${id}/files/${encPath(name)}/content`, name.split("/").pop());
+      if (what === "arm") { st.armed = name; return await renderDetail(page.el); }
+      if (what === "delete") {
+        await HH.api(`/api/v1/datasets/${id}/files/${encPath(name)}`, { method: "DELETE" });
+        st.msg.file = t("datasets.deleted", { name });
+      }
+      if (what === "unrule") await HH.api(`/api/v1/rules/${enc(b.dataset.rule)}`, { method: "DELETE" });
+      if (what === "retry") await HH.api(`/api/v1/transfers/${enc(b.dataset.transfer)}/retry`, { method: "POST" });
+      st.armed = null;
+      await refresh();
+    } catch (err) {
+      HH.showError(st.slot, err);
+    }
+  }
+  HH.datasets = { st, center, centerName, badge, bytes, field, upload, refresh: () => refresh() };
+  async function refresh() {
+    await load();
+    if (HH.view === "datasets" && st.id) await renderDetail(page.el);
+  }
+  async function tick() {
+    if (st.busy || HH.view !== "datasets" || !st.id || !st.ds || document.hidden || !moving()) return;
+    st.busy = true;
+    try { await refresh(); } catch (err) { HH.showError(st.slot, err); } finally { st.busy = false; }
+  }
+
+  // ---- wiring ------------------------------------------------------------------------------------------------
+  async function render() {
+    const root = page.el;
+    st.topo = st.topo || (await HH.topology);
+    if (!st.id) return showList(root);
+    if (!st.ds) {
+      try {
+        await load();
+      } catch (err) {
+        if (!(err instanceof HH.ApiError && err.status === 404)) throw err;
+        root.replaceChildren(el("p", {}, el("a", { href: "#datasets" }, t("datasets.back"))), el("h2", {}, t("datasets.title")),
+          el("div", { className: "alert", id: "ds-not-found" }, t("datasets.not_found", { id: st.id })));
+        return;
+      }
+    }
+    await renderDetail(root);
+  }
+  const page = HH.registerPage({
+    name: "datasets",
+    nav: "datasets.nav",
+    needs: ["GET /api/v1/datasets"],
+    calls: [
+      "GET /api/v1/datasets", "POST /api/v1/datasets:register", "GET /api/v1/datasets/{item_id}",
+      "GET /api/v1/datasets/{item_id}/residency", "GET /api/v1/datasets/{item_id}/files",
+      "PUT /api/v1/datasets/{item_id}/files/{name}", "GET /api/v1/datasets/{item_id}/files/{name}/content",
+      "DELETE /api/v1/datasets/{item_id}/files/{name}", "GET /api/v1/datasets/{item_id}/uploads",
+      "POST /api/v1/datasets/{item_id}/uploads", "PUT /api/v1/datasets/{item_id}/uploads/{upload_id}/parts/{number}",
+      "POST /api/v1/datasets/{item_id}/uploads/{upload_id}/complete", "DELETE /api/v1/datasets/{item_id}/uploads/{upload_id}",
+      "GET /api/v1/rules", "POST /api/v1/rules", "DELETE /api/v1/rules/{rule_id}",
+      "GET /api/v1/transfers", "POST /api/v1/transfers/{transfer_id}/retry",
+    ],
+    show(params) {
+      const id = params[0] || null;
+      if (id !== st.id) Object.assign(st, { msg: {}, armed: null, fileOffset: 0 });
+      Object.assign(st, { id, ds: null });
+      return render();
+    },
+  });
+  page.el.addEventListener("click", act);
+  HH.onLang(() => { if (HH.view === "datasets") render().catch((err) => page.el.prepend(HH.errorBox(err))); });
+  HH.onView((view) => {
+    clearInterval(st.timer);
+    st.timer = view === "datasets" ? setInterval(tick, REFRESH_MS) : null;
+  });
+})();
