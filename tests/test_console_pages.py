@@ -68,9 +68,22 @@ TELEMETRY_CENTER = "inspur-jinan"
 # ---- without a browser -------------------------------------------------------------------------------------
 
 
+def _added_strings(name: str) -> dict[str, dict[str, str]]:
+    """The ``HH.addStrings({"zh-CN": {...}, en: {...}})`` tables of a script (one ``"key": "text",`` a line)."""
+    text = (STATIC / name).read_text(encoding="utf-8")
+    block = text.split("HH.addStrings({", 1)[1].split("\n  });", 1)[0]
+    zh_part, en_part = block.split('"zh-CN": {', 1)[1].split("\n    en: {", 1)
+    pair = re.compile(r'^\s+"([\w.-]+)": "((?:[^"\\]|\\.)*)",$', re.M)
+    return {"zh-CN": dict(pair.findall(zh_part)), "en": dict(pair.findall(en_part))}
+
+
 def test_page_scripts_use_only_keys_of_both_languages() -> None:
     tables = _i18n_tables()
-    zh, en = tables["zh-CN"], tables["en"]
+    added = _added_strings("jobs.js")  # the job list's own strings
+    assert set(added["zh-CN"]) == set(added["en"]) and len(added["en"]) > 20, set(added["zh-CN"]) ^ set(
+        added["en"]
+    )
+    zh, en = {**tables["zh-CN"], **added["zh-CN"]}, {**tables["en"], **added["en"]}
     assert set(zh) == set(en), set(zh) ^ set(en)
     used: set[str] = set()
     for name in PAGE_SCRIPTS:
@@ -217,6 +230,8 @@ def test_jobs_page_submits_runs_and_explains(
     job_id = page.inner_text("#job-form-status").split()[-1]
     assert page.inner_text("[data-error-for='cpus']") == ""
     page.wait_for_selector(f"#jobs-body tr[data-id='{job_id}'] [data-state='SUCCEEDED']", timeout=30000)
+    page.click(f"#jobs-body tr[data-id='{job_id}'] a")  # the row links to the job's page
+    page.wait_for_selector("#job-detail .job-state [data-state='SUCCEEDED']")
     page.wait_for_function("document.getElementById('job-logs').innerText.includes('hello')", timeout=15000)
     job = httpx.get(f"{url}/api/v1/jobs/{job_id}").json()
     assert job["state"] == "SUCCEEDED" and job["spec"]["user_city"] == "jinan"
@@ -239,8 +254,7 @@ def test_jobs_page_submits_runs_and_explains(
     # pools shown, then cancelled from the page
     spec = {"command": "sleep 60", "user_city": "qingdao", "latency_slo_ms": 1}
     sleeper = httpx.post(url + "/api/v1/jobs", json=spec).json()["id"]
-    page.evaluate("window.HUANGHE_JOBS.refresh()")
-    page.click(f"#jobs-body tr[data-id='{sleeper}'] td >> nth=0")
+    page.evaluate("id => { location.hash = '#job/' + id; }", sleeper)
     page.wait_for_function(
         "document.querySelector('#job-detail .placement') && "
         "document.querySelector('#job-detail .placement').innerText.includes('被过滤掉的资源池')"
@@ -252,13 +266,19 @@ def test_jobs_page_submits_runs_and_explains(
     for r in removed:
         assert r["reason"] in shown and str(r["count"]) in shown
     assert "时延超出要求" in shown
-    page.wait_for_selector(f"#jobs-body tr[data-id='{sleeper}'] [data-state='RUNNING']", timeout=20000)
+    page.wait_for_selector("#job-detail .job-state [data-state='RUNNING']", timeout=20000)
     page.click("#job-cancel")
-    page.wait_for_selector(f"#jobs-body tr[data-id='{sleeper}'] [data-state='CANCELLED']", timeout=20000)
+    page.wait_for_selector("#job-detail .job-state [data-state='CANCELLED']", timeout=20000)
     assert httpx.get(f"{url}/api/v1/jobs/{sleeper}").json()["state"] == "CANCELLED"
-    page.focus(f"#jobs-body tr[data-id='{job_id}']")
+    page.click("#job-detail a.job-back")
+    page.wait_for_selector(f"#jobs-body tr[data-id='{job_id}'] a")
+    page.focus(f"#jobs-body tr[data-id='{job_id}'] a")
     page.keyboard.press("Enter")  # rows open from the keyboard too
-    page.wait_for_function("document.getElementById('job-logs').innerText.includes('hello')")
+    page.wait_for_function(
+        "document.getElementById('job-logs') && document.getElementById('job-logs').innerText.includes('hello')"
+    )
+    page.click("#job-detail a.job-back")
+    page.wait_for_selector("#job-form")
 
     # the answer to a submission lost on the way: the retry sends the same Idempotency-Key → the same job, once
     created: list[str] = []
@@ -289,7 +309,11 @@ def test_jobs_page_submits_runs_and_explains(
     page.click("#lang-switch")
     assert page.inner_text("#jobs h2 >> nth=0") == "Submit a job"
     assert "Succeeded" in page.inner_text(f"#jobs-body tr[data-id='{job_id}']")
-    assert "Scores (lower is better)" in page.inner_text("#job-detail .placement")
+    page.click(f"#jobs-body tr[data-id='{job_id}'] a")
+    page.wait_for_function(
+        "document.querySelector('#job-detail .placement') && "
+        "document.querySelector('#job-detail .placement').innerText.includes('Scores (lower is better)')"
+    )
     page.click("#lang-switch")
 
     # the network view says which back-end runs the pools: CPU pools local, accelerator pools simulated (issue

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from huanghe.billing.models import UsageRow
+from huanghe.billing.models import InvoiceRow, UsageRow
 from huanghe.core.clock import Clock, WallClock
 from huanghe.core.errors import FieldError, InvalidError, NotFoundError
 from huanghe.domain.enums import JobState
@@ -198,4 +198,22 @@ def show(
         {**out["placements"][-1], "explanation": placements[-1].explanation} if placements else None
     )
     out["waiting"] = waiting_report(session, row, now_s, *tick)
+    out["usage"] = metered_usage(session, job_id)
     return out
+
+
+def metered_usage(session: Session, job_id: str) -> dict[str, Any] | None:
+    """What metering recorded for an ended job (None before): node- and GPU-hours, cost (CNY), energy (kWh),
+    carbon (kg CO2), its invoice and the share of that invoice paid by vouchers (``voucher_share`` 0..1;
+    ``voucher_cny`` = cost × share: vouchers pay a monthly invoice, not single jobs)."""
+    u = session.scalars(select(UsageRow).where(UsageRow.job_id == job_id)).first()
+    if u is None:
+        return None
+    inv = session.get(InvoiceRow, u.invoice_id) if u.invoice_id is not None else None
+    share = inv.voucher_fen / inv.total_fen if inv is not None and inv.total_fen > 0 else None
+    cost = float(fen_to_cny(u.cost_fen))
+    return {
+        "node_hours": u.node_hours, "gpu_hours": u.gpu_hours, "cost_cny": cost, "energy_kwh": u.energy_kwh,
+        "carbon_kg": u.carbon_kg, "invoice_id": u.invoice_id, "voucher_share": share,
+        "voucher_cny": None if share is None else round(cost * share, 2),
+    }  # fmt: skip

@@ -170,6 +170,19 @@ class JobWaiting(BaseModel):
     est_start_s: float | None = Field(description="estimated start (placement's, or the best candidate's)")
 
 
+class JobUsage(BaseModel):
+    """What metering recorded for an ended job; vouchers pay a share of the monthly invoice it is on."""
+
+    node_hours: float
+    gpu_hours: float
+    cost_cny: float
+    energy_kwh: float
+    carbon_kg: float = Field(description="kg CO2 of the run (metered)")
+    invoice_id: int | None
+    voucher_share: float | None = Field(description="share of its invoice paid by vouchers, 0..1")
+    voucher_cny: float | None = Field(description="cost × voucher_share")
+
+
 class JobDetail(JobPublic):
     """``GET /jobs/{id}``: the job, its state history, its placements (the latest with its explanation) and,
     while it waits, its scheduling report."""
@@ -178,6 +191,7 @@ class JobDetail(JobPublic):
     placements: list[PlacementPublic]
     placement: PlacementExplained | None
     waiting: JobWaiting | None = None
+    usage: JobUsage | None = None
 
 
 class JobEvent(BaseModel):
