@@ -28,6 +28,7 @@ from huanghe.audit import router as audit
 from huanghe.backends import router as backends
 from huanghe.billing import programme_router as billing_programmes
 from huanghe.billing import router as billing
+from huanghe.billing import statements_router as billing_statements
 from huanghe.data import endpoints_router as data_endpoints
 from huanghe.data import files_router as data_files
 from huanghe.data import loop as data_loop
@@ -36,8 +37,9 @@ from huanghe.data import router as data
 from huanghe.data import rules_router as data_rules
 from huanghe.data import storage_router as data_storage
 from huanghe.data import transfer_router as data_transfers
+from huanghe.jobs import center_router as center_jobs
 from huanghe.jobs import router as jobs
-from huanghe.network import offerings_router, secrets_router
+from huanghe.network import drains_router, offerings_router, secrets_router
 from huanghe.network import router as network
 from huanghe.network import secrets as network_secrets
 from huanghe.network import topology_router as topology
@@ -79,6 +81,9 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     observatory.router,
     offerings_router.router,
     empowerment_router.router,
+    drains_router.router,
+    billing_statements.router,
+    center_jobs.router,
 )
 #: The site's own routers, outside the API prefix: console login, ``/healthz``, ``/metrics``.
 SITE_ROUTERS: tuple[APIRouter, ...] = (login.router, health.router, instrumentation.router)

@@ -100,6 +100,10 @@ def _catalog() -> dict[tuple[str, str], Rule]:
     table[("DELETE", f"{API}/pools/{{item_id}}")] = allow(ADMIN, OP, scope=pool_path())
     table[("GET", f"{API}/topology")] = PUBLIC
     table[("GET", f"{API}/backends")] = PUBLIC  # capabilities only: no pool settings
+    # draining a pool (no new jobs there): operators their own centers' pools (403 otherwise), admins any
+    table[("GET", f"{API}/pool-drains")] = allow(ADMIN, REG, OP)
+    table[("POST", f"{API}/pools/{{item_id}}:drain")] = allow(ADMIN, OP, scope=pool_path())
+    table[("POST", f"{API}/pools/{{item_id}}:resume")] = allow(ADMIN, OP, scope=pool_path())
     table[("GET", f"{API}/backends/{{name}}")] = PUBLIC
     table[("PUT", f"{API}/topology")] = allow(ADMIN)
     # back-end credentials: platform admins only (values go in, never come out)
@@ -180,6 +184,9 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ("POST", f"{API}/invoices"): allow(ADMIN),
         ("GET", f"{API}/invoices/{{invoice_id}}"): allow(ADMIN, REG, *TENANTS, scope=own_invoice),
         ("GET", f"{API}/settlements"): allow(ADMIN, REG),
+        ("GET", f"{API}/centers/{{center_id}}/statement"): allow(
+            ADMIN, REG, OP, scope=center_path("center_id")
+        ),
         ("GET", f"{API}/ledger/balances"): allow(ADMIN, REG),
         # vouchers
         ("GET", f"{API}/vouchers"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
@@ -230,6 +237,8 @@ def _jobs() -> dict[tuple[str, str], Rule]:
             admission=job_quota,
         ),
         ("GET", f"{API}/jobs"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
+        # operators: the jobs placed on their own centers' pools (another center: 403; env values masked)
+        ("GET", f"{API}/centers/{{center_id}}/jobs"): allow(ADMIN, REG, OP, scope=center_path("center_id")),
         ("GET", f"{API}/jobs/{{job_id}}"): allow(ADMIN, REG, *TENANTS, scope=own_job),
         ("GET", f"{API}/jobs/{{job_id}}/events"): allow(ADMIN, REG, *TENANTS, scope=own_job),
         ("GET", f"{API}/jobs/{{job_id}}/logs"): allow(ADMIN, REG, *TENANTS, scope=own_job),

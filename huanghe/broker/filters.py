@@ -47,8 +47,9 @@ def offering_pool(snap: NetworkSnapshot, jobs: JobBatch) -> BoolArray:
 
 
 def healthy(snap: NetworkSnapshot, jobs: JobBatch) -> BoolArray:
-    """The pool's center is healthy."""
-    out: BoolArray = np.broadcast_to(snap.healthy[snap.pool_center], (len(jobs), snap.n_pools))
+    """The pool's center is healthy and the pool takes new jobs (not drained by its operator)."""
+    up = snap.healthy[snap.pool_center] & snap.pool_open
+    out: BoolArray = np.broadcast_to(up, (len(jobs), snap.n_pools))
     return out
 
 

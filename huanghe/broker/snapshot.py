@@ -15,8 +15,9 @@ from the back-end registry (``huanghe.backends.describe.missing_by_backend``); a
 is assumed able to run everything (the broker cannot know better).
 
 Every array is read-only. Updates (:meth:`with_allocation`, :meth:`with_release`, :meth:`with_free`,
-:meth:`with_queue`, :meth:`with_health`, :meth:`at`) return a new snapshot sharing the unchanged arrays, so an
-update costs O(P) at most.
+:meth:`with_queue`, :meth:`with_health`, :meth:`with_pool_open`, :meth:`at`) return a new snapshot sharing the
+unchanged arrays, so an update costs O(P) at most. ``pool_open`` (P,) is False for a pool its operator drained
+(no new jobs; the ``unhealthy`` filter removes it, like a pool of an unhealthy center).
 """
 
 from __future__ import annotations
@@ -114,12 +115,18 @@ class NetworkSnapshot:
     # back-ends (see the module docstring); defaults: no back-end known, nothing known to be missing
     pool_backend: StrArray = field(default_factory=lambda: np.zeros(0, dtype=np.str_))  # (P,)
     backend_missing: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # (P,) the pool takes new jobs (False: drained by its operator); default: every pool open
+    pool_open: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
 
     def __post_init__(self) -> None:
         if len(self.pool_backend) != len(self.pool_ids):
             if len(self.pool_backend):
                 raise ValueError("pool_backend does not match pool_ids")
             object.__setattr__(self, "pool_backend", np.full(len(self.pool_ids), "", dtype=np.str_))
+        if len(self.pool_open) != len(self.pool_ids):
+            if len(self.pool_open):
+                raise ValueError("pool_open does not match pool_ids")
+            object.__setattr__(self, "pool_open", np.ones(len(self.pool_ids), dtype=np.bool_))
         frozen = {str(b): MappingProxyType(dict(m)) for b, m in self.backend_missing.items()}
         object.__setattr__(self, "backend_missing", MappingProxyType(frozen))
         for f in dataclasses.fields(self):
@@ -303,6 +310,10 @@ class NetworkSnapshot:
     def with_health(self, healthy: npt.ArrayLike) -> NetworkSnapshot:
         """Replace the center health mask (shape (C,))."""
         return dataclasses.replace(self, healthy=np.asarray(healthy, dtype=np.bool_))
+
+    def with_pool_open(self, pool_open: npt.ArrayLike) -> NetworkSnapshot:
+        """Replace the mask of pools taking new jobs (shape (P,); False = drained)."""
+        return dataclasses.replace(self, pool_open=np.asarray(pool_open, dtype=np.bool_))
 
     def with_allocation(
         self, pool: int, nodes: int, cpus: float, gpus: float, mem_gb: float, sign: int = 1

@@ -35,7 +35,7 @@ from huanghe.domain.enums import DataClass, JobState
 from huanghe.jobs.dispatch_context import DispatchContext, TickReport
 from huanghe.jobs.models import CenterHealthRow, JobRow, PlacementRow
 from huanghe.jobs.transitions import ACTIVE_STATES, record_event, set_state
-from huanghe.network import offerings
+from huanghe.network import drains, offerings
 
 #: Who the audit chain says placed a job.
 AUDIT_ACTOR = "scheduler"
@@ -204,7 +204,9 @@ class Placer:
         for center, ok in s.execute(select(CenterHealthRow.center_id, CenterHealthRow.healthy)):
             if center in c_index and not ok:
                 healthy[c_index[center]] = False
-        return snap.with_health(healthy)
+        drained = drains.drained_pool_ids(s)  # operators' drains: no new jobs there
+        pool_open = np.array([p not in drained for p in base.pool_ids], dtype=np.bool_)
+        return snap.with_health(healthy).with_pool_open(pool_open)
 
     def _records(self, s: Session, rows: list[JobRow], centers: Sequence[str] = ()) -> list[dict[str, Any]]:
         """The jobs as broker records; a job naming datasets reads their total size from the centers holding a

@@ -192,3 +192,15 @@ class OfferingRow(Base):
     updated_s: Mapped[float] = mapped_column(Double)
     published_s: Mapped[float | None] = mapped_column(Double, nullable=True)
     withdrawn_s: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class PoolDrainRow(Base):
+    """A pool drained by its operator (or an admin): it takes no new jobs until resumed (the row is deleted);
+    jobs already on it run to their end. ``since_s`` is epoch seconds; ``by`` the actor who drained it."""
+
+    __tablename__ = "pool_drains"
+
+    pool_id: Mapped[str] = mapped_column(ID, ForeignKey("pools.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    by: Mapped[str] = mapped_column(String(200))
+    since_s: Mapped[float] = mapped_column(Double)

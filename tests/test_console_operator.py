@@ -1,0 +1,278 @@
+"""The operator's console (issue #17, item 4) on the shared role platform (auth on, real Chromium, real
+scheduler and local back-end): pools of their own center only, drain and resume, load over time, jobs on their
+pools, the settlement statement (JSON and CSV); and, through the API, what an operator may not do: drain
+another center's pool, read another center's statement or jobs, list every job.
+
+The drain test proves placement skips a drained pool with a job that can ONLY run there (it targets an
+offering on that pool): it waits PENDING while the pool is drained and is placed there once it is resumed.
+Shared state is restored: the pool is resumed and the offering withdrawn at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.console_support import (
+    OPERATOR_CENTER,
+    RolePlatform,
+    axe_violations,
+    login,
+    menu,
+    missing_keys,
+    open_view,
+    screenshot,
+    wait_for,
+)
+
+API = "/api/v1"
+OTHER_CENTER = "nsc-jinan"
+TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
+
+
+def _pools(platform: RolePlatform, center: str) -> list[dict[str, Any]]:
+    with platform.client("operator") as c:
+        r = c.get(f"{API}/pools", params={"center": center, "limit": 1000})
+        assert r.status_code == 200, r.text
+        return list(r.json()["items"])
+
+
+def _drained(platform: RolePlatform) -> set[str]:
+    with platform.client("admin") as c:
+        return {d["pool"] for d in c.get(f"{API}/pool-drains").json()}
+
+
+def _job(platform: RolePlatform, job_id: str) -> dict[str, Any]:
+    with platform.client("enterprise") as c:
+        r = c.get(f"{API}/jobs/{job_id}")
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+
+@pytest.fixture(scope="module")
+def target(role_platform: RolePlatform) -> Iterator[tuple[str, str]]:
+    """(pool, offering): a local-back-end pool of the operator's center and a published offering on it (made
+    by the operator); the offering is withdrawn and the pool resumed at the end."""
+    pool = next(p["id"] for p in _pools(role_platform, OPERATOR_CENTER) if p["backend"] == "local")
+    oid = f"op-console-{uuid.uuid4().hex[:8]}"
+    body = {"id": oid, "pool": pool, "name_zh": "运营测试", "name_en": "operator test", "response_minutes": 60,
+            "price_cny_per_node_hour": "4", "availability_pct": "99.5", "security_level": 1}  # fmt: skip
+    with role_platform.client("operator") as c:
+        assert c.post(f"{API}/offerings", json=body).status_code == 201
+        assert c.post(f"{API}/offerings/{oid}:publish").status_code == 200
+    try:
+        yield pool, oid
+    finally:
+        with role_platform.client("operator") as c:
+            c.post(f"{API}/pools/{pool}:resume")
+            c.post(f"{API}/offerings/{oid}:withdraw")
+
+
+def test_the_api_refuses_an_operator_what_is_not_theirs(role_platform: RolePlatform) -> None:
+    other_pool = _pools(role_platform, OTHER_CENTER)[0]["id"]
+    before = _drained(role_platform)
+    with role_platform.client("operator") as c:
+        for action in ("drain", "resume"):
+            r = c.post(f"{API}/pools/{other_pool}:{action}", json={"reason": "hostile"})
+            assert r.status_code == 403, r.text
+            assert other_pool in r.json()["detail"][0]["message"]
+        assert c.post(f"{API}/pools/no-such-pool:drain").status_code == 404
+        month = datetime.now(UTC).strftime("%Y-%m")
+        assert c.get(f"{API}/centers/{OTHER_CENTER}/statement", params={"month": month}).status_code == 403
+        assert c.get(f"{API}/centers/{OTHER_CENTER}/jobs").status_code == 403
+        assert c.get(f"{API}/jobs").status_code == 403  # every tenant's jobs: not the operator's business
+        assert (
+            c.get(f"{API}/centers/{OPERATOR_CENTER}/statement", params={"month": "2026-13"}).status_code
+            == 422
+        )
+        assert c.get(f"{API}/centers/{OPERATOR_CENTER}/jobs").status_code == 200
+    for role in ("enterprise", "tenant_admin", "rival"):
+        with role_platform.client(role) as c:
+            assert c.post(f"{API}/pools/{other_pool}:drain").status_code == 403
+            assert (
+                c.get(f"{API}/centers/{OPERATOR_CENTER}/statement", params={"month": month}).status_code
+                == 403
+            )
+            assert c.get(f"{API}/centers/{OPERATOR_CENTER}/jobs").status_code == 403
+    with role_platform.client("regulator") as c:  # reads any center, drains none
+        assert c.get(f"{API}/centers/{OTHER_CENTER}/statement", params={"month": month}).status_code == 200
+        assert c.post(f"{API}/pools/{other_pool}:drain").status_code == 403
+    assert _drained(role_platform) == before
+
+
+@pytest.mark.browser
+def test_operator_drains_a_pool_sees_load_and_jobs(
+    chromium: Any, role_platform: RolePlatform, target: tuple[str, str], tmp_path: Path
+) -> None:
+    pool, offering = target
+    own = {p["id"] for p in _pools(role_platform, OPERATOR_CENTER)}
+    other = {p["id"] for p in _pools(role_platform, OTHER_CENTER)}
+    page = login(chromium, role_platform, "operator")
+    job_id = None
+    try:
+        links = menu(page)
+        assert "#pools" in links and "#settlement" in links and "#jobs" not in links, links
+        open_view(page, role_platform, f"pools/{OTHER_CENTER}")  # another center: the page shows its own
+        page.wait_for_selector("#pools-table tbody tr")
+        assert page.eval_on_selector_all("#pools-center option", "os => os.map(o => o.value)") == [
+            OPERATOR_CENTER
+        ]
+        shown = set(
+            page.eval_on_selector_all("#pools-table tbody tr .code", "cs => cs.map(c => c.textContent)")
+        )
+        assert shown == own and not shown & other
+        buttons = set(
+            page.eval_on_selector_all("#pools-table button[data-pool]", "bs => bs.map(b => b.dataset.pool)")
+        )
+        assert buttons == own
+
+        page.fill("#pools-reason", "console test maintenance")
+        page.click(f"#pools-table button[data-pool='{pool}'][data-action='drain']")
+        page.wait_for_selector(f"#pools-table button[data-pool='{pool}'][data-action='resume']")
+        assert pool in _drained(role_platform)
+        row = page.locator("#pools-table tbody tr", has=page.locator(f"button[data-pool='{pool}']"))
+        assert "排空中" in row.inner_text() and "console test maintenance" in row.inner_text()
+
+        # a job that can only run in the drained pool waits; placement never puts it there
+        with role_platform.client("enterprise") as c:
+            r = c.post(
+                f"{API}/jobs",
+                json={
+                    "name": "op-drain",
+                    "command": "echo drained-ok",
+                    "offering": offering,
+                    "tenant": "acme",
+                },
+            )
+            assert r.status_code == 201, r.text
+            job_id = r.json()["id"]
+        wait_for("the job waits", lambda: "waiting" in _job(role_platform, job_id)["message"])
+        time.sleep(1.5)  # several scheduler rounds
+        job = _job(role_platform, job_id)
+        assert job["state"] == "PENDING" and job["pool"] is None, job
+
+        assert missing_keys(page) == []
+        assert axe_violations(page) == []
+        wait_for(
+            "load over time", lambda: int(page.get_attribute("#pools-load-chart", "data-points") or 0) > 0
+        )
+        screenshot(page, tmp_path, "console-pools-zh.png")
+
+        page.click(f"#pools-table button[data-pool='{pool}'][data-action='resume']")
+        page.wait_for_selector(f"#pools-table button[data-pool='{pool}'][data-action='drain']")
+        assert pool not in _drained(role_platform)
+        wait_for("the job runs in the resumed pool", lambda: _job(role_platform, job_id)["state"] in TERMINAL)
+        job = _job(role_platform, job_id)
+        assert job["state"] == "SUCCEEDED" and job["pool"] == pool, job
+
+        page.reload()
+        page.wait_for_selector(f"#pools-jobs-table tbody tr >> text={job_id}")
+
+        page.evaluate("HH.setLang('en')")
+        page.wait_for_function("document.querySelector('#page-pools h2').textContent.includes('pools')")
+        page.wait_for_selector("#pools-table tbody tr")
+        wait_for(
+            "load over time (en)",
+            lambda: int(page.get_attribute("#pools-load-chart", "data-points") or 0) > 0,
+        )
+        assert missing_keys(page) == []
+        assert axe_violations(page) == []
+        screenshot(page, tmp_path, "console-pools-en.png")
+    finally:
+        with role_platform.client("operator") as c:
+            c.post(f"{API}/pools/{pool}:resume")
+        if job_id is not None and _job(role_platform, job_id)["state"] not in TERMINAL:
+            with role_platform.client("enterprise") as c:
+                c.post(f"{API}/jobs/{job_id}:cancel")
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_operator_reads_a_settlement_statement(
+    chromium: Any, role_platform: RolePlatform, target: tuple[str, str], tmp_path: Path
+) -> None:
+    pool, offering = target
+    month = datetime.now(UTC).strftime("%Y-%m")
+    with role_platform.client("enterprise") as c:  # a finished job in the operator's pool, metered
+        r = c.post(
+            f"{API}/jobs",
+            json={"name": "op-settle", "command": "echo settle", "offering": offering, "tenant": "acme"},
+        )
+        assert r.status_code == 201, r.text
+        job_id = r.json()["id"]
+    wait_for("the job finishes", lambda: _job(role_platform, job_id)["state"] in TERMINAL)
+    with role_platform.client("operator") as c:
+        st = wait_for("the job is metered", lambda: _statement_with(c, month, pool))
+    line = next(x for x in st["lines"] if x["pool"] == pool)
+    assert line["jobs"] >= 1 and line["price_cny_per_node_hour"] == "4.00"
+
+    page = login(chromium, role_platform, "operator")
+    try:
+        open_view(page, role_platform, f"settlement/{OTHER_CENTER}/{month}")  # not theirs: their own is shown
+        page.wait_for_selector(f"#settlement-table tbody tr >> text={pool}")
+        assert page.eval_on_selector_all("#settlement-center option", "os => os.map(o => o.value)") == [
+            OPERATOR_CENTER
+        ]
+        with page.expect_download() as dl:
+            page.click("#settlement-csv")
+        rows = list(csv.reader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8"))))
+        assert rows[0][:2] == ["center", OPERATOR_CENTER] and rows[-1][0] == "TOTAL"
+        assert any(r[0] == pool and r[3] == str(line["jobs"]) for r in rows[2:-1]), rows
+        assert rows[-1][6] == st["amount_cny"]
+        assert missing_keys(page) == []
+        assert axe_violations(page) == []
+        screenshot(page, tmp_path, "console-settlement-zh.png")
+        page.evaluate("HH.setLang('en')")
+        page.wait_for_function(
+            "document.querySelector('#page-settlement h2').textContent === 'Settlement statement'"
+        )
+        page.wait_for_selector(f"#settlement-table tbody tr >> text={pool}")
+        assert missing_keys(page) == []
+        assert axe_violations(page) == []
+    finally:
+        page.context.close()
+
+
+def _statement_with(c: Any, month: str, pool: str) -> dict[str, Any] | None:
+    r = c.get(f"{API}/centers/{OPERATOR_CENTER}/statement", params={"month": month})
+    assert r.status_code == 200, r.text
+    st = r.json()
+    return st if any(x["pool"] == pool for x in st["lines"]) else None
+
+
+@pytest.mark.browser
+def test_menus_per_role_and_the_admin_sees_every_center(chromium: Any, role_platform: RolePlatform) -> None:
+    expected = {  # role: (Pools, Settlement)
+        "enterprise": (False, False),
+        "tenant_admin": (False, False),
+        "regulator": (True, True),
+        "admin": (True, True),
+    }
+    for role, (pools, settlement) in expected.items():
+        page = login(chromium, role_platform, role)
+        try:
+            links = menu(page)
+            assert ("#pools" in links, "#settlement" in links) == (pools, settlement), (role, links)
+            if role in ("admin", "regulator"):
+                open_view(page, role_platform, f"pools/{OTHER_CENTER}")
+                page.wait_for_selector("#pools-table tbody tr")
+                buttons = page.locator("#pools-table button[data-pool]").count()
+                assert (buttons > 0) == (role == "admin"), (role, buttons)  # the regulator reads only
+                centers = page.eval_on_selector_all("#pools-center option", "os => os.map(o => o.value)")
+                assert OPERATOR_CENTER in centers and OTHER_CENTER in centers
+                assert page.input_value("#pools-center") == OTHER_CENTER
+                open_view(page, role_platform, f"settlement/{OTHER_CENTER}")
+                page.wait_for_selector("#settlement-operators")
+                assert page.input_value("#settlement-center") == OTHER_CENTER
+                assert missing_keys(page) == []
+                assert axe_violations(page) == []
+        finally:
+            page.context.close()
