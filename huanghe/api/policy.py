@@ -44,6 +44,7 @@ from huanghe.api.scope_rules import (
     telemetry_of_own_centers,
     tenant_path,
     tenant_query,
+    tenant_roles_only,
 )
 from huanghe.domain.tenancy import Role
 
@@ -124,9 +125,11 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ("DELETE", f"{API}/tenants/{{item_id}}"): allow(ADMIN),
         ("GET", f"{API}/users"): allow(ADMIN, REG, TADM, scope=tenant_query),
         ("GET", f"{API}/users/{{item_id}}"): allow(ADMIN, REG, TADM, scope=own_user),
-        ("POST", f"{API}/users"): allow(ADMIN, TADM, scope=body_tenant(), body=True),
+        ("POST", f"{API}/users"): allow(
+            ADMIN, TADM, scope=all_of(body_tenant(), tenant_roles_only), body=True
+        ),
         ("PATCH", f"{API}/users/{{item_id}}"): allow(
-            ADMIN, TADM, scope=all_of(own_user, keep_tenant), body=True
+            ADMIN, TADM, scope=all_of(own_user, keep_tenant, tenant_roles_only), body=True
         ),
         ("DELETE", f"{API}/users/{{item_id}}"): allow(ADMIN, TADM, scope=own_user),
         ("GET", f"{API}/datasets"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
@@ -183,6 +186,7 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ("GET", f"{API}/invoices"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
         ("POST", f"{API}/invoices"): allow(ADMIN),
         ("GET", f"{API}/invoices/{{invoice_id}}"): allow(ADMIN, REG, *TENANTS, scope=own_invoice),
+        ("GET", f"{API}/invoices/{{invoice_id}}/export"): allow(ADMIN, REG, *TENANTS, scope=own_invoice),
         ("GET", f"{API}/settlements"): allow(ADMIN, REG),
         ("GET", f"{API}/centers/{{center_id}}/statement"): allow(
             ADMIN, REG, OP, scope=center_path("center_id")

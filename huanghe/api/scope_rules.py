@@ -160,6 +160,15 @@ own_job = owned_by_tenant("job", "job_id", jobs.tenant_of_job)
 keep_tenant = body_tenant(optional=True)
 
 
+def tenant_roles_only(ctx: ScopeContext) -> None:
+    """Tenant roles give their tenant's users tenant roles only: a body's ``role`` of admin, regulator or
+    operator → 403 (a tenant admin cannot label anyone a platform role)."""
+    if not ctx.principal.is_tenant or not isinstance(ctx.body, dict) or ctx.body.get("role") is None:
+        return
+    if ctx.body.get("role") not in (Role.TENANT_ADMIN.value, Role.TENANT_USER.value):
+        raise HTTPException(403, "role: a tenant admin gives the roles tenant_admin or tenant_user only")
+
+
 def own_idempotency_key(ctx: ScopeContext) -> None:
     """Tenant roles: an ``Idempotency-Key`` first used by another tenant is refused (409), so a replay never
     reveals another tenant's job ids."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from huanghe.api.authentication import principal_of_request
 from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep, TenantFilter
-from huanghe.billing import ledger, quotas, vouchers
+from huanghe.billing import invoice_export, ledger, quotas, vouchers
 from huanghe.billing import service as billing
 from huanghe.core.paging import Page
 from huanghe.domain.network import ID_PATTERN
@@ -62,6 +63,25 @@ def create_invoice(s: SessionDep, body: billing.InvoiceCreate, request: Request)
 @router.get("/invoices/{invoice_id}", response_model=billing.InvoicePublic, tags=["billing"])
 def get_invoice(s: SessionDep, invoice_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> billing.InvoicePublic:
     return billing.get_invoice(s, invoice_id)
+
+
+@router.get(
+    "/invoices/{invoice_id}/export",
+    response_class=Response,
+    tags=["billing"],
+    responses={200: {"content": {"application/pdf": {}, "text/csv": {}}}},
+)
+async def export_invoice(
+    s: SessionDep,
+    invoice_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    fmt: Annotated[str, Query(alias="format", max_length=8, description="pdf | csv")] = "pdf",
+    lang: Annotated[str, Query(max_length=4, description="zh | en")] = "zh",
+) -> Response:
+    """Download an invoice as PDF or CSV (账单下载): totals and one line per job billed."""
+    content, media, filename = await run_in_threadpool(invoice_export.export, s, invoice_id, fmt, lang)
+    return Response(
+        content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 @router.get("/settlements", response_model=list[billing.SettlementPublic], tags=["billing"])

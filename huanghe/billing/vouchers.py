@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from huanghe.audit import service as audit
 from huanghe.billing import ledger, programme_funds
-from huanghe.billing.models import VoucherRow
+from huanghe.billing.models import LedgerEntryRow, VoucherRow
 from huanghe.core.errors import NotFoundError, conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.network import ID_PATTERN
@@ -78,21 +78,39 @@ class VoucherPublic(BaseModel):
     revoked: bool
     expired: bool
     note: str
+    redeemed_cny: Decimal = Field(default=Decimal(0), description="paid on the tenant's bills so far (CNY)")
 
 
 def _dt(epoch_s: float) -> datetime:
     return datetime.fromtimestamp(epoch_s, UTC)
 
 
-def public(row: VoucherRow, now: float | None = None) -> VoucherPublic:
+def public(row: VoucherRow, now: float | None = None, redeemed_fen: int = 0) -> VoucherPublic:
     now = time.time() if now is None else now
     return VoucherPublic(
         id=row.id, tenant=row.tenant_id, issuer=row.issuer, amount_cny=fen_to_cny(row.amount_fen),
         balance_cny=fen_to_cny(row.balance_fen), max_share=Decimal(row.max_share_bp) / 10_000,
         valid_from=_dt(row.valid_from_s), valid_until=_dt(row.valid_until_s), sectors=list(row.sectors),
         centers=list(row.centers), pools=list(row.pools), revoked=row.revoked_s is not None,
-        expired=row.valid_until_s <= now, note=row.note,
+        expired=row.valid_until_s <= now, note=row.note, redeemed_cny=fen_to_cny(redeemed_fen),
     )  # fmt: skip
+
+
+def redeemed_fen(session: Session, voucher_ids: Sequence[str]) -> dict[str, int]:
+    """Fen each voucher paid on its tenant's bills: the debits of its liability account in postings that
+    credit a tenant receivable (redemptions; a revocation's or expiry's return credits a fund instead)."""
+    if not voucher_ids:
+        return {}
+    mine, other = aliased(LedgerEntryRow), aliased(LedgerEntryRow)
+    accounts = {ledger.voucher_account(v): v for v in voucher_ids}
+    rows = session.execute(
+        select(mine.account, func.sum(mine.debit_fen))
+        .join(other, other.posting_id == mine.posting_id)
+        .where(mine.account.in_(accounts), mine.debit_fen > 0, other.credit_fen > 0,
+               other.account.startswith(ledger.receivable_account(""), autoescape=True))
+        .group_by(mine.account)
+    ).all()  # fmt: skip
+    return {accounts[a]: int(total) for a, total in rows}
 
 
 def _check_refs(session: Session, body: VoucherCreate) -> None:
@@ -153,7 +171,7 @@ def get(session: Session, voucher_id: str, *, now: float | None = None) -> Vouch
     row = session.get(VoucherRow, voucher_id)
     if row is None:
         raise NotFoundError("voucher", voucher_id)
-    return public(row, now)
+    return public(row, now, redeemed_fen(session, [voucher_id]).get(voucher_id, 0))
 
 
 def tenant_of_voucher(session: Session, voucher_id: str) -> str:
@@ -174,9 +192,12 @@ def list_vouchers(
 ) -> Page[VoucherPublic]:
     """A page of vouchers, oldest first, optionally of one tenant."""
     query = filtered(select(VoucherRow), {VoucherRow.tenant_id: tenant})
-    return page_of(
+    page = page_of(
         session, query, (VoucherRow.created_s, VoucherRow.id), limit, offset, lambda r: public(r, now)
     )
+    used = redeemed_fen(session, [v.id for v in page.items])
+    page.items = [v.model_copy(update={"redeemed_cny": fen_to_cny(used.get(v.id, 0))}) for v in page.items]
+    return page
 
 
 def _locked(session: Session, voucher_id: str) -> VoucherRow | None:

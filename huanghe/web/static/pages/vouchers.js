@@ -1,1 +1,276 @@
-/* pages/vouchers.js: being written in this session (issue #17). */
+/* Vouchers (#vouchers): the compute vouchers (算力券) of the caller's tenant — amount, balance, what was redeemed on
+   its bills, the share of a bill it may pay, validity, eligibility, state — with totals; platform admin and
+   regulator: every tenant's (tenant filter), issue a voucher (a form) and revoke one (confirmed in the row).
+   Programme-level statistics per sector and city are the programmes page's. */
+(function () {
+  "use strict";
+
+  HH.addStrings({
+    "zh-CN": {
+      "vouchers.nav": "算力券",
+      "vouchers.title": "算力券",
+      "vouchers.list.title": "券列表",
+      "vouchers.hint": "出账时算力券先于自付金额抵扣，每张券最多抵扣账单可用部分的一定比例",
+      "vouchers.f.tenant": "按租户筛选",
+      "vouchers.all_tenants": "全部租户",
+      "vouchers.sum.balance": "可用余额",
+      "vouchers.sum.redeemed": "已抵扣",
+      "vouchers.sum.amount": "发放总额",
+      "vouchers.sum.active": "有效券",
+      "vouchers.col.id": "编号",
+      "vouchers.col.tenant": "租户",
+      "vouchers.col.amount": "面额",
+      "vouchers.col.balance": "余额",
+      "vouchers.col.redeemed": "已抵扣",
+      "vouchers.col.share": "可抵扣比例",
+      "vouchers.col.valid": "有效期",
+      "vouchers.col.scope": "适用范围",
+      "vouchers.col.state": "状态",
+      "vouchers.col.actions": "操作",
+      "vouchers.any": "不限",
+      "vouchers.scope.sectors": "行业",
+      "vouchers.scope.centers": "中心",
+      "vouchers.scope.pools": "资源池",
+      "vouchers.state.active": "有效",
+      "vouchers.state.expired": "已过期",
+      "vouchers.state.revoked": "已撤销",
+      "vouchers.state.used": "已用完",
+      "vouchers.state.pending": "未生效",
+      "vouchers.empty": "没有算力券",
+      "vouchers.revoke": "撤销",
+      "vouchers.revoke.confirm": "确认撤销",
+      "vouchers.revoke.cancel": "取消",
+      "vouchers.revoke.question": "余额将退回补贴资金，确定吗？",
+      "vouchers.revoked_ok": "算力券 {id} 已撤销",
+      "vouchers.issue.title": "发放算力券",
+      "vouchers.issue.tenant": "租户",
+      "vouchers.issue.amount": "面额 元",
+      "vouchers.issue.share": "可抵扣比例 %",
+      "vouchers.issue.until": "有效期至（含当日）",
+      "vouchers.issue.sectors": "限定行业（逗号分隔，空 = 不限）",
+      "vouchers.issue.centers": "限定中心 ID（逗号分隔，空 = 不限）",
+      "vouchers.issue.pools": "限定资源池 ID（逗号分隔，空 = 不限）",
+      "vouchers.issue.note": "备注",
+      "vouchers.issue.submit": "发放",
+      "vouchers.issued": "已发放算力券 {id}",
+      "vouchers.note": "备注",
+    },
+    en: {
+      "vouchers.nav": "Vouchers",
+      "vouchers.title": "Compute vouchers",
+      "vouchers.list.title": "All vouchers",
+      "vouchers.hint": "Vouchers pay a bill before the tenant's own money, each up to its share of the eligible part",
+      "vouchers.f.tenant": "Filter by tenant",
+      "vouchers.all_tenants": "All tenants",
+      "vouchers.sum.balance": "Balance available",
+      "vouchers.sum.redeemed": "Redeemed",
+      "vouchers.sum.amount": "Issued in total",
+      "vouchers.sum.active": "Active vouchers",
+      "vouchers.col.id": "ID",
+      "vouchers.col.tenant": "Tenant",
+      "vouchers.col.amount": "Amount",
+      "vouchers.col.balance": "Balance",
+      "vouchers.col.redeemed": "Redeemed",
+      "vouchers.col.share": "Share of a bill",
+      "vouchers.col.valid": "Valid",
+      "vouchers.col.scope": "Eligible for",
+      "vouchers.col.state": "State",
+      "vouchers.col.actions": "Actions",
+      "vouchers.any": "Any",
+      "vouchers.scope.sectors": "Sectors",
+      "vouchers.scope.centers": "Centers",
+      "vouchers.scope.pools": "Pools",
+      "vouchers.state.active": "Active",
+      "vouchers.state.expired": "Expired",
+      "vouchers.state.revoked": "Revoked",
+      "vouchers.state.used": "Used up",
+      "vouchers.state.pending": "Not yet valid",
+      "vouchers.empty": "No vouchers",
+      "vouchers.revoke": "Revoke",
+      "vouchers.revoke.confirm": "Confirm revoke",
+      "vouchers.revoke.cancel": "Cancel",
+      "vouchers.revoke.question": "Its balance returns to the subsidy fund. Sure?",
+      "vouchers.revoked_ok": "Voucher {id} revoked",
+      "vouchers.issue.title": "Issue a voucher",
+      "vouchers.issue.tenant": "Tenant",
+      "vouchers.issue.amount": "Amount, CNY",
+      "vouchers.issue.share": "Share of a bill, %",
+      "vouchers.issue.until": "Valid until (inclusive)",
+      "vouchers.issue.sectors": "Only sectors (comma-separated, empty = any)",
+      "vouchers.issue.centers": "Only center IDs (comma-separated, empty = any)",
+      "vouchers.issue.pools": "Only pool IDs (comma-separated, empty = any)",
+      "vouchers.issue.note": "Note",
+      "vouchers.issue.submit": "Issue",
+      "vouchers.issued": "Voucher {id} issued",
+      "vouchers.note": "Note",
+    },
+  });
+
+  const { t, el } = HH;
+  const LIST = "GET /api/v1/vouchers";
+  const ISSUE = "POST /api/v1/vouchers";
+  const REVOKE = "POST /api/v1/vouchers/{voucher_id}/revoke";
+  const TENANTS = "GET /api/v1/tenants";
+  const LIMIT = 100;
+  const st = { offset: 0, tenant: "", page: null, error: null, tenants: [], confirm: null, note: "" };
+  let root = null;
+
+  function failure(err) {
+    if (err instanceof HH.ApiError && !err.authNeeded) {
+      const text = err.detail.map((d) => (d.path ? `${String(d.path).replace(/^body\./, "")}: ${d.message}` : d.message)).join("; ");
+      return el("div", { className: "alert" }, t("error.request", { detail: text }));
+    }
+    return HH.errorBox(err);
+  }
+  function stateOf(v) {
+    if (v.revoked) return "revoked";
+    if (v.expired) return "expired";
+    if (new Date(v.valid_from).getTime() > Date.now()) return "pending";
+    return Number(v.balance_cny) > 0 ? "active" : "used";
+  }
+  const date = (iso) => new Date(iso).toLocaleDateString(HH.lang);
+  const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
+
+  async function load() {
+    try {
+      if (HH.can(TENANTS) && !st.tenants.length) st.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
+      st.page = await HH.api("/api/v1/vouchers" + HH.query({ tenant: st.tenant, limit: LIMIT, offset: st.offset }));
+      st.error = null;
+    } catch (err) {
+      st.error = err;
+    }
+    render();
+  }
+
+  function summary(items) {
+    const active = items.filter((v) => stateOf(v) === "active");
+    const sum = (vs, k) => vs.reduce((n, v) => n + Number(v[k]), 0);
+    const card = (key, value) => el("div", { className: "card", dataset: { sum: key } },
+      el("div", { className: "card-label" }, t(`vouchers.sum.${key}`)), el("div", { className: "card-value" }, value));
+    return el("div", { className: "cards", id: "vouchers-summary" },
+      card("balance", HH.money(sum(active, "balance_cny"))), card("redeemed", HH.money(sum(items, "redeemed_cny"))),
+      card("amount", HH.money(sum(items, "amount_cny"))), card("active", HH.fmt(active.length)));
+  }
+  function scopeOf(v) {
+    const parts = [["sectors", v.sectors], ["centers", v.centers], ["pools", v.pools]]
+      .filter(([, ids]) => ids.length).map(([k, ids]) => `${t(`vouchers.scope.${k}`)}: ${ids.join(", ")}`);
+    return parts.length ? parts.join("; ") : t("vouchers.any");
+  }
+  function actions(v) {
+    if (!HH.can(REVOKE) || v.revoked) return "";
+    if (st.confirm === v.id) {
+      const yes = el("button", { type: "button", className: "small danger-text", dataset: { act: "confirm" } }, t("vouchers.revoke.confirm"));
+      const no = el("button", { type: "button", className: "small", dataset: { act: "cancel" } }, t("vouchers.revoke.cancel"));
+      yes.addEventListener("click", async () => {
+        try {
+          await HH.api(`/api/v1/vouchers/${encodeURIComponent(v.id)}/revoke`, { method: "POST" });
+          st.note = t("vouchers.revoked_ok", { id: v.id });
+        } catch (err) {
+          st.error = err;
+        }
+        st.confirm = null;
+        await load();
+      });
+      no.addEventListener("click", () => { st.confirm = null; render(); });
+      return el("span", { className: "actions" }, el("span", { className: "confirm-q" }, t("vouchers.revoke.question")), yes, no);
+    }
+    const b = el("button", { type: "button", className: "small", dataset: { act: "revoke" } }, t("vouchers.revoke"));
+    b.addEventListener("click", () => { st.confirm = v.id; render(); });
+    return b;
+  }
+  function listSection() {
+    const items = st.page ? st.page.items : [];
+    const showTenant = HH.can(TENANTS);
+    const cols = [t("vouchers.col.id"), ...(showTenant ? [t("vouchers.col.tenant")] : []),
+      ...["amount", "balance", "redeemed", "share"].map((k) => ({ text: t(`vouchers.col.${k}`), num: true })),
+      t("vouchers.col.valid"), t("vouchers.col.scope"), t("vouchers.col.state"), t("vouchers.note"),
+      ...(HH.can(REVOKE) ? [t("vouchers.col.actions")] : [])];
+    const rows = items.map((v) => {
+      const state = stateOf(v);
+      return [
+        { text: v.id, className: "mono" }, ...(showTenant ? [v.tenant] : []),
+        { text: HH.money(Number(v.amount_cny)), className: "num" }, { text: HH.money(Number(v.balance_cny)), className: "num" },
+        { text: HH.money(Number(v.redeemed_cny)), className: "num" }, { text: HH.pct(Number(v.max_share), 0), className: "num" },
+        `${date(v.valid_from)} – ${date(v.valid_until)}`, { text: scopeOf(v), className: "wrap" },
+        el("span", { className: `voucher-state v-${state}` }, t(`vouchers.state.${state}`)), { text: v.note || "–", className: "wrap" },
+        ...(HH.can(REVOKE) ? [actions(v)] : []),
+      ];
+    });
+    const table = HH.table(cols, rows, t("vouchers.empty"));
+    table.id = "vouchers-table";
+    items.forEach((v, i) => { table.tBodies[0].rows[i].dataset.id = v.id; });
+    const head = [el("h3", {}, t("vouchers.list.title"))];
+    if (showTenant) {
+      const sel = el("select", { id: "vouchers-tenant-filter" }, new Option(t("vouchers.all_tenants"), ""),
+        st.tenants.map((x) => new Option(`${x.name} (${x.id})`, x.id)));
+      sel.value = st.tenant;
+      sel.addEventListener("change", () => { st.tenant = sel.value; st.offset = 0; load(); });
+      head.push(el("label", { className: "inline" }, el("span", {}, t("vouchers.f.tenant")), sel));
+    }
+    return el("section", { className: "panel section" }, el("div", { className: "section-head" }, head),
+      summary(items), el("div", { className: "table-wrap" }, table),
+      st.page ? HH.pager(st.page, (off) => { st.offset = off; load(); }) : null);
+  }
+
+  function issueForm() {
+    if (!HH.can(ISSUE)) return null;
+    const f = (key, input) => el("label", { className: "field" }, el("span", {}, t(`vouchers.issue.${key}`)), input);
+    const tenant = el("select", { name: "tenant" }, st.tenants.map((x) => new Option(`${x.name} (${x.id})`, x.id)));
+    if (st.tenant) tenant.value = st.tenant;
+    const amount = el("input", { name: "amount_cny", type: "number", min: "0.01", step: "0.01" });
+    const share = el("input", { name: "max_share", type: "number", min: "1", max: "100", step: "any", value: "50" });
+    const until = el("input", { name: "valid_until", type: "date" });
+    const inYear = new Date(Date.now() + 365 * 86400e3);
+    until.value = inYear.toISOString().slice(0, 10);
+    const sectors = el("input", { name: "sectors", type: "text" });
+    const centers = el("input", { name: "centers", type: "text" });
+    const pools = el("input", { name: "pools", type: "text" });
+    const note = el("input", { name: "note", type: "text", maxLength: 2000 });
+    const errors = el("div", { className: "wide", id: "vouchers-form-error" });
+    const form = el("form", { className: "adm-form", id: "vouchers-form", noValidate: true },
+      f("tenant", tenant), f("amount", amount), f("share", share), f("until", until), f("sectors", sectors), f("centers", centers),
+      f("pools", pools), f("note", note),
+      el("div", { className: "form-actions wide" }, el("button", { type: "submit", className: "primary" }, t("vouchers.issue.submit"))), errors);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      errors.replaceChildren();
+      const body = {
+        tenant: tenant.value, amount_cny: amount.value.trim(),
+        max_share: share.value.trim() === "" ? "1" : String(Number(share.value) / 100),
+        valid_until: until.value ? `${until.value}T23:59:59Z` : "", sectors: list(sectors.value), centers: list(centers.value),
+        pools: list(pools.value), note: note.value,
+      };
+      try {
+        const v = await HH.api("/api/v1/vouchers", { method: "POST", body });
+        st.note = t("vouchers.issued", { id: v.id });
+        amount.value = "";
+        await load();
+      } catch (err) {
+        errors.replaceChildren(failure(err));
+      }
+    });
+    return el("section", { className: "panel section" }, el("h3", {}, t("vouchers.issue.title")), form);
+  }
+
+  function render() {
+    if (!root) return;
+    root.replaceChildren(
+      el("div", { className: "section-head" }, el("h2", {}, t("vouchers.title")), el("span", { className: "hint" }, t("vouchers.hint"))),
+      st.error ? failure(st.error) : "", st.note ? el("div", { className: "ok-line", role: "status" }, st.note) : "",
+      issueForm() || "", listSection());
+  }
+
+  HH.registerPage({
+    name: "vouchers",
+    nav: "vouchers.nav",
+    needs: [LIST],
+    calls: [LIST, ISSUE, REVOKE, TENANTS],
+    show(params, elem) {
+      root = elem;
+      st.note = "";
+      st.confirm = null;
+      return load();
+    },
+  });
+  HH.onLang(() => { if (HH.view === "vouchers") render(); });
+})();
