@@ -11,13 +11,17 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.core.clock import WallClock
 from huanghe.jobs.backend_cache import BackendCache
 from huanghe.jobs.dispatch_context import DispatchContext, TickReport
 from huanghe.jobs.models import CenterHealthRow, JobRow
 from huanghe.jobs.placing import Placer
+from huanghe.jobs.queries import list_jobs
+from huanghe.jobs.schemas import JobSubmit
 from huanghe.jobs.settings import DispatchSettings
+from huanghe.jobs.submitting import submit_jobs
 from huanghe.store.db import make_engine
 from tests.test_jobs_api import make_client
 
@@ -66,6 +70,13 @@ def test_search_window_and_orders(idle: TestClient) -> None:
     assert _ids(idle, sort="state") == [etl, train, pct, scripted]  # CANCELLED < PENDING, then oldest first
     assert _ids(idle, sort="-state") == [scripted, pct, train, etl]
     assert _ids(idle, sort="state", state="PENDING", q="echo") == [pct]
+    # text JSON escapes (quotes, backslashes, Chinese) is found in the command, env values never are
+    odd = idle.post(
+        "/api/v1/jobs", json={"command": 'echo "训练 a\\b"', "env": {"NOTE": "hunter2", "PLAIN": "训练 x"}}
+    ).json()["id"]
+    assert _ids(idle, q='"训练 a\\b"') == [odd] == _ids(idle, q="训练")
+    assert _ids(idle, q="hunter2") == [] == _ids(idle, q="训练 x") == _ids(idle, q="NOTE")
+    assert idle.post(f"/api/v1/jobs/{odd}:cancel").status_code == 200
     for bad, where in (({"sort": "cost"}, "query.sort"), ({"submitted_after": -1}, "query.submitted_after"),
                        ({"q": "x" * 101}, "query.q"), ({"state": "DONE"}, "query.state")):  # fmt: skip
         r = idle.get("/api/v1/jobs", params=bad)
@@ -137,3 +148,25 @@ def test_waiting_report_says_why_and_until_when(idle: TestClient) -> None:
     assert job["waiting"]["est_start_s"] == job["placement"]["est_start_s"] is not None
     idle.post(f"/api/v1/jobs/{first}:cancel")
     assert idle.get(f"/api/v1/jobs/{first}").json()["waiting"] is None
+
+
+def test_search_on_both_databases(session_factory: sessionmaker[Session]) -> None:
+    """The same answers from SQLite (LIKE, the JSON prefilter) and PostgreSQL (ILIKE): case, wildcards as
+    text, quotes and Chinese in the command, env values never searched."""
+    specs = [
+        JobSubmit(command="python Train.py --epochs 3", name="train-a"),
+        JobSubmit(command="echo 100%_done", name="pct"),
+        JobSubmit(command='echo "训练 a\\b"', env={"NOTE": "hunter2"}),
+    ]
+    with session_factory() as s:
+        items, _ = submit_jobs(s, specs)
+        train, pct, odd = (str(i["id"]) for i in items)
+
+        def found(q: str) -> set[str]:
+            return {j["id"] for j in list_jobs(s, q=q, limit=100)["items"]}
+
+        assert found("train.PY") == {train} and found("TRAIN-A") == {train}
+        assert found("%_") == {pct} and found("_") == {pct} and found("%") == {pct}
+        assert found('"训练 a\\b"') == {odd} == found("训练")
+        assert found("hunter2") == set() == found("NOTE")
+        assert found(odd[-6:]) == {odd}

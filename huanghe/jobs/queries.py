@@ -8,9 +8,10 @@ Env values are shown to the job's own tenant only (``viewer_tenant``, :mod:`huan
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from huanghe.billing.models import InvoiceRow, UsageRow
@@ -134,11 +135,21 @@ SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
 
 def _text_filter(session: Session, q: str) -> list[ColumnElement[bool]]:
     """``q`` found in the id, the name or the command of a job (never in other parts of the submission: env
-    values stay unsearchable). SQLite's LIKE ignores ASCII case by itself; PostgreSQL uses ILIKE."""
+    values stay unsearchable). SQLite's LIKE ignores ASCII case by itself; PostgreSQL uses ILIKE. On SQLite a
+    ``q`` of printable ASCII other than ``"`` and ``\\`` (which JSON stores as they are) is first looked for in
+    the stored JSON text, so the command is parsed out only of the rows that can match."""
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    postgres = session.get_bind().dialect.name == "postgresql"
-    cols = (JobRow.id, JobRow.name, JobRow.spec["command"].as_string())
-    return [or_(*(c.ilike(pattern, escape="\\") if postgres else c.like(pattern, escape="\\") for c in cols))]
+    command = JobRow.spec["command"].as_string()
+    if session.get_bind().dialect.name == "postgresql":
+        return [or_(*(c.ilike(pattern, escape="\\") for c in (JobRow.id, JobRow.name, command)))]
+    in_command = command.like(pattern, escape="\\")
+    if _JSON_PLAIN.fullmatch(q):
+        in_command = and_(cast(JobRow.spec, String).like(pattern, escape="\\"), in_command)
+    return [or_(JobRow.id.like(pattern, escape="\\"), JobRow.name.like(pattern, escape="\\"), in_command)]
+
+
+#: Text JSON stores verbatim (printable ASCII but the quote and the backslash).
+_JSON_PLAIN = re.compile(r"[ !#-\[\]-~]*")
 
 
 def metered_fen(session: Session, job_ids: list[str]) -> dict[str, int]:

@@ -2,8 +2,9 @@
    POST /api/v1/jobs:batch; built-in templates, a script file, the tenant's datasets) and the job list
    (GET /api/v1/jobs with server-side filters, search, order and paging, refreshed every REFRESH_MS while
    shown; cancel of the selected jobs, one POST /api/v1/jobs/{id}:cancel each). Each row links to the job's
-   page #job/<id> (pages/job.js). Timing marks for bench/bench_console_jobs.py: "jobs-list-rendered" after
-   each list render (the first one also "jobs-first-paint"); #jobs-table[data-query] = the query shown. */
+   page #job/<id> (pages/job.js). Timing marks for bench/bench_console_jobs.py: "jobs-list-request" when a
+   list is asked for, "jobs-list-rendered" after each list render (the first one also "jobs-first-paint");
+   #jobs-table[data-query] = the query of the list shown. */
 (function () {
   "use strict";
 
@@ -313,8 +314,9 @@
   async function refreshList() {
     const query = listQuery();
     const seq = ++st.seq;
+    performance.mark("jobs-list-request");
     try {
-      const page = await HH.api("/api/v1/jobs" + query);
+      const [page] = await Promise.all([HH.api("/api/v1/jobs" + query), HH.ready]);  // HH.can needs the capabilities
       if (seq !== st.seq) return;  // a newer question was asked meanwhile
       st.page = page;
       st.listError = null;
