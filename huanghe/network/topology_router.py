@@ -2,7 +2,8 @@
 
 * ``GET`` → ``Topology.model_dump(mode="json")``; ``?format=yaml`` gives the YAML file.
 * ``PUT`` → import a YAML or JSON document (by ``Content-Type``; YAML otherwise). ``?mode=replace`` (default)
-  makes the network exactly the document; ``?mode=merge`` creates or updates and keeps the rest.
+  makes the network exactly the document; ``?mode=merge`` creates or updates and keeps the rest;
+  ``?dry_run=true`` validates only (every check of a real import, the database's included; nothing stored).
   Errors name their path: ``body.centers[3].pools[0].nodes: must be >= 0``.
 """
 
@@ -114,8 +115,14 @@ async def put_topology(
     request: Request,
     s: SessionDep,
     mode: Annotated[Literal["replace", "merge"], Query()] = "replace",
+    dry_run: Annotated[
+        bool, Query(description="validate only: every check of the import, nothing stored")
+    ] = False,
 ) -> ImportSummary:
-    """Import a topology document (YAML or JSON) and return what was stored."""
+    """Import a topology document (YAML or JSON) and return what was stored (``?dry_run=true``: what would
+    be; the same errors as a real import, nothing stored)."""
     raw = await request.body()
     topo = _parse(raw, request.headers.get("content-type", "").lower())
-    return await run_in_threadpool(topology_store.import_from_api, s, topo, replace=mode == "replace")
+    return await run_in_threadpool(
+        topology_store.import_from_api, s, topo, replace=mode == "replace", dry_run=dry_run
+    )

@@ -97,9 +97,12 @@ def _check_replace(session: Session, topo: Topology) -> None:
         raise ConflictError(errors)
 
 
-def import_from_api(session: Session, topo: Topology, *, replace: bool = True) -> ImportSummary:
+def import_from_api(
+    session: Session, topo: Topology, *, replace: bool = True, dry_run: bool = False
+) -> ImportSummary:
     """:func:`import_topology` of a document sent to the API: every pool's ``backend_settings`` must pass
-    :mod:`huanghe.network.connection_rules` and name stored secrets (422 naming each path) first."""
+    :mod:`huanghe.network.connection_rules` and name stored secrets (422 naming each path) first.
+    ``dry_run``: every check of a real import, nothing stored (see :func:`import_topology`)."""
     errors: list[FieldError] = []
     for i, center in enumerate(topo.centers):
         for j, pool in enumerate(center.pools):
@@ -111,13 +114,17 @@ def import_from_api(session: Session, topo: Topology, *, replace: bool = True) -
                 errors.extend(exc.errors)
     if errors:
         raise InvalidError(errors)
-    return import_topology(session, topo, replace=replace)
+    return import_topology(session, topo, replace=replace, dry_run=dry_run)
 
 
-def import_topology(session: Session, topo: Topology, *, replace: bool = True) -> ImportSummary:
+def import_topology(
+    session: Session, topo: Topology, *, replace: bool = True, dry_run: bool = False
+) -> ImportSummary:
     """Store ``topo``. ``replace``: the network becomes exactly ``topo`` (objects not in it are deleted);
     else merge: objects of ``topo`` are created or updated, others are kept. Ids stay stable, so rows of
-    other tables that reference centers or pools survive an import that keeps them. One transaction."""
+    other tables that reference centers or pools survive an import that keeps them. One transaction.
+    ``dry_run``: the same checks and writes (the database's constraints included), then the transaction is
+    rolled back: the answer says what would be stored, nothing is."""
     try:
         if replace:
             _check_replace(session, topo)
@@ -132,7 +139,10 @@ def import_topology(session: Session, topo: Topology, *, replace: bool = True) -
         raise conflict(
             "", f"the import conflicts with stored data: {str(exc.orig).splitlines()[0]}"
         ) from None
-    commit(session)
+    if dry_run:
+        session.rollback()
+    else:
+        commit(session)
     session.expire_all()  # collections loaded before the import (e.g. a center's pools) are stale now
     return ImportSummary(
         name=topo.name,

@@ -42,7 +42,8 @@ add_item_routes(
     router, "tenants", id_type=Id, public=tenancy_schemas.TenantPublic,
     create_model=tenancy_schemas.TenantCreate, update_model=tenancy_schemas.TenantUpdate,
     get=tenancy_svc.get_tenant, create=tenancy_svc.create_tenant, update=tenancy_svc.update_tenant,
-    delete=tenancy_svc.delete_tenant, delete_doc="Delete a tenant (refused while it has users or datasets).",
+    delete=tenancy_svc.delete_tenant,
+    delete_doc="Delete a tenant (refused while users, datasets or jobs name it).",
 )  # fmt: skip
 add_item_routes(
     router, "users", id_type=Id, public=tenancy_schemas.UserPublic, create_model=tenancy_schemas.UserCreate,

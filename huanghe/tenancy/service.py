@@ -70,6 +70,7 @@ def delete_tenant(session: Session, tenant_id: str) -> None:
     row = get_row(session, TenantRow, tenant_id, "tenant")
     refuse_if_used(session, count_where(UserRow.tenant_id == tenant_id), "tenant", tenant_id, "users")
     refuse_if_referenced(session, "datasets", "tenant_id", tenant_id, "tenant")
+    refuse_if_referenced(session, "jobs", "tenant_id", tenant_id, "tenant")  # their bills name the tenant
     session.delete(row)
     commit(session)
 
