@@ -80,6 +80,8 @@ def test_the_api_refuses_an_operator_what_is_not_theirs(role_platform: RolePlatf
     other_pool = _pools(role_platform, OTHER_CENTER)[0]["id"]
     before = _drained(role_platform)
     with role_platform.client("operator") as c:
+        r = c.patch(f"{API}/pools/{other_pool}", json={"price_cny_per_hour": 0.01})
+        assert r.status_code == 403, r.text
         for action in ("drain", "resume"):
             r = c.post(f"{API}/pools/{other_pool}:{action}", json={"reason": "hostile"})
             assert r.status_code == 403, r.text
@@ -114,6 +116,7 @@ def test_operator_drains_a_pool_sees_load_and_jobs(
 ) -> None:
     pool, offering = target
     own = {p["id"] for p in _pools(role_platform, OPERATOR_CENTER)}
+    price = next(p for p in _pools(role_platform, OPERATOR_CENTER) if p["id"] == pool)["price_cny_per_hour"]
     other = {p["id"] for p in _pools(role_platform, OTHER_CENTER)}
     page = login(chromium, role_platform, "operator")
     job_id = None
@@ -176,6 +179,19 @@ def test_operator_drains_a_pool_sees_load_and_jobs(
         page.reload()
         page.wait_for_selector(f"#pools-jobs-table tbody tr >> text={job_id}")
 
+        # change the pool's price through the form (restored below: the settlement test reads it)
+        assert page.eval_on_selector_all("#pools-edit-pool option", "os => os.map(o => o.value)") == sorted(
+            own, key=list(p["id"] for p in _pools(role_platform, OPERATOR_CENTER)).index
+        )
+        page.select_option("#pools-edit-pool", pool)
+        page.fill("#pools-edit-price", "5.5")
+        page.click("#pools-edit button[type='submit']")
+        page.wait_for_selector("#pools-message .ok-line")
+        assert (
+            next(p for p in _pools(role_platform, OPERATOR_CENTER) if p["id"] == pool)["price_cny_per_hour"]
+            == 5.5
+        )
+
         page.evaluate("HH.setLang('en')")
         page.wait_for_function("document.querySelector('#page-pools h2').textContent.includes('pools')")
         page.wait_for_selector("#pools-table tbody tr")
@@ -189,6 +205,7 @@ def test_operator_drains_a_pool_sees_load_and_jobs(
     finally:
         with role_platform.client("operator") as c:
             c.post(f"{API}/pools/{pool}:resume")
+            c.patch(f"{API}/pools/{pool}", json={"price_cny_per_hour": price})
         if job_id is not None and _job(role_platform, job_id)["state"] not in TERMINAL:
             with role_platform.client("enterprise") as c:
                 c.post(f"{API}/jobs/{job_id}:cancel")
@@ -201,16 +218,17 @@ def test_operator_reads_a_settlement_statement(
 ) -> None:
     pool, offering = target
     month = datetime.now(UTC).strftime("%Y-%m")
-    with role_platform.client("enterprise") as c:  # a finished job in the operator's pool, metered
-        r = c.post(
-            f"{API}/jobs",
-            json={"name": "op-settle", "command": "echo settle", "offering": offering, "tenant": "acme"},
-        )
-        assert r.status_code == 201, r.text
-        job_id = r.json()["id"]
-    wait_for("the job finishes", lambda: _job(role_platform, job_id)["state"] in TERMINAL)
     with role_platform.client("operator") as c:
-        st = wait_for("the job is metered", lambda: _statement_with(c, month, pool))
+        st = _statement_with(c, month, pool)  # the drain test's job, when it ran before
+    if st is None:  # else a finished job in the operator's pool, metered
+        with role_platform.client("enterprise") as c:
+            body = {"name": "op-settle", "command": "echo settle", "offering": offering, "tenant": "acme"}
+            r = c.post(f"{API}/jobs", json=body)
+            assert r.status_code == 201, r.text
+            job_id = r.json()["id"]
+        wait_for("the job finishes", lambda: _job(role_platform, job_id)["state"] in TERMINAL)
+        with role_platform.client("operator") as c:
+            st = wait_for("the job is metered", lambda: _statement_with(c, month, pool))
     line = next(x for x in st["lines"] if x["pool"] == pool)
     assert line["jobs"] >= 1 and line["price_cny_per_node_hour"] == "4.00"
 

@@ -32,8 +32,8 @@
       "pools.col.nodes": "节点",
       "pools.col.cpus": "CPU 核",
       "pools.col.gpus": "GPU 卡",
-      "pools.col.mem": "内存/节点 (GB)",
-      "pools.col.price": "价格 (元/节点·时)",
+      "pools.col.mem": "内存 GB/节点",
+      "pools.col.price": "价格/节点·时",
       "pools.col.backend": "后端",
       "pools.col.state": "状态",
       "pools.col.action": "操作",
@@ -66,6 +66,12 @@
       "pools.job.pool": "资源池",
       "pools.job.state": "状态",
       "pools.job.submitted": "提交时间",
+      "pools.edit": "修改资源池",
+      "pools.edit_pool": "资源池",
+      "pools.edit_nodes": "节点数",
+      "pools.edit_price": "价格 (元/节点·时)",
+      "pools.edit_save": "保存",
+      "pools.done_edit": "已保存 {pool}：{nodes} 个节点，{price}/节点·时。",
     },
     en: {
       "pools.nav": "Pools",
@@ -92,8 +98,8 @@
       "pools.col.nodes": "Nodes",
       "pools.col.cpus": "CPU cores",
       "pools.col.gpus": "GPUs",
-      "pools.col.mem": "Memory/node (GB)",
-      "pools.col.price": "Price (CNY/node-hour)",
+      "pools.col.mem": "GB/node",
+      "pools.col.price": "Price/node-hour",
       "pools.col.backend": "Back-end",
       "pools.col.state": "State",
       "pools.col.action": "Action",
@@ -126,11 +132,18 @@
       "pools.job.pool": "Pool",
       "pools.job.state": "State",
       "pools.job.submitted": "Submitted",
+      "pools.edit": "Change a pool",
+      "pools.edit_pool": "Pool",
+      "pools.edit_nodes": "Nodes",
+      "pools.edit_price": "Price (CNY/node-hour)",
+      "pools.edit_save": "Save",
+      "pools.done_edit": "{pool} saved: {nodes} nodes, {price} per node-hour.",
     },
   });
 
   const DRAIN = "POST /api/v1/pools/{item_id}:drain";
   const RESUME = "POST /api/v1/pools/{item_id}:resume";
+  const PATCH = "PATCH /api/v1/pools/{item_id}";
   const LOAD_WINDOW_H = 6;
   const t = HH.t;
   const el = HH.el;
@@ -148,6 +161,10 @@
     const me = HH.whoami;
     if (!me || !HH.can(DRAIN) || !HH.can(RESUME)) return false;
     return me.role !== "operator" || (me.centers || []).includes(pool.center);
+  }
+  function mayEdit(pool) {
+    const me = HH.whoami;
+    return Boolean(me) && HH.can(PATCH) && (me.role !== "operator" || (me.centers || []).includes(pool.center));
   }
 
   function section(titleText, ...body) {
@@ -176,12 +193,13 @@
     const drained = new Map(drains.map((d) => [d.pool, d]));
     const h = (health.items || []).find((x) => x.center === centerId);
     const byBackend = new Map((backends.items || []).map((b) => [b.name, b]));
-    root.replaceChildren(
+    root.replaceChildren(...[
       summary(center, pools.items, drained, h),
       poolTable(pools.items, drained, byBackend, root, centerId),
+      editSection(pools.items.filter(mayEdit), root, centerId),
       loadSection(centerId),
       jobsSection(centerId),
-    );
+    ].filter(Boolean));
     loadTelemetry(centerId);
     loadJobs(centerId);
   }
@@ -216,12 +234,12 @@
     const rows = pools.map((p) => {
       const d = drained.get(p.id);
       const state = d
-        ? [el("span", { className: "badge" }, t("pools.draining")), el("div", { className: "hint-line" },
+        ? [el("span", { className: "badge" }, t("pools.draining")), el("div", { className: "hint-line drain-note" },
           t("pools.draining_since", { by: d.by, time: HH.time(d.since_s), reason: d.reason || "–" }))]
         : el("span", {}, t("pools.open"));
       const cells = [
-        [el("b", {}, p.name || p.id), el("div", { className: "code" }, p.id)],
-        p.accelerator || t("pools.cpu_only"),
+        { text: [el("b", {}, p.name || p.id), el("div", { className: "code" }, p.id),
+          el("div", { className: "hint-line" }, `${t("pools.col.accelerator")}: ${p.accelerator || t("pools.cpu_only")}`)], className: "pool-name" },
         { text: HH.fmt(p.nodes), className: "num" },
         { text: HH.fmt(p.nodes * p.cpus_per_node), className: "num" },
         { text: HH.fmt(p.nodes * p.gpus_per_node), className: "num" },
@@ -243,7 +261,7 @@
       }
       return cells;
     });
-    const labels = [t("pools.col.pool"), t("pools.col.accelerator"), { text: t("pools.col.nodes"), num: true },
+    const labels = [t("pools.col.pool"), { text: t("pools.col.nodes"), num: true },
       { text: t("pools.col.cpus"), num: true }, { text: t("pools.col.gpus"), num: true },
       { text: t("pools.col.mem"), num: true }, { text: t("pools.col.price"), num: true }, t("pools.col.backend"), t("pools.col.state")];
     if (anyAction) labels.push(t("pools.col.action"));
@@ -265,6 +283,40 @@
     } catch (err) {
       HH.showError(msg, err);
     }
+  }
+
+  // ---- change a pool (nodes, price) -------------------------------------------------------------------------
+  function editSection(pools, root, centerId) {
+    if (!pools.length) return null;
+    const field = (id, labelKey, input) => [el("label", { className: "inline", htmlFor: id }, t(labelKey)), input];
+    const select = el("select", { id: "pools-edit-pool" }, pools.map((p) => el("option", { value: p.id }, p.id)));
+    const nodes = el("input", { type: "number", id: "pools-edit-nodes", min: 0, step: 1 });
+    const price = el("input", { type: "number", id: "pools-edit-price", min: 0, step: 0.01 });
+    const fill = () => {
+      const p = pools.find((x) => x.id === select.value);
+      nodes.value = String(p.nodes);
+      price.value = String(p.price_cny_per_hour);
+    };
+    select.addEventListener("change", fill);
+    fill();
+    const status = el("div", { id: "pools-edit-status", role: "status" });
+    const form = el("form", { className: "section-head", id: "pools-edit" },
+      field("pools-edit-pool", "pools.edit_pool", select), field("pools-edit-nodes", "pools.edit_nodes", nodes),
+      field("pools-edit-price", "pools.edit_price", price),
+      el("button", { type: "submit", className: "primary" }, t("pools.edit_save")));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const id = encodeURIComponent(select.value);
+      try {
+        await HH.api(`/api/v1/pools/${id}`, { method: "PATCH", body: { nodes: Number(nodes.value), price_cny_per_hour: Number(price.value) } });
+        const saved = await HH.api(`/api/v1/pools/${id}`);
+        st.message = t("pools.done_edit", { pool: saved.id, nodes: HH.fmt(saved.nodes), price: HH.money(saved.price_cny_per_hour) });
+        await loadCenter(root, centerId);
+      } catch (err) {
+        HH.showError(status, err);
+      }
+    });
+    return section(t("pools.edit"), status, form);
   }
 
   // ---- load over time ---------------------------------------------------------------------------------------
@@ -377,6 +429,8 @@
       "GET /api/v1/backends",
       DRAIN,
       RESUME,
+      PATCH,
+      "GET /api/v1/pools/{item_id}",
       "GET /api/v1/telemetry",
       "GET /api/v1/centers/{center_id}/jobs",
     ],

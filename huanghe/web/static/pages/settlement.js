@@ -97,14 +97,14 @@
   function render(slot, st) {
     const rows = st.lines.map((x) => [
       [el("b", {}, x.pool_name || x.pool), el("div", { className: "code" }, x.pool)],
-      num(HH.money(Number(x.price_cny_per_node_hour))), num(HH.fmt(x.jobs)), num(HH.fmt(x.node_hours, 2)),
-      num(HH.fmt(x.gpu_hours, 2)), num(HH.money(Number(x.amount_cny))), num(HH.money(Number(x.invoiced_cny))),
-      num(HH.fmt(x.energy_kwh, 1)), num(HH.fmt(x.carbon_kg, 1)),
+      num(HH.money(Number(x.price_cny_per_node_hour))), num(HH.fmt(x.jobs)), num(HH.sig(x.node_hours, 4)),
+      num(HH.sig(x.gpu_hours, 4)), num(HH.money(Number(x.amount_cny))), num(HH.money(Number(x.invoiced_cny))),
+      num(HH.sig(x.energy_kwh, 4)), num(HH.sig(x.carbon_kg, 4)),
     ]);
     if (rows.length) {
-      rows.push([{ text: t("settlement.total"), className: "strong" }, "", num(HH.fmt(st.jobs)), num(HH.fmt(st.node_hours, 2)), "",
-        num(HH.money(Number(st.amount_cny))), num(HH.money(Number(st.invoiced_cny))), num(HH.fmt(st.energy_kwh, 1)),
-        num(HH.fmt(st.carbon_kg, 1))]);
+      rows.push([{ text: t("settlement.total"), className: "strong" }, "", num(HH.fmt(st.jobs)), num(HH.sig(st.node_hours, 4)), "",
+        num(HH.money(Number(st.amount_cny))), num(HH.money(Number(st.invoiced_cny))), num(HH.sig(st.energy_kwh, 4)),
+        num(HH.sig(st.carbon_kg, 4))]);
     }
     const table = HH.table([t("settlement.col.pool"), ...["price", "jobs", "node_hours", "gpu_hours", "amount", "invoiced", "energy", "carbon"]
       .map((k) => ({ text: t(`settlement.col.${k}`), num: true }))], rows, t("settlement.empty"));
@@ -117,7 +117,7 @@
           card(t("settlement.card.amount"), HH.money(Number(st.amount_cny))),
           card(t("settlement.card.invoiced"), HH.money(Number(st.invoiced_cny))),
           card(t("settlement.card.jobs"), HH.fmt(st.jobs)),
-          card(t("settlement.card.node_hours"), HH.fmt(st.node_hours, 2))),
+          card(t("settlement.card.node_hours"), HH.sig(st.node_hours, 4))),
         wrap(table)));
   }
 
