@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,10 +110,22 @@ def start_role_platform(tmp: Path) -> Iterator[RolePlatform]:
             os.environ["HUANGHE_DATA_DIR"] = old
 
 
-def login(browser: Any, platform: RolePlatform, role: str, *, lang: str = "zh-CN", **context: Any) -> Any:
-    """A new page in its own browser context, logged in as ``role`` through the real /login form."""
+def login(
+    browser: Any,
+    platform: RolePlatform,
+    role: str,
+    *,
+    lang: str = "zh-CN",
+    on_page: Callable[[Any], Any] | None = None,
+    **context: Any,
+) -> Any:
+    """A new page in its own browser context, logged in as ``role`` through the real /login form.
+
+    ``on_page(page)`` runs before the first request (to watch the log-in and the console's start-up too)."""
     ctx = browser.new_context(locale=lang, **context)
     page = ctx.new_page()
+    if on_page is not None:
+        on_page(page)
     page.goto(platform.url + "/login")
     page.fill("input[name='token']", platform.tokens[role])
     page.click("button[type='submit']")
@@ -141,18 +153,29 @@ def missing_keys(page: Any) -> list[str]:
     return list(page.evaluate("HH.missing"))
 
 
-def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
-    """axe-core's violations of the page as shown, at ``impacts``, one line each (rule, impact, first target)."""
+#: what :func:`axe_violations` scans when asked for the view only: the top bar and the view shown
+SHOWN_VIEW = ("header", "main > [data-view]:not([hidden])")
+
+
+def axe_violations(
+    page: Any, impacts: tuple[str, ...] = ("serious", "critical"), include: tuple[str, ...] = ()
+) -> list[str]:
+    """axe-core's violations of the page as shown, at ``impacts``, one line each (rule, impact, targets).
+
+    ``include``: CSS selectors to scan (e.g. :data:`SHOWN_VIEW`, several times faster than the whole
+    document with its hidden views); empty = the whole document."""
     if not AXE_JS.is_file():
         raise AssertionError(f"{AXE_JS} missing: run `make install` (npm ci installs axe-core)")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
     result = page.evaluate(
-        "async () => JSON.stringify(await axe.run(document, {resultTypes: ['violations']}))"
+        """async (include) => JSON.stringify(await axe.run(
+             include.length ? {include: include.map((s) => [s])} : document, {resultTypes: ['violations']}))""",
+        list(include),
     )
     found = json.loads(result)["violations"]
     return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes'][0]['target'] if v['nodes'] else '?'}"
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
         for v in found
         if v["impact"] in impacts
     ]

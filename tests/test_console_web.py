@@ -92,6 +92,73 @@ def test_i18n_tables_cover_every_key_in_both_languages() -> None:
     assert used - set(zh) == set()
 
 
+PAIR = re.compile(r'^\s+"([\w.-]+)": "((?:[^"\\]|\\.)*)",$', re.M)
+FILE_EXT = re.compile(r"\.(pdf|csv|json|ya?ml|txt|html|png|js|css)$")
+
+
+def page_strings(path: Path) -> dict[str, dict[str, str]]:
+    """The ``HH.addStrings`` block of a page file (layout in docs/console.md): {"zh-CN": {...}, "en": {...}}."""
+    text = path.read_text(encoding="utf-8")
+    head = re.search(r'HH\.addStrings\(\{\n\s+"zh-CN": \{\n', text)
+    assert head, f'{path.name}: no `HH.addStrings({{` followed by a `"zh-CN": {{` line'
+    zh_part, rest = text[head.end() :].split("\n    en: {\n", 1)
+    en_part = rest.split("\n  });", 1)[0]
+    for lang, part in (("zh-CN", zh_part), ("en", en_part)):
+        body = part.rsplit("\n    },", 1)[0]
+        odd = [line for line in body.splitlines() if line.strip() and not PAIR.match(line)]
+        assert not odd, f'{path.name} {lang}: lines not in the `"key": "text",` layout: {odd[:3]}'
+    return {"zh-CN": dict(PAIR.findall(zh_part)), "en": dict(PAIR.findall(en_part))}
+
+
+def keys_used(text: str, page: str) -> set[str]:
+    """Literal keys a page script asks for: t("x.y") / HH.t("x.y"), its menu key, "<page>.x" literals (not
+    the prefixes given to HH.label / HH.coded)."""
+    text = re.sub(r'\b(?:label|coded)\("[^"]*"', "", text)
+    used = set(re.findall(r'\bt\("([\w-]+\.[\w.-]*\w)"', text))
+    used |= set(re.findall(r'\bnav\s*:\s*"([\w-]+\.[\w.-]+)"', text))
+    used |= {k for k in re.findall(rf'"({re.escape(page)}\.[\w.-]*\w)"', text) if not FILE_EXT.search(k)}
+    return used
+
+
+def test_page_strings_in_both_languages_and_every_key_used_exists() -> None:
+    base = _i18n_tables()
+    pages = sorted((STATIC / "pages").glob("*.js"))
+    assert len(pages) >= 15
+    tables = {p.stem: page_strings(p) for p in pages if "HH.addStrings" in p.read_text(encoding="utf-8")}
+    known = set(base["zh-CN"])
+    problems = []
+    for name, t in tables.items():
+        zh, en = set(t["zh-CN"]), set(t["en"])
+        problems += [f"{name}: {k} only in zh-CN" for k in sorted(zh - en)]
+        problems += [f"{name}: {k} only in en" for k in sorted(en - zh)]
+        problems += [
+            f"{name}: {k} not prefixed {name}." for k in sorted(zh | en) if not k.startswith(name + ".")
+        ]
+        problems += [f"{name}: {k} also in i18n.js" for k in sorted((zh | en) & known)]
+        problems += [
+            f"{name}: {k} empty in {lang}" for lang in t for k, v in t[lang].items() if not v.strip()
+        ]
+        known |= zh
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        unknown = keys_used(text, path.stem) - known
+        prefixes = {k for k in unknown if any(d.startswith(k + ".") for d in known)}  # label("x.state", v)
+        problems += [f"{path.name}: uses {k}, defined nowhere" for k in sorted(unknown - prefixes)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_page_strings_parser_sees_a_missing_key(tmp_path: Path) -> None:
+    page = tmp_path / "demo.js"
+    page.write_text(
+        '(function () {\n  HH.addStrings({\n    "zh-CN": {\n      "demo.a": "甲",\n      "demo.b": "乙",\n    },\n'
+        '    en: {\n      "demo.a": "A",\n    },\n  });\n  t("demo.c");\n})();\n',
+        encoding="utf-8",
+    )
+    t = page_strings(page)
+    assert set(t["zh-CN"]) - set(t["en"]) == {"demo.b"}
+    assert keys_used(page.read_text(encoding="utf-8"), "demo") == {"demo.a", "demo.b", "demo.c"}
+
+
 def test_vendor_missing_names_the_absent_files(tmp_path: Path) -> None:
     assert console.vendor_missing(tmp_path) == ["echarts.min.js", "shandong.geo.json"]
     (tmp_path / "echarts.min.js").write_text("x")
@@ -183,10 +250,18 @@ class _Watch:
 
     def __init__(self, page: Any) -> None:
         self.problems: list[str] = []
-        page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
+        page.on("console", self._console)
         page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e} {e.stack}"))
         page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
-        page.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))
+        page.on("response", self._response)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.problems.append(f"console: {message.text} ({message.location.get('url')})")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
 
 
 MAP_STATE_JS = """() => {

@@ -27,7 +27,9 @@ router = APIRouter(include_in_schema=False)
 MAX_FORM_BYTES = 4096
 
 _PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>登录 · Huanghe login</title>
-<style>body{{font-family:sans-serif;max-width:28em;margin:4em auto}}input{{width:100%;padding:.4em;margin:.3em 0}}
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<style>body{{font-family:sans-serif;max-width:28em;margin:4em auto;padding:0 1em}}input{{width:100%;padding:.4em;margin:.3em 0}}
 .err{{color:#b00}}</style></head><body><h1>黄河 Huanghe</h1><p>登录控制台 · Console login</p>
 <form method="post" action="/login"><label>API 令牌 / API token
 <input type="password" name="token" autocomplete="off" required></label>

@@ -23,6 +23,7 @@
     { key: "backends", label: "col.backend" },
   ];
 
+  HH.registerCalls("common", ["GET /api/v1/topology"]);  // read once, shared by every view (HH.topology)
   const state = { topo: null, rows: [], sortKey: "id", sortDir: 1, chart: null, geo: null, mapProblem: null, error: null };
   const $ = (id) => document.getElementById(id);
 

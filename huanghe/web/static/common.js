@@ -42,6 +42,7 @@
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = HH.t(el.dataset.i18n); });
     document.querySelectorAll("[data-i18n-title]").forEach((el) => { el.title = HH.t(el.dataset.i18nTitle); });
     document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = HH.t(el.dataset.i18nPlaceholder); });
+    document.querySelectorAll("[data-i18n-aria]").forEach((el) => { el.setAttribute("aria-label", HH.t(el.dataset.i18nAria)); });
   };
   HH.setLang = function (lang) {
     HH.lang = lang;
@@ -187,6 +188,18 @@
     jobs: { nav: "nav.jobs", needs: ["GET /api/v1/jobs"] },
     observatory: { nav: "nav.observatory", needs: ["GET /api/v1/observatory/indicators"] },
   };
+  /** API calls of the scripts that are not pages (common.js, app.js, jobs.js, observatory.js), by view:
+      `HH.registerCalls(view, [call, ...])` ("common" = every view). Read by the reachability
+      test (tests/test_console_reachability.py parses these blocks) as a page's `calls` are. */
+  HH.calls = {};
+  HH.registerCalls = function (view, calls) {
+    HH.calls[view] = (HH.calls[view] || []).concat(calls);
+  };
+  HH.registerCalls("common", [
+    "GET /api/v1/auth/whoami",
+    "GET /api/v1/auth/capabilities",
+    "POST /logout",
+  ]);
   /** Register a page (see HH.pages); creates its container in <main> unless one with data-view=name exists. */
   HH.registerPage = function (def) {
     let el = document.querySelector(`[data-view="${def.name}"]`);
@@ -197,6 +210,7 @@
     }
     const page = Object.assign({ needs: [], calls: [], el }, def);
     HH.pages.push(page);
+    if (navDrawn) renderNav();  // a page registered late (after HH.ready): in the menu all the same
     return page;
   };
   function viewOf(hash) {
@@ -253,7 +267,14 @@
     }
     box.replaceChildren(...parts);
   }
+  /** The phone-width menu: a button opens and closes it (style.css shows the menu always on wider screens). */
+  function setMenuOpen(open) {
+    const toggle = document.getElementById("menu-toggle");
+    document.body.classList.toggle("menu-open", open);
+    if (toggle) toggle.setAttribute("aria-expanded", String(open));
+  }
   function route() {
+    setMenuOpen(false);
     HH.view = viewOf(location.hash);
     HH.params = (location.hash || "").replace(/^#/, "").split("/").slice(1).map(decodeURIComponent);
     document.querySelectorAll("[data-view]").forEach((el) => { el.hidden = el.dataset.view !== HH.view; });
@@ -268,8 +289,16 @@
   }
   /** Call `fn(view)` whenever the shown view changes (and once at start). */
   HH.onView = (fn) => viewListeners.push(fn);
-  /** Resolves once the caller and their capabilities are known and the menu is drawn. */
-  HH.ready = Promise.all([HH.me, HH.caps]).then(([me, caps]) => {
+  /** Resolves after every script of the page ran (all pages registered: index.html loads them before app.js). */
+  const scriptsDone = new Promise((resolve) => {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", resolve, { once: true });
+    else resolve();
+  });
+  let navDrawn = false;
+  /** Resolves once the caller and their capabilities are known, every page is registered and the menu drawn
+      (the answers can come before the last page script ran: the menu waits for the scripts too). */
+  HH.ready = Promise.all([HH.me, HH.caps, scriptsDone]).then(([me, caps]) => {
+    navDrawn = true;
     capsNow = caps;
     HH.whoami = me;
     renderNav();
@@ -278,10 +307,26 @@
   });
   HH.startRouting = function () {
     window.addEventListener("hashchange", route);
+    const toggle = document.getElementById("menu-toggle");
+    if (toggle) toggle.addEventListener("click", () => setMenuOpen(!document.body.classList.contains("menu-open")));
     HH.onLang(() => { renderNav(); HH.whoami !== undefined && renderUser(HH.whoami); });
     HH.ready.then(route);
     route();
   };
+
+  // ---- keyboard access to what scrolls ------------------------------------------------------------------------
+  /* A box that scrolls sideways (every `.table-wrap` at a phone's width) must be reachable from the keyboard
+     (axe: scrollable-region-focusable): each one any script adds gets tabindex=0, whoever made it. */
+  const SCROLLERS = ".table-wrap:not([tabindex]), [data-scroll]:not([tabindex])";
+  let scrollPending = false;
+  function focusableScrollers() {
+    scrollPending = false;
+    document.querySelectorAll(SCROLLERS).forEach((box) => { box.tabIndex = 0; });
+  }
+  new MutationObserver(() => {
+    if (!scrollPending) { scrollPending = true; queueMicrotask(focusableScrollers); }
+  }).observe(document.documentElement, { childList: true, subtree: true });
+  focusableScrollers();
 
   // ---- helpers for page modules ------------------------------------------------------------------------------
   /** Query string from an object, leaving out null/undefined/"" values. */

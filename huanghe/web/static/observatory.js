@@ -12,10 +12,21 @@
   const TELE_METRICS = ["utilisation", "pue"];
   const TELE_WINDOW_H = 24;
   const GREEN_TOP = 10;
-  const API = "/api/v1/observatory/";
   const $ = (id) => document.getElementById(id);
 
   const st = { loaded: false, topo: null, data: {}, errors: {}, charts: {} };
+  HH.registerCalls("observatory", [
+    "GET /api/v1/observatory/indicators",
+    "GET /api/v1/observatory/index",
+    "GET /api/v1/observatory/targets",
+    "GET /api/v1/observatory/green-list",
+    "GET /api/v1/observatory/network-capacity",
+    "GET /api/v1/observatory/reports/{kind}",
+    "GET /api/v1/alerts",
+    "POST /api/v1/alerts/{alert_id}:ack",
+    "POST /api/v1/alerts/{alert_id}:resolve",
+    "GET /api/v1/telemetry",
+  ]);
 
   const hasCharts = () => !window.HUANGHE_NO_ECHARTS && typeof window.echarts !== "undefined";
   function centerName(id, fallback) {
@@ -92,7 +103,7 @@
   }
   function loadIndex() {
     const q = new URLSearchParams({ level: $("obs-level").value || "city", weights: $("obs-weights").value || "equal" });
-    return load("index", API + "index?" + q, renderIndex);
+    return load("index", `/api/v1/observatory/index?${q}`, renderIndex);
   }
 
   // ---- targets --------------------------------------------------------------------------------------------
@@ -131,15 +142,15 @@
         km: fmt(rules.scattered_km_above), year: rules.old_opened_before });
       const city = (id) => { const c = st.topo && st.topo.cities.find((x) => x.id === id); return c ? HH.named(c) : id; };
       $("obs-green").replaceChildren(
-        el("div", { id: "obs-green-pue" }, el("h3", {}, t("obs.green.pue", { pue: fmt(rules.pue_limit, 1) })),
+        el("div", { id: "obs-green-pue", tabIndex: 0 }, el("h3", {}, t("obs.green.pue", { pue: fmt(rules.pue_limit, 1) })),
           HH.table([t("col.name"), t("col.city"), { text: "PUE", num: true }],
             d.pue_above_limit.map((r) => [{ text: centerName(r.center, r.name_zh), className: "wrap" }, city(r.city), { text: fmt(r.pue, 2), className: "num" }]),
             t("obs.green.none"))),
-        el("div", { id: "obs-green-renewable" }, el("h3", {}, t("obs.green.renewable", { n: GREEN_TOP })),
+        el("div", { id: "obs-green-renewable", tabIndex: 0 }, el("h3", {}, t("obs.green.renewable", { n: GREEN_TOP })),
           HH.table([t("obs.index.rank"), t("col.name"), { text: t("obs.green.share"), num: true }, { text: "PUE", num: true }],
             d.renewable_ranking.slice(0, GREEN_TOP).map((r) => [{ text: fmt(r.rank), className: "num" }, { text: centerName(r.center, r.name_zh), className: "wrap" },
               { text: pct(r.renewable_share, 0), className: "num" }, { text: fmt(r.pue, 2), className: "num" }]))),
-        el("div", { id: "obs-green-sso" }, el("h3", {}, t("obs.green.sso")),
+        el("div", { id: "obs-green-sso", tabIndex: 0 }, el("h3", {}, t("obs.green.sso")),
           HH.table([t("col.name"), { text: t("obs.green.racks"), num: true }, { text: t("obs.green.km"), num: true }, t("obs.green.opened"), t("obs.green.reasons")],
             d.small_scattered_old.map((r) => [{ text: centerName(r.center, r.name_zh), className: "wrap" }, { text: fmt(r.standard_racks), className: "num" },
               { text: fmt(r.nearest_km, 1), className: "num" }, String(r.opened_year), r.reasons.map((x) => t("obs.green.reason." + x)).join(" · ")]),
@@ -190,7 +201,8 @@
     if (!btn) return;
     btn.disabled = true;
     try {
-      await HH.api(`/api/v1/alerts/${btn.dataset.alert}:${btn.dataset.act}`, { method: "POST" });
+      const id = encodeURIComponent(btn.dataset.alert);
+      await HH.api(btn.dataset.act === "ack" ? `/api/v1/alerts/${id}:ack` : `/api/v1/alerts/${id}:resolve`, { method: "POST" });
     } catch (err) {
       st.errors.alerts = err;
       renderAlerts();
@@ -217,7 +229,7 @@
     if (!center) return Promise.resolve();
     const from = new Date(Date.now() - TELE_WINDOW_H * 3600 * 1000).toISOString();
     const q = new URLSearchParams({ metric: $("obs-tele-metric").value, center, step: "5m", from, limit: "2000" });
-    return load("telemetry", "/api/v1/telemetry?" + q, renderTelemetry);
+    return load("telemetry", `/api/v1/telemetry?${q}`, renderTelemetry);
   }
   function renderTelemetry() {
     $("obs-tele-simulated").hidden = true;
@@ -253,7 +265,7 @@
     const lang = HH.lang === "en" ? "en" : "zh";
     $("obs-reports").replaceChildren(...["storage", "index"].map((kind) => el("div", { className: "report" },
       el("b", {}, t("obs.reports." + kind)), " ",
-      ...["pdf", "html"].map((f) => el("a", { className: "button-link", href: `${API}reports/${kind}?format=${f}&lang=${lang}`, download: "" }, f.toUpperCase())))));
+      ...["pdf", "html"].map((f) => el("a", { className: "button-link", href: `/api/v1/observatory/reports/${kind}?format=${f}&lang=${lang}`, download: "" }, f.toUpperCase())))));
   }
 
   // ---- wiring ---------------------------------------------------------------------------------------------
@@ -269,7 +281,9 @@
     fill("obs-tele-metric", "obs.metric.", TELE_METRICS);
     const centers = $("obs-tele-center");
     const keep = centers.value;
-    centers.replaceChildren(...(st.topo ? st.topo.centers : []).map((c) => new Option(`${HH.named(c)} (${c.id})`, c.id)));
+    const mine = HH.whoami && HH.whoami.role === "operator" ? new Set(HH.whoami.centers || []) : null;  // its own only
+    const shown = (st.topo ? st.topo.centers : []).filter((c) => !mine || mine.has(c.id));
+    centers.replaceChildren(...shown.map((c) => new Option(`${HH.named(c)} (${c.id})`, c.id)));
     if (keep) centers.value = keep;
   }
   function render() {
@@ -286,15 +300,16 @@
   }
   async function loadAll() {
     st.loaded = true;
+    await HH.ready;  // who is asking (an operator sees the telemetry of its own centers)
     st.topo = await HH.topology;
     fillControls();
     renderReports();
     await Promise.all([
-      load("indicators", API + "indicators?level=province", renderIndicators),
+      load("indicators", "/api/v1/observatory/indicators?level=province", renderIndicators),
       loadIndex(),
-      load("targets", API + "targets", renderTargets),
-      load("green", API + "green-list", renderGreen),
-      load("capacity", API + "network-capacity", renderCapacity),
+      load("targets", "/api/v1/observatory/targets", renderTargets),
+      load("green", "/api/v1/observatory/green-list", renderGreen),
+      load("capacity", "/api/v1/observatory/network-capacity", renderCapacity),
       loadAlerts(),
       loadTelemetry(),
     ]);
@@ -307,6 +322,9 @@
     $("obs-tele-center").addEventListener("change", loadTelemetry);
     $("obs-tele-metric").addEventListener("change", loadTelemetry);
     $("obs-alerts").addEventListener("click", alertAction);
+    window.addEventListener("resize", () => {  // a phone turned, a window narrowed: charts follow (not while hidden)
+      if (HH.view === "observatory") Object.values(st.charts).forEach((c) => c.resize());
+    });
     HH.onLang(render);
     HH.onView((view) => {
       if (view !== "observatory") return;
