@@ -251,7 +251,10 @@ def main() -> None:
         finally:
             browser.close()
     keys = ["first_paint_ms", "state_filter_ms", "search_ms", "api_list_ms", "api_state_ms", "api_search_ms"]
-    print(f"console job list, {args.repeat} repeats each; median (max) in ms")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"console job list, {args.repeat} repeats each; median (max) in ms; load average {load} on {os.cpu_count()} CPUs"
+    )
     print(f"{'measure':<18}" + "".join(f"{r['jobs']:>22,} jobs" for r in results))
     print(f"{'acme sees':<18}" + "".join(f"{r['acme_jobs']:>27,}" for r in results))
     print(f"{'fill s':<18}" + "".join(f"{r['fill_s']:>27.1f}" for r in results))
