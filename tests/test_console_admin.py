@@ -412,6 +412,14 @@ def test_topology_page_in_chinese_sets_a_credential(
         page.evaluate("window.scrollTo(0, 0)")
         screenshot(page, tmp_path, "console-topology-zh.png")
         _check_page(page)
+
+        # delete: a second click confirms
+        button = page.locator(f"#secrets-grid button[data-act='delete'][data-name='{name}']")
+        button.click()
+        assert button.inner_text() == "确认删除" and admin.get(f"{API}/secrets/{name}").status_code == 200
+        button.click()
+        button.wait_for(state="detached")
+        assert admin.get(f"{API}/secrets/{name}").status_code == 404
     finally:
         admin.close()
         page.context.close()

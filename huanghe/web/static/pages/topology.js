@@ -47,6 +47,10 @@
       "topology.secrets.col.description": "用途",
       "topology.secrets.col.used_by": "使用它的资源池",
       "topology.secrets.col.updated": "更新时间",
+      "topology.secrets.col.actions": "操作",
+      "topology.secrets.delete": "删除",
+      "topology.secrets.delete.confirm": "确认删除",
+      "topology.secrets.delete.failed": "无法删除凭据：{detail}",
       "topology.secrets.empty": "还没有凭据",
       "topology.secrets.f.name": "名称",
       "topology.secrets.f.description": "用途（不要写入机密）",
@@ -97,6 +101,10 @@
       "topology.secrets.col.description": "Purpose",
       "topology.secrets.col.used_by": "Pools using it",
       "topology.secrets.col.updated": "Updated",
+      "topology.secrets.col.actions": "Actions",
+      "topology.secrets.delete": "Delete",
+      "topology.secrets.delete.confirm": "Yes, delete",
+      "topology.secrets.delete.failed": "Could not delete the credential: {detail}",
       "topology.secrets.empty": "No credentials yet",
       "topology.secrets.f.name": "Name",
       "topology.secrets.f.description": "Purpose (no secret here)",
@@ -111,11 +119,10 @@
 
   const { t, el } = HH;
   const TOPO = "/api/v1/topology";
-  const MAX_EXCERPTS = 30;
-  const CONTEXT_LINES = 2;
+  const [MAX_EXCERPTS, CONTEXT_LINES] = [30, 2];  // errors shown with the file's lines; lines before and after
   const st = {
     topo: null, readError: null, file: null, text: "", checked: null, result: null, busy: "", secrets: null,
-    secretsOffset: 0, secretsError: null, secretStatus: "", built: false,
+    secretsOffset: 0, secretsError: null, secretStatus: "", secretConfirm: null, secretDeleteError: null, built: false,
   };
   let root = null;
   const q = (sel) => root.querySelector(sel);
@@ -226,10 +233,11 @@
     const doImport = el("button", { type: "button", className: "primary", id: "topology-import", dataset: { t: "topology.do_import" } });
     check.addEventListener("click", () => send(true));
     doImport.addEventListener("click", () => send(false));
-    const yaml = el("button", { type: "button", className: "small", id: "topology-export-yaml", dataset: { t: "topology.export.yaml" } });
-    const json = el("button", { type: "button", className: "small", id: "topology-export-json", dataset: { t: "topology.export.json" } });
-    yaml.addEventListener("click", () => exportAs("yaml"));
-    json.addEventListener("click", () => exportAs("json"));
+    const [yaml, json] = ["yaml", "json"].map((f) => {
+      const b = el("button", { type: "button", className: "small", id: `topology-export-${f}`, dataset: { t: `topology.export.${f}` } });
+      b.addEventListener("click", () => exportAs(f));
+      return b;
+    });
     const parts = [
       el("section", { className: "panel section" },
         el("div", { className: "section-head" }, el("h2", { dataset: { t: "topology.title" } })),
@@ -333,12 +341,10 @@
         if (!Array.isArray(detail)) detail = [{ path: "", message: typeof detail === "string" ? detail : resp.statusText }];
         throw new HH.ApiError(resp.status, detail);
       }
-      st.result = { ok: data, dryRun };
-      st.checked = dryRun ? key : null;
+      [st.result, st.checked] = [{ ok: data, dryRun }, dryRun ? key : null];
       if (!dryRun) await readTopology();
     } catch (err) {
-      st.result = { err };
-      st.checked = null;
+      [st.result, st.checked] = [{ err }, null];
     } finally {
       st.busy = "";
       render();
@@ -416,12 +422,20 @@
     renderSecrets();
   }
   function renderSecrets() {
-    HH.showError(q("#secrets-error"), st.secretsError, "topology.secrets.list.failed");
+    if (st.secretDeleteError) HH.showError(q("#secrets-error"), st.secretDeleteError, "topology.secrets.delete.failed");
+    else HH.showError(q("#secrets-error"), st.secretsError, "topology.secrets.list.failed");
     const page = st.secrets || { items: [], total: 0, limit: 20, offset: 0 };
+    const del = (name) => {  // a second click confirms; refused (409) while a pool names the secret
+      const b = el("button", { type: "button", className: "small danger-text", dataset: { act: "delete", name } },
+        t(st.secretConfirm === name ? "topology.secrets.delete.confirm" : "topology.secrets.delete"));
+      b.setAttribute("aria-label", `${b.textContent} ${name}`);
+      b.addEventListener("click", () => (st.secretConfirm === name ? deleteSecret(name) : (st.secretConfirm = name, renderSecrets())));
+      return b;
+    };
     const table = HH.table(
-      ["name", "description", "used_by", "updated"].map((k) => t(`topology.secrets.col.${k}`)),
+      ["name", "description", "used_by", "updated", "actions"].map((k) => t(`topology.secrets.col.${k}`)),
       page.items.map((s) => [{ text: s.name, className: "mono" }, { text: s.description || "–", className: "wrap" },
-        { text: s.used_by.join(", ") || "–", className: "mono wrap" }, HH.time(s.updated_s)]),
+        { text: s.used_by.join(", ") || "–", className: "mono wrap" }, HH.time(s.updated_s), del(s.name)]),
       t("topology.secrets.empty"));
     table.id = "secrets-grid";
     q("#secrets-table").replaceChildren(table);
@@ -430,12 +444,17 @@
     q("#secrets-pager").replaceChildren(HH.pager(page, (offset) => { st.secretsOffset = offset; loadSecrets(); }));
     q("#secret-status").textContent = st.secretStatus;
   }
+  async function deleteSecret(name) {
+    st.secretConfirm = null;
+    st.secretDeleteError = await HH.api(`/api/v1/secrets/${encodeURIComponent(name)}`, { method: "DELETE" }).then(() => null, (err) => err);
+    await loadSecrets();
+  }
   async function saveSecret(ev) {
     ev.preventDefault();
     const form = ev.target;
     form.querySelectorAll(".field-error").forEach((n) => { n.textContent = ""; });
     q("#secret-error").replaceChildren();
-    st.secretStatus = "";
+    [st.secretStatus, st.secretDeleteError] = ["", null];
     const name = form.elements.name.value.trim();
     const body = { value: form.elements.value.value, description: form.elements.description.value.trim() };
     try {
@@ -462,7 +481,8 @@
     name: "topology",
     nav: "topology.nav",
     needs: ["GET /api/v1/topology", "PUT /api/v1/topology"],
-    calls: ["GET /api/v1/topology", "PUT /api/v1/topology", "GET /api/v1/secrets", "PUT /api/v1/secrets/{name}"],
+    calls: ["GET /api/v1/topology", "PUT /api/v1/topology", "GET /api/v1/secrets", "PUT /api/v1/secrets/{name}",
+      "DELETE /api/v1/secrets/{name}"],
     async show(params, el_) {
       root = el_;
       if (!st.built) {
