@@ -16,11 +16,24 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from huanghe.billing import statements
+from huanghe.billing.models import UsageRow
+from huanghe.broker.batch import JobBatch
+from huanghe.broker.filters import Reason, apply_filters
+from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.catalog.topology import load_topology
+from huanghe.core.clock import FakeClock
+from huanghe.core.errors import NotFoundError
+from huanghe.network.topology_store import import_topology
+from huanghe.store.db import make_engine, make_session_factory
+from huanghe.store.migrate import migrate
 from tests.console_support import (
     OPERATOR_CENTER,
     RolePlatform,
@@ -76,6 +89,61 @@ def target(role_platform: RolePlatform) -> Iterator[tuple[str, str]]:
             c.post(f"{API}/offerings/{oid}:withdraw")
 
 
+def test_a_drained_pool_is_removed_by_the_unhealthy_filter_and_only_it() -> None:
+    snap = NetworkSnapshot.from_topology(
+        load_topology("shandong-mini"), FakeClock(0.0), carbon_shape="synthetic"
+    )
+    jobs = JobBatch.from_records(snap, [{"cpus": 1, "mem_gb": 1}])
+    before = apply_filters(snap, jobs).feasible[0]
+    drained = int(np.flatnonzero(before)[0])  # a pool the job could run in
+    mask = np.ones(snap.n_pools, dtype=np.bool_)
+    mask[drained] = False
+    report = apply_filters(snap.with_pool_open(mask), jobs)
+    assert not report.feasible[0, drained]
+    assert list(report.removed_by(0)[Reason.UNHEALTHY]) == [drained]
+    assert (report.feasible[0] == (before & mask)).all()
+    with pytest.raises(ValueError, match="pool_open"):
+        snap.with_pool_open(np.ones(snap.n_pools + 1, dtype=np.bool_))
+
+
+def test_a_statement_prices_per_pool_and_sums_in_fen(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'st.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    base = {"tenant_id": "acme", "center_id": OPERATOR_CENTER, "operator": "x", "started_s": 0.0, "ended_s": 1.0,
+            "nodes": 1, "gpu_hours": 0.0, "energy_kwh": 1.5, "carbon_kg": 0.5}  # fmt: skip
+    with make_session_factory(engine)() as s:
+        import_topology(s, load_topology("shandong-mini"))
+        pool = next(
+            p.id for c in load_topology("shandong-mini").centers if c.id == OPERATOR_CENTER for p in c.pools
+        )
+        for i, (month, price, hours, cost, invoice) in enumerate([
+            ("2026-11", 400, 1.0, 400, 7),  # 4.00/node-hour, invoiced
+            ("2026-11", 400, 0.5, 200, None),  # same price, not invoiced yet
+            ("2026-11", 550, 0.3333, 183, 7),  # a price change in the month: a second line
+            ("2026-10", 400, 9.0, 3600, 7),  # another month
+        ]):  # fmt: skip
+            s.add(UsageRow(job_id=f"j{i}", pool_id=pool, month=month, price_fen_per_node_hour=price,
+                           node_hours=hours, cost_fen=cost, invoice_id=invoice, **base))  # fmt: skip
+        other = next(c.id for c in load_topology("shandong-mini").centers if c.id != OPERATOR_CENTER)
+        s.add(UsageRow(job_id="other", pool_id="p", month="2026-11", price_fen_per_node_hour=1, node_hours=1.0,
+                       cost_fen=99999, invoice_id=7, **{**base, "center_id": other}))  # fmt: skip
+        s.commit()
+        st = statements.statement(s, OPERATOR_CENTER, "2026-11")
+        assert [(x.price_cny_per_node_hour, x.jobs) for x in st.lines] == [
+            (Decimal("4.00"), 2),
+            (Decimal("5.50"), 1),
+        ]
+        assert st.lines[0].amount_cny == Decimal("6.00") and st.lines[0].invoiced_cny == Decimal("4.00")
+        assert st.amount_cny == Decimal("7.83") and st.invoiced_cny == Decimal("5.83") and st.jobs == 3
+        rows = list(csv.reader(io.StringIO(statements.statement_csv(st))))
+        assert rows[-1][:4] == ["TOTAL", "", "", "3"] and rows[-1][6:8] == ["7.83", "5.83"]
+        assert statements.statement(s, OPERATOR_CENTER, "2026-09").lines == []
+        with pytest.raises(NotFoundError):
+            statements.statement(s, "no-such-center", "2026-11")
+    engine.dispose()
+
+
 def test_the_api_refuses_an_operator_what_is_not_theirs(role_platform: RolePlatform) -> None:
     other_pool = _pools(role_platform, OTHER_CENTER)[0]["id"]
     before = _drained(role_platform)
@@ -104,6 +172,20 @@ def test_the_api_refuses_an_operator_what_is_not_theirs(role_platform: RolePlatf
                 == 403
             )
             assert c.get(f"{API}/centers/{OPERATOR_CENTER}/jobs").status_code == 403
+    with role_platform.client(
+        "admin"
+    ) as c:  # who drained another center's pool is not the operator's business
+        assert c.post(f"{API}/pools/{other_pool}:drain", json={"reason": "admin test"}).status_code == 200
+    try:
+        with role_platform.client("operator") as c:
+            seen = {d["pool"]: d for d in c.get(f"{API}/pool-drains").json()}
+        assert seen[other_pool]["draining"] and seen[other_pool]["by"] == ""
+        with role_platform.client("regulator") as c:
+            seen = {d["pool"]: d for d in c.get(f"{API}/pool-drains").json()}
+        assert seen[other_pool]["by"].startswith("admin")
+    finally:
+        with role_platform.client("admin") as c:
+            assert c.post(f"{API}/pools/{other_pool}:resume").status_code == 200
     with role_platform.client("regulator") as c:  # reads any center, drains none
         assert c.get(f"{API}/centers/{OTHER_CENTER}/statement", params={"month": month}).status_code == 200
         assert c.post(f"{API}/pools/{other_pool}:drain").status_code == 403

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path, Request
 from huanghe.api.authentication import principal_of_request
 from huanghe.api.deps import IdFilter, SessionDep
 from huanghe.domain.network import ID_PATTERN
+from huanghe.domain.tenancy import Role
 from huanghe.network import drains as svc
 
 router = APIRouter(tags=["pools"])
@@ -23,9 +24,14 @@ PoolId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64, description="poo
 
 
 @router.get("/pool-drains", response_model=list[svc.PoolState])
-def list_drains(s: SessionDep, center: IdFilter = None) -> list[svc.PoolState]:
-    """Pools taking no new jobs, with why, who and since when."""
-    return svc.list_drains(s, center)
+def list_drains(request: Request, s: SessionDep, center: IdFilter = None) -> list[svc.PoolState]:
+    """Pools taking no new jobs, with why, who and since when (an operator sees who drained a pool of its own
+    centers only)."""
+    p = principal_of_request(request)
+    items = svc.list_drains(s, center)
+    if p.role is Role.OPERATOR:
+        items = [d if d.center in p.center_ids else d.model_copy(update={"by": ""}) for d in items]
+    return items
 
 
 @router.post("/pools/{item_id}:drain", response_model=svc.PoolState)
