@@ -184,15 +184,6 @@ def _text(page: Any, selector: str) -> str:
     return str(page.inner_text(selector))
 
 
-def _menu(page: Any) -> set[str]:
-    """The menu once every page script has run. common.js draws the menu when whoami and capabilities answer,
-    which can be before the last page scripts have registered (then their entries are missing until the next
-    redraw): the test redraws it, by the language switch's hook, after the document has loaded."""
-    page.wait_for_function("document.readyState === 'complete'")
-    page.evaluate("HH.setLang(HH.lang)")
-    return set(menu(page))
-
-
 @pytest.mark.browser
 def test_tenant_admin_pages(
     chromium: Any, role_platform: RolePlatform, billed: dict[str, Any], tmp_path: Path
@@ -201,7 +192,7 @@ def test_tenant_admin_pages(
     page = login(chromium, p, "tenant_admin", permissions=["clipboard-read", "clipboard-write"])
     problems: list[str] = []
     try:
-        assert {f"#{n}" for n in PAGES} <= _menu(page)
+        assert {f"#{n}" for n in PAGES} <= set(menu(page))
 
         # tokens: created, its secret shown once (copy works), usable; gone after a reload; revoked → refused
         open_view(page, p, "tokens")
@@ -288,7 +279,8 @@ def test_tenant_admin_pages(
         with p.client("tenant_admin") as c:
             quota = c.get(f"{API}/quotas/acme").json()
         assert quota["month"] in _text(page, "#budgets-quota") and page.locator(".budget-card").count() == 2
-        assert page.locator("#budgets-set").count() == 0  # limits are the platform admin's
+        assert "示例制造 Acme (acme)" in _text(page, "#budgets-quota")  # the tenant's name, GET /tenants/acme
+        assert page.locator("#budgets-set, #budgets-data-set, #budgets-all").count() == 0  # the admin's
         _check(page, problems, "budgets zh")
         screenshot(page, tmp_path, "console-budgets-zh.png")
 
@@ -305,6 +297,10 @@ def test_tenant_admin_pages(
         )
         _check(page, problems, "vouchers zh")
         screenshot(page, tmp_path, "console-vouchers-zh.png")
+        page.click(f"#vouchers-table a[href='#vouchers/{vid}']")
+        page.wait_for_selector(f"#voucher-detail[data-id='{vid}']")
+        detail = _text(page, "#voucher-detail")
+        assert "发放方" in detail and "regulator:regulator" in detail and "¥5.00" in detail
 
         # invoices in English: read acme's, download it as PDF and CSV; rival's never listed
         page.click("#lang-switch")
@@ -354,7 +350,7 @@ def test_enterprise_user_and_operator_see_what_the_policy_allows(
     p = role_platform
     page = login(chromium, p, "enterprise")
     try:
-        shown = _menu(page)
+        shown = set(menu(page))
         assert {"#budgets", "#vouchers", "#invoices"} <= shown and not {"#users", "#tokens"} & shown
         open_view(page, p, "invoices")
         page.wait_for_selector("#invoices-table tr[data-id]")
@@ -365,6 +361,7 @@ def test_enterprise_user_and_operator_see_what_the_policy_allows(
         assert (
             page.locator("#invoices-create").count() == 0
             and page.locator("#invoices-tenant-filter").count() == 0
+            and page.locator("#invoices-ledger").count() == 0
         )
         open_view(page, p, "vouchers")
         page.wait_for_selector(f"#vouchers-table tr[data-id='{billed['vouchers']['acme']}']")
@@ -378,7 +375,7 @@ def test_enterprise_user_and_operator_see_what_the_policy_allows(
         page.context.close()
     page = login(chromium, p, "operator")
     try:
-        assert not {f"#{n}" for n in PAGES} & _menu(page)
+        assert not {f"#{n}" for n in PAGES} & set(menu(page))
     finally:
         page.context.close()
 
@@ -395,7 +392,7 @@ def test_regulator_and_admin_see_every_tenant(
     page = login(chromium, p, "regulator")
     problems: list[str] = []
     try:
-        assert {f"#{n}" for n in PAGES} <= _menu(page)
+        assert {f"#{n}" for n in PAGES} <= set(menu(page))
         open_view(page, p, "users")
         page.wait_for_selector("#users-table")
         listed = _text(page, "#users-table")
@@ -427,6 +424,7 @@ def test_regulator_and_admin_see_every_tenant(
         _check(page, problems, "regulator vouchers")
         open_view(page, p, "invoices")
         page.wait_for_selector(f"#invoices-table tr[data-id='{billed['invoices']['rival']['id']}']")
+        assert "借贷平衡" in _text(page, "#invoices-ledger")  # the ledger's check, GET /ledger/balances
     finally:
         page.context.close()
     page = login(chromium, p, "admin")
@@ -443,7 +441,21 @@ def test_regulator_and_admin_see_every_tenant(
             q = c.get(f"{API}/quotas/{tenant}").json()
         assert q["gpu_hours_per_month"] == 100 and q["budget_cny_per_month"] == "2500.50"
         assert "¥2,500.50" in _text(page, "#budgets-quota")
+        # a data quota on all endpoints together, then removed (confirmed in its row)
+        page.select_option("#budgets-data-set select[name='endpoint']", "*")
+        page.fill("#budgets-data-set input[name='limit_gib']", "2")
+        page.click("#budgets-data-set button[type='submit']")
+        page.wait_for_selector("#budgets-data tr[data-endpoint='*']")
+        with p.client("admin") as c:
+            dq = c.get(f"{API}/data-quotas", params={"tenant": tenant}).json()["items"]
+        assert [(d["endpoint"], d["limit_bytes"]) for d in dq] == [("*", 2 * 1024**3)]
+        assert "2 GiB" in _text(page, "#budgets-data")
         _check(page, problems, "admin budgets")
+        page.click("#budgets-data tr[data-endpoint='*'] button[data-act='delete']")
+        page.click("#budgets-data tr[data-endpoint='*'] button[data-act='confirm']")
+        page.wait_for_selector("#budgets-data tr[data-endpoint='*']", state="detached")
+        with p.client("admin") as c:
+            assert c.get(f"{API}/data-quotas", params={"tenant": tenant}).json()["items"] == []
         open_view(page, p, "tokens")
         roles = page.eval_on_selector_all(
             "#tokens-form select[name='role'] option", "os => os.map(o => o.value)"

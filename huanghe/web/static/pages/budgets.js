@@ -23,6 +23,14 @@
       "budgets.data.used": "已用",
       "budgets.data.left": "剩余",
       "budgets.data.empty": "没有数据配额",
+      "budgets.data.actions": "操作",
+      "budgets.data.delete": "删除",
+      "budgets.data.confirm": "确认删除",
+      "budgets.data.cancel": "取消",
+      "budgets.data.deleted": "已删除 {endpoint} 的数据配额",
+      "budgets.data.limit_gib": "上限 GiB",
+      "budgets.data.save": "设置数据配额",
+      "budgets.data.saved": "已设置 {endpoint} 的数据配额",
       "budgets.usage.title": "本月已计量的作业",
       "budgets.usage.job": "作业",
       "budgets.usage.pool": "资源池",
@@ -58,6 +66,14 @@
       "budgets.data.used": "Used",
       "budgets.data.left": "Left",
       "budgets.data.empty": "No data quotas",
+      "budgets.data.actions": "Actions",
+      "budgets.data.delete": "Delete",
+      "budgets.data.confirm": "Confirm delete",
+      "budgets.data.cancel": "Cancel",
+      "budgets.data.deleted": "Data quota on {endpoint} deleted",
+      "budgets.data.limit_gib": "Limit, GiB",
+      "budgets.data.save": "Set the data quota",
+      "budgets.data.saved": "Data quota on {endpoint} set",
       "budgets.usage.title": "Jobs metered this month",
       "budgets.usage.job": "Job",
       "budgets.usage.pool": "Pool",
@@ -81,9 +97,15 @@
   const QUOTA = "GET /api/v1/quotas/{tenant_id}";
   const SET = "PUT /api/v1/quotas/{tenant_id}";
   const DATA = "GET /api/v1/data-quotas";
+  const DATA_SET = "PUT /api/v1/data-quotas/{tenant_id}/{endpoint_id}";
+  const DATA_DELETE = "DELETE /api/v1/data-quotas/{tenant_id}/{endpoint_id}";
+  const ENDPOINTS = "GET /api/v1/storage-endpoints";
+  const TENANT = "GET /api/v1/tenants/{item_id}";
   const USAGE = "GET /api/v1/usage";
   const TENANTS = "GET /api/v1/tenants";
-  const st = { tenant: "", quota: null, data: null, usage: null, all: [], tenants: [], error: null, note: "", usageOffset: 0 };
+  const st = { tenant: "", quota: null, data: null, usage: null, all: [], tenants: [], endpoints: [], error: null, note: "",
+    usageOffset: 0, dataConfirm: null };
+  const GIB = 1024 ** 3;
   let root = null;
 
   function failure(err) {
@@ -105,7 +127,13 @@
     st.error = null;
     try {
       const me = HH.whoami;
-      if (me && me.tenant) st.tenant = me.tenant;
+      if (me && me.tenant) {
+        st.tenant = me.tenant;
+        if (!st.tenants.length && HH.can(TENANT)) st.tenants = [await HH.api(`/api/v1/tenants/${encodeURIComponent(me.tenant)}`)];
+      }
+      if (HH.can(DATA_SET) && HH.can(ENDPOINTS) && !st.endpoints.length) {
+        st.endpoints = (await HH.api("/api/v1/storage-endpoints?limit=1000")).items;
+      }
       if (HH.can(TENANTS)) {
         if (!st.tenants.length) st.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
         st.all = await Promise.all(st.tenants.map((x) => HH.api(`/api/v1/quotas/${encodeURIComponent(x.id)}`)));
@@ -170,15 +198,70 @@
     });
     return el("div", {}, el("h3", {}, t("budgets.set.title", { tenant: q.tenant })), form);
   }
+  const dataPath = (d) => `/api/v1/data-quotas/${encodeURIComponent(d.tenant)}/${encodeURIComponent(d.endpoint)}`;
+  async function dataAct(fn, noteKey, endpoint) {
+    try {
+      await fn();
+      st.note = t(noteKey, { endpoint });
+    } catch (err) {
+      st.error = err;
+    }
+    st.dataConfirm = null;
+    await load();
+  }
+  /** Remove a data quota (platform admin), confirmed in its row. */
+  function dataActions(d) {
+    if (!HH.can(DATA_DELETE)) return null;
+    if (st.dataConfirm === d.endpoint) {
+      const yes = el("button", { type: "button", className: "small danger-text", dataset: { act: "confirm" } }, t("budgets.data.confirm"));
+      const no = el("button", { type: "button", className: "small", dataset: { act: "cancel" } }, t("budgets.data.cancel"));
+      yes.addEventListener("click", () => dataAct(() => HH.api(dataPath(d), { method: "DELETE" }), "budgets.data.deleted", d.endpoint));
+      no.addEventListener("click", () => { st.dataConfirm = null; render(); });
+      return el("span", { className: "actions" }, yes, no);
+    }
+    const b = el("button", { type: "button", className: "small", dataset: { act: "delete", endpoint: d.endpoint } }, t("budgets.data.delete"));
+    b.addEventListener("click", () => { st.dataConfirm = d.endpoint; render(); });
+    return b;
+  }
+  /** Set a data quota of the open tenant (platform admin): one endpoint or all together (*), GiB. */
+  function dataForm() {
+    if (!HH.can(DATA_SET) || !st.tenant) return null;
+    const endpoint = el("select", { name: "endpoint" }, new Option(t("budgets.data.all"), "*"),
+      st.endpoints.map((e) => new Option(e.id, e.id)));
+    const limit = el("input", { name: "limit_gib", type: "number", min: "0", step: "any" });
+    const errors = el("div", { className: "wide" });
+    const form = el("form", { className: "adm-form", id: "budgets-data-set", noValidate: true },
+      el("label", { className: "field" }, el("span", {}, t("budgets.data.endpoint")), endpoint),
+      el("label", { className: "field" }, el("span", {}, t("budgets.data.limit_gib")), limit),
+      el("div", { className: "form-actions wide" }, el("button", { type: "submit", className: "primary" }, t("budgets.data.save"))), errors);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const body = { limit_bytes: limit.value.trim() === "" ? -1 : Math.round(Number(limit.value) * GIB) };
+      try {
+        await HH.api(dataPath({ tenant: st.tenant, endpoint: endpoint.value }), { method: "PUT", body });
+        st.note = t("budgets.data.saved", { endpoint: endpoint.value });
+        await load();
+      } catch (err) {
+        errors.replaceChildren(failure(err));
+      }
+    });
+    return form;
+  }
   function dataSection() {
     if (!st.data) return null;
+    const admin = HH.can(DATA_DELETE);
     const rows = st.data.items.map((d) => [
       d.endpoint === "*" ? t("budgets.data.all") : { text: d.endpoint, className: "mono" },
       { text: bytes(d.limit_bytes), className: "num" }, { text: bytes(d.used_bytes), className: "num" }, { text: bytes(d.left_bytes), className: "num" },
+      ...(admin ? [dataActions(d)] : []),
     ]);
+    const cols = [t("budgets.data.endpoint"), { text: t("budgets.data.limit"), num: true },
+      { text: t("budgets.data.used"), num: true }, { text: t("budgets.data.left"), num: true }, ...(admin ? [t("budgets.data.actions")] : [])];
+    const table = HH.table(cols, rows, t("budgets.data.empty"));
+    table.id = "budgets-data";
+    st.data.items.forEach((d, i) => { table.tBodies[0].rows[i].dataset.endpoint = d.endpoint; });
     return el("section", { className: "panel section" }, el("h3", {}, t("budgets.data.title")),
-      el("div", { className: "table-wrap" }, HH.table([t("budgets.data.endpoint"), { text: t("budgets.data.limit"), num: true },
-        { text: t("budgets.data.used"), num: true }, { text: t("budgets.data.left"), num: true }], rows, t("budgets.data.empty"))));
+      el("div", { className: "table-wrap" }, table), dataForm());
   }
   function usageSection() {
     if (!st.usage) return null;
@@ -218,10 +301,11 @@
     name: "budgets",
     nav: "budgets.nav",
     needs: [QUOTA],
-    calls: [QUOTA, SET, DATA, USAGE, TENANTS],
+    calls: [QUOTA, SET, DATA, DATA_SET, DATA_DELETE, ENDPOINTS, USAGE, TENANTS, TENANT],
     show(params, elem) {
       root = elem;
       st.note = "";
+      st.dataConfirm = null;
       return load();
     },
   });

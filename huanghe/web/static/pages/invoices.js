@@ -42,6 +42,10 @@
       "invoices.admin.month": "账期 YYYY-MM",
       "invoices.admin.create": "生成账单",
       "invoices.admin.created": "已生成账单 {id}",
+      "invoices.ledger.title": "复式记账核对",
+      "invoices.ledger.balanced": "借贷平衡",
+      "invoices.ledger.unbalanced": "借贷不平衡",
+      "invoices.ledger.totals": "借方合计 {debit}，贷方合计 {credit}；{accounts} 个账户，{bad} 笔不平衡的记账",
     },
     en: {
       "invoices.nav": "Invoices",
@@ -79,6 +83,10 @@
       "invoices.admin.month": "Month YYYY-MM",
       "invoices.admin.create": "Bill the month",
       "invoices.admin.created": "Invoice {id} created",
+      "invoices.ledger.title": "Double-entry ledger check",
+      "invoices.ledger.balanced": "Balanced",
+      "invoices.ledger.unbalanced": "Not balanced",
+      "invoices.ledger.totals": "Debits {debit}, credits {credit}; {accounts} accounts, {bad} unbalanced postings",
     },
   });
 
@@ -89,8 +97,9 @@
   const CREATE = "POST /api/v1/invoices";
   const METER = "POST /api/v1/billing/meter";
   const TENANTS = "GET /api/v1/tenants";
+  const LEDGER = "GET /api/v1/ledger/balances";
   const LIMIT = 50;
-  const st = { offset: 0, tenant: "", month: "", page: null, error: null, tenants: [], detail: null, detailError: null, note: "" };
+  const st = { offset: 0, tenant: "", month: "", page: null, error: null, tenants: [], detail: null, detailError: null, note: "", ledger: null };
   let root = null;
 
   const lang = () => (HH.lang === "en" ? "en" : "zh");
@@ -105,6 +114,7 @@
     try {
       if (HH.can(TENANTS) && !st.tenants.length) st.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
       st.page = await HH.api("/api/v1/invoices" + HH.query({ tenant: st.tenant, month: st.month, limit: LIMIT, offset: st.offset }));
+      if (HH.can(LEDGER)) st.ledger = await HH.api("/api/v1/ledger/balances");
       st.error = null;
     } catch (err) {
       st.error = err;
@@ -193,6 +203,19 @@
       el("h3", {}, t("invoices.detail.lines")), el("div", { className: "table-wrap" }, lines));
   }
 
+  /** The double-entry ledger's check (platform admin, regulator): debits equal credits, every posting balances. */
+  function ledgerSection() {
+    const l = st.ledger;
+    if (!l) return null;
+    const cny = (fen) => HH.money(fen / 100);
+    return el("section", { className: "panel section", id: "invoices-ledger" },
+      el("div", { className: "section-head" }, el("h3", {}, t("invoices.ledger.title")),
+        el("span", { className: `met ${l.balanced ? "yes" : "no"}` }, t(l.balanced ? "invoices.ledger.balanced" : "invoices.ledger.unbalanced"))),
+      el("p", { className: "hint-line" }, t("invoices.ledger.totals", {
+        debit: cny(l.total_debit_fen), credit: cny(l.total_credit_fen), accounts: HH.fmt(l.accounts.length),
+        bad: HH.fmt(l.unbalanced_postings.length) })));
+  }
+
   function filters() {
     const out = [];
     if (HH.can(TENANTS)) {
@@ -235,14 +258,14 @@
       el("div", { className: "section-head" }, el("h2", {}, t("invoices.title")), el("span", { className: "hint" }, t("invoices.hint"))),
       st.error ? failure(st.error) : "",
       st.note ? el("div", { className: "ok-line", role: "status" }, st.note) : "",
-      detailSection() || "", adminSection() || "", listSection());
+      detailSection() || "", adminSection() || "", listSection(), ledgerSection() || "");
   }
 
   HH.registerPage({
     name: "invoices",
     nav: "invoices.nav",
     needs: [LIST],
-    calls: [LIST, GET, EXPORT, CREATE, METER, TENANTS],
+    calls: [LIST, GET, EXPORT, CREATE, METER, TENANTS, LEDGER],
     show(params, elem) {
       root = elem;
       if (!params[0]) st.note = "";

@@ -80,6 +80,7 @@
   const { t, el } = HH;
   const LIST = "GET /api/v1/users";
   const CREATE = "POST /api/v1/users";
+  const GET = "GET /api/v1/users/{item_id}";
   const PATCH = "PATCH /api/v1/users/{item_id}";
   const DELETE = "DELETE /api/v1/users/{item_id}";
   const TENANTS = "GET /api/v1/tenants";
@@ -180,7 +181,18 @@
     const editable = HH.can(PATCH) && grantable().includes(u.role);
     if (editable) {
       const b = el("button", { type: "button", className: "small", dataset: { act: "edit" } }, t("users.edit"));
-      b.addEventListener("click", () => { st.edit = u.id; st.confirm = null; render(); });
+      b.addEventListener("click", async () => {  // edit what the server holds now, not the listed copy
+        try {
+          const fresh = await HH.api(path);
+          st.page.items = st.page.items.map((x) => (x.id === u.id ? fresh : x));
+          st.edit = u.id;
+          st.confirm = null;
+          st.error = null;
+        } catch (err) {
+          st.error = err;
+        }
+        render();
+      });
       parts.push(b);
     }
     if (HH.can(DELETE) && grantable().includes(u.role)) {
@@ -241,7 +253,7 @@
     name: "users",
     nav: "users.nav",
     needs: [LIST],
-    calls: [LIST, CREATE, PATCH, DELETE, TENANTS],
+    calls: [LIST, GET, CREATE, PATCH, DELETE, TENANTS],
     show(params, elem) {
       root = elem;
       st.note = "";

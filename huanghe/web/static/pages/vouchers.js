@@ -54,6 +54,9 @@
       "vouchers.issue.submit": "发放",
       "vouchers.issued": "已发放算力券 {id}",
       "vouchers.note": "备注",
+      "vouchers.detail.title": "算力券 {id}",
+      "vouchers.detail.issuer": "发放方",
+      "vouchers.detail.close": "关闭详情",
     },
     en: {
       "vouchers.nav": "Vouchers",
@@ -103,16 +106,20 @@
       "vouchers.issue.submit": "Issue",
       "vouchers.issued": "Voucher {id} issued",
       "vouchers.note": "Note",
+      "vouchers.detail.title": "Voucher {id}",
+      "vouchers.detail.issuer": "Issued by",
+      "vouchers.detail.close": "Close the detail",
     },
   });
 
   const { t, el } = HH;
   const LIST = "GET /api/v1/vouchers";
+  const GET = "GET /api/v1/vouchers/{voucher_id}";
   const ISSUE = "POST /api/v1/vouchers";
   const REVOKE = "POST /api/v1/vouchers/{voucher_id}/revoke";
   const TENANTS = "GET /api/v1/tenants";
   const LIMIT = 100;
-  const st = { offset: 0, tenant: "", page: null, error: null, tenants: [], confirm: null, note: "" };
+  const st = { offset: 0, tenant: "", page: null, error: null, tenants: [], confirm: null, note: "", detail: null };
   let root = null;
 
   function failure(err) {
@@ -131,8 +138,10 @@
   const date = (iso) => new Date(iso).toLocaleDateString(HH.lang);
   const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 
-  async function load() {
+  async function load(id) {
+    st.detail = null;
     try {
+      if (id) st.detail = await HH.api(`/api/v1/vouchers/${encodeURIComponent(id)}`);
       if (HH.can(TENANTS) && !st.tenants.length) st.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
       st.page = await HH.api("/api/v1/vouchers" + HH.query({ tenant: st.tenant, limit: LIMIT, offset: st.offset }));
       st.error = null;
@@ -169,7 +178,7 @@
           st.error = err;
         }
         st.confirm = null;
-        await load();
+        await load(HH.params[0]);
       });
       no.addEventListener("click", () => { st.confirm = null; render(); });
       return el("span", { className: "actions" }, el("span", { className: "confirm-q" }, t("vouchers.revoke.question")), yes, no);
@@ -188,7 +197,7 @@
     const rows = items.map((v) => {
       const state = stateOf(v);
       return [
-        { text: v.id, className: "mono" }, ...(showTenant ? [v.tenant] : []),
+        el("a", { href: `#vouchers/${encodeURIComponent(v.id)}`, className: "mono" }, v.id), ...(showTenant ? [v.tenant] : []),
         { text: HH.money(Number(v.amount_cny)), className: "num" }, { text: HH.money(Number(v.balance_cny)), className: "num" },
         { text: HH.money(Number(v.redeemed_cny)), className: "num" }, { text: HH.pct(Number(v.max_share), 0), className: "num" },
         `${date(v.valid_from)} – ${date(v.valid_until)}`, { text: scopeOf(v), className: "wrap" },
@@ -204,12 +213,28 @@
       const sel = el("select", { id: "vouchers-tenant-filter" }, new Option(t("vouchers.all_tenants"), ""),
         st.tenants.map((x) => new Option(`${x.name} (${x.id})`, x.id)));
       sel.value = st.tenant;
-      sel.addEventListener("change", () => { st.tenant = sel.value; st.offset = 0; load(); });
+      sel.addEventListener("change", () => { st.tenant = sel.value; st.offset = 0; load(HH.params[0]); });
       head.push(el("label", { className: "inline" }, el("span", {}, t("vouchers.f.tenant")), sel));
     }
     return el("section", { className: "panel section" }, el("div", { className: "section-head" }, head),
       summary(items), el("div", { className: "table-wrap" }, table),
-      st.page ? HH.pager(st.page, (off) => { st.offset = off; load(); }) : null);
+      st.page ? HH.pager(st.page, (off) => { st.offset = off; load(HH.params[0]); }) : null);
+  }
+
+  /** One voucher (#vouchers/<id>): every field, the issuer included. */
+  function detailSection() {
+    const v = st.detail;
+    if (!v) return null;
+    const row = (key, value) => [el("dt", {}, t(key)), el("dd", {}, value)];
+    return el("section", { className: "panel section", id: "voucher-detail", dataset: { id: v.id } },
+      el("div", { className: "section-head" }, el("h3", {}, t("vouchers.detail.title", { id: v.id })),
+        el("a", { href: "#vouchers", className: "button-link" }, t("vouchers.detail.close"))),
+      el("dl", { className: "kv" },
+        row("vouchers.col.tenant", v.tenant), row("vouchers.detail.issuer", v.issuer),
+        row("vouchers.col.amount", HH.money(Number(v.amount_cny))), row("vouchers.col.balance", HH.money(Number(v.balance_cny))),
+        row("vouchers.col.redeemed", HH.money(Number(v.redeemed_cny))), row("vouchers.col.share", HH.pct(Number(v.max_share), 0)),
+        row("vouchers.col.valid", `${HH.time(v.valid_from)} – ${HH.time(v.valid_until)}`), row("vouchers.col.scope", scopeOf(v)),
+        row("vouchers.col.state", t(`vouchers.state.${stateOf(v)}`)), row("vouchers.note", v.note || "–")));
   }
 
   function issueForm() {
@@ -244,7 +269,7 @@
         const v = await HH.api("/api/v1/vouchers", { method: "POST", body });
         st.note = t("vouchers.issued", { id: v.id });
         amount.value = "";
-        await load();
+        await load(HH.params[0]);
       } catch (err) {
         errors.replaceChildren(failure(err));
       }
@@ -257,19 +282,19 @@
     root.replaceChildren(
       el("div", { className: "section-head" }, el("h2", {}, t("vouchers.title")), el("span", { className: "hint" }, t("vouchers.hint"))),
       st.error ? failure(st.error) : "", st.note ? el("div", { className: "ok-line", role: "status" }, st.note) : "",
-      issueForm() || "", listSection());
+      detailSection() || "", issueForm() || "", listSection());
   }
 
   HH.registerPage({
     name: "vouchers",
     nav: "vouchers.nav",
     needs: [LIST],
-    calls: [LIST, ISSUE, REVOKE, TENANTS],
+    calls: [LIST, GET, ISSUE, REVOKE, TENANTS],
     show(params, elem) {
       root = elem;
       st.note = "";
       st.confirm = null;
-      return load();
+      return load(params[0]);
     },
   });
   HH.onLang(() => { if (HH.view === "vouchers") render(); });
