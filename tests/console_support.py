@@ -158,20 +158,25 @@ SHOWN_VIEW = ("header", "main > [data-view]:not([hidden])")
 
 
 def axe_violations(
-    page: Any, impacts: tuple[str, ...] = ("serious", "critical"), include: tuple[str, ...] = ()
+    page: Any,
+    impacts: tuple[str, ...] = ("serious", "critical"),
+    include: tuple[str, ...] = (),
+    skip: tuple[str, ...] = (),
 ) -> list[str]:
     """axe-core's violations of the page as shown, at ``impacts``, one line each (rule, impact, targets).
 
     ``include``: CSS selectors to scan (e.g. :data:`SHOWN_VIEW`, several times faster than the whole
-    document with its hidden views); empty = the whole document."""
+    document with its hidden views); empty = the whole document. ``skip``: rules not run (e.g.
+    ``color-contrast``, half of axe's time, when the colours were checked already)."""
     if not AXE_JS.is_file():
         raise AssertionError(f"{AXE_JS} missing: run `make install` (npm ci installs axe-core)")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
     result = page.evaluate(
-        """async (include) => JSON.stringify(await axe.run(
-             include.length ? {include: include.map((s) => [s])} : document, {resultTypes: ['violations']}))""",
-        list(include),
+        """async ([include, skip]) => JSON.stringify(await axe.run(
+             include.length ? {include: include.map((s) => [s])} : document,
+             {resultTypes: ['violations'], rules: Object.fromEntries(skip.map((r) => [r, {enabled: false}]))}))""",
+        [list(include), list(skip)],
     )
     found = json.loads(result)["violations"]
     return [

@@ -35,7 +35,7 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 #: the network view has three menu entries (overview, map, centers): visited once
 NETWORK_ANCHORS = {"#overview": "network", "#map": None, "#centers": None}
-SETTLE_S = 0.3
+SETTLE_S = 0.2
 
 OVERFLOW_JS = """() => {
   const width = document.documentElement.clientWidth;
@@ -176,7 +176,9 @@ def test_every_page_of_the_role(
                 _show(page, flight, view)
                 where = f"{role} {lang} #{view}"
                 problems += [f"{where}: missing {k}" for k in missing_keys(page)]
-                problems += [f"{where}: axe {v}" for v in axe_violations(page, include=SHOWN_VIEW)]
+                # colours do not change with the language: their contrast is checked in zh-CN (half of axe's time)
+                skip = ("color-contrast",) if lang == "en" else ()
+                problems += [f"{where}: axe {v}" for v in axe_violations(page, include=SHOWN_VIEW, skip=skip)]
                 if view == "network":
                     _locale_checks(page, role_platform, lang)
                 if lang == "zh-CN":

@@ -181,6 +181,16 @@ def _sources() -> list[Path]:
     return [STATIC / name for name in SCRIPTS] + sorted((STATIC / "pages").glob("*.js"))
 
 
+def source_text(path: Path) -> str:
+    """A script's text, followed by the scripts it loads itself ("/static/x.js" literals, e.g. a page's parts
+    loaded when first shown): their calls are the page's."""
+    text = path.read_text(encoding="utf-8")
+    for ref in sorted(set(re.findall(r'"/static/([\w/-]+\.js)"', text))):
+        if not ref.startswith("vendor/") and (STATIC / ref).is_file() and STATIC / ref != path:
+            text += "\n" + (STATIC / ref).read_text(encoding="utf-8")
+    return text
+
+
 def declaration_problems(views: list[View]) -> list[str]:
     """Declared calls missing from the policy or the source, needs not called, calls made but not declared."""
     problems = []
@@ -195,7 +205,7 @@ def declaration_problems(views: list[View]) -> list[str]:
             f"{v.source.name} ({v.name}): needs {c} but does not call it" for c in v.needs if c not in v.calls
         ]
     for source, calls in by_file.items():
-        text = source.read_text(encoding="utf-8")
+        text = source_text(source)
         literals = [lit for lit in _normalised_literals(text) if not CALL.fullmatch(f'"{lit}"')]
         api_literals = [lit for lit in literals if lit.startswith("/api/v1/") or lit == "/logout"]
         for call in calls:
@@ -252,3 +262,26 @@ def test_every_route_of_every_role_is_reachable_or_excepted() -> None:
     assert report == [], "unreachable from the console, neither called nor excepted:\n" + "\n".join(report)
     stale = sorted(c for c in EXCEPTIONS if c in declared)
     assert stale == [], f"excepted but called by a page (remove the exception): {stale}"
+
+
+def calls_table() -> str:
+    """The Markdown table of docs/console.md: each view, the roles it is shown to, the API calls it makes."""
+    views = console_views()
+    lines = ["| view | shown to | API calls |", "|---|---|---|"]
+    for v in views:
+        allowed = [r.value for r in Role if _visible(v, set(routes_for(r)))]
+        shown = "every role" if v.name == "common" or len(allowed) == len(Role) else ", ".join(allowed)
+        calls = "<br>".join(f"`{c}`" for c in v.calls)
+        lines.append(f"| `{v.name}` ({v.source.name}) | {shown} | {calls} |")
+    return "\n".join(lines) + "\n"
+
+
+def test_docs_list_the_calls_as_declared() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "console.md").read_text(encoding="utf-8")
+    assert calls_table() in doc, (
+        "docs/console.md: regenerate the table: .venv/bin/python -m tests.test_console_reachability"
+    )
+
+
+if __name__ == "__main__":
+    print(calls_table(), end="")

@@ -141,6 +141,8 @@ def test_page_strings_in_both_languages_and_every_key_used_exists() -> None:
         known |= zh
     for path in pages:
         text = path.read_text(encoding="utf-8")
+        for ref in sorted(set(re.findall(r'"/static/([\w-]+\.js)"', text))):  # parts a page loads itself
+            text += (STATIC / ref).read_text(encoding="utf-8") if (STATIC / ref).is_file() else ""
         unknown = keys_used(text, path.stem) - known
         prefixes = {k for k in unknown if any(d.startswith(k + ".") for d in known)}  # label("x.state", v)
         problems += [f"{path.name}: uses {k}, defined nowhere" for k in sorted(unknown - prefixes)]
