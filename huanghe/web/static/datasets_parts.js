@@ -2,7 +2,7 @@
    own: SHA-256 in pieces (FIPS 180-4: a file of any size is hashed part by part while it is sent, never read
    whole into memory, and without crypto.subtle, which plain-HTTP pages lack), an upload request with progress
    (XMLHttpRequest: fetch reports no upload progress), the residency block, the replicas by city and their map.
-   Also the files table's rows, the upload form and the transfers table (their API calls are the page's).
+   Also the forms and tables of the page (their API calls are made by pages/datasets.js: HH.datasets).
    Reads the page's shared state and helpers from HH.datasets at call time. */
 (function () {
   "use strict";
@@ -11,27 +11,31 @@
   const frac = (x) => ((x - Math.floor(x)) * 2 ** 32) >>> 0;
   const PRIMES = [];
   for (let n = 2; PRIMES.length < 64; n++) if (PRIMES.every((p) => n % p)) PRIMES.push(n);
-  const K = Uint32Array.from(PRIMES, (p) => frac(Math.cbrt(p)));
-  const H0 = Uint32Array.from(PRIMES.slice(0, 8), (p) => frac(Math.sqrt(p)));
+  const K = Int32Array.from(PRIMES, (p) => frac(Math.cbrt(p)));
+  const H0 = Int32Array.from(PRIMES.slice(0, 8), (p) => frac(Math.sqrt(p)));
 
-  /** SHA-256 fed in pieces: `new Sha256().update(bytes).update(more).hex()`. */
+  /** SHA-256 fed in pieces: `new Sha256().update(bytes).update(more).hex()` (int32 arithmetic throughout). */
   class Sha256 {
-    constructor() { this.h = H0.slice(); this.buf = new Uint8Array(64); this.n = 0; this.len = 0; this.w = new Uint32Array(64); }
+    constructor() { this.h = H0.slice(); this.buf = new Uint8Array(64); this.n = 0; this.len = 0; this.w = new Int32Array(64); }
     block(b, o) {
       const w = this.w, h = this.h;
-      for (let i = 0; i < 16; i++) w[i] = (b[o + 4 * i] << 24) | (b[o + 4 * i + 1] << 16) | (b[o + 4 * i + 2] << 8) | b[o + 4 * i + 3];
+      for (let i = 0; i < 16; i++, o += 4) w[i] = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
       for (let i = 16; i < 64; i++) {
         const x = w[i - 15], y = w[i - 2];
-        w[i] = (((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) + w[i - 16] +
-          (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)) + w[i - 7];
+        const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+        const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+        w[i] = (s0 + w[i - 16] + s1 + w[i - 7]) | 0;
       }
-      let [a, b2, c, d, e, f, g, k] = h;
+      let a = h[0], b2 = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
       for (let i = 0; i < 64; i++) {
-        const t1 = (k + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
-        const t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b2) ^ (a & c) ^ (b2 & c))) | 0;
+        const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+        const t1 = (k + s1 + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
+        const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+        const t2 = (s0 + ((a & b2) ^ (a & c) ^ (b2 & c))) | 0;
         k = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b2; b2 = a; a = (t1 + t2) | 0;
       }
-      h[0] += a; h[1] += b2; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+      h[0] = (h[0] + a) | 0; h[1] = (h[1] + b2) | 0; h[2] = (h[2] + c) | 0; h[3] = (h[3] + d) | 0;
+      h[4] = (h[4] + e) | 0; h[5] = (h[5] + f) | 0; h[6] = (h[6] + g) | 0; h[7] = (h[7] + k) | 0;
     }
     update(data) {
       let i = 0;
@@ -56,8 +60,16 @@
       v.setUint32(tail.length - 8, Math.floor(bits / 2 ** 32));
       v.setUint32(tail.length - 4, bits >>> 0);
       this.update(tail);
-      return Array.from(this.h, (x) => x.toString(16).padStart(8, "0")).join("");
+      return Array.from(this.h, (x) => (x >>> 0).toString(16).padStart(8, "0")).join("");
     }
+  }
+
+  /** SHA-256 of the bytes `data` (a Uint8Array) in hex: crypto.subtle where the page has it (a secure context:
+      HTTPS or localhost), else the pieces above. */
+  async function digestHex(data) {
+    if (!(window.crypto && crypto.subtle)) return new Sha256().update(data).hex();
+    const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+    return Array.from(sum, (x) => x.toString(16).padStart(2, "0")).join("");
   }
 
   /** Send raw bytes ({method, path, body, headers}) with the CSRF token; `onProgress(bytesSent)`; JSON back,
@@ -211,6 +223,124 @@
         { text: t("datasets.col.bytes"), num: true }, { text: t("datasets.col.duration"), num: true }, { text: t("datasets.col.cost"), num: true },
         t("datasets.col.error"), t("datasets.col.actions")], rows, t("datasets.transfers.empty"))));
   }
-  HH.datasetParts = { Sha256, sha256Hex: (data) => new Sha256().update(data).hex(), send, residencyBlock, whereBlock, drawMap,
-    fileRows, uploadForm, transferBlock };
+  function centerOptions(cls) {
+    const { st } = HH.datasets;
+    const ok = (st.topo ? st.topo.centers : []).filter((c) => (c.allowed_data_classes || []).includes(cls));
+    return ok.map((c) => new Option(`${HH.named(c)} (${c.id})`, c.id));
+  }
+  /** The form registering a dataset (id, name, class, home center, allowed centers; tenant for platform roles). */
+  function registerForm() {
+    const { CLASSES, field, platformRole, register } = HH.datasets;
+    const id = el("input", { name: "id", required: true, maxLength: 64, autocomplete: "off" });
+    const name = el("input", { name: "name", maxLength: 200, autocomplete: "off" });
+    const cls = el("select", { name: "data_class" }, CLASSES.map((c) => new Option(t(`datasets.class.${c}`), c)));
+    const home = el("select", { name: "center" });
+    const allowed = el("select", { name: "allowed_centers", multiple: true, size: 4 });
+    const tenant = el("input", { name: "tenant", maxLength: 64, autocomplete: "off" });
+    const allowedField = field(t("datasets.f.allowed"), allowed);
+    const fill = () => {
+      home.replaceChildren(new Option(t("datasets.f.center_auto"), ""), ...centerOptions(cls.value));
+      allowed.replaceChildren(...centerOptions(cls.value));
+      allowedField.hidden = cls.value === "general";
+    };
+    cls.addEventListener("change", fill);
+    fill();
+    const error = el("div");
+    const form = el("form", { className: "job-form ds-form", id: "ds-register" },
+      field(t("datasets.f.id"), id), field(t("datasets.f.name"), name), field(t("datasets.f.class"), cls),
+      field(t("datasets.f.center"), home), platformRole() ? field(t("datasets.f.tenant"), tenant) : null,
+      el("div", { className: "wide" }, allowedField),
+      el("div", { className: "form-actions wide" }, el("button", { type: "submit", className: "primary" }, t("datasets.f.submit"))),
+      el("div", { className: "wide" }, error));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const body = { id: id.value.trim(), data_class: cls.value };
+      if (name.value.trim()) body.name = name.value.trim();
+      if (home.value) body.center = home.value;
+      if (cls.value !== "general") body.allowed_centers = [...allowed.selectedOptions].map((o) => o.value);
+      if (platformRole()) body.tenant = tenant.value.trim();
+      try {
+        await register(body);
+      } catch (err) {
+        HH.showError(error, err);
+      }
+    });
+    return el("div", { className: "panel" }, el("h3", {}, t("datasets.register")), form);
+  }
+  /** The dataset's summary: id, name, tenant, class, home, temperature, size, centers with a complete copy. */
+  function summaryBlock(d) {
+    const { bytes, centerName } = HH.datasets;
+    return kv([["datasets.col.id", el("span", { className: "mono" }, d.id)], ["datasets.col.name", d.name], ["datasets.col.tenant", d.tenant],
+      ["datasets.col.class", el("span", { className: "ds-class", dataset: { dataClass: d.data_class } }, t(`datasets.class.${d.data_class}`))],
+      ["datasets.col.home", centerName(d.center)], ["datasets.temperature", t(`datasets.temp.${d.temperature}`)],
+      ["datasets.col.size", bytes(d.size_gb * 1e9)], ["datasets.col.replicas", d.replicas.map(centerName).join(", ")]]);
+  }
+  const button = (act, rule, key) => el("button", { type: "button", className: "small", dataset: { act, rule } }, t(key));
+  function kv(pairs) {
+    return el("dl", { className: "kv" }, pairs.map(([k, v]) => [el("dt", {}, t(k)), el("dd", {}, v == null || v === "" ? "–" : v)]));
+  }
+  /** The locks of the rule asked for (GET /rules/{id}/locks): file, endpoint, center, state. */
+  function locksBlock() {
+    const { st, badge, centerName } = HH.datasets;
+    if (!st.locks || !st.rules.some((r) => r.id === st.locks.rule.id)) return null;
+    const rows = st.locks.page.items.map((l) => [{ text: l.file, className: "mono wrap" }, { text: l.endpoint, className: "mono" },
+      centerName(l.center), badge(l.state)]);
+    return el("div", { id: "ds-locks" }, el("h3", {}, t("datasets.locks.title", { id: st.locks.rule.id, n: fmt(st.locks.page.total) })),
+      el("div", { className: "table-wrap short", tabIndex: 0, role: "region", ariaLabel: t("datasets.rule.locks") },
+        HH.table([t("datasets.col.file"), t("datasets.col.endpoints"), t("datasets.col.center"), t("datasets.col.state")], rows,
+          t("datasets.locks.empty"))));
+  }
+  /** Delete the whole dataset, in two steps (a first click arms the button). */
+  function dropButton() {
+    const { st } = HH.datasets;
+    if (!HH.can("DELETE /api/v1/datasets/{item_id}")) return null;
+    const armed = st.armed === "\u0000dataset";
+    return el("button", { type: "button", className: "danger", dataset: { act: armed ? "drop" : "drop-arm" } },
+      t(armed ? "datasets.drop_confirm" : "datasets.drop"));
+  }
+  /** The dataset's rules (state, reason, locks; suspend, resume, remove, locks shown) and the form adding one. */
+  function ruleBlock() {
+    const { st, badge, field, addRule } = HH.datasets;
+    const canRemove = HH.can("DELETE /api/v1/rules/{rule_id}");
+    const canPause = HH.can("POST /api/v1/rules/{rule_id}:suspend") && HH.can("POST /api/v1/rules/{rule_id}:resume");
+    const rows = st.rules.map((r) => [{ text: r.id, className: "mono" }, { text: fmt(r.copies), className: "num" }, { text: r.expression, className: "mono wrap" },
+      r.expires_s ? HH.time(r.expires_s) : t("datasets.forever"), badge(r.state), `${r.locks_ok} / ${r.locks_replicating} / ${r.locks_stuck}`,
+      { text: r.reason || "–", className: "wrap" }, r.origin,
+      el("span", { className: "actions" }, button("locks", r.id, "datasets.rule.locks"),
+        canPause && r.state !== "suspended" ? button("suspend", r.id, "datasets.rule.suspend") : null,
+        canPause && r.state === "suspended" ? button("resume", r.id, "datasets.rule.resume") : null,
+        canRemove ? button("unrule", r.id, "datasets.rule.remove") : null)]);
+    const table = el("div", { className: "table-wrap short", id: "ds-rules", tabIndex: 0, role: "region", ariaLabel: t("datasets.rules") }, HH.table([t("datasets.col.rule"), { text: t("datasets.rule.copies"), num: true },
+      t("datasets.col.expression"), t("datasets.col.expires"), t("datasets.col.state"), t("datasets.col.locks"), t("datasets.col.reason"),
+      t("datasets.col.origin"), t("datasets.col.actions")], rows, t("datasets.rules.empty")));
+    const locks = locksBlock();
+    if (!HH.can("POST /api/v1/rules")) return el("div", {}, el("h3", {}, t("datasets.rules")), table, locks);
+    const copies = el("input", { name: "copies", type: "number", min: 1, max: 20, value: 1, required: true });
+    const expr = el("input", { name: "expression", required: true, maxLength: 2000, autocomplete: "off" });
+    const life = el("input", { name: "lifetime_h", type: "number", min: 0, step: "any" });
+    const grouping = el("select", { name: "grouping" }, new Option(t("datasets.rule.group_all"), "all"), new Option(t("datasets.rule.group_none"), "none"));
+    const status = el("span", { id: "ds-rule-status", className: "form-status", role: "status" }, st.msg.rule || "");
+    const error = el("div");
+    const form = el("form", { className: "job-form ds-form", id: "ds-rule" }, field(t("datasets.rule.copies"), copies), field(t("datasets.rule.lifetime"), life),
+      el("div", { className: "wide" }, field(t("datasets.rule.expression"), expr)), field(t("datasets.rule.grouping"), grouping),
+      el("div", { className: "form-actions wide" }, el("button", { type: "submit", className: "primary" }, t("datasets.rule.submit")), status),
+      el("div", { className: "wide" }, error));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const body = { dataset: st.id, copies: Number(copies.value), expression: expr.value.trim(), grouping: grouping.value };
+      if (life.value) body.lifetime_s = Number(life.value) * 3600;
+      try {
+        await addRule(body);
+      } catch (err) {
+        HH.showError(error, err);
+      }
+    });
+    return el("div", {}, el("h3", {}, t("datasets.rules")), table, locks, el("div", { className: "panel" }, el("h3", {}, t("datasets.rule.submit")), form));
+  }
+  window.addEventListener("resize", () => {  // the map follows the window (skip while hidden: zero size)
+    const chart = HH.datasets && HH.datasets.st.chart;
+    if (chart && chart.getDom().clientWidth > 0) chart.resize();
+  });
+  HH.datasetParts = { Sha256, sha256Hex: (data) => new Sha256().update(data).hex(), digestHex, send, residencyBlock, whereBlock, drawMap,
+    fileRows, uploadForm, transferBlock, registerForm, summaryBlock, ruleBlock, dropButton };
 })();

@@ -91,6 +91,13 @@
       "datasets.col.reason": "原因",
       "datasets.col.origin": "来源",
       "datasets.forever": "永久",
+      "datasets.rule.suspend": "暂停",
+      "datasets.rule.resume": "恢复",
+      "datasets.rule.locks": "锁定",
+      "datasets.locks.title": "规则 {id} 的副本锁定（共 {n} 个）",
+      "datasets.locks.empty": "该规则暂无锁定",
+      "datasets.drop": "删除数据集",
+      "datasets.drop_confirm": "确认删除数据集及其全部文件",
       "datasets.transfers": "数据传输",
       "datasets.transfers.empty": "暂无传输",
       "datasets.col.transfer": "编号",
@@ -204,6 +211,13 @@
       "datasets.col.reason": "Reason",
       "datasets.col.origin": "Origin",
       "datasets.forever": "never",
+      "datasets.rule.suspend": "Suspend",
+      "datasets.rule.resume": "Resume",
+      "datasets.rule.locks": "Locks",
+      "datasets.locks.title": "Replica locks of rule {id} ({n})",
+      "datasets.locks.empty": "This rule holds no locks",
+      "datasets.drop": "Delete dataset",
+      "datasets.drop_confirm": "Confirm: delete the dataset and all its files",
       "datasets.transfers": "Transfers",
       "datasets.transfers.empty": "No transfers",
       "datasets.col.transfer": "No.",
@@ -239,10 +253,11 @@
   const { t, el, fmt } = HH;
   const LIMIT = 50;
   const SINGLE_MAX = 8 * 1024 * 1024;  // larger files go in parts (as the CLI does)
+  const SUBTLE_MAX = 256 * 1024 * 1024;  // up to this size a file is read whole once to hash it natively
   const REFRESH_MS = 3000;
   const CLASSES = ["general", "important", "core"];
   const st = { offset: 0, fileOffset: 0, id: null, ds: null, res: null, files: [], filePage: null, rules: [], transfers: [],
-    topo: null, msg: {}, timer: null, busy: false, chart: null, armed: null, slot: null };
+    topo: null, msg: {}, timer: null, busy: false, chart: null, armed: null, slot: null, locks: null };
   const enc = (s) => encodeURIComponent(s);
   const encPath = (name) => name.split("/").map(enc).join("/");
   const badge = (v) => el("span", { className: `state ds-${v}`, dataset: { state: v } }, HH.label("datasets.state", v));
@@ -268,7 +283,7 @@
     const id = enc(st.id);
     if (file.size <= SINGLE_MAX) {
       const body = new Uint8Array(await file.arrayBuffer());
-      const headers = { "X-Checksum-Sha256": P.sha256Hex(body) };
+      const headers = { "X-Checksum-Sha256": await P.digestHex(body) };
       return P.send({ method: "PUT", path: `/api/v1/datasets/${id}/files/${encPath(name)}${HH.query({ endpoint })}`, body, headers }, progress);
     }
     const open = await HH.api(`/api/v1/datasets/${id}/uploads${HH.query({ state: "open", name })}`);
@@ -276,63 +291,33 @@
     for (const other of open.items.filter((u) => u !== up)) {
       await HH.api(`/api/v1/datasets/${id}/uploads/${enc(other.id)}`, { method: "DELETE" });
     }
-    if (!up) up = await HH.api(`/api/v1/datasets/${id}/uploads`, { method: "POST", body: { name, size_bytes: file.size, endpoint: endpoint || undefined } });
+    if (up) up = await HH.api(`/api/v1/datasets/${id}/uploads/${enc(up.id)}`);  // the parts held now
+    else up = await HH.api(`/api/v1/datasets/${id}/uploads`, { method: "POST", body: { name, size_bytes: file.size, endpoint: endpoint || undefined } });
     const held = new Map(up.parts.map((p) => [p.number, p.sha256]));
     if (held.size) st.msg.upload = t("datasets.up.resumed", { n: held.size });
-    const whole = new P.Sha256();
+    // the whole file's SHA-256: at once by crypto.subtle up to SUBTLE_MAX bytes, else in pieces as the parts go
+    const quick = window.crypto && crypto.subtle && file.size <= SUBTLE_MAX ? await P.digestHex(new Uint8Array(await file.arrayBuffer())) : null;
+    const whole = quick ? null : new P.Sha256();
     for (let n = 1, off = 0; off < file.size; n++, off += up.part_bytes) {
       const body = new Uint8Array(await file.slice(off, off + up.part_bytes).arrayBuffer());
-      whole.update(body);
+      if (whole) whole.update(body);
       if (held.get(n) === (held.has(n) ? P.sha256Hex(body) : null)) { progress(off + body.length); continue; }
       const path = `/api/v1/datasets/${id}/uploads/${enc(up.id)}/parts/${n}`;
       await P.send({ method: "PUT", path, body }, (done) => progress(off + done));
     }
     progress(-1);
-    return HH.api(`/api/v1/datasets/${id}/uploads/${enc(up.id)}/complete`, { method: "POST", body: { sha256: whole.hex() } });
+    return HH.api(`/api/v1/datasets/${id}/uploads/${enc(up.id)}/complete`, { method: "POST", body: { sha256: quick || whole.hex() } });
   }
 
   // ---- the list ---------------------------------------------------------------------------------------------
-  function centerOptions(cls) {
-    const ok = (st.topo ? st.topo.centers : []).filter((c) => (c.allowed_data_classes || []).includes(cls));
-    return ok.map((c) => new Option(`${HH.named(c)} (${c.id})`, c.id));
+  async function register(body) {
+    const ds = await HH.api("/api/v1/datasets:register", { method: "POST", body });
+    location.hash = `#datasets/${enc(ds.id)}`;
   }
-  function registerForm() {
-    const id = el("input", { name: "id", required: true, maxLength: 64, autocomplete: "off" });
-    const name = el("input", { name: "name", maxLength: 200, autocomplete: "off" });
-    const cls = el("select", { name: "data_class" }, CLASSES.map((c) => new Option(t(`datasets.class.${c}`), c)));
-    const home = el("select", { name: "center" });
-    const allowed = el("select", { name: "allowed_centers", multiple: true, size: 4 });
-    const tenant = el("input", { name: "tenant", maxLength: 64, autocomplete: "off" });
-    const allowedField = field(t("datasets.f.allowed"), allowed);
-    const fill = () => {
-      home.replaceChildren(new Option(t("datasets.f.center_auto"), ""), ...centerOptions(cls.value));
-      allowed.replaceChildren(...centerOptions(cls.value));
-      allowedField.hidden = cls.value === "general";
-    };
-    cls.addEventListener("change", fill);
-    fill();
-    const error = el("div");
-    const form = el("form", { className: "job-form ds-form", id: "ds-register" },
-      field(t("datasets.f.id"), id), field(t("datasets.f.name"), name), field(t("datasets.f.class"), cls),
-      field(t("datasets.f.center"), home), platformRole() ? field(t("datasets.f.tenant"), tenant) : null,
-      el("div", { className: "wide" }, allowedField),
-      el("div", { className: "form-actions wide" }, el("button", { type: "submit", className: "primary" }, t("datasets.f.submit"))),
-      el("div", { className: "wide" }, error));
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const body = { id: id.value.trim(), data_class: cls.value };
-      if (name.value.trim()) body.name = name.value.trim();
-      if (home.value) body.center = home.value;
-      if (cls.value !== "general") body.allowed_centers = [...allowed.selectedOptions].map((o) => o.value);
-      if (platformRole()) body.tenant = tenant.value.trim();
-      try {
-        const ds = await HH.api("/api/v1/datasets:register", { method: "POST", body });
-        location.hash = `#datasets/${enc(ds.id)}`;
-      } catch (err) {
-        HH.showError(error, err);
-      }
-    });
-    return el("div", { className: "panel" }, el("h3", {}, t("datasets.register")), form);
+  async function addRule(body) {
+    const r = await HH.api("/api/v1/rules", { method: "POST", body });
+    st.msg.rule = t("datasets.rule.added", { id: r.id, state: HH.label("datasets.state", r.state) });
+    await refresh();
   }
   async function showList(root) {
     const page = await HH.api(`/api/v1/datasets${HH.query({ limit: LIMIT, offset: st.offset })}`);
@@ -345,7 +330,7 @@
     root.replaceChildren(el("div", { className: "section-head" }, el("h2", {}, t("datasets.title"))),
       el("div", { className: "table-wrap", id: "ds-list", tabIndex: 0, role: "region", ariaLabel: t("datasets.title") }, HH.table(labels, rows, t("datasets.empty"))),
       HH.pager(page, (off) => { st.offset = off; render().catch((err) => HH.showError(root, err)); }),
-      HH.can("POST /api/v1/datasets:register") ? registerForm() : null);
+      HH.can("POST /api/v1/datasets:register") ? (await loadParts()).registerForm() : null);
   }
 
   // ---- one dataset -------------------------------------------------------------------------------------------
@@ -362,62 +347,20 @@
     Object.assign(st, { ds, res, files: files.items, filePage: files, rules: rules ? rules.items : [], transfers: transfers ? transfers.items : [] });
   }
   const moving = () => st.rules.some((r) => r.state === "replicating") || st.transfers.some((x) => x.state === "queued" || x.state === "active");
-  function kv(pairs) {
-    return el("dl", { className: "kv" }, pairs.map(([k, v]) => [el("dt", {}, t(k)), el("dd", {}, v == null || v === "" ? "–" : v)]));
-  }
-  function ruleBlock() {
-    const canRemove = HH.can("DELETE /api/v1/rules/{rule_id}");
-    const rows = st.rules.map((r) => [{ text: r.id, className: "mono" }, { text: fmt(r.copies), className: "num" }, { text: r.expression, className: "mono wrap" },
-      r.expires_s ? HH.time(r.expires_s) : t("datasets.forever"), badge(r.state), `${r.locks_ok} / ${r.locks_replicating} / ${r.locks_stuck}`,
-      { text: r.reason || "–", className: "wrap" }, r.origin,
-      canRemove ? el("button", { type: "button", className: "small", dataset: { act: "unrule", rule: r.id } }, t("datasets.rule.remove")) : ""]);
-    const table = el("div", { className: "table-wrap short", id: "ds-rules", tabIndex: 0, role: "region", ariaLabel: t("datasets.rules") }, HH.table([t("datasets.col.rule"), { text: t("datasets.rule.copies"), num: true },
-      t("datasets.col.expression"), t("datasets.col.expires"), t("datasets.col.state"), t("datasets.col.locks"), t("datasets.col.reason"),
-      t("datasets.col.origin"), t("datasets.col.actions")], rows, t("datasets.rules.empty")));
-    if (!HH.can("POST /api/v1/rules")) return el("div", {}, el("h3", {}, t("datasets.rules")), table);
-    const copies = el("input", { name: "copies", type: "number", min: 1, max: 20, value: 1, required: true });
-    const expr = el("input", { name: "expression", required: true, maxLength: 2000, autocomplete: "off" });
-    const life = el("input", { name: "lifetime_h", type: "number", min: 0, step: "any" });
-    const grouping = el("select", { name: "grouping" }, new Option(t("datasets.rule.group_all"), "all"), new Option(t("datasets.rule.group_none"), "none"));
-    const status = el("span", { id: "ds-rule-status", className: "form-status", role: "status" }, st.msg.rule || "");
-    const error = el("div");
-    const form = el("form", { className: "job-form ds-form", id: "ds-rule" }, field(t("datasets.rule.copies"), copies), field(t("datasets.rule.lifetime"), life),
-      el("div", { className: "wide" }, field(t("datasets.rule.expression"), expr)), field(t("datasets.rule.grouping"), grouping),
-      el("div", { className: "form-actions wide" }, el("button", { type: "submit", className: "primary" }, t("datasets.rule.submit")), status),
-      el("div", { className: "wide" }, error));
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const body = { dataset: st.id, copies: Number(copies.value), expression: expr.value.trim(), grouping: grouping.value };
-      if (life.value) body.lifetime_s = Number(life.value) * 3600;
-      try {
-        const r = await HH.api("/api/v1/rules", { method: "POST", body });
-        st.msg.rule = t("datasets.rule.added", { id: r.id, state: HH.label("datasets.state", r.state) });
-        await refresh();
-      } catch (err) {
-        HH.showError(error, err);
-      }
-    });
-    return el("div", {}, el("h3", {}, t("datasets.rules")), table, el("div", { className: "panel" }, el("h3", {}, t("datasets.rule.submit")), form));
-  }
   async function renderDetail(root) {
     const P = await loadParts();
-    const d = st.ds;
-    const summary = kv([["datasets.col.id", el("span", { className: "mono" }, d.id)], ["datasets.col.name", d.name], ["datasets.col.tenant", d.tenant],
-      ["datasets.col.class", el("span", { className: "ds-class", dataset: { dataClass: d.data_class } }, t(`datasets.class.${d.data_class}`))],
-      ["datasets.col.home", centerName(d.center)], ["datasets.temperature", t(`datasets.temp.${d.temperature}`)],
-      ["datasets.col.size", bytes(d.size_gb * 1e9)], ["datasets.col.replicas", d.replicas.map(centerName).join(", ")]]);
     const canUpload = HH.can("POST /api/v1/datasets/{item_id}/uploads") && HH.can("PUT /api/v1/datasets/{item_id}/files/{name}");
     const where = P.whereBlock(st.files);
     const files = el("div", { className: "table-wrap short", id: "ds-files", tabIndex: 0, role: "region", ariaLabel: t("datasets.files") }, HH.table([t("datasets.col.file"), { text: t("datasets.col.size"), num: true },
       t("datasets.col.state"), t("datasets.col.sha"), t("datasets.col.file_replicas"), t("datasets.col.actions")], P.fileRows(), t("datasets.files.empty")));
     st.slot = el("div", { id: "ds-error" });
     root.replaceChildren(el("p", {}, el("a", { href: "#datasets" }, t("datasets.back"))),
-      el("div", { className: "section-head" }, el("h2", {}, `${t("datasets.title")} · ${d.id}`)), st.slot,
-      el("div", { className: "detail-grid" }, el("div", {}, el("h3", {}, t("datasets.summary")), summary), P.residencyBlock(st.res)),
+      el("div", { className: "section-head" }, el("h2", {}, `${t("datasets.title")} · ${st.id}`), P.dropButton()), st.slot,
+      el("div", { className: "detail-grid" }, el("div", {}, el("h3", {}, t("datasets.summary")), P.summaryBlock(st.ds)), P.residencyBlock(st.res)),
       el("h3", {}, t("datasets.files")), files,
       HH.pager(st.filePage, (off) => { st.fileOffset = off; refresh().catch((err) => HH.showError(st.slot, err)); }),
       st.msg.file ? el("p", { className: "ok-line", role: "status" }, st.msg.file) : null,
-      canUpload ? P.uploadForm() : null, where.node, ruleBlock(), P.transferBlock());
+      canUpload ? P.uploadForm() : null, where.node, P.ruleBlock(), P.transferBlock());
     P.drawMap(where, st.res);
   }
   async function act(ev) {
@@ -427,12 +370,24 @@
     const id = enc(st.id);
     try {
       if (what === "download") return await HH.download(`/api/v1/datasets/${id}/files/${encPath(name)}/content`, name.split("/").pop());
-      if (what === "arm") { st.armed = name; return await renderDetail(page.el); }
+      if (what === "arm" || what === "drop-arm") { st.armed = what === "arm" ? name : "\u0000dataset"; return await renderDetail(page.el); }
       if (what === "delete") {
         await HH.api(`/api/v1/datasets/${id}/files/${encPath(name)}`, { method: "DELETE" });
         st.msg.file = t("datasets.deleted", { name });
       }
-      if (what === "unrule") await HH.api(`/api/v1/rules/${enc(b.dataset.rule)}`, { method: "DELETE" });
+      const rid = enc(b.dataset.rule || "");
+      if (what === "unrule") await HH.api(`/api/v1/rules/${rid}`, { method: "DELETE" });
+      if (what === "suspend") await HH.api(`/api/v1/rules/${rid}:suspend`, { method: "POST" });
+      if (what === "resume") await HH.api(`/api/v1/rules/${rid}:resume`, { method: "POST" });
+      if (what === "locks") {
+        const [rule, locks] = await Promise.all([HH.api(`/api/v1/rules/${rid}`), HH.api(`/api/v1/rules/${rid}/locks?limit=200`)]);
+        st.locks = { rule, page: locks };
+      }
+      if (what === "drop") {
+        await HH.api(`/api/v1/datasets/${id}`, { method: "DELETE" });
+        location.hash = "#datasets";
+        return;
+      }
       if (what === "retry") await HH.api(`/api/v1/transfers/${enc(b.dataset.transfer)}/retry`, { method: "POST" });
       st.armed = null;
       await refresh();
@@ -440,7 +395,7 @@
       HH.showError(st.slot, err);
     }
   }
-  HH.datasets = { st, center, centerName, badge, bytes, field, upload, refresh: () => refresh() };
+  HH.datasets = { st, CLASSES, center, centerName, badge, bytes, field, platformRole, upload, register, addRule, refresh: () => refresh() };
   async function refresh() {
     await load();
     if (HH.view === "datasets" && st.id) await renderDetail(page.el);
@@ -479,12 +434,14 @@
       "DELETE /api/v1/datasets/{item_id}/files/{name}", "GET /api/v1/datasets/{item_id}/uploads",
       "POST /api/v1/datasets/{item_id}/uploads", "PUT /api/v1/datasets/{item_id}/uploads/{upload_id}/parts/{number}",
       "POST /api/v1/datasets/{item_id}/uploads/{upload_id}/complete", "DELETE /api/v1/datasets/{item_id}/uploads/{upload_id}",
-      "GET /api/v1/rules", "POST /api/v1/rules", "DELETE /api/v1/rules/{rule_id}",
+      "GET /api/v1/datasets/{item_id}/uploads/{upload_id}", "DELETE /api/v1/datasets/{item_id}",
+      "GET /api/v1/rules", "POST /api/v1/rules", "DELETE /api/v1/rules/{rule_id}", "GET /api/v1/rules/{rule_id}",
+      "GET /api/v1/rules/{rule_id}/locks", "POST /api/v1/rules/{rule_id}:suspend", "POST /api/v1/rules/{rule_id}:resume",
       "GET /api/v1/transfers", "POST /api/v1/transfers/{transfer_id}/retry",
     ],
     show(params) {
       const id = params[0] || null;
-      if (id !== st.id) Object.assign(st, { msg: {}, armed: null, fileOffset: 0 });
+      if (id !== st.id) Object.assign(st, { msg: {}, armed: null, fileOffset: 0, locks: null });
       Object.assign(st, { id, ds: null });
       return render();
     },
