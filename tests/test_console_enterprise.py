@@ -9,12 +9,24 @@ Tenant isolation first: the rival tenant's jobs are never listed, found by searc
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from huanghe.api.app import create_app
+from huanghe.core.clock import WallClock
+from huanghe.jobs.backend_cache import BackendCache
+from huanghe.jobs.dispatch_context import DispatchContext, TickReport
+from huanghe.jobs.models import CenterHealthRow
+from huanghe.jobs.placing import Placer
+from huanghe.jobs.settings import DispatchSettings
+from huanghe.settings import Settings
+from huanghe.telemetry.settings import TelemetrySettings
+from tests import jobs_testnet as net
 from tests.console_support import (
     RolePlatform,
     axe_violations,
@@ -25,6 +37,7 @@ from tests.console_support import (
     screenshot,
     wait_for,
 )
+from tests.test_console_web import _Server
 
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -235,3 +248,44 @@ def test_enterprise_submits_follows_and_manages_jobs(
         page.context.close()
     wait_for("the array's last job to end", lambda: _list(role_platform, "enterprise", q=f"{mark}-arr-2",
                                                           state="CANCELLED")["total"] == 1)  # fmt: skip
+
+
+@pytest.mark.browser
+def test_a_waiting_job_says_why_and_until_when(chromium: Any, tmp_path: Path) -> None:
+    """A PENDING job's page shows its place in the queue, when the scheduler looks at it, and, after the broker
+    found no usable pool (every center unhealthy), the reason and the filters that removed the pools. Its own
+    app with the scheduler off (authentication off, as ``make run``), so the job stays PENDING."""
+    url = f"sqlite:///{tmp_path / 'wait.db'}"
+    net.prepare_db(url, net.topology(net.local(tmp_path / "jn"), net.local(tmp_path / "qd")))
+    app = create_app(Settings(database_url=url, migrate_on_startup=False, dev_mode=True, auth_enabled=False))
+    app.state.scheduler_settings = DispatchSettings(enabled=False)
+    app.state.telemetry_settings = TelemetrySettings(background=False)
+    server = _Server(app).start()
+    page = chromium.new_page(viewport=DESKTOP)
+    try:
+        first = httpx.post(server.url + "/api/v1/jobs", json={"command": "echo first"}).json()["id"]
+        second = httpx.post(server.url + "/api/v1/jobs", json={"command": "echo second"}).json()["id"]
+        page.goto(f"{server.url}/#job/{second}")
+        page.wait_for_selector("#job-detail .waiting")
+        report = page.inner_text("#job-detail .waiting")
+        assert "调度报告" in report and "第 2 位，共 2 个排队作业" in report
+        assert "暂无估计" in report  # the broker has not looked at it yet
+
+        sf = app.state.session_factory
+        with sf() as s:
+            for center in ("jn-sc", "qd-ai"):
+                s.merge(CenterHealthRow(center_id=center, healthy=False, checked_s=time.time(), failures=3))
+            s.commit()
+        ctx = DispatchContext(sf, DispatchSettings(), BackendCache(), WallClock())
+        with sf() as s:
+            ctx.topology(s, time.time())
+        Placer(ctx).place(TickReport())
+        page.reload()
+        page.wait_for_selector("#job-detail .waiting .placement")
+        report = page.inner_text("#job-detail .waiting")
+        assert "第 2 位" in report and "unhealthy" in report and "中心不健康" in report
+        assert httpx.get(f"{server.url}/api/v1/jobs/{first}").json()["state"] == "PENDING"
+        assert missing_keys(page) == [] and axe_violations(page) == []
+    finally:
+        page.close()
+        server.stop()
