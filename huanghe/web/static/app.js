@@ -21,10 +21,13 @@
     { key: "gpus", label: "col.gpus", num: true },
     { key: "pue", label: "col.pue", num: true },
     { key: "backends", label: "col.backend" },
+    { key: "health", label: "col.health", order: (r) => (r.health ? (r.health.healthy ? 0 : 1) : 2) },
   ];
+  const HEALTH = "GET /api/v1/health/centers";  // the back-end pings of each center, when the role may read them
+  HH.registerCalls("network", [HEALTH]);
 
   HH.registerCalls("common", ["GET /api/v1/topology"]);  // read once, shared by every view (HH.topology)
-  const state = { topo: null, rows: [], sortKey: "id", sortDir: 1, chart: null, geo: null, mapProblem: null, error: null };
+  const state = { topo: null, rows: [], sortKey: "id", sortDir: 1, chart: null, geo: null, mapProblem: null, error: null, health: new Map() };
   const $ = (id) => document.getElementById(id);
 
   // ---- language: see common.js (HH.t, HH.setLang) ------------------------------------------------------------
@@ -52,6 +55,7 @@
         pue: c.energy.pue,
         backends: [...new Set(c.pools.map((p) => p.backend))].sort().join(", "),
         illustrative: c.illustrative || c.pools.some((p) => p.illustrative),
+        health: state.health.get(c.id) || null,
       };
     });
   }
@@ -122,6 +126,24 @@
     if (className) td.className = className;
     return td;
   }
+  function healthCell(h) {
+    const key = !h ? "health.unknown" : h.healthy ? "health.ok" : "health.down";
+    const td = cell("", "health " + key.replace(".", "-"));
+    td.append(HH.el("span", { className: "dot" }), t(key));
+    if (h) td.title = t("health.tip", { message: h.message || "–", time: HH.time(h.checked_s) });
+    return td;
+  }
+  async function loadHealth() {
+    await HH.ready;
+    if (!HH.can(HEALTH)) return;
+    try {
+      const page = await HH.api("/api/v1/health/centers");
+      state.health = new Map(page.items.map((h) => [h.center, h]));
+    } catch (err) {
+      return;  // the table without the column's values: the pings are a nicety here
+    }
+    if (state.topo) { state.rows = buildRows(state.topo); renderTable(); }
+  }
   function renderTable() {
     const head = $("centers-head");
     head.replaceChildren(...COLUMNS.map((col) => {
@@ -154,7 +176,7 @@
       kind.append(dot, t("kind." + r.kind));
       tr.append(cell(r.id, "mono"), name, cell(r.city), cell(r.circle), cell(t("tier." + r.tier), "tier-" + r.tier),
         kind, cell(r.operator, "wrap"), cell(fmt(r.pools), "num"), cell(fmt(r.gpus), "num"), cell(fmt(r.pue, 2), "num"),
-        cell(r.backends, "mono"));
+        cell(r.backends, "mono"), healthCell(r.health));
       return tr;
     }));
     if (!rows.length) {
@@ -355,6 +377,7 @@
     state.topo = topo;
     HH.setTopology(topo);
     render();
+    loadHealth();
     document.body.dataset.ready = "1";
   }
   main();

@@ -26,6 +26,11 @@
     "POST /api/v1/alerts/{alert_id}:ack",
     "POST /api/v1/alerts/{alert_id}:resolve",
     "GET /api/v1/telemetry",
+    "GET /api/v1/telemetry/metrics",
+    "GET /api/v1/telemetry/exporters",
+    "GET /api/v1/observatory/index/sensitivity",
+    "GET /api/v1/observatory/maturity",
+    "GET /api/v1/observatory/data-storage",
   ]);
 
   const hasCharts = () => !window.HUANGHE_NO_ECHARTS && typeof window.echarts !== "undefined";
@@ -260,6 +265,45 @@
     });
   }
 
+  // ---- robustness of the index, storage, collection -----------------------------------------------------------
+  function renderSensitivity() {
+    const d = st.data.sensitivity;
+    const study = d && !st.errors.sensitivity && d.studies && d.studies[0];
+    $("obs-sensitivity").textContent = study
+      ? t("obs.sensitivity", { mean: fmt(study.kendall_tau_mean, 2), min: fmt(study.kendall_tau_min, 2), n: fmt(study.samples) }) : "";
+  }
+  const bytes = (n) => (n == null ? "–" : n >= 1e15 ? `${fmt(n / 1e15, 2)} PB` : n >= 1e12 ? `${fmt(n / 1e12, 2)} TB` : `${fmt(n / 1e9, 2)} GB`);
+  function renderStorage() {
+    guard("storage", "obs-storage-error", (d) => {
+      $("obs-storage-summary").textContent = t("obs.storage.summary", { available: fmt(d.endpoints_available), endpoints: fmt(d.endpoints),
+        stored: bytes(d.stored_bytes), capacity: bytes(d.capacity_bytes), offsite: pct(d.offsite && d.offsite.share) });
+    });
+    const levels = ["capacity", "performance", "reliability", "green"];
+    if (st.data.maturity && !st.errors.maturity) {
+      $("obs-maturity").replaceChildren(HH.table(
+        [t("col.name"), t("obs.storage.overall"), ...levels.map((k) => ({ text: t("obs.storage." + k), num: true }))],
+        st.data.maturity.map((r) => [{ text: centerName(r.center, r.name_zh), className: "wrap" }, `L${r.overall}`,
+          ...levels.map((k) => ({ text: `L${r.levels[k]}`, className: "num" }))])));
+    }
+    if (st.data.exporters && !st.errors.exporters) {
+      const rows = st.data.exporters;
+      $("obs-exporters").replaceChildren(rows.length
+        ? HH.table([t("col.name"), t("obs.exporters.name"), t("obs.exporters.state"), t("obs.exporters.last")],
+          rows.map((x) => [{ text: centerName(x.center), className: "wrap" }, { text: x.url, className: "mono wrap" },
+            { text: x.last_error || (x.enabled ? "ok" : "–"), className: "wrap" }, HH.time(x.last_scrape)]))
+        : el("p", { className: "hint-line" }, t("obs.exporters.none")));
+    }
+  }
+  async function loadMetrics() {  // the telemetry catalogue: every metric a center reports
+    try {
+      const all = await HH.api("/api/v1/telemetry/metrics");
+      st.metrics = all.filter((m) => m.subject.includes("center")).map((m) => m.name);
+      fillControls();
+    } catch (err) {
+      st.metrics = null;  // the two built-in metrics stay
+    }
+  }
+
   // ---- reports --------------------------------------------------------------------------------------------
   function renderReports() {
     const lang = HH.lang === "en" ? "en" : "zh";
@@ -278,7 +322,11 @@
     };
     fill("obs-level", "obs.level.", LEVELS);
     fill("obs-weights", "obs.weights.", WEIGHTS);
-    fill("obs-tele-metric", "obs.metric.", TELE_METRICS);
+    const metrics = st.metrics && st.metrics.length ? st.metrics : TELE_METRICS;
+    const metric = $("obs-tele-metric");
+    const keepMetric = metric.value;
+    metric.replaceChildren(...metrics.map((m) => new Option(HH.label("obs.metric", m), m)));
+    if (metrics.includes(keepMetric)) metric.value = keepMetric;
     const centers = $("obs-tele-center");
     const keep = centers.value;
     const mine = HH.whoami && HH.whoami.role === "operator" ? new Set(HH.whoami.centers || []) : null;  // its own only
@@ -296,6 +344,8 @@
     renderCapacity();
     renderAlerts();
     renderTelemetry();
+    renderSensitivity();
+    renderStorage();
     renderReports();
   }
   async function loadAll() {
@@ -312,6 +362,11 @@
       load("capacity", "/api/v1/observatory/network-capacity", renderCapacity),
       loadAlerts(),
       loadTelemetry(),
+      loadMetrics(),
+      load("sensitivity", "/api/v1/observatory/index/sensitivity", renderSensitivity),
+      load("storage", "/api/v1/observatory/data-storage", renderStorage),
+      load("maturity", "/api/v1/observatory/maturity", renderStorage),
+      load("exporters", "/api/v1/telemetry/exporters", renderStorage),
     ]);
     document.body.dataset.observatory = "1";
   }
