@@ -172,6 +172,24 @@ def test_tenant_admin_gives_tenant_roles_only(role_platform: RolePlatform) -> No
         assert c.delete(f"{API}/users/{uid}").status_code == 204
 
 
+def test_tenant_admin_tokens_of_own_tenant_only(role_platform: RolePlatform) -> None:
+    """What the Tokens page relies on: a tenant admin lists, makes and revokes its own tenant's tokens only."""
+    with role_platform.client("admin") as c:
+        rival_ids = [t["id"] for t in c.get(f"{API}/auth/tokens", params={"tenant": "rival"}).json()["items"]]
+    assert rival_ids
+    with role_platform.client("tenant_admin") as c:
+        listed = c.get(f"{API}/auth/tokens", params={"tenant": "rival"}).json()["items"]
+        assert listed and {t["tenant"] for t in listed} == {"acme"}  # ?tenant=rival is overridden
+        for token_id in rival_ids:
+            assert c.delete(f"{API}/auth/tokens/{token_id}").status_code == 404
+        other = c.post(f"{API}/auth/tokens", json={"name": "x", "role": "tenant_user", "tenant": "rival"})
+        assert other.status_code == 403 and "tenant" in other.json()["detail"][0]["message"]
+        high = c.post(f"{API}/auth/tokens", json={"name": "x", "role": "admin"})
+        assert high.status_code in (403, 422), high.text
+    with role_platform.client("rival") as c:  # the rival's token still works
+        assert c.get(f"{API}/auth/whoami").json()["tenant"] == "rival"
+
+
 # ---- in Chromium ----------------------------------------------------------------------------------------------
 
 
