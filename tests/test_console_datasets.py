@@ -126,7 +126,7 @@ def _check_sha256_in_pieces(page: Any) -> None:
 
 @pytest.mark.browser
 def test_menu_shows_datasets_to_the_roles_the_policy_allows(
-    chromium: Any, role_platform: RolePlatform
+    chromium: Any, role_platform: RolePlatform, storage: dict[str, str]
 ) -> None:
     for role in ROLES:
         page = login(chromium, role_platform, role)
@@ -138,6 +138,15 @@ def test_menu_shows_datasets_to_the_roles_the_policy_allows(
             assert page.evaluate("HH.lang") == "zh-CN"
             shown = "#datasets" in menu(page)
             assert shown == (role != "operator"), role
+            if role == "regulator":  # reads every tenant's datasets, changes none
+                open_view(page, role_platform, f"datasets/{RIVAL_DATASET}")
+                page.wait_for_selector("#ds-files")
+                assert "secret.txt" in page.inner_text("#ds-files")
+                assert not page.query_selector("#ds-upload, #ds-rule, button[data-act='arm']")
+                open_view(page, role_platform, "datasets")
+                page.wait_for_selector(f"#ds-list a[href='#datasets/{RIVAL_DATASET}']")
+                assert not page.query_selector("#ds-register")
+                assert "null" not in page.inner_text("#page-datasets").split()
         finally:
             page.context.close()
 
@@ -248,6 +257,7 @@ def test_enterprise_registers_uploads_downloads_and_replicates(
         )
         page.wait_for_selector("#ds-transfers [data-state='done']")
         assert "General" in page.inner_text("#page-datasets dl.kv")
+        assert "null" not in page.inner_text("#page-datasets").split()
         assert missing_keys(page) == [] and axe_violations(page) == []
         screenshot(page, tmp_path, "console-dataset-detail-en.png")
         # at a phone's width nothing sticks out of the page (wide tables scroll inside their box)

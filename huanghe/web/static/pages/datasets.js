@@ -266,6 +266,7 @@
   const center = (id) => (st.topo && st.topo.centers.find((c) => c.id === id)) || null;
   const centerName = (id) => (center(id) ? `${HH.named(center(id))} (${id})` : id);
   const platformRole = () => Boolean(HH.whoami && !HH.whoami.tenant);
+  const put = (root, ...nodes) => root.replaceChildren(...nodes.filter((n) => n != null));  // a null would show as "null"
   let parts = null;  // the promise of /static/datasets_parts.js
   function loadParts() {
     parts = parts || new Promise((resolve, reject) => {
@@ -327,7 +328,7 @@
     const rows = page.items.map((d) => [el("a", { href: `#datasets/${enc(d.id)}`, className: "mono" }, d.id), { text: d.name, className: "wrap" },
       wide ? d.tenant : null, t(`datasets.class.${d.data_class}`), centerName(d.center),
       { text: bytes(d.size_gb * 1e9), className: "num" }, { text: d.replicas.join(", ") || "–", className: "wrap" }].filter((c) => c !== null));
-    root.replaceChildren(el("div", { className: "section-head" }, el("h2", {}, t("datasets.title"))),
+    put(root, el("div", { className: "section-head" }, el("h2", {}, t("datasets.title"))),
       el("div", { className: "table-wrap", id: "ds-list", tabIndex: 0, role: "region", ariaLabel: t("datasets.title") }, HH.table(labels, rows, t("datasets.empty"))),
       HH.pager(page, (off) => { st.offset = off; render().catch((err) => HH.showError(root, err)); }),
       HH.can("POST /api/v1/datasets:register") ? (await loadParts()).registerForm() : null);
@@ -354,7 +355,7 @@
     const files = el("div", { className: "table-wrap short", id: "ds-files", tabIndex: 0, role: "region", ariaLabel: t("datasets.files") }, HH.table([t("datasets.col.file"), { text: t("datasets.col.size"), num: true },
       t("datasets.col.state"), t("datasets.col.sha"), t("datasets.col.file_replicas"), t("datasets.col.actions")], P.fileRows(), t("datasets.files.empty")));
     st.slot = el("div", { id: "ds-error" });
-    root.replaceChildren(el("p", {}, el("a", { href: "#datasets" }, t("datasets.back"))),
+    put(root, el("p", {}, el("a", { href: "#datasets" }, t("datasets.back"))),
       el("div", { className: "section-head" }, el("h2", {}, `${t("datasets.title")} · ${st.id}`), P.dropButton()), st.slot,
       el("div", { className: "detail-grid" }, el("div", {}, el("h3", {}, t("datasets.summary")), P.summaryBlock(st.ds)), P.residencyBlock(st.res)),
       el("h3", {}, t("datasets.files")), files,
