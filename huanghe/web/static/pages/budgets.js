@@ -104,7 +104,8 @@
   const USAGE = "GET /api/v1/usage";
   const TENANTS = "GET /api/v1/tenants";
   const st = { tenant: "", quota: null, data: null, usage: null, all: [], tenants: [], endpoints: [], error: null, note: "",
-    usageOffset: 0, dataConfirm: null };
+    usageOffset: 0, dataConfirm: null, allOffset: 0 };
+  const ALL_LIMIT = 20;  // tenants whose quota is read at a time (one request each)
   const GIB = 1024 ** 3;
   let root = null;
 
@@ -136,7 +137,8 @@
       }
       if (HH.can(TENANTS)) {
         if (!st.tenants.length) st.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
-        st.all = await Promise.all(st.tenants.map((x) => HH.api(`/api/v1/quotas/${encodeURIComponent(x.id)}`)));
+        const shown = st.tenants.slice(st.allOffset, st.allOffset + ALL_LIMIT);
+        st.all = await Promise.all(shown.map((x) => HH.api(`/api/v1/quotas/${encodeURIComponent(x.id)}`)));
         if (!st.tenant && st.tenants.length) st.tenant = st.tenants[0].id;
       }
       st.quota = st.tenant ? await HH.api(`/api/v1/quotas/${encodeURIComponent(st.tenant)}`) : null;
@@ -286,7 +288,9 @@
     });
     const table = HH.table([t("budgets.tenant"), { text: t("budgets.gpu"), num: true }, { text: t("budgets.budget"), num: true }, t("budgets.all.open")], rows);
     table.id = "budgets-all";
-    return el("section", { className: "panel section" }, el("h3", {}, t("budgets.all.title")), el("div", { className: "table-wrap" }, table));
+    const page = { items: st.all, total: st.tenants.length, limit: ALL_LIMIT, offset: st.allOffset };
+    return el("section", { className: "panel section" }, el("h3", {}, t("budgets.all.title")), el("div", { className: "table-wrap" }, table),
+      st.tenants.length > ALL_LIMIT ? HH.pager(page, (off) => { st.allOffset = off; load(); }) : null);
   }
 
   function render() {
