@@ -7,6 +7,7 @@ or critical axe-core violation, a screenshot."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from huanghe.billing import service as billing
+from huanghe.regulator import risk
 from tests.console_support import (
     OPERATOR_CENTER,
     RolePlatform,
@@ -262,6 +264,9 @@ def _open_alert(platform: RolePlatform) -> int:
     """A utilisation of 97 % pushed by the operator for its center, the rules evaluated: the open alert's id."""
     subject = f"center:{OPERATOR_CENTER}"
     with platform.client("regulator") as reg, platform.client("operator") as op:
+        # the simulated history is written first (else its samples, newer than ours, would resolve the alert)
+        series = {"metric": "utilisation", "center": OPERATOR_CENTER, "step": "5m"}
+        wait_for("simulated telemetry", lambda: reg.get("/api/v1/telemetry", params=series).json()["points"])
         for a in reg.get("/api/v1/alerts", params={"subject": subject, "rule": "utilisation_high"}).json()[
             "items"
         ]:
@@ -278,6 +283,18 @@ def _open_alert(platform: RolePlatform) -> int:
         own = op.get("/api/v1/alerts", params={"limit": 1000}).json()["items"]
         assert own and all(a["center"] == OPERATOR_CENTER for a in own)
         return int(alert["id"])
+
+
+def _risk_alert(platform: RolePlatform) -> int:
+    """A security risk alert as the risk loop raises it (refused requests of one principal): its id."""
+    now = time.time()
+    with platform.app.state.session_factory() as s:
+        row, opened = risk.raise_alert(s, "refused_requests", f"token:rg-{_uid()}", "medium",
+                                       "12 refused requests in 5 min", events=12, first_s=now - 300, last_s=now,
+                                       now=now)  # fmt: skip
+        s.commit()
+        assert opened
+        return int(row.id)
 
 
 @pytest.mark.browser
@@ -314,6 +331,25 @@ def test_alert_life_cycle_in_the_page(chromium: Any, role_platform: RolePlatform
         page.select_option("#alerts-filters select[name='state']", "resolved")
         page.wait_for_selector(f"#alerts-table tr[data-id='{alert_id}']")
         assert "已解决" in page.inner_text(f"#alerts-table tr[data-id='{alert_id}']")
+        risk_id = _risk_alert(role_platform)  # a security risk alert: taken, assigned, resolved with a note
+        page.reload()
+        page.click(f"#risk-table button[data-risk-open='{risk_id}']")
+        page.wait_for_selector(f"#risk-detail[data-id='{risk_id}'][data-state='open']")
+        page.click("#risk-detail button[data-risk='ack']")
+        page.wait_for_selector(f"#risk-detail[data-id='{risk_id}'][data-state='acknowledged']")
+        page.fill("#risk-detail input[name='owner']", "安全值班 duty")
+        page.click("#risk-detail button[data-risk='assign']")
+        wait_for("assigned", lambda: "安全值班 duty" in page.inner_text("#risk-table"))
+        page.fill("#risk-detail textarea[name='note']", "封禁来源地址 blocked the source")
+        page.click("#risk-detail button[data-risk='resolve']")
+        page.wait_for_selector(f"#risk-detail[data-id='{risk_id}'][data-state='resolved']")
+        assert "blocked the source" in page.inner_text("#risk-detail")
+        with role_platform.client("regulator") as c:  # every step is in the audit trail
+            trail = c.get("/api/v1/audit", params={"subject": str(risk_id), "actor": "regulator:"}).json()[
+                "items"
+            ]
+        steps = [r["action"] for r in trail if r["subject"] == str(risk_id)]
+        assert steps == ["risk.ack", "risk.assign", "risk.resolve"], trail
         assert missing_keys(page) == [] and axe_violations(page) == []
         _shot(page, tmp_path, "console-alerts-zh.png")
     finally:

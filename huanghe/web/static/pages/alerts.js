@@ -42,6 +42,36 @@
       "alerts.d.resolved": "解决时间",
       "alerts.d.center": "算力中心",
       "alerts.close": "关闭详情",
+      "alerts.risk.title": "安全风险预警",
+      "alerts.risk.hint": "由安全事件产生：认证失败、越权请求、数据出境拒绝、异常流量、审计链断裂",
+      "alerts.risk.kind.auth_failures": "认证失败",
+      "alerts.risk.kind.refused_requests": "越权请求",
+      "alerts.risk.kind.residency_refusal": "重要数据出域拒绝",
+      "alerts.risk.kind.egress_anomaly": "异常流量",
+      "alerts.risk.kind.audit_chain_break": "审计链断裂",
+      "alerts.risk.col.kind": "类型",
+      "alerts.risk.col.events": "事件数",
+      "alerts.risk.col.owner": "负责人",
+      "alerts.risk.col.last": "最近事件",
+      "alerts.risk.open": "处置",
+      "alerts.risk.empty": "没有安全风险预警",
+      "alerts.risk.detail": "风险预警 {id}",
+      "alerts.risk.take": "认领",
+      "alerts.risk.owner": "指派给",
+      "alerts.risk.assign": "指派",
+      "alerts.risk.note": "处置说明（必填）",
+      "alerts.risk.resolve": "处置完毕",
+      "alerts.risk.done": "风险预警 {id}：{state}",
+      "alerts.risk.trace": "溯源：相关审计记录",
+      "alerts.risk.note_done": "处置说明",
+      "alerts.risk.t.seq": "审计序号",
+      "alerts.risk.t.at": "时间",
+      "alerts.risk.t.actor": "操作者",
+      "alerts.risk.t.action": "操作",
+      "alerts.risk.t.empty": "没有相关审计记录",
+      "alerts.severity.low": "低",
+      "alerts.severity.medium": "中",
+      "alerts.severity.high": "高",
     },
     en: {
       "alerts.nav": "Alerts",
@@ -79,6 +109,36 @@
       "alerts.d.resolved": "Resolved",
       "alerts.d.center": "Center",
       "alerts.close": "Close",
+      "alerts.risk.title": "Security risk alerts",
+      "alerts.risk.hint": "Raised from security events: failed log-ins, refused requests, residency refusals, unusual egress, a broken audit chain",
+      "alerts.risk.kind.auth_failures": "Failed authentication",
+      "alerts.risk.kind.refused_requests": "Refused requests",
+      "alerts.risk.kind.residency_refusal": "Residency refusal",
+      "alerts.risk.kind.egress_anomaly": "Unusual egress",
+      "alerts.risk.kind.audit_chain_break": "Audit chain broken",
+      "alerts.risk.col.kind": "Kind",
+      "alerts.risk.col.events": "Events",
+      "alerts.risk.col.owner": "Owner",
+      "alerts.risk.col.last": "Last event",
+      "alerts.risk.open": "Handle",
+      "alerts.risk.empty": "No security risk alert",
+      "alerts.risk.detail": "Risk alert {id}",
+      "alerts.risk.take": "Take it",
+      "alerts.risk.owner": "Assign to",
+      "alerts.risk.assign": "Assign",
+      "alerts.risk.note": "What was found and done (required)",
+      "alerts.risk.resolve": "Resolve",
+      "alerts.risk.done": "Risk alert {id}: {state}",
+      "alerts.risk.trace": "Trace: the audit records behind it",
+      "alerts.risk.note_done": "Handling note",
+      "alerts.risk.t.seq": "Audit seq",
+      "alerts.risk.t.at": "Time",
+      "alerts.risk.t.actor": "Actor",
+      "alerts.risk.t.action": "Action",
+      "alerts.risk.t.empty": "No audit record behind it",
+      "alerts.severity.low": "low",
+      "alerts.severity.medium": "medium",
+      "alerts.severity.high": "high",
     },
   });
 
@@ -96,6 +156,9 @@
   const ACK = "POST /api/v1/alerts/{alert_id}:ack";
   const RESOLVE = "POST /api/v1/alerts/{alert_id}:resolve";
   const st = { filters: { state: "", rule: "", subject: "" }, offset: 0, page: null, error: null, note: "", detail: null };
+  const RISK = { list: "GET /api/v1/risk/alerts", ack: "POST /api/v1/risk/alerts/{alert_id}:ack",
+    assign: "POST /api/v1/risk/alerts/{alert_id}:assign", resolve: "POST /api/v1/risk/alerts/{alert_id}:resolve" };
+  const risk = { state: "", page: null, error: null, detail: null, trace: null };
   let root = null;
 
   async function load() {
@@ -139,6 +202,88 @@
       el("div", { className: "section-head" }, el("h3", {}, t("alerts.detail", { id: a.id })), buttons(a),
         el("a", { href: "#alerts", className: "button-link" }, t("alerts.close"))),
       el("dl", { className: "kv" }, kv.map(([k, v]) => [el("dt", {}, t(k)), el("dd", {}, v)])));
+  }
+
+  // ---- security risk alerts (regulator, admin) -----------------------------------------------------------------
+  async function loadRisk() {
+    if (!HH.can(RISK.list)) return;
+    try {
+      risk.page = await HH.api("/api/v1/risk/alerts" + HH.query({ state: risk.state, limit: LIMIT }));
+      risk.error = null;
+    } catch (err) {
+      risk.error = err;
+    }
+  }
+  async function openRisk(id) {
+    try {
+      const [detail, trace] = await Promise.all([HH.api(`/api/v1/risk/alerts/${id}`), HH.api(`/api/v1/risk/alerts/${id}/trace`)]);
+      Object.assign(risk, { detail, trace, error: null });
+    } catch (err) {
+      risk.error = err;
+    }
+    render();
+  }
+  async function riskStep(id, step, body) {
+    const path = { ack: `/api/v1/risk/alerts/${id}:ack`, assign: `/api/v1/risk/alerts/${id}:assign`,
+      resolve: `/api/v1/risk/alerts/${id}:resolve` }[step];
+    try {
+      const a = await HH.api(path, { method: "POST", body });
+      st.note = t("alerts.risk.done", { id, state: HH.label("alerts.state", a.state) });
+    } catch (err) {
+      risk.error = err;
+      st.note = "";
+    }
+    await loadRisk();
+    await openRisk(id);
+  }
+  function riskDetail() {
+    const a = risk.detail;
+    if (!a) return null;
+    const owner = el("input", { name: "owner", value: a.owner || "", autocomplete: "off" });
+    const note = el("textarea", { name: "note", rows: 2, maxLength: 5000 });
+    const btn = (key, step, body) => {
+      const b = el("button", { type: "button", className: "small", dataset: { risk: step } }, t(key));
+      b.addEventListener("click", () => riskStep(a.id, step, body && body()));
+      return b;
+    };
+    const live = a.state !== "resolved";
+    const trace = HH.table(["alerts.risk.t.seq", "alerts.risk.t.at", "alerts.risk.t.actor", "alerts.risk.t.action", "alerts.col.subject"].map((k) => t(k)),
+      (risk.trace ? risk.trace.audit : []).map((r) => [String(r.seq), HH.time(r.at), { text: r.actor, className: "mono" },
+        { text: r.action, className: "mono" }, { text: r.subject, className: "mono wrap" }]), t("alerts.risk.t.empty"));
+    return el("div", { id: "risk-detail", className: "risk-detail", dataset: { id: a.id, state: a.state } },
+      el("h3", {}, t("alerts.risk.detail", { id: a.id })),
+      el("p", {}, a.message, a.note ? [el("br"), t("alerts.risk.note_done"), ": ", a.note] : null),
+      live ? el("div", { className: "filters" },
+        a.state === "open" && HH.can(RISK.ack) ? btn("alerts.risk.take", "ack") : null,
+        HH.can(RISK.assign) ? [el("label", { className: "inline" }, el("span", {}, t("alerts.risk.owner")), owner),
+          btn("alerts.risk.assign", "assign", () => ({ owner: owner.value.trim() }))] : null) : null,
+      live && HH.can(RISK.resolve) ? el("div", { className: "filters" },
+        el("label", { className: "field wide" }, el("span", {}, t("alerts.risk.note")), note),
+        btn("alerts.risk.resolve", "resolve", () => ({ note: note.value.trim() }))) : null,
+      el("h3", {}, t("alerts.risk.trace")), scrollWrap("table-wrap short", trace));
+  }
+  function riskSection() {
+    if (!HH.can(RISK.list)) return null;
+    const state = el("select", { name: "risk-state" }, new Option(t("alerts.any"), ""), STATES.map((v) => new Option(HH.label("alerts.state", v), v)));
+    state.value = risk.state;
+    state.addEventListener("change", async () => { risk.state = state.value; await loadRisk(); render(); });
+    const rows = (risk.page ? risk.page.items : []).map((a) => {
+      const open = el("button", { type: "button", className: "small", dataset: { riskOpen: a.id } }, t("alerts.risk.open"));
+      open.addEventListener("click", () => openRisk(a.id));
+      return [{ text: String(a.id), className: "num" }, HH.label("alerts.risk.kind", a.kind), { text: a.subject, className: "mono wrap" },
+        HH.label("alerts.severity", a.severity), { text: HH.fmt(a.events), className: "num" },
+        el("span", { className: `state alert-${a.state}`, dataset: { state: a.state } }, HH.label("alerts.state", a.state)),
+        a.owner || "–", HH.time(a.last_event_s), open];
+    });
+    const table = HH.table(["alerts.col.id", "alerts.risk.col.kind", "alerts.col.subject", "alerts.col.severity", "alerts.risk.col.events",
+      "alerts.col.state", "alerts.risk.col.owner", "alerts.risk.col.last", "alerts.col.actions"].map((k) => t(k)), rows, t("alerts.risk.empty"));
+    table.id = "risk-table";
+    return el("section", { className: "panel section", id: "risk-alerts" },
+      el("div", { className: "section-head" }, el("h2", {}, t("alerts.risk.title")),
+        el("label", { className: "inline" }, el("span", {}, t("alerts.f.state")), state),
+        el("span", { className: "hint" }, t("alerts.risk.hint"))),
+      risk.error ? HH.errorBox(risk.error) : null,
+      scrollWrap("table-wrap short", table), riskDetail());
   }
 
   function filters() {
@@ -199,19 +344,23 @@
       el("p", { className: "ok-line", role: "status", id: "alerts-note" }, st.note),
       st.error ? HH.errorBox(st.error) : null,
       scrollWrap("table-wrap", table),
-      st.page ? HH.pager(st.page, (o) => { st.offset = o; load(); }) : null), detail());
+      st.page ? HH.pager(st.page, (o) => { st.offset = o; load(); }) : null), detail(), riskSection());
   }
 
   HH.registerPage({
     name: "alerts",
     nav: "alerts.nav",
     needs: ["GET /api/v1/alerts"],
-    calls: ["GET /api/v1/alerts", "GET /api/v1/alerts/{alert_id}", ACK, RESOLVE],
+    calls: ["GET /api/v1/alerts", "GET /api/v1/alerts/{alert_id}", ACK, RESOLVE, "GET /api/v1/risk/alerts",
+      "GET /api/v1/risk/alerts/{alert_id}", "GET /api/v1/risk/alerts/{alert_id}/trace", "POST /api/v1/risk/alerts/{alert_id}:ack",
+      "POST /api/v1/risk/alerts/{alert_id}:assign", "POST /api/v1/risk/alerts/{alert_id}:resolve"],
     async show(params, elRoot) {
       root = elRoot;
       st.note = "";
       st.detail = null;
+      risk.detail = null;
       render();
+      await loadRisk();
       await load();
       if (params[0]) await loadDetail(params[0]);
     },
