@@ -31,7 +31,16 @@
     "GET /api/v1/observatory/index/sensitivity",
     "GET /api/v1/observatory/maturity",
     "GET /api/v1/observatory/data-storage",
+    "GET /api/v1/lifecycle-policies",
+    "GET /api/v1/scheduler",
+    "GET /api/v1/observatory/empowerment",
   ]);
+  // read only when the role may (the observatory is shown to operators too)
+  const OPTIONAL = {
+    lifecycle: "GET /api/v1/lifecycle-policies",
+    scheduler: "GET /api/v1/scheduler",
+    empowerment: "GET /api/v1/observatory/empowerment",
+  };
 
   const hasCharts = () => !window.HUANGHE_NO_ECHARTS && typeof window.echarts !== "undefined";
   function centerName(id, fallback) {
@@ -294,6 +303,36 @@
         : el("p", { className: "hint-line" }, t("obs.exporters.none")));
     }
   }
+  function renderExtras() {
+    const lc = st.data.lifecycle;
+    if (lc && !st.errors.lifecycle) {
+      $("obs-lifecycle").replaceChildren(el("h3", {}, t("obs.lifecycle.title")), HH.table(
+        [t("obs.lifecycle.move"), { text: t("obs.lifecycle.idle"), num: true }, t("obs.lifecycle.scope"), t("obs.lifecycle.enabled")],
+        lc.items.map((p) => [`${p.from_temperature} → ${p.to_temperature}`, { text: fmt(p.idle_s / 86400), className: "num" },
+          p.tenant || t("obs.lifecycle.province"), t(p.enabled ? "obs.yes" : "obs.no")])));
+    }
+    const sc = st.data.scheduler;
+    $("obs-scheduler").textContent = sc && !st.errors.scheduler ? t("obs.scheduler", { state: t(sc.enabled ? "obs.scheduler.on" : "obs.scheduler.off"),
+      policy: sc.policy, interval: fmt(sc.interval_s, 1), ticks: fmt(sc.ticks), holder: sc.holder || "–" }) : "";
+    const em = st.data.empowerment;
+    $("obs-empowerment-panel").hidden = !em && !st.errors.empowerment;
+    guard("empowerment", "obs-empowerment-error", (d) => {
+      $("obs-empowerment-title").textContent = t("obs.empowerment.title", { year: d.year });
+      const row = (r, name) => [name, { text: fmt(r.enterprises), className: "num" }, { text: fmt(r.jobs), className: "num" },
+        { text: fmt(r.gpu_hours, 1), className: "num" }, { text: HH.money(Number(r.spending_cny)), className: "num" }, { text: pct(r.voucher_share), className: "num" }];
+      $("obs-empowerment").replaceChildren(el("div", { className: "table-wrap" }, HH.table(
+        [t("obs.empowerment.industry"), ...["enterprises", "jobs", "gpu_hours", "spending", "voucher_share"].map((k) => ({ text: t("obs.empowerment." + k), num: true }))],
+        [...d.by_industry.map((r) => row(r, HH.lang === "en" ? r.name_en : r.name_zh)), row(d.totals, t("obs.empowerment.total"))])));
+    });
+  }
+  function loadExtras() {
+    const paths = {
+      lifecycle: "/api/v1/lifecycle-policies",
+      scheduler: "/api/v1/scheduler",
+      empowerment: `/api/v1/observatory/empowerment?year=${new Date().getFullYear()}`,
+    };
+    return Promise.all(Object.keys(OPTIONAL).filter((k) => HH.can(OPTIONAL[k])).map((k) => load(k, paths[k], renderExtras)));
+  }
   async function loadMetrics() {  // the telemetry catalogue: every metric a center reports
     try {
       const all = await HH.api("/api/v1/telemetry/metrics");
@@ -346,6 +385,7 @@
     renderTelemetry();
     renderSensitivity();
     renderStorage();
+    renderExtras();
     renderReports();
   }
   async function loadAll() {
@@ -367,6 +407,7 @@
       load("storage", "/api/v1/observatory/data-storage", renderStorage),
       load("maturity", "/api/v1/observatory/maturity", renderStorage),
       load("exporters", "/api/v1/telemetry/exporters", renderStorage),
+      loadExtras(),
     ]);
     document.body.dataset.observatory = "1";
   }
