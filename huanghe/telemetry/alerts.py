@@ -129,7 +129,7 @@ def list_alerts(
     offset: int = 0,
 ) -> Page[AlertPublic]:
     """Alerts, newest first; ``state`` (open, acknowledged, resolved), ``rule``, ``center`` filter exactly,
-    ``subject`` by the text it contains. ``centers``: only alerts about one of these centers (an operator's
+    ``subject`` by the text it contains (case-insensitive). ``centers``: only alerts about one of these centers (an operator's
     own; None = all)."""
     if state is not None and state not in rules.STATES:
         raise invalid("query.state", f"must be one of {', '.join(rules.STATES)}, not {state!r}")
@@ -139,7 +139,7 @@ def list_alerts(
         select(AlertRow), {AlertRow.state: state, AlertRow.rule: rule, AlertRow.center_id: center}
     )
     if subject:
-        query = query.where(AlertRow.subject.contains(subject, autoescape=True))
+        query = query.where(func.lower(AlertRow.subject).contains(subject.lower(), autoescape=True))
     if centers is not None:
         query = query.where(AlertRow.center_id.in_(sorted(centers)))
     return page_of(session, query, (AlertRow.opened_ms.desc(), AlertRow.id.desc()), limit, offset, _public)
