@@ -28,6 +28,7 @@ NON_JSON: dict[tuple[str, str], str] = {
     ("POST", "/logout"): "a redirect to the login form",
     ("GET", "/metrics"): "Prometheus text exposition format",
     ("GET", f"{API_PREFIX}/audit/export"): "the audit chain as a CSV or JSON file download",
+    ("GET", f"{API_PREFIX}/invoices/{{invoice_id}}/export"): "an invoice as a PDF or CSV file download",
     ("GET", f"{API_PREFIX}/observatory/reports/{{kind}}"): "a report as an HTML or PDF file download",
     **{("DELETE", f"{API_PREFIX}/{p}/{{item_id}}"): "204 No Content: no body" for p in _CATALOG},
     ("DELETE", f"{API_PREFIX}/secrets/{{name}}"): "204 No Content: no body",
