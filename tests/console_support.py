@@ -187,10 +187,12 @@ def axe_violations(
 
 
 def screenshot(page: Any, tmp_path: Path, name: str) -> Path:
-    """Save a full-page screenshot; also into docs/img/ when HUANGHE_SAVE_SCREENSHOTS=1."""
+    """Save a screenshot under ``tmp_path`` (of the window: cheaper); with HUANGHE_SAVE_SCREENSHOTS=1 of the
+    full page, also copied into docs/img/."""
     path = tmp_path / name
-    page.screenshot(path=str(path), full_page=True)
-    if os.environ.get("HUANGHE_SAVE_SCREENSHOTS") == "1":
+    save = os.environ.get("HUANGHE_SAVE_SCREENSHOTS") == "1"
+    page.screenshot(path=str(path), full_page=save)
+    if save:
         (REPO / "docs" / "img").mkdir(parents=True, exist_ok=True)
         shutil.copy(path, REPO / "docs" / "img" / name)
     return path

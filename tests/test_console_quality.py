@@ -35,7 +35,7 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 #: the network view has three menu entries (overview, map, centers): visited once
 NETWORK_ANCHORS = {"#overview": "network", "#map": None, "#centers": None}
-SETTLE_S = 0.2
+SETTLE_S = 0.15
 
 OVERFLOW_JS = """() => {
   const width = document.documentElement.clientWidth;
@@ -165,6 +165,8 @@ def test_every_page_of_the_role(
         views = _views(page)
         assert views[0] == "network" and len(views) >= 2, views
         problems: list[str] = []
+        spent = dict.fromkeys(("log-in", "show", "axe zh-CN", "axe en", "screenshot"), 0.0)
+        spent["log-in"] = time.monotonic() - started
         # zh-CN at 1280 px (screenshots), then English at 390 px (the longer texts on the narrow screen)
         for lang in ("zh-CN", "en"):
             if lang == "en":
@@ -173,17 +175,23 @@ def test_every_page_of_the_role(
                 assert page.evaluate("HH.lang") == "en"
                 assert _views(page) == views  # the same menu in both languages
             for view in views:
+                mark = time.monotonic()
                 _show(page, flight, view)
+                spent["show"] += time.monotonic() - mark
                 where = f"{role} {lang} #{view}"
                 problems += [f"{where}: missing {k}" for k in missing_keys(page)]
                 # colours do not change with the language: their contrast is checked in zh-CN (half of axe's time)
                 skip = ("color-contrast",) if lang == "en" else ()
+                mark = time.monotonic()
                 problems += [f"{where}: axe {v}" for v in axe_violations(page, include=SHOWN_VIEW, skip=skip)]
+                spent["axe " + lang] += time.monotonic() - mark
                 if view == "network":
                     _locale_checks(page, role_platform, lang)
                 if lang == "zh-CN":
                     page.evaluate("window.scrollTo(0, 0)")
+                    mark = time.monotonic()
                     screenshot(page, tmp_path, f"console-{role}-{view}.png")
+                    spent["screenshot"] += time.monotonic() - mark
                 else:
                     wide = page.evaluate(OVERFLOW_JS)
                     if wide["scroll"] > wide["width"] or wide["wide"]:
@@ -192,7 +200,8 @@ def test_every_page_of_the_role(
         problems += calls.undeclared(set(page.evaluate(DECLARED_JS)))
         problems += [f"outside the platform: {u}" for u in outside]
         assert problems == [], "\n".join(problems)
-        print(f"{role}: {len(views)} views in 2 languages in {time.monotonic() - started:.1f} s")
+        split = ", ".join(f"{k} {v:.1f}" for k, v in spent.items())
+        print(f"{role}: {len(views)} views in 2 languages in {time.monotonic() - started:.1f} s ({split})")
     finally:
         page.context.close()
 
