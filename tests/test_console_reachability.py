@@ -66,7 +66,7 @@ for _route in (
     "PATCH /api/v1/datasets/{item_id}",
     "GET /api/v1/lifecycle-policies", "PUT /api/v1/lifecycle-policies/{policy_id}",
     "DELETE /api/v1/lifecycle-policies/{policy_id}",
-    "GET /api/v1/storage-endpoints", "GET /api/v1/storage-endpoints/{endpoint_id}", "POST /api/v1/storage-endpoints",
+    "GET /api/v1/storage-endpoints/{endpoint_id}", "POST /api/v1/storage-endpoints",
     "PATCH /api/v1/storage-endpoints/{endpoint_id}", "DELETE /api/v1/storage-endpoints/{endpoint_id}",
     "GET /api/v1/transfers", "GET /api/v1/transfers/{transfer_id}",
 ):  # fmt: skip

@@ -32,6 +32,7 @@
     "GET /api/v1/observatory/maturity",
     "GET /api/v1/observatory/data-storage",
     "GET /api/v1/lifecycle-policies",
+    "GET /api/v1/storage-endpoints",
     "GET /api/v1/scheduler",
     "GET /api/v1/observatory/empowerment",
   ]);
@@ -303,6 +304,15 @@
         : el("p", { className: "hint-line" }, t("obs.exporters.none")));
     }
   }
+  function renderEndpoints() {
+    guard("endpoints", "obs-storage-error", (d) => {
+      $("obs-endpoints").replaceChildren(el("h3", {}, t("obs.endpoints.title")), d.items.length ? el("div", { className: "table-wrap short" }, HH.table(
+        [t("obs.endpoints.id"), t("col.name"), t("obs.endpoints.tier"), { text: t("obs.endpoints.used"), num: true }, t("obs.endpoints.state")],
+        d.items.map((e) => [{ text: e.id, className: "mono" }, { text: centerName(e.center), className: "wrap" }, `${e.temperature} · ${e.medium}`,
+          { text: `${bytes(e.used_bytes)} / ${bytes(e.capacity_bytes)}`, className: "num" }, e.available ? t("obs.endpoints.ok") : e.reason || "–"])))
+        : el("p", { className: "hint-line" }, t("obs.endpoints.none")));
+    });
+  }
   function renderExtras() {
     const lc = st.data.lifecycle;
     if (lc && !st.errors.lifecycle) {
@@ -386,6 +396,7 @@
     renderSensitivity();
     renderStorage();
     renderExtras();
+    renderEndpoints();
     renderReports();
   }
   async function loadAll() {
@@ -408,6 +419,7 @@
       load("maturity", "/api/v1/observatory/maturity", renderStorage),
       load("exporters", "/api/v1/telemetry/exporters", renderStorage),
       loadExtras(),
+      load("endpoints", "/api/v1/storage-endpoints?limit=200", renderEndpoints),
     ]);
     document.body.dataset.observatory = "1";
   }
