@@ -33,6 +33,7 @@
     "GET /api/v1/observatory/data-storage",
     "GET /api/v1/lifecycle-policies",
     "GET /api/v1/storage-endpoints",
+    "GET /api/v1/transfers",
     "GET /api/v1/scheduler",
     "GET /api/v1/observatory/empowerment",
   ]);
@@ -313,6 +314,15 @@
         : el("p", { className: "hint-line" }, t("obs.endpoints.none")));
     });
   }
+  function renderTransfers() {
+    guard("transfers", "obs-storage-error", (d) => {
+      $("obs-transfers").replaceChildren(el("h3", {}, t("obs.transfers.title")), d.items.length ? el("div", { className: "table-wrap short" }, HH.table(
+        [t("obs.transfers.file"), t("obs.transfers.route"), { text: t("obs.transfers.size"), num: true }, t("obs.transfers.state"), t("obs.transfers.created")],
+        d.items.map((x) => [{ text: `${x.dataset} / ${x.file}`, className: "mono wrap" }, { text: `${x.source_endpoint || "–"} → ${x.dest_endpoint}`, className: "mono" },
+          { text: bytes(x.bytes), className: "num" }, x.state, HH.time(x.created_s)])))
+        : el("p", { className: "hint-line" }, t("obs.transfers.none")));
+    });
+  }
   function renderExtras() {
     const lc = st.data.lifecycle;
     if (lc && !st.errors.lifecycle) {
@@ -397,6 +407,7 @@
     renderStorage();
     renderExtras();
     renderEndpoints();
+    renderTransfers();
     renderReports();
   }
   async function loadAll() {
@@ -420,6 +431,7 @@
       load("exporters", "/api/v1/telemetry/exporters", renderStorage),
       loadExtras(),
       load("endpoints", "/api/v1/storage-endpoints?limit=200", renderEndpoints),
+      load("transfers", "/api/v1/transfers?limit=10", renderTransfers),
     ]);
     document.body.dataset.observatory = "1";
   }
