@@ -37,7 +37,7 @@ typecheck: install
 	$(BIN)/mypy huanghe
 
 pytest: install
-	$(BIN)/pytest -q -p no:cacheprovider --durations=30
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=30
 
 test: install test-deps lint typecheck pytest ## the whole suite
 
