@@ -281,7 +281,9 @@
     markActive();
     viewListeners.forEach((fn) => fn(HH.view));
     const page = HH.pages.find((p) => p.name === HH.view);
-    if (page && page.show) {
+    // a page opens once the caller's capabilities are known (its HH.can answers are right then), and once per
+    // navigation: a second show() racing the first would redraw a form while someone types in it
+    if (page && page.show && routingReady) {
       Promise.resolve(page.show(HH.params, page.el)).catch((err) => { page.el.prepend(HH.errorBox(err)); });
     }
     const anchor = location.hash && HH.view === "network" ? document.getElementById(location.hash.slice(1)) : null;
@@ -305,12 +307,13 @@
     renderUser(me);
     document.body.dataset.role = me ? me.role : "anonymous";
   });
+  let routingReady = false;
   HH.startRouting = function () {
     window.addEventListener("hashchange", route);
     const toggle = document.getElementById("menu-toggle");
     if (toggle) toggle.addEventListener("click", () => setMenuOpen(!document.body.classList.contains("menu-open")));
     HH.onLang(() => { renderNav(); HH.whoami !== undefined && renderUser(HH.whoami); });
-    HH.ready.then(route);
+    HH.ready.then(() => { routingReady = true; route(); });
     route();
   };
 
