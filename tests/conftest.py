@@ -130,9 +130,11 @@ def role_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     yield from start_role_platform(tmp_path_factory.mktemp("roles"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Headless Chromium (Debian's, never a downloaded one) for the whole session."""
+    """Headless Chromium (Debian's, never a downloaded one) for one test module. Not for the session: while
+    Playwright's sync API runs, the main thread has a running event loop, and a later module's
+    ``asyncio.run`` would fail (the order of modules differs from worker to worker under pytest-xdist)."""
     from tests.test_console_web import CHROMIUM, CHROMIUM_ARGS
 
     if not Path(CHROMIUM).exists():

@@ -38,6 +38,8 @@ from tests.test_console_web import browser as browser  # the Chromium fixture
 
 STATIC = console.STATIC_DIR
 REPO = Path(__file__).resolve().parents[1]
+#: every request of these tests: 30 s, as a busy machine (or a neighbouring test worker) may need
+HTTP = httpx.Client(timeout=30.0)
 NETWORK = "shandong-mini"  # the small bundled network: fast start-up and telemetry backfill
 PAGE_SCRIPTS = ("common.js", "jobs.js", "observatory.js", "app.js")
 #: Keys built at run time from a prefix and a value (the rest appear literally in the scripts).
@@ -156,7 +158,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, An
         try:
             _wait_for(
                 "simulated telemetry",
-                lambda: httpx.get(
+                lambda: HTTP.get(
                     server.url + "/api/v1/telemetry",
                     params={"metric": "utilisation", "center": TELEMETRY_CENTER, "step": "5m"},
                 ).json()["points"],
@@ -181,10 +183,10 @@ def _open_alert(url: str, app: Any) -> dict[str, Any]:
         "value": 0.97,
         "unit": "ratio",
     }
-    r = httpx.post(url + "/api/v1/telemetry", json={"samples": [sample]})
+    r = HTTP.post(url + "/api/v1/telemetry", json={"samples": [sample]})
     assert r.status_code == 201, r.text
     app.state.telemetry_runtime.maintain()
-    alerts = httpx.get(url + "/api/v1/alerts", params={"state": "open"}).json()["items"]
+    alerts = HTTP.get(url + "/api/v1/alerts", params={"state": "open"}).json()["items"]
     subject = f"center:{TELEMETRY_CENTER}"  # the simulated pools may have alerts of their own
     mine = [a for a in alerts if a["subject"] == subject and a["rule"] == "utilisation_high"]
     assert len(mine) == 1, alerts
@@ -213,7 +215,7 @@ def test_jobs_page_submits_runs_and_explains(
     assert page.inner_text("#jobs h2 >> nth=0") == "提交作业"
 
     # a bad field: the API's message next to that field, nothing submitted
-    bad = httpx.post(url + "/api/v1/jobs", json={"command": "echo hello", "cpus": -1}).json()["detail"]
+    bad = HTTP.post(url + "/api/v1/jobs", json={"command": "echo hello", "cpus": -1}).json()["detail"]
     page.fill("#job-form input[name='command']", "echo hello")
     page.fill("#job-form input[name='cpus']", "-1")
     page.click("#job-form button[type='submit']")
@@ -234,7 +236,7 @@ def test_jobs_page_submits_runs_and_explains(
     page.click(f"#jobs-body tr[data-id='{job_id}'] a")  # the row links to the job's page
     page.wait_for_selector("#job-detail .job-state [data-state='SUCCEEDED']")
     page.wait_for_function("document.getElementById('job-logs').innerText.includes('hello')", timeout=15000)
-    job = httpx.get(f"{url}/api/v1/jobs/{job_id}").json()
+    job = HTTP.get(f"{url}/api/v1/jobs/{job_id}").json()
     assert job["state"] == "SUCCEEDED" and job["spec"]["user_city"] == "jinan"
     detail = page.inner_text("#job-detail")
     assert job["pool"] in detail and job["backend_job_id"] in detail
@@ -254,14 +256,14 @@ def test_jobs_page_submits_runs_and_explains(
     # a job with a 1 ms latency SLO from Qingdao (the latency filter removes far pools) that sleeps: its removed
     # pools shown, then cancelled from the page
     spec = {"command": "sleep 60", "user_city": "qingdao", "latency_slo_ms": 1}
-    sleeper = httpx.post(url + "/api/v1/jobs", json=spec).json()["id"]
+    sleeper = HTTP.post(url + "/api/v1/jobs", json=spec).json()["id"]
     page.evaluate("id => { location.hash = '#job/' + id; }", sleeper)
     page.wait_for_function(
         "document.querySelector('#job-detail .placement') && "
         "document.querySelector('#job-detail .placement').innerText.includes('被过滤掉的资源池')"
         " && document.querySelectorAll('#job-detail .placement table').length === 2"
     )
-    removed = httpx.get(f"{url}/api/v1/jobs/{sleeper}").json()["placement"]["explanation"]["removed"]
+    removed = HTTP.get(f"{url}/api/v1/jobs/{sleeper}").json()["placement"]["explanation"]["removed"]
     assert removed, "pools far from Qingdao are removed by the latency filter"
     shown = page.inner_text("#job-detail .placement table >> nth=0")
     for r in removed:
@@ -270,7 +272,7 @@ def test_jobs_page_submits_runs_and_explains(
     page.wait_for_selector("#job-detail .job-state [data-state='RUNNING']", timeout=20000)
     page.click("#job-cancel")
     page.wait_for_selector("#job-detail .job-state [data-state='CANCELLED']", timeout=20000)
-    assert httpx.get(f"{url}/api/v1/jobs/{sleeper}").json()["state"] == "CANCELLED"
+    assert HTTP.get(f"{url}/api/v1/jobs/{sleeper}").json()["state"] == "CANCELLED"
     page.click("#job-detail a.job-back")
     page.wait_for_selector(f"#jobs-body tr[data-id='{job_id}'] a")
     page.focus(f"#jobs-body tr[data-id='{job_id}'] a")
@@ -297,7 +299,7 @@ def test_jobs_page_submits_runs_and_explains(
     page.wait_for_function(
         "id => document.getElementById('job-form-status').innerText.endsWith(id)", arg=created[0]
     )
-    once = [j for j in httpx.get(url + "/api/v1/jobs").json()["items"] if j["spec"]["command"] == "echo once"]
+    once = [j for j in HTTP.get(url + "/api/v1/jobs").json()["items"] if j["spec"]["command"] == "echo once"]
     assert [j["id"] for j in once] == created
 
     # filter by state: a SUCCEEDED filter keeps the job, RUNNING drops it
@@ -366,9 +368,9 @@ def test_observatory_page(
     url, app, topo = platform
     alert = _open_alert(url, app)
     api = "/api/v1/observatory/"
-    targets = httpx.get(url + api + "targets").json()
-    green = httpx.get(url + api + "green-list").json()
-    index = httpx.get(url + api + "index").json()
+    targets = HTTP.get(url + api + "targets").json()
+    green = HTTP.get(url + api + "green-list").json()
+    index = HTTP.get(url + api + "index").json()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     watch = _Watch(page)
     page.goto(url + "/#observatory")
@@ -395,7 +397,7 @@ def test_observatory_page(
     assert page.locator("#obs-tele-simulated").is_visible()  # the generator's history
     reports = page.locator("#obs-reports a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
     assert "/api/v1/observatory/reports/storage?format=pdf&lang=zh" in reports and len(reports) == 4
-    assert httpx.get(url + reports[1]).status_code == 200  # the HTML report
+    assert HTTP.get(url + reports[1]).status_code == 200  # the HTML report
     page.evaluate("window.scrollTo(0, 0)")
     _save(page, tmp_path, "console-observatory.png")
 
@@ -413,10 +415,10 @@ def test_observatory_page(
         arg=alert["id"],
     )
     assert "已确认" in row.inner_text()
-    assert httpx.get(f"{url}/api/v1/alerts/{alert['id']}").json()["state"] == "acknowledged"
+    assert HTTP.get(f"{url}/api/v1/alerts/{alert['id']}").json()["state"] == "acknowledged"
     row.locator("button[data-act='resolve']").click()
     row.wait_for(state="detached")
-    assert httpx.get(f"{url}/api/v1/alerts/{alert['id']}").json()["state"] == "resolved"
+    assert HTTP.get(f"{url}/api/v1/alerts/{alert['id']}").json()["state"] == "resolved"
 
     # level and weights: three economic circles; PUE telemetry of another center
     page.select_option("#obs-level", "circle")

@@ -26,6 +26,8 @@ from huanghe.web import console
 
 STATIC = console.STATIC_DIR
 REPO = Path(__file__).resolve().parents[1]
+#: every request of these tests: 30 s, as a busy machine (or a neighbouring test worker) may need
+HTTP = httpx.Client(timeout=30.0)
 NETWORK = "shandong-mini"  # the small bundled network: fast (the big one: docs/shandong-calibration.md)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -45,7 +47,7 @@ SHANDONG_CITIES = {"济南", "青岛", "淄博", "枣庄", "东营", "烟台", "
 
 def test_index_served_with_its_assets(served: tuple[str, Topology]) -> None:
     url, _ = served
-    resp = httpx.get(url + "/")
+    resp = HTTP.get(url + "/")
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/html")
     html = resp.text
@@ -56,18 +58,18 @@ def test_index_served_with_its_assets(served: tuple[str, Topology]) -> None:
     )
     for ref in refs:
         if not ref.startswith("/static/vendor/"):
-            assert httpx.get(url + ref).status_code == 200, ref
+            assert HTTP.get(url + ref).status_code == 200, ref
     assert "cdn" not in html.lower() and "http://" not in html and "https://" not in html
 
 
 def test_mount_leaves_api_docs_and_healthz_alone(served: tuple[str, Topology]) -> None:
     url, topo = served
-    assert httpx.get(url + "/healthz").json()["status"] == "ok"
-    assert httpx.get(url + "/api/v1/topology").json()["name"] == topo.name
-    assert httpx.get(url + "/docs").status_code == 200
-    paths = httpx.get(url + "/openapi.json").json()["paths"]
+    assert HTTP.get(url + "/healthz").json()["status"] == "ok"
+    assert HTTP.get(url + "/api/v1/topology").json()["name"] == topo.name
+    assert HTTP.get(url + "/docs").status_code == 200
+    paths = HTTP.get(url + "/openapi.json").json()["paths"]
     assert "/" not in paths and "/api/v1/topology" in paths
-    assert httpx.get(url + "/static/nope.js").status_code == 404
+    assert HTTP.get(url + "/static/nope.js").status_code == 404
 
 
 def _i18n_tables() -> dict[str, dict[str, str]]:
@@ -230,7 +232,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Topo
     server = _Server(create_app(Settings(database_url=f"sqlite:///{db}"))).start()
     try:
         _, text = resolve(NETWORK)
-        r = httpx.put(
+        r = HTTP.put(
             server.url + "/api/v1/topology",
             content=text.encode(),
             headers={"content-type": "application/yaml"},
@@ -432,7 +434,7 @@ def test_console_shows_the_api_error(browser: Any, served: tuple[str, Topology])
 @pytest.mark.browser
 def test_api_docs_render_offline(browser: Any, served: tuple[str, Topology]) -> None:
     url, _ = served
-    html = httpx.get(url + "/docs").text
+    html = HTTP.get(url + "/docs").text
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
     page = browser.new_page()
     watch = _Watch(page)
