@@ -82,7 +82,10 @@ def test_sigkill_mid_transfer_loses_nothing_and_does_nothing_twice(
     assert second.wait(240) == 0, (tmp_path / "w2.out").read_text()[-3000:]
     lines = (tmp_path / "w1.out").read_text().split() + (tmp_path / "w2.out").read_text().split()
     ended = Counter(int(t) for t, outcome in zip(lines[::2], lines[1::2], strict=True) if outcome == "done")
-    assert all(n == 1 for n in ended.values()) and sorted(ended) == sorted(ids)  # each done exactly once
+    # each printed at most once; a SIGKILL between a transfer's commit and its printed line loses the line
+    # only (the rows below are the record: every transfer done, its bytes counted once)
+    assert all(n == 1 for n in ended.values()) and set(ended) <= set(ids)
+    assert len(ended) >= len(ids) - 2  # at most the two copies in flight at the kill
     with tw.sf() as s:
         rows = {t.id: t for t in s.scalars(select(TransferRow))}
         assert sorted(rows) == sorted(ids)  # nothing lost, nothing added
