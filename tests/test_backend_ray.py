@@ -25,7 +25,7 @@ from tests.infra.slurm import free_port
 
 
 def test_env_workdir_and_capacity_while_running(ray_cluster: RayHead, tmp_path: object) -> None:
-    b = create_backend("ray", {"address": ray_cluster.address})
+    b = create_backend("ray", {"address": ray_cluster.address, "timeout_s": "60"})
     assert b.capacity().cpus_total == 2
     job = b.submit(
         BackendJobSpec(
@@ -50,7 +50,7 @@ def test_env_workdir_and_capacity_while_running(ray_cluster: RayHead, tmp_path: 
 
 
 def test_declared_limits_and_unreachable_head(ray_cluster: RayHead) -> None:
-    b = create_backend("ray", {"address": ray_cluster.address})
+    b = create_backend("ray", {"address": ray_cluster.address, "timeout_s": "60"})
     with pytest.raises(CapabilityMissingError, match="one driver"):
         b.submit(BackendJobSpec(command="true", nodes=2))
     down = RayBackend({"address": f"http://127.0.0.1:{free_port()}", "timeout_s": "2"})
@@ -64,7 +64,7 @@ def test_tenants_jobs_run_in_their_own_directory_with_the_tenant_in_metadata(
     ray_cluster: RayHead, tmp_path: Path
 ) -> None:
     root = tmp_path / "tenants"
-    b = create_backend("ray", {"address": ray_cluster.address, "tenant_root": str(root)})
+    b = create_backend("ray", {"address": ray_cluster.address, "tenant_root": str(root), "timeout_s": "60"})
     out = {}
     for tenant in ("tenant-A", "tenant-B"):
         job = b.submit(BackendJobSpec(name=f"t-{tenant}", command="pwd; echo home=$HOME", tenant=tenant))
