@@ -332,6 +332,14 @@
   focusableScrollers();
 
   // ---- helpers for page modules ------------------------------------------------------------------------------
+  /** A table's scrolling box (class `cls`): focusable, so that it scrolls from the keyboard too (axe:
+      scrollable-region-focusable), a region named by the table's first two column headers. */
+  HH.scrollWrap = (cls, table) => {
+    const box = HH.el("div", { className: cls, tabIndex: 0 }, table);
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", table.querySelector("th") ? [...table.querySelectorAll("th")].slice(0, 2).map((th) => th.textContent).join(" · ") : cls);
+    return box;
+  };
   /** Query string from an object, leaving out null/undefined/"" values. */
   HH.query = (params) => {
     const q = new URLSearchParams();

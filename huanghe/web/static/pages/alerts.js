@@ -143,13 +143,7 @@
   });
 
   const { t, el } = HH;
-  /** A table's scrolling box: focusable, so that it scrolls from the keyboard too (axe: scrollable-region-focusable). */
-  const scrollWrap = (cls, table) => {
-    const box = el("div", { className: cls, tabIndex: 0 }, table);
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", table.querySelector("th") ? [...table.querySelectorAll("th")].slice(0, 2).map((th) => th.textContent).join(" · ") : cls);
-    return box;
-  };
+  const scrollWrap = HH.scrollWrap;
   const LIMIT = 50;
   const STATES = ["open", "acknowledged", "resolved"];
   const RULES = ["pue_jump", "utilisation_high", "latency_breach", "storage_full"];

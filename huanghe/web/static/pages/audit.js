@@ -69,13 +69,7 @@
   });
 
   const { t, el } = HH;
-  /** A table's scrolling box: focusable, so that it scrolls from the keyboard too (axe: scrollable-region-focusable). */
-  const scrollWrap = (cls, table) => {
-    const box = el("div", { className: cls, tabIndex: 0 }, table);
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", table.querySelector("th") ? [...table.querySelectorAll("th")].slice(0, 2).map((th) => th.textContent).join(" · ") : cls);
-    return box;
-  };
+  const scrollWrap = HH.scrollWrap;
   const LIMIT = 50;
   const FIELDS = ["actor", "action", "subject", "since", "until"];
   const st = { filters: {}, offset: 0, page: null, error: null, verify: null, verifying: false, note: "", format: "csv" };

@@ -166,13 +166,7 @@
   });
 
   const { t, el } = HH;
-  /** A table's scrolling box: focusable, so that it scrolls from the keyboard too (axe: scrollable-region-focusable). */
-  const scrollWrap = (cls, table) => {
-    const box = el("div", { className: cls, tabIndex: 0 }, table);
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", table.querySelector("th") ? [...table.querySelectorAll("th")].slice(0, 2).map((th) => th.textContent).join(" · ") : cls);
-    return box;
-  };
+  const scrollWrap = HH.scrollWrap;
   const st = { programme: "", year: "", stats: null, list: [], presets: [], apps: [], error: null, note: "", id: null, report: null, settlements: [] };
   let root = null;
   const cny = (v) => HH.money(Number(v));
