@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Iterator
@@ -103,6 +104,39 @@ def api_client(tmp_path: Path) -> Iterator[TestClient]:
 
 # Back-end daemons (session fixtures registered once: slurm_cluster, ray_cluster, k8s_fake_api).
 pytest_plugins = ["tests.infra.slurm", "tests.infra.ray", "tests.infra.k8s"]
+
+
+#: Session fixtures whose modules share one xdist worker: one Ray head for the suite rather than one per
+#: worker (with a head on each core, Ray's job API took over 10 s to answer).
+_SHARED_WORKER_FIXTURES = ("ray_cluster",)
+
+
+@functools.cache
+def _worker_scope(path: Path) -> str:
+    """The xdist scope of a test module: the fixture's name if the module uses a shared-worker fixture."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return str(path)
+    return next((name for name in _SHARED_WORKER_FIXTURES if name in text), str(path))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` (``make test``), except that the modules using a fixture of
+    ``_SHARED_WORKER_FIXTURES`` run on one worker. (xdist's own ``loadgroup`` marks do not work with
+    pytest 9, whose node ids are read-only.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling  # type: ignore[import-untyped]
+
+    root = config.rootpath
+
+    class SharedFixtureScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _worker_scope(root / nodeid.split("::", 1)[0])
+
+    return SharedFixtureScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,8 @@ from huanghe.domain.enums import JobState
 SETTINGS: dict[str, str] = {
     "address": "Jobs API URL of the Ray head, e.g. http://10.0.0.5:8265 (required)",
     "auth_token": "bearer token if the dashboard sits behind an authenticating proxy (optional)",
-    "timeout_s": "HTTP timeout per request, seconds (default 10)",
+    "timeout_s": "HTTP read timeout per request, seconds (default 60: a busy head starts a job's supervisor slowly)",
+    "connect_timeout_s": "HTTP connect timeout, seconds (default 5: an unreachable head is reported quickly)",
     "tenant_root": "directory on storage the Ray nodes share; a tenant's jobs run in <tenant_root>/<account>",
 }
 
@@ -96,9 +97,8 @@ class RayBackend(BackendBase):
         if self.tenant_root and not Path(self.tenant_root).is_absolute():
             raise BackendConfigError("ray: backend_settings.tenant_root must be an absolute path")
         headers = {"Authorization": f"Bearer {s.get_str('auth_token')}"} if s.get_str("auth_token") else {}
-        self._http = httpx.Client(
-            base_url=self.address, timeout=s.get_float("timeout_s", 10.0), headers=headers
-        )
+        timeout = httpx.Timeout(s.get_float("timeout_s", 60.0), connect=s.get_float("connect_timeout_s", 5.0))
+        self._http = httpx.Client(base_url=self.address, timeout=timeout, headers=headers)
 
     def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         try:
