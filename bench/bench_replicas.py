@@ -76,15 +76,48 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def cpu_s_by_group(pgids: set[int]) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by the live processes of each process group in ``pgids``
+    (from /proc/PID/stat: field 5 is the group, 14 and 15 the user and system clock ticks)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = dict.fromkeys(pgids, 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        pgid = int(fields[2])
+        if pgid in out:
+            out[pgid] += (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def throughput(tmp: Path, pg: PostgresServer, workers: int, n: int, conns: int) -> dict[str, float]:
+    """Submissions/s and latencies of ``workers`` workers, with the CPU milliseconds per submission spent by
+    the workers, PostgreSQL and this load generator during the measured phase."""
     url = pg.create_database(f"w{workers}")
     proc, base = start(tmp, url, workers=workers, scheduler=False, name=f"w{workers}")
     try:
         body = {"command": "true", "cpus": 1}
         asyncio.run(load(base, min(500, n), conns, lambda i: ("POST", "/api/v1/jobs", body), 1))  # warm-up
-        return asyncio.run(load(base, n, conns, lambda i: ("POST", "/api/v1/jobs", body), 1))
+        groups = {proc.pid, pg.pid}
+        cpu0, own0 = cpu_s_by_group(groups), time.process_time()
+        out = asyncio.run(load(base, n, conns, lambda i: ("POST", "/api/v1/jobs", body), 1))
+        cpu1, own1 = cpu_s_by_group(groups), time.process_time()
+        done = max(1.0, out["requests"])
+        out["cpu_ms_workers"] = (cpu1[proc.pid] - cpu0[proc.pid]) / done * 1000
+        out["cpu_ms_postgres"] = (cpu1[pg.pid] - cpu0[pg.pid]) / done * 1000
+        out["cpu_ms_client"] = (own1 - own0) / done * 1000
+        return out
     finally:
         kill_group(proc)
+
+
+def cpu_line(name: str, r: dict[str, float]) -> str:
+    total = r["cpu_ms_workers"] + r["cpu_ms_postgres"] + r["cpu_ms_client"]
+    return (f"{name}: CPU per submission {total:.2f} ms = workers {r['cpu_ms_workers']:.2f} + PostgreSQL "
+            f"{r['cpu_ms_postgres']:.2f} + load generator {r['cpu_ms_client']:.2f}; 2 cores allow at most "
+            f"{2000 / total:.0f}/s")  # fmt: skip
 
 
 def leases(url: str) -> dict[str, tuple[str, int]]:
@@ -169,6 +202,8 @@ def main() -> None:
                   f"errors {one['errors']:.0f}")  # fmt: skip
             print(f"2 workers: {two['jobs_per_s']:.0f} submissions/s, p50 {two['p50_ms']:.1f} ms, p99 {two['p99_ms']:.1f} ms, "
                   f"errors {two['errors']:.0f}")  # fmt: skip
+            print(cpu_line("1 worker ", one))
+            print(cpu_line("2 workers", two))
             ratio = two["jobs_per_s"] / one["jobs_per_s"]
             print(f"ratio 2/1 workers: {ratio:.2f} (goal >= 1.7); p99 goal < 100 ms: "
                   f"{'met' if two['p99_ms'] < 100 else 'NOT met'}")  # fmt: skip

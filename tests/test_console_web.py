@@ -256,8 +256,14 @@ class _Watch:
         self.problems: list[str] = []
         page.on("console", self._console)
         page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e} {e.stack}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
+        page.on("requestfailed", self._failed)
         page.on("response", self._response)
+
+    def _failed(self, request: Any) -> None:
+        # net::ERR_ABORTED is the browser cancelling a request because the page navigated away (seen on the
+        # favicon during a page.goto); a server that fails shows as an HTTP status or another net:: error
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"failed: {request.url} {request.failure}")
 
     def _console(self, message: Any) -> None:
         if message.type == "error":
