@@ -60,20 +60,10 @@ for _route in (
     "POST /api/v1/pools", "DELETE /api/v1/pools/{item_id}",
 ):  # fmt: skip
     EXCEPTIONS[_route] = _CHANGED_BY_IMPORT
-#: Not in the console yet (docs/console.md, "Known gaps"): reachable through the API and the CLI only.
-_NOT_YET = "NOT IN THE CONSOLE YET (docs/console.md, Known gaps): API and CLI (`huanghe data ...`) only"
-for _route in (
-    "PATCH /api/v1/datasets/{item_id}",
-    "GET /api/v1/transfers/{transfer_id}",
-):  # fmt: skip
-    EXCEPTIONS[_route] = _NOT_YET
 EXCEPTIONS |= {
     "GET /api/v1/storage-endpoints/{endpoint_id}": "one endpoint with its connection: the Storage page (platform "
-    "admin); the other roles read the same public fields of every endpoint in the list (Observatory, Budgets)",
-    "PATCH /api/v1/storage-endpoints/{endpoint_id}": "the Storage page (platform admin); an operator draining its "
-    "own center's endpoints: API and CLI (`huanghe data endpoints`) only (docs/console.md, Known gaps)",
-    "GET /api/v1/lifecycle-policies": "the Storage page (admin) and the Observatory (regulator, operator); a "
-    "tenant's own tiering policies: API and CLI only (docs/console.md, Known gaps)",
+    "admin); the other roles read the same public fields of every endpoint in the list (Observatory, Budgets, "
+    "the operator's Center storage page)",
     "POST /api/v1/datasets": "a catalog record without files, for data held outside the platform's storage "
     "(scripts); the Datasets page registers a dataset with its storage (POST /api/v1/datasets:register)",
     "POST /api/v1/datasets/{item_id}/replicas": "records a copy made outside the platform (residency-checked); "

@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session
 from huanghe.audit import service as audit
 from huanghe.core.errors import NotFoundError, conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
-from huanghe.data.models import DatasetRow, ProtectionEntryRow, StorageEndpointRow
+from huanghe.data.models import (
+    DataFileRow,
+    DatasetRow,
+    FileReplicaRow,
+    ProtectionEntryRow,
+    StorageEndpointRow,
+)
 from huanghe.domain.enums import DataClass
 from huanghe.domain.network import ID_PATTERN
 from huanghe.network.models import CenterRow
@@ -146,6 +152,46 @@ def check_replica_list(session: Session, body: dict[str, object], dataset_id: st
         reason = refusal(session, probe, str(center)) if center != probe.center_id else None
         if reason is not None:
             raise invalid(f"replicas[{i}]", reason)
+
+
+def check_class_change(session: Session, body: dict[str, object], dataset_id: str) -> None:
+    """An update of ``dataset_id`` changing its ``data_class``, ``allowed_centers`` or home ``center`` must leave
+    every copy lawful: the home center accepts the class, each center holding a copy (the listed ``replicas``
+    and the files' replicas on storage endpoints) is allowed by :func:`refusal`, and a dataset in the protection
+    catalog stays important or core. 422 naming the first of those fields the body changes."""
+    changed = [k for k in ("data_class", "allowed_centers", "center") if body.get(k) is not None]
+    current = session.get(DatasetRow, dataset_id)
+    if not changed or current is None:
+        return  # nothing of residency changes, or the endpoint answers 404
+    fields = {c: getattr(current, c) for c in ("id", "center_id", "data_class", "allowed_centers")}
+    fields.update({col: body[key] for key, col in (("data_class", "data_class"), ("allowed_centers",
+                  "allowed_centers"), ("center", "center_id")) if body.get(key) is not None})  # fmt: skip
+    if not all(isinstance(fields[c], str) for c in ("center_id", "data_class")) or not isinstance(
+        fields["allowed_centers"], list
+    ):
+        return  # the endpoint's validation answers
+    probe, field = DatasetRow(**fields), changed[0]
+    if (
+        probe.data_class == DataClass.GENERAL.value
+        and session.get(ProtectionEntryRow, dataset_id) is not None
+    ):
+        raise invalid(field, f"{dataset_id} is in the protection catalog: it stays important or core data "
+                             "(列入重要数据保护目录的数据不得降为一般数据)")  # fmt: skip
+    home = session.get(CenterRow, probe.center_id)
+    if home is not None and probe.data_class not in home.allowed_data_classes:
+        raise invalid(
+            field, f"home center {home.id} does not accept {probe.data_class} data (数据级别不允许)"
+        )
+    files = select(DataFileRow.id).where(DataFileRow.dataset_id == dataset_id)
+    held = set(current.replicas) | set(session.scalars(
+        select(StorageEndpointRow.center_id).join(FileReplicaRow, FileReplicaRow.endpoint_id == StorageEndpointRow.id)
+        .where(FileReplicaRow.file_id.in_(files))))  # fmt: skip
+    for center in sorted(held - {probe.center_id}):
+        reason = refusal(session, probe, center)
+        if reason is not None:
+            raise invalid(
+                field, f"a copy is held in {center}: {reason}; delete it there first (副本须先删除)"
+            )
 
 
 def add_replica(

@@ -2,7 +2,8 @@
 
 A dataset belongs to a tenant and has its primary copy in a center; ``replicas`` and ``allowed_centers`` are
 checked when written (centers must exist; important and core data also against the protection catalog, see
-:mod:`huanghe.data.protection`). Same transaction and error conventions as :mod:`huanghe.network.service`."""
+:mod:`huanghe.data.protection`; a change of class, allowed centers or home center must leave every copy
+lawful). Same transaction and error conventions as :mod:`huanghe.network.service`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.data import rows as data_rows
 from huanghe.data.files import purge_dataset
 from huanghe.data.models import DatasetRow
+from huanghe.data.protection import check_class_change
 from huanghe.data.schemas import DatasetCreate, DatasetPublic, DatasetUpdate
 from huanghe.domain.enums import DataClass
 from huanghe.domain.jobs import Dataset
@@ -74,6 +76,7 @@ def update_dataset(session: Session, dataset_id: str, patch: DatasetUpdate) -> D
     row = get_row(session, DatasetRow, dataset_id, "dataset")
     ds = merged(Dataset, data_rows.dataset_dict(row), patch)
     _dataset_refs(session, ds)
+    check_class_change(session, patch.model_dump(mode="json", exclude_unset=True), dataset_id)
     data_rows.apply_dataset(row, ds)
     commit(session)
     return data_rows.dataset_public(row)

@@ -208,11 +208,14 @@
     });
     return el("div", { className: "panel" }, el("h3", {}, t("datasets.upload")), form);
   }
-  /** The dataset's transfers: file, route, state, attempts, bytes, duration, cost, error, retry. */
+  /** The dataset's transfers: number (a link to its detail), file, route, state, attempts, bytes, duration, cost,
+      error, retry. */
   function transferBlock() {
     const { st, badge } = HH.datasets;
     const canRetry = HH.can("POST /api/v1/transfers/{transfer_id}/retry");
-    const rows = st.transfers.map((x) => [{ text: x.id, className: "num" }, { text: x.file, className: "mono wrap" },
+    const canOpen = HH.can("GET /api/v1/transfers/{transfer_id}");  // its detail: pages/transfer.js
+    const rows = st.transfers.map((x) => [{ text: canOpen ? el("a", { href: `#transfer/${x.id}`, dataset: { transfer: x.id } }, x.id) : x.id, className: "num" },
+      { text: x.file, className: "mono wrap" },
       { text: `${x.source_endpoint || "?"} → ${x.dest_endpoint}`, className: "mono" }, badge(x.state), `${x.attempts} / ${x.max_attempts}`,
       { text: fmt(x.bytes), className: "num" }, { text: x.duration_s == null ? "–" : fmt(x.duration_s, 2), className: "num" },
       { text: HH.money(x.cost_fen / 100), className: "num" }, { text: x.error || "–", className: "wrap" },

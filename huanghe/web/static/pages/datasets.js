@@ -3,7 +3,8 @@
    browser: one request up to SINGLE_MAX bytes, else in parts with a progress bar, resumed when an upload of the
    same name and size is open; SHA-256 computed here in pieces), download, delete, the replicas by city and on
    the map, its replication rules (add, remove: copies, expression, lifetime) and its transfers (retry).
-   SHA-256, the upload request, residency and map blocks: /static/datasets_parts.js, loaded when first shown. */
+   SHA-256, the upload request, residency and map blocks: /static/datasets_parts.js, loaded when first shown.
+   Changing a dataset's fields and the tenant's tiering policies (read only): pages/datasets_edit.js. */
 (function () {
   "use strict";
 
@@ -321,7 +322,9 @@
     await refresh();
   }
   async function showList(root) {
-    const page = await HH.api(`/api/v1/datasets${HH.query({ limit: LIMIT, offset: st.offset })}`);
+    const tenantPolicies = HH.can("GET /api/v1/lifecycle-policies") && HH.whoami && HH.whoami.tenant;  // admins: Storage page
+    const [page, policies] = await Promise.all([HH.api(`/api/v1/datasets${HH.query({ limit: LIMIT, offset: st.offset })}`),
+      tenantPolicies ? HH.api(`/api/v1/lifecycle-policies${HH.query({ limit: 200 })}`) : null]);
     const wide = platformRole();
     const labels = [t("datasets.col.id"), t("datasets.col.name"), wide ? t("datasets.col.tenant") : null, t("datasets.col.class"),
       t("datasets.col.home"), { text: t("datasets.col.size"), num: true }, t("datasets.col.replicas")].filter(Boolean);
@@ -331,7 +334,7 @@
     put(root, el("div", { className: "section-head" }, el("h2", {}, t("datasets.title"))),
       el("div", { className: "table-wrap", id: "ds-list", tabIndex: 0, role: "region", ariaLabel: t("datasets.title") }, HH.table(labels, rows, t("datasets.empty"))),
       HH.pager(page, (off) => { st.offset = off; render().catch((err) => HH.showError(root, err)); }),
-      HH.can("POST /api/v1/datasets:register") ? (await loadParts()).registerForm() : null);
+      HH.can("POST /api/v1/datasets:register") ? (await loadParts()).registerForm() : null, HH.datasetEdit.policyBlock(policies));
   }
 
   // ---- one dataset -------------------------------------------------------------------------------------------
@@ -358,6 +361,7 @@
     put(root, el("p", {}, el("a", { href: "#datasets" }, t("datasets.back"))),
       el("div", { className: "section-head" }, el("h2", {}, `${t("datasets.title")} · ${st.id}`), P.dropButton()), st.slot,
       el("div", { className: "detail-grid" }, el("div", {}, el("h3", {}, t("datasets.summary")), P.summaryBlock(st.ds)), P.residencyBlock(st.res)),
+      HH.datasetEdit.editBlock(),
       el("h3", {}, t("datasets.files")), files,
       HH.pager(st.filePage, (off) => { st.fileOffset = off; refresh().catch((err) => HH.showError(st.slot, err)); }),
       st.msg.file ? el("p", { className: "ok-line", role: "status" }, st.msg.file) : null,
@@ -396,13 +400,19 @@
       HH.showError(st.slot, err);
     }
   }
-  HH.datasets = { st, CLASSES, center, centerName, badge, bytes, field, platformRole, upload, register, addRule, refresh: () => refresh() };
+  /** Change the dataset's fields (`body`: only those changed; pages/datasets_edit.js), keeping the answer. */
+  async function save(body) {
+    st.ds = await HH.api(`/api/v1/datasets/${enc(st.id)}`, { method: "PATCH", body });
+  }
+  HH.datasets = { st, CLASSES, center, centerName, badge, bytes, field, platformRole, upload, register, addRule, save, refresh: () => refresh() };
   async function refresh() {
     await load();
     if (HH.view === "datasets" && st.id) await renderDetail(page.el);
   }
   async function tick() {
     if (st.busy || HH.view !== "datasets" || !st.id || !st.ds || document.hidden || !moving()) return;
+    const typing = document.activeElement;  // a redraw would take the focus (and the caret) out of a form
+    if (typing && page.el.contains(typing) && typing.matches("input, select, textarea")) return;
     st.busy = true;
     try { await refresh(); } catch (err) { HH.showError(st.slot, err); } finally { st.busy = false; }
   }
@@ -429,7 +439,7 @@
     nav: "datasets.nav",
     needs: ["GET /api/v1/datasets"],
     calls: [
-      "GET /api/v1/datasets", "POST /api/v1/datasets:register", "GET /api/v1/datasets/{item_id}",
+      "GET /api/v1/datasets", "POST /api/v1/datasets:register", "GET /api/v1/datasets/{item_id}", "PATCH /api/v1/datasets/{item_id}",
       "GET /api/v1/datasets/{item_id}/residency", "GET /api/v1/datasets/{item_id}/files",
       "PUT /api/v1/datasets/{item_id}/files/{name}", "GET /api/v1/datasets/{item_id}/files/{name}/content",
       "DELETE /api/v1/datasets/{item_id}/files/{name}", "GET /api/v1/datasets/{item_id}/uploads",
@@ -438,7 +448,7 @@
       "GET /api/v1/datasets/{item_id}/uploads/{upload_id}", "DELETE /api/v1/datasets/{item_id}",
       "GET /api/v1/rules", "POST /api/v1/rules", "DELETE /api/v1/rules/{rule_id}", "GET /api/v1/rules/{rule_id}",
       "GET /api/v1/rules/{rule_id}/locks", "POST /api/v1/rules/{rule_id}:suspend", "POST /api/v1/rules/{rule_id}:resume",
-      "GET /api/v1/transfers", "POST /api/v1/transfers/{transfer_id}/retry",
+      "GET /api/v1/transfers", "POST /api/v1/transfers/{transfer_id}/retry", "GET /api/v1/lifecycle-policies",
     ],
     show(params) {
       const id = params[0] || null;
