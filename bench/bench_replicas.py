@@ -76,19 +76,27 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def cpu_s_by_group(pgids: set[int]) -> dict[int, float]:
-    """CPU seconds (user + system) used so far by the live processes of each process group in ``pgids``
-    (from /proc/PID/stat: field 5 is the group, 14 and 15 the user and system clock ticks)."""
+def cpu_s_by_tree(roots: set[int]) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each process of ``roots`` and its live descendants (from
+    /proc/PID/stat: field 4 is the parent, 14 and 15 the user and system clock ticks)."""
     tick = os.sysconf("SC_CLK_TCK")
-    out = dict.fromkeys(pgids, 0.0)
+    parent: dict[int, int] = {}
+    used: dict[int, float] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue  # the process ended meanwhile
-        pgid = int(fields[2])
-        if pgid in out:
-            out[pgid] += (int(fields[11]) + int(fields[12])) / tick
+        pid = int(stat.parent.name)
+        parent[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    out = dict.fromkeys(roots, 0.0)
+    for pid, cpu in used.items():
+        p = pid
+        while p > 1 and p not in out:
+            p = parent.get(p, 0)
+        if p in out:
+            out[p] += cpu
     return out
 
 
@@ -101,9 +109,9 @@ def throughput(tmp: Path, pg: PostgresServer, workers: int, n: int, conns: int) 
         body = {"command": "true", "cpus": 1}
         asyncio.run(load(base, min(500, n), conns, lambda i: ("POST", "/api/v1/jobs", body), 1))  # warm-up
         groups = {proc.pid, pg.pid}
-        cpu0, own0 = cpu_s_by_group(groups), time.process_time()
+        cpu0, own0 = cpu_s_by_tree(groups), time.process_time()
         out = asyncio.run(load(base, n, conns, lambda i: ("POST", "/api/v1/jobs", body), 1))
-        cpu1, own1 = cpu_s_by_group(groups), time.process_time()
+        cpu1, own1 = cpu_s_by_tree(groups), time.process_time()
         done = max(1.0, out["requests"])
         out["cpu_ms_workers"] = (cpu1[proc.pid] - cpu0[proc.pid]) / done * 1000
         out["cpu_ms_postgres"] = (cpu1[pg.pid] - cpu0[pg.pid]) / done * 1000
