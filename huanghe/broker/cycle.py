@@ -28,6 +28,7 @@ from huanghe.broker.cycle_context import (
     SPREAD,
     CycleContext,
     Status,
+    Weights,
 )
 from huanghe.broker.decision import (
     Decision,
@@ -41,7 +42,7 @@ from huanghe.broker.filters import FilterReport, Reason
 from huanghe.broker.job_classes import job_classes, take_jobs
 from huanghe.broker.pool_order import LazyPoolOrder
 from huanghe.broker.row_chunks import estimate_by_rows, filters_by_rows, scores_by_rows, term_row
-from huanghe.broker.scoring import greener_start_s
+from huanghe.broker.scoring import greener_start_s, priced_start_s
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.core.registry import Registry
 
@@ -341,15 +342,7 @@ def _assign_sorted(
             continue
         if shift and has_deadline[j]:
             latest = float(deadline_abs[j]) - float(run_s[k, chosen]) * (1 + w.shift_margin) - ctx.cycle_s
-            t_green = greener_start_s(
-                snap,
-                int(snap.pool_center[chosen]),
-                now,
-                float(run_s[k, chosen]),
-                latest,
-                w.shift_min_gain,
-                w.shift_horizon_h,
-            )
+            t_green = _greener_start(res, w, k, chosen, latest, memo)
             if t_green is not None:
                 status[j] = Status.HELD
                 res.hold_until_s[j] = t_green
@@ -362,6 +355,25 @@ def _assign_sorted(
             r[1] -= d
         status[j] = Status.PLACED
         pool[j] = chosen
+
+
+def _greener_start(
+    res: CycleResult, w: Weights, k: int, p: int, latest: float, memo: dict[tuple[str, int], object]
+) -> float | None:
+    """The hour class ``k`` is held for in pool ``p`` (None: start now): :func:`greener_start_s`, or with
+    ``w.shift_priced`` :func:`priced_start_s` against the class's best completion and carbon (memo per class)."""
+    snap, est = res.snapshot, res.estimates
+    c, now, run = int(snap.pool_center[p]), snap.t_s, float(est.run_s[k, p])
+    if not w.shift_priced:
+        return greener_start_s(snap, c, now, run, latest, w.shift_min_gain, w.shift_horizon_h)
+    bests = memo.get(("bests", k))
+    if bests is None:
+        f = res.report.feasible[k]
+        done = np.where(f, est.start_s[k] - now + est.run_s[k], np.inf)
+        bests = memo[("bests", k)] = (float(done.min()), float(np.where(f, est.carbon_kg[k], np.inf).min()))
+    assert isinstance(bests, tuple)
+    energy = float(est.energy_facility_kwh[k, p])
+    return priced_start_s(snap, c, now, run, latest, energy, bests[0], bests[1], w)
 
 
 def _later_than_estimated(

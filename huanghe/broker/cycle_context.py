@@ -86,6 +86,11 @@ class Weights:
     node units for it (its release profile, as the reservation computes it) rather than the fluid backlog;
     otherwise it goes on to the next pool (which may fit now).
 
+    Priced holds (issue #15): with ``shift_priced`` a job is held for a greener hour only when the carbon terms
+    it saves exceed the completion terms the delay adds, at the score's own weights
+    (:func:`huanghe.broker.scoring.priced_start_s`); without it any hour ``shift_min_gain`` cleaner within the
+    deadline is taken, whatever the wait (a short job then waits up to a day to save a few grams).
+
     Tuned on a workload not used in the evaluation (seed 7, loads 0.7 and 1.2, 6 h; docs/bench-broker-policies.md).
     """
 
@@ -109,6 +114,7 @@ class Weights:
     carbon_abs_per_kg: float = 1.0
     stranding: float = 5.0
     wait_from_releases: bool = False
+    shift_priced: bool = False
 
 
 @dataclass(frozen=True)

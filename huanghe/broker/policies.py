@@ -31,8 +31,9 @@ reports it).
     end before it, or use the capacity left over at that time (backfilling). **Temporal shifting**: a job
     with a deadline is held when a start hour within ``[now, deadline − run × (1 + margin) − cycle]`` has a
     mean carbon intensity over its run at least ``weights.shift_min_gain`` lower than starting now (forecast
-    = the center's hourly signal); it is never held past that latest start. **Spatial shifting** comes from
-    the carbon term: a cleaner center wins when the time it costs is small.
+    = the center's hourly signal); it is never held past that latest start. With ``weights.shift_priced`` the
+    hold must also pay at the score's own exchange rate (carbon terms saved > completion terms the wait adds).
+    **Spatial shifting** comes from the carbon term: a cleaner center wins when the time it costs is small.
 ``first-admit`` (MultiKueue)
     Pools in a fixed order (the topology's); the first whose free capacity admits the job now; else waits.
 ``earliest-start`` (Slurm ``-M``, federation) is not here: it is

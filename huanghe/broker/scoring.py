@@ -112,6 +112,57 @@ def greener_start_s(
 ) -> float | None:
     """The hour start in ``(now, latest_start]`` with the lowest mean intensity over the run, if it beats
     starting now by at least ``min_gain`` (a fraction); else None. Candidates are whole hours."""
+    cand = _hour_starts(snap, center, now_s, run_s, latest_start_s, horizon_h)
+    if cand is None:
+        return None
+    starts, mean = cand
+    best = int(np.argmin(mean[1:])) + 1
+    if mean[best] <= mean[0] * (1.0 - min_gain):
+        return float(starts[best])
+    return None
+
+
+def priced_start_s(
+    snap: NetworkSnapshot,
+    center: int,
+    now_s: float,
+    run_s: float,
+    latest_start_s: float,
+    energy_kwh: float,
+    best_completion_s: float,
+    best_carbon_kg: float,
+    weights: Weights,
+) -> float | None:
+    """Temporal shifting priced with the score's own exchange rate (``weights.shift_priced``): among the hour
+    starts in ``(now, latest_start]`` whose mean intensity over the run is at least ``weights.shift_min_gain``
+    lower than now, the one where the carbon terms saved exceed the completion terms added by the most, else
+    None. For a delay ``d`` (s) saving ``g`` kg (``energy_kwh`` × the intensity drop), in the units of
+    :func:`huanghe_terms` (relative to the job's best feasible completion ``best_completion_s`` and carbon
+    ``best_carbon_kg``): saved ``carbon × g / (best kg + floor) + carbon_abs_per_kg × g``, added
+    ``completion × d / (best s + floor) + completion_abs × d / completion_abs_scale_s``. Without it (the
+    relative threshold alone, :func:`greener_start_s`) a 3-minute job waits 11 h to save 0.1 kg."""
+    w = weights
+    cand = _hour_starts(snap, center, now_s, run_s, latest_start_s, w.shift_horizon_h)
+    if cand is None:
+        return None
+    starts, mean = cand
+    gain_kg = energy_kwh * (mean[0] - mean[1:])
+    delay_s = starts[1:] - now_s
+    saved = w.carbon * gain_kg / (abs(best_carbon_kg) + w.carbon_floor_kg) + w.carbon_abs_per_kg * gain_kg
+    added = (
+        w.completion * delay_s / (abs(best_completion_s) + w.completion_floor_s)
+        + w.completion_abs * delay_s / w.completion_abs_scale_s
+    )
+    net = np.where(mean[1:] <= mean[0] * (1.0 - w.shift_min_gain), saved - added, -np.inf)
+    best = int(np.argmax(net))
+    return float(starts[1 + best]) if net[best] > 0 else None
+
+
+def _hour_starts(
+    snap: NetworkSnapshot, center: int, now_s: float, run_s: float, latest_start_s: float, horizon_h: int
+) -> tuple[FloatArray, FloatArray] | None:
+    """``now`` then the whole-hour starts in ``(now, latest_start]`` (at most ``horizon_h``), with the center's
+    mean intensity over a run of ``run_s`` from each; None when there is no such hour."""
     if latest_start_s <= now_s:
         return None
     first = math.floor(now_s / SECONDS_PER_HOUR) + 1
@@ -121,10 +172,7 @@ def greener_start_s(
     starts = np.concatenate([[now_s], np.arange(first, last + 1, dtype=np.float64) * SECONDS_PER_HOUR])
     span = max(run_s, 1.0)
     mean = snap.carbon.mean_intensity_kg_per_kwh(np.full(starts.shape, center), starts, starts + span)
-    best = int(np.argmin(mean[1:])) + 1
-    if mean[best] <= mean[0] * (1.0 - min_gain):
-        return float(starts[best])
-    return None
+    return starts, np.asarray(mean, dtype=np.float64)
 
 
 def policy_scores(
