@@ -201,6 +201,7 @@ def test_enterprise_edits_its_dataset_and_opens_a_transfer(
         page.select_option("#dse-form select[name='data_class']", "important")
         page.select_option("#dse-form select[name='allowed_centers']", ["dezhou-regional"])
         page.select_option("#dse-form select[name='temperature']", "warm")
+        page.evaluate("window.scrollTo(0, 0)")  # the top bar stays on top: a full-page shot from the top
         screenshot(page, tmp_path, "console-dataset-edit-zh.png")
         page.click("#dse-form button[type='submit']")
         page.wait_for_selector("#dse-status")
@@ -221,6 +222,7 @@ def test_enterprise_edits_its_dataset_and_opens_a_transfer(
         assert f"{len(PAYLOAD):,}" in kv and "1 / " in kv
         assert page.get_attribute("#transfer-state", "data-state") == "done"
         assert not page.query_selector("#transfer-retry")
+        assert "null" not in page.inner_text("#page-transfer").split()
         _shown(page)
         screenshot(page, tmp_path, "console-transfer-zh.png")
         page.click("#lang-switch")
@@ -294,6 +296,7 @@ def test_operator_opens_a_transfer_read_only(
         page.wait_for_selector("#transfer-kv")
         kv = page.inner_text("#transfer-kv")
         assert "console-dse-dz" in kv and "acme" in kv  # a platform role sees the tenant
+        assert "null" not in page.inner_text("#page-transfer").split()
         assert not page.query_selector("#transfer-retry")
         assert not page.query_selector(f"#page-transfer a[href='#datasets/{DATASET}']")  # no Datasets page
         assert missing_keys(page) == [] and axe_violations(page) == []

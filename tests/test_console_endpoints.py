@@ -99,6 +99,7 @@ def test_operator_drains_resumes_and_sizes_its_endpoint(
         page.wait_for_selector(own_button)
         shown = page.inner_text("#page-endpoints")
         assert OWN in shown and OTHER not in shown  # another center's endpoint is not offered
+        assert "null" not in shown.split()
         assert page.evaluate(
             "c => [...document.querySelectorAll('#ep-table button[data-id]')].every(b => b.closest('tr')"
             ".textContent.includes(c))",

@@ -145,6 +145,15 @@
       el("div", { className: "form-actions wide" }, save, cancel), general);
     fill();
     cancel.addEventListener("click", () => close(""));
+    // a field edited since the refusal: its message is stale. On "input" (as one types or picks), not "change":
+    // that fires on leaving the field, and the form shrinking then would move the button being clicked
+    form.addEventListener("input", (ev) => {
+      const input = ev.target;
+      const slot = input.name && form.querySelector(`[data-error-for="${input.name}"]`);
+      if (slot) slot.textContent = "";
+      input.classList.remove("invalid");
+      input.removeAttribute("aria-invalid");
+    });
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       clearErrors(form, general);

@@ -195,10 +195,10 @@
     const reason = el("input", { type: "text", id: "ep-reason", maxLength: 500, placeholder: t("endpoints.reason_placeholder") });
     const msg = el("div", { id: "ep-message", role: "status" }, st.message ? el("p", { className: "ok-line" }, st.message) : null);
     st.message = "";
-    root.replaceChildren(head, el("section", { className: "section panel" }, el("h3", {}, t("endpoints.list")), msg,
+    root.replaceChildren(...[head, el("section", { className: "section panel" }, el("h3", {}, t("endpoints.list")), msg,
       st.items.length ? el("p", {}, el("label", { className: "inline", htmlFor: "ep-reason" }, t("endpoints.reason")), " ", reason) : null,
       table(), st.page ? HH.pager(st.page, (off) => { st.offset = off; refresh().catch((err) => showRefusal(msg, err)); }) : null),
-    capacityForm());
+    capacityForm()].filter(Boolean));  // a null child would show as "null"
   }
   async function refresh() {
     await load();

@@ -101,7 +101,7 @@
     const retry = x.state === "failed" && HH.can("POST /api/v1/transfers/{transfer_id}/retry")
       ? el("button", { type: "button", id: "transfer-retry" }, t("transfer.retry")) : null;
     if (retry) retry.addEventListener("click", () => act(root));
-    root.replaceChildren(el("p", {}, back(x)),
+    root.replaceChildren(...[el("p", {}, back(x)),
       el("div", { className: "section-head" }, el("h2", {}, t("transfer.title", { id: x.id })), state, retry),
       el("div", { id: "transfer-error" }),
       st.msg ? el("p", { className: "ok-line", role: "status" }, st.msg) : null,
@@ -125,7 +125,7 @@
         ["transfer.energy", HH.sig(x.energy_wh, 3)],
         ["transfer.carbon", HH.sig(x.carbon_g, 3)],
         ["transfer.error", x.error ? el("span", { className: "wrap", id: "transfer-error-text" }, x.error) : null],
-      ].filter(Boolean))));
+      ].filter(Boolean)))].filter(Boolean));  // a null child would show as "null"
   }
   async function act(root) {
     try {
