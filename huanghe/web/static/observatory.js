@@ -318,7 +318,7 @@
     guard("transfers", "obs-storage-error", (d) => {
       $("obs-transfers").replaceChildren(el("h3", {}, t("obs.transfers.title")), d.items.length ? el("div", { className: "table-wrap short" }, HH.table(
         [t("obs.transfers.file"), t("obs.transfers.route"), { text: t("obs.transfers.size"), num: true }, t("obs.transfers.state"), t("obs.transfers.created")],
-        d.items.map((x) => [{ text: `${x.dataset} / ${x.file}`, className: "mono wrap" }, { text: `${x.source_endpoint || "–"} → ${x.dest_endpoint}`, className: "mono" },
+        d.items.map((x) => [{ text: el("a", { href: `#transfer/${x.id}` }, `${x.dataset} / ${x.file}`), className: "mono wrap" }, { text: `${x.source_endpoint || "–"} → ${x.dest_endpoint}`, className: "mono" },
           { text: bytes(x.bytes), className: "num" }, x.state, HH.time(x.created_s)])))
         : el("p", { className: "hint-line" }, t("obs.transfers.none")));
     });
