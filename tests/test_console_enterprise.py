@@ -157,6 +157,8 @@ def test_enterprise_submits_follows_and_manages_jobs(
         )
         open_view(page, role_platform, f"job/{runner}")
         page.wait_for_selector("#job-detail .job-state [data-state='RUNNING']", timeout=20000)
+        # the job's page lights the Jobs menu entry (it has none of its own)
+        assert page.get_attribute(".nav a[data-nav='jobs']", "aria-current") == "page"
         page.wait_for_function(
             f"document.getElementById('job-logs').innerText.includes('start-{mark}')", timeout=15000
         )
@@ -284,6 +286,7 @@ def test_a_waiting_job_says_why_and_until_when(chromium: Any, tmp_path: Path) ->
         page.wait_for_selector("#job-detail .waiting .placement")
         report = page.inner_text("#job-detail .waiting")
         assert "第 2 位" in report and "unhealthy" in report and "中心不健康" in report
+        assert "选中" not in report  # nothing was chosen: a best candidate is not called the chosen pool
         assert httpx.get(f"{server.url}/api/v1/jobs/{first}").json()["state"] == "PENDING"
         assert missing_keys(page) == [] and axe_violations(page) == []
     finally:

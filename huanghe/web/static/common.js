@@ -181,7 +181,8 @@
   /** Registered pages, in menu order. A page: {name, nav (i18n key of its menu entry, none = not in the menu),
       needs: calls it cannot work without (menu entry shown only when all are allowed), calls: every API call it
       makes ("METHOD /api/v1/route/{template}", read by the reachability test), show(params, el) called each
-      time it is opened (#name/param1/param2 → params ["param1", "param2"]), el: its <div data-view>}. */
+      time it is opened (#name/param1/param2 → params ["param1", "param2"]), el: its <div data-view>, parent: the
+      view whose menu entry is lit while it shows (detail pages)}. */
   HH.pages = [];
   const STATIC_VIEWS = {
     network: { nav: "nav.overview", href: "#overview", needs: [] },
@@ -239,8 +240,11 @@
     markActive();
   }
   function markActive() {
+    // a detail page without a menu entry (a job, a transfer) lights its `parent`'s entry
+    const page = HH.pages.find((p) => p.name === HH.view);
+    const current = (page && page.parent) || HH.view;
     document.querySelectorAll(".nav a[data-nav]").forEach((a) => {
-      const on = a.dataset.nav === HH.view && (HH.view !== "network" || a.getAttribute("href") === (location.hash || "#overview"));
+      const on = a.dataset.nav === current && (current !== "network" || a.getAttribute("href") === (location.hash || "#overview"));
       a.classList.toggle("active", on);
       if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
     });

@@ -33,6 +33,7 @@
       "job.voucher_none": "尚未出账",
       "job.not_metered": "作业结束后计量",
       "job.waiting": "调度报告",
+      "job.best": "最佳候选（尚未选定）",
       "job.w.queue": "排队位置",
       "job.w.queue_value": "第 {pos} 位，共 {n} 个排队作业",
       "job.w.next": "调度器最早处理时间",
@@ -78,6 +79,7 @@
       "job.voucher_none": "not invoiced yet",
       "job.not_metered": "metered when the job ends",
       "job.waiting": "Scheduling report",
+      "job.best": "Best candidate (not chosen yet)",
       "job.w.queue": "Place in the queue",
       "job.w.queue_value": "{pos} of {n} pending jobs",
       "job.w.next": "Scheduler looks at it at the earliest",
@@ -136,7 +138,7 @@
     st.logsDone = out.terminal && !out.data;
   }
 
-  function placementBlock(placement) {
+  function placementBlock(placement, pending = false) {
     if (!placement || !placement.explanation) return el("p", { className: "hint-line" }, t("jobs.placement.none"));
     const x = placement.explanation;
     const parts = [kv([
@@ -150,7 +152,7 @@
         x.removed.map((r) => [[...HH.coded("filter", r.reason), r.detail ? el("div", { className: "hint-line" }, r.detail) : null],
           { text: fmt(r.count), className: "num" }, { text: r.pool_ids.join(", "), className: "mono wrap" }])))
       : el("p", { className: "hint-line" }, t("jobs.placement.none_removed")));
-    const picks = [["jobs.placement.winner", x.winner], ["jobs.placement.runner_up", x.runner_up]].filter(([, p]) => p);
+    const picks = [[pending ? "job.best" : "jobs.placement.winner", x.winner], ["jobs.placement.runner_up", x.runner_up]].filter(([, p]) => p);
     if (picks.length) {
       const terms = [...new Set(picks.flatMap(([, p]) => Object.keys(p.terms)))];
       parts.push(el("h4", {}, t("jobs.placement.scores")));
@@ -176,7 +178,7 @@
       ["job.w.until", w.est_start_s == null ? t("job.w.until_unknown") : HH.time(w.est_start_s)],
       ["job.w.checked", w.checked_s == null ? null : HH.time(w.checked_s)],
       ["job.w.note", w.note],
-    ]), w.explanation ? placementBlock({ explanation: w.explanation }) : null);
+    ]), w.explanation ? placementBlock({ explanation: w.explanation }, true) : null);
   }
   function moneyBlock(j) {
     const u = j.usage;
@@ -270,6 +272,7 @@
 
   HH.registerPage({
     name: "job",
+    parent: "jobs",
     needs: ["GET /api/v1/jobs/{job_id}"],
     calls: ["GET /api/v1/jobs/{job_id}", "GET /api/v1/jobs/{job_id}/events", "GET /api/v1/jobs/{job_id}/logs", CANCEL],
     show(params, el_) {

@@ -157,6 +157,7 @@
 
   const page = HH.registerPage({
     name: "transfer",
+    parent: "datasets",
     needs: ["GET /api/v1/transfers/{transfer_id}"],
     calls: ["GET /api/v1/transfers/{transfer_id}", "POST /api/v1/transfers/{transfer_id}/retry"],
     show(params, root) {
