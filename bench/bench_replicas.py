@@ -100,6 +100,18 @@ def cpu_s_by_tree(roots: set[int]) -> dict[int, float]:
     return out
 
 
+def pg_transactions(url: str) -> tuple[int, int]:
+    """Transactions committed and rolled back so far in the database of ``url`` (pg_stat_database)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as c:
+            row = c.execute(text("SELECT xact_commit, xact_rollback FROM pg_stat_database "
+                                 "WHERE datname = current_database()")).one()  # fmt: skip
+            return int(row[0]), int(row[1])
+    finally:
+        engine.dispose()
+
+
 def throughput(tmp: Path, pg: PostgresServer, workers: int, n: int, conns: int) -> dict[str, float]:
     """Submissions/s and latencies of ``workers`` workers, with the CPU milliseconds per submission spent by
     the workers, PostgreSQL and this load generator during the measured phase."""
@@ -109,10 +121,14 @@ def throughput(tmp: Path, pg: PostgresServer, workers: int, n: int, conns: int) 
         body = {"command": "true", "cpus": 1}
         asyncio.run(load(base, min(500, n), conns, lambda i: ("POST", "/api/v1/jobs", body), 1))  # warm-up
         groups = {proc.pid, pg.pid}
-        cpu0, own0 = cpu_s_by_tree(groups), time.process_time()
+        commits0, cpu0, own0 = pg_transactions(url), cpu_s_by_tree(groups), time.process_time()
         out = asyncio.run(load(base, n, conns, lambda i: ("POST", "/api/v1/jobs", body), 1))
         cpu1, own1 = cpu_s_by_tree(groups), time.process_time()
+        time.sleep(1.5)  # PostgreSQL publishes a backend's transaction counts within a second
+        commits1 = pg_transactions(url)
         done = max(1.0, out["requests"])
+        out["transactions"] = (commits1[0] - commits0[0]) / done
+        out["rollbacks"] = (commits1[1] - commits0[1]) / done
         out["cpu_ms_workers"] = (cpu1[proc.pid] - cpu0[proc.pid]) / done * 1000
         out["cpu_ms_postgres"] = (cpu1[pg.pid] - cpu0[pg.pid]) / done * 1000
         out["cpu_ms_client"] = (own1 - own0) / done * 1000
@@ -125,7 +141,8 @@ def cpu_line(name: str, r: dict[str, float]) -> str:
     total = r["cpu_ms_workers"] + r["cpu_ms_postgres"] + r["cpu_ms_client"]
     return (f"{name}: CPU per submission {total:.2f} ms = workers {r['cpu_ms_workers']:.2f} + PostgreSQL "
             f"{r['cpu_ms_postgres']:.2f} + load generator {r['cpu_ms_client']:.2f}; 2 cores allow at most "
-            f"{2000 / total:.0f}/s")  # fmt: skip
+            f"{2000 / total:.0f}/s; database transactions per submission {r['transactions']:.2f} committed, "
+            f"{r['rollbacks']:.2f} rolled back")  # fmt: skip
 
 
 def leases(url: str) -> dict[str, tuple[str, int]]:
