@@ -124,20 +124,21 @@ def test_job_classes_group_identical_requests() -> None:
 def test_temporal_shifting_holds_for_a_greener_hour_within_the_deadline() -> None:
     snap = snap_at(0.0)  # midnight; the synthetic shape is lowest around noon
     job = {**CPU_JOB, "job_id": "dl", "deadline_s": 24 * 3600.0}
-    res = run_cycle(HUANGHE, snap, JobBatch.from_records(snap, [job]))
+    w = Weights(shift_priced=False)  # the relative threshold alone (priced: test_broker_priced_hold.py)
+    ctx = CycleContext(weights=w)
+    res = run_cycle(HUANGHE, snap, JobBatch.from_records(snap, [job]), ctx)
     assert res.status[0] == Status.HELD and res.pool[0] < 0
     hold = float(res.hold_until_s[0])
-    w = Weights()
     run_s = 3600 / 1.25  # qd-cpu
     assert 6 * 3600 <= hold <= 24 * 3600 - run_s * (1 + w.shift_margin) - 60
     assert "greener hour" in res.explanation(0).note
     # at the chosen hour the job is placed, not held again
     later = snap_at(hold)
-    again = run_cycle(HUANGHE, later, JobBatch.from_records(later, [{**job, "submit_s": 0.0}]))
+    again = run_cycle(HUANGHE, later, JobBatch.from_records(later, [{**job, "submit_s": 0.0}]), ctx)
     assert again.status[0] == Status.PLACED
     # a deadline with no room to wait: placed now
     tight = {**job, "deadline_s": 1.5 * 3600}
-    assert run_cycle(HUANGHE, snap, JobBatch.from_records(snap, [tight])).status[0] == Status.PLACED
+    assert run_cycle(HUANGHE, snap, JobBatch.from_records(snap, [tight]), ctx).status[0] == Status.PLACED
 
 
 @pytest.mark.parametrize("now_h", [0.0, 5.5, 13.0, 20.25])
@@ -187,7 +188,8 @@ def test_engine_registry_and_decisions() -> None:
         assert name in names
     snap = snap_at()
     jobs = JobBatch.from_records(snap, [CPU_JOB, {**CPU_JOB, "job_id": "dl", "deadline_s": 86400.0}])
-    decisions = PlacementEngine(HUANGHE).place(snap, jobs, 0.0)
+    unpriced = CycleContext(weights=Weights(shift_priced=False))  # holds the job with a deadline
+    decisions = PlacementEngine(HUANGHE).place(snap, jobs, 0.0, unpriced)
     assert decisions[0].pool_id == "jn-cpu" and decisions[0].center_id == "jn"  # default carbon weight 1
     assert decisions[0].est_cost_cny == pytest.approx(5.0)
     assert decisions[1].pool_id is None and "held" in decisions[1].explanation.note

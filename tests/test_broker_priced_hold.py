@@ -35,10 +35,11 @@ def test_short_job_is_not_held_half_a_day_for_a_few_grams() -> None:
     snap = snap_at(0.0)
     jobs = JobBatch.from_records(snap, [JOB])
     # the relative threshold alone holds it until late morning (the gpu-train 5 x bound of issue #15)
-    shipped = run_cycle(HUANGHE, snap, jobs)
-    assert shipped.status[0] == Status.HELD and shipped.hold_until_s[0] >= 6 * 3600
-    # priced: ~0.1 kg saved against 6+ hours of waiting for a 1-hour job -> it starts now
-    res = run_cycle(HUANGHE, snap, jobs, CycleContext(weights=Weights(shift_priced=True)))
+    unpriced = run_cycle(HUANGHE, snap, jobs, CycleContext(weights=Weights(shift_priced=False)))
+    assert unpriced.status[0] == Status.HELD and unpriced.hold_until_s[0] >= 6 * 3600
+    # priced (the default): ~0.1 kg saved against 6+ hours of waiting for a 1-hour job -> it starts now
+    assert Weights().shift_priced
+    res = run_cycle(HUANGHE, snap, jobs)
     assert res.status[0] == Status.PLACED and res.pool[0] >= 0
     k, p = int(res.class_of[0]), int(res.pool[0])
     saved_kg = float(res.estimates.carbon_kg[k, p]) * 0.5  # at most half of its carbon could be saved

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from huanghe.broker.policies import Weights
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.catalog.topology import parse_topology
 from huanghe.core.clock import FakeClock
 from huanghe.domain.network import Topology
-from huanghe.sim.network_sim import jobs_from_workload, simulate_network
+from huanghe.sim.network_sim import NetworkSimResult, jobs_from_workload, simulate_network
 from huanghe.sim.traces.workload_csv import load_workload_csv
 from tests.broker_toy import TOY, toy_topology
 
@@ -72,11 +73,13 @@ def cpu_only_in_zibo() -> Topology:
     return parse_topology(data, "<toy-zb>")
 
 
-def run(workload: Path, policy: str, seed: int = 0, topo: Topology | None = None):  # type: ignore[no-untyped-def]
+def run(
+    workload: Path, policy: str, seed: int = 0, topo: Topology | None = None, weights: Weights | None = None
+) -> NetworkSimResult:
     topo = topo or toy_topology()
     snap = NetworkSnapshot.from_topology(topo, FakeClock(0.0), carbon_shape="synthetic")
     table, _ = load_workload_csv(workload, topology=topo)
-    return simulate_network(snap, jobs_from_workload(snap, table), policy, seed=seed)
+    return simulate_network(snap, jobs_from_workload(snap, table), policy, seed=seed, weights=weights)
 
 
 @pytest.mark.parametrize(
@@ -119,12 +122,15 @@ def test_held_jobs_start_later_but_meet_their_deadline(tmp_path: Path) -> None:
          "deadline_s": 20 * 3600},
         {"job_id": "now", "submit_s": 0, "duration_s": 3600, "cpus": 32, "gpus": 0, "nodes": 1},
     ]  # fmt: skip
-    r = run(write_csv(tmp_path / "d.csv", rows), "huanghe")
+    # the relative threshold alone (Weights.shift_priced off): any hour 10 % cleaner is worth the wait
+    r = run(write_csv(tmp_path / "d.csv", rows), "huanghe", weights=Weights(shift_priced=False))
     assert r.start_s[1] == 0.0
     assert r.start_s[0] >= 6 * 3600  # held from midnight into the sunny hours
     assert r.end_s[0] <= 20 * 3600
     assert r.summary()["violations"]["deadline"] == 0
     assert r.explanations[0] is not None and r.explanations[0]["winner"] is not None
+    # priced (the default): six hours of waiting for a 1-hour job outweigh the grams it saves
+    assert run(tmp_path / "d.csv", "huanghe").start_s[0] == 0.0
 
 
 def test_reservation_lets_a_large_gang_start_despite_a_stream_of_small_jobs(tmp_path: Path) -> None:

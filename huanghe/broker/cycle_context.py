@@ -89,7 +89,9 @@ class Weights:
     Priced holds (issue #15): with ``shift_priced`` a job is held for a greener hour only when the carbon terms
     it saves exceed the completion terms the delay adds, at the score's own weights
     (:func:`huanghe.broker.scoring.priced_start_s`); without it any hour ``shift_min_gain`` cleaner within the
-    deadline is taken, whatever the wait (a short job then waits up to a day to save a few grams).
+    deadline is taken, whatever the wait (a short job then waits up to a day to save a few grams). On by
+    default since it was selected on the tuning family (``builder``, seed 7, loads 0.5 and 1.0, 0.25 h;
+    bench/tune_placement.py round 2), over the unpriced rule and over no holds at all.
 
     Tuned on a workload not used in the evaluation (seed 7, loads 0.7 and 1.2, 6 h; docs/bench-broker-policies.md).
     """
@@ -114,7 +116,7 @@ class Weights:
     carbon_abs_per_kg: float = 1.0
     stranding: float = 5.0
     wait_from_releases: bool = False
-    shift_priced: bool = False
+    shift_priced: bool = True
 
 
 @dataclass(frozen=True)
