@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -309,6 +310,11 @@ def test_tenant_admin_pages(
         vrow = _text(page, f"#vouchers-table tr[data-id='{vid}']")
         assert "¥5.00" in vrow and "已用完" in vrow and "50 %" in vrow and POOL in vrow
         assert billed["vouchers"]["rival"] not in _text(page, "#vouchers-table")
+        # the totals are the server's over every voucher of acme (GET /vouchers:summary), not the page's
+        with p.client("tenant_admin") as c:
+            totals = c.get(f"{API}/vouchers:summary").json()
+        shown = _text(page, "#vouchers-summary [data-sum='redeemed'] .card-value")
+        assert re.sub(r"[^0-9.]", "", shown) == totals["redeemed_cny"] and totals["vouchers"] >= 1
         assert (
             page.locator("#vouchers-form").count() == 0
             and page.locator("#page-vouchers button[data-act='revoke']").count() == 0

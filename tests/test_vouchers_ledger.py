@@ -228,3 +228,37 @@ def test_expired_vouchers_return_their_balance(w: World) -> None:
         assert ledger.trial_balance(s).balanced
     again = CliRunner().invoke(cli, ["vouchers", "expire", "--db", w.url])
     assert "expired 0 voucher(s)" in again.stdout
+
+
+def test_summary_totals_every_voucher_and_only_the_callers(wdb: World) -> None:
+    """GET /vouchers:summary adds up every voucher of the filter (not one page), a tenant's own only."""
+    w = wdb
+    far = "2099-01-01T00:00:00Z"  # "active" is judged at the wall clock's now
+    _issue(w, max_share="0.5", centers=["qd-ai"], valid_until=far)  # 1000, half of a bill
+    _issue(w, amount_cny="50.00", valid_until=far)
+    _issue(
+        w, amount_cny="20.00", valid_from="2025-01-01T00:00:00Z", valid_until="2026-02-01T00:00:00Z"
+    )  # expired
+    _issue(w, tenant="tb", amount_cny="7.00", valid_until=far)
+    with w.session() as s:
+        _meter(s, "j1", "qd-ai-910b", 2.0)  # 240.00: 120 from the first voucher, then 50 from the second
+        billing.create_invoice(
+            s, billing.InvoiceCreate(tenant="ta", month="2026-03"), actor="t", now=T0 + 86400
+        )
+    mine = w.client.get(f"{API}/vouchers:summary", headers=w.h("tenant_user"))
+    assert mine.status_code == 200, mine.text
+    assert mine.json() == {
+        "vouchers": 3, "active": 1, "amount_cny": "1070.00", "balance_cny": "880.00", "redeemed_cny": "170.00",
+    }  # fmt: skip
+    # the list pages one voucher at a time; the summary is the sum over all of them
+    pages = [
+        w.client.get(f"{API}/vouchers?limit=1&offset={i}", headers=w.h("tenant_user")).json()
+        for i in range(3)
+    ]
+    assert sum(Decimal(p["items"][0]["redeemed_cny"]) for p in pages) == Decimal("170.00")
+    # another tenant asking for ta's totals gets its own
+    other = w.client.get(f"{API}/vouchers:summary?tenant=ta", headers=w.h("tenant_user_b")).json()
+    assert other["vouchers"] == 1 and other["amount_cny"] == "7.00" and "1070" not in str(other)
+    everyone = w.client.get(f"{API}/vouchers:summary", headers=w.h("regulator")).json()
+    assert everyone["vouchers"] == 4 and everyone["amount_cny"] == "1077.00" and everyone["active"] == 2
+    assert w.client.get(f"{API}/vouchers:summary", headers=w.h("operator")).status_code == 403

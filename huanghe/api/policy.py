@@ -194,6 +194,7 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ("GET", f"{API}/ledger/balances"): allow(ADMIN, REG),
         # vouchers
         ("GET", f"{API}/vouchers"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
+        ("GET", f"{API}/vouchers:summary"): allow(ADMIN, REG, *TENANTS, scope=tenant_query),
         ("POST", f"{API}/vouchers"): allow(ADMIN, REG),
         ("GET", f"{API}/vouchers/{{voucher_id}}"): allow(ADMIN, REG, *TENANTS, scope=own_voucher),
         ("POST", f"{API}/vouchers/{{voucher_id}}/revoke"): allow(ADMIN, REG),

@@ -105,6 +105,12 @@ def list_vouchers(
     return vouchers.list_vouchers(s, tenant=tenant, limit=limit, offset=offset)
 
 
+@router.get("/vouchers:summary", response_model=vouchers.VoucherSummary, tags=["vouchers"])
+def voucher_summary(s: SessionDep, tenant: TenantFilter) -> vouchers.VoucherSummary:
+    """Totals of every voucher (a tenant's own for tenant roles): issued, active, balance, redeemed."""
+    return vouchers.summary(s, tenant=tenant)
+
+
 @router.post("/vouchers", response_model=vouchers.VoucherPublic, status_code=201, tags=["vouchers"])
 def issue_voucher(s: SessionDep, body: vouchers.VoucherCreate, request: Request) -> vouchers.VoucherPublic:
     """Issue a compute voucher (算力券) to a tenant."""

@@ -200,6 +200,39 @@ def list_vouchers(
     return page
 
 
+class VoucherSummary(BaseModel):
+    """Totals over every voucher of the filter (not one page): counts, and CNY with two decimals."""
+
+    vouchers: int = Field(description="vouchers issued")
+    active: int = Field(description="usable now: not revoked, not expired, valid already, balance left")
+    amount_cny: Decimal = Field(description="issued in total")
+    balance_cny: Decimal = Field(description="balance left on the active vouchers")
+    redeemed_cny: Decimal = Field(description="paid on the tenants' bills so far")
+
+
+def summary(session: Session, *, tenant: str | None = None, now: float | None = None) -> VoucherSummary:
+    """Totals of every voucher (optionally of one tenant), computed in the database."""
+    now = time.time() if now is None else now
+    active = (
+        VoucherRow.revoked_s.is_(None) & (VoucherRow.valid_until_s > now) & (VoucherRow.valid_from_s <= now)
+        & (VoucherRow.balance_fen > 0)
+    )  # fmt: skip
+    mine = [] if tenant is None else [VoucherRow.tenant_id == tenant]
+    query = select(
+        func.count(VoucherRow.id),
+        func.coalesce(func.sum(VoucherRow.amount_fen), 0),
+        func.count(VoucherRow.id).filter(active),
+        func.coalesce(func.sum(VoucherRow.balance_fen).filter(active), 0),
+    ).where(*mine)
+    count, amount_fen, n_active, balance_fen = session.execute(query).one()
+    ids = list(session.scalars(select(VoucherRow.id).where(*mine)))
+    redeemed = sum(redeemed_fen(session, ids).values())
+    return VoucherSummary(
+        vouchers=int(count), active=int(n_active), amount_cny=fen_to_cny(int(amount_fen)),
+        balance_cny=fen_to_cny(int(balance_fen)), redeemed_cny=fen_to_cny(int(redeemed)),
+    )  # fmt: skip
+
+
 def _locked(session: Session, voucher_id: str) -> VoucherRow | None:
     return session.scalars(
         select(VoucherRow)

@@ -118,6 +118,7 @@
   const ISSUE = "POST /api/v1/vouchers";
   const REVOKE = "POST /api/v1/vouchers/{voucher_id}/revoke";
   const TENANTS = "GET /api/v1/tenants";
+  const SUMMARY = "GET /api/v1/vouchers:summary";
   const LIMIT = 100;
   const st = { offset: 0, tenant: "", page: null, error: null, tenants: [], confirm: null, note: "", detail: null };
   let root = null;
@@ -144,6 +145,7 @@
       if (id) st.detail = await HH.api(`/api/v1/vouchers/${encodeURIComponent(id)}`);
       if (HH.can(TENANTS) && !st.tenants.length) st.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
       st.page = await HH.api("/api/v1/vouchers" + HH.query({ tenant: st.tenant, limit: LIMIT, offset: st.offset }));
+      st.summary = await HH.api("/api/v1/vouchers:summary" + HH.query({ tenant: st.tenant }));
       st.error = null;
     } catch (err) {
       st.error = err;
@@ -151,14 +153,14 @@
     render();
   }
 
-  function summary(items) {
-    const active = items.filter((v) => stateOf(v) === "active");
-    const sum = (vs, k) => vs.reduce((n, v) => n + Number(v[k]), 0);
+  /** Totals of every voucher of the filter (GET /vouchers:summary), not of the page shown. */
+  function summary(s) {
+    if (!s) return null;
     const card = (key, value) => el("div", { className: "card", dataset: { sum: key } },
       el("div", { className: "card-label" }, t(`vouchers.sum.${key}`)), el("div", { className: "card-value" }, value));
     return el("div", { className: "cards", id: "vouchers-summary" },
-      card("balance", HH.money(sum(active, "balance_cny"))), card("redeemed", HH.money(sum(items, "redeemed_cny"))),
-      card("amount", HH.money(sum(items, "amount_cny"))), card("active", HH.fmt(active.length)));
+      card("balance", HH.money(Number(s.balance_cny))), card("redeemed", HH.money(Number(s.redeemed_cny))),
+      card("amount", HH.money(Number(s.amount_cny))), card("active", HH.fmt(s.active)));
   }
   function scopeOf(v) {
     const parts = [["sectors", v.sectors], ["centers", v.centers], ["pools", v.pools]]
@@ -217,7 +219,7 @@
       head.push(el("label", { className: "inline" }, el("span", {}, t("vouchers.f.tenant")), sel));
     }
     return el("section", { className: "panel section" }, el("div", { className: "section-head" }, head),
-      summary(items), el("div", { className: "table-wrap" }, table),
+      summary(st.summary), el("div", { className: "table-wrap" }, table),
       st.page ? HH.pager(st.page, (off) => { st.offset = off; load(HH.params[0]); }) : null);
   }
 
@@ -289,7 +291,7 @@
     name: "vouchers",
     nav: "vouchers.nav",
     needs: [LIST],
-    calls: [LIST, GET, ISSUE, REVOKE, TENANTS],
+    calls: [LIST, GET, ISSUE, REVOKE, TENANTS, SUMMARY],
     show(params, elem) {
       root = elem;
       st.note = "";
