@@ -30,6 +30,8 @@ LISTS = {
     "data-quotas": ("tenant_admin", "tenant_user"),
     "lifecycle-policies": ("tenant_admin", "tenant_user"),
 }
+#: Totals route (one object, not a page) → the roles of tenant ``ta`` allowed on it.
+TOTALS = {"vouchers:summary": ("tenant_admin", "tenant_user")}
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,7 @@ def _dependency_calls(dependant: object) -> Iterator[object]:
 
 def test_every_tenant_query_route_reads_the_tenant_filter(w: World) -> None:
     forced = {key for key, rule in POLICY.items() if rule.scope is tenant_query}
-    assert {f"{API_PREFIX}/{p}" for p in LISTS} == {path for _, path in forced}
+    assert {f"{API_PREFIX}/{p}" for p in (*LISTS, *TOTALS)} == {path for _, path in forced}
     served = {
         (method, route.path_format): route for route in iter_api_routes(w.app) for method in route.methods
     }
@@ -79,3 +81,14 @@ def test_tenant_roles_list_their_own_tenant_only(w: World, path: str) -> None:
                 assert tenants == {"ta"}  # the caller's own things are there
     everyone = w.client.get(f"{API_PREFIX}/{path}?tenant=tb", headers=w.h("admin")).json()["items"]
     assert {item["tenant"] for item in everyone} <= {"tb"}  # the filter still works for the others
+
+
+@pytest.mark.parametrize("path", sorted(TOTALS))
+def test_tenant_roles_total_their_own_tenant_only(w: World, path: str) -> None:
+    for role in TOTALS[path]:
+        for query in ("", "?tenant=tb", "?tenant=ta"):
+            r = w.client.get(f"{API_PREFIX}/{path}{query}", headers=w.h(role))
+            assert r.status_code == 200, r.text
+            assert (r.json()["vouchers"], r.json()["amount_cny"]) == (1, "10.00"), (role, query)  # ta's one
+    assert w.client.get(f"{API_PREFIX}/{path}?tenant=tb", headers=w.h("admin")).json()["vouchers"] == 1
+    assert w.client.get(f"{API_PREFIX}/{path}", headers=w.h("admin")).json()["vouchers"] == 2

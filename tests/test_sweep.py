@@ -98,11 +98,12 @@ def test_serial_sweep_equals_simulate_and_writes_json_csv_plots(
 def test_interrupted_sweep_resumes_without_recomputing(
     mode: str, grid: list[str], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """SIGINT after the first finished cell (serially a second workload is still being built; on Ray, on the
-    session's head, more cells are still running): exit 130, the finished cells are kept, nothing is
-    half-written, and the rerun only computes the others."""
+    """SIGINT after the first finished cell (serially three more workloads are still to be built; on Ray, on
+    the session's head, more cells are still running): exit 130, the finished cells are kept, nothing is
+    half-written, and the rerun only computes the others. (Serially, 6 cells once all finished in 7 s while
+    this test's polling thread waited for a loaded CPU: 12 leave it time to see the first.)"""
     out = tmp_path / "sw"
-    seeds, n = ("1,2", 6) if mode == "serial" else ("1,2,3", 9)
+    seeds, n = ("1,2,3,4", 12) if mode == "serial" else ("1,2,3", 9)
     args = [
         *grid,
         "--policy",
