@@ -186,6 +186,10 @@ class Follower:
                 row.ended_s = float(st.ended_at)
             if row.started_s is None:
                 row.started_s = row.ended_s
+            if row.ended_s is not None and row.started_s is not None and row.ended_s < row.started_s:
+                # our start time (a tick's clock) can be later than a back-end's end time in whole seconds:
+                # a job never ends before it started, and it is metered for zero seconds, not refused
+                row.ended_s = row.started_s
         msg = (
             st.message
             or _MESSAGES.get(state)
