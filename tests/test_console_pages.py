@@ -276,6 +276,8 @@ def test_jobs_page_submits_runs_and_explains(
     page.click("#job-detail a.job-back")
     page.wait_for_selector(f"#jobs-body tr[data-id='{job_id}'] a")
     page.focus(f"#jobs-body tr[data-id='{job_id}'] a")
+    page.evaluate("window.HUANGHE_JOBS.refresh()")  # the list redraws (every 3 s)...
+    assert page.evaluate("document.activeElement.closest('tr').dataset.id") == job_id  # ...the focus stays
     page.keyboard.press("Enter")  # rows open from the keyboard too
     page.wait_for_function(
         "document.getElementById('job-logs') && document.getElementById('job-logs').innerText.includes('hello')"
