@@ -5,7 +5,7 @@ a transitional state past ``stuck_after_s`` is reconciled. The real dispatcher, 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.backends.fake import FakeBackend
-from huanghe.backends.protocol import Backend, BackendJobSpec, BackendUnavailableError
+from huanghe.backends.protocol import Backend, BackendJobSpec, BackendJobStatus, BackendUnavailableError
+from huanghe.billing.models import UsageRow
 from huanghe.core.clock import FakeClock
 from huanghe.jobs import recovery
 from huanghe.jobs import service as svc
@@ -48,6 +49,20 @@ class BrokenFakeBackend(FakeBackend):
     def submit(self, spec: BackendJobSpec) -> str:
         self.submits += 1
         raise self.error
+
+
+class LaggingFakeBackend(FakeBackend):
+    """The fake back-end on a host whose clock is ``lag_s`` behind ours that reports no start time (as a
+    back-end that only reports ends in whole seconds can make its end precede the start we observed)."""
+
+    def __init__(self, clock: FakeClock, lag_s: float) -> None:
+        super().__init__({"queue_s": "0"}, clock=clock)
+        self.lag_s = lag_s
+
+    def status(self, job_id: str) -> BackendJobStatus:
+        st = super().status(job_id)
+        ended = None if st.ended_at is None else st.ended_at - self.lag_s
+        return replace(st, started_at=None, ended_at=ended)
 
 
 @dataclass
@@ -356,3 +371,19 @@ def test_the_pool_default_is_the_back_end_time_limit_and_its_maximum_is_enforced
             and "longest time limit" in job["message"]
             and job["backend_job_id"] is None
         )
+
+
+def test_a_job_whose_back_end_end_precedes_our_start_is_metered_for_zero_seconds(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The start is our clock when we first saw it running; the end is the back-end's, 5 s behind: the job ends
+    at its start and is billed for zero seconds (before: metering refused it and the job was never billed)."""
+    for r in _rig(tmp_path, LaggingFakeBackend(clock, lag_s=5.0), clock):
+        job_id = r.submit("sleep 2")
+        r.run(6)
+        with r.sf() as s:
+            row = s.get(JobRow, job_id)
+            assert row is not None and row.state == "SUCCEEDED"
+            assert row.started_s is not None and row.ended_s == row.started_s
+            usage = s.scalars(select(UsageRow).where(UsageRow.job_id == job_id)).one()
+            assert usage.started_s == usage.ended_s == row.started_s and usage.cost_fen == 0
