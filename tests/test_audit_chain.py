@@ -33,6 +33,7 @@ def chain(session_factory: sessionmaker[Session]) -> Iterator[tuple[sessionmaker
                 s, "tester", "thing.do", f"item-{i}", {"i": i, "名": "黄河"}, now=1_700_000_000.0 + i
             )
             s.commit()
+        audit.catch_up(s)  # chained (on PostgreSQL they were written to the inbox), ready to be tampered with
     engine = session_factory.kw["bind"]
     yield session_factory, engine, str(engine.url.render_as_string(hide_password=False))
 

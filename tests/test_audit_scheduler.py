@@ -49,6 +49,7 @@ def test_placements_are_chained_and_finished_jobs_metered(tmp_path: Path) -> Non
             sched.tick()
             clock.advance(0.5)
         with sf() as s:
+            audit.catch_up(s)  # placements written to the inbox (PostgreSQL) are chained first, as readers do
             placements = list(s.scalars(select(AuditRow).where(AuditRow.action == "placement")))
             assert [p.subject for p in placements] == [job_id]
             assert audit.verify(s).ok

@@ -13,6 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
+from huanghe.audit.chain import catch_up
 from huanghe.audit.models import AuditRow
 from huanghe.core.clock import FakeClock
 from huanghe.data import uploads
@@ -37,6 +38,7 @@ def sha(data: bytes) -> str:
 
 def actions(fw: FilesWorld) -> list[str]:
     with fw.w.session() as s:
+        catch_up(s)  # entries written to the inbox (PostgreSQL) are chained first, as every reader does
         return [a for a in s.scalars(select(AuditRow.action).order_by(AuditRow.seq)) if a.startswith("data.")]
 
 

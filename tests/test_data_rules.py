@@ -145,8 +145,10 @@ def test_residency_refuses_a_rule_that_needs_forbidden_endpoints_and_audits_it(s
     with pytest.raises(InvalidError) as err:
         _rule(s, "core1", 1, "city=qingdao")
     assert "may not be copied" in str(err.value.errors[0])
+    from huanghe.audit.chain import catch_up
     from huanghe.audit.models import AuditRow
 
+    catch_up(s)  # entries written to the inbox (PostgreSQL) are chained first, as every reader does
     assert s.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.action == "rule.refused")) == 1
     # important data with a catalog entry: only its allowed centers are used, whatever the expression says
     add_dataset(s, "imp1", data_class="important")

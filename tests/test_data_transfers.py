@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from huanghe.audit.chain import catch_up
 from huanghe.audit.models import AuditRow
 from huanghe.core.clock import FakeClock
 from huanghe.data import transfer_queue as tq
@@ -85,6 +86,7 @@ def row(tw: TransferWorld, tid: int) -> TransferRow:
 
 def audits(tw: TransferWorld, action: str) -> list[AuditRow]:
     with tw.sf() as s:
+        catch_up(s)  # entries written to the inbox (PostgreSQL) are chained first, as every reader does
         return list(s.scalars(select(AuditRow).where(AuditRow.action == action)))
 
 

@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
+from huanghe.audit.chain import catch_up
 from huanghe.audit.models import AuditRow
 from huanghe.cli.main import app as cli
 from huanghe.data.models import DataFileRow, StorageEndpointRow, TransferRow
@@ -103,6 +104,7 @@ def test_retry_own_failed_transfer_audited_and_only_when_failed(w: tuple[World, 
     done = wd.client.post(f"{API}/transfers/{ids['ta-done']}/retry", headers=wd.h("admin"))
     assert again.status_code == done.status_code == 409 and "only a failed transfer" in done.text
     with wd.session() as s:
+        catch_up(s)  # entries written to the inbox (PostgreSQL) are chained first, as every reader does
         rec = s.query(AuditRow).filter(AuditRow.action == "transfer.retry").all()
     assert [a.subject for a in rec] == [f"transfer/{ids['ta-failed']}"] and rec[0].actor.startswith(
         "tenant_user:"

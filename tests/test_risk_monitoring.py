@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from huanghe.audit.chain import catch_up
 from huanghe.audit.models import AuditRow, SecurityEventRow
 from huanghe.audit.security_events import EventAggregator
 from huanghe.data.models import DataFileRow, TransferRow
@@ -157,6 +158,7 @@ def test_workflow_ack_assign_resolve_and_who_may(w: World) -> None:
     assert w.client.post(f"{base}:ack", headers=w.h("regulator")).status_code == 409
     assert w.client.get(f"{API}/risk/alerts/999999", headers=w.h("regulator")).status_code == 404
     with w.session() as s:
+        catch_up(s)  # entries written to the inbox (PostgreSQL) are chained first, as every reader does
         actions = set(s.scalars(select(AuditRow.action).where(AuditRow.subject == str(aid))))
     assert {"risk.open", "risk.ack", "risk.assign", "risk.resolve"} <= actions
     # a new event of the same kind and subject opens a new alert once the old one is resolved

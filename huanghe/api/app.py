@@ -111,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             network_secrets.check_key_at_startup, _app.state.session_factory, dev_mode=settings.dev_mode
         )
         _app.state.cache_bus.start()  # token revocations of other replicas empty our cache at once
+        if engine.dialect.name == "postgresql":  # links audit inbox entries into the chain (issue #16)
+            _app.state.audit_chainer.start()
         try:
             with (
                 jobs.scheduler_running(_app),
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             _app.state.cache_bus.stop()
             _app.state.audit_writer.close()
+            _app.state.audit_chainer.stop()  # chains what is left
             engine.dispose()
 
     app = FastAPI(

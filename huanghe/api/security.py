@@ -23,6 +23,7 @@ from huanghe.api.authorization import authorize
 from huanghe.api.cache_bus import CacheBus
 from huanghe.api.middleware import SecurityMiddleware
 from huanghe.audit import service as audit
+from huanghe.audit.chain import Chainer
 from huanghe.audit.security_events import EventAggregator
 from huanghe.settings import Settings
 from huanghe.store.shared_limits import SharedTokenBuckets
@@ -36,6 +37,7 @@ def install(app: FastAPI) -> None:
     settings.check_secrets()
     app.state.session_signer = signer_for(settings)
     app.state.audit_writer = audit.AuditWriter(app.state.session_factory)
+    app.state.audit_chainer = Chainer(app.state.session_factory)  # started by the app's lifespan
     app.state.token_cache = TokenCache(TOKEN_CACHE_TTL_S)
     app.state.cache_bus = CacheBus(app.state.engine, app.state.token_cache)
     shared = settings.shared_rate_limits

@@ -1,6 +1,8 @@
-"""ORM rows of the audit trail: the append-only hash chain (``audit_log``) and its head.
+"""ORM rows of the audit trail: the append-only hash chain (``audit_log``), its head and its inbox.
 
 ``audit_log`` is append-only: database triggers refuse UPDATE and DELETE (migration ``0004_tenancy``).
+``audit_inbox`` holds entries written but not chained yet (PostgreSQL writers, see :mod:`huanghe.audit.chain`):
+UPDATE is refused, DELETE only by the chainer (migration ``0013_audit_inbox``).
 Times are epoch seconds (``*_s``, float, UTC)."""
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Double,
     Integer,
     String,
@@ -42,6 +45,24 @@ class AuditRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+#: 64-bit ids (an inbox id is never reused), a rowid alias on SQLite so that they autoincrement there too.
+INBOX_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class AuditInboxRow(Base):
+    """An audit entry written but not chained yet: the fields of :class:`AuditRow` without ``seq`` and the
+    hashes, which the chainer gives it when it moves the entry into ``audit_log`` (in ``id`` order)."""
+
+    __tablename__ = "audit_inbox"
+
+    id: Mapped[int] = mapped_column(INBOX_ID, primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(500))
+    payload: Mapped[str] = mapped_column(Text)
 
 
 class SecurityEventRow(Base):

@@ -4,24 +4,32 @@ Each record holds ``seq`` (1, 2, 3 … without gaps), ``at`` (ISO 8601 UTC), ``a
 ``subject``, ``payload`` (canonical JSON) and ``prev_hash``, the hash of the record before it (64 zeros for the
 first); its ``hash`` is the SHA-256 of the canonical JSON of all those fields. Editing, deleting or reordering
 any record breaks the chain at that record, which :func:`verify` reports. The ``audit_head`` row keeps the
-last sequence number and hash, so that removing records at the end is detected too; updating it first in
-each :func:`record` serialises writers on SQLite and PostgreSQL alike (row lock / database write lock).
+last sequence number and hash, so that removing records at the end is detected too.
+
+Writing (:func:`record`, :func:`record_many`): on PostgreSQL an entry is inserted UNCHAINED into
+``audit_inbox`` in the caller's transaction, without touching the head, so concurrent writers (two API workers'
+submission groups, the dispatcher, the audit writer) never wait for each other; the chainer of
+:mod:`huanghe.audit.chain` links inbox entries into ``audit_log`` in batches (one transaction holding the head
+lock each). On SQLite, whose writers serialise on the database's write lock anyway, entries are chained
+directly in the caller's transaction (``_bump`` locks the head). Reading (:func:`list_records`, :func:`verify`,
+:func:`export`) first chains what is pending (:func:`~huanghe.audit.chain.catch_up`, committing the session),
+so a reader always sees every acknowledged entry.
 
 Canonical JSON: keys sorted, no whitespace, UTF-8 (``ensure_ascii=False``), as produced by :func:`canonical`.
-The database refuses UPDATE and DELETE on ``audit_log`` (triggers of migration ``0004_tenancy``).
+The database refuses UPDATE and DELETE on ``audit_log`` (triggers of migration ``0004_tenancy``) and UPDATE on
+``audit_inbox`` (DELETE there only by the chainer on PostgreSQL; migration ``0013_audit_inbox``).
 
 Callers: the API records every successful mutation (method, path, principal, status, body digest) through
 :class:`AuditWriter`, a group commit: records that arrive while one transaction commits share the next one
-(appended in arrival order by :func:`record_many`, one head update per group), and the API answers only after
-its record is committed; the dispatcher records each placement decision (actor ``scheduler``, action
-``placement``, the job id as subject) with :func:`record_many` inside its own transaction
-(:mod:`huanghe.jobs.placing`).
+(written in arrival order by :func:`record_many`), and the API answers only after its record is committed;
+job submissions write their records in the submission group's transaction (:mod:`huanghe.jobs.submitting`);
+the dispatcher records each placement decision (actor ``scheduler``, action ``placement``, the job id as
+subject) with :func:`record_many` inside its own transaction (:mod:`huanghe.jobs.placing`).
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
@@ -38,34 +46,19 @@ from pydantic import BaseModel
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from huanghe.audit.models import AuditHeadRow, AuditRow
+from huanghe.audit.chain import GENESIS_HASH as GENESIS_HASH
+from huanghe.audit.chain import canonical as canonical
+from huanghe.audit.chain import catch_up as catch_up
+from huanghe.audit.chain import iso as _iso
+from huanghe.audit.chain import link, uses_inbox
+from huanghe.audit.chain import record_hash as record_hash
+from huanghe.audit.models import AuditHeadRow, AuditInboxRow, AuditRow
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.store.crud import filtered, page_of
 
 log = logging.getLogger("huanghe.audit")
 
-GENESIS_HASH = "0" * 64
 EXPORT_FIELDS = ("seq", "at", "actor", "action", "subject", "payload", "prev_hash", "hash")
-
-
-def canonical(value: Any) -> str:
-    """Canonical JSON of ``value``: sorted keys, compact separators, non-ASCII kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def record_hash(
-    seq: int, at: str, actor: str, action: str, subject: str, payload: str, prev_hash: str
-) -> str:
-    """SHA-256 (hex) of the canonical JSON of a record's fields (``payload`` is already canonical JSON)."""
-    doc = {
-        "seq": seq, "at": at, "actor": actor, "action": action, "subject": subject, "payload": payload,
-        "prev_hash": prev_hash,
-    }  # fmt: skip
-    return hashlib.sha256(canonical(doc).encode("utf-8")).hexdigest()
-
-
-def _iso(now_s: float) -> str:
-    return datetime.fromtimestamp(now_s, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _iso_of(when: datetime) -> str:
@@ -88,29 +81,6 @@ def _bump(session: Session, n: int) -> tuple[int, str]:
     return int(head[0]), str(head[1])
 
 
-def record(
-    session: Session, actor: str, action: str, subject: str, payload: Any, *, now: float | None = None,
-    flush: bool = True,
-) -> AuditRow:  # fmt: skip
-    """Append a record in the caller's transaction (flushed unless ``flush=False``, not committed).
-
-    ``payload`` is any JSON-able value. The head row stays locked until the caller commits, so keep the
-    transaction short."""
-    seq, prev_hash = _bump(session, 1)
-    at = _iso(time.time() if now is None else now)
-    body = canonical(payload)
-    digest = record_hash(seq, at, actor[:200], action[:100], subject[:500], body, prev_hash)
-    row = AuditRow(
-        seq=seq, at=at, actor=actor[:200], action=action[:100], subject=subject[:500], payload=body,
-        prev_hash=prev_hash, hash=digest,
-    )  # fmt: skip
-    session.add(row)
-    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_hash=digest))
-    if flush:
-        session.flush()
-    return row
-
-
 @dataclass(frozen=True)
 class Entry:
     """One record to append: who did what to which subject; ``at_s`` epoch seconds (None: when written)."""
@@ -122,28 +92,43 @@ class Entry:
     at_s: float | None = None
 
 
-def record_many(session: Session, entries: Sequence[Entry], *, now: float | None = None) -> list[int]:
-    """Append ``entries`` in order in the caller's transaction (not committed) with ONE bump of the head
-    (``last_seq += len(entries)``, which locks it until the caller commits); their sequence numbers."""
+def record(
+    session: Session, actor: str, action: str, subject: str, payload: Any, *, now: float | None = None,
+    flush: bool = True,
+) -> None:  # fmt: skip
+    """Append a record in the caller's transaction (flushed unless ``flush=False``, not committed).
+
+    ``payload`` is any JSON-able value. On SQLite the head row stays locked until the caller commits, so keep
+    the transaction short."""
+    record_many(session, [Entry(actor, action, subject, payload)], now=now)
+    if flush:
+        session.flush()
+
+
+def record_many(
+    session: Session, entries: Sequence[Entry], *, now: float | None = None, inbox: bool | None = None
+) -> list[int]:
+    """Write ``entries`` in order in the caller's transaction (not committed): into the inbox (``inbox``;
+    default: on PostgreSQL), or chained at once with ONE bump of the head (``last_seq += len(entries)``, which
+    locks it until the caller commits). Returns their inbox ids, or their sequence numbers when chained."""
     if not entries:
         return []
-    last, prev_hash = _bump(session, len(entries))
-    seq = last - len(entries)
     default_at = time.time() if now is None else now
-    rows: list[dict[str, Any]] = []
-    for e in entries:
-        seq += 1
-        at = _iso(default_at if e.at_s is None else e.at_s)
-        actor, action, subject, body = e.actor[:200], e.action[:100], e.subject[:500], canonical(e.payload)
-        digest = record_hash(seq, at, actor, action, subject, body, prev_hash)
-        rows.append({
-            "seq": seq, "at": at, "actor": actor, "action": action, "subject": subject, "payload": body,
-            "prev_hash": prev_hash, "hash": digest,
-        })  # fmt: skip
-        prev_hash = digest
-    session.execute(insert(AuditRow), rows)
-    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_hash=prev_hash))
-    return [int(r["seq"]) for r in rows]
+    rows = [
+        {"at": _iso(default_at if e.at_s is None else e.at_s), "actor": e.actor[:200], "action": e.action[:100],
+         "subject": e.subject[:500], "payload": canonical(e.payload)}
+        for e in entries
+    ]  # fmt: skip
+    if uses_inbox(session) if inbox is None else inbox:
+        ids = session.execute(
+            insert(AuditInboxRow).returning(AuditInboxRow.id, sort_by_parameter_order=True), rows
+        )
+        return [int(i) for i in ids.scalars()]
+    last, prev_hash = _bump(session, len(entries))
+    linked = link(rows, last - len(entries), prev_hash)
+    session.execute(insert(AuditRow), linked)
+    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(last_hash=linked[-1]["hash"]))
+    return [int(r["seq"]) for r in linked]
 
 
 @dataclass
@@ -154,10 +139,11 @@ class _Pending:
 
 class AuditWriter:
     """Group commit of audit records: one writer thread takes every queued record (up to ``max_group``),
-    appends them in arrival order with :func:`record_many` and commits ONCE; then each record's future
-    gives its sequence number (or the error). A caller that waits for its future knows its record is
-    durable, so answering after it keeps "every acknowledged mutation is recorded" across a crash, while
-    concurrent requests share one transaction and one disk flush instead of serialising on the head row."""
+    writes them in arrival order with :func:`record_many` and commits ONCE; then each record's future
+    gives what :func:`record_many` returned for it (inbox id on PostgreSQL, sequence number on SQLite) or the
+    error. A caller that waits for its future knows its record is durable, so answering after it keeps "every
+    acknowledged mutation is recorded" across a crash, while concurrent requests share one transaction and
+    one disk flush."""
 
     def __init__(self, session_factory: sessionmaker[Session], max_group: int = 2000) -> None:
         self.sf = session_factory
@@ -245,7 +231,9 @@ def _rows(session: Session, batch: int = 1000) -> Iterator[AuditRow]:
 
 
 def verify(session: Session) -> VerifyResult:
-    """Walk the chain from the first record; report the first edited, missing or reordered record."""
+    """Walk the chain from the first record (after chaining what is pending, which commits the session);
+    report the first edited, missing or reordered record."""
+    catch_up(session)
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     for row in _rows(session):
         if row.seq != expected_seq:
@@ -313,6 +301,7 @@ def list_records(
     """A page of records in chain order (``newest_first``: reversed), with the total count matching the
     filters: ``action`` equal, ``actor`` and ``subject`` containing the text (case-insensitive), ``at`` in
     ``[since, until)`` (a datetime without a zone is UTC)."""
+    catch_up(session)
     query = filtered(select(AuditRow), {AuditRow.action: action})
     for column, text in ((AuditRow.actor, actor), (AuditRow.subject, subject)):
         if text:
@@ -327,10 +316,11 @@ def list_records(
 
 def export(session: Session, fmt: str) -> str:
     """The whole chain as ``csv`` (payload as its canonical JSON) or ``json`` (a list of records)."""
+    if fmt not in ("csv", "json"):
+        raise ValueError(f"unknown export format {fmt!r} (csv or json)")
+    catch_up(session)
     if fmt == "json":
         return json.dumps([_public(r).model_dump() for r in _rows(session)], ensure_ascii=False, indent=1)
-    if fmt != "csv":
-        raise ValueError(f"unknown export format {fmt!r} (csv or json)")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)

@@ -172,6 +172,7 @@ def transition(
 def history(session: Session, project_id: str, *, by: Principal) -> list[ProjectEvent]:
     """The project's filing and every step since, oldest first, from the audit trail (404 as :func:`get`)."""
     get(session, project_id, by=by)
+    audit.catch_up(session)
     rows = session.scalars(
         select(AuditRow)
         .where(AuditRow.action.in_(("project.file", "project.transition")), AuditRow.subject == project_id)

@@ -215,6 +215,7 @@ def detect(session: Session, now: float, th: RiskThresholds | None = None, *, si
            chain: bool = False) -> tuple[int, int]:  # fmt: skip
     """One detection pass (committed); (alerts opened, the last audit seq looked at for residency)."""
     th = th or RiskThresholds()
+    audit.catch_up(session)  # the residency alerts read the chain: link what is pending first
     opened = _request_alerts(session, now, th)
     n, last = _residency_alerts(session, now, since_seq)
     opened += n + _egress_alerts(session, now, th)
@@ -293,6 +294,7 @@ def trace(session: Session, alert_id: int, *, limit: int = 200) -> RiskTrace:
     """The alert's evidence (溯源): its security events in its time span, and the audit records of its
     subject or actor in that span (and the seqs it kept when raised)."""
     row = _row(session, alert_id)
+    audit.catch_up(session)
     lo, hi = row.first_event_s - 60.0, row.last_event_s + 60.0
     kinds = {"auth_failures": "auth_failure", "refused_requests": "refused"}.get(row.kind, row.kind)
     ev_q = select(SecurityEventRow).where(SecurityEventRow.kind == kinds, SecurityEventRow.t_s >= lo,
