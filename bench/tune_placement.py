@@ -36,7 +36,8 @@ from bench_families import parse_weights
 #: Candidates: name → ``--weights`` text (others default; ``1`` / ``0`` for a flag). Round 1 of issue #15 (see
 #: docs/bench-broker-policies.md): the shipped weights, release-profile waits (``wait_from_releases``), with a
 #: lower carbon weight, and no waiting for a busy better pool at all. Round 2 (the held-out ``gpu-train`` 5 ×
-#: bound was the hold for a greener hour, docs/bench-broker-policies.md): priced holds, and no holds.
+#: bound was the hold for a greener hour, docs/bench-broker-policies.md): priced holds, and no holds. Round 3
+#: (its JCT excess over ``earliest-completion`` was waits at the broker for the same few busy pools): waiters.
 CANDIDATES: dict[str, str] = {
     "shipped": "",
     "release waits": "wait_from_releases=1",
@@ -45,6 +46,8 @@ CANDIDATES: dict[str, str] = {
     # round 2: temporal shifting priced at the score's own exchange rate, and no temporal shifting at all
     "priced holds": "shift_priced=1",
     "no holds": "shift_min_gain=1",
+    # round 3: queue-wait prediction (jobs left waiting for a busy pool count in its wait for later jobs)
+    "waiters": "wait_for_waiters=1",
 }
 
 

@@ -44,6 +44,7 @@ from huanghe.broker.pool_order import LazyPoolOrder
 from huanghe.broker.row_chunks import estimate_by_rows, filters_by_rows, scores_by_rows, term_row
 from huanghe.broker.scoring import greener_start_s, priced_start_s
 from huanghe.broker.snapshot import NetworkSnapshot
+from huanghe.broker.waiters import Waiters, best_completion, wait_penalty
 from huanghe.core.registry import Registry
 
 FloatArray = npt.NDArray[np.float64]
@@ -306,18 +307,25 @@ def _assign_sorted(
     # pool: that lasts for the rest of the cycle, so the pass stops when every class is done (the rest wait)
     done = [nf == 0 for nf in nfs]
     alive = done.count(False)
+    waiters = Waiters(snap, ctx.releases) if late_wait and w.wait_for_waiters else None
+    passed: list[tuple[int, float]] = [(-1, math.inf)] * scores.shape[0]
     for j in res.order.tolist():
         if alive == 0:
             break
         k = class_of[j]
         if done[k]:
+            if waiters is not None and blocked_at[k] >= 0:  # it waits for that pool too, ahead of later jobs
+                waiters.add(blocked_at[k], need.units(k, blocked_at[k]), float(run_s[k, blocked_at[k]]))
             continue
         nf = nfs[k]
         i = ptr[k]
         chosen = -1
-        while i < nf:
-            p = pool_order.at(k, i)
-            if late_wait and not fit0[k, p]:
+        wait_on, wait_score = passed[k]  # a busy pool passed over for its waiters, and its corrected score
+        while i < nf or wait_on >= 0:  # past the last pool, the busy pool passed over is what is left
+            p = pool_order.at(k, i) if i < nf else wait_on
+            if wait_on >= 0 and scores[k, p] >= wait_score:
+                p = wait_on  # nothing better than waiting there after all
+            elif late_wait and not fit0[k, p]:
                 if (
                     w.wait_from_releases
                     and i + 1 < nf
@@ -325,10 +333,28 @@ def _assign_sorted(
                 ):
                     i += 1  # the release profile says this busy pool frees too late: the next one is better
                     continue
+                if waiters is not None:
+                    extra = waiters.extra_s(p, need.units(k, p), cap.units[p], now)
+                    c = float(scores[k, p]) + wait_penalty(
+                        extra,
+                        best_completion(res.estimates, res.report.feasible, k, snap.t_s, memo),
+                        w,
+                    )
+                    if c < wait_score:
+                        wait_on, wait_score = p, c
+                    if i + 1 < nf and scores[k, pool_order.at(k, i + 1)] < wait_score:
+                        i += 1  # the jobs already waiting for it make the next pool better: look there
+                        continue
+                    p = wait_on
+            if late_wait and not fit0[k, p]:
                 blocked_at[k] = p
                 if p not in reserved:
                     reserved[p] = _reservation(snap, ctx, cap, p, need.units(k, p))
                     res.notes[j] = f"reservation 预留 on {snap.pool_ids[p]} at t={reserved[p][0]:.0f}s"
+                elif waiters is not None:
+                    res.notes[j] = f"waits for 等待 {snap.pool_ids[p]} behind {waiters.units[p]:g} node units"
+                if waiters is not None:
+                    waiters.add(p, need.units(k, p), float(run_s[k, p]))
                 break
             d, wn = need.units(k, p), need.whole(k, p)
             if cap.fits(d, wn, p) and _backfill_ok(reserved.get(p), now + float(run_s[k, p]), d):
@@ -336,6 +362,7 @@ def _assign_sorted(
                 break
             i += 1
         ptr[k] = i
+        passed[k] = (wait_on, wait_score)
         if chosen < 0:  # blocked by a busy better pool, or nothing free left: done for this cycle
             done[k] = True
             alive -= 1
@@ -407,17 +434,7 @@ def _later_than_estimated(
     extra = max(shadow, snap.t_s + float(est.transfer_s[k, p])) - float(est.start_s[k, p])
     if extra <= 0:
         return False
-    best = memo.get(("best", k))
-    if best is None:
-        feasible = res.report.feasible[k]
-        best = memo[("best", k)] = float(
-            np.min(np.where(feasible, est.start_s[k] - snap.t_s + est.run_s[k], np.inf))
-        )
-    assert isinstance(best, float)
-    penalty = (
-        w.completion * extra / (best + w.completion_floor_s)
-        + w.completion_abs * extra / w.completion_abs_scale_s
-    )
+    penalty = wait_penalty(extra, best_completion(res.estimates, res.report.feasible, k, snap.t_s, memo), w)
     nxt = pool_order.at(k, i + 1)
     if not est.fits_now[k, nxt]:
         return False  # never trade a wait on the best pool for a wait on a worse one

@@ -93,6 +93,11 @@ class Weights:
     default since it was selected on the tuning family (``builder``, seed 7, loads 0.5 and 1.0, 0.25 h;
     bench/tune_placement.py round 2), over the unpriced rule and over no holds at all.
 
+    Queue-wait prediction (issue #15, round 3; off: not selected on the tuning family): with
+    ``wait_for_waiters`` the jobs a cycle leaves waiting for a busy pool delay the later jobs of the cycle there
+    (the pool's release profile must free their node units first; :mod:`huanghe.broker.waiters`): a job waits
+    for a busy pool only while it still scores best with that delay priced by the completion terms.
+
     Tuned on a workload not used in the evaluation (seed 7, loads 0.7 and 1.2, 6 h; docs/bench-broker-policies.md).
     """
 
@@ -117,6 +122,7 @@ class Weights:
     stranding: float = 5.0
     wait_from_releases: bool = False
     shift_priced: bool = True
+    wait_for_waiters: bool = False
 
 
 @dataclass(frozen=True)
