@@ -6,7 +6,8 @@ p99 latency, and a leader SIGKILL under load (no acknowledged job lost, takeover
   connections (the raw asyncio client of bench/bench_submit.py); ratio two / one.
 * ``kill``: two replicas (separate `huanghe up` processes, every loop on), a bounded storm against both, the
   scheduler's leader SIGKILLed mid-storm: seconds until every loop (scheduler, data, risk, telemetry) has a
-  live leader with a new epoch; every acknowledged job then found.
+  live leader with a new epoch; every acknowledged job then found, the audit chain intact and holding a
+  submission record for each.
 
     .venv/bin/python bench/bench_replicas.py --requests 4000 --conns 32
 """
@@ -112,23 +113,51 @@ def pg_transactions(url: str) -> tuple[int, int]:
         engine.dispose()
 
 
+def inbox_age(url: str, stop_flag: threading.Event, out: dict[str, float]) -> None:
+    """Every 50 ms until ``stop_flag``: the age of the oldest audit entry not chained yet (milliseconds since
+    its ``at``, which includes the time before its commit); the largest in ``out["inbox_age_max_ms"]``."""
+    engine = create_engine(url)
+    q = text(
+        "SELECT coalesce(extract(epoch FROM clock_timestamp() - min(at)::timestamptz), 0) FROM audit_inbox"
+    )
+    try:
+        with engine.connect() as c:
+            while not stop_flag.is_set():
+                out["inbox_age_max_ms"] = max(
+                    out.get("inbox_age_max_ms", 0.0), float(c.execute(q).scalar_one()) * 1000
+                )
+                c.rollback()  # one rolled-back transaction per sample: subtracted from the counts
+                out["inbox_samples"] = out.get("inbox_samples", 0.0) + 1
+                time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
 def throughput(tmp: Path, pg: PostgresServer, workers: int, n: int, conns: int) -> dict[str, float]:
     """Submissions/s and latencies of ``workers`` workers, with the CPU milliseconds per submission spent by
-    the workers, PostgreSQL and this load generator during the measured phase."""
+    the workers, PostgreSQL and this load generator during the measured phase, and the largest age of an
+    unchained audit entry seen meanwhile (the window of the audit inbox, :mod:`huanghe.audit.chain`)."""
     url = pg.create_database(f"w{workers}")
     proc, base = start(tmp, url, workers=workers, scheduler=False, name=f"w{workers}")
     try:
         body = {"command": "true", "cpus": 1}
         asyncio.run(load(base, min(500, n), conns, lambda i: ("POST", "/api/v1/jobs", body), 1))  # warm-up
         groups = {proc.pid, pg.pid}
+        ages: dict[str, float] = {}
+        sampling = threading.Event()
+        sampler = threading.Thread(target=inbox_age, args=(url, sampling, ages))
         commits0, cpu0, own0 = pg_transactions(url), cpu_s_by_tree(groups), time.process_time()
+        sampler.start()
         out = asyncio.run(load(base, n, conns, lambda i: ("POST", "/api/v1/jobs", body), 1))
         cpu1, own1 = cpu_s_by_tree(groups), time.process_time()
+        sampling.set()
+        sampler.join(10)
+        out["inbox_age_max_ms"] = ages.get("inbox_age_max_ms", float("nan"))
         time.sleep(1.5)  # PostgreSQL publishes a backend's transaction counts within a second
         commits1 = pg_transactions(url)
         done = max(1.0, out["requests"])
         out["transactions"] = (commits1[0] - commits0[0]) / done
-        out["rollbacks"] = (commits1[1] - commits0[1]) / done
+        out["rollbacks"] = (commits1[1] - commits0[1] - ages.get("inbox_samples", 0.0)) / done
         out["cpu_ms_workers"] = (cpu1[proc.pid] - cpu0[proc.pid]) / done * 1000
         out["cpu_ms_postgres"] = (cpu1[pg.pid] - cpu0[pg.pid]) / done * 1000
         out["cpu_ms_client"] = (own1 - own0) / done * 1000
@@ -142,7 +171,7 @@ def cpu_line(name: str, r: dict[str, float]) -> str:
     return (f"{name}: CPU per submission {total:.2f} ms = workers {r['cpu_ms_workers']:.2f} + PostgreSQL "
             f"{r['cpu_ms_postgres']:.2f} + load generator {r['cpu_ms_client']:.2f}; 2 cores allow at most "
             f"{2000 / total:.0f}/s; database transactions per submission {r['transactions']:.2f} committed, "
-            f"{r['rollbacks']:.2f} rolled back")  # fmt: skip
+            f"{r['rollbacks']:.2f} rolled back; oldest unchained audit entry seen {r['inbox_age_max_ms']:.0f} ms")  # fmt: skip
 
 
 def leases(url: str) -> dict[str, tuple[str, int]]:
@@ -202,7 +231,17 @@ def kill_leader(tmp: Path, pg: PostgresServer) -> dict[str, float]:
         lost = sum(
             1 for j in acked if httpx.get(f"{survivor}/api/v1/jobs/{j}", timeout=10).status_code != 200
         )
-        return {"acknowledged": len(acked), "lost": lost, **{f"takeover_{k}_s": v for k, v in took.items()}}
+        chain = httpx.get(
+            f"{survivor}/api/v1/audit/verify", timeout=60
+        ).json()  # chains what is pending first
+        audited = httpx.get(
+            f"{survivor}/api/v1/audit",
+            params={"action": "http.post", "subject": "/api/v1/jobs", "limit": 1},
+            timeout=60,
+        )
+        return {"acknowledged": len(acked), "lost": lost, "chain_ok": float(chain["ok"]),
+                "chain_records": float(chain["checked"]), "submissions_audited": float(audited.json()["total"]),
+                **{f"takeover_{k}_s": v for k, v in took.items()}}  # fmt: skip
     finally:
         stop_flag.set()
         for p, _ in reps:
@@ -235,6 +274,9 @@ def main() -> None:
             k = kill_leader(tmp, pg)
             print(f"leader SIGKILL under load: {k['acknowledged']:.0f} acknowledged, {k['lost']:.0f} lost; "
                   + ", ".join(f"{n} {k.get(f'takeover_{n}_s', float('nan')):.2f} s" for n in LOOPS))  # fmt: skip
+            print(f"audit chain after the SIGKILL: {'intact' if k['chain_ok'] else 'BROKEN'}, "
+                  f"{k['chain_records']:.0f} records, {k['submissions_audited']:.0f} of them job submissions "
+                  f"(>= {k['acknowledged']:.0f} acknowledged)")  # fmt: skip
         finally:
             pg.stop()
     with open("/proc/loadavg") as f:

@@ -165,7 +165,7 @@ class Chainer:
     commits), and skips a pass when another process holds the head. :meth:`stop` chains what is left."""
 
     def __init__(
-        self, session_factory: sessionmaker[Session], idle_s: float = 0.1, busy_s: float = 0.02
+        self, session_factory: sessionmaker[Session], idle_s: float = 0.1, busy_s: float = 0.1
     ) -> None:
         self.sf = session_factory
         self.idle_s = idle_s
