@@ -1,11 +1,12 @@
 """The audit record of every successful mutation (method, path, principal, status, SHA-256 of the body), in
-the hash chain of :mod:`huanghe.audit.service`, committed BEFORE the answer is sent.
+the audit trail of :mod:`huanghe.audit.service`, committed BEFORE the answer is sent (on PostgreSQL into the
+audit inbox, linked into the hash chain by :mod:`huanghe.audit.chain` shortly after; readers chain it first).
 
 :class:`~huanghe.api.middleware.SecurityMiddleware` opens a :class:`PendingAudit` per mutation. A route that
 stores its change in one transaction may append the record in that transaction itself (job submissions do)
 and mark it ``recorded``; otherwise the middleware hands it to the group-committing
 :class:`~huanghe.audit.service.AuditWriter` (``app.state.audit_writer``) once the answer is known. The
-dispatcher chains its placement decisions itself, in its own transactions (:mod:`huanghe.jobs.placing`)."""
+dispatcher records its placement decisions itself, in its own transactions (:mod:`huanghe.jobs.placing`)."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ AUDIT_ACTOR = "scheduler"
 
 
 def store_placements(s: Session, rows: Sequence[PlacementRow], at_s: float) -> None:
-    """Add placement decisions and append their audit records (in order, one chain update) to the caller's
+    """Add placement decisions and write their audit records (in order; :func:`~huanghe.audit.service.record_many`) in the caller's
     transaction; the caller commits. ``at_s`` is the records' time (epoch seconds)."""
     s.add_all(rows)
     audit.record_many(s, [placement_audit_entry(p, at_s) for p in rows])

@@ -34,9 +34,9 @@ class SubmitQueue:
     that fails its checks gets its own error; if the group insert fails (an ``Idempotency-Key`` sent twice at
     once, or a row the store refuses despite the checks), its requests are redone one by one with
     :func:`~huanghe.jobs.submitting.submit_jobs`, so one tenant's bad request never fails another's. A request
-    may carry its audit record (:class:`~huanghe.audit.service.Entry`): the records of a group are chained, in
-    order, in the group's transaction (:func:`~huanghe.audit.service.record_many`), so auditing costs no extra
-    commit. ``clock`` gives submission times (default: the wall clock).
+    may carry its audit record (:class:`~huanghe.audit.service.Entry`): the records of a group are written, in
+    order, in the group's transaction (:func:`~huanghe.audit.service.record_many`; on PostgreSQL unchained, into
+    the audit inbox, so the group never waits for the chain's head), so auditing costs no extra commit. ``clock`` gives submission times (default: the wall clock).
     """
 
     def __init__(

@@ -207,8 +207,8 @@ _KEYS = cast(Table, IdempotencyKeyRow.__table__)
 def write(session: Session, preps: Sequence[Prepared], audits: Sequence[audit.Entry] = ()) -> None:
     """Insert the rows of several requests and commit once: executemany per table, or COPY on PostgreSQL
     for big groups (psycopg's executemany still sends one statement per row). ``audits`` (the requests'
-    audit records) are appended to the chain in the SAME transaction: a job is stored with its record or
-    not at all."""
+    audit records) are written in the SAME transaction (on PostgreSQL into the audit inbox, chained later by
+    :mod:`huanghe.audit.chain`): a job is stored with its record or not at all."""
     keys = [p.key_row for p in preps if p.key_row is not None]
     if keys:
         session.execute(_KEYS.insert(), keys)
