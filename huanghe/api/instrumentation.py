@@ -4,13 +4,18 @@ One registry per app (several apps in one process do not clash):
 
 * ``huanghe_http_requests_total{method, route, status}`` and ``huanghe_http_request_duration_seconds``
   (histogram) — ``route`` is the route template (``/api/v1/centers/{item_id}``), so ids do not explode the
-  label set; unmatched paths count as ``<unmatched>``;
+  label set; unmatched paths count as ``<unmatched>``; ``method`` is one of :data:`METHODS` or ``<other>``
+  (a client chooses the method token: ``PROPFIND``, ``X1``, ``X2``... would each add a series to every
+  worker's file and to /metrics, without end);
 * ``huanghe_telemetry_samples_ingested_total{source}`` — samples stored (push, scrape, simulated);
 * ``huanghe_alerts{state}`` — alerts by state, read from the database at scrape time;
 * ``huanghe_jobs{state}`` — jobs by state, when the ``jobs`` table exists (read at scrape time).
 
 With several worker processes the counters and histograms are summed over the workers (prometheus-client's
-multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``), whichever worker answers the scrape.
+multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``), whichever worker answers the scrape. In that mode an update
+writes 16 bytes into the worker's memory-mapped file: the middleware's counter and histogram cost about 1-5 µs
+of CPU per request more than without it (bench/bench_metrics_mp.py, docs/benchmarks.md); a new label set
+grows the file, which is why every label here has a bounded set of values.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ from huanghe.telemetry import alerts
 log = logging.getLogger("huanghe.api")
 #: Set (to a directory) by ``huanghe up --workers N``: the workers' metrics are written there and merged.
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+#: The ``method`` label's values (RFC 9110 and PATCH); any other method token counts as :data:`OTHER_METHOD`.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+OTHER_METHOD = "<other>"
 
 
 class _DatabaseCollector(Collector):
@@ -117,7 +125,9 @@ class PlatformMetrics:
 class MetricsMiddleware:
     """Pure-ASGI request counter (no per-request ``Request``/``Response`` objects nor extra task, unlike
     ``@app.middleware("http")``): counts and times every HTTP request by method, route template, status.
-    Instruments are cached per (method, template[, status]) so a request costs two dict look-ups."""
+    Instruments are cached per (method, template[, status]) so a request costs two dict look-ups; every key
+    part has a bounded set of values (methods of :data:`METHODS`, route templates, status codes), so neither
+    the caches nor the metric files grow with what clients send."""
 
     def __init__(self, app: ASGIApp, metrics: PlatformMetrics) -> None:
         self.app = app
@@ -142,6 +152,8 @@ class MetricsMiddleware:
             await self.app(scope, receive, watch)
         finally:
             method = str(scope.get("method", "GET"))
+            if method not in METHODS:
+                method = OTHER_METHOD
             template = route_template(scope) or "<unmatched>"
             counter = self._counters.get((method, template, status))
             if counter is None:
