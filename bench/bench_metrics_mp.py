@@ -6,13 +6,16 @@ PostgreSQL database; the ratios on / off come from the same command.
 Per run: single-job ``POST /api/v1/jobs`` then ``GET /healthz`` (a database round trip, no group commit) from
 ``--conns`` keep-alive connections (the raw asyncio client of bench/bench_submit.py). Printed per run: requests
 per second, p99, the workers' CPU milliseconds per request (user + system, summed over the process tree from
-/proc), PostgreSQL's, its transactions per submission (pg_stat_database) and how the connections were split
-between the two workers (``ss``: the kernel hands each new connection to whichever worker accepts first).
+/proc), PostgreSQL's (its live backends only: a connection closed during the phase takes its CPU with it),
+its transactions per submission and new connections (pg_stat_database), and how the connections were split
+between the two workers (``ss``: each new connection goes to whichever worker accepts first).
 
 Then, in-process and without any server: the microseconds of CPU that :class:`MetricsMiddleware` adds to one
-request (its counter and histogram updates) in each mode, timed around an empty ASGI app.
+request (its counter and histogram updates) in each mode, timed around an empty ASGI app. With
+``--instructions N``: the instructions per request of the whole app served in-process (valgrind), which the
+machine's load does not blur.
 
-    .venv/bin/python bench/bench_metrics_mp.py --requests 3000 --conns 32 --rounds 3
+    .venv/bin/python bench/bench_metrics_mp.py --requests 3000 --conns 32 --rounds 3 --instructions 200
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import create_engine, text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -124,6 +128,17 @@ def phase(url: str, roots: set[int], n: int, conns: int, make: Any) -> dict[str,
     return out
 
 
+def pg_sessions(url: str) -> int:
+    """Connections PostgreSQL has accepted so far into the database of ``url`` (pg_stat_database.sessions)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as c:
+            query = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            return int(c.execute(text(query)).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def run(tmp: Path, pg: PostgresServer, *, multiprocess: bool, n: int, conns: int, tag: str) -> dict[str, Any]:
     db = pg.create_database(tag)
     imported = subprocess.run(
@@ -140,18 +155,21 @@ def run(tmp: Path, pg: PostgresServer, *, multiprocess: bool, n: int, conns: int
         asyncio.run(load(url, min(500, n), conns, post, 1))  # warm-up
         asyncio.run(load(url, min(500, n), conns, get, 1))
         load_before = os.getloadavg()[0]
-        tx0 = pg_transactions(db)
+        tx0, s0 = pg_transactions(db), pg_sessions(db)
         sub = phase(url, {proc.pid, pg.pid}, n, conns, post)
         time.sleep(1.5)  # PostgreSQL publishes a backend's transaction counts within a second
-        tx1 = pg_transactions(db)
+        tx1, s1 = pg_transactions(db), pg_sessions(db)
         read = phase(url, {proc.pid, pg.pid}, n, conns, get)
+        time.sleep(1.5)
+        s2 = pg_sessions(db)
         return {
             "mode": "on" if multiprocess else "off", "load_before": load_before,
             "submit": {"rate": sub["requests_per_s"], "p99_ms": sub["p99_ms"], "errors": sub["errors"],
                        "cpu_ms": sub["cpu_ms"][proc.pid], "pg_ms": sub["cpu_ms"][pg.pid], "split": sub["split"],
-                       "tx": (tx1[0] - tx0[0]) / max(1.0, sub["requests"])},
+                       "tx": (tx1[0] - tx0[0]) / max(1.0, sub["requests"]), "sessions": s1 - s0},
             "read": {"rate": read["requests_per_s"], "p99_ms": read["p99_ms"], "errors": read["errors"],
-                     "cpu_ms": read["cpu_ms"][proc.pid], "pg_ms": read["cpu_ms"][pg.pid], "split": read["split"]},
+                     "cpu_ms": read["cpu_ms"][proc.pid], "pg_ms": read["cpu_ms"][pg.pid], "split": read["split"],
+                     "sessions": s2 - s1},
         }  # fmt: skip
     finally:
         kill_group(proc)
@@ -196,6 +214,68 @@ def micro(multiprocess: bool, n: int) -> float:
     return float(res["us"])
 
 
+INPROCESS = """
+import asyncio, os, sys, tempfile
+tmp = tempfile.mkdtemp()
+os.environ.update(HUANGHE_DATA_DIR=tmp, HUANGHE_DEV_MODE="1", HUANGHE_DATABASE_URL=f"sqlite:///{tmp}/h.db")
+from huanghe.api.app import create_app
+from huanghe.store.migrate import migrate
+app = create_app()
+migrate(app.state.engine)
+async def call(path):
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    async def receive(): return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(m): pass
+    await app(scope, receive, send)
+async def main(n):
+    for path in PATHS:
+        for _ in range(50 + n):
+            await call(path)
+asyncio.run(main(int(sys.argv[1])))
+"""
+#: Requests of the instruction count: a route that reads the database, and a path no route matches.
+INSTRUCTION_PATHS = ("/healthz", "/nowhere")
+
+
+def instructions(multiprocess: bool, n: int) -> int:
+    """Instructions (valgrind's callgrind, every thread; the kernel's work is not counted) of a process that
+    builds the app on SQLite and serves it in-process 50 + ``n`` requests of each of
+    :data:`INSTRUCTION_PATHS`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "PROMETHEUS_MULTIPROC_DIR" and not k.startswith("HUANGHE_")
+    }
+    env["PYTHONPATH"] = str(REPO)
+    with tempfile.TemporaryDirectory() as d:
+        if multiprocess:
+            env["PROMETHEUS_MULTIPROC_DIR"] = d
+        code = INPROCESS.replace("PATHS", repr(INSTRUCTION_PATHS))
+        out = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", code, str(n)],
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    if found is None:
+        raise RuntimeError(out.stderr[-2000:])
+    return int(found[1])
+
+
+def instructions_per_request(n: int) -> dict[str, float]:
+    """Instructions per request, multiprocess off and on: the difference of runs with ``n`` + 10 and 10
+    requests per path (start-up cancels out), two valgrind runs at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        runs = {(m, k): pool.submit(instructions, m == "on", k) for m in ("off", "on") for k in (10, n + 10)}
+        return {
+            m: (runs[m, n + 10].result() - runs[m, 10].result()) / (n * len(INSTRUCTION_PATHS))
+            for m in ("off", "on")
+        }
+
+
 def med(rows: list[dict[str, Any]], kind: str, key: str) -> float:
     return statistics.median(float(r[kind][key]) for r in rows)
 
@@ -204,9 +284,10 @@ def report(rows: list[dict[str, Any]], micro_us: dict[str, float]) -> None:
     for r in rows:
         for kind in ("submit", "read"):
             x = r[kind]
-            extra = f", {x['tx']:.2f} transactions/submission" if kind == "submit" else ""
+            extra = f", {x['sessions']} new PostgreSQL connections"
+            extra += f", {x['tx']:.2f} transactions/submission" if kind == "submit" else ""
             print(f"  {r['mode']:>3} {kind:>6}: {x['rate']:6.0f}/s  p99 {x['p99_ms']:5.0f} ms  workers "
-                  f"{x['cpu_ms']:.3f} ms/request  PostgreSQL {x['pg_ms']:.3f}  connections {x['split']}{extra}  "
+                  f"{x['cpu_ms']:.3f} ms/request  PostgreSQL (live backends) {x['pg_ms']:.3f}  connections {x['split']}{extra}  "
                   f"(load {r['load_before']:.2f} before)")  # fmt: skip
     on = [r for r in rows if r["mode"] == "on"]
     off = [r for r in rows if r["mode"] == "off"]
@@ -226,8 +307,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="pairs of runs (off then on, on then off, ...)")
     parser.add_argument("--micro", type=int, default=20000, help="requests of the in-process timing")
     parser.add_argument("--json", type=Path, help="also write every run's numbers here")
+    parser.add_argument("--instructions", type=int, default=0,
+                        help="also count the instructions per request with valgrind (N requests per path; ≈10 min)")  # fmt: skip
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}", flush=True)
+    if args.instructions:
+        per = instructions_per_request(args.instructions)
+        print(f"instructions per request (valgrind, in-process, {'+'.join(INSTRUCTION_PATHS)}): off "
+              f"{per['off']:,.0f}, on {per['on']:,.0f} (on / off {per['on'] / per['off']:.3f})", flush=True)  # fmt: skip
     micro_us = {m: min(micro(m == "on", args.micro) for _ in range(3)) for m in ("off", "on")}
     rows: list[dict[str, Any]] = []
     pg = PostgresServer.start()
