@@ -21,7 +21,7 @@ SKIP = ("/api/v1/observatory/reports/",)
 
 @pytest.mark.slow
 def test_no_operation_answers_5xx(tmp_path: Path) -> None:
-    started = time.monotonic()
+    started, started_cpu = time.monotonic(), time.process_time()
     with world(f"sqlite:///{tmp_path / 'fuzz.db'}", rate_limit_per_s=1e6, rate_limit_burst=10**6) as w:
         schema = schemathesis.openapi.from_asgi("/openapi.json", w.app)
         failures: list[str] = []
@@ -46,9 +46,11 @@ def test_no_operation_answers_5xx(tmp_path: Path) -> None:
                     )
 
             run()
-        elapsed = time.monotonic() - started
-    print(f"schemathesis: {operations} operations, {len(statuses)} calls in {elapsed:.1f} s")
+        elapsed, cpu = time.monotonic() - started, time.process_time() - started_cpu
+    print(
+        f"schemathesis: {operations} operations, {len(statuses)} calls in {elapsed:.1f} s ({cpu:.1f} s CPU)"
+    )
     assert operations > 60 and len(statuses) > 5 * operations
     assert {200, 201, 403, 404, 422} <= set(statuses)  # the fuzzer got through, and was refused, both
     assert not failures, "\n".join(sorted(set(failures))[:30])
-    assert elapsed < 120
+    assert cpu < 120  # CPU seconds of this process (the app runs in it): bounded whatever the machine's load
