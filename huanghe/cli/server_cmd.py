@@ -101,12 +101,12 @@ def _dev_storage(settings: Settings, count: int | None) -> DevStorage | None:
 
 
 def _run_workers(settings: Settings, workers: int, log_level: str) -> None:
-    """Serve with ``workers`` processes: each builds the app from ``HUANGHE_*`` (set here from the resolved
-    settings); their metrics are merged through a fresh prometheus-client multiprocess directory."""
+    """Serve with ``workers`` processes (:mod:`huanghe.cli.workers`: one ``SO_REUSEPORT`` socket each, a dead
+    worker restarted): each builds the app from ``HUANGHE_*`` (set here from the resolved settings); their
+    metrics are merged through a fresh prometheus-client multiprocess directory."""
     import shutil
 
-    import uvicorn
-
+    from huanghe.cli.workers import serve_workers
     from huanghe.paths import data_dir
 
     metrics_dir = data_dir() / "metrics" / str(os.getpid())
@@ -120,9 +120,9 @@ def _run_workers(settings: Settings, workers: int, log_level: str) -> None:
     if settings.session_secret is None:  # dev mode: one console-session key for every worker of this run
         os.environ["HUANGHE_SESSION_SECRET"] = secrets.token_urlsafe(32)
     typer.echo(f"{workers} worker processes (工作进程); background loops leader-elected per loop", err=True)
-    try:
-        uvicorn.run("huanghe.api.app:create_app", factory=True, host=settings.host, port=settings.port,
-                    workers=workers, log_level=log_level)  # fmt: skip
+    try:  # one SO_REUSEPORT socket per worker: the kernel spreads the connections (issue #16)
+        serve_workers("huanghe.api.app:create_app", host=settings.host, port=settings.port, workers=workers,
+                      log_level=log_level)  # fmt: skip
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
 
