@@ -13,6 +13,7 @@
 | ``rate_limit_per_s`` / ``rate_limit_burst`` | ``HUANGHE_RATE_LIMIT_PER_S`` / ``..._BURST`` | token bucket per API token (or client address): refill per second, bucket size. |
 | ``shared_rate_limits`` | ``HUANGHE_SHARED_RATE_LIMITS`` | buckets shared by every replica through the database (default: on with PostgreSQL, off with SQLite). |
 | ``max_body_bytes`` | ``HUANGHE_MAX_BODY_BYTES`` | largest request body accepted (413 above), bytes. |
+| ``db_pool_size`` / ``db_max_overflow`` | ``HUANGHE_DB_POOL_SIZE`` / ``..._MAX_OVERFLOW`` | PostgreSQL connections each process keeps open, opened on demand (default 50: 40 request threads + 10 background threads) / may open beyond them while all are busy (default 10, closed after use); a process holds at most their sum. |
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=200, ge=1)
     shared_rate_limits: bool | None = None
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    db_pool_size: int = Field(default=50, ge=1, le=1000)
+    db_max_overflow: int = Field(default=10, ge=0, le=1000)
 
     @property
     def auth_active(self) -> bool:

@@ -6,19 +6,43 @@
   ``journal_mode=WAL`` (file databases), ``foreign_keys=ON`` and ``busy_timeout`` (ms, see
   :data:`SQLITE_BUSY_TIMEOUT_MS`), so readers and one writer share the file without "database is locked".
 * PostgreSQL through psycopg 3 (``postgresql+psycopg://``); a plain ``postgresql://`` URL is mapped to it.
+  The pool keeps up to ``pool_size`` connections open (default :data:`DEFAULT_POOL_SIZE`: the requests a worker
+  serves in threads at once plus its background threads) and opens at most ``max_overflow`` more while all are
+  busy (closed again when returned), so a burst of requests reuses connections instead of forking a PostgreSQL backend and
+  authenticating per request (issue #16: SQLAlchemy's default 5 + 10 opened 240–403 connections per 3,000
+  ``GET /healthz``). A connection is checked (``SELECT 1``) before use only when it sat unused in the pool for
+  :data:`PING_IDLE_S` or more: that is when a database restart, an idle timeout or a dropped route goes
+  unnoticed; a connection in steady use is not pinged on every checkout (one round trip per request otherwise).
+  A connection that breaks while in use fails its request (503 + ``Retry-After`` in the API) and SQLAlchemy
+  then invalidates every pooled connection older than the failure, so the next requests reconnect.
+  Connections are replaced after :data:`POOL_RECYCLE_S`.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 #: How long a SQLite connection waits for a lock before failing, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Connections a PostgreSQL engine keeps open (opened on demand): anyio's default thread pool (40 requests served
+#: in threads at once per worker process) + 10 for the background threads (a connection held by each loop the
+#: process leads, the submission group commit, the audit chainer, the loops' ticks), so that neither a burst of
+#: requests nor the background threads wait for, or churn, connections.
+DEFAULT_POOL_SIZE = 50
+#: Connections opened beyond ``pool_size`` while every pooled one is busy; closed when returned.
+DEFAULT_MAX_OVERFLOW = 10
+#: A pooled PostgreSQL connection unused for at least this many seconds is checked with ``SELECT 1`` before use.
+PING_IDLE_S = 10.0
+#: Seconds after which a pooled PostgreSQL connection is closed and reopened at its next checkout.
+POOL_RECYCLE_S = 1800
+_IDLE_SINCE = "huanghe_idle_since"
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -40,11 +64,23 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(db)
 
 
-def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
-    """Create an engine for ``url`` with the per-database settings described in the module docstring."""
+def make_engine(
+    url: str | URL,
+    *,
+    echo: bool = False,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    max_overflow: int = DEFAULT_MAX_OVERFLOW,
+    ping_idle_s: float = PING_IDLE_S,
+) -> Engine:
+    """Create an engine for ``url`` with the per-database settings described in the module docstring
+    (``pool_size``, ``max_overflow`` and ``ping_idle_s``, seconds, apply to PostgreSQL only)."""
     parsed = normalize_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+        engine = create_engine(
+            parsed, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=POOL_RECYCLE_S
+        )
+        _ping_when_idle(engine, ping_idle_s)
+        return engine
     path = _sqlite_file(parsed)
     if path is not None:
         path.expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
@@ -65,6 +101,28 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
             cur.close()
 
     return engine
+
+
+def _ping_when_idle(engine: Engine, idle_s: float) -> None:
+    """Check a pooled connection before use only if it was idle ``idle_s`` seconds or more; a broken one is
+    replaced by a new connection (``DisconnectionError`` makes the pool reconnect and retry the checkout)."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)  # None: a new connection (``info`` is cleared on reconnect)
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+            dbapi_conn.rollback()  # psycopg began a transaction for the SELECT: hand the connection out idle
+        except Exception as exc:  # any failure of SELECT 1: the connection is not usable, replace it
+            raise DisconnectionError(
+                f"pooled connection idle {time.monotonic() - since:.0f} s is broken"
+            ) from exc
 
 
 def make_session_factory(engine_or_url: Engine | str | URL) -> sessionmaker[Session]:
