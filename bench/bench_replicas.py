@@ -31,6 +31,7 @@ from sqlalchemy import create_engine, text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.bench_metrics_mp import connection_split, pg_sessions  # noqa: E402
 from bench.bench_submit import load, stop  # noqa: E402
 from tests.infra.postgres import PostgresServer, free_port  # noqa: E402
 
@@ -147,9 +148,16 @@ def throughput(tmp: Path, pg: PostgresServer, workers: int, n: int, conns: int) 
         sampling = threading.Event()
         sampler = threading.Thread(target=inbox_age, args=(url, sampling, ages))
         commits0, cpu0, own0 = pg_transactions(url), cpu_s_by_tree(groups), time.process_time()
+        sessions0, split = pg_sessions(url), []
+        splitter = threading.Timer(1.0, lambda: split.append(connection_split(int(base.rsplit(":", 1)[1]))))
         sampler.start()
+        splitter.start()
         out = asyncio.run(load(base, n, conns, lambda i: ("POST", "/api/v1/jobs", body), 1))
         cpu1, own1 = cpu_s_by_tree(groups), time.process_time()
+        splitter.cancel()
+        out["new_pg_connections"] = pg_sessions(url) - sessions0  # the bench's own 2 included
+        held = split[0] if split else []
+        out["conns_busiest"], out["conns_seen"] = max(held, default=0), sum(held)
         sampling.set()
         sampler.join(10)
         out["inbox_age_max_ms"] = ages.get("inbox_age_max_ms", float("nan"))
@@ -171,7 +179,10 @@ def cpu_line(name: str, r: dict[str, float]) -> str:
     return (f"{name}: CPU per submission {total:.2f} ms = workers {r['cpu_ms_workers']:.2f} + PostgreSQL "
             f"{r['cpu_ms_postgres']:.2f} + load generator {r['cpu_ms_client']:.2f}; 2 cores allow at most "
             f"{2000 / total:.0f}/s; database transactions per submission {r['transactions']:.2f} committed, "
-            f"{r['rollbacks']:.2f} rolled back; oldest unchained audit entry seen {r['inbox_age_max_ms']:.0f} ms")  # fmt: skip
+            f"{r['rollbacks']:.2f} rolled back; oldest unchained audit entry seen {r['inbox_age_max_ms']:.0f} ms; "
+            f"keep-alive connections 1 s in: {r['conns_busiest']:.0f} of {r['conns_seen']:.0f} on the busiest "
+            f"worker; new PostgreSQL connections during the storm "
+            f"{r['new_pg_connections']:.0f} (2 of them the bench's)")  # fmt: skip
 
 
 def leases(url: str) -> dict[str, tuple[str, int]]:
