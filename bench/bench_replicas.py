@@ -31,7 +31,6 @@ from sqlalchemy import create_engine, text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bench_metrics_mp import connection_split, pg_sessions  # noqa: E402
 from bench.bench_submit import load, stop  # noqa: E402
 from tests.infra.postgres import PostgresServer, free_port  # noqa: E402
 
@@ -138,6 +137,8 @@ def throughput(tmp: Path, pg: PostgresServer, workers: int, n: int, conns: int) 
     """Submissions/s and latencies of ``workers`` workers, with the CPU milliseconds per submission spent by
     the workers, PostgreSQL and this load generator during the measured phase, and the largest age of an
     unchained audit entry seen meanwhile (the window of the audit inbox, :mod:`huanghe.audit.chain`)."""
+    from bench.bench_metrics_mp import connection_split, pg_sessions  # late: that module imports this one
+
     url = pg.create_database(f"w{workers}")
     proc, base = start(tmp, url, workers=workers, scheduler=False, name=f"w{workers}")
     try:
