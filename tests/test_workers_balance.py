@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from huanghe.cli.workers import bind_reuseport
+from huanghe.cli.workers import bind_group
 from tests import jobs_server as srv
 from tests.infra.postgres import free_port
 
@@ -169,13 +169,31 @@ def test_a_dead_worker_is_restarted_and_sigterm_stops_all(two_workers: tuple[srv
     assert not [p for p in now if Path(f"/proc/{p}").exists()], "a worker outlived the supervisor"
 
 
-def test_a_port_held_without_reuseport_is_not_shared() -> None:
-    """A port another socket holds without SO_REUSEPORT is refused (bind error), never split with it."""
+def test_a_port_held_by_any_socket_is_refused_not_shared() -> None:
+    """A port another socket listens on, with or without SO_REUSEPORT (e.g. a first ``huanghe up``), is refused
+    (bind error), never split with it."""
+    first = bind_group("127.0.0.1", 0, 1)[0]
+    port = first.getsockname()[1]
     plain = socket.socket()
     plain.bind(("127.0.0.1", 0))
     plain.listen()
     try:
-        with pytest.raises(OSError):
-            bind_reuseport("127.0.0.1", plain.getsockname()[1])
+        for taken in (port, plain.getsockname()[1]):
+            with pytest.raises(OSError):
+                bind_group("127.0.0.1", taken, 2)
     finally:
+        first.close()
         plain.close()
+
+
+def test_a_second_up_on_the_same_port_exits_1(
+    two_workers: tuple[srv.Server, int], tmp_path: Path, fresh_postgres_url: str
+) -> None:
+    server, port = two_workers
+    args = ["up", "--port", str(port), "--db", fresh_postgres_url, "--network", "shandong-mini",
+            "--log-level", "warning", "--workers", "2"]  # fmt: skip
+    r = subprocess.run(srv.cli(*args), capture_output=True, text=True, cwd=tmp_path,
+                       env=srv.env(tmp_path / "second"), timeout=120)  # fmt: skip
+    assert r.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in r.stderr, r.stderr[-2000:]
+    assert "Traceback" not in r.stderr
+    assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200

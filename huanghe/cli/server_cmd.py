@@ -123,6 +123,9 @@ def _run_workers(settings: Settings, workers: int, log_level: str) -> None:
     try:  # one SO_REUSEPORT socket per worker: the kernel spreads the connections (issue #16)
         serve_workers("huanghe.api.app:create_app", host=settings.host, port=settings.port, workers=workers,
                       log_level=log_level)  # fmt: skip
+    except OSError as exc:  # the port is taken or the host is not an address of this machine
+        typer.echo(f"cannot listen on {settings.host}:{settings.port} (无法监听): {exc}", err=True)
+        raise typer.Exit(1) from None
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
 

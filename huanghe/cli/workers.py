@@ -59,6 +59,25 @@ def bind_reuseport(host: str, port: int, backlog: int = 2048) -> socket.socket:
     return sock
 
 
+def bind_group(host: str, port: int, count: int, backlog: int = 2048) -> list[socket.socket]:
+    """``count`` sockets of one ``SO_REUSEPORT`` group on ``host``:``port``; ``OSError`` (EADDRINUSE) if any
+    socket already listens there, even one of another ``SO_REUSEPORT`` group of this user (a second ``huanghe
+    up`` on the same port must fail, not silently share the port's connections with the first)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:  # no SO_REUSEPORT: fails if the port is taken
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host.strip("[]"), port))
+    out: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            out.append(bind_reuseport(host, port, backlog))
+    except OSError:
+        for s in out:
+            s.close()
+        raise
+    return out
+
+
 def _die_with_parent() -> None:
     """Ask Linux to SIGTERM this process when its parent (the supervisor) ends (best effort)."""
     try:
@@ -108,10 +127,7 @@ class Supervisor:
             s: signal.signal(s, self.request_stop) for s in handled
         }
         try:
-            self.sockets = [
-                bind_reuseport(self.config.host, self.config.port, self.config.backlog)
-                for _ in range(self.workers)
-            ]
+            self.sockets = bind_group(self.config.host, self.config.port, self.workers, self.config.backlog)
             for i in range(self.workers):
                 self._start(i)
             while not self._stop.wait(POLL_S):
