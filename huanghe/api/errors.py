@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huanghe.core.errors import (
@@ -135,6 +136,15 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("database error on %s %s: %s", req.method, req.url.path, exc.orig)
         return error_response(
             503, [FieldError("", "database unavailable, retry later (数据库不可用，请稍后重试)")],
+            {"Retry-After": str(DB_RETRY_AFTER_S)},
+        )  # fmt: skip
+
+    @app.exception_handler(PoolTimeoutError)
+    async def _pool_busy(req: Request, exc: PoolTimeoutError) -> JSONResponse:
+        # every connection of this process's pool stayed in use for the pool's timeout: busy, not broken
+        log.warning("database pool exhausted on %s %s: %s", req.method, req.url.path, exc)
+        return error_response(
+            503, [FieldError("", "server busy: no database connection free, retry later (服务器繁忙，请稍后重试)")],
             {"Retry-After": str(DB_RETRY_AFTER_S)},
         )  # fmt: skip
 
