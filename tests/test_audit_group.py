@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,7 @@ def test_answer_waits_for_the_audit_commit() -> None:
     state = type("S", (), {"audit_writer": writer})()
     app_obj = type("A", (), {"state": state})()
     mw = SecurityMiddleware(inner, Settings(dev_mode=True))
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def run() -> None:
         scope = {"type": "http", "method": "POST", "path": "/api/v1/x", "headers": [], "app": app_obj}
@@ -105,7 +105,7 @@ def test_answer_waits_for_the_audit_commit() -> None:
         async def receive() -> dict[str, Any]:
             return {"type": "http.request", "body": b'{"a":1}', "more_body": False}
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             sent.append(message)
 
         task = asyncio.ensure_future(mw(scope, receive, send))

@@ -234,7 +234,7 @@ def test_another_tenants_dataset_is_unknown(fw: FilesWorld) -> None:
     assert fw.register("mine", "tenant_user_b").status_code == 201
     unknown = fw.call("GET", "/datasets/no-such-ds/files", "tenant_user_b")
     assert unknown.status_code == 404
-    for method, path, kw in [
+    calls: list[tuple[str, str, dict[str, Any]]] = [
         ("GET", "/datasets/secret-ds/files", {}),
         ("GET", "/datasets/secret-ds/files/s.bin/content", {}),
         ("DELETE", "/datasets/secret-ds/files/s.bin", {}),
@@ -245,7 +245,8 @@ def test_another_tenants_dataset_is_unknown(fw: FilesWorld) -> None:
         ("POST", f"/datasets/secret-ds/uploads/{up}/complete", {"json": {"sha256": "0" * 64}}),
         ("DELETE", f"/datasets/secret-ds/uploads/{up}", {}),
         ("DELETE", "/datasets/secret-ds", {}),
-    ]:
+    ]
+    for method, path, kw in calls:
         r = fw.call(method, path, "tenant_user_b", **kw)
         assert r.status_code == 404, (method, path, r.text)
         assert r.json()["detail"][0]["message"] == "dataset 'secret-ds' not found", (method, path)
