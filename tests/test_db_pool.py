@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from huanghe.api.app import create_app
 from huanghe.settings import Settings
-from huanghe.store.db import DEFAULT_POOL_SIZE, make_engine
+from huanghe.store.db import DEFAULT_POOL_SIZE, connection_budget_problem, make_engine
 from tests.infra.postgres import PostgresServer
 
 pytestmark = pytest.mark.postgres
@@ -113,3 +113,19 @@ def test_busy_connections_fail_once_after_a_restart_then_all_are_replaced(
         _use(engine, 4)  # the failure invalidated every older pooled connection: all reconnect
     finally:
         engine.dispose()
+
+
+def test_a_connection_budget_over_max_connections_is_named(fresh_postgres_url: str, tmp_path: Any) -> None:
+    """`huanghe up` warns when its workers' pools may exceed the server's free connections (real PostgreSQL)."""
+    assert connection_budget_problem(fresh_postgres_url, 1, 5) is None
+    engine = make_engine(fresh_postgres_url)
+    with engine.connect() as conn:
+        allowed = int(conn.execute(text("SHOW max_connections")).scalar_one())
+    engine.dispose()
+    problem = connection_budget_problem(fresh_postgres_url, 2, allowed)
+    assert problem is not None
+    assert (
+        f"up to {2 * allowed} PostgreSQL connections" in problem and f"max_connections {allowed}" in problem
+    )
+    assert "HUANGHE_DB_POOL_SIZE" in problem
+    assert connection_budget_problem(f"sqlite:///{tmp_path / 'x.db'}", 8, 10_000) is None  # one writer anyway

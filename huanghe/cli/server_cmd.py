@@ -181,6 +181,13 @@ def up(
         typer.echo(f"refusing to start (拒绝启动): {exc}", err=True)
         raise typer.Exit(2) from None
     migrate_or_exit(settings.database_url)
+    from huanghe.store.db import connection_budget_problem
+
+    budget = connection_budget_problem(
+        settings.database_url, workers, settings.db_pool_size + settings.db_max_overflow
+    )
+    if budget is not None:  # a warning, not a refusal: the pools open connections on demand
+        typer.echo(f"warning (警告): {budget}", err=True)
     if _center_count(settings.database_url) == 0:
         summary = _import(settings.database_url, settings.network, replace=False)
         typer.echo(

@@ -134,3 +134,35 @@ def make_session_factory(engine_or_url: Engine | str | URL) -> sessionmaker[Sess
 
     engine = engine_or_url if isinstance(engine_or_url, Engine) else make_engine(engine_or_url)
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def connection_budget_problem(url: str | URL, processes: int, per_process: int) -> str | None:
+    """Why ``processes`` processes of this platform, each holding up to ``per_process`` connections, may exceed
+    what the PostgreSQL server at ``url`` allows (``max_connections`` less ``superuser_reserved_connections``
+    less the connections other clients hold now), or None when they fit (and always on SQLite). English and
+    Chinese, naming the settings to change."""
+    if is_sqlite(url):
+        return None
+    from sqlalchemy import text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(normalize_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            allowed = int(conn.execute(text("SHOW max_connections")).scalar_one())
+            reserved = int(conn.execute(text("SHOW superuser_reserved_connections")).scalar_one())
+            in_use = int(conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+                                           "'client backend'")).scalar_one()) - 1  # fmt: skip
+    finally:
+        engine.dispose()
+    free = allowed - reserved - max(0, in_use)
+    need = processes * per_process
+    if need <= free:
+        return None
+    return (
+        f"{processes} worker process(es) may open up to {need} PostgreSQL connections "
+        f"(HUANGHE_DB_POOL_SIZE + HUANGHE_DB_MAX_OVERFLOW = {per_process} each) but the server has {free} free "
+        f"(max_connections {allowed}, {reserved} reserved, {max(0, in_use)} in use): under load some requests "
+        "would be refused with 503; raise max_connections or lower HUANGHE_DB_POOL_SIZE "
+        "(数据库连接数可能超出 PostgreSQL 上限)"
+    )
