@@ -66,11 +66,12 @@ class Up:
         started = time.monotonic()
         while time.monotonic() - started < SERVE_DEADLINE_S:
             assert self.proc.poll() is None, self.log_path.read_text()
-            try:
-                httpx.get(f"{self.base}/healthz", timeout=2)
-                return time.monotonic() - started
+            try:  # 200 from /healthz: this `up` (its port is bound before the storage servers start)
+                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                    return time.monotonic() - started
             except httpx.TransportError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise AssertionError(f"not serving after {SERVE_DEADLINE_S} s: {self.log_path.read_text()}")
 
     def stop(self) -> int:
@@ -234,27 +235,45 @@ def test_servers_left_by_a_killed_up_are_replaced(tmp_path: Path, mini_network_p
     assert _weeds_under(storage) == []
 
 
-def test_storage_servers_are_stopped_when_serving_fails(tmp_path: Path, mini_network_path: Path) -> None:
-    """The API port is taken: uvicorn cannot bind after the storage servers started; `up` exits != 0 and
-    leaves no server behind."""
+def test_a_port_in_use_fails_before_any_storage_server_starts(
+    tmp_path: Path, mini_network_path: Path
+) -> None:
+    """The API port is bound first: a port in use is reported at once (exit 1) and no storage server starts
+    (nor could one of them take the port while starting, as it could when the port was bound last)."""
     import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        args = [
-            "up",
-            "--port",
-            str(port),
-            "--db",
-            f"sqlite:///{tmp_path / 'z.db'}",
-            "--network",
-            str(mini_network_path),
-        ]
+        args = ["up", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'z.db'}", "--network",
+                str(mini_network_path)]  # fmt: skip
         r = subprocess.run(
             _cli(*args), env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=180
         )
-    assert r.returncode != 0, r.stdout + r.stderr
-    assert "starting storage endpoints 1/1" in r.stderr and "stopping storage endpoints" in r.stderr, r.stderr
-    assert _weeds_under(tmp_path / "data" / "storage") == []
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in r.stderr, r.stderr
+    assert "starting storage endpoints" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "data" / "storage").exists()
+
+
+def test_sigterm_while_the_storage_servers_start_leaves_none_running(
+    tmp_path: Path, mini_network_path: Path
+) -> None:
+    """SIGTERM (a supervisor, Ctrl-C) while the servers are still getting ready: `up` exits 143 and stops them
+    all, the ones already started and the ones whose start ends after the signal."""
+    network, storage = _network(tmp_path, mini_network_path), tmp_path / "data" / "storage"
+    up = Up(tmp_path, network, tmp_path / "t.db", "t.log")
+    try:
+        deadline = time.monotonic() + SERVE_DEADLINE_S
+        while "starting storage endpoints 0/2" not in up.log_path.read_text():
+            assert up.proc.poll() is None and time.monotonic() < deadline, up.log_path.read_text()
+            time.sleep(0.05)
+        while not _weeds_under(storage) and time.monotonic() < deadline:  # at least one server spawned
+            time.sleep(0.05)
+    finally:
+        code = up.stop()
+    log = up.log_path.read_text()
+    assert code == 143, log
+    assert "storage endpoints ready" not in log and "Huanghe serving" not in log, log
+    assert _weeds_under(storage) == [], f"a weed server outlived the interrupted `huanghe up`: {log}"

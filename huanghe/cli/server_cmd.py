@@ -1,6 +1,7 @@
 """`huanghe up` (serve the API and console) and `huanghe topology import FILE` (load a network into the DB).
 
-``huanghe up`` migrates the database, imports ``--network`` when the database has no center yet, in dev mode
+``huanghe up`` binds its port first (a port in use fails at once, and nothing started later can take it),
+migrates the database, imports ``--network`` when the database has no center yet, in dev mode
 starts the local storage endpoints (one SeaweedFS server per economic circle with storage, under the data
 directory, :mod:`huanghe.data.dev_storage`), then serves with uvicorn until stopped (Ctrl-C / SIGTERM); the
 storage servers are stopped when it exits (normally, Ctrl-C, SIGTERM, failed start-up; after a SIGKILL the next
@@ -14,6 +15,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -100,7 +102,20 @@ def _dev_storage(settings: Settings, count: int | None) -> DevStorage | None:
         factory.kw["bind"].dispose()
 
 
-def _run_workers(settings: Settings, workers: int, log_level: str) -> None:
+def _listen_or_exit(settings: Settings, workers: int) -> list[socket.socket]:
+    """The listening sockets of the API (one per worker, :func:`huanghe.cli.workers.bind_group`), bound before
+    anything slow starts: a port in use is reported at once, and no process started meanwhile (a storage server
+    picking free ports) can take the port; clients that connect early wait in the backlog. Exit 1 on failure."""
+    from huanghe.cli.workers import bind_group
+
+    try:
+        return bind_group(settings.host, settings.port, workers)
+    except OSError as exc:  # the port is taken or the host is not an address of this machine
+        typer.echo(f"cannot listen on {settings.host}:{settings.port} (无法监听): {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _run_workers(settings: Settings, workers: int, log_level: str, sockets: list[socket.socket]) -> None:
     """Serve with ``workers`` processes (:mod:`huanghe.cli.workers`: one ``SO_REUSEPORT`` socket each, a dead
     worker restarted): each builds the app from ``HUANGHE_*`` (set here from the resolved settings); their
     metrics are merged through a fresh prometheus-client multiprocess directory."""
@@ -122,10 +137,7 @@ def _run_workers(settings: Settings, workers: int, log_level: str) -> None:
     typer.echo(f"{workers} worker processes (工作进程); background loops leader-elected per loop", err=True)
     try:  # one SO_REUSEPORT socket per worker: the kernel spreads the connections (issue #16)
         serve_workers("huanghe.api.app:create_app", host=settings.host, port=settings.port, workers=workers,
-                      log_level=log_level)  # fmt: skip
-    except OSError as exc:  # the port is taken or the host is not an address of this machine
-        typer.echo(f"cannot listen on {settings.host}:{settings.port} (无法监听): {exc}", err=True)
-        raise typer.Exit(1) from None
+                      log_level=log_level, sockets=sockets)  # fmt: skip
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
 
@@ -180,6 +192,7 @@ def up(
     except ValueError as exc:  # InsecureSettingsError: no session secret outside dev mode
         typer.echo(f"refusing to start (拒绝启动): {exc}", err=True)
         raise typer.Exit(2) from None
+    sockets = _listen_or_exit(settings, workers)
     migrate_or_exit(settings.database_url)
     from huanghe.store.db import connection_budget_problem
 
@@ -210,13 +223,18 @@ def up(
         )
         logging.getLogger("huanghe").setLevel(log_level.upper())
         if workers > 1:
-            _run_workers(settings, workers, log_level)
+            _run_workers(settings, workers, log_level, sockets)
         else:
-            uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+            config = uvicorn.Config(
+                create_app(settings), host=settings.host, port=settings.port, log_level=log_level
+            )
+            uvicorn.Server(config).run(sockets=sockets)
     finally:
         if storage is not None:
             typer.echo("stopping storage endpoints (停止存储端点)", err=True)
             storage.stop()
+        for sock in sockets:
+            sock.close()
 
 
 def import_cmd(

@@ -98,10 +98,13 @@ def _serve(config: uvicorn.Config, sock: socket.socket) -> None:
 class Supervisor:
     """``workers`` uvicorn processes serving ``config``, one ``SO_REUSEPORT`` socket each."""
 
-    def __init__(self, config: uvicorn.Config, workers: int) -> None:
+    def __init__(
+        self, config: uvicorn.Config, workers: int, sockets: list[socket.socket] | None = None
+    ) -> None:
         self.config = config
         self.workers = workers
-        self.sockets: list[socket.socket] = []
+        #: One bound socket per worker (:func:`bind_group`): given, or bound by :meth:`run`.
+        self.sockets: list[socket.socket] = list(sockets or [])
         self.procs: list[BaseProcess | None] = [None] * workers
         self.started_at = [0.0] * workers
         self.restarts = 0
@@ -127,7 +130,10 @@ class Supervisor:
             s: signal.signal(s, self.request_stop) for s in handled
         }
         try:
-            self.sockets = bind_group(self.config.host, self.config.port, self.workers, self.config.backlog)
+            if not self.sockets:
+                self.sockets = bind_group(
+                    self.config.host, self.config.port, self.workers, self.config.backlog
+                )
             for i in range(self.workers):
                 self._start(i)
             while not self._stop.wait(POLL_S):
@@ -166,7 +172,16 @@ class Supervisor:
                 p.join(5)
 
 
-def serve_workers(app: str, *, host: str, port: int, workers: int, log_level: str) -> None:
-    """Serve the app factory ``app`` ("module:function") with ``workers`` processes until SIGTERM / SIGINT."""
+def serve_workers(
+    app: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    sockets: list[socket.socket] | None = None,
+) -> None:
+    """Serve the app factory ``app`` ("module:function") with ``workers`` processes until SIGTERM / SIGINT, on
+    ``sockets`` (``workers`` of them, from :func:`bind_group`) or on sockets bound here."""
     config = uvicorn.Config(app, factory=True, host=host, port=port, log_level=log_level)
-    Supervisor(config, workers).run()
+    Supervisor(config, workers, sockets).run()

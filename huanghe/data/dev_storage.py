@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import socket
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -101,6 +100,14 @@ def _kill_stale(pid: int, root: Path) -> bool:
     while time.monotonic() < deadline and _stale_weed(pid, root):
         time.sleep(0.1)
     return True
+
+
+def _kill_starting(root: Path, count: int) -> None:
+    """Kill the servers of ``root`` whose start is under way (by their pid files): their readiness wait then
+    ends at once (:meth:`SeaweedServer.wait_ready` sees the process gone and raises)."""
+    for i in range(count):
+        with contextlib.suppress(OSError, ValueError):
+            _kill_stale(int((root / f"server-{i}" / "weed.pid").read_text()), root / f"server-{i}")
 
 
 @dataclass
@@ -206,14 +213,13 @@ def start_dev_storage(
     root.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o700)
     saved = _load_state(root)
-    lock = threading.Lock()
     started: dict[int, SeaweedServer] = {}
+    pool = ThreadPoolExecutor(max_workers=len(groups))
+    futures = {
+        pool.submit(_start_one, root, i, saved[i] if i < len(saved) else {}): i for i in range(len(groups))
+    }
     try:
-        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-            futures = {
-                pool.submit(_start_one, root, i, saved[i] if i < len(saved) else {}): i
-                for i in range(len(groups))
-            }
+        try:
             progress(f"starting storage endpoints 0/{len(groups)} … (启动存储端点)")
             errors = []
             for future in as_completed(futures):
@@ -222,9 +228,16 @@ def start_dev_storage(
                 except (SeaweedUnavailableError, OSError) as exc:
                     errors.append(f"server {futures[future]}: {exc}")
                     continue
-                with lock:
-                    started[futures[future]] = server
-                    progress(f"starting storage endpoints {len(started)}/{len(groups)} … (启动存储端点)")
+                started[futures[future]] = server
+                progress(f"starting storage endpoints {len(started)}/{len(groups)} … (启动存储端点)")
+        except BaseException:  # SIGTERM / Ctrl-C while servers start: end the ones still getting ready now
+            _kill_starting(root, len(groups))
+            raise
+        finally:  # a server whose start ended after an interruption is collected, so it is stopped below
+            pool.shutdown(wait=True)
+            for future, i in futures.items():
+                if i not in started and not future.cancelled() and future.exception() is None:
+                    started[i] = future.result()
         storage.servers = [started[i] for i in sorted(started)]
         if errors:
             raise SeaweedUnavailableError("; ".join(errors))
