@@ -97,3 +97,32 @@ def test_restart_keeps_objects(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert not server.alive()
+
+
+def test_a_port_taken_between_its_choice_and_the_bind_is_chosen_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ports are chosen free and bound later by weed: another process may take one meanwhile (a test's server
+    on a parallel worker did). weed then exits saying so, and the start is retried on fresh ports."""
+    import socket
+
+    import huanghe.data.seaweed as seaweed
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        picks: list[int] = []
+        real = seaweed.free_port
+
+        def racing_free_port() -> int:  # the 2nd pick (the master's port) is the one taken meanwhile
+            picks.append(taken.getsockname()[1] if len(picks) == 1 else real())
+            return picks[-1]
+
+        monkeypatch.setattr(seaweed, "free_port", racing_free_port)
+        server = SeaweedServer.start(tmp_path / "w")
+        try:
+            assert store_on(server).put_bytes("k", b"v").size_bytes == 1
+        finally:
+            server.stop()
+    assert len(picks) == 2 * (1 + 7)  # the S3 port and 7 internal ones, twice: one retry
+    assert (tmp_path / "w" / "weed.log").read_text().count("address already in use") == 1

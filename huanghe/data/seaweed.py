@@ -35,6 +35,8 @@ from huanghe.data.objects import EndpointAccess, ObjectStore, ObjectStoreError
 START_TIMEOUT_S = 40.0
 #: Bucket written at start to know that the server stores objects (not an endpoint's bucket).
 PROBE_BUCKET = "huanghe-probe"
+#: Starts tried when weed exits because a port chosen free was taken meanwhile (by another process).
+PORT_ATTEMPTS = 3
 #: ``weed server`` does not exit on SIGTERM: SIGKILL follows after this many seconds.
 KILL_AFTER_S = 2.0
 
@@ -123,7 +125,29 @@ class SeaweedServer:
         config = _write_credentials(root, access_key, secret_key)
         # one volume per new bucket (collection) instead of seven: many small buckets on one server
         (root / "master.toml").write_text("[master.volume_growth]\ncopy_1 = 1\ncopy_other = 1\n")
-        s3_port = s3_port or free_port()
+        chosen_s3 = s3_port or free_port()
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            log_offset = (root / "weed.log").stat().st_size if (root / "weed.log").exists() else 0
+            server = cls._spawn(weed, root, config, chosen_s3, access_key, secret_key, volume_size_limit_mb)
+            try:
+                server.wait_ready()
+                return server
+            except SeaweedUnavailableError:
+                with open(root / "weed.log", "rb") as f:
+                    f.seek(log_offset)
+                    lost_race = b"address already in use" in f.read()
+                if not lost_race or attempt == PORT_ATTEMPTS:
+                    raise
+                # a port chosen free was taken before weed bound it: choose again (the S3 port too, unless fixed)
+                chosen_s3 = s3_port or free_port()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _spawn(
+        cls, weed: Path, root: Path, config: Path, s3_port: int, access_key: str, secret_key: str,
+        volume_size_limit_mb: int,
+    ) -> SeaweedServer:  # fmt: skip
+        """Start ``weed server`` on fresh free ports (the S3 port given) without waiting for it."""
         # every port explicit (weed's default gRPC port is the HTTP port + 10000, which may not exist)
         p = [free_port() for _ in range(7)]
         cmd = [
@@ -140,7 +164,6 @@ class SeaweedServer:
         log.close()
         server = cls(root, s3_port, access_key, secret_key, proc.pid, proc)
         (root / "weed.pid").write_text(str(proc.pid))
-        server.wait_ready()
         return server
 
     def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> None:
