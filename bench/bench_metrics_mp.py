@@ -33,13 +33,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import create_engine, text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bench_replicas import cpu_s_by_tree, kill_group, pg_transactions  # noqa: E402
+from bench.bench_replicas import cpu_s_by_tree, kill_group, pg_transactions, wait_healthy  # noqa: E402
 from bench.bench_submit import load  # noqa: E402
 from tests.infra.postgres import PostgresServer, free_port  # noqa: E402
 
@@ -74,19 +73,8 @@ def serve(tmp: Path, db_url: str, *, multiprocess: bool, name: str) -> tuple[sub
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError((tmp / f"{name}.log").read_text()[-3000:])
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                time.sleep(2.0)  # both workers up
-                return proc, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    kill_group(proc)
-    raise RuntimeError(f"server did not start: {(tmp / f'{name}.log').read_text()[-3000:]}")
+    wait_healthy(proc, url, tmp / f"{name}.log")
+    return proc, url
 
 
 def connection_split(port: int) -> list[int]:

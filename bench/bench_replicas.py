@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bench_submit import load, stop  # noqa: E402
+from bench.bench_submit import load  # noqa: E402
 from tests.infra.postgres import PostgresServer, free_port  # noqa: E402
 
 LOOPS = ("scheduler", "data", "risk", "telemetry")
@@ -54,19 +54,26 @@ def start(
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    wait_healthy(proc, url, tmp / f"{name}.log")
+    return proc, url
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path, timeout_s: float = 120.0) -> None:
+    """Return once ``url``/healthz answers 200 (then 2 s more, for every worker to be up); otherwise stop the
+    server's process group and raise with the tail of its ``log``."""
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError((tmp / f"{name}.log").read_text()[-3000:])
+            raise RuntimeError(log.read_text()[-3000:])
         try:
             if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                 time.sleep(2.0)  # every worker up
-                return proc, url
+                return
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    stop(proc)
-    raise RuntimeError("server did not start")
+    kill_group(proc)
+    raise RuntimeError(f"server did not start: {log.read_text()[-3000:]}")
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -59,15 +59,18 @@ class Server:
 
 def start(
     tmp_path: Path, db_url: str, *, name: str = "up", port: int | None = None, network: str | None = "shandong-mini",
-    wait: bool = True, **extra_env: str,
+    wait: bool = True, workers: int = 1, **extra_env: str,
 ) -> Server:  # fmt: skip
-    """`huanghe up` on ``db_url``; returns once /healthz answers (unless ``wait`` is False). ``network`` defaults
-    to the small ``shandong-mini`` (fast start-up); None = the server's default (the calibrated ``shandong``)."""
+    """`huanghe up` on ``db_url`` (``--workers N`` when ``workers`` > 1: PostgreSQL); returns once /healthz
+    answers (unless ``wait`` is False). ``network`` defaults to the small ``shandong-mini`` (fast start-up); None =
+    the server's default (the calibrated ``shandong``)."""
     port = port or free_port()
     log = tmp_path / f"{name}.log"
     args = ["up", "--port", str(port), "--db", db_url, "--log-level", "warning"]
     if network:
         args += ["--network", network]
+    if workers > 1:
+        args += ["--workers", str(workers)]
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             cli(*args), stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path, env=env(tmp_path, **extra_env),

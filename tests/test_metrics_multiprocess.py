@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +20,6 @@ from prometheus_client.mmap_dict import MmapedDict
 
 from huanghe.api.instrumentation import METHODS, OTHER_METHOD
 from tests import jobs_server as srv
-from tests.infra.postgres import free_port
 
 ROUTE = "/api/v1/centers"
 #: Method tokens uvicorn's parser (llhttp) accepts besides the standard ones: each reached the app, and each
@@ -31,24 +29,9 @@ ODD_METHODS = ("PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK
 LABELS = re.compile(r'^huanghe_http_requests_total\{method="([^"]*)",route="([^"]*)",status="(\d+)"\} (\S+)$')
 
 
-def _up_two_workers(tmp_path: Path, db_url: str) -> srv.Server:
-    port = free_port()
-    log = tmp_path / "up.log"
-    args = ["up", "--port", str(port), "--db", db_url, "--network", "shandong-mini", "--log-level", "warning",
-            "--workers", "2"]  # fmt: skip
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            srv.cli(*args), stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path, env=srv.env(tmp_path),
-            start_new_session=True,
-        )  # fmt: skip
-    server = srv.Server(proc, f"http://127.0.0.1:{port}", log)
-    srv.wait_serving(server)
-    return server
-
-
 @pytest.fixture
 def two_workers(tmp_path: Path, fresh_postgres_url: str) -> Iterator[tuple[srv.Server, Path]]:
-    server = _up_two_workers(tmp_path, fresh_postgres_url)
+    server = srv.start(tmp_path, fresh_postgres_url, workers=2)
     try:
         metrics_dir = tmp_path / "data" / "metrics" / str(server.proc.pid)
         assert metrics_dir.is_dir(), f"no multiprocess directory {metrics_dir}"

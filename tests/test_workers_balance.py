@@ -93,16 +93,7 @@ async def _hold_connections(host: str, port: int, n: int, workers: list[int]) ->
 @pytest.fixture
 def two_workers(tmp_path: Path, fresh_postgres_url: str) -> Iterator[tuple[srv.Server, int]]:
     port = free_port()
-    log = tmp_path / "up.log"
-    args = ["up", "--port", str(port), "--db", fresh_postgres_url, "--network", "shandong-mini",
-            "--log-level", "warning", "--workers", "2"]  # fmt: skip
-
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            srv.cli(*args), stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path, env=srv.env(tmp_path),
-            start_new_session=True,
-        )  # fmt: skip
-    server = srv.Server(proc, f"http://127.0.0.1:{port}", log)
+    server = srv.start(tmp_path, fresh_postgres_url, port=port, workers=2, wait=False)
     try:
         srv.wait_serving(server)
         yield server, port

@@ -364,6 +364,33 @@
     return HH.el("div", { className: "pager" }, prev,
       HH.el("span", { className: "count" }, HH.t("pager.range", { from: HH.fmt(from), to: HH.fmt(to), total: HH.fmt(page.total) })), next);
   };
+  /** Run `redraw` (sync or async) inside `container`, keeping the keyboard focus: the element focused there
+      before is looked up again after (by its id; else, inside its row of the same `data-id` or the container,
+      the element of the same tag, class, name, label and text at the same rank among its likes) and focused. A
+      list that refreshes by itself must not throw a keyboard user back to the top of the page. */
+  HH.keepFocus = function (container, redraw) {
+    const a = document.activeElement;
+    if (!a || a === document.body || !container.contains(a)) return redraw();
+    const rowOf = (e) => { const r = e.closest("[data-id]"); return r && container.contains(r) ? r : null; };
+    const row = rowOf(a);
+    const key = { id: a.id, row: row ? row.dataset.id : null, tag: a.tagName, cls: a.className,
+      name: a.getAttribute("name"), label: a.getAttribute("aria-label"), text: a.textContent };
+    const likes = () => {
+      const scope = key.row == null ? container : [...container.querySelectorAll("[data-id]")].find((r) => r.dataset.id === key.row);
+      return scope ? [...scope.querySelectorAll(key.tag)].filter((e) => e.className === key.cls && e.textContent === key.text
+        && e.getAttribute("name") === key.name && e.getAttribute("aria-label") === key.label) : [];
+    };
+    const rank = likes().indexOf(a);
+    const restore = () => {
+      if (container.contains(document.activeElement)) return;  // not redrawn, or the user moved on
+      const found = (key.id && document.getElementById(key.id)) || likes()[rank];
+      if (found && container.contains(found)) found.focus();
+    };
+    const out = redraw();
+    if (out && typeof out.then === "function") return out.then((v) => { restore(); return v; });
+    restore();
+    return out;
+  };
   /** Download the answer of GET `path` as a file named `filename` (PDF, CSV: anything not JSON). */
   HH.download = async function (path, filename) {
     const resp = await fetch(path, { credentials: "same-origin" });

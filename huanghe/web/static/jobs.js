@@ -352,15 +352,7 @@
     if (!rows.length) rows.push(el("tr", { className: "empty" }, el("td", { colSpan: cols.length + (canCancel ? 1 : 0) }, t("jobs.list.empty"))));
     // the list refreshes every few seconds: a keyboard user keeps their place (the same row's link or checkbox)
     const body = $("jobs-body");
-    const focused = body.contains(document.activeElement) ? document.activeElement : null;
-    const focusRow = focused && focused.closest("tr") ? focused.closest("tr").dataset.id : null;
-    const focusSel = focused && focused.matches("input.job-select") ? "input.job-select" : "a";
-    body.replaceChildren(...rows);
-    if (focusRow) {
-      const again = [...body.querySelectorAll("tr")].find((tr) => tr.dataset.id === focusRow);
-      const target = again && again.querySelector(focusSel);
-      if (target) target.focus();
-    }
+    HH.keepFocus(body, () => body.replaceChildren(...rows));
     $("jobs-count").textContent = t("jobs.list.total", { total: HH.fmt(st.page.total) });
     $("jobs-pager").replaceChildren(HH.pager(st.page, (offset) => { st.offset = offset; refreshList(); }));
     $("jobs-bulk").hidden = !canCancel;

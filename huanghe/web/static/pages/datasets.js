@@ -414,7 +414,7 @@
     const typing = document.activeElement;  // a redraw would take the focus (and the caret) out of a form
     if (typing && page.el.contains(typing) && typing.matches("input, select, textarea")) return;
     st.busy = true;
-    try { await refresh(); } catch (err) { HH.showError(st.slot, err); } finally { st.busy = false; }
+    try { await HH.keepFocus(page.el, refresh); } catch (err) { HH.showError(st.slot, err); } finally { st.busy = false; }
   }
 
   // ---- wiring ------------------------------------------------------------------------------------------------

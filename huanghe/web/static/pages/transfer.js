@@ -152,7 +152,7 @@
   async function tick() {
     if (st.busy || HH.view !== "transfer" || !st.x || document.hidden || !["queued", "active"].includes(st.x.state)) return;
     st.busy = true;
-    try { await load(page.el); } catch (err) { HH.showError(page.el.querySelector("#transfer-error") || page.el, err); } finally { st.busy = false; }
+    try { await HH.keepFocus(page.el, () => load(page.el)); } catch (err) { HH.showError(page.el.querySelector("#transfer-error") || page.el, err); } finally { st.busy = false; }
   }
 
   const page = HH.registerPage({
