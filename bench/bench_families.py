@@ -7,7 +7,9 @@ and the bound of every policy, rule-breakers included), and every policy is simu
 charged (``simulate_network(..., transfers=True)``). Printed: per cell the ratios, then the table per family ×
 load (mean ± sample std over the seeds) with the goals of the issue (``huanghe/sim/family_eval.py``). The
 family ``huanghe`` was tuned on (``--tuned-on``, default ``builder``) is refused in ``--families`` unless
-``--include-tuning-family`` is given (then it is marked "tuned on"). Usage::
+``--include-tuning-family`` is given (then it is marked "tuned on"). ``--start-hour H`` starts every arrival
+window H hours after midnight of day 0 (default 0, the window of every earlier result; the workloads and the
+cached baselines are keyed by it, and the JSON records it as ``start_h``). Usage::
 
     .venv/bin/python bench/bench_families.py --families hpc,gpu-train,inference,data-heavy \\
         --seeds 1,2,3 --loads 0.5,1.0 --hours 3 --workdir /tmp/fam --out /tmp/fam/eval.json
@@ -30,7 +32,8 @@ from huanghe.catalog.topology import load_topology
 from huanghe.core.clock import FakeClock
 from huanghe.sim.family_eval import aggregate
 from huanghe.sim.family_runs import Cell, run_cell
-from huanghe.sim.workload_families import FAMILIES
+from huanghe.sim.workload_families import FAMILIES, FamilyOptions
+from huanghe.sim.workload_streams import WorkloadBuildError
 
 
 def parse_weights(text: str) -> Weights:
@@ -64,6 +67,15 @@ def print_cell(r: dict[str, Any]) -> None:
         )
 
 
+def check_start_hour(start_h: float) -> float:
+    """``--start-hour`` validated by :class:`FamilyOptions` (``0 <= H < 24``); exits naming the option."""
+    try:
+        FamilyOptions(family="hpc", start_h=start_h).check()
+    except WorkloadBuildError as e:
+        sys.exit(f"--start-hour: {e}")
+    return start_h
+
+
 def print_table(groups: dict[tuple[str, float], dict[str, Any]], tuned_on: str) -> None:
     print("\n| family | load | seeds | JCT / best real | carbon / best real | cost / cheapest real | "
           "huanghe JCT / bound | best real JCT / bound | huanghe CO2 / bound | goals met (every seed) |")  # fmt: skip
@@ -90,6 +102,8 @@ def main() -> None:
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--loads", default="0.5,1.0")
     ap.add_argument("--hours", type=float, default=3.0)
+    ap.add_argument("--start-hour", type=float, default=0.0,
+                    help="hours after midnight of day 0 at which the arrival windows start (0 <= H < 24)")  # fmt: skip
     tmp = Path(tempfile.gettempdir()) / "huanghe-families"
     ap.add_argument("--workdir", type=Path, default=tmp)
     ap.add_argument("--out", type=Path, default=tmp / "eval.json")
@@ -106,17 +120,19 @@ def main() -> None:
         sys.exit(f"--families includes the tuning family {args.tuned_on!r}: held-out families only "
                  "(or --include-tuning-family)")  # fmt: skip
     weights = parse_weights(args.weights)
+    start_h = check_start_hour(args.start_hour)
     topo = load_topology("shandong")
     snap = NetworkSnapshot.from_topology(topo, FakeClock(0.0))
     policies = args.policies.split(",")
     t0 = time.perf_counter()
     print(f"evaluation: families {families} (tuned on {args.tuned_on!r}), seeds {args.seeds}, loads "
-          f"{args.loads}, {args.hours:g} h arrivals, transfers {'off' if args.no_transfers else 'on'}")  # fmt: skip
+          f"{args.loads}, {args.hours:g} h arrivals from hour {start_h:g}, transfers "
+          f"{'off' if args.no_transfers else 'on'}")  # fmt: skip
     cells: list[dict[str, Any]] = []
     for fam in families:
         for load in (float(x) for x in args.loads.split(",")):
             for seed in (int(s) for s in args.seeds.split(",")):
-                r = run_cell(topo, snap, Cell(fam, seed, load, args.hours), policies, args.workdir,
+                r = run_cell(topo, snap, Cell(fam, seed, load, args.hours, start_h), policies, args.workdir,
                              weights=weights, transfers=not args.no_transfers,
                              reuse_baselines=not args.fresh_baselines)  # fmt: skip
                 print_cell(r)
@@ -129,7 +145,7 @@ def main() -> None:
                 groups[(fam, load)] = aggregate(rs)
     print_table(groups, args.tuned_on)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    report = {"args": {k: str(v) for k, v in vars(args).items()}, "cells": cells,
+    report = {"args": {k: str(v) for k, v in vars(args).items()}, "start_h": start_h, "cells": cells,
               "groups": [{"family": f, "load": ld, **a} for (f, ld), a in groups.items()]}  # fmt: skip
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
     print(f"wrote {args.out} ({time.perf_counter() - t0:.0f} s)")

@@ -6,7 +6,8 @@ Each candidate (a set of :class:`~huanghe.broker.policies.Weights` overrides, :d
 (seed, load) of the tuning family beside the real-system baselines (simulated once and cached per workload);
 the selection rule, fixed before any run: among the candidates with zero residency and latency violations
 and cost ≤ 1.05 × the cheapest real baseline in every cell, the lowest worst-cell ``max(JCT ratio, carbon
-ratio)`` (both to the best real-system baseline), ties to the lower mean JCT / bound. Usage::
+ratio)`` (both to the best real-system baseline), ties to the lower mean JCT / bound. ``--start-hour H`` starts
+the arrival windows H hours after midnight (default 0; recorded in the JSON as ``start_h``). Usage::
 
     .venv/bin/python bench/tune_placement.py --family builder --seeds 7 --loads 0.5,1.0 --hours 6 \\
         --workdir /tmp/tune
@@ -31,7 +32,7 @@ from huanghe.sim.family_runs import Cell, run_cell
 from huanghe.sim.workload_families import FAMILIES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_families import parse_weights
+from bench_families import check_start_hour, parse_weights
 
 #: Candidates: name → ``--weights`` text (others default; ``1`` / ``0`` for a flag). Round 1 of issue #15 (see
 #: docs/bench-broker-policies.md): the shipped weights, release-profile waits (``wait_from_releases``), with a
@@ -57,6 +58,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="7")
     ap.add_argument("--loads", default="0.5,1.0")
     ap.add_argument("--hours", type=float, default=6.0)
+    ap.add_argument("--start-hour", type=float, default=0.0, help="window start, hours after midnight")
     tmp = Path(tempfile.gettempdir()) / "huanghe-tune"
     ap.add_argument("--workdir", type=Path, default=tmp)
     ap.add_argument("--out", type=Path, default=tmp / "tune.json")
@@ -71,10 +73,12 @@ def main() -> None:
     unknown = sorted(set(names) - set(CANDIDATES))
     if unknown:
         sys.exit(f"--candidates: unknown {unknown} (known: {', '.join(CANDIDATES)})")
+    start_h = check_start_hour(args.start_hour)
     topo = load_topology("shandong")
     snap = NetworkSnapshot.from_topology(topo, FakeClock(0.0))
-    cells = [Cell(args.family, int(s), float(ld), args.hours) for s in args.seeds.split(",") for ld in args.loads.split(",")]  # fmt: skip
-    print(f"tuning on family {args.family!r} only: seeds {args.seeds}, loads {args.loads}, {args.hours:g} h")
+    cells = [Cell(args.family, int(s), float(ld), args.hours, start_h) for s in args.seeds.split(",") for ld in args.loads.split(",")]  # fmt: skip
+    print(f"tuning on family {args.family!r} only: seeds {args.seeds}, loads {args.loads}, {args.hours:g} h "
+          f"from hour {start_h:g}")  # fmt: skip
     bad = sorted(set(args.baselines.split(",")) - set(REAL_BASELINES))
     if bad:
         sys.exit(f"--baselines: unknown {bad} (known: {', '.join(REAL_BASELINES)})")
@@ -99,7 +103,7 @@ def main() -> None:
         best = min(kept, key=lambda k: (kept[k]["worst"], kept[k]["mean_jct_vs_bound"]))
         print(f"selected: {best!r} ({CANDIDATES[best] or 'Weights()'}), worst cell {kept[best]['worst']:.3f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    args.out.write_text(json.dumps({**report, "start_h": start_h}, indent=1), encoding="utf-8")
     print(f"wrote {args.out} ({time.perf_counter() - t0:.0f} s)")
 
 

@@ -3,9 +3,11 @@ lower bounds, simulate the policies and read the ratios (:mod:`huanghe.sim.famil
 command (``bench/tune_placement.py``, the tuning family only) and the evaluation command
 (``bench/bench_families.py``, the held-out families).
 
-Workloads are written to ``<workdir>/<family>-s<seed>-l<load>-h<hours>.csv`` and reused when present. The
-baselines' summaries do not depend on ``huanghe``'s weights, so they are cached beside the workload
-(``….<policy>.t<transfers>.json``) and reused when ``reuse_baselines`` is set; ``huanghe`` is always simulated.
+Workloads are written to ``<workdir>/<family>-s<seed>-l<load>-h<hours>[-o<start_h>].csv`` (the ``-o`` part
+only for a window that does not start at midnight, so earlier work directories stay valid) and reused when
+present. The baselines' summaries do not depend on ``huanghe``'s weights, so they are cached beside the
+workload (``….<policy>.t<transfers>.json``, under the same stem: keyed by the window's start too) and reused
+when ``reuse_baselines`` is set; ``huanghe`` is always simulated.
 """
 
 from __future__ import annotations
@@ -31,23 +33,27 @@ from huanghe.sim.workload_families import FamilyOptions, build_family
 
 @dataclass(frozen=True)
 class Cell:
-    """One workload of the grid."""
+    """One workload of the grid; ``start_h``: hours after midnight at which its arrival window starts."""
 
     family: str
     seed: int
     load: float
     hours: float
+    start_h: float = 0.0
 
     @property
     def stem(self) -> str:
-        return f"{self.family}-s{self.seed}-l{self.load:g}-h{self.hours:g}"
+        base = f"{self.family}-s{self.seed}-l{self.load:g}-h{self.hours:g}"
+        return f"{base}-o{self.start_h:g}" if self.start_h else base  # every cache is keyed by the start
 
 
 def cell_jobs(topo: Topology, snap: NetworkSnapshot, cell: Cell, workdir: Path) -> NetworkJobs:
     """The cell's jobs resolved against ``snap`` (the workload CSV built once, then reused)."""
     path = workdir / f"{cell.stem}.csv"
     if not path.exists():
-        opts = FamilyOptions(family=cell.family, seed=cell.seed, load=cell.load, hours=cell.hours)
+        opts = FamilyOptions(
+            family=cell.family, seed=cell.seed, load=cell.load, hours=cell.hours, start_h=cell.start_h
+        )
         write_workload(build_family(topo, opts), path)
     table, _ = load_workload_csv(path, topology=topo)
     return jobs_from_workload(snap, table)

@@ -17,7 +17,12 @@ docs/workload-builder.md) unless a row below says otherwise:
 * **latency**: inference jobs are used from the tenant's home city with a one-way SLO of 1 ms (35 %) or 3 ms;
 * **deadlines**: ``deadline_fraction`` of batch jobs get ``submit + run + U(2 h, 24 h)``;
 * **arrivals**: trace streams keep their trace's arrival pattern compressed onto the horizon, streams without
-  arrival times (openb pods, synthetic jobs) get uniform (Poisson) arrivals.
+  arrival times (openb pods, synthetic jobs) get uniform (Poisson) arrivals;
+* **window**: arrivals fall in ``[start_h × 3600, start_h × 3600 + hours × 3600)`` seconds of simulated time
+  (``t = 0`` is midnight of day 0, Beijing time, the clock of the carbon signal); ``start_h = 0`` (default) is
+  the window every earlier result used. A family without an hour-of-day rate (``builder``, ``hpc``,
+  ``gpu-train``, ``data-heavy``) shifts its arrivals (and deadlines) by the start: the same jobs on a later
+  clock; the ``inference`` family samples its diurnal curve at the window's own hours (see below).
 
 Families:
 
@@ -36,7 +41,11 @@ Families:
     Alibaba 2023 openb latency-sensitive (LS) pods only, as inference services with latency SLOs (in-city 1 ms
     for :data:`INFERENCE_IN_CITY_P` of them, else 3 ms), arriving on a **diurnal** curve: rate ∝ ``1 +``
     :data:`DIURNAL_AMPLITUDE` ``× cos(2π (hour − DIURNAL_PEAK_H) / 24)`` on Beijing time (``t = 0`` is midnight),
-    evening peak; no CPU load.
+    evening peak; no CPU load. ``load`` is the offered load of the window that starts at midnight (the only
+    window before ``start_h`` existed); a window starting at ``start_h`` gets that work times the curve's mean
+    rate over its hours divided by its mean over the midnight window of the same length
+    (:func:`diurnal_work_factor`), so a noon window has fewer services than a midnight one and an evening one
+    more, and its arrival times follow the curve over its own hours.
 ``data-heavy``
     Philly training (all of the GPU load) and HPC2N 0.5 + synthetic CPU 0.5 (CPU load) whose inputs are large
     (lognormal, medians :data:`HEAVY_DATA_GB`, sigma 1, every job has input) and **spread over the network**:
@@ -92,7 +101,8 @@ HEAVY_DATA_SIGMA = 1.0
 class FamilyOptions:
     """One workload of a family: ``family`` (one of :data:`FAMILIES`), ``seed``, ``load`` (offered load of the
     resource the family uses), ``hours`` (arrival horizon) and the builder's tenant, duration and deadline
-    options."""
+    options. ``start_h``: hours after midnight of day 0 at which the arrival window starts (``0 <= start_h <
+    24``; the module docstring says how each family uses it)."""
 
     family: str = "builder"
     seed: int = 0
@@ -101,10 +111,15 @@ class FamilyOptions:
     n_tenants: int = 60
     max_duration_s: float = 3 * 86400.0
     deadline_fraction: float = 0.4
+    start_h: float = 0.0
 
     def check(self) -> None:
         if self.family not in FAMILIES:
             raise WorkloadBuildError(f"family: unknown {self.family!r} (known: {', '.join(FAMILIES)})")
+        if not 0.0 <= self.start_h < 24.0:  # also refuses NaN
+            raise WorkloadBuildError(
+                f"start_h: 窗口起点须在 [0, 24) 小时内 / must be in [0, 24) hours after midnight, got {self.start_h}"
+            )
         self.builder_options({}, {}).check()
 
     def builder_options(self, gpu_mix: dict[str, float], cpu_mix: dict[str, float]) -> BuildOptions:
@@ -140,15 +155,32 @@ FAMILY_STREAMS: dict[str, tuple[Stream, ...]] = {
 }
 
 
-def diurnal_times(rng: np.random.Generator, n: int, horizon_s: float) -> FloatArray:
-    """``n`` sorted arrival times on ``[0, horizon_s)`` drawn from the diurnal rate (inverse CDF, 1-min grid)."""
+def diurnal_times(rng: np.random.Generator, n: int, horizon_s: float, start_s: float = 0.0) -> FloatArray:
+    """``n`` sorted arrival times on ``[start_s, start_s + horizon_s)`` (seconds after midnight of day 0) drawn
+    from the diurnal rate at those hours (inverse CDF, 1-min grid)."""
     grid = np.linspace(0.0, horizon_s, max(int(horizon_s / 60.0), 1) + 1)
-    hour = grid[:-1] / 3600.0 + 1.0 / 120.0
+    hour = (start_s + grid[:-1]) / 3600.0 + 1.0 / 120.0
     rate = 1.0 + DIURNAL_AMPLITUDE * np.cos(2 * math.pi * (hour - DIURNAL_PEAK_H) / 24.0)
     cdf = np.concatenate([[0.0], np.cumsum(rate)])
     cdf /= cdf[-1]
-    out: FloatArray = np.sort(np.interp(rng.random(n), cdf, grid))
+    out: FloatArray = np.sort(np.interp(rng.random(n), cdf, grid)) + start_s
     return out
+
+
+def diurnal_mean_rate(start_s: float, horizon_s: float) -> float:
+    """Mean of the diurnal rate (``1 + A cos(2π (hour − peak) / 24)``, mean 1 over a day) over ``[start_s,
+    start_s + horizon_s)`` seconds after midnight (exact integral; ``horizon_s`` > 0)."""
+    w = 2 * math.pi / 24.0
+    h0, h1 = start_s / 3600.0 - DIURNAL_PEAK_H, (start_s + horizon_s) / 3600.0 - DIURNAL_PEAK_H
+    return 1.0 + DIURNAL_AMPLITUDE * (math.sin(w * h1) - math.sin(w * h0)) / (w * (h1 - h0))
+
+
+def diurnal_work_factor(start_s: float, horizon_s: float) -> float:
+    """Work of a diurnal window starting at ``start_s`` (s after midnight) relative to the midnight window of the
+    same length (exactly 1 at ``start_s = 0``): the ratio of the curve's mean rates over the two windows."""
+    if start_s == 0.0:
+        return 1.0
+    return diurnal_mean_rate(start_s, horizon_s) / diurnal_mean_rate(0.0, horizon_s)
 
 
 def _spread_data(rng: np.random.Generator, rows: list[dict[str, Any]], snap: NetworkSnapshot) -> None:
@@ -175,12 +207,22 @@ def build_family(topo: Topology, options: FamilyOptions | None = None) -> BuildR
     if opts.family == "builder":
         res = build_workload(topo, opts.builder_options({"philly": 0.6, "openb": 0.4},
                                                         {"hpc2n": 0.4, "sdsc": 0.4, "cpu": 0.2}))  # fmt: skip
+        start_s = opts.start_h * 3600.0
+        if start_s > 0:  # no hour-of-day profile in the builder: the same jobs, shifted
+            for row in res.rows:
+                row["submit_s"] = round(float(row["submit_s"]) + start_s, 3)
+                if row["deadline_s"] != "":
+                    row["deadline_s"] = round(float(row["deadline_s"]) + start_s, 3)
         res.meta["family"] = asdict(opts)
+        res.meta["window_s"] = [start_s, start_s + opts.hours * 3600.0]
         return res
     rng = np.random.default_rng([opts.seed, FAMILIES.index(opts.family)])
     snap = NetworkSnapshot.from_topology(topo, FakeClock(0.0), carbon_shape="synthetic")
     cap = capacities(snap)
     horizon_s = opts.hours * 3600.0
+    start_s = opts.start_h * 3600.0
+    # the diurnal family's window holds the curve's work at its hours (1 at midnight); the others the same work
+    work_factor = diurnal_work_factor(start_s, horizon_s) if opts.family == "inference" else 1.0
     tenants = make_tenants(rng, topo, opts.n_tenants)
     centers_for = data_centers(snap)
     city_idx = {y: i for i, y in enumerate(snap.city_ids)}
@@ -197,7 +239,7 @@ def build_family(topo: Topology, options: FamilyOptions | None = None) -> BuildR
         mask = _fits_network(snap, tpl)
         if keep is not None:
             mask &= keep(tpl)
-        target = share * opts.load * capacity * horizon_s
+        target = share * opts.load * capacity * horizon_s * work_factor
         mask &= tpl.work(gpu) <= MAX_JOB_WORK_SHARE * target
         if not mask.any():
             raise WorkloadBuildError(
@@ -205,9 +247,10 @@ def build_family(topo: Topology, options: FamilyOptions | None = None) -> BuildR
             )
         tpl = tpl.take(np.flatnonzero(mask))
         idx, t = _window(rng, tpl, target, horizon_s, gpu)
+        t = t + start_s  # trace replay and uniform arrivals: shifted into the window
         jobs = tpl.take(idx)
         if opts.family == "inference":
-            t = diurnal_times(rng, len(jobs), horizon_s)
+            t = diurnal_times(rng, len(jobs), horizon_s, start_s)  # the curve at the window's own hours
         tenant_idx = tenant_of(rng, tenants, stream, jobs.user)
         part = job_rows(rng, stream, jobs, t, tenant_idx, tenants, centers_for, city_idx, snap,
                         opts.deadline_fraction)  # fmt: skip
@@ -226,6 +269,8 @@ def build_family(topo: Topology, options: FamilyOptions | None = None) -> BuildR
         "network": topo.name,
         "family": asdict(opts),
         "horizon_s": horizon_s,
+        "window_s": [start_s, start_s + horizon_s],
+        "work_factor": work_factor,
         "capacity": cap,
         "offered_load": offered_load(kept, cap, horizon_s),
         "streams": streams_meta,
@@ -246,5 +291,7 @@ __all__ = [
     "INFERENCE_IN_CITY_P",
     "FamilyOptions",
     "build_family",
+    "diurnal_mean_rate",
     "diurnal_times",
+    "diurnal_work_factor",
 ]
