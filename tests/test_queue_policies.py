@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -26,8 +27,11 @@ from huanghe.broker.queue_types import JobTable, PoolSpec
 from huanghe.sim.simulation import ClusterSpec, Simulation, simulate
 from huanghe.sim.workload import Workload
 
+# (submit s, run s, estimate s, cores) of one job
+JobRow = tuple[float, float, float, int]
 
-def wl(jobs: list[tuple[float, float, float, int]], **extra: list[int]) -> Workload:
+
+def wl(jobs: Sequence[JobRow], **extra: list[int]) -> Workload:
     s, r, e, p = zip(*jobs, strict=True)
     return Workload.from_columns(submit_s=s, run_s=r, estimate_s=e, procs=p, **extra)  # type: ignore[arg-type]
 
@@ -59,7 +63,7 @@ def test_f1_formula() -> None:
 
 
 # one core busy until t=100 by a blocker, so that the queue builds up and the order shows
-def _queue_order(policy: str, jobs: list[tuple[float, float, float, int]], **extra: list[int]) -> list[int]:
+def _queue_order(policy: str, jobs: Sequence[JobRow], **extra: list[int]) -> list[int]:
     r = simulate(wl([(0, 100, 100, 2), *jobs], **extra), 2, policy)
     order = np.argsort(r.start_s[1:], kind="stable")
     return order.tolist()
