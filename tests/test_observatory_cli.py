@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -28,9 +29,23 @@ def _json(*args: str) -> object:
     return json.loads(result.output)
 
 
+def _rows(*args: str) -> list[dict[str, Any]]:
+    """The command's JSON output, which must be a list of objects."""
+    rows = _json(*args)
+    assert isinstance(rows, list) and all(isinstance(r, dict) for r in rows), rows
+    return rows
+
+
+def _doc(*args: str) -> dict[str, Any]:
+    """The command's JSON output, which must be one object."""
+    doc = _json(*args)
+    assert isinstance(doc, dict), doc
+    return doc
+
+
 def test_index_json(net: str) -> None:
-    rows = _json("index", "--network", net, "--json", "--year", "2024")
-    assert isinstance(rows, list) and len(rows) == 5
+    rows = _rows("index", "--network", net, "--json", "--year", "2024")
+    assert len(rows) == 5
     assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows)
     assert set(rows[0]) >= {"entity", "level", "score", "rank", "dimensions"}
     # method 2.0 adds the application dimension (job service levels, tenants/SMEs served)
@@ -38,18 +53,18 @@ def test_index_json(net: str) -> None:
     # from a file nothing is measured: the measured indicators are missing (NaN → null, neutral)
     assert rows[0]["indicators"]["utilisation"] is None and rows[0]["indicators"]["jobs_finished"] is None
     assert rows[-1]["entity"] == "linyi"
-    circles = _json(
+    circles = _rows(
         "index", "--network", net, "--json", "--level", "circle", "--weights", "entropy", "--norm", "zscore"
     )
     assert {r["entity"] for r in circles} == {"shenghui", "jiaodong", "lunan"}
-    prov = _json("index", "--network", net, "--json", "--level", "province", "--weights", "expert")
+    prov = _rows("index", "--network", net, "--json", "--level", "province", "--weights", "expert")
     assert len(prov) == 1 and prov[0]["rank"] == 1
 
 
 def test_index_table_and_sensitivity(net: str) -> None:
     result = runner.invoke(app, ["index", "--network", net])
     assert result.exit_code == 0 and "综合算力指数" in result.output and "qingdao" in result.output
-    sens = _json("index", "sensitivity", "--network", net, "--samples", "50", "--seed", "3", "--json")
+    sens = _rows("index", "sensitivity", "--network", net, "--samples", "50", "--seed", "3", "--json")
     assert [s["samples"] for s in sens] == [10, 50]  # 5 dimensions × ±δ (8 with method 1.0's four)
     assert all(-1 <= s["kendall_tau_min"] <= 1 for s in sens)
     assert {r["entity"] for r in sens[1]["ranks"]} == {"jinan", "zibo", "qingdao", "yantai", "linyi"}
@@ -57,11 +72,10 @@ def test_index_table_and_sensitivity(net: str) -> None:
 
 def test_index_compare_year_on_year(net: str) -> None:
     """``--compare``: every entity of --year against the year before, deltas = this year − last year."""
-    raw = _json("index", "--network", net, "--json", "--year", "2024")
-    assert isinstance(raw, list)
+    raw = _rows("index", "--network", net, "--json", "--year", "2024")
     rows = {r["entity"]: r for r in raw}
-    comp = _json("index", "--network", net, "--json", "--year", "2024", "--compare")
-    assert isinstance(comp, list) and {r["entity"] for r in comp} == set(rows)
+    comp = _rows("index", "--network", net, "--json", "--year", "2024", "--compare")
+    assert {r["entity"] for r in comp} == set(rows)
     for r in comp:
         assert r["year"] == 2024 and r["base_year"] == 2023
         assert r["score"] == pytest.approx(rows[r["entity"]]["score"])
@@ -96,7 +110,7 @@ def test_missing_network_is_a_clean_error() -> None:
 
 
 def test_targets_json(net: str) -> None:
-    rows = _json("targets", "--network", net, "--json", "--year", "2024")
+    rows = _rows("targets", "--network", net, "--json", "--year", "2024")
     racks = next(r for r in rows if r["kpi"] == "standard_racks")
     assert racks["target"] == 450_000 and racks["year"] == 2025 and racks["actual"] == pytest.approx(21_340)
     assert racks["met"] is False and racks["source"]
@@ -106,16 +120,16 @@ def test_targets_json(net: str) -> None:
 
 
 def test_green_maturity_network_capacity(net: str) -> None:
-    g = _json("green-list", "--network", net, "--json")
+    g = _doc("green-list", "--network", net, "--json")
     assert [c["center"] for c in g["pue_above_limit"]] == ["zb-edge", "ly-edge"]
     assert [c["center"] for c in g["small_scattered_old"]] == ["zb-edge", "ly-edge"]
     assert g["renewable_ranking"][0]["center"] == "qd-ai"
-    m = _json("maturity", "--network", net, "--json")
+    m = _rows("maturity", "--network", net, "--json")
     assert {r["center"]: r["overall"] for r in m}["jn-sc"] == 3
-    nc = _json("network-capacity", "--network", net, "--json")
+    nc = _doc("network-capacity", "--network", net, "--json")
     assert nc["summary"]["share_compliant"] == pytest.approx(0.75)
     assert len(nc["pairs"]) == 15
-    failing = _json("network-capacity", "--network", net, "--json", "--failing")
+    failing = _doc("network-capacity", "--network", net, "--json", "--failing")
     assert [(p["a"], p["b"]) for p in failing["pairs"]] == [("qd-ai", "yt-dc")]
     for cmd in ("green-list", "maturity", "network-capacity"):
         result = runner.invoke(app, [cmd, "--network", net])

@@ -66,6 +66,8 @@ def test_carbon(figs: list) -> None:
 
 def test_report_public(figs: list) -> None:
     pub = gr.green_report(figs).public()
-    assert [r["center"] for r in pub["small_scattered_old"]] == ["zb-edge", "ly-edge"]  # type: ignore[index]
-    assert "assumed utilisation 60%" in pub["rules"]["utilisation_label"]  # type: ignore[index]
-    assert len(pub["carbon"]) == 6  # type: ignore[arg-type]
+    small, rules, carbon = pub["small_scattered_old"], pub["rules"], pub["carbon"]
+    assert isinstance(small, list) and isinstance(rules, dict) and isinstance(carbon, list)
+    assert [r["center"] for r in small] == ["zb-edge", "ly-edge"]
+    assert "assumed utilisation 60%" in rules["utilisation_label"]
+    assert len(carbon) == 6

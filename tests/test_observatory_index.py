@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,7 +61,7 @@ def test_ahp() -> None:
     assert cr_bad > 0.1
 
 
-def test_expert_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_expert_file(tmp_path: Path) -> None:
     w = ix.expert_weights()
     assert sum(w.dimensions.values()) == pytest.approx(1.0)
     # method 2.0: five dimensions (the application dimension is new), compute twice each other → 1/3
@@ -120,7 +121,8 @@ def test_index_on_small_network() -> None:
     assert series[2].score == max(r.score for r in series) and series[2].rank == 1
     public = top[0].public()
     assert set(public) >= {"entity", "level", "score", "rank", "dimensions"}
-    assert set(public["dimensions"]) == set(ix.DIMENSIONS)  # type: ignore[arg-type]
+    dimensions = public["dimensions"]
+    assert isinstance(dimensions, dict) and set(dimensions) == set(ix.DIMENSIONS)
     with pytest.raises(ix.IndexInputError, match="level"):
         ix.entities_of(topo, "county")
     with pytest.raises(ix.IndexInputError, match="weights"):
