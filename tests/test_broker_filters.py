@@ -189,7 +189,7 @@ def test_from_specs(snap: NetworkSnapshot) -> None:
 
 
 def test_from_arrays_matches_from_records(snap: NetworkSnapshot) -> None:
-    recs = [
+    recs: list[dict[str, Any]] = [
         {"cpus": 32, "nodes": 3, "kind": "hpc"},
         {"cpus": 8, "gpus": 2, "kind": "gpu", "accelerator": "NPU"},
         {"cpus": 4, "max_price_cny_per_hour": 5.0},

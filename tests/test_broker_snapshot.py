@@ -39,8 +39,8 @@ def test_shapes_and_indices(snap: NetworkSnapshot) -> None:
     assert snap.accelerator_class.tolist() == ["cpu", "gpu", "cpu", "npu", "cpu"]
     assert snap.price_cny_per_node_hour.tolist() == [10, 200, 6, 150, 8]
     # speed: listed kinds as given, others 1.0
-    gpu = KINDS.index("gpu")  # type: ignore[arg-type]
-    cpu = KINDS.index("cpu")  # type: ignore[arg-type]
+    gpu = KINDS.index("gpu")
+    cpu = KINDS.index("cpu")
     assert snap.speed[1, gpu] == 2.0 and snap.speed[4, cpu] == 1.25 and snap.speed[0, gpu] == 1.0
     # data classes: jn all three, zb general+important, qd general
     assert snap.data_class_mask.tolist() == [7, 3, 1]

@@ -18,8 +18,10 @@ from huanghe.broker.waiters import Waiters, wait_penalty
 from huanghe.core.clock import FakeClock
 from tests.broker_toy import toy_topology
 
-#: carbon weights 0, so speed decides: qd-cpu (speed 1.25 for CPU work) is every CPU job's best pool
-SPEED_ONLY = {"carbon": 0.0, "carbon_abs_per_kg": 0.0}
+
+def speed_only(wait_for_waiters: bool) -> Weights:
+    """Carbon weights 0, so speed decides: qd-cpu (speed 1.25 for CPU work) is every CPU job's best pool."""
+    return Weights(carbon=0.0, carbon_abs_per_kg=0.0, wait_for_waiters=wait_for_waiters)
 
 
 def busy(backlogs: dict[str, float]) -> NetworkSnapshot:
@@ -43,9 +45,7 @@ def cpu(job_id: str, nodes: int, duration_s: float, submit_s: float, **extra: An
 
 def cycle(snap: NetworkSnapshot, records: Sequence[dict[str, Any]], waiters: bool) -> CycleResult:
     jobs = JobBatch.from_records(snap, records)
-    return run_cycle(
-        HUANGHE, snap, jobs, CycleContext(weights=Weights(**SPEED_ONLY, wait_for_waiters=waiters))
-    )
+    return run_cycle(HUANGHE, snap, jobs, CycleContext(weights=speed_only(waiters)))
 
 
 def where(res: CycleResult, j: int) -> str | None:
@@ -143,7 +143,7 @@ def test_in_a_cycle_the_release_profile_decides_whether_the_waiters_move_it(
     releases = [(np.zeros(0), np.zeros(0))] * snap.n_pools
     releases[qd] = (np.array([100.0, release_s]), np.array([4.0, 2.0]))
     jobs = JobBatch.from_records(snap, [cpu("a", 4, 3600, 0), cpu("b", 2, 1800, 1)])
-    ctx = CycleContext(releases=releases, weights=Weights(**SPEED_ONLY, wait_for_waiters=True))
+    ctx = CycleContext(releases=releases, weights=speed_only(True))
     res = run_cycle(HUANGHE, snap, jobs, ctx)
     assert res.status[0] == Status.WAITING
     assert (res.status[1] == Status.PLACED and where(res, 1) == "jn-cpu") is moves

@@ -59,7 +59,7 @@ def test_capacity_taken_by_earlier_jobs_of_the_batch(snap: NetworkSnapshot) -> N
 
 
 def test_unplaceable_job_has_no_pool_and_says_why(snap: NetworkSnapshot) -> None:
-    recs = [{"job_id": "x", "accelerator": "H100"}, {"job_id": "y", "cpus": 1}]
+    recs: list[dict[str, object]] = [{"job_id": "x", "accelerator": "H100"}, {"job_id": "y", "cpus": 1}]
     bad, good = PlacementEngine().place(snap, JobBatch.from_records(snap, recs), T0)
     assert not bad.placed and bad.pool_id is None and math.isnan(bad.est_cost_cny)
     assert bad.explanation.removed[0].reason == "accelerator" and bad.explanation.removed[0].count == 5
