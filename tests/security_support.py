@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.api.app import create_app
 from huanghe.catalog.topology import load_topology
@@ -53,7 +53,8 @@ class World:
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     def session(self) -> Session:
-        return self.app.state.session_factory()  # type: ignore[no-any-return]
+        factory: sessionmaker[Session] = self.app.state.session_factory
+        return factory()
 
 
 def seed(session: Session) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -64,7 +65,7 @@ def workload(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cpu_only_in_zibo() -> Topology:
     """The toy network where only zb-cpu runs CPU jobs (the accelerator pools refuse them, the other CPU
     pools are gone)."""
-    data = copy.deepcopy(TOY)
+    data: dict[str, Any] = copy.deepcopy(TOY)
     for center in data["centers"]:
         center["pools"] = [p for p in center["pools"] if p["id"] in ("zb-cpu", "jn-a100", "qd-910b")]
         for p in center["pools"]:

@@ -3,8 +3,10 @@ raw and rolled-up reads, /metrics."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -14,12 +16,12 @@ URL = "/api/v1/telemetry"
 
 
 @pytest.fixture
-def client(tmp_path: Path):
+def client(tmp_path: Path) -> Iterator[TestClient]:
     with app_client(f"sqlite:///{tmp_path / 't.db'}") as c:
         yield c
 
 
-def _paths(r) -> list[str]:
+def _paths(r: httpx.Response) -> list[str]:
     return [d["path"] for d in r.json()["detail"]]
 
 

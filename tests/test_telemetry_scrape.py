@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -80,7 +81,7 @@ def exporter_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def factory(tmp_path) -> Iterator[sessionmaker[Session]]:
+def factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     url = f"sqlite:///{tmp_path / 's.db'}"
     migrate(url)
     f = make_session_factory(url)
