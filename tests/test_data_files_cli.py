@@ -11,7 +11,9 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from cryptography.fernet import Fernet
@@ -150,16 +152,16 @@ def test_interrupted_upload_is_resumed(
     sent: list[int] = []
     real = client_data.DataFiles._send_parts
 
-    def spy(self: client_data.DataFiles, *args: object, **kw: object) -> None:
+    def spy(self: client_data.DataFiles, *args: Any, **kw: Any) -> None:
         original = self.client.request
 
-        def request(method: str, path: str, **k: object) -> object:
+        def request(method: str, path: str, **k: Any) -> httpx.Response:
             if "/parts/" in path:
                 sent.append(int(path.rsplit("/", 1)[1]))
-            return original(method, path, **k)  # type: ignore[arg-type]
+            return original(method, path, **k)
 
-        self.client.request = request  # type: ignore[method-assign]
-        real(self, *args, **kw)  # type: ignore[arg-type]
+        monkeypatch.setattr(self.client, "request", request)
+        real(self, *args, **kw)
 
     monkeypatch.setattr(client_data.DataFiles, "_send_parts", spy)
     code, out = run("data", "put", str(big), "--dataset", "res")
