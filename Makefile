@@ -34,7 +34,7 @@ lint: install
 	$(BIN)/lint-imports  # the layer rules of CONTRIBUTING.md (contracts in pyproject.toml)
 
 typecheck: install
-	$(BIN)/mypy huanghe
+	$(BIN)/mypy huanghe tests
 
 pytest: install
 	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=30
