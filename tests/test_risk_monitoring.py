@@ -175,3 +175,40 @@ def test_aggregator_memory_is_bounded() -> None:
     for i in range(1000):
         agg.note("auth_failure", source=f"ip:10.0.{i // 256}.{i % 256}")
     assert agg.pending() == 11  # ten sources and one overflow key
+
+
+def test_a_lowered_data_class_alerts_the_regulator_with_who_and_when(w: World) -> None:
+    """A tenant may declassify its own data (where every copy stays lawful and it is not in the protection
+    catalog), but that is how protected data would leave its region: the lowering is audited with its actor
+    and classes, and the risk monitoring opens an alert for the regulator (high from core data)."""
+    up = w.client.patch(f"{API}/datasets/ds-ta", json={"data_class": "important"}, headers=w.h("tenant_user"))
+    assert up.status_code == 200, up.text
+    other = w.client.patch(
+        f"{API}/datasets/ds-ta", json={"data_class": "general"}, headers=w.h("tenant_user_b")
+    )
+    assert other.status_code in (403, 404), other.text  # another tenant cannot lower it
+    assert _detect(w) == 0  # raising a class, or a refused attempt, is no lowering
+    down = w.client.patch(f"{API}/datasets/ds-ta", json={"data_class": "general"}, headers=w.h("tenant_user"))
+    assert down.status_code == 200 and down.json()["data_class"] == "general", down.text
+    with w.session() as s:
+        catch_up(s)
+        [rec] = s.scalars(select(AuditRow).where(AuditRow.action == "data.class.lower")).all()
+        assert rec.subject == "ds-ta" and "ta-user" in rec.actor, rec.actor
+        assert '"from":"important"' in rec.payload and '"to":"general"' in rec.payload, rec.payload
+        s.execute(text("UPDATE datasets SET data_class='core' WHERE id='ds-tb'"))
+        s.commit()
+    down_b = w.client.patch(
+        f"{API}/datasets/ds-tb", json={"data_class": "important"}, headers=w.h("tenant_user_b")
+    )
+    assert down_b.status_code == 200, down_b.text
+    assert _detect(w) == 2
+    kinds = {a["subject"]: a for a in _alerts(w, kind="data_class_lowered")}
+    assert kinds["ds-ta"]["severity"] == "medium" and "important to general" in kinds["ds-ta"]["message"]
+    assert kinds["ds-tb"]["severity"] == "high" and "tb-user" in kinds["ds-tb"]["message"]
+    tr = w.client.get(f"{API}/risk/alerts/{kinds['ds-ta']['id']}/trace", headers=w.h("regulator")).json()
+    assert [e["detail"]["to"] for e in tr["events"]] == ["general"]
+    assert any(r["action"] == "data.class.lower" and r["subject"] == "ds-ta" for r in tr["audit"])
+    assert (
+        w.client.get(f"{API}/risk/alerts", headers=w.h("tenant_user")).status_code == 403
+    )  # not the tenant's
+    assert _detect(w) == 0  # each lowering alerts once

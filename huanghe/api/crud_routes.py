@@ -9,10 +9,11 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from huanghe.api.authentication import principal_of_request
 from huanghe.api.deps import SessionDep
 
 
@@ -29,8 +30,10 @@ def add_item_routes(
     update: Callable[[Session, Any, Any], BaseModel],
     delete: Callable[[Session, Any], None],
     delete_doc: str = "",
+    update_with_actor: bool = False,
 ) -> None:
-    """Register get / create / patch / delete for one resource; errors come from the service."""
+    """Register get / create / patch / delete for one resource; errors come from the service.
+    ``update_with_actor``: ``update`` also takes ``actor=`` (the caller, for the audit records it writes)."""
     item = f"/{plural}/{{item_id}}"
     singular = public.__name__.removesuffix("Public").lower()
 
@@ -43,6 +46,10 @@ def add_item_routes(
     def update_item(s: SessionDep, item_id: id_type, body: update_model) -> Any:  # type: ignore[valid-type]
         """Change the fields given; the result is validated again as a whole."""
         return update(s, item_id, body)
+
+    def update_item_by(s: SessionDep, item_id: id_type, body: update_model, request: Request) -> Any:  # type: ignore[valid-type]
+        """Change the fields given; the result is validated again as a whole."""
+        return update(s, item_id, body, actor=principal_of_request(request).actor)  # type: ignore[call-arg]
 
     def delete_item(s: SessionDep, item_id: id_type) -> Response:
         delete(s, item_id)
@@ -57,7 +64,7 @@ def add_item_routes(
         name=f"create_{singular}", summary=f"Create {singular}",
     )  # fmt: skip
     router.add_api_route(
-        item, update_item, methods=["PATCH"], response_model=public, tags=tags, name=f"update_{singular}",
+        item, update_item_by if update_with_actor else update_item, methods=["PATCH"], response_model=public, tags=tags, name=f"update_{singular}",
         summary=f"Update {singular}",
     )  # fmt: skip
     router.add_api_route(

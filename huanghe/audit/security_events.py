@@ -25,7 +25,14 @@ from sqlalchemy.orm import Session
 
 from huanghe.audit.models import SecurityEventRow
 
-KINDS = ("auth_failure", "refused", "residency_refusal", "egress_anomaly", "audit_chain_break")
+KINDS = (
+    "auth_failure",
+    "refused",
+    "residency_refusal",
+    "data_class_lowered",
+    "egress_anomaly",
+    "audit_chain_break",
+)
 #: Aggregation window of request events, seconds.
 WINDOW_S = 60.0
 _Key = tuple[str, str, str, str, float]  # kind, source, actor, subject, window start

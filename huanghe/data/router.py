@@ -35,5 +35,5 @@ def list_datasets(
 add_item_routes(
     router, "datasets", id_type=Id, public=data_schemas.DatasetPublic, create_model=data_schemas.DatasetCreate,
     update_model=data_schemas.DatasetUpdate, get=datasets_svc.get_dataset, create=datasets_svc.create_dataset,
-    update=datasets_svc.update_dataset, delete=datasets_svc.delete_dataset,
+    update=datasets_svc.update_dataset, delete=datasets_svc.delete_dataset, update_with_actor=True,
 )  # fmt: skip

@@ -3,13 +3,16 @@
 A dataset belongs to a tenant and has its primary copy in a center; ``replicas`` and ``allowed_centers`` are
 checked when written (centers must exist; important and core data also against the protection catalog, see
 :mod:`huanghe.data.protection`; a change of class, allowed centers or home center must leave every copy
-lawful). Same transaction and error conventions as :mod:`huanghe.network.service`."""
+lawful; a LOWER class is recorded as ``data.class.lower`` in the audit trail, which the regulator's risk
+monitoring turns into an alert, :mod:`huanghe.regulator.risk`). Same transaction and error conventions as
+:mod:`huanghe.network.service`."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huanghe.audit import service as audit
 from huanghe.core.errors import conflict
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.data import rows as data_rows
@@ -72,12 +75,27 @@ def create_dataset(session: Session, data: DatasetCreate) -> DatasetPublic:
     return data_rows.dataset_public(row)
 
 
-def update_dataset(session: Session, dataset_id: str, patch: DatasetUpdate) -> DatasetPublic:
+#: Data classes from the least to the most protected (a move down this order is a lowering).
+CLASS_ORDER: tuple[str, ...] = (DataClass.GENERAL.value, DataClass.IMPORTANT.value, DataClass.CORE.value)
+#: Audit action of a lowered data class (payload: ``from``, ``to``, ``tenant``).
+CLASS_LOWERED = "data.class.lower"
+
+
+def update_dataset(
+    session: Session, dataset_id: str, patch: DatasetUpdate, *, actor: str = "api"
+) -> DatasetPublic:
+    """Change the fields given. A lower ``data_class`` (core → important → general) is allowed where every copy
+    stays lawful and the dataset is not in the protection catalog, and audited as :data:`CLASS_LOWERED` in the
+    same transaction (the regulator is alerted: declassifying data is how it would leave its region)."""
     row = get_row(session, DatasetRow, dataset_id, "dataset")
+    before = row.data_class
     ds = merged(Dataset, data_rows.dataset_dict(row), patch)
     _dataset_refs(session, ds)
     check_class_change(session, patch.model_dump(mode="json", exclude_unset=True), dataset_id)
     data_rows.apply_dataset(row, ds)
+    if CLASS_ORDER.index(str(row.data_class)) < CLASS_ORDER.index(str(before)):
+        audit.record(session, actor, CLASS_LOWERED, dataset_id,
+                     {"from": before, "to": row.data_class, "tenant": row.tenant_id})  # fmt: skip
     commit(session)
     return data_rows.dataset_public(row)
 

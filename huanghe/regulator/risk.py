@@ -8,6 +8,9 @@ Detection (:func:`detect`, run by the risk loop; thresholds in :class:`RiskThres
 * ``refused_requests`` (medium): ≥ ``refusals`` refused requests by one principal within ``window_s``;
 * ``residency_refusal`` (high): any refused copy of important/core data (audit actions
   :data:`RESIDENCY_ACTIONS`), one alert per dataset;
+* ``data_class_lowered`` (high from core, medium from important): a dataset's class was lowered (audit action
+  :data:`CLASS_LOWERED`: the tenant declassified it, which lets it be copied where it could not go before), one
+  alert per dataset;
 * ``egress_anomaly`` (high): a tenant moved more than ``egress_bytes`` between centers in the last hour, and
   more than ``egress_factor`` × its hourly mean of the past week;
 * ``audit_chain_break`` (critical): the audit chain does not verify (checked every ``chain_every_s``).
@@ -17,6 +20,7 @@ One active alert per (kind, subject): new events refresh it. Times are epoch sec
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,6 +38,8 @@ from huanghe.regulator.models import RiskAlertRow
 from huanghe.store.crud import page_of
 
 RESIDENCY_ACTIONS = ("data.residency.refuse", "rule.refused", "transfer.refused")
+#: Audit action of a lowered data class (:mod:`huanghe.data.service`; payload ``from``, ``to``, ``tenant``).
+CLASS_LOWERED = "data.class.lower"
 ACTIVE = ("open", "acknowledged")
 SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -154,20 +160,35 @@ def _request_alerts(session: Session, now: float, th: RiskThresholds) -> int:
     return opened
 
 
-def _residency_alerts(session: Session, now: float, since_seq: int) -> tuple[int, int]:
-    """Alerts for refused copies of protected data recorded after audit seq ``since_seq``; (opened, last seq)."""
+def _audit_alerts(session: Session, now: float, since_seq: int) -> tuple[int, int]:
+    """Alerts for refused copies of protected data and lowered data classes recorded after audit seq
+    ``since_seq``; (opened, last seq looked at)."""
     opened, last = 0, since_seq
-    for row in session.scalars(select(AuditRow).where(AuditRow.seq > since_seq, AuditRow.action.in_(RESIDENCY_ACTIONS))
+    actions = (*RESIDENCY_ACTIONS, CLASS_LOWERED)
+    for row in session.scalars(select(AuditRow).where(AuditRow.seq > since_seq, AuditRow.action.in_(actions))
                                .order_by(AuditRow.seq)):  # fmt: skip
         last = max(last, row.seq)
         t = datetime.fromisoformat(row.at.replace("Z", "+00:00")).timestamp()
-        record_event(session, "residency_refusal", subject=row.subject, actor=row.actor, now=t,
-                     detail={"audit_seq": row.seq, "action": row.action})  # fmt: skip
-        _, new = raise_alert(
-            session, "residency_refusal", row.subject, "high",
-            f"a copy of protected data {row.subject} was refused ({row.action} by {row.actor}) (重要数据越界复制被拒绝)",
-            events=1, first_s=t, last_s=t, now=now, trace={"audit_seqs": [row.seq]},
-        )  # fmt: skip
+        if row.action == CLASS_LOWERED:
+            try:
+                loaded = json.loads(row.payload)
+            except ValueError:
+                loaded = None
+            payload = loaded if isinstance(loaded, dict) else {}
+            was, now_class = str(payload.get("from", "?")), str(payload.get("to", "?"))
+            kind, severity = "data_class_lowered", "high" if was == "core" else "medium"
+            message = (f"the data class of {row.subject} was lowered from {was} to {now_class} by {row.actor} "
+                       f"(数据级别被降低：{was} → {now_class})")  # fmt: skip
+            tenant = payload.get("tenant")
+            detail = {"audit_seq": row.seq, "from": was, "to": now_class}
+        else:
+            kind, severity, tenant = "residency_refusal", "high", None
+            message = f"a copy of protected data {row.subject} was refused ({row.action} by {row.actor}) (重要数据越界复制被拒绝)"
+            detail = {"audit_seq": row.seq, "action": row.action}
+        record_event(session, kind, subject=row.subject, actor=row.actor, now=t,
+                     tenant=str(tenant) if tenant else None, detail=detail)  # fmt: skip
+        _, new = raise_alert(session, kind, row.subject, severity, message, events=1, first_s=t, last_s=t, now=now,
+                             trace={"audit_seqs": [row.seq]})  # fmt: skip
         opened += new
     return opened, last
 
@@ -217,7 +238,7 @@ def detect(session: Session, now: float, th: RiskThresholds | None = None, *, si
     th = th or RiskThresholds()
     audit.catch_up(session)  # the residency alerts read the chain: link what is pending first
     opened = _request_alerts(session, now, th)
-    n, last = _residency_alerts(session, now, since_seq)
+    n, last = _audit_alerts(session, now, since_seq)
     opened += n + _egress_alerts(session, now, th)
     if chain:
         opened += 0 if check_chain(session, now) else 1

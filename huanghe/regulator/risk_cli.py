@@ -43,7 +43,8 @@ def list_cmd(
     kind: Annotated[
         str | None,
         typer.Option(
-            help="auth_failures | refused_requests | residency_refusal | egress_anomaly | audit_chain_break"
+            help="auth_failures | refused_requests | residency_refusal | data_class_lowered | egress_anomaly | "
+            "audit_chain_break"
         ),
     ] = None,
     as_json: JsonOpt = False,

@@ -26,7 +26,12 @@ router = APIRouter(tags=["risk"])
 AlertId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 State = Literal["open", "acknowledged", "resolved"]
 Kind = Literal[
-    "auth_failures", "refused_requests", "residency_refusal", "egress_anomaly", "audit_chain_break"
+    "auth_failures",
+    "refused_requests",
+    "residency_refusal",
+    "data_class_lowered",
+    "egress_anomaly",
+    "audit_chain_break",
 ]
 
 
