@@ -212,3 +212,15 @@ def test_a_lowered_data_class_alerts_the_regulator_with_who_and_when(w: World) -
         w.client.get(f"{API}/risk/alerts", headers=w.h("tenant_user")).status_code == 403
     )  # not the tenant's
     assert _detect(w) == 0  # each lowering alerts once
+
+
+def test_the_kind_filter_takes_the_known_kinds_only(w: World) -> None:
+    from huanghe.observatory.report_sections import ALERT_KINDS
+
+    for kind in ALERT_KINDS:
+        assert (
+            w.client.get(f"{API}/risk/alerts", params={"kind": kind}, headers=w.h("regulator")).status_code
+            == 200
+        )
+    bad = w.client.get(f"{API}/risk/alerts", params={"kind": "nope"}, headers=w.h("regulator"))
+    assert bad.status_code == 422 and "kind" in bad.text, bad.text

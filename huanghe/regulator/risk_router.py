@@ -15,28 +15,25 @@ from __future__ import annotations
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from huanghe.api.authentication import principal_of_request
 from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep
 from huanghe.core.paging import Page
+from huanghe.observatory.report_sections import ALERT_KINDS
 from huanghe.regulator import risk
 
 router = APIRouter(tags=["risk"])
 AlertId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 State = Literal["open", "acknowledged", "resolved"]
-Kind = Literal[
-    "auth_failures",
-    "refused_requests",
-    "residency_refusal",
-    "data_class_lowered",
-    "egress_anomaly",
-    "audit_chain_break",
+#: One of :data:`~huanghe.observatory.report_sections.ALERT_KINDS` (the one list of alert kinds).
+Kind = Annotated[
+    str | None, Query(pattern="^(" + "|".join(ALERT_KINDS) + ")$", description=" | ".join(ALERT_KINDS))
 ]
 
 
 @router.get("/risk/alerts", response_model=Page[risk.RiskAlertPublic])
-def list_alerts(s: SessionDep, state: State | None = None, kind: Kind | None = None,
+def list_alerts(s: SessionDep, state: State | None = None, kind: Kind = None,
                 limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0) -> Page[risk.RiskAlertPublic]:  # fmt: skip
     return risk.list_alerts(s, state=state, kind=kind, limit=limit, offset=offset)
 
