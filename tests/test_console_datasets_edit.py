@@ -192,6 +192,7 @@ def test_enterprise_edits_its_dataset_and_opens_a_transfer(
         _shown(page)
         # core data at Yantai: refused, the server's message at the class field
         page.fill("#dse-form input[name='name']", "传感器数据 2026")
+        assert page.is_hidden("#dse-lower-note")  # general data: nothing lower to choose
         page.select_option("#dse-form select[name='data_class']", "core")
         page.click("#dse-form button[type='submit']")
         page.wait_for_function("document.getElementById('dse-error-data_class').textContent.length > 0")
@@ -212,6 +213,13 @@ def test_enterprise_edits_its_dataset_and_opens_a_transfer(
         assert (ds["name"], ds["data_class"], ds["temperature"], ds["allowed_centers"]) == (
             "传感器数据 2026", "important", "warm", ["dezhou-regional"])  # fmt: skip
         assert "dezhou-regional" in page.inner_text("#ds-residency")
+        # now important: choosing general again says the regulator is told (not saved here)
+        page.click("#dse-open")
+        page.select_option("#dse-form select[name='data_class']", "general")
+        assert page.is_visible("#dse-lower-note") and "监管" in page.inner_text("#dse-lower-note")
+        page.select_option("#dse-form select[name='data_class']", "important")
+        assert page.is_hidden("#dse-lower-note")
+        page.click("#dse-cancel")
 
         # the transfer's page, from the dataset's transfers
         page.click(f"#ds-transfers a[data-transfer='{tid}']")

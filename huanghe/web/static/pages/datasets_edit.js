@@ -17,6 +17,7 @@
       "datasets_edit.allowed": "允许存放的中心（重要/核心数据）",
       "datasets_edit.save": "保存修改",
       "datasets_edit.cancel": "取消",
+      "datasets_edit.lower": "降低数据级别会记入审计并向监管方发出风险预警；仍须每个副本合规，列入重要数据保护目录的数据不能降为一般数据。",
       "datasets_edit.saved": "已保存：{fields}",
       "datasets_edit.unchanged": "没有改动",
       "datasets_edit.failed": "未能保存：{detail}",
@@ -44,6 +45,7 @@
       "datasets_edit.allowed": "Centers allowed (important/core data)",
       "datasets_edit.save": "Save changes",
       "datasets_edit.cancel": "Cancel",
+      "datasets_edit.lower": "Lowering the data class is audited and raises a risk alert for the regulator; every copy must still be lawful, and data in the protection catalog cannot become general.",
       "datasets_edit.saved": "Saved: {fields}",
       "datasets_edit.unchanged": "Nothing changed",
       "datasets_edit.failed": "Not saved: {detail}",
@@ -130,10 +132,12 @@
     const temp = el("select", {}, TEMPERATURES.map((x) => new Option(t(`datasets.temp.${x}`), x, false, x === ds.temperature)));
     const allowed = el("select", { multiple: true, size: 4 });
     const allowedField = field("allowed_centers", "datasets_edit.allowed", allowed);
+    const lowerNote = el("p", { className: "hint-line wide", id: "dse-lower-note", role: "status", hidden: true }, t("datasets_edit.lower"));
     const fill = () => {
       const chosen = allowed.options.length ? [...allowed.selectedOptions].map((o) => o.value) : ds.allowed_centers;
       allowed.replaceChildren(...centerOptions(cls.value, chosen));
       allowedField.hidden = cls.value === "general";
+      lowerNote.hidden = D.CLASSES.indexOf(cls.value) >= D.CLASSES.indexOf(ds.data_class);  // the regulator is told
     };
     cls.addEventListener("change", fill);
     const general = el("div", { id: "dse-error", className: "wide" });
@@ -142,7 +146,7 @@
     const form = el("form", { className: "job-form ds-form", id: "dse-form", noValidate: true },
       field("name", "datasets_edit.name", name), field("data_class", "datasets_edit.class", cls),
       field("temperature", "datasets_edit.temperature", temp), el("div", { className: "wide" }, allowedField),
-      el("div", { className: "form-actions wide" }, save, cancel), general);
+      lowerNote, el("div", { className: "form-actions wide" }, save, cancel), general);
     fill();
     cancel.addEventListener("click", () => close(""));
     // a field edited since the refusal: its message is stale. On "input" (as one types or picks), not "change":
