@@ -34,12 +34,11 @@ from huanghe.audit.security_events import record_event
 from huanghe.core.errors import NotFoundError, conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.data.models import TransferRow
+from huanghe.data.service import CLASS_LOWERED
 from huanghe.regulator.models import RiskAlertRow
 from huanghe.store.crud import page_of
 
 RESIDENCY_ACTIONS = ("data.residency.refuse", "rule.refused", "transfer.refused")
-#: Audit action of a lowered data class (:mod:`huanghe.data.service`; payload ``from``, ``to``, ``tenant``).
-CLASS_LOWERED = "data.class.lower"
 ACTIVE = ("open", "acknowledged")
 SEVERITIES = ("low", "medium", "high", "critical")
 
