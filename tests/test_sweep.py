@@ -98,9 +98,11 @@ def test_serial_sweep_equals_simulate_and_writes_json_csv_plots(
 def test_interrupted_sweep_resumes_without_recomputing(
     mode: str, grid: list[str], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """SIGINT after the first finished cell (serially three more workloads are still to be built; on Ray, on
-    the session's head, more cells are still running): exit 130, the finished cells are kept, nothing is
-    half-written, and the rerun only computes the others.
+    """SIGINT to a sweep with finished cells and more to go: exit 130, the finished cells are kept, nothing is
+    half-written, and the rerun only computes the others. On Ray (the session's head, cells in parallel) it is
+    sent once the first cell is stored. Serially it is sent as soon as the sweep has written its grid, after a
+    first run finished the seed-1 cells: waiting for a cell instead raced the sweep's last second under load (the
+    last cells take about a second; a loaded poller once saw the first when all twelve were done).
 
     The child gets Python's default Ctrl-C handling whatever this process inherited: a test run started in the
     background by a non-interactive shell (as CI does) ignores SIGINT, its children inherit that, and a serial
@@ -120,6 +122,9 @@ def test_interrupted_sweep_resumes_without_recomputing(
     ]
     if mode == "ray":
         args += ["--ray", request.getfixturevalue("ray_cluster").gcs_address]
+    else:  # the seed-1 cells first, in a run of their own: the interrupted run then has 9 cells to go
+        first = run(*[("1" if a == seeds else a) for a in args])
+        assert first.returncode == 0 and len(cell_files(out)) == 3, first.stderr
     proc = subprocess.Popen(
         sweep(*args),
         stdout=subprocess.PIPE,
@@ -129,7 +134,16 @@ def test_interrupted_sweep_resumes_without_recomputing(
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 180
-    while not list((out / "cells").glob("*.json")) and time.monotonic() < deadline and proc.poll() is None:
+
+    def ready() -> bool:
+        if mode == "ray":
+            return bool(list((out / "cells").glob("*.json")))
+        try:  # this run's grid (all n cells) is written before any cell runs
+            return len(json.loads((out / "grid.json").read_text(encoding="utf-8"))["cells"]) == n
+        except (OSError, ValueError):
+            return False
+
+    while not ready() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)

@@ -261,12 +261,14 @@ def sweep_cmd(
     err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
     store = SweepStore(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "grid.json").write_text(
-        json.dumps({"argv": sys.argv[1:], "cells": [c.params() | {"key": c.key()} for c in cells]}, indent=1)
-        + "\n",
-        encoding="utf-8",
-    )
-    try:
+    try:  # Ctrl-C from here on: the friendly message and exit 130, whatever the sweep was doing
+        (out / "grid.json").write_text(
+            json.dumps(
+                {"argv": sys.argv[1:], "cells": [c.params() | {"key": c.key()} for c in cells]}, indent=1
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         reused, failed, wall = execute(cells, store, given, ray_address, cpus, err)
     except KeyboardInterrupt:
         kept = sum(store.load(c) is not None for c in cells)
