@@ -220,6 +220,7 @@ def test_enterprise_edits_its_dataset_and_opens_a_transfer(
         page.select_option("#dse-form select[name='data_class']", "important")
         assert page.is_hidden("#dse-lower-note")
         page.click("#dse-cancel")
+        page.wait_for_selector("#dse-open")  # redrawn after the cancel (else it may replace the link)
 
         # the transfer's page, from the dataset's transfers
         page.click(f"#ds-transfers a[data-transfer='{tid}']")
