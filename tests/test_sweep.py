@@ -47,6 +47,14 @@ def grid(net: Path) -> list[str]:
             "--hours", "0.5"]  # fmt: skip
 
 
+def _default_ctrl_c() -> None:
+    """In the child before exec: SIGINT handled by default and not blocked. A child inherits both the handler
+    (ignored when CI starts the suite in the background) and the signal mask of the thread that forks it (SIGINT
+    blocked in this process once a library blocked it, seen in CI: the interrupt then stays pending forever)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def sweep(*args: str) -> list[str]:
     return [sys.executable, "-c", "from huanghe.cli.main import app; app()", "sweep", *args]
 
@@ -131,7 +139,7 @@ def test_interrupted_sweep_resumes_without_recomputing(
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=_default_ctrl_c,
     )
     deadline = time.monotonic() + 180
 
