@@ -391,6 +391,14 @@
     restore();
     return out;
   };
+  /** A guard against out-of-order loads: `const fresh = HH.latest();` then, in a page's load, `const mine =
+      fresh();` before its first request and `if (!mine()) return;` before it draws. A load that was overtaken by
+      a later one (a save's reload started while an earlier refresh still waited for its answers) then draws
+      nothing, instead of drawing its older data over the newer. */
+  HH.latest = function () {
+    let n = 0;
+    return () => { n += 1; const mine = n; return () => mine === n; };
+  };
   /** Download the answer of GET `path` as a file named `filename` (PDF, CSV: anything not JSON). */
   HH.download = async function (path, filename) {
     const resp = await fetch(path, { credentials: "same-origin" });

@@ -124,30 +124,37 @@
     return `${HH.sig(v, 3)} ${units[i]}`;
   };
 
+  const fresh = HH.latest();
+  /** Read what the page shows, then draw it: only the latest of overlapping loads (a refresh, a save's reload)
+      stores its answers and draws, so an older answer never replaces a newer one. */
   async function load() {
-    st.error = null;
+    const mine = fresh();
+    const got = { tenant: st.tenant, tenants: st.tenants, endpoints: st.endpoints, all: st.all, quota: null, data: null, usage: null };
+    let error = null;
     try {
       const me = HH.whoami;
       if (me && me.tenant) {
-        st.tenant = me.tenant;
-        if (!st.tenants.length && HH.can(TENANT)) st.tenants = [await HH.api(`/api/v1/tenants/${encodeURIComponent(me.tenant)}`)];
+        got.tenant = me.tenant;
+        if (!got.tenants.length && HH.can(TENANT)) got.tenants = [await HH.api(`/api/v1/tenants/${encodeURIComponent(me.tenant)}`)];
       }
-      if (HH.can(DATA_SET) && HH.can(ENDPOINTS) && !st.endpoints.length) {
-        st.endpoints = (await HH.api("/api/v1/storage-endpoints?limit=1000")).items;
+      if (HH.can(DATA_SET) && HH.can(ENDPOINTS) && !got.endpoints.length) {
+        got.endpoints = (await HH.api("/api/v1/storage-endpoints?limit=1000")).items;
       }
       if (HH.can(TENANTS)) {
-        if (!st.tenants.length) st.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
-        const shown = st.tenants.slice(st.allOffset, st.allOffset + ALL_LIMIT);
-        st.all = await Promise.all(shown.map((x) => HH.api(`/api/v1/quotas/${encodeURIComponent(x.id)}`)));
-        if (!st.tenant && st.tenants.length) st.tenant = st.tenants[0].id;
+        if (!got.tenants.length) got.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
+        const shown = got.tenants.slice(st.allOffset, st.allOffset + ALL_LIMIT);
+        got.all = await Promise.all(shown.map((x) => HH.api(`/api/v1/quotas/${encodeURIComponent(x.id)}`)));
+        if (!got.tenant && got.tenants.length) got.tenant = got.tenants[0].id;
       }
-      st.quota = st.tenant ? await HH.api(`/api/v1/quotas/${encodeURIComponent(st.tenant)}`) : null;
-      st.data = HH.can(DATA) && st.tenant ? await HH.api("/api/v1/data-quotas" + HH.query({ tenant: st.tenant, limit: 100 })) : null;
-      st.usage = HH.can(USAGE) && st.quota
-        ? await HH.api("/api/v1/usage" + HH.query({ tenant: st.tenant, month: st.quota.month, limit: 20, offset: st.usageOffset })) : null;
+      got.quota = got.tenant ? await HH.api(`/api/v1/quotas/${encodeURIComponent(got.tenant)}`) : null;
+      got.data = HH.can(DATA) && got.tenant ? await HH.api("/api/v1/data-quotas" + HH.query({ tenant: got.tenant, limit: 100 })) : null;
+      got.usage = HH.can(USAGE) && got.quota
+        ? await HH.api("/api/v1/usage" + HH.query({ tenant: got.tenant, month: got.quota.month, limit: 20, offset: st.usageOffset })) : null;
     } catch (err) {
-      st.error = err;
+      error = err;
     }
+    if (!mine()) return;  // overtaken: the later load draws
+    Object.assign(st, error ? { error } : { ...got, error: null });  // a failed load keeps what was shown
     render();
   }
 
