@@ -131,14 +131,21 @@
     return el("label", { className: "field" + (cls ? " " + cls : "") }, el("span", {}, t(key)), input);
   }
 
+  const fresh = HH.latest();
+  /** Read the list, then draw: only the latest of overlapping loads (a filter or pager change,
+      a create's or revoke's reload) stores its answers, so an older answer never replaces a newer one. */
   async function load() {
+    const mine = fresh();
+    const got = { tenants: st.tenants, page: st.page };
+    let error = null;
     try {
-      if (HH.can(TENANTS) && !st.tenants.length) st.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
-      st.page = await HH.api("/api/v1/auth/tokens" + HH.query({ tenant: st.tenant, limit: LIMIT, offset: st.offset }));
-      st.error = null;
+      if (HH.can(TENANTS) && !got.tenants.length) got.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
+      got.page = await HH.api("/api/v1/auth/tokens" + HH.query({ tenant: st.tenant, limit: LIMIT, offset: st.offset }));
     } catch (err) {
-      st.error = err;
+      error = err;
     }
+    if (!mine()) return;  // overtaken: the later load draws
+    Object.assign(st, error ? { error } : { ...got, error: null });  // a failed load keeps what was shown
     render();
   }
 

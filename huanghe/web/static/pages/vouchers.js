@@ -139,17 +139,23 @@
   const date = (iso) => new Date(iso).toLocaleDateString(HH.lang);
   const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 
+  const fresh = HH.latest();
+  /** Read the voucher shown and the list, then draw: only the latest of overlapping loads (a filter or pager
+      change, an issue's or revoke's reload) stores its answers, so an older answer never replaces a newer one. */
   async function load(id) {
-    st.detail = null;
+    const mine = fresh();
+    const got = { detail: null, tenants: st.tenants, page: st.page, summary: st.summary };
+    let error = null;
     try {
-      if (id) st.detail = await HH.api(`/api/v1/vouchers/${encodeURIComponent(id)}`);
-      if (HH.can(TENANTS) && !st.tenants.length) st.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
-      st.page = await HH.api("/api/v1/vouchers" + HH.query({ tenant: st.tenant, limit: LIMIT, offset: st.offset }));
-      st.summary = await HH.api("/api/v1/vouchers:summary" + HH.query({ tenant: st.tenant }));
-      st.error = null;
+      if (id) got.detail = await HH.api(`/api/v1/vouchers/${encodeURIComponent(id)}`);
+      if (HH.can(TENANTS) && !got.tenants.length) got.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
+      got.page = await HH.api("/api/v1/vouchers" + HH.query({ tenant: st.tenant, limit: LIMIT, offset: st.offset }));
+      got.summary = await HH.api("/api/v1/vouchers:summary" + HH.query({ tenant: st.tenant }));
     } catch (err) {
-      st.error = err;
+      error = err;
     }
+    if (!mine()) return;  // overtaken: the later load draws
+    Object.assign(st, error ? { error, detail: got.detail } : { ...got, error: null });  // a failed load keeps the list shown
     render();
   }
 
