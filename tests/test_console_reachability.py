@@ -5,7 +5,7 @@ Without a browser: the console's calls are read from its sources. A page (``page
 the scripts that are not pages (common.js, app.js, jobs.js, observatory.js) in ``HH.registerCalls("view",
 [...])``. Each is ``"METHOD /api/v1/route/{template}"`` exactly as in :data:`huanghe.api.policy.POLICY`. Per
 role (:func:`huanghe.api.capabilities.routes_for`), a route is reachable when a view the role is shown (its
-``needs`` all allowed) declares it. The declarations cannot lie: each declared path must appear in that file's
+``needs`` all allowed, and not its ``unless`` all: a fuller page of the role's covers it) declares it. The declarations cannot lie: each declared path must appear in that file's
 source as a string or template literal (``${...}`` in place of each ``{param}``), a declared mutation must name
 its method, and every ``/api/v1/...`` literal of a file must match one of its declared calls.
 """
@@ -92,6 +92,8 @@ class View:
     source: Path
     needs: list[str] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    #: calls that, all allowed, leave the view out of the menu (another page of the role's covers it)
+    unless: list[str] = field(default_factory=list)
 
 
 def _bracket_list(text: str, start: int) -> str:
@@ -148,6 +150,7 @@ def _registered_pages(path: Path) -> list[View]:
                 path,
                 _list_value(text, "needs", block, path),
                 _list_value(text, "calls", block, path),
+                _list_value(text, "unless", block, path),
             )
         )
     return views
@@ -184,7 +187,10 @@ def console_views() -> list[View]:
 
 
 def _visible(view: View, allowed: set[str]) -> bool:
-    return all(c in allowed for c in view.needs)
+    """In the menu of a role allowed ``allowed``: as common.js's ``inMenu`` (needs all allowed, and not covered
+    by a fuller page: ``unless`` empty or not all allowed)."""
+    covered = bool(view.unless) and all(c in allowed for c in view.unless)
+    return all(c in allowed for c in view.needs) and not covered
 
 
 def unreachable(role: Role, views: list[View]) -> list[str]:
@@ -240,7 +246,7 @@ def declaration_problems(views: list[View]) -> list[str]:
     by_file: dict[Path, list[str]] = {path: [] for path in _sources()}
     for v in views:
         by_file.setdefault(v.source, []).extend(v.calls)
-        for call in v.calls + v.needs:
+        for call in v.calls + v.needs + v.unless:
             method, path = call.split(" ", 1)
             if (method, path) not in POLICY:
                 problems.append(f"{v.source.name} ({v.name}): {call} is not a route of the policy table")

@@ -182,7 +182,10 @@
       needs: calls it cannot work without (menu entry shown only when all are allowed), calls: every API call it
       makes ("METHOD /api/v1/route/{template}", read by the reachability test), show(params, el) called each
       time it is opened (#name/param1/param2 → params ["param1", "param2"]), el: its <div data-view>, parent: the
-      view whose menu entry is lit while it shows (detail pages)}. */
+      view whose menu entry is lit while it shows (detail pages), unless: calls (same form as needs) that, when
+      the caller may make them all, hide the menu entry because another page of theirs does the same thing and
+      more (one entry per thing: the admin's Storage page covers the operator's Center storage); the page stays
+      open to its address}. */
   HH.pages = [];
   const STATIC_VIEWS = {
     network: { nav: "nav.overview", href: "#overview", needs: [] },
@@ -209,7 +212,7 @@
       el.id = `page-${def.name}`;
       document.querySelector("main").append(el);
     }
-    const page = Object.assign({ needs: [], calls: [], el }, def);
+    const page = Object.assign({ needs: [], unless: [], calls: [], el }, def);
     HH.pages.push(page);
     if (navDrawn) renderNav();  // a page registered late (after HH.ready): in the menu all the same
     return page;
@@ -220,7 +223,10 @@
     return "network";
   }
   function allowed(needs) { return (needs || []).every((c) => capsNow.has(c)); }
-  /** The menu: the network, then every page whose needs the caller's role may call, then the API docs. */
+  /** A page in the caller's menu: its needs all allowed, and not covered by a fuller page (`unless` all allowed). */
+  function inMenu(p) { return Boolean(p.nav) && allowed(p.needs) && !(p.unless.length && allowed(p.unless)); }
+  /** The menu: the network, then every page whose needs the caller's role may call (and no fuller page of theirs
+      covers: `unless`), then the API docs. */
   function renderNav() {
     const nav = document.querySelector(".nav");
     if (!nav) return;
@@ -233,7 +239,7 @@
         HH.el("a", { href: "#centers", dataset: { nav: "network", i18n: "nav.centers" } }, HH.t("nav.centers")));
     }
     for (const p of HH.pages) {
-      if (p.nav && allowed(p.needs)) links.push(HH.el("a", { href: `#${p.name}`, dataset: { nav: p.name, i18n: p.nav } }, HH.t(p.nav)));
+      if (inMenu(p)) links.push(HH.el("a", { href: `#${p.name}`, dataset: { nav: p.name, i18n: p.nav } }, HH.t(p.nav)));
     }
     links.push(HH.el("a", { href: "/docs", dataset: { i18n: "nav.api" } }, HH.t("nav.api")));
     nav.replaceChildren(...links);

@@ -1,5 +1,6 @@
-/* Center storage (#endpoints): the storage endpoints of an operator's own centers (platform admins: every
-   endpoint, paged) with capacity, use, health and drain state; drain one with a reason (no new copies are placed
+/* Center storage (#endpoints): the storage endpoints of an operator's own centers (platform admins, opening it
+   by its address: every endpoint, paged; their menu has the Storage page instead, which does all of this and
+   more: `unless` below) with capacity, use, health and drain state; drain one with a reason (no new copies are placed
    there, the copies already there stay readable) and resume it; change its capacity. PATCH
    /api/v1/storage-endpoints/{id} with drained + reason or capacity_bytes only: the connection (URL, bucket,
    keys) is the admin's, on the Storage page. Other centers' endpoints are not listed; the API refuses them
@@ -110,16 +111,24 @@
     HH.showError(slot, err instanceof HH.ApiError && err.status === 401 ? err : new Error(err.message || String(err)), "endpoints.failed");
   }
 
+  const fresh = HH.latest();
+  /** Read the endpoints into `st`: true, or false when a later read (a drain's, resume's or capacity's reload, a
+      pager click) overtook this one: it stores nothing and its caller draws nothing. */
   async function load() {
+    const mine = fresh();
     const centers = myCenters();
     if (centers) {
       const pages = await Promise.all(centers.map((c) => HH.api(`/api/v1/storage-endpoints${HH.query({ center: c, limit: 500 })}`)));
+      if (!mine()) return false;
       st.items = pages.flatMap((p) => p.items).filter((e) => centers.includes(e.center));
       st.page = null;
     } else {
-      st.page = await HH.api(`/api/v1/storage-endpoints${HH.query({ limit: LIMIT, offset: st.offset })}`);
+      const page = await HH.api(`/api/v1/storage-endpoints${HH.query({ limit: LIMIT, offset: st.offset })}`);
+      if (!mine()) return false;
+      st.page = page;
       st.items = st.page.items;
     }
+    return true;
   }
 
   function table() {
@@ -201,8 +210,7 @@
     capacityForm()].filter(Boolean));  // a null child would show as "null"
   }
   async function refresh() {
-    await load();
-    if (HH.view === "endpoints") render(page.el);
+    if ((await load()) && HH.view === "endpoints") render(page.el);
   }
   /** Drain (with the reason typed) or resume the endpoint of the button: its id read when clicked. */
   async function act(ev) {
@@ -224,12 +232,13 @@
     name: "endpoints",
     nav: "endpoints.nav",
     needs: ["GET /api/v1/storage-endpoints", PATCH],
+    // whoever may register endpoints (the platform admin) has the Storage page: one menu entry for storage
+    unless: ["POST /api/v1/storage-endpoints"],
     calls: ["GET /api/v1/storage-endpoints", PATCH],
     async show(params, root) {
       st.topo = st.topo || (await HH.topology);
       st.offset = 0;
-      await load();
-      render(root);
+      if (await load()) render(root);
     },
   });
   page.el.addEventListener("click", (ev) => { act(ev).catch(() => null); });
