@@ -157,13 +157,20 @@
   const risk = { state: "", page: null, error: null, detail: null, trace: null };
   let root = null;
 
+  // Only the latest of overlapping reads draws (a filter or pager change, an action's reload; the risk list's
+  // filter, a step's reload; another alert opened): an older answer never replaces a newer one.
+  const [fresh, freshDetail, freshRisk, freshRiskDetail] = [HH.latest(), HH.latest(), HH.latest(), HH.latest()];
   async function load() {
+    const mine = fresh();
+    let page = null;
+    let error = null;
     try {
-      st.page = await HH.api("/api/v1/alerts" + HH.query({ ...st.filters, limit: LIMIT, offset: st.offset }));
-      st.error = null;
+      page = await HH.api("/api/v1/alerts" + HH.query({ ...st.filters, limit: LIMIT, offset: st.offset }));
     } catch (err) {
-      st.error = err;
+      error = err;
     }
+    if (!mine()) return;  // overtaken: the later load draws
+    Object.assign(st, error ? { error } : { page, error: null });
     render();
   }
   async function act(alert, what) {
@@ -180,12 +187,16 @@
     if (st.detail && st.detail.id === alert.id) await loadDetail(alert.id);
   }
   async function loadDetail(id) {
+    const mine = freshDetail();
+    let detail = null;
+    let error = null;
     try {
-      st.detail = await HH.api(`/api/v1/alerts/${encodeURIComponent(id)}`);
+      detail = await HH.api(`/api/v1/alerts/${encodeURIComponent(id)}`);
     } catch (err) {
-      st.detail = null;
-      st.error = err;
+      error = err;
     }
+    if (!mine()) return;
+    Object.assign(st, error ? { detail: null, error } : { detail });
     render();
   }
   function detail() {
@@ -201,20 +212,29 @@
   }
 
   // ---- security risk alerts (regulator, admin) -----------------------------------------------------------------
+  /** Read the risk list; true when it was the latest read (the caller draws), false when overtaken. */
   async function loadRisk() {
-    if (!HH.can(RISK.list)) return;
+    if (!HH.can(RISK.list)) return true;
+    const mine = freshRisk();
+    let page = null;
+    let error = null;
     try {
-      risk.page = await HH.api("/api/v1/risk/alerts" + HH.query({ state: risk.state, limit: LIMIT }));
-      risk.error = null;
+      page = await HH.api("/api/v1/risk/alerts" + HH.query({ state: risk.state, limit: LIMIT }));
     } catch (err) {
-      risk.error = err;
+      error = err;
     }
+    if (!mine()) return false;
+    Object.assign(risk, error ? { error } : { page, error: null });
+    return true;
   }
   async function openRisk(id) {
+    const mine = freshRiskDetail();
     try {
       const [detail, trace] = await Promise.all([HH.api(`/api/v1/risk/alerts/${id}`), HH.api(`/api/v1/risk/alerts/${id}/trace`)]);
+      if (!mine()) return;
       Object.assign(risk, { detail, trace, error: null });
     } catch (err) {
+      if (!mine()) return;
       risk.error = err;
     }
     render();
@@ -262,7 +282,7 @@
     if (!HH.can(RISK.list)) return null;
     const state = el("select", { name: "risk-state" }, new Option(t("alerts.any"), ""), STATES.map((v) => new Option(HH.label("alerts.state", v), v)));
     state.value = risk.state;
-    state.addEventListener("change", async () => { risk.state = state.value; await loadRisk(); render(); });
+    state.addEventListener("change", async () => { risk.state = state.value; if (await loadRisk()) render(); });
     const rows = (risk.page ? risk.page.items : []).map((a) => {
       const open = el("button", { type: "button", className: "small", dataset: { riskOpen: a.id } }, t("alerts.risk.open"));
       open.addEventListener("click", () => openRisk(a.id));

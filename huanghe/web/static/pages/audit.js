@@ -82,15 +82,22 @@
     if (Number.isNaN(d.getTime())) throw new Error(t("audit.bad_time"));
     return d.toISOString();
   }
+  const fresh = HH.latest();
+  /** Read the records of the search; only the latest of overlapping searches (a search, a reset, a pager click
+      while an earlier one still waits) stores and draws its answer. */
   async function load() {
+    const mine = fresh();
+    let page = null;
+    let error = null;
     try {
       const q = { actor: st.filters.actor, action: st.filters.action, subject: st.filters.subject,
         since: isoOf(st.filters.since), until: isoOf(st.filters.until), order: "desc", limit: LIMIT, offset: st.offset };
-      st.page = await HH.api("/api/v1/audit" + HH.query(q));
-      st.error = null;
+      page = await HH.api("/api/v1/audit" + HH.query(q));
     } catch (err) {
-      st.error = err;
+      error = err;
     }
+    if (!mine()) return;  // overtaken: the later search draws
+    Object.assign(st, error ? { error } : { page, error: null });
     render();
   }
   async function verify() {

@@ -130,26 +130,37 @@
 
   const statusBadge = (s) => el("span", { className: `state project-${s}`, dataset: { status: s } }, t(`projects.status.${s}`));
 
+  // The list's and a project's reads share one guard (both draw the page): only the latest of overlapping reads (a
+  // filter or pager change, a filing's or step's reload, another project opened) stores its answers and draws.
+  const fresh = HH.latest();
   async function loadList() {
+    const mine = fresh();
+    let page = null;
+    let error = null;
     try {
-      st.page = await HH.api("/api/v1/projects" + HH.query({ status: st.status, limit: LIMIT, offset: st.offset }));
-      st.error = null;
+      page = await HH.api("/api/v1/projects" + HH.query({ status: st.status, limit: LIMIT, offset: st.offset }));
     } catch (err) {
-      st.error = err;
+      error = err;
     }
+    if (!mine()) return;  // overtaken: the later read draws
+    Object.assign(st, error ? { error } : { page, error: null });
     render();
   }
   async function loadDetail() {
+    const mine = fresh();
+    let got = null;
+    let error = null;
     try {
       const id = encodeURIComponent(st.id);
-      [st.project, st.history] = await Promise.all([
+      const [project, history] = await Promise.all([
         HH.api(`/api/v1/projects/${id}`), HH.api(`/api/v1/projects/${id}/history`),
       ]);
-      st.error = null;
+      got = { project, history, error: null };
     } catch (err) {
-      st.error = err;
-      st.project = null;
+      error = err;
     }
+    if (!mine()) return;
+    Object.assign(st, got || { error, project: null });
     render();
   }
   async function move(to, comment) {
