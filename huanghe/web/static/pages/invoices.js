@@ -110,24 +110,30 @@
     }
     return HH.errorBox(err);
   }
+  const fresh = HH.latest();
+  /** Read the list (and the invoice `id`), then draw: only the latest of overlapping loads (a filter or pager
+      change, a new invoice opened) stores its answers, so an older answer never replaces a newer one. */
   async function load(id) {
+    const mine = fresh();
+    const got = { tenants: st.tenants, page: st.page, ledger: st.ledger };
+    let error = null;
     try {
-      if (HH.can(TENANTS) && !st.tenants.length) st.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
-      st.page = await HH.api("/api/v1/invoices" + HH.query({ tenant: st.tenant, month: st.month, limit: LIMIT, offset: st.offset }));
-      if (HH.can(LEDGER)) st.ledger = await HH.api("/api/v1/ledger/balances");
-      st.error = null;
+      if (HH.can(TENANTS) && !got.tenants.length) got.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
+      got.page = await HH.api("/api/v1/invoices" + HH.query({ tenant: st.tenant, month: st.month, limit: LIMIT, offset: st.offset }));
+      if (HH.can(LEDGER)) got.ledger = await HH.api("/api/v1/ledger/balances");
     } catch (err) {
-      st.error = err;
+      error = err;
     }
-    st.detail = null;
-    st.detailError = null;
+    const one = { detail: null, detailError: null };
     if (id) {
       try {
-        st.detail = await HH.api(`/api/v1/invoices/${encodeURIComponent(id)}`);
+        one.detail = await HH.api(`/api/v1/invoices/${encodeURIComponent(id)}`);
       } catch (err) {
-        st.detailError = err;
+        one.detailError = err;
       }
     }
+    if (!mine()) return;  // overtaken: the later load draws
+    Object.assign(st, error ? { error } : { ...got, error: null }, one);  // a failed list keeps what was shown
     render();
   }
   async function download(inv, fmt, status) {

@@ -137,14 +137,20 @@
   }
 
   // ---- list -----------------------------------------------------------------------------------------------
+  const fresh = HH.latest();
+  /** Read the list, then draw: only the latest of overlapping loads (a filter or pager change, a save's or
+      delete's reload) stores its answer, so an older answer never replaces a newer one. */
   async function load() {
+    const mine = fresh();
+    let page = null;
+    let error = null;
     try {
-      st.page = await HH.api("/api/v1/tenants" + HH.query({ sector: st.sector, limit: LIMIT, offset: st.offset }));
-      st.error = null;
+      page = await HH.api("/api/v1/tenants" + HH.query({ sector: st.sector, limit: LIMIT, offset: st.offset }));
     } catch (err) {
-      st.page = null;
-      st.error = err;
+      error = err;
     }
+    if (!mine()) return;  // overtaken: the later load draws
+    Object.assign(st, { page, error });
     render();
     if (st.page) await loadCounts(st.page.items.map((x) => x.id));
   }

@@ -415,10 +415,13 @@
       el("div", { id: "secrets-pager" }),
       form);
   }
+  const fresh = HH.latest();  // overlapping list reads (a pager click, a save's or delete's reload): the latest draws
   async function loadSecrets() {
     if (!HH.can("GET /api/v1/secrets")) return;
-    const path = "/api/v1/secrets" + HH.query({ limit: 20, offset: st.secretsOffset });
-    st.secretsError = await HH.api(path).then((page) => { st.secrets = page; return null; }, (err) => err);
+    const mine = fresh(), path = "/api/v1/secrets" + HH.query({ limit: 20, offset: st.secretsOffset });
+    const [page, error] = await HH.api(path).then((x) => [x, null], (err) => [null, err]);
+    if (!mine()) return;  // overtaken: the later read draws
+    [st.secrets, st.secretsError] = [page || st.secrets, error];
     renderSecrets();
   }
   function renderSecrets() {
