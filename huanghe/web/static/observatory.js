@@ -57,12 +57,20 @@
     if (!st.charts[key]) st.charts[key] = echarts.init($(slotId), null, { renderer: "canvas" });
     return st.charts[key];
   }
+  /** A part's guard: only the latest of its overlapping reads (a control changed twice, an action's reload) stores
+      and draws its answer, so an older answer never replaces a newer one. */
+  const guards = {};
+  const freshOf = (key) => (guards[key] = guards[key] || HH.latest());
   /** Read `path` into st.data[key] (or st.errors[key]) and render that part. */
   async function load(key, path, renderPart) {
+    const mine = freshOf(key)();
     try {
-      st.data[key] = await HH.api(path);
+      const data = await HH.api(path);
+      if (!mine()) return;  // overtaken: the later read draws
+      st.data[key] = data;
       st.errors[key] = null;
     } catch (err) {
+      if (!mine()) return;
       st.errors[key] = err;
     }
     renderPart();
@@ -228,12 +236,15 @@
   }
   /** Open and acknowledged alerts (two reads, so that many resolved ones cannot hide them), newest first. */
   async function loadAlerts() {
+    const mine = freshOf("alerts")();
     try {
       const pages = await Promise.all(["open", "acknowledged"].map((s) => HH.api(`/api/v1/alerts?state=${s}&limit=100`)));
+      if (!mine()) return;  // overtaken: the later read draws
       const items = pages.flatMap((p) => p.items).sort((a, b) => String(b.opened_at).localeCompare(String(a.opened_at)));
       st.data.alerts = { items, total: pages.reduce((n, p) => n + p.total, 0) };
       st.errors.alerts = null;
     } catch (err) {
+      if (!mine()) return;
       st.errors.alerts = err;
     }
     renderAlerts();

@@ -114,24 +114,28 @@
     return el("dl", { className: "kv" }, pairs.map(([k, v]) => [el("dt", {}, t(k)), el("dd", {}, v == null || v === "" ? "–" : v)]));
   }
 
+  const fresh = HH.latest();
+  /** Read the job, its events and new log output, then draw: only the latest of overlapping loads (the 2 s poll,
+      a cancel's reload) stores its answers, so an older answer never replaces a newer one (nor adds logs twice). */
   async function load() {
     const id = st.id;
+    const mine = fresh();
     try {
       const enc = encodeURIComponent(id);
       const [job, events] = await Promise.all([HH.api(`/api/v1/jobs/${enc}`), HH.api(`/api/v1/jobs/${enc}/events`)]);
-      if (id !== st.id) return;
+      if (id !== st.id || !mine()) return;
       Object.assign(st, { job, events: events.items, error: null });
-      await readLogs(id);
+      await readLogs(id, mine);
     } catch (err) {
-      if (id === st.id) st.error = err;
+      if (id === st.id && mine()) st.error = err;
     }
-    if (id === st.id) render();
+    if (id === st.id && mine()) render();
   }
   /** Output from the last offset on; after the job ended, one more read that brings nothing closes the log. */
-  async function readLogs(id) {
+  async function readLogs(id, mine) {
     if (st.logsDone) return;
     const out = await HH.api(`/api/v1/jobs/${encodeURIComponent(id)}/logs?offset=${st.offset}`);
-    if (id !== st.id) return;
+    if (id !== st.id || !mine()) return;
     st.logs += out.data;
     st.offset = out.next_offset;
     st.logMessage = out.message;

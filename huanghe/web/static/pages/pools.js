@@ -182,13 +182,18 @@
       el("div", { className: "card-value" }, value), el("div", { className: "card-sub" }, sub || ""));
   }
 
+  // Only the latest of overlapping reads draws (another center picked, a drain's, resume's or edit's reload; a
+  // pager click of the jobs): an older answer never replaces a newer one.
+  const [fresh, freshJobs] = [HH.latest(), HH.latest()];
   async function loadCenter(root, centerId) {
+    const mine = fresh();
     const [pools, drains, health, backends] = await Promise.all([
       HH.api(`/api/v1/pools${HH.query({ center: centerId, limit: 1000 })}`),
       HH.api(`/api/v1/pool-drains${HH.query({ center: centerId })}`),
       HH.api("/api/v1/health/centers").catch(() => ({ items: [] })),
       HH.api("/api/v1/backends").catch(() => ({ items: [] })),
     ]);
+    if (!mine()) return;  // overtaken: the later read draws
     const center = myCenters().find((c) => c.id === centerId);
     const drained = new Map(drains.map((d) => [d.pool, d]));
     const h = (health.items || []).find((x) => x.center === centerId);
@@ -372,14 +377,15 @@
   }
   async function loadJobs(centerId) {
     const slot = document.getElementById("pools-jobs");
+    const mine = freshJobs();
     let page;
     try {
       page = await HH.api(`/api/v1/centers/${encodeURIComponent(centerId)}/jobs${HH.query({ limit: 20, offset: st.jobsOffset })}`);
     } catch (err) {
-      HH.showError(document.getElementById("pools-jobs-error"), err);
+      if (mine()) HH.showError(document.getElementById("pools-jobs-error"), err);
       return;
     }
-    if (!slot || !slot.isConnected) return;
+    if (!mine() || !slot || !slot.isConnected) return;
     const rows = page.items.map((j) => [
       el("span", { className: "mono" }, j.id), j.name, j.tenant || "–", el("span", { className: "mono" }, j.pool || "–"),
       HH.label("state", j.state), HH.time(j.submit_s),
