@@ -321,10 +321,15 @@
     st.msg.rule = t("datasets.rule.added", { id: r.id, state: HH.label("datasets.state", r.state) });
     await refresh();
   }
+  // The list's and a dataset's reads share one guard (both draw the page): only the latest of overlapping reads (the
+  // 3 s refresh, an action's reload, a pager click, another dataset opened) stores its answers and draws.
+  const fresh = HH.latest();
   async function showList(root) {
+    const mine = fresh();
     const tenantPolicies = HH.can("GET /api/v1/lifecycle-policies") && HH.whoami && HH.whoami.tenant;  // admins: Storage page
     const [page, policies] = await Promise.all([HH.api(`/api/v1/datasets${HH.query({ limit: LIMIT, offset: st.offset })}`),
       tenantPolicies ? HH.api(`/api/v1/lifecycle-policies${HH.query({ limit: 200 })}`) : null]);
+    if (!mine()) return;  // overtaken: the later read draws
     const wide = platformRole();
     const labels = [t("datasets.col.id"), t("datasets.col.name"), wide ? t("datasets.col.tenant") : null, t("datasets.col.class"),
       t("datasets.col.home"), { text: t("datasets.col.size"), num: true }, t("datasets.col.replicas")].filter(Boolean);
@@ -338,7 +343,9 @@
   }
 
   // ---- one dataset -------------------------------------------------------------------------------------------
+  /** Read the dataset shown into `st`: true, or false when a later read overtook this one (it stores nothing). */
   async function load() {
+    const mine = fresh();
     const id = enc(st.id);
     const q = HH.query({ dataset: st.id, limit: 100 });
     const [ds, res, files, rules, transfers] = await Promise.all([
@@ -347,8 +354,10 @@
       HH.api(`/api/v1/datasets/${id}/files${HH.query({ limit: LIMIT, offset: st.fileOffset })}`),
       HH.can("GET /api/v1/rules") ? HH.api(`/api/v1/rules${q}`) : null,
       HH.can("GET /api/v1/transfers") ? HH.api(`/api/v1/transfers${q}`) : null,
-    ]);
+    ]).catch((err) => { if (mine()) throw err; return []; });  // an overtaken read's failure is no longer news
+    if (!mine()) return false;
     Object.assign(st, { ds, res, files: files.items, filePage: files, rules: rules ? rules.items : [], transfers: transfers ? transfers.items : [] });
+    return true;
   }
   const moving = () => st.rules.some((r) => r.state === "replicating") || st.transfers.some((x) => x.state === "queued" || x.state === "active");
   async function renderDetail(root) {
@@ -406,8 +415,7 @@
   }
   HH.datasets = { st, CLASSES, center, centerName, badge, bytes, field, platformRole, upload, register, addRule, save, refresh: () => refresh() };
   async function refresh() {
-    await load();
-    if (HH.view === "datasets" && st.id) await renderDetail(page.el);
+    if ((await load()) && HH.view === "datasets" && st.id) await renderDetail(page.el);
   }
   async function tick() {
     if (st.busy || HH.view !== "datasets" || !st.id || !st.ds || document.hidden || !moving()) return;
@@ -424,7 +432,7 @@
     if (!st.id) return showList(root);
     if (!st.ds) {
       try {
-        await load();
+        if (!(await load())) return;
       } catch (err) {
         if (!(err instanceof HH.ApiError && err.status === 404)) throw err;
         root.replaceChildren(el("p", {}, el("a", { href: "#datasets" }, t("datasets.back"))), el("h2", {}, t("datasets.title")),

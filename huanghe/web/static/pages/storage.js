@@ -259,11 +259,14 @@
   }
 
   // ---- lists ----------------------------------------------------------------------------------------------
+  const fresh = HH.latest();  // overlapping loads (a save's, a delete's reload): only the latest stores and draws
   async function load() {
+    const mine = fresh();
     const [eps, pols] = await Promise.allSettled([
       HH.api(`/api/v1/storage-endpoints` + HH.query({ limit: LIMIT })),
       HH.api(`/api/v1/lifecycle-policies` + HH.query({ limit: LIMIT })),
     ]);
+    if (!mine()) return;  // overtaken: the later load draws
     st.page = eps.status === "fulfilled" ? eps.value : null;
     st.error = eps.status === "rejected" ? eps.reason : null;
     st.policies = pols.status === "fulfilled" ? pols.value : null;

@@ -136,11 +136,18 @@
       HH.showError(root.querySelector("#transfer-error"), err);
     }
   }
+  const fresh = HH.latest();
+  /** Read the transfer, then draw: only the latest of overlapping loads (the 3 s refresh, a retry's reload, another
+      transfer opened) stores its answer, so an older answer never replaces a newer one. */
   async function load(root) {
+    const mine = fresh();
     try {
       if (!/^[0-9]{1,18}$/.test(st.id)) throw new HH.ApiError(404, []);  // not a transfer's number
-      st.x = await HH.api(`/api/v1/transfers/${encodeURIComponent(st.id)}`);
+      const x = await HH.api(`/api/v1/transfers/${encodeURIComponent(st.id)}`);
+      if (!mine()) return;  // overtaken: the later load draws
+      st.x = x;
     } catch (err) {
+      if (!mine()) return;
       if (!(err instanceof HH.ApiError && (err.status === 404 || err.status === 422))) throw err;
       st.x = null;
       root.replaceChildren(el("p", {}, back(null)), el("h2", {}, t("transfer.title", { id: st.id })),
