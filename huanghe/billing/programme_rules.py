@@ -120,7 +120,7 @@ PRESETS: dict[str, Preset] = {
                 "cap_enterprise_cny": None,
                 "cap_enterprise_year_cny": "2000000",
                 "validity_months": 12,
-                "sectors": ["software", "information-technology", "manufacturing"],
+                "sectors": ["manufacturing", "other"],
                 "sme_only": False,
                 "in_province_only": False,
                 "unaffiliated_only": True,
@@ -130,8 +130,9 @@ PRESETS: dict[str, Preset] = {
             [
                 "share = 20 %: the reported rule gives 'a share of rent' without the figure (set your own)",
                 "no fund size reported: give fund_cny when creating the programme",
-                "sector names of the reported eligibility mapped to tenant sectors software, "
-                "information-technology, manufacturing",
+                "reported eligibility (software/IT and manufacturing firms) mapped to the industries "
+                "manufacturing and other (software and IT are not among the 'compute +' industries: they fall "
+                "into other, which admits every sector the classification does not list)",
             ],
         ),
     )

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 from huanghe.billing.programme_rules import PRESETS, REPORTED_SOURCES
+from huanghe.domain.industries import INDUSTRIES, INDUSTRY_KEYS
 from huanghe.domain.network import ID_PATTERN
 
 MAX_FUND_CNY = Decimal("100000000000")  # 1e11 CNY
@@ -20,7 +21,17 @@ CenterKindName = Literal["general", "intelligent", "supercomputing"]
 AcceleratorClassName = Literal["cpu", "gpu", "npu", "dcu"]
 Operator = Annotated[str, Field(max_length=200)]
 Text500 = Annotated[str, Field(min_length=1, max_length=500)]
-Sector = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+def _industry(value: str) -> str:
+    if value not in INDUSTRY_KEYS:
+        raise ValueError(f"unknown sector {value!r}: one of {', '.join(INDUSTRY_KEYS)} (行业须从目录中选择)")
+    return value
+
+
+#: an eligible sector of a new programme: a key of the `算力+` industries (huanghe.domain.industries); rows
+#: created before hold free text, answered as they are (ProgrammePublic.sectors is plain text)
+Sector = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_industry)]
 CityId = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 Status = Literal["submitted", "granted", "rejected", "withdrawn"]
 
@@ -134,6 +145,19 @@ class ProgrammePublic(BaseModel):
     accelerator_classes: list[str]
     status: str
     note: str
+
+
+class SectorChoice(BaseModel):
+    """A sector a programme may name: an industry of the `算力+` classification with its names."""
+
+    key: str
+    name_zh: str
+    name_en: str
+
+
+def sector_choices() -> list[SectorChoice]:
+    """The industries in the plan's order, ``other`` (every sector the classification does not list) last."""
+    return [SectorChoice(key=k, name_zh=zh, name_en=en) for k, zh, en in INDUSTRIES]
 
 
 class PresetPublic(BaseModel):

@@ -11,7 +11,9 @@ voucher_liability). The voucher pays ``share`` of each eligible bill line (cente
 eligible providers) until the grant is spent or its validity (``validity_months``) ends; what is left of a
 revoked or expired grant returns to the fund. A tenant may withdraw a submitted application.
 
-Eligibility checked at application and again at approval: the tenant's sector (``sectors``, empty = any) and
+Eligibility checked at application and again at approval: the tenant's sector (``sectors``: `算力+` industry
+keys, empty = any; the tenant's registered sector falls into one by :func:`huanghe.domain.industries.industry_of`,
+and a free-text sector of a programme created before sectors were industries still matches it exactly) and
 size (``sme_only``: ``tenants.is_sme``); the provider (an operator with eligible centers: cities, center
 kinds, accelerator classes; required for contract programmes); ``unaffiliated_only``: the provider may not
 be one the enterprise declared affiliated, and no affiliated operator's center is ever paid.
@@ -52,6 +54,7 @@ from huanghe.billing.programme_schemas import (
 )
 from huanghe.core.errors import NotFoundError, conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
+from huanghe.domain.industries import industry_of
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.network.models import CenterRow, CityRow, PoolRow
 from huanghe.store.crud import filtered, page_of
@@ -186,9 +189,9 @@ def _check_enterprise(session: Session, prog: VoucherProgrammeRow, tenant_id: st
     tenant = session.get(TenantRow, tenant_id)
     if tenant is None:
         raise invalid("tenant", msg(f"unknown tenant {tenant_id!r}", "租户不存在"))
-    if prog.sectors and tenant.sector not in prog.sectors:
-        raise invalid("tenant", msg(f"sector {tenant.sector!r} is not eligible ({', '.join(prog.sectors)})",
-                                    "所属行业不在支持范围"))  # fmt: skip
+    if prog.sectors and tenant.sector not in prog.sectors and industry_of(tenant.sector) not in prog.sectors:
+        raise invalid("tenant", msg(f"sector {tenant.sector!r} ({industry_of(tenant.sector)}) is not eligible "
+                                    f"({', '.join(prog.sectors)})", "所属行业不在支持范围"))  # fmt: skip
     if prog.sme_only and not tenant.is_sme:
         raise invalid("tenant", msg("only small and medium enterprises are eligible", "仅限中小企业"))
     if prog.basis == "contract" and not provider:

@@ -2,7 +2,10 @@
    Statistics of the vouchers issued and redeemed per sector and per city (GET /api/v1/programme-stats, all
    programmes or one, a year or ever); the programmes with their fund (create one from a reported preset, close,
    settle with the providers); the applications waiting for review (approve with an optional amount, or reject,
-   with a note); one programme's report of its fund's use and its settlements. Regulator and admin. */
+   with a note); one programme's report of its fund's use and its settlements. Regulator and admin.
+   Sectors: a programme's eligible sectors are ticked from the `算力+` industries (GET /api/v1/programme-sectors,
+   names in both languages; none ticked = the reported programme's); a sector of an older programme that is not
+   in that list (free text from before) is shown as written, marked "not in the list". */
 (function () {
   "use strict";
 
@@ -54,6 +57,11 @@
       "programmes.f.fund": "资金总额（元，可选）",
       "programmes.create": "创建",
       "programmes.created": "计划 {id} 已创建",
+      "programmes.f.sectors": "可申请的行业（不勾选 = 按参照计划）",
+      "programmes.col.sectors": "可申请的行业",
+      "programmes.sectors.any": "不限",
+      "programmes.sectors.unlisted": "不在行业目录中",
+      "programmes.sectors.unlisted_hint": "创建于行业目录之前的自由文本，按原文与企业登记的行业比对",
       "programmes.apps.title": "待审核的申请",
       "programmes.col.app": "申请",
       "programmes.col.tenant": "企业",
@@ -132,6 +140,11 @@
       "programmes.f.fund": "Fund (CNY, optional)",
       "programmes.create": "Create",
       "programmes.created": "Programme {id} created",
+      "programmes.f.sectors": "Eligible sectors (none ticked = the reported programme's)",
+      "programmes.col.sectors": "Eligible sectors",
+      "programmes.sectors.any": "any",
+      "programmes.sectors.unlisted": "not in the list",
+      "programmes.sectors.unlisted_hint": "free text from before the industry list, compared as written with the enterprise's registered sector",
       "programmes.apps.title": "Applications to review",
       "programmes.col.app": "Application",
       "programmes.col.tenant": "Enterprise",
@@ -167,7 +180,7 @@
 
   const { t, el } = HH;
   const scrollWrap = HH.scrollWrap;
-  const st = { programme: "", year: "", stats: null, list: [], presets: [], apps: [], error: null, note: "", id: null, report: null, settlements: [] };
+  const st = { programme: "", year: "", stats: null, list: [], presets: [], sectors: [], apps: [], error: null, note: "", id: null, report: null, settlements: [] };
   let root = null;
   const cny = (v) => HH.money(Number(v));
   const named = (x) => (HH.lang === "en" ? x.name_en : x.name_zh);
@@ -191,6 +204,7 @@
       ]);
       Object.assign(st, { stats, list: list.items, apps: apps.items });
       if (!st.presets.length) st.presets = await HH.api("/api/v1/programme-presets");
+      if (!st.sectors.length) st.sectors = await HH.api("/api/v1/programme-sectors");
     });
     render();
   }
@@ -199,12 +213,14 @@
       const id = encodeURIComponent(st.id);
       const [programme, report, settlements] = await Promise.all([HH.api(`/api/v1/programmes/${id}`),
         HH.api(`/api/v1/programmes/${id}/report`), HH.api(`/api/v1/programmes/${id}/settlements`)]);
+      if (!st.sectors.length) st.sectors = await HH.api("/api/v1/programme-sectors");
       Object.assign(st, { report: { ...report, programme }, settlements });
     });
     render();
   }
   async function post(path, body, noteOf) {
     await guard(async () => { st.note = noteOf(await HH.api(path, { method: "POST", body })); });
+    if (st.error) return render();  // the refusal stays shown: a reload's success would clear it
     await (st.id ? loadDetail() : loadAll());
   }
   const close = (p) => post(`/api/v1/programmes/${encodeURIComponent(p.id)}/close`, undefined, () => t("programmes.closed_ok", { id: p.id }));
@@ -263,11 +279,27 @@
     b.addEventListener("click", onClick);
     return b;
   }
+  /** A programme's sectors: the industries' names; a value not in the list (older free text) as written, marked. */
+  function sectorsCell(sectors) {
+    if (!sectors.length) return t("programmes.sectors.any");
+    return el("span", { className: "programme-sectors" }, sectors.map((key, i) => {
+      const known = st.sectors.find((x) => x.key === key);
+      const item = known ? el("span", { dataset: { sector: key } }, named(known))
+        : el("span", { className: "sector-unlisted", dataset: { sector: key }, title: t("programmes.sectors.unlisted_hint") },
+          key, " ", el("small", {}, `(${t("programmes.sectors.unlisted")})`));
+      return i ? [HH.lang === "en" ? ", " : "、", item] : item;
+    }));
+  }
+  function sectorsPick() {
+    const boxes = st.sectors.map((x) => el("label", { className: "inline" },
+      el("input", { type: "checkbox", name: "sectors", value: x.key }), named(x)));
+    return el("fieldset", { className: "centers-pick", id: "programmes-sectors" }, el("legend", {}, t("programmes.f.sectors")), boxes);
+  }
   function listView() {
     const labels = ["programmes.col.id", "programmes.col.name", "programmes.col.fund", "programmes.col.granted", "programmes.col.remaining",
-      "programmes.col.status", "programmes.col.actions"].map((k, i) => ({ text: t(k), num: i >= 2 && i <= 4 }));
+      "programmes.col.sectors", "programmes.col.status", "programmes.col.actions"].map((k, i) => ({ text: t(k), num: i >= 2 && i <= 4 }));
     const rows = st.list.map((p) => [{ text: p.id, className: "mono" }, named(p), num(cny(p.fund_cny)), num(cny(p.granted_cny)),
-      num(cny(p.remaining_cny)), HH.label("programmes.status", p.status),
+      num(cny(p.remaining_cny)), sectorsCell(p.sectors), HH.label("programmes.status", p.status),
       el("span", { className: "actions" }, el("a", { href: `#programmes/${encodeURIComponent(p.id)}`, className: "button-link" }, t("programmes.report")),
         p.status === "open" ? button(t("programmes.close"), "small", () => close(p), { act: "close", id: p.id }) : null,
         button(t("programmes.settle"), "small", () => settle(p), { act: "settle", id: p.id }))]);
@@ -278,12 +310,14 @@
       el("label", { className: "inline" }, el("span", {}, t("programmes.f.id")), el("input", { name: "id", required: true, autocomplete: "off" })),
       el("label", { className: "inline" }, el("span", {}, t("programmes.f.preset")), preset),
       el("label", { className: "inline" }, el("span", {}, t("programmes.f.fund")), el("input", { name: "fund_cny", type: "number", min: "0", step: "0.01" })),
+      sectorsPick(),
       el("button", { type: "submit", className: "primary" }, t("programmes.create")));
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       const fund = form.elements.fund_cny.value.trim();
-      post("/api/v1/programmes", { id: form.elements.id.value.trim(), preset: preset.value, ...(fund ? { fund_cny: fund } : {}) },
-        (p) => t("programmes.created", { id: p.id }));
+      const sectors = [...form.querySelectorAll("input[name='sectors']:checked")].map((b) => b.value);
+      post("/api/v1/programmes", { id: form.elements.id.value.trim(), preset: preset.value, ...(fund ? { fund_cny: fund } : {}),
+        ...(sectors.length ? { sectors } : {}) }, (p) => t("programmes.created", { id: p.id }));
     });
     return el("section", { className: "panel section" }, el("div", { className: "section-head" }, el("h2", {}, t("programmes.list.title"))),
       scrollWrap("table-wrap short", table), el("h3", {}, t("programmes.create.title")), form);
@@ -313,7 +347,8 @@
     if (!r) return [el("section", { className: "panel section" }, el("h2", {}, t("programmes.title")), back, st.error ? HH.errorBox(st.error) : null)];
     const kv = [["programmes.r.fund", cny(r.fund_cny)], ["programmes.r.granted", cny(r.granted_cny)], ["programmes.r.returned", cny(r.returned_cny)],
       ["programmes.r.remaining", cny(r.remaining_cny)], ["programmes.r.redeemed", cny(r.redeemed_cny)], ["programmes.r.settled", cny(r.settled_cny)],
-      ["programmes.r.served", `${HH.fmt(r.enterprises_served)} (${HH.fmt(r.sme_served)})`], ["programmes.r.bought", cny(r.compute_bought_cny)]];
+      ["programmes.r.served", `${HH.fmt(r.enterprises_served)} (${HH.fmt(r.sme_served)})`], ["programmes.r.bought", cny(r.compute_bought_cny)],
+      ["programmes.col.sectors", sectorsCell(r.programme.sectors)]];
     const settled = HH.table(["programmes.col.operator", "programmes.col.amount", "programmes.col.redemptions", "programmes.col.created"]
       .map((k, i) => ({ text: t(k), num: i === 1 || i === 2 })),
     st.settlements.map((x) => [x.operator, num(cny(x.amount_cny)), num(HH.fmt(x.redemptions)), HH.time(x.created)]), t("programmes.none"));
@@ -335,6 +370,7 @@
     nav: "programmes.nav",
     needs: ["GET /api/v1/programme-stats"],
     calls: ["GET /api/v1/programme-stats", "GET /api/v1/programmes", "GET /api/v1/programme-applications", "GET /api/v1/programme-presets",
+      "GET /api/v1/programme-sectors",
       "GET /api/v1/programme-applications/{application_id}",
       "GET /api/v1/programmes/{programme_id}", "GET /api/v1/programmes/{programme_id}/report", "GET /api/v1/programmes/{programme_id}/settlements",
       "POST /api/v1/programmes", "POST /api/v1/programmes/{programme_id}/close", "POST /api/v1/programmes/{programme_id}/settle",
