@@ -110,6 +110,9 @@ def main() -> None:
     ap.add_argument("--policies", default=",".join(BROKER_POLICIES))
     ap.add_argument("--weights", default="", help="huanghe weights, e.g. carbon=1.0 (default Weights())")
     ap.add_argument("--no-transfers", action="store_true", help="do not charge data transfers (old model)")
+    ap.add_argument("--predict-runtimes", action="store_true",
+                    help="huanghe assumes each job runs as long as its tenant's last two finished jobs (capped by "
+                         "the request; Tsafrir et al. 2007) instead of the request")  # fmt: skip
     ap.add_argument("--fresh-baselines", action="store_true", help="re-simulate baselines even if cached")
     args = ap.parse_args()
     families = [f for f in args.families.split(",") if f]
@@ -134,7 +137,8 @@ def main() -> None:
             for seed in (int(s) for s in args.seeds.split(",")):
                 r = run_cell(topo, snap, Cell(fam, seed, load, args.hours, start_h), policies, args.workdir,
                              weights=weights, transfers=not args.no_transfers,
-                             reuse_baselines=not args.fresh_baselines)  # fmt: skip
+                             reuse_baselines=not args.fresh_baselines,
+                             runtime_prediction=args.predict_runtimes)  # fmt: skip
                 print_cell(r)
                 cells.append(r)
     groups: dict[tuple[str, float], dict[str, Any]] = {}

@@ -69,6 +69,7 @@ def run_cell(
     weights: Weights | None = None,
     transfers: bool = True,
     reuse_baselines: bool = True,
+    runtime_prediction: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Simulate ``policies`` on the cell's workload; return jobs, bounds (rules ``all`` and ``hard``), every
@@ -85,7 +86,14 @@ def run_cell(
             continue
         t0 = time.perf_counter()
         res = simulate_network(
-            snap, jobs, name, seed=cell.seed, weights=weights, explain=False, transfers=transfers
+            snap,
+            jobs,
+            name,
+            seed=cell.seed,
+            weights=weights,
+            explain=False,
+            transfers=transfers,
+            runtime_prediction=runtime_prediction and name == HUANGHE,
         )
         s = res.summary()
         s["wall_s"] = time.perf_counter() - t0

@@ -16,7 +16,9 @@ signal):
   of its CPU, GPU and memory fractions of one node (the snapshot's fluid model: sub-node jobs pack perfectly).
 * The scheduler sees ``estimate_s`` (the requested time, else ``duration_s``); the job runs
   ``duration_s / speed[pool, kind]``. Backlog of a pool = (remaining estimated work of its running jobs +
-  estimated work of its queue) / its node units.
+  estimated work of its queue) / its node units. With ``runtime_prediction`` (an experiment, off by default,
+  measured worse: docs/bench-broker-policies.md) the broker's view, not the pools' queues, takes each job's run
+  as its tenant's last two finished runs capped by its request (:mod:`huanghe.broker.runtime_predict`).
 * Cost = ``price_cny_per_node_hour × node units × run hours``; carbon = IT energy × PUE × the center's mean
   effective intensity over ``[start, end)`` (:mod:`huanghe.broker.carbon`).
 * Tenants' dominant shares of the network's cores and GPUs held by started jobs, priorities and the pools'
@@ -39,6 +41,7 @@ Modules: :mod:`~huanghe.sim.network_jobs` (the workload resolved against the net
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 import time
@@ -52,6 +55,7 @@ import numpy.typing as npt
 from huanghe.broker.cycle_inputs import RunningJobs, cycle_context
 from huanghe.broker.engine import PlacementEngine, make_policy
 from huanghe.broker.policies import Status, Weights, take_jobs
+from huanghe.broker.runtime_predict import UserRuntimePredictor
 from huanghe.broker.snapshot import NetworkSnapshot
 from huanghe.core.clock import FakeClock
 from huanghe.domain.network import Topology
@@ -95,6 +99,7 @@ class NetworkSimulation:
         explain: bool = True,
         max_time_s: float = math.inf,
         transfers: bool = False,
+        runtime_prediction: bool = False,
     ) -> None:
         if cycle_s <= 0:
             raise ValueError("cycle_s must be > 0")
@@ -109,6 +114,10 @@ class NetworkSimulation:
         self.explain = explain
         self.max_time_s = max_time_s
         self.transfers = transfers
+        self.runtime_prediction = runtime_prediction
+        self._predictor = UserRuntimePredictor()
+        #: running job -> the end the broker expects (s): its predicted run, else its request
+        self._view_end: dict[int, float] = {}
         b = jobs.batch
         speed = snapshot.speed[:, b.kind].T  # (J, P)
         self._speed = speed
@@ -116,6 +125,20 @@ class NetworkSimulation:
         self._caps = caps
 
     # ------------------------------------------------------------------ helpers
+    def _estimate_s(self, j: int) -> float:
+        """The run time (s, reference speed) the broker assumes for job ``j``: its request, or with
+        ``runtime_prediction`` the tenant's recent actual runs capped by it (Tsafrir et al. 2007)."""
+        req = float(self.jobs.batch.duration_s[j])
+        if not self.runtime_prediction:
+            return req
+        return self._predictor.predict(int(self.jobs.tenant[j]), req)
+
+    def _broker_end(self, j: int, request_end: float, t: float) -> float:
+        """The end of running job ``j`` the broker expects at ``t``: the predicted one, or the request's once
+        the job outlived its prediction."""
+        e = self._view_end.get(j, request_end)
+        return e if e > t else request_end
+
     def _units(self, j: int, p: int) -> float:
         b = self.jobs.batch
         share = 0.0
@@ -142,6 +165,7 @@ class NetworkSimulation:
     def run(self, progress: ProgressFn | None = None) -> NetworkSimResult:
         t0 = time.perf_counter()
         snap0, jobs, b = self.snap, self.jobs, self.jobs.batch
+        self._predictor, self._view_end = UserRuntimePredictor(), {}
         n = len(jobs)
         order = np.argsort(b.submit_s, kind="stable").tolist()
         sub = b.submit_s.tolist()
@@ -172,6 +196,7 @@ class NetworkSimulation:
             run_true = float(jobs.duration_s[j]) / speed
             est_end[j] = t + float(b.duration_s[j]) / speed
             pools.running[p][j] = (est_end[j], u)
+            self._view_end[j] = t + self._estimate_s(j) / speed
             heapq.heappush(heap, (t + run_true, j))
 
         def drain(p: int, t: float) -> None:
@@ -234,6 +259,8 @@ class NetworkSimulation:
                     end[j] = t
                     pools.free[p] += units_of[j]
                     del pools.running[p][j]
+                    del self._view_end[j]
+                    self._predictor.observe(int(jobs.tenant[j]), float(jobs.duration_s[j]))
                     touched.add(p)
                     done += 1
                 for p in sorted(touched):
@@ -286,11 +313,10 @@ class NetworkSimulation:
         free = np.maximum(np.asarray(pools.free), 0.0)
         queued = np.array([len(q) for q in pools.queue], dtype=np.int64)
         work = np.zeros(s.n_pools)
-        b = self.jobs.batch
         for p in range(s.n_pools):
-            w = sum(u * max(e - t, 0.0) for e, u in pools.running[p].values())
+            w = sum(u * max(self._broker_end(j, e, t) - t, 0.0) for j, (e, u) in pools.running[p].items())
             for j in pools.queue[p]:
-                w += self._units(j, p) * float(b.duration_s[j]) / float(self._speed[j, p])
+                w += self._units(j, p) * self._estimate_s(j) / float(self._speed[j, p])
             work[p] = w
         backlog = work / np.maximum(pools.total, 1.0)
         return (
@@ -304,14 +330,19 @@ class NetworkSimulation:
             .with_queue(queued, backlog)
         )
 
-    def _running(self, pools: _Pools) -> RunningJobs:
-        """The started jobs (they hold capacity): pool, tenant, estimated end, node units, cores and GPUs."""
+    def _running(self, pools: _Pools, t: float) -> RunningJobs:
+        """The started jobs (they hold capacity) at ``t``: pool, tenant, the end the broker expects, node units,
+        cores and GPUs."""
         js = [j for p in range(self.snap.n_pools) for j in pools.running[p]]
         if not js:
             return RunningJobs.empty()
         b = self.jobs.batch
         ix = np.asarray(js, dtype=np.int64)
-        vals = [v for p in range(self.snap.n_pools) for v in pools.running[p].values()]
+        vals = [
+            (self._broker_end(j, e, t), u)
+            for p in range(self.snap.n_pools)
+            for j, (e, u) in pools.running[p].items()
+        ]
         pool = [p for p in range(self.snap.n_pools) for _ in pools.running[p]]
         return RunningJobs.of(
             pool,
@@ -335,11 +366,15 @@ class NetworkSimulation:
         snap = self._snapshot(t, pools)
         idx = np.asarray(pending, dtype=np.int64)
         batch = take_jobs(self.jobs.batch, idx)
+        if self.runtime_prediction:
+            batch = dataclasses.replace(
+                batch, duration_s=np.array([self._estimate_s(j) for j in pending], dtype=np.float64)
+            )
         keep: list[int] = []
         # the same context, built the same way, as the live loop's (huanghe.jobs.placing)
         ctx = cycle_context(
             snap,
-            self._running(pools),
+            self._running(pools, t),
             self.jobs.priority[idx],
             self.jobs.tenant[idx],
             len(self.jobs.tenants),
@@ -394,6 +429,7 @@ def simulate_network(
     max_time_s: float = math.inf,
     progress: ProgressFn | None = None,
     transfers: bool = False,
+    runtime_prediction: bool = False,
 ) -> NetworkSimResult:
     """Run ``policy`` over ``workload`` on ``topology`` (see the module docstring for the model)."""
     snap = (
@@ -412,6 +448,7 @@ def simulate_network(
         explain=explain,
         max_time_s=max_time_s,
         transfers=transfers,
+        runtime_prediction=runtime_prediction,
     )
     return sim.run(progress)
 
