@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.infra.postgres import free_port
+from tests.infra.ports import free_port, port_owner, spawn_on_free_port
+
+__all__ = ["Server", "cli", "env", "free_port", "start", "wait_serving", "wait_terminal"]
 from tests.jobs_testnet import wait_state
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,19 +65,28 @@ def start(
 ) -> Server:  # fmt: skip
     """`huanghe up` on ``db_url`` (``--workers N`` when ``workers`` > 1: PostgreSQL); returns once /healthz
     answers (unless ``wait`` is False). ``network`` defaults to the small ``shandong-mini`` (fast start-up); None =
-    the server's default (the calibrated ``shandong``)."""
-    port = port or free_port()
-    log = tmp_path / f"{name}.log"
-    args = ["up", "--port", str(port), "--db", db_url, "--log-level", "warning"]
+    the server's default (the calibrated ``shandong``).
+
+    Without ``port``, a free port is chosen, and chosen again (up to 3 starts) when another process takes it
+    before `up` binds it; either way the start only counts once `up` itself (by PID) listens on the port."""
+    args = ["--db", db_url, "--log-level", "warning"]
     if network:
         args += ["--network", network]
     if workers > 1:
         args += ["--workers", str(workers)]
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            cli(*args), stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path, env=env(tmp_path, **extra_env),
-            start_new_session=True,
-        )  # fmt: skip
+    log = tmp_path / f"{name}.log"
+
+    def spawn(chosen: int) -> subprocess.Popen[bytes]:
+        with open(log, "ab") as out:
+            return subprocess.Popen(
+                cli("up", "--port", str(chosen), *args), stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+                env=env(tmp_path, **extra_env), start_new_session=True,
+            )  # fmt: skip
+
+    if port is None:  # `up` binds first thing: a port lost to another process shows at once, tried again
+        proc, port = spawn_on_free_port(spawn, log, what="huanghe up", timeout_s=SERVE_DEADLINE_S)
+    else:
+        proc = spawn(port)
     server = Server(proc, f"http://127.0.0.1:{port}", log)
     if wait:
         wait_serving(server)
@@ -83,13 +94,21 @@ def start(
 
 
 def wait_serving(server: Server, deadline_s: float = SERVE_DEADLINE_S) -> float:
-    """Seconds until /healthz answered; fails with the server log if it died or took too long."""
+    """Seconds until /healthz answered from this server's own process (the PID listening on its port); fails
+    with the server log if it died, another process holds its port, or it took too long."""
     t0 = time.monotonic()
+    port = int(server.url.rsplit(":", 1)[1])
     while time.monotonic() - t0 < deadline_s:
         if server.proc.poll() is not None:
             raise AssertionError(f"server exited: {server.log.read_text()[-3000:]}")
+        owner = port_owner(port, server.proc.pid)
+        if owner == "foreign":
+            server.kill()
+            raise AssertionError(
+                f"port {port} is held by another process, not by huanghe up {server.proc.pid}"
+            )
         try:
-            if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+            if owner == "ours" and httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
                 return time.monotonic() - t0
         except httpx.TransportError:
             pass

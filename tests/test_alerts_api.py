@@ -3,19 +3,16 @@ or automatically; errors are 4xx with paths; the CLI talks to a real server over
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from huanghe.cli.main import app as cli
 from huanghe.telemetry.runtime import TelemetryRuntime
+from tests.infra.ports import ThreadedUvicorn, refused_url
 from tests.telemetry_support import T0_MS, Clock, app_client, sample
 
 MIN = 60_000
@@ -106,12 +103,6 @@ def test_errors(client: TestClient, method: str, path: str, status: int, where: 
     assert where in [d["path"] for d in r.json()["detail"]]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_cli_against_a_real_server(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     _push(
         client,
@@ -119,18 +110,8 @@ def test_cli_against_a_real_server(client: TestClient, monkeypatch: pytest.Monke
         sample("qd-ai", "utilisation", 0.99, "ratio"),
     )
     _maintain(client)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        monkeypatch.setenv("HUANGHE_URL", f"http://127.0.0.1:{port}/")
+    with ThreadedUvicorn(client.app, lifespan="off") as server:  # its socket bound before it starts
+        monkeypatch.setenv("HUANGHE_URL", f"{server.url}/")
         monkeypatch.setenv("HUANGHE_TOKEN", "test-token")
         runner = CliRunner()
         r = runner.invoke(cli, ["alerts", "list", "--state", "open", "--json"])
@@ -151,13 +132,11 @@ def test_cli_against_a_real_server(client: TestClient, monkeypatch: pytest.Monke
         assert r.exit_code == 1 and "404" in r.output
         r = runner.invoke(cli, ["alerts", "list", "--state", "nope"])
         assert r.exit_code == 2 and "--state" in r.output
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_cli_server_not_reachable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HUANGHE_URL", f"http://127.0.0.1:{_free_port()}")
-    r = CliRunner().invoke(cli, ["alerts", "list"])
+    with refused_url() as url:  # bound, not listening: refused, and no other process can take the port
+        monkeypatch.setenv("HUANGHE_URL", url)
+        r = CliRunner().invoke(cli, ["alerts", "list"])
     assert r.exit_code == 3  # one convention for every server command (huanghe.cli.remote), issue #10
     assert "cannot reach the Huanghe server" in r.output and "Traceback" not in r.output

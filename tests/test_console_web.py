@@ -6,23 +6,19 @@ import json
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from huanghe.api.app import create_app
 from huanghe.catalog.topology import load_topology, resolve
 from huanghe.domain.network import Center, Topology
 from huanghe.settings import Settings
 from huanghe.web import console
+from tests.infra.ports import ThreadedUvicorn
 
 STATIC = console.STATIC_DIR
 REPO = Path(__file__).resolve().parents[1]
@@ -191,38 +187,8 @@ def test_vendored_map_has_the_sixteen_cities() -> None:
 # ---- in Chromium -------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class _Server:
-    """uvicorn serving an app on a free loopback port in a thread; stopped by ``stop()``."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.port = _free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> _Server:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+#: uvicorn serving an app on 127.0.0.1 in a thread, its socket bound before it starts (no port race)
+_Server = ThreadedUvicorn
 
 
 @pytest.fixture(scope="module")

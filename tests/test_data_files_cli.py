@@ -7,22 +7,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from huanghe.cli.main import app as cli
 from huanghe.client import data as client_data
 from tests.files_world import FilesWorld, files_world
-from tests.infra.postgres import free_port
+from tests.infra.ports import ThreadedUvicorn, refused_url
 from tests.infra.seaweed import SeaweedServer
 
 
@@ -31,24 +28,13 @@ def served(
     tmp_path: Path, seaweed_servers: list[SeaweedServer], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FilesWorld]:
     monkeypatch.setenv("HUANGHE_SECRET_KEY", Fernet.generate_key().decode())
-    with files_world(f"sqlite:///{tmp_path / 'cli.db'}", seaweed_servers) as fw:
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(fw.w.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        monkeypatch.setenv("HUANGHE_URL", f"http://127.0.0.1:{port}")
+    with (
+        files_world(f"sqlite:///{tmp_path / 'cli.db'}", seaweed_servers) as fw,
+        ThreadedUvicorn(fw.w.app, lifespan="off") as server,  # its socket bound before it starts
+    ):
+        monkeypatch.setenv("HUANGHE_URL", server.url)
         monkeypatch.setenv("HUANGHE_TOKEN", fw.w.tokens["tenant_user"])
-        try:
-            yield fw
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        yield fw
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -126,8 +112,9 @@ def test_other_tenant_and_usage_errors(
     assert code == 1
     assert run("data", "get", "no-slash", "--out", str(tmp_path))[0] == 2
     assert run("data", "put", str(tmp_path / "missing.bin"), "--dataset", "x")[0] == 2
-    monkeypatch.setenv("HUANGHE_URL", f"http://127.0.0.1:{free_port()}")
-    assert run("data", "ls", "mine")[0] == 3
+    with refused_url() as url:  # bound, not listening: refused, and no other process can take the port
+        monkeypatch.setenv("HUANGHE_URL", url)
+        assert run("data", "ls", "mine")[0] == 3
 
 
 def test_interrupted_upload_is_resumed(

@@ -5,20 +5,17 @@ errors naming the field, exit codes (0 ok, 1 refused)."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from huanghe.cli.main import app as cli
 from huanghe.regulator import risk
 from tests.files_world import FilesWorld, files_world
-from tests.infra.postgres import free_port
+from tests.infra.ports import ThreadedUvicorn
 from tests.infra.seaweed import SeaweedServer
 
 
@@ -27,24 +24,13 @@ def served(
     tmp_path: Path, seaweed_servers: list[SeaweedServer], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FilesWorld]:
     monkeypatch.setenv("HUANGHE_SECRET_KEY", Fernet.generate_key().decode())
-    with files_world(f"sqlite:///{tmp_path / 'rules.db'}", seaweed_servers) as fw:
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(fw.w.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        monkeypatch.setenv("HUANGHE_URL", f"http://127.0.0.1:{port}")
+    with (
+        files_world(f"sqlite:///{tmp_path / 'rules.db'}", seaweed_servers) as fw,
+        ThreadedUvicorn(fw.w.app, lifespan="off") as server,  # its socket bound before it starts
+    ):
+        monkeypatch.setenv("HUANGHE_URL", server.url)
         monkeypatch.setenv("HUANGHE_TOKEN", fw.w.tokens["tenant_user"])
-        try:
-            yield fw
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        yield fw
 
 
 def run(*args: str) -> tuple[int, str]:

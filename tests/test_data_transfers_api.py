@@ -4,20 +4,17 @@ tenant's answers exactly like an unknown one), platform roles see all; filters, 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from huanghe.audit.chain import catch_up
 from huanghe.audit.models import AuditRow
 from huanghe.cli.main import app as cli
 from huanghe.data.models import DataFileRow, StorageEndpointRow, TransferRow
-from tests.infra.postgres import free_port
+from tests.infra.ports import ThreadedUvicorn
 from tests.security_support import World, world
 
 API = "/api/v1"
@@ -114,23 +111,10 @@ def test_retry_own_failed_transfer_audited_and_only_when_failed(w: tuple[World, 
 @pytest.fixture
 def served(w: tuple[World, dict[str, int]], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     wd, ids = w
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(wd.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    monkeypatch.setenv("HUANGHE_URL", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("HUANGHE_TOKEN", wd.tokens["tenant_user"])
-    try:
+    with ThreadedUvicorn(wd.app, lifespan="off") as server:  # its socket bound before it starts
+        monkeypatch.setenv("HUANGHE_URL", server.url)
+        monkeypatch.setenv("HUANGHE_TOKEN", wd.tokens["tenant_user"])
         yield ids
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_cli_lists_shows_and_retries_through_the_typed_client(served: dict[str, int]) -> None:

@@ -19,12 +19,15 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.infra.ports import PortTakenError, free_port, start_with_retry, wait_listening
+
+__all__ = ["PostgresServer", "PostgresUnavailableError", "find_pg_bin", "free_port"]
 
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
@@ -52,15 +55,29 @@ def find_pg_bin() -> Path | None:
     return None
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 at the time of the call."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _as_postgres() -> bool:
     return os.geteuid() == 0
+
+
+def _launch(bin_dir: Path, root: Path, port: int, user: str) -> tuple[subprocess.Popen[bytes], int]:
+    """Start the postmaster on ``root``/data and 127.0.0.1:``port`` (as ``user`` when root), its output appended
+    to ``root``/postgres.log; returns the process and the log's size before it started."""
+    cmd = [
+        str(bin_dir / "postgres"), "-D", str(root / "data"), "-h", "127.0.0.1", "-p", str(port),
+        "-k", str(root / "sock"), "-c", "fsync=off", "-c", "synchronous_commit=off",
+        "-c", "full_page_writes=off", "-c", "max_connections=100",
+    ]  # fmt: skip
+    kwargs: dict[str, object] = {}
+    if _as_postgres():
+        entry = pwd.getpwnam(user)
+        kwargs = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+    log_path = root / "postgres.log"
+    offset = log_path.stat().st_size if log_path.exists() else 0
+    with open(log_path, "ab") as log:
+        proc: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]
+            cmd, stdout=log, stderr=subprocess.STDOUT, cwd=root, start_new_session=True, **kwargs
+        )
+    return proc, offset
 
 
 @dataclass
@@ -109,32 +126,36 @@ class PostgresServer:
             raise PostgresUnavailableError(
                 f"initdb failed ({init.returncode}): {init.stderr.strip()[-2000:]}"
             )
-        last_error = ""
-        for _attempt in range(3):
+
+        def attempt() -> PostgresServer:  # a new port each time (start_with_retry)
             port = free_port()
-            log = open(root / "postgres.log", "ab")  # noqa: SIM115 (kept open for the server's life)
-            cmd = [
-                str(bin_dir / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
-                "-k", str(sock), "-c", "fsync=off", "-c", "synchronous_commit=off",
-                "-c", "full_page_writes=off", "-c", "max_connections=100",
-            ]  # fmt: skip
-            kwargs: dict[str, object] = {}
-            if _as_postgres():
-                entry = pwd.getpwnam(user)
-                kwargs = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-            proc = subprocess.Popen(  # type: ignore[call-overload]
-                cmd, stdout=log, stderr=subprocess.STDOUT, cwd=root, start_new_session=True, **kwargs
-            )
-            log.close()
+            proc, offset = _launch(bin_dir, root, port, user)
             server = cls(bin_dir=bin_dir, root=root, port=port, pid=proc.pid, process=proc, user=user)
-            try:
-                server._wait_ready()
-                return server
-            except PostgresUnavailableError as exc:
-                last_error = str(exc)
-                server._kill()
-        shutil.rmtree(root, ignore_errors=True)
-        raise PostgresUnavailableError(f"postgres did not start: {last_error}")
+            server._await_own(offset)
+            return server
+
+        try:
+            return start_with_retry(attempt)
+        except (PostgresUnavailableError, PortTakenError) as exc:
+            shutil.rmtree(root, ignore_errors=True)
+            raise PostgresUnavailableError(f"postgres did not start: {exc}") from exc
+
+    def _await_own(self, log_offset: int) -> None:
+        """Wait until this postmaster (by PID) listens on ``port`` and accepts connections; on failure stop it
+        and raise PortTakenError (another process took the port) or PostgresUnavailableError."""
+        try:
+            wait_listening(self.pid, [self.port], alive=lambda: self.process.poll() is None,
+                           log=lambda: self._log_tail(log_offset), timeout_s=START_TIMEOUT_S,
+                           what=f"postgres on port {self.port}")  # fmt: skip
+            self._wait_ready()
+        except PortTakenError:
+            self._kill()
+            raise
+        except RuntimeError as exc:
+            self._kill()
+            if isinstance(exc, PostgresUnavailableError):
+                raise
+            raise PostgresUnavailableError(str(exc)) from exc
 
     def _wait_ready(self) -> None:
         import psycopg
@@ -150,9 +171,12 @@ class PostgresServer:
                 time.sleep(0.05)
         raise PostgresUnavailableError(f"not ready after {START_TIMEOUT_S} s: {self._log_tail()}")
 
-    def _log_tail(self) -> str:
+    def _log_tail(self, offset: int = 0) -> str:
+        """The end of the server's log after byte ``offset`` (this start's lines)."""
         try:
-            return self.log_file.read_text(errors="replace")[-2000:]
+            with open(self.log_file, "rb") as f:
+                f.seek(offset)
+                return f.read().decode(errors="replace")[-2000:]
         except OSError:
             return ""
 
@@ -199,23 +223,14 @@ class PostgresServer:
         self._kill()
 
     def restore(self) -> None:
-        """Start the server again on its data directory and port after :meth:`cut` (crash recovery)."""
-        data, sock = self.root / "data", self.root / "sock"
-        cmd = [
-            str(self.bin_dir / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(self.port),
-            "-k", str(sock), "-c", "fsync=off", "-c", "synchronous_commit=off",
-            "-c", "full_page_writes=off", "-c", "max_connections=100",
-        ]  # fmt: skip
-        kwargs: dict[str, object] = {}
-        if _as_postgres():
-            entry = pwd.getpwnam(self.user)
-            kwargs = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-        with open(self.root / "postgres.log", "ab") as log:
-            self.process = subprocess.Popen(  # type: ignore[call-overload]
-                cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True, **kwargs
-            )
+        """Start the server again on its data directory and port after :meth:`cut` (crash recovery). The port
+        cannot change (clients hold URLs with it): PostgresUnavailableError if another process took it."""
+        self.process, offset = _launch(self.bin_dir, self.root, self.port, self.user)
         self.pid = self.process.pid
-        self._wait_ready()
+        try:
+            self._await_own(offset)
+        except PortTakenError as exc:
+            raise PostgresUnavailableError(f"cannot restore postgres on its port {self.port}: {exc}") from exc
 
     def stop(self) -> None:
         """Stop the server by PID and delete its directory."""

@@ -15,7 +15,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +25,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.infra.ports import free_port, log_after, log_size, start_with_retry, wait_listening
+
+__all__ = ["SlurmCluster", "free_port", "slurm_cluster", "start_slurm"]
+
 REPO = Path(__file__).resolve().parents[2]
 DEBS = ["munge", "slurmctld", "slurmd", "slurm-client", "slurmrestd", "slurm-wlm-jwt-plugin"]
 REST_VERSION = "v0.0.38"
@@ -33,13 +36,6 @@ REST_VERSION = "v0.0.38"
 JOB_USER = "nobody"
 NODE_CPUS = 4
 NODE_MEM_MB = 4000
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def ensure_debs() -> None:
@@ -204,13 +200,8 @@ def start_slurm(root: Path | None = None) -> SlurmCluster:
     key = d / "jwt.key"
     key.write_bytes(secrets.token_bytes(32))
     key.chmod(0o600)
-    ctld_port, slurmd_port, rest_port = free_port(), free_port(), free_port()
     conf = d / "slurm.conf"
-    conf.write_text(_conf_text(d, ctld_port, slurmd_port))
-    conf.chmod(0o644)
-    cluster = SlurmCluster(
-        root=d, conf=conf, rest_url=f"http://127.0.0.1:{rest_port}", jwt_user=JOB_USER, job_dir=job_dir
-    )
+    cluster = SlurmCluster(root=d, conf=conf, rest_url="", jwt_user=JOB_USER, job_dir=job_dir)
     env = cluster.env
     devnull = subprocess.DEVNULL
     try:
@@ -231,20 +222,7 @@ def start_slurm(root: Path | None = None) -> SlurmCluster:
             stderr=devnull,
         )
         _wait("munged", lambda: (m / "munge.socket").exists(), 10, m / "munged.log")
-        cluster.procs["slurmctld"] = subprocess.Popen(
-            ["/usr/sbin/slurmctld", "-D", "-i", "-f", str(conf)],
-            env=env,
-            stdin=devnull,
-            stdout=devnull,
-            stderr=devnull,
-        )
-        cluster.procs["slurmd"] = subprocess.Popen(
-            ["/usr/sbin/slurmd", "-D", "-N", "localhost", "-f", str(conf)],
-            env=env,
-            stdin=devnull,
-            stdout=devnull,
-            stderr=devnull,
-        )
+        start_with_retry(lambda: _start_controller_and_node(cluster))
 
         def node_idle() -> bool:
             out = subprocess.run(
@@ -253,24 +231,7 @@ def start_slurm(root: Path | None = None) -> SlurmCluster:
             return out.strip().startswith("idle")
 
         _wait("slurm node", node_idle, 30, d / "slurmctld.log")
-        cluster.procs["slurmrestd"] = subprocess.Popen(
-            [
-                "/usr/sbin/slurmrestd",
-                "-u",
-                "nobody",
-                "-g",
-                "nogroup",
-                "-s",
-                f"openapi/{REST_VERSION}",
-                "-a",
-                "rest_auth/jwt",
-                f"127.0.0.1:{rest_port}",
-            ],
-            env={**env, "SLURM_JWT": "daemon"},
-            stdin=devnull,
-            stdout=(d / "slurmrestd.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        start_with_retry(lambda: _start_rest(cluster))
         token = cluster.token()
 
         def rest_ok() -> bool:
@@ -286,6 +247,59 @@ def start_slurm(root: Path | None = None) -> SlurmCluster:
         cluster.stop_all()
         raise
     return cluster
+
+
+def _wait_own_port(proc: subprocess.Popen[bytes], port: int, log: Path, offset: int, name: str) -> None:
+    """Until ``proc`` (by PID) listens on ``port`` (:func:`tests.infra.ports.wait_listening`, 30 s at most)."""
+    wait_listening(proc.pid, [port], alive=lambda: proc.poll() is None, log=lambda: log_after(log, offset),
+                   timeout_s=30, what=f"{name} on port {port}")  # fmt: skip
+
+
+def _start_controller_and_node(cluster: SlurmCluster) -> None:
+    """slurmctld and slurmd on two new free ports (written to ``slurm.conf``); returns once each listens on its
+    own port (by PID). PortTakenError (both stopped) when another process took one first."""
+    d, devnull = cluster.root, subprocess.DEVNULL
+    ctld_port, slurmd_port = free_port(), free_port()
+    cluster.conf.write_text(_conf_text(d, ctld_port, slurmd_port))
+    cluster.conf.chmod(0o644)
+    logs = {"slurmctld": d / "slurmctld.log", "slurmd": d / "slurmd.log"}
+    offsets = {name: log_size(path) for name, path in logs.items()}
+    cluster.procs["slurmctld"] = subprocess.Popen(
+        ["/usr/sbin/slurmctld", "-D", "-i", "-f", str(cluster.conf)],
+        env=cluster.env, stdin=devnull, stdout=devnull, stderr=devnull,
+    )  # fmt: skip
+    cluster.procs["slurmd"] = subprocess.Popen(
+        ["/usr/sbin/slurmd", "-D", "-N", "localhost", "-f", str(cluster.conf)],
+        env=cluster.env, stdin=devnull, stdout=devnull, stderr=devnull,
+    )  # fmt: skip
+    try:
+        for name, port in (("slurmctld", ctld_port), ("slurmd", slurmd_port)):
+            _wait_own_port(cluster.procs[name], port, logs[name], offsets[name], name)
+    except BaseException:
+        cluster.stop("slurmd")
+        cluster.stop("slurmctld")
+        raise
+
+
+def _start_rest(cluster: SlurmCluster) -> None:
+    """slurmrestd on a new free port; returns once it listens there (by PID). PortTakenError (stopped) when
+    another process took the port first."""
+    rest_port = free_port()
+    log = cluster.root / "slurmrestd.log"
+    offset = log_size(log)
+    with log.open("ab") as out:
+        proc = cluster.procs["slurmrestd"] = subprocess.Popen(
+            ["/usr/sbin/slurmrestd", "-u", "nobody", "-g", "nogroup", "-s", f"openapi/{REST_VERSION}",
+             "-a", "rest_auth/jwt", f"127.0.0.1:{rest_port}"],
+            env={**cluster.env, "SLURM_JWT": "daemon"}, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_own_port(proc, rest_port, log, offset, "slurmrestd")
+    except BaseException:
+        cluster.stop("slurmrestd")
+        raise
+    cluster.rest_url = f"http://127.0.0.1:{rest_port}"
 
 
 def _can_run() -> str | None:
