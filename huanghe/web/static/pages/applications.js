@@ -157,9 +157,14 @@
     });
     return b;
   }
+  // The list's, an application's and a programme's reads share one guard (each draws the whole page): only the
+  // latest of overlapping reads (a pager click, a submit's or withdraw's reload, another one opened) draws.
+  const fresh = HH.latest();
   async function showList(el0) {
+    const mine = fresh();
     const [topo, progs, apps] = await Promise.all([HH.topology, HH.api("/api/v1/programmes?status=open&limit=100"),
       HH.api(`/api/v1/programme-applications${HH.query({ limit: 50, offset: st.offset })}`)]);
+    if (!mine()) return;  // overtaken: the later read draws
     const slot = el("div", {});
     const rows = apps.items.map((a) => [el("a", { href: `#applications/${enc(a.id)}`, className: "mono" }, a.id), a.tenant, statusBadge(a.status),
       { text: money(a.basis_cny), className: "num" }, { text: money(a.requested_cny), className: "num" }, { text: money(a.granted_cny), className: "num" },
@@ -182,7 +187,9 @@
     return el("dl", { className: "kv" }, pairs.map(([k, v]) => [el("dt", {}, t(k)), el("dd", {}, v == null || v === "" ? "–" : v)]));
   }
   async function showProgramme(id, el0) {
+    const mine = fresh();
     const p = await HH.api(`/api/v1/programmes/${enc(id)}`);
+    if (!mine()) return;
     el0.replaceChildren(el("section", { className: "panel section" },
       el("div", { className: "section-head" }, el("h2", {}, named(p))),
       kv([["applications.p.share", HH.pct(Number(p.share), 0)], ["applications.p.remaining", money(p.remaining_cny)],
@@ -190,7 +197,9 @@
       el("p", {}, el("a", { href: "#applications" }, t("applications.detail.back")))));
   }
   async function showOne(id, el0) {
+    const mine = fresh();
     const a = await HH.api(`/api/v1/programme-applications/${enc(id)}`);
+    if (!mine()) return;
     const slot = el("div", {});
     el0.replaceChildren(el("section", { className: "panel section" },
       el("div", { className: "section-head" }, el("h2", {}, t("applications.detail.title", { id: a.id })), statusBadge(a.status),

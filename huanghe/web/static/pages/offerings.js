@@ -185,9 +185,14 @@
     });
     return el("section", { className: "panel section" }, el("h3", {}, t("offerings.create.title")), form);
   }
+  // The list's and an offering's reads share one guard (each draws the whole page): only the latest of overlapping
+  // reads (a filter or pager change, a create's, publish's, withdraw's or save's reload, another one opened) draws.
+  const fresh = HH.latest();
   async function showList(el0) {
+    const mine = fresh();
     const [topo, page] = await Promise.all([HH.topology,
       HH.api(`/api/v1/offerings${HH.query(Object.assign({ limit: 50, offset: st.offset }, st.filters))}`)]);
+    if (!mine()) return;  // overtaken: the later read draws
     const slot = el("div", {});
     const cities = topo ? topo.cities.map((c) => [c.id, HH.named(c)]) : [];
     const rows = page.items.map((o) => [
@@ -214,7 +219,9 @@
     st.msg = "";
   }
   async function showOne(id, el0) {
+    const mine = fresh();
     const o = await HH.api(`/api/v1/offerings/${enc(id)}`);
+    if (!mine()) return;
     const slot = el("div", {});
     const kv = (pairs) => el("dl", { className: "kv" }, pairs.map(([k, v]) => [el("dt", {}, t(k)), el("dd", {}, v == null || v === "" ? "–" : v)]));
     const parts = [el("div", { className: "section-head" }, el("h2", {}, t("offerings.detail.title", { id: o.id })), stateBadge(o.state), actions(o, slot, el0)),

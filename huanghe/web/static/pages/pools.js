@@ -399,8 +399,10 @@
 
   // ---- the page ---------------------------------------------------------------------------------------------
   async function show(params, root) {
+    const latest = fresh();  // a later show (another center picked) overtakes one still waiting for the centers
     await HH.ready;
     if (!st.centers) st.centers = (await HH.api("/api/v1/centers?limit=1000")).items;
+    if (!latest()) return;
     const centers = myCenters();
     const select = el("select", { id: "pools-center" },
       centers.map((c) => el("option", { value: c.id }, `${HH.named(c)} (${c.id})`)));

@@ -87,8 +87,11 @@
     });
     return el("section", { className: "panel section" }, el("h3", {}, t("protection.form.title")), f);
   }
+  const fresh = HH.latest();  // overlapping reads (a pager click, an addition's reload): only the latest draws
   async function show(params, el0) {
+    const mine = fresh();
     const [topo, page] = await Promise.all([HH.topology, HH.api(`/api/v1/protection${HH.query({ limit: 50, offset: st.offset })}`)]);
+    if (!mine()) return;  // overtaken: the later read draws
     const slot = el("div", {});
     const rows = page.items.map((p) => [{ text: p.dataset, className: "mono" }, HH.label("protection.class", p.data_class), { text: p.owner, className: "wrap" },
       centerName(topo, p.location), { text: p.allowed_centers.length ? p.allowed_centers.map((c) => centerName(topo, c)).join("、") : t("protection.only_home"), className: "wrap" },

@@ -135,9 +135,12 @@
       el("div", { className: "section-head" }, el("h3", {}, t("settlement.platform", { month }))), box));
   }
 
+  const fresh = HH.latest();  // a later show (another center or month) overtakes one still waiting: it draws nothing
   async function show(params, root) {
+    const latest = fresh();
     await HH.ready;
     if (!centers) centers = (await HH.api("/api/v1/centers?limit=1000")).items;
+    if (!latest()) return;
     const mine = myCenters();
     const center = params[0] && mine.some((c) => c.id === params[0]) ? params[0] : (mine[0] && mine[0].id);
     const month = /^\d{4}-\d{2}$/.test(params[1] || "") ? params[1] : thisMonth();
