@@ -195,28 +195,43 @@
       st.note = "";
     }
   }
+  // The overview's and a programme's reads share one guard (both draw the page): only the latest of overlapping reads
+  // (a programme or year picked, an action's reload, another programme opened) stores its answers and draws.
+  const fresh = HH.latest();
+  /** Run `read` (it returns the answers to store), then store them and draw, unless a later read began meanwhile;
+      a failed read keeps what was shown and shows the error. */
+  async function latest(read) {
+    const mine = fresh();
+    let got = null;
+    let error = null;
+    try {
+      got = await read();
+    } catch (err) {
+      error = err;
+    }
+    if (!mine()) return;  // overtaken: the later read draws
+    Object.assign(st, error ? { error, note: "" } : { ...got, error: null });
+    render();
+  }
+  const sectorsRead = async () => (st.sectors.length ? st.sectors : HH.api("/api/v1/programme-sectors"));
   async function loadAll() {
-    await guard(async () => {
+    await latest(async () => {
       const [stats, list, apps] = await Promise.all([
         HH.api("/api/v1/programme-stats" + HH.query({ programme: st.programme, year: st.year })),
         HH.api("/api/v1/programmes?limit=1000"),
         HH.api("/api/v1/programme-applications" + HH.query({ status: "submitted", limit: 200 })),
       ]);
-      Object.assign(st, { stats, list: list.items, apps: apps.items });
-      if (!st.presets.length) st.presets = await HH.api("/api/v1/programme-presets");
-      if (!st.sectors.length) st.sectors = await HH.api("/api/v1/programme-sectors");
+      const presets = st.presets.length ? st.presets : await HH.api("/api/v1/programme-presets");
+      return { stats, list: list.items, apps: apps.items, presets, sectors: await sectorsRead() };
     });
-    render();
   }
   async function loadDetail() {
-    await guard(async () => {
+    await latest(async () => {
       const id = encodeURIComponent(st.id);
       const [programme, report, settlements] = await Promise.all([HH.api(`/api/v1/programmes/${id}`),
         HH.api(`/api/v1/programmes/${id}/report`), HH.api(`/api/v1/programmes/${id}/settlements`)]);
-      if (!st.sectors.length) st.sectors = await HH.api("/api/v1/programme-sectors");
-      Object.assign(st, { report: { ...report, programme }, settlements });
+      return { report: { ...report, programme }, settlements, sectors: await sectorsRead() };
     });
-    render();
   }
   async function post(path, body, noteOf) {
     await guard(async () => { st.note = noteOf(await HH.api(path, { method: "POST", body })); });
