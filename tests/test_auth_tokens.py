@@ -129,7 +129,7 @@ def test_served_platform_with_authentication_on(tmp_path: Path) -> None:
 
     import httpx
 
-    from tests.infra.postgres import free_port
+    from tests.infra.ports import spawn_on_free_port
 
     db = f"sqlite:///{tmp_path / 'srv.db'}"
     r = CliRunner().invoke(cli, ["admin", "create-token", "--role", "admin", "--db", db])
@@ -137,13 +137,17 @@ def test_served_platform_with_authentication_on(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUANGHE_")}
     env.update(HUANGHE_DATA_DIR=str(tmp_path / "data"), HUANGHE_SESSION_SECRET="e2e-" + "q" * 40,
                PYTHONPATH=str(Path(__file__).resolve().parents[1]), HUANGHE_SCHEDULER_ENABLED="0")  # fmt: skip
-    port = free_port()
-    log = open(tmp_path / "up.log", "wb")  # noqa: SIM115 (closed in finally)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from huanghe.cli.main import app; app()", "up", "--port", str(port), "--db", db,
-         "--network", str(Path(__file__).parent / "data" / "mini_network.yaml")],
-        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-    )  # fmt: skip
+
+    def spawn(port: int) -> subprocess.Popen[bytes]:
+        with open(tmp_path / "up.log", "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-c", "from huanghe.cli.main import app; app()", "up", "--port", str(port), "--db",
+                 db, "--network", str(Path(__file__).parent / "data" / "mini_network.yaml")],
+                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            )  # fmt: skip
+
+    # a free port, chosen again if another process takes it first; returns once this `up` (by PID) listens there
+    proc, port = spawn_on_free_port(spawn, tmp_path / "up.log", what="huanghe up")
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -162,5 +166,4 @@ def test_served_platform_with_authentication_on(tmp_path: Path) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
-        log.close()
     assert token not in (tmp_path / "up.log").read_text()

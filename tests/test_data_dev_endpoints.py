@@ -20,7 +20,7 @@ from huanghe.data import endpoints
 from huanghe.data.dev_storage import plan
 from huanghe.data.endpoints_cli import parse_size
 from huanghe.store.db import make_session_factory
-from tests.infra.postgres import free_port
+from tests.infra.ports import free_port, spawn_on_free_port
 from tests.test_server_up import SERVE_DEADLINE_S, _cli, _env
 
 
@@ -53,13 +53,19 @@ class Up:
     """One `huanghe up` subprocess (dev mode, temp data dir), stopped with SIGTERM like Ctrl-C/a supervisor."""
 
     def __init__(self, tmp_path: Path, network: Path, db: Path, log_name: str) -> None:
-        self.port = free_port()
         self.log_path = tmp_path / log_name
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
-        self.proc = subprocess.Popen(
-            _cli("up", "--port", str(self.port), "--db", f"sqlite:///{db}", "--network", str(network)),
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp_path, env=_env(tmp_path), start_new_session=True,
-        )  # fmt: skip
+
+        def spawn(port: int) -> subprocess.Popen[bytes]:
+            with open(self.log_path, "ab") as log:
+                return subprocess.Popen(
+                    _cli("up", "--port", str(port), "--db", f"sqlite:///{db}", "--network", str(network)),
+                    stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env=_env(tmp_path), start_new_session=True,
+                )  # fmt: skip
+
+        # a free port, chosen again if another process takes it first; this `up` (by PID) listens there
+        self.proc, self.port = spawn_on_free_port(
+            spawn, self.log_path, what="huanghe up", timeout_s=SERVE_DEADLINE_S
+        )
         self.base = f"http://127.0.0.1:{self.port}"
 
     def wait_serving(self) -> float:
@@ -83,7 +89,6 @@ class Up:
             if self.proc.poll() is None:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
-            self.log.close()
         return code
 
 
@@ -173,27 +178,30 @@ def test_up_starts_stops_and_restarts_the_dev_endpoints(
 
 
 def test_up_with_no_storage_servers_starts_none(tmp_path: Path, mini_network_path: Path) -> None:
-    port = free_port()
     log = tmp_path / "up.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            _cli("up", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'x.db'}", "--network",
-                 str(mini_network_path), "--storage-servers", "0"),
-            stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path, env=_env(tmp_path), start_new_session=True,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + SERVE_DEADLINE_S
-            while time.monotonic() < deadline:
-                try:
-                    r = httpx.get(f"http://127.0.0.1:{port}/api/v1/storage-endpoints", timeout=2)
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None, log.read_text()
-                    time.sleep(0.1)
-            assert r.json()["total"] == 0
-        finally:
-            os.kill(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
+
+    def spawn(port: int) -> subprocess.Popen[bytes]:
+        with open(log, "ab") as out:
+            return subprocess.Popen(
+                _cli("up", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'x.db'}", "--network",
+                     str(mini_network_path), "--storage-servers", "0"),
+                stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path, env=_env(tmp_path), start_new_session=True,
+            )  # fmt: skip
+
+    proc, port = spawn_on_free_port(spawn, log, what="huanghe up", timeout_s=SERVE_DEADLINE_S)  # ours, by PID
+    try:
+        deadline = time.monotonic() + SERVE_DEADLINE_S
+        while time.monotonic() < deadline:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/v1/storage-endpoints", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, log.read_text()
+                time.sleep(0.1)
+        assert r.json()["total"] == 0
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
     assert "starting storage endpoints" not in log.read_text()
     assert not (tmp_path / "data" / "storage").exists()
 
@@ -218,7 +226,6 @@ def test_servers_left_by_a_killed_up_are_replaced(tmp_path: Path, mini_network_p
     finally:
         os.kill(up.proc.pid, signal.SIGKILL)  # only `up` itself: its weed servers run in their own session
         up.proc.wait(timeout=10)
-        up.log.close()
     left = _weeds_under(storage)
     assert len(left) == 1, "the killed `up` should have left its one server running"
     port = json.loads((storage / "state.json").read_text())["servers"][0]["s3_port"]

@@ -19,7 +19,7 @@ from huanghe.cli.main import app
 from huanghe.network import service as network_svc
 from huanghe.network import topology_store as topology_store
 from huanghe.store.db import make_session_factory
-from tests.infra.postgres import free_port
+from tests.infra.ports import free_port, spawn_on_free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SERVE_DEADLINE_S = 60.0
@@ -38,14 +38,18 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_up_serves_health_and_centers(tmp_path: Path, mini_network_path: Path) -> None:
-    port = free_port()
     db = tmp_path / "db" / "huanghe.db"
-    log = open(tmp_path / "up.log", "wb")  # noqa: SIM115 (closed in finally)
     started = time.monotonic()
-    proc = subprocess.Popen(
-        _cli("up", "--port", str(port), "--db", f"sqlite:///{db}", "--network", str(mini_network_path)),
-        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env=_env(tmp_path), start_new_session=True,
-    )  # fmt: skip
+
+    def spawn(port: int) -> subprocess.Popen[bytes]:
+        with open(tmp_path / "up.log", "ab") as log:
+            return subprocess.Popen(
+                _cli("up", "--port", str(port), "--db", f"sqlite:///{db}", "--network", str(mini_network_path)),
+                stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env=_env(tmp_path), start_new_session=True,
+            )  # fmt: skip
+
+    # a free port, chosen again if another process takes it first; returns once this `up` (by PID) listens there
+    proc, port = spawn_on_free_port(spawn, tmp_path / "up.log", what="huanghe up", timeout_s=SERVE_DEADLINE_S)
     base = f"http://127.0.0.1:{port}"
     try:
         health = None
@@ -71,7 +75,6 @@ def test_up_serves_health_and_centers(tmp_path: Path, mini_network_path: Path) -
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
-        log.close()
     out = (tmp_path / "up.log").read_text()
     assert f"Huanghe serving on http://127.0.0.1:{port}" in out
     assert "imported network mini" in out

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -26,11 +25,12 @@ from huanghe.store.migrate import migrate
 from huanghe.telemetry import scrape
 from huanghe.telemetry import service as telemetry
 from huanghe.telemetry.models import ExporterRow
+from tests.infra.ports import refused_url
 from tests.telemetry_support import MINI, T0_MS
 
 EXPORTER = textwrap.dedent(
     """
-    import sys, time
+    import time
     from prometheus_client import CollectorRegistry, Gauge, start_http_server
     reg = CollectorRegistry()
     Gauge("huanghe_pue_ratio", "PUE", registry=reg).set(1.27)
@@ -46,26 +46,23 @@ EXPORTER = textwrap.dedent(
     w.labels("0", "jn-sc-dcu").set(300)
     w.labels("1", "jn-sc-dcu").set(250)
     Gauge("node_load1", "not mapped", registry=reg).set(3)
-    start_http_server(int(sys.argv[1]), addr="127.0.0.1", registry=reg)
-    print("ready", flush=True)
+    server, _ = start_http_server(0, addr="127.0.0.1", registry=reg)  # the port bound here: nobody can take it
+    print("ready", server.server_port, flush=True)
     while True:
         time.sleep(1)
     """
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def exporter_url() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", EXPORTER, str(port)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", EXPORTER], stdout=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        assert proc.stdout is not None
+        ready, port = (
+            proc.stdout.readline().split()
+        )  # the port the exporter bound (port 0: chosen by the kernel)
+        assert ready == "ready"
         url = f"http://127.0.0.1:{port}/metrics"
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -92,8 +89,7 @@ def factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
 
 
 def test_scrape_real_exporter(factory: sessionmaker[Session], exporter_url: str) -> None:
-    dead = f"http://127.0.0.1:{_free_port()}/metrics"
-    with factory() as s:
+    with refused_url("/metrics") as dead, factory() as s:  # dead: bound, not listening, held by the test
         s.execute(update(CenterRow).where(CenterRow.id == "jn-sc").values(exporters=[exporter_url]))
         s.execute(update(CenterRow).where(CenterRow.id == "qd-ai").values(exporters=[dead]))
         s.commit()

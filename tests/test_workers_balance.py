@@ -19,7 +19,6 @@ import pytest
 
 from huanghe.cli.workers import bind_group
 from tests import jobs_server as srv
-from tests.infra.postgres import free_port
 
 pytestmark = pytest.mark.postgres
 CONNS = 32
@@ -92,8 +91,8 @@ async def _hold_connections(host: str, port: int, n: int, workers: list[int]) ->
 
 @pytest.fixture
 def two_workers(tmp_path: Path, fresh_postgres_url: str) -> Iterator[tuple[srv.Server, int]]:
-    port = free_port()
-    server = srv.start(tmp_path, fresh_postgres_url, port=port, workers=2, wait=False)
+    server = srv.start(tmp_path, fresh_postgres_url, workers=2, wait=False)  # a free port, ours by PID
+    port = int(server.url.rsplit(":", 1)[1])
     try:
         srv.wait_serving(server)
         yield server, port
