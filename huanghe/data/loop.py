@@ -16,8 +16,6 @@ the others still run. Settings: :class:`DataLoopSettings` (``HUANGHE_DATA_LOOP_*
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from huanghe.data import backup, reaper, rule_engine, rules, tiering, uploads
 from huanghe.data import endpoints as storage_endpoints
 from huanghe.data.objects import ObjectStore
 from huanghe.store.leader import LeaderElector
+from huanghe.store.leader_loop import LeaderLoop
 
 log = logging.getLogger("huanghe.data.loop")
 
@@ -114,31 +113,25 @@ class _Fixed:
 
 
 class DataLoopThread:
-    """Runs :meth:`DataLoop.tick` every ``interval_s`` on a daemon thread while this replica leads ``data``."""
+    """Runs :meth:`DataLoop.tick` every ``interval_s`` on a daemon thread while this replica leads ``data``
+    (:class:`~huanghe.store.leader_loop.LeaderLoop`)."""
 
     def __init__(self, engine: Engine, factory: sessionmaker[Session], settings: DataLoopSettings) -> None:
         self.elector = LeaderElector(engine, name="data", ttl_s=settings.lease_ttl_s)
         self.loop = DataLoop(self.elector.fenced(factory), settings)  # a deposed leader's commits are refused
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._main, name="huanghe-data-loop", daemon=True)
+        self._runner = LeaderLoop(
+            self.elector,
+            self.loop.tick,
+            interval_s=settings.interval_s,
+            thread_name="huanghe-data-loop",
+            log=log,
+        )
 
     def start(self) -> None:
-        self._thread.start()
+        self._runner.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout_s)
-        self.elector.release()
-
-    def _main(self) -> None:
-        while not self._stop.is_set():
-            started = time.monotonic()
-            if self.elector.try_acquire():
-                try:
-                    self.loop.tick()
-                except Exception:  # the thread must outlive any bug of a step
-                    log.exception("data loop tick failed")
-            self._stop.wait(max(0.0, self.loop.settings.interval_s - (time.monotonic() - started)))
+        self._runner.stop(timeout_s)
 
 
 @contextmanager

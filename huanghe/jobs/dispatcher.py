@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine
@@ -47,6 +45,7 @@ from huanghe.jobs.placing import Placer
 from huanghe.jobs.settings import DispatchSettings
 from huanghe.jobs.staging import Stager
 from huanghe.store.leader import LeaderElector
+from huanghe.store.leader_loop import LeaderLoop
 
 log = logging.getLogger("huanghe.broker")
 
@@ -111,8 +110,9 @@ class Dispatcher:
 
 
 class DispatchLoop:
-    """Runs :meth:`Dispatcher.tick` every ``interval_s`` on a daemon thread while this process leads.
-    (The pacing uses the monotonic clock: it measures how long a tick took, not domain time.)"""
+    """Runs :meth:`Dispatcher.tick` every ``interval_s`` while this process leads the ``scheduler`` role
+    (:class:`~huanghe.store.leader_loop.LeaderLoop`), with :meth:`Dispatcher.recover` each time it becomes the
+    leader. ``leading`` and ``ticks`` are what ``GET /api/v1/scheduler`` reports."""
 
     def __init__(
         self,
@@ -125,34 +125,26 @@ class DispatchLoop:
         self.elector = LeaderElector(engine, ttl_s=self.settings.lease_ttl_s)
         # every commit of the loop is fenced: a deposed leader's late decisions are refused
         self.dispatcher = Dispatcher(self.elector.fenced(session_factory), self.settings, backends)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.ticks = 0
-        self.leading = False
+        self._loop = LeaderLoop(
+            self.elector,
+            self.dispatcher.tick,
+            interval_s=self.settings.interval_s,
+            thread_name="huanghe-scheduler",
+            log=log,
+            on_lead=self.dispatcher.recover,
+        )
+
+    @property
+    def leading(self) -> bool:
+        return self._loop.leading
+
+    @property
+    def ticks(self) -> int:
+        return self._loop.steps
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="huanghe-scheduler", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-        self.elector.release()
+        self._loop.stop(timeout_s)
         self.dispatcher.close()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            t0 = time.monotonic()
-            try:
-                leading = self.elector.try_acquire()
-                if leading and not self.leading:
-                    log.info("scheduler leader (调度主节点): %s", self.elector.holder)
-                    self.dispatcher.recover()
-                self.leading = leading
-                if leading:
-                    self.dispatcher.tick()
-                    self.ticks += 1
-            except Exception:  # the loop must survive anything one tick does
-                log.exception("scheduler tick failed")
-            self._stop.wait(max(0.0, self.settings.interval_s - (time.monotonic() - t0)))

@@ -4,7 +4,6 @@ election, role ``risk``), the audit chain verified every ``chain_every_s``. Sett
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.regulator import risk
 from huanghe.store.leader import LeaderElector
+from huanghe.store.leader_loop import LeaderLoop
 
 log = logging.getLogger("huanghe.risk")
 #: How often the lead is taken or renewed, seconds.
@@ -34,14 +34,23 @@ class RiskSettings(BaseSettings):
 
 
 class RiskLoop:
+    """Detection every ``interval_s`` on the replica leading ``risk``; the lead is taken or renewed every
+    :data:`ELECTION_INTERVAL_S` (a fast takeover) (:class:`~huanghe.store.leader_loop.LeaderLoop`)."""
+
     def __init__(self, engine: Engine, factory: sessionmaker[Session], settings: RiskSettings) -> None:
         self.settings = settings
         self.elector = LeaderElector(engine, name="risk", ttl_s=settings.lease_ttl_s)
         self.factory = self.elector.fenced(factory)  # a deposed leader's commits are refused
         self.since_seq = 0
         self.last_chain = float("-inf")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._main, name="huanghe-risk", daemon=True)
+        self._runner = LeaderLoop(
+            self.elector,
+            lambda: self.tick(time.time()),
+            interval_s=settings.interval_s,
+            thread_name="huanghe-risk",
+            log=log,
+            elect_every_s=ELECTION_INTERVAL_S,
+        )
 
     def tick(self, now: float) -> int:
         chain = now - self.last_chain >= self.settings.chain_every_s
@@ -52,25 +61,10 @@ class RiskLoop:
         return opened
 
     def start(self) -> None:
-        self._thread.start()
+        self._runner.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout_s)
-        self.elector.release()
-
-    def _main(self) -> None:
-        last = float("-inf")
-        while not self._stop.is_set():
-            # the lead is taken or renewed every ELECTION_INTERVAL_S (a fast takeover), detection runs every
-            # interval_s while leading
-            if self.elector.try_acquire() and time.monotonic() - last >= self.settings.interval_s:
-                last = time.monotonic()
-                try:
-                    self.tick(time.time())
-                except Exception:  # the monitor must outlive a failing pass
-                    log.exception("risk detection failed (风险检测失败)")
-            self._stop.wait(min(ELECTION_INTERVAL_S, self.settings.interval_s))
+        self._runner.stop(timeout_s)
 
 
 @contextmanager
