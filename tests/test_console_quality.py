@@ -49,9 +49,14 @@ OVERFLOW_JS = """() => {
     }
     return true;
   });
-  return {scroll: document.body.scrollWidth, width,
-          wide: wide.slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
-                                          (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''))};
+  const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+    (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '');
+  // for the message only: the elements reaching furthest past the edge, scrolling boxes' contents included
+  const past = [...document.querySelectorAll('body *')]
+    .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > width + 1)
+    .sort((a, b) => b.getBoundingClientRect().right - a.getBoundingClientRect().right)
+    .slice(0, 8).map(e => name(e) + ' ' + Math.round(e.getBoundingClientRect().right) + 'px');
+  return {scroll: document.body.scrollWidth, width, wide: wide.slice(0, 5).map(name), past};
 }"""
 
 
