@@ -213,17 +213,18 @@ def test_malformed_ids_are_422_with_path(client: TestClient) -> None:
 def test_database_down_is_503_not_500() -> None:
     from huanghe.api.app import create_app
     from huanghe.settings import Settings
-    from tests.infra.postgres import free_port
+    from tests.infra.ports import refused_url
 
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none?connect_timeout=2"
-    app = create_app(Settings(database_url=url, migrate_on_startup=False))
-    with TestClient(app) as client:
-        r = client.get("/healthz")
-        assert r.status_code == 503 and r.json()["status"] == "degraded"
-        assert r.json()["database"].startswith("error: ")
-        r = client.get(f"{API}/centers")
-        assert r.status_code == 503 and r.headers["Retry-After"] == "2"
-        assert r.json()["detail"][0]["message"].startswith("database unavailable, retry later")
+    with refused_url() as dead:  # bound, not listening: refused, and no other process can take the port
+        url = dead.replace("http://", "postgresql+psycopg://postgres@") + "/none?connect_timeout=2"
+        app = create_app(Settings(database_url=url, migrate_on_startup=False))
+        with TestClient(app) as client:
+            r = client.get("/healthz")
+            assert r.status_code == 503 and r.json()["status"] == "degraded"
+            assert r.json()["database"].startswith("error: ")
+            r = client.get(f"{API}/centers")
+            assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+            assert r.json()["detail"][0]["message"].startswith("database unavailable, retry later")
 
 
 def test_patch_nested_objects_field_by_field(client: TestClient) -> None:

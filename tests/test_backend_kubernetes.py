@@ -60,11 +60,12 @@ def test_multi_node_is_declared_missing(k8s_fake_api: FakeApiServer) -> None:
 
 def test_unreachable_api_server_is_unhealthy() -> None:
     pytest.importorskip("kubernetes")
-    from tests.infra.slurm import free_port
+    from tests.infra.ports import refused_url
 
-    b = create_backend("kubernetes", {"host": f"http://127.0.0.1:{free_port()}"})
-    h = b.health()
-    assert not h.ok and h.message
+    with refused_url() as dead:  # bound, not listening: refused, and no other process can take the port
+        b = create_backend("kubernetes", {"host": dead})
+        h = b.health()
+        assert not h.ok and h.message
 
 
 @pytest.mark.skipif(

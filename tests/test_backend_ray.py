@@ -20,8 +20,8 @@ from huanghe.backends.protocol import (
 from huanghe.backends.ray import RayBackend
 from huanghe.backends.registry import create_backend
 from huanghe.domain.enums import JobState
+from tests.infra.ports import refused_url
 from tests.infra.ray import RayHead
-from tests.infra.slurm import free_port
 
 
 def test_env_workdir_and_capacity_while_running(ray_cluster: RayHead, tmp_path: object) -> None:
@@ -53,11 +53,12 @@ def test_declared_limits_and_unreachable_head(ray_cluster: RayHead) -> None:
     b = create_backend("ray", {"address": ray_cluster.address, "timeout_s": "60"})
     with pytest.raises(CapabilityMissingError, match="one driver"):
         b.submit(BackendJobSpec(command="true", nodes=2))
-    down = RayBackend({"address": f"http://127.0.0.1:{free_port()}", "timeout_s": "2"})
-    h = down.health()
-    assert not h.ok and "unreachable" in h.message
-    with pytest.raises(BackendError):
-        down.submit(BackendJobSpec(command="true"))
+    with refused_url() as dead:  # bound, not listening: refused, and no other process can take the port
+        down = RayBackend({"address": dead, "timeout_s": "2"})
+        h = down.health()
+        assert not h.ok and "unreachable" in h.message
+        with pytest.raises(BackendError):
+            down.submit(BackendJobSpec(command="true"))
 
 
 def test_tenants_jobs_run_in_their_own_directory_with_the_tenant_in_metadata(

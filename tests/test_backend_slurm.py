@@ -23,21 +23,23 @@ from huanghe.backends.protocol import (
 from huanghe.backends.registry import create_backend
 from huanghe.backends.slurm import SlurmBackend
 from huanghe.domain.enums import JobState
-from tests.infra.slurm import SlurmCluster, _can_run, free_port, start_slurm
+from tests.infra.ports import refused_url
+from tests.infra.slurm import SlurmCluster, _can_run, start_slurm
 
 
 def test_rest_unreachable_falls_back_to_cli(slurm_cluster: SlurmCluster) -> None:
-    settings = {**slurm_cluster.rest_settings(), "rest_url": f"http://127.0.0.1:{free_port()}"}
-    b = create_backend("slurm", settings)
-    job = b.submit(BackendJobSpec(name="fallback", command="echo via-cli $LIST", env={"LIST": "a,b=c"}))
-    assert wait_terminal(b, job, 30).state is JobState.SUCCEEDED
-    assert "via-cli a,b=c" in b.logs(job)  # values with commas survive sbatch --export
-    assert b.health().ok
-    strict = create_backend("slurm", {**settings, "cli": "never"})
-    h = strict.health()
-    assert not h.ok and "unreachable" in h.message
-    with pytest.raises(BackendUnavailableError):
-        strict.submit(BackendJobSpec(command="true"))
+    with refused_url() as dead:  # bound, not listening: refused, and no other process can take the port
+        settings = {**slurm_cluster.rest_settings(), "rest_url": dead}
+        b = create_backend("slurm", settings)
+        job = b.submit(BackendJobSpec(name="fallback", command="echo via-cli $LIST", env={"LIST": "a,b=c"}))
+        assert wait_terminal(b, job, 30).state is JobState.SUCCEEDED
+        assert "via-cli a,b=c" in b.logs(job)  # values with commas survive sbatch --export
+        assert b.health().ok
+        strict = create_backend("slurm", {**settings, "cli": "never"})
+        h = strict.health()
+        assert not h.ok and "unreachable" in h.message
+        with pytest.raises(BackendUnavailableError):
+            strict.submit(BackendJobSpec(command="true"))
 
 
 def test_rest_and_cli_see_the_same_job_with_resources(slurm_cluster: SlurmCluster) -> None:

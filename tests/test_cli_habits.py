@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from huanghe.cli.main import app
 from huanghe.jobs.submit_cli import parse_array, parse_env, parse_time_limit
 from tests import jobs_server as srv
-from tests.infra.postgres import free_port
+from tests.infra.ports import refused_url
 
 
 @dataclass
@@ -182,10 +182,10 @@ def test_wait_exit_codes(world: Env) -> None:
     r = world.run("jobs", "wait", slow, "--timeout-s", "1")
     assert r.returncode == 1 and "not ended" in r.stderr, r.stderr
     assert world.run("jobs", "cancel", slow).returncode == 0
-    gone = f"http://127.0.0.1:{free_port()}"
-    env = {**srv.env(world.tmp), "HUANGHE_URL": gone}
-    r = subprocess.run(srv.cli("jobs", "wait", ok), env=env, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 3, r.stderr
+    with refused_url() as gone:  # bound, not listening: refused, and no other process can take the port
+        env = {**srv.env(world.tmp), "HUANGHE_URL": gone}
+        r = subprocess.run(srv.cli("jobs", "wait", ok), env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 3, r.stderr
 
 
 def test_short_id_prefixes_everywhere(world: Env) -> None:

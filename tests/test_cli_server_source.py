@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 from huanghe.cli.main import app
 from huanghe.client import HuangheClient
 from tests import jobs_server as srv
+from tests.infra.ports import refused_url
 
 runner = CliRunner()
 CENTER = "qingdao-ai"
@@ -151,15 +152,15 @@ def test_report_from_the_server(server: srv.Server, monkeypatch: pytest.MonkeyPa
 
 
 def test_unreachable_server_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"http://127.0.0.1:{srv.free_port()}"
-    for args in (["centers", "list"], ["index", "--json"], ["jobs", "list"]):
-        r = run(*args, url=url, monkeypatch=monkeypatch)
-        assert r.exit_code == 3, (args, r.output)
-        assert "cannot reach the Huanghe server" in r.stderr and "Traceback" not in r.output
-    r = run("alerts", "list", url=url, monkeypatch=monkeypatch)
-    assert r.exit_code == 3  # alerts too: one convention for every server command
-    r = run("centers", "list", url="nope://x", monkeypatch=monkeypatch)
-    assert r.exit_code == 2 and "not a valid URL" in r.stderr
+    with refused_url() as url:  # bound, not listening: refused, and no other process can take the port
+        for args in (["centers", "list"], ["index", "--json"], ["jobs", "list"]):
+            r = run(*args, url=url, monkeypatch=monkeypatch)
+            assert r.exit_code == 3, (args, r.output)
+            assert "cannot reach the Huanghe server" in r.stderr and "Traceback" not in r.output
+        r = run("alerts", "list", url=url, monkeypatch=monkeypatch)
+        assert r.exit_code == 3  # alerts too: one convention for every server command
+        r = run("centers", "list", url="nope://x", monkeypatch=monkeypatch)
+        assert r.exit_code == 2 and "not a valid URL" in r.stderr
 
 
 def test_index_year_on_year_from_the_server(server: srv.Server, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from huanghe.client import (
     WaitTimeoutError,
 )
 from tests import jobs_server as srv
+from tests.infra.ports import refused_url
 
 
 @pytest.fixture(scope="module")
@@ -109,14 +110,14 @@ def test_refused_requests_carry_the_servers_detail(hh: HuangheClient) -> None:
 
 
 def test_no_answer_and_bad_urls() -> None:
-    url = f"http://127.0.0.1:{srv.free_port()}"
-    with HuangheClient(url, timeout_s=5) as client, pytest.raises(ServerUnreachableError) as caught:
-        client.list_jobs()
-    e = caught.value
-    assert isinstance(e, ClientError) and e.status_code is None and e.url == url and e.reason
-    for bad in ("nope", "ftp://host", "http://"):
-        with pytest.raises(InvalidServerUrlError):
-            HuangheClient(bad)
+    with refused_url() as url:  # bound, not listening: refused, and no other process can take the port
+        with HuangheClient(url, timeout_s=5) as client, pytest.raises(ServerUnreachableError) as caught:
+            client.list_jobs()
+        e = caught.value
+        assert isinstance(e, ClientError) and e.status_code is None and e.url == url and e.reason
+        for bad in ("nope", "ftp://host", "http://"):
+            with pytest.raises(InvalidServerUrlError):
+                HuangheClient(bad)
 
 
 def test_server_failures_and_garbled_answers() -> None:

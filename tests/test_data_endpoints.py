@@ -25,7 +25,7 @@ from huanghe.data.objects import EndpointAccess, ObjectStore
 from huanghe.network import secrets
 from huanghe.network.models import StorageTierRow
 from huanghe.network.schemas import SecretPut
-from tests.infra.postgres import free_port
+from tests.infra.ports import refused_url
 from tests.infra.seaweed import SeaweedServer, unique_bucket
 from tests.security_support import World, world
 
@@ -134,9 +134,9 @@ def test_health_check_pings_once_per_server_and_audits_changes(
         return real(access, key)
 
     monkeypatch.setattr(endpoints, "_ping", counting)
-    with w.session() as s:
+    with w.session() as s, refused_url() as dead_url:  # bound, not listening: no other process can take it
         dead = EndpointCreate(id="yt-dead", center="yt-edge", temperature="warm", medium="hdd",
-                              url=f"http://127.0.0.1:{free_port()}", bucket="nothing-here", capacity_bytes=10)  # fmt: skip
+                              url=dead_url, bucket="nothing-here", capacity_bytes=10)  # fmt: skip
         out = endpoints.register_endpoint(s, dead, clock=FakeClock(3000.0))
         assert not out.available and "does not answer" in out.reason and "127.0.0.1" not in out.reason
         wrong = EndpointCreate(id="yt-wrong", center="yt-edge", temperature="cold", medium="tape",

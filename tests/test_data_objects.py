@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from huanghe.data.objects import PART_BYTES, EndpointAccess, ObjectStore, ObjectStoreError, sha256_of_file
+from tests.infra.ports import refused_url
 from tests.infra.seaweed import SeaweedServer, store_on, unique_bucket
 
 
@@ -75,13 +76,13 @@ def test_wrong_key_is_refused(seaweed_servers: list[SeaweedServer]) -> None:
 
 
 def test_dead_endpoint_is_a_clear_error(tmp_path: Path) -> None:
-    from huanghe.data.seaweed import free_port
 
-    store = ObjectStore(EndpointAccess(f"http://127.0.0.1:{free_port()}", "b-x", "k", "s"), timeout_s=1.0)
-    assert store.ping() is not None
-    with pytest.raises(ObjectStoreError) as err:
-        store.put_bytes("x", b"1")
-    assert err.value.reason == "unreachable"
+    with refused_url() as dead:  # bound, not listening: refused, and no other process can take the port
+        store = ObjectStore(EndpointAccess(dead, "b-x", "k", "s"), timeout_s=1.0)
+        assert store.ping() is not None
+        with pytest.raises(ObjectStoreError) as err:
+            store.put_bytes("x", b"1")
+        assert err.value.reason == "unreachable"
 
 
 def test_restart_keeps_objects(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import jobs_server as srv
+from tests.infra.ports import refused_url
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +87,10 @@ def test_bad_input_and_unreachable_server(server: tuple[srv.Server, Path], tmp_p
     assert r.returncode == 1 and "user_city" in r.stderr and "Traceback" not in r.stderr
     r = hh(server, "jobs", "show", "no-such-job")
     assert r.returncode == 1 and "not found" in r.stderr
-    env = srv.env(tmp_path, HUANGHE_URL=f"http://127.0.0.1:{srv.free_port()}")
-    r = subprocess.run(srv.cli("jobs", "list"), env=env, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 3 and "cannot reach" in r.stderr and "Traceback" not in r.stderr
+    with refused_url() as dead:  # bound, not listening: refused, and no other process can take the port
+        env = srv.env(tmp_path, HUANGHE_URL=dead)
+        r = subprocess.run(srv.cli("jobs", "list"), env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 3 and "cannot reach" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_cli_sends_the_token_as_bearer(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -101,22 +101,22 @@ def test_exporter_urls_are_checked_like_connection_urls(w: World) -> None:
 def test_back_end_errors_name_no_connection_detail(tmp_path: Path) -> None:
     """Health messages reach every role (``GET /health/centers``) and job events: no URL, no file path."""
     from huanghe.backends.registry import create_backend
-    from tests.infra.slurm import free_port
+    from tests.infra.ports import refused_url
 
-    url = f"http://127.0.0.1:{free_port()}"
-    missing = str(tmp_path / "no-such-jwt")
-    for settings in ({"token_file": missing}, {"token": "tok-value"}):
-        b = create_backend(
-            "slurm", {"rest_url": url, "user": "u", "cli": "never", "health_timeout_s": "1", **settings}
-        )
+    with refused_url() as url:  # bound, not listening: refused, and no other process can take the port
+        missing = str(tmp_path / "no-such-jwt")
+        for settings in ({"token_file": missing}, {"token": "tok-value"}):
+            b = create_backend(
+                "slurm", {"rest_url": url, "user": "u", "cli": "never", "health_timeout_s": "1", **settings}
+            )
+            try:
+                message = b.health().message
+            finally:
+                b.close()
+            assert message and url not in message and missing not in message and "tok-value" not in message
+        ray = create_backend("ray", {"address": url, "timeout_s": "1"})
         try:
-            message = b.health().message
+            message = ray.health().message
         finally:
-            b.close()
-        assert message and url not in message and missing not in message and "tok-value" not in message
-    ray = create_backend("ray", {"address": url, "timeout_s": "1"})
-    try:
-        message = ray.health().message
-    finally:
-        ray.close()
-    assert message and url not in message
+            ray.close()
+        assert message and url not in message
