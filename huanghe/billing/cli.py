@@ -44,6 +44,10 @@ VOUCHER_COLUMNS = [
 ]
 
 
+#: the repeated options of ``issue`` and the fields of VoucherCreate they fill (errors name the option)
+VOUCHER_OPTIONS = {"sectors": "--sector", "centers": "--center", "pools": "--pool"}
+
+
 @vouchers_app.command("issue")
 def issue_cmd(
     tenant: Annotated[str, typer.Option(help="tenant id")],
@@ -52,7 +56,11 @@ def issue_cmd(
     max_share: Annotated[str, typer.Option(help="largest share of a bill the voucher pays, 0..1")] = "1",
     valid_from: Annotated[str | None, typer.Option(help="first validity instant (default now)")] = None,
     sector: Annotated[
-        list[str] | None, typer.Option(help="eligible tenant sector (repeat; default any)")
+        list[str] | None,
+        typer.Option(
+            help="eligible industry: manufacturing|agriculture|finance|energy|ocean|transport|culture|other"
+            " (repeat; default any)"
+        ),
     ] = None,
     center: Annotated[list[str] | None, typer.Option(help="eligible center (repeat; default any)")] = None,
     pool: Annotated[list[str] | None, typer.Option(help="eligible pool (repeat; default any)")] = None,
@@ -62,7 +70,7 @@ def issue_cmd(
 ) -> None:
     """Issue a voucher to a tenant (发放算力券)."""
     body = build(
-        vouchers.VoucherCreate, tenant=tenant, amount_cny=parse_decimal(amount_cny, "--amount-cny"),
+        vouchers.VoucherCreate, VOUCHER_OPTIONS, tenant=tenant, amount_cny=parse_decimal(amount_cny, "--amount-cny"),
         max_share=parse_decimal(max_share, "--max-share"), valid_until=parse_date(valid_until, "--valid-until"),
         valid_from=parse_date(valid_from, "--valid-from") if valid_from else None, sectors=sector or [],
         centers=center or [], pools=pool or [], note=note,

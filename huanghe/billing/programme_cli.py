@@ -51,6 +51,15 @@ def presets_cmd(as_json: JsonOption = False) -> None:
             typer.echo(f"  assumption (假设): {a}")
 
 
+#: the options of ``create`` named otherwise than the fields of ProgrammeCreate they fill (errors name the option)
+PROGRAMME_OPTIONS = {
+    "id": "--id",
+    "sectors": "--sector",
+    "cities": "--city",
+    "accelerator_classes": "--accelerator-class",
+}
+
+
 @programme_app.command("create")
 def create_cmd(
     programme_id: Annotated[str, typer.Option("--id", help="programme id, e.g. sd-2025")],
@@ -68,7 +77,9 @@ def create_cmd(
     validity_months: Annotated[int | None, typer.Option(help="validity of a grant's voucher, months")] = None,
     opens: Annotated[str | None, typer.Option(help="applications open, ISO (default now)")] = None,
     closes: Annotated[str | None, typer.Option(help="applications close, ISO")] = None,
-    sector: Annotated[Multi, typer.Option(help="eligible tenant sector (repeat)")] = None,
+    sector: Annotated[
+        Multi, typer.Option(help="eligible industry, e.g. manufacturing, finance (repeat)")
+    ] = None,
     city: Annotated[Multi, typer.Option(help="eligible provider city (repeat)")] = None,
     accelerator_class: Annotated[Multi, typer.Option(help="cpu|gpu|npu|dcu (repeat)")] = None,
     sme_only: Annotated[bool | None, typer.Option("--sme-only/--any-size")] = None,
@@ -78,7 +89,7 @@ def create_cmd(
 ) -> None:
     """Create a programme, from a reported preset or a rule of one's own (创建算力券项目)."""
     body = build(
-        ProgrammeCreate, id=programme_id, preset=preset, name_zh=name_zh, name_en=name_en, authority=authority,
+        ProgrammeCreate, PROGRAMME_OPTIONS, id=programme_id, preset=preset, name_zh=name_zh, name_en=name_en, authority=authority,
         basis=basis, share=_dec(share, "--share"), fund_cny=_dec(fund_cny, "--fund-cny"),
         cap_enterprise_cny=_dec(cap_enterprise_cny, "--cap-enterprise-cny"),
         cap_enterprise_year_cny=_dec(cap_enterprise_year_cny, "--cap-enterprise-year-cny"),

@@ -12,6 +12,7 @@ from huanghe.api.authentication import principal_of_request
 from huanghe.api.deps import DEFAULT_PAGE_LIMIT, Limit, Offset, SessionDep, TenantFilter
 from huanghe.billing import invoice_export, ledger, quotas, vouchers
 from huanghe.billing import service as billing
+from huanghe.billing.programme_schemas import SectorChoice, sector_choices
 from huanghe.core.paging import Page
 from huanghe.domain.network import ID_PATTERN
 
@@ -96,6 +97,13 @@ def settlements(
 def balances(s: SessionDep) -> ledger.TrialBalance:
     """Trial balance of the double-entry ledger; ``balanced`` must always be true."""
     return ledger.trial_balance(s)
+
+
+@router.get("/industries", response_model=list[SectorChoice], tags=["vouchers"])
+def list_industries() -> list[SectorChoice]:
+    """The `算力+` industries (key, 中文, English) a voucher's or a programme's ``sectors`` name, ``other`` last;
+    everyone may read them (the list is public; ``GET /programme-sectors`` answers the same, regulator and admin)."""
+    return sector_choices()
 
 
 @router.get("/vouchers", response_model=Page[vouchers.VoucherPublic], tags=["vouchers"])

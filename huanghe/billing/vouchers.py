@@ -1,12 +1,17 @@
 """Compute vouchers (算力券): issued by a regulator to a tenant, redeemed when the tenant's bill is made.
 
-A voucher has an amount (CNY, kept in integer fen), a validity window, eligibility (tenant sectors, centers,
-pools; an empty list means any) and ``max_share``: the largest fraction of the eligible part of a bill it may
+A voucher has an amount (CNY, kept in integer fen), a validity window, eligibility (sectors, centers, pools;
+an empty list means any) and ``max_share``: the largest fraction of the eligible part of a bill it may
 pay (the tenant pays the rest with its own money). Redemption locks the voucher row
 (``SELECT … FOR UPDATE`` on PostgreSQL) and decrements the balance with a conditional UPDATE
 (``balance_fen >= amount``), so concurrent bills can never overspend it; the database CHECK
 ``balance_fen >= 0`` is the last guard. Every change is a balanced posting in :mod:`huanghe.billing.ledger`
 and an audit record. Times are epoch seconds in the database, ISO datetimes in the API.
+
+Sectors are `算力+` industry keys (:mod:`huanghe.domain.industries`; any other value is refused naming the item,
+``sectors[i]``): a tenant's bill is eligible when its registered sector falls into one of them
+(:func:`~huanghe.domain.industries.industry_of`). A voucher issued before sectors were industries holds free text,
+answered as written and still matched exactly against the tenant's registered sector.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from sqlalchemy.orm import Session, aliased
 from huanghe.audit import service as audit
 from huanghe.billing import ledger, programme_funds
 from huanghe.billing.models import LedgerEntryRow, VoucherRow
+from huanghe.billing.programme_schemas import Sector
 from huanghe.core.errors import NotFoundError, conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
+from huanghe.domain.industries import industry_of
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.network.models import CenterRow, PoolRow
@@ -45,7 +52,9 @@ class VoucherCreate(BaseModel):
     max_share: Decimal = Field(default=Decimal(1), gt=0, le=1, decimal_places=4)
     valid_from: datetime | None = None
     valid_until: datetime
-    sectors: IdList = Field(default_factory=list, max_length=100)
+    sectors: list[Sector] = Field(
+        default_factory=list, max_length=100, description="`算力+` industry keys (GET /api/v1/industries)"
+    )
     centers: IdList = Field(default_factory=list, max_length=1000)
     pools: IdList = Field(default_factory=list, max_length=1000)
     note: str = Field(default="", max_length=2000)
@@ -72,7 +81,7 @@ class VoucherPublic(BaseModel):
     max_share: Decimal
     valid_from: datetime
     valid_until: datetime
-    sectors: IdList
+    sectors: IdList = Field(description="industry keys; a voucher issued before: free text, as written")
     centers: IdList
     pools: IdList
     revoked: bool
@@ -308,8 +317,14 @@ class BillLine:
     node_hours: float = 0.0
 
 
+def sector_eligible(sectors: Sequence[str], sector: str) -> bool:
+    """A tenant whose registered ``sector`` falls into one of the voucher's industries (or, for a voucher's older
+    free-text sector, is written exactly so) may use it; an empty list admits every sector."""
+    return not sectors or sector in sectors or industry_of(sector) in sectors
+
+
 def _eligible_lines(row: VoucherRow, sector: str, lines: Sequence[BillLine]) -> list[BillLine]:
-    if row.sectors and sector not in row.sectors:
+    if not sector_eligible(row.sectors, sector):
         return []
     return [
         ln for ln in lines

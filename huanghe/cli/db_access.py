@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -95,14 +95,26 @@ def db_session(db: str | None) -> Iterator[Session]:
         factory.kw["bind"].dispose()
 
 
-def build(model: type[T], **fields: Any) -> T:
-    """Validate CLI input with the API's model; problems name the option."""
+def option_of(loc: Sequence[int | str], options: Mapping[str, str] | None = None) -> str:
+    """The CLI option a validation error's ``loc`` names: ``options`` maps a model field to its option when the
+    names differ (``{"sectors": "--sector"}``, a repeated option); an item of a list is told by its position
+    (``("sectors", 1)`` → ``--sector (value 2)``); otherwise the field's name as an option (``--valid-until``)."""
+    if not loc:
+        return "input"
+    head, *rest = loc
+    name = (options or {}).get(str(head)) or f"--{str(head).replace('_', '-')}"
+    for part in rest:
+        name += f" (value {part + 1})" if isinstance(part, int) else f".{part}"
+    return name
+
+
+def build(model: type[T], options: Mapping[str, str] | None = None, **fields: Any) -> T:
+    """Validate CLI input with the API's model; problems name the option (see :func:`option_of`), exit 2."""
     try:
         return model(**{k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
         for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "input"
-            typer.echo(f"--{loc.replace('_', '-')}: {err['msg']}", err=True)
+            typer.echo(f"{option_of(err['loc'], options)}: {err['msg']}", err=True)
         raise typer.Exit(2) from None
 
 
