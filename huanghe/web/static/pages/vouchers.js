@@ -1,7 +1,11 @@
 /* Vouchers (#vouchers): the compute vouchers (算力券) of the caller's tenant — amount, balance, what was redeemed on
    its bills, the share of a bill it may pay, validity, eligibility, state — with totals; platform admin and
    regulator: every tenant's (tenant filter), issue a voucher (a form) and revoke one (confirmed in the row).
-   Programme-level statistics per sector and city are the programmes page's. */
+   Programme-level statistics per sector and city are the programmes page's.
+   Sectors: a voucher's eligible sectors are ticked from the `算力+` industries (GET /api/v1/industries, names in
+   both languages; none ticked = any) and listed by name; a sector of an older voucher that is not in that list
+   (free text from before) is shown as written, marked "not in the list". A refused revoke stays shown after the
+   reload that follows it, until the next action or leaving the page. */
 (function () {
   "use strict";
 
@@ -47,7 +51,9 @@
       "vouchers.issue.amount": "面额 元",
       "vouchers.issue.share": "可抵扣比例 %",
       "vouchers.issue.until": "有效期至（含当日）",
-      "vouchers.issue.sectors": "限定行业（逗号分隔，空 = 不限）",
+      "vouchers.issue.sectors": "限定行业（不勾选 = 不限）",
+      "vouchers.sectors.unlisted": "不在行业目录中",
+      "vouchers.sectors.unlisted_hint": "创建于行业目录之前的自由文本，按原文与企业登记的行业比对",
       "vouchers.issue.centers": "限定中心 ID（逗号分隔，空 = 不限）",
       "vouchers.issue.pools": "限定资源池 ID（逗号分隔，空 = 不限）",
       "vouchers.issue.note": "备注",
@@ -99,7 +105,9 @@
       "vouchers.issue.amount": "Amount, CNY",
       "vouchers.issue.share": "Share of a bill, %",
       "vouchers.issue.until": "Valid until (inclusive)",
-      "vouchers.issue.sectors": "Only sectors (comma-separated, empty = any)",
+      "vouchers.issue.sectors": "Only sectors (none ticked = any)",
+      "vouchers.sectors.unlisted": "not in the list",
+      "vouchers.sectors.unlisted_hint": "free text from before the industry list, compared as written with the enterprise's registered sector",
       "vouchers.issue.centers": "Only center IDs (comma-separated, empty = any)",
       "vouchers.issue.pools": "Only pool IDs (comma-separated, empty = any)",
       "vouchers.issue.note": "Note",
@@ -119,8 +127,11 @@
   const REVOKE = "POST /api/v1/vouchers/{voucher_id}/revoke";
   const TENANTS = "GET /api/v1/tenants";
   const SUMMARY = "GET /api/v1/vouchers:summary";
+  const INDUSTRIES = "GET /api/v1/industries";
   const LIMIT = 100;
-  const st = { offset: 0, tenant: "", page: null, error: null, tenants: [], confirm: null, note: "", detail: null };
+  // error: the last load's failure (the next successful load clears it); failed: the last action's refusal (kept
+  // until the next action or leaving the page: the reload after the action does not clear it)
+  const st = { offset: 0, tenant: "", page: null, error: null, failed: null, tenants: [], industries: [], confirm: null, note: "", detail: null };
   let root = null;
 
   function failure(err) {
@@ -144,11 +155,12 @@
       change, an issue's or revoke's reload) stores its answers, so an older answer never replaces a newer one. */
   async function load(id) {
     const mine = fresh();
-    const got = { detail: null, tenants: st.tenants, page: st.page, summary: st.summary };
+    const got = { detail: null, tenants: st.tenants, industries: st.industries, page: st.page, summary: st.summary };
     let error = null;
     try {
       if (id) got.detail = await HH.api(`/api/v1/vouchers/${encodeURIComponent(id)}`);
       if (HH.can(TENANTS) && !got.tenants.length) got.tenants = (await HH.api("/api/v1/tenants?limit=1000")).items;
+      if (!got.industries.length) got.industries = await HH.api("/api/v1/industries");
       got.page = await HH.api("/api/v1/vouchers" + HH.query({ tenant: st.tenant, limit: LIMIT, offset: st.offset }));
       got.summary = await HH.api("/api/v1/vouchers:summary" + HH.query({ tenant: st.tenant }));
     } catch (err) {
@@ -168,10 +180,21 @@
       card("balance", HH.money(Number(s.balance_cny))), card("redeemed", HH.money(Number(s.redeemed_cny))),
       card("amount", HH.money(Number(s.amount_cny))), card("active", HH.fmt(s.active)));
   }
+  const named = (x) => (HH.lang === "en" ? x.name_en : x.name_zh);
+  /** A voucher's sectors: the industries' names; a value not in the list (older free text) as written, marked. */
+  function sectorsOf(sectors) {
+    return el("span", { className: "voucher-sectors" }, sectors.map((key, i) => {
+      const known = st.industries.find((x) => x.key === key);
+      const item = known ? el("span", { dataset: { sector: key } }, named(known))
+        : el("span", { className: "sector-unlisted", dataset: { sector: key }, title: t("vouchers.sectors.unlisted_hint") },
+          key, " ", el("small", {}, `(${t("vouchers.sectors.unlisted")})`));
+      return i ? [HH.lang === "en" ? ", " : "、", item] : item;
+    }));
+  }
   function scopeOf(v) {
-    const parts = [["sectors", v.sectors], ["centers", v.centers], ["pools", v.pools]]
-      .filter(([, ids]) => ids.length).map(([k, ids]) => `${t(`vouchers.scope.${k}`)}: ${ids.join(", ")}`);
-    return parts.length ? parts.join("; ") : t("vouchers.any");
+    const parts = [["sectors", v.sectors], ["centers", v.centers], ["pools", v.pools]].filter(([, ids]) => ids.length)
+      .map(([k, ids], i) => [i ? "; " : "", `${t(`vouchers.scope.${k}`)}: `, k === "sectors" ? sectorsOf(ids) : ids.join(", ")]);
+    return parts.length ? el("span", { className: "voucher-scope" }, parts) : t("vouchers.any");
   }
   function actions(v) {
     if (!HH.can(REVOKE) || v.revoked) return "";
@@ -179,11 +202,13 @@
       const yes = el("button", { type: "button", className: "small danger-text", dataset: { act: "confirm" } }, t("vouchers.revoke.confirm"));
       const no = el("button", { type: "button", className: "small", dataset: { act: "cancel" } }, t("vouchers.revoke.cancel"));
       yes.addEventListener("click", async () => {
+        st.failed = null;
+        st.note = "";
         try {
           await HH.api(`/api/v1/vouchers/${encodeURIComponent(v.id)}/revoke`, { method: "POST" });
           st.note = t("vouchers.revoked_ok", { id: v.id });
         } catch (err) {
-          st.error = err;
+          st.failed = err;  // stays shown after the reload below
         }
         st.confirm = null;
         await load(HH.params[0]);
@@ -255,22 +280,25 @@
     const until = el("input", { name: "valid_until", type: "date" });
     const inYear = new Date(Date.now() + 365 * 86400e3);
     until.value = inYear.toISOString().slice(0, 10);
-    const sectors = el("input", { name: "sectors", type: "text" });
+    const sectors = el("fieldset", { className: "centers-pick wide", id: "vouchers-sectors" }, el("legend", {}, t("vouchers.issue.sectors")),
+      st.industries.map((x) => el("label", { className: "inline" }, el("input", { type: "checkbox", name: "sectors", value: x.key }), named(x))));
     const centers = el("input", { name: "centers", type: "text" });
     const pools = el("input", { name: "pools", type: "text" });
     const note = el("input", { name: "note", type: "text", maxLength: 2000 });
     const errors = el("div", { className: "wide", id: "vouchers-form-error" });
     const form = el("form", { className: "adm-form", id: "vouchers-form", noValidate: true },
-      f("tenant", tenant), f("amount", amount), f("share", share), f("until", until), f("sectors", sectors), f("centers", centers),
+      f("tenant", tenant), f("amount", amount), f("share", share), f("until", until), sectors, f("centers", centers),
       f("pools", pools), f("note", note),
       el("div", { className: "form-actions wide" }, el("button", { type: "submit", className: "primary" }, t("vouchers.issue.submit"))), errors);
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       errors.replaceChildren();
+      st.failed = null;
       const body = {
         tenant: tenant.value, amount_cny: amount.value.trim(),
         max_share: share.value.trim() === "" ? "1" : String(Number(share.value) / 100),
-        valid_until: until.value ? `${until.value}T23:59:59Z` : "", sectors: list(sectors.value), centers: list(centers.value),
+        valid_until: until.value ? `${until.value}T23:59:59Z` : "", sectors: [...sectors.querySelectorAll("input:checked")].map((b) => b.value),
+        centers: list(centers.value),
         pools: list(pools.value), note: note.value,
       };
       try {
@@ -289,7 +317,7 @@
     if (!root) return;
     root.replaceChildren(
       el("div", { className: "section-head" }, el("h2", {}, t("vouchers.title")), el("span", { className: "hint" }, t("vouchers.hint"))),
-      st.error ? failure(st.error) : "", st.note ? el("div", { className: "ok-line", role: "status" }, st.note) : "",
+      st.error ? failure(st.error) : "", st.failed ? el("div", { id: "vouchers-action-error" }, failure(st.failed)) : "", st.note ? el("div", { className: "ok-line", role: "status" }, st.note) : "",
       detailSection() || "", issueForm() || "", listSection());
   }
 
@@ -297,10 +325,11 @@
     name: "vouchers",
     nav: "vouchers.nav",
     needs: [LIST],
-    calls: [LIST, GET, ISSUE, REVOKE, TENANTS, SUMMARY],
+    calls: [LIST, GET, ISSUE, REVOKE, TENANTS, SUMMARY, INDUSTRIES],
     show(params, elem) {
       root = elem;
       st.note = "";
+      st.failed = null;
       st.confirm = null;
       return load(params[0]);
     },
