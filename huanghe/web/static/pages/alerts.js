@@ -1,7 +1,9 @@
 /* Alerts (#alerts): the telemetry alerts with their life cycle, open → acknowledged → resolved (GET /api/v1/alerts,
    newest first, paged; filtered on the server by state, rule and the text of the subject). Acknowledge and
    resolve buttons where the policy allows them. Regulator and admin see every alert; an operator sees (and
-   handles) only the alerts of its own centers: the server narrows the list. */
+   handles) only the alerts of its own centers: the server narrows the list. An action's refusal (e.g. 409: the
+   alert was resolved meanwhile by someone else) stays shown after the reload that follows it, until the next
+   action or leaving the page; so does a refused step of a risk alert. */
 (function () {
   "use strict";
 
@@ -151,10 +153,12 @@
   const RULES = ["pue_jump", "utilisation_high", "latency_breach", "storage_full"];
   const ACK = "POST /api/v1/alerts/{alert_id}:ack";
   const RESOLVE = "POST /api/v1/alerts/{alert_id}:resolve";
-  const st = { filters: { state: "", rule: "", subject: "" }, offset: 0, page: null, error: null, note: "", detail: null };
+  // error: the last read's failure (the next successful read clears it); failed: the last action's refusal (kept
+  // until the next action or leaving the page: the reload after the action does not clear it)
+  const st = { filters: { state: "", rule: "", subject: "" }, offset: 0, page: null, error: null, failed: null, note: "", detail: null };
   const RISK = { list: "GET /api/v1/risk/alerts", ack: "POST /api/v1/risk/alerts/{alert_id}:ack",
     assign: "POST /api/v1/risk/alerts/{alert_id}:assign", resolve: "POST /api/v1/risk/alerts/{alert_id}:resolve" };
-  const risk = { state: "", page: null, error: null, detail: null, trace: null };
+  const risk = { state: "", page: null, error: null, failed: null, detail: null, trace: null };
   let root = null;
 
   // Only the latest of overlapping reads draws (a filter or pager change, an action's reload; the risk list's
@@ -175,12 +179,12 @@
   }
   async function act(alert, what) {
     const path = what === "ack" ? `/api/v1/alerts/${alert.id}:ack` : `/api/v1/alerts/${alert.id}:resolve`;
+    st.failed = null;
     try {
       await HH.api(path, { method: "POST" });
       st.note = t(`alerts.done.${what}`, { id: alert.id });
-      st.error = null;
     } catch (err) {
-      st.error = err;
+      st.failed = err;  // stays shown after the reloads below
       st.note = "";
     }
     await load();
@@ -242,11 +246,12 @@
   async function riskStep(id, step, body) {
     const path = { ack: `/api/v1/risk/alerts/${id}:ack`, assign: `/api/v1/risk/alerts/${id}:assign`,
       resolve: `/api/v1/risk/alerts/${id}:resolve` }[step];
+    risk.failed = null;
     try {
       const a = await HH.api(path, { method: "POST", body });
       st.note = t("alerts.risk.done", { id, state: HH.label("alerts.state", a.state) });
     } catch (err) {
-      risk.error = err;
+      risk.failed = err;  // stays shown after the reloads below
       st.note = "";
     }
     await loadRisk();
@@ -299,6 +304,7 @@
         el("label", { className: "inline" }, el("span", {}, t("alerts.f.state")), state),
         el("span", { className: "hint" }, t("alerts.risk.hint"))),
       risk.error ? HH.errorBox(risk.error) : null,
+      risk.failed ? el("div", { id: "risk-action-error" }, HH.errorBox(risk.failed)) : null,
       scrollWrap("table-wrap short", table), riskDetail());
   }
 
@@ -359,6 +365,7 @@
       filters(),
       el("p", { className: "ok-line", role: "status", id: "alerts-note" }, st.note),
       st.error ? HH.errorBox(st.error) : null,
+      st.failed ? el("div", { id: "alerts-action-error" }, HH.errorBox(st.failed)) : null,
       scrollWrap("table-wrap", table),
       st.page ? HH.pager(st.page, (o) => { st.offset = o; load(); }) : null), detail(), riskSection());
   }
@@ -373,6 +380,8 @@
     async show(params, elRoot) {
       root = elRoot;
       st.note = "";
+      st.failed = null;
+      risk.failed = null;
       st.detail = null;
       risk.detail = null;
       render();

@@ -86,7 +86,9 @@
   const TENANTS = "GET /api/v1/tenants";
   const ALL_ROLES = ["tenant_user", "tenant_admin", "operator", "regulator", "admin"];
   const LIMIT = 50;
-  const st = { offset: 0, tenant: "", role: "", page: null, error: null, tenants: [], edit: null, confirm: null, note: "" };
+  // error: the last load's failure (the next successful load clears it); failed: the last action's refusal (kept
+  // until the next action or leaving the page: the reload after the action does not clear it)
+  const st = { offset: 0, tenant: "", role: "", page: null, error: null, failed: null, tenants: [], edit: null, confirm: null, note: "" };
   let root = null;
 
   const isTenantAdmin = () => HH.whoami && HH.whoami.role === "tenant_admin";
@@ -152,15 +154,18 @@
     return el("section", { className: "panel section" }, el("h3", {}, t("users.create.title")), form);
   }
 
+  /** An edit's save or a delete, then the reload; a refusal (e.g. 404: another admin deleted the user
+      meanwhile) stays shown after the reload, until the next action or leaving the page. */
   async function act(fn, noteKey, id) {
+    st.failed = null;
+    st.note = "";
     try {
       await fn();
       st.note = t(noteKey, { id });
       st.edit = null;
       st.confirm = null;
-      st.error = null;
     } catch (err) {
-      st.error = err;
+      st.failed = err;
     }
     await load();
   }
@@ -189,14 +194,14 @@
     if (editable) {
       const b = el("button", { type: "button", className: "small", dataset: { act: "edit" } }, t("users.edit"));
       b.addEventListener("click", async () => {  // edit what the server holds now, not the listed copy
+        st.failed = null;
         try {
           const fresh = await HH.api(path);
           st.page.items = st.page.items.map((x) => (x.id === u.id ? fresh : x));
           st.edit = u.id;
           st.confirm = null;
-          st.error = null;
         } catch (err) {
-          st.error = err;
+          st.failed = err;
         }
         render();
       });
@@ -251,6 +256,7 @@
     if (!root) return;
     const parts = [el("div", { className: "section-head" }, el("h2", {}, t("users.title")), el("span", { className: "hint" }, t("users.hint")))];
     if (st.error) parts.push(failure(st.error));
+    if (st.failed) parts.push(el("div", { id: "users-action-error" }, failure(st.failed)));
     parts.push(HH.can(CREATE) ? createForm() : el("p", { className: "hint-line" }, t("users.read_only")));
     parts.push(listSection());
     root.replaceChildren(...parts);
@@ -264,6 +270,7 @@
     show(params, elem) {
       root = elem;
       st.note = "";
+      st.failed = null;
       st.edit = null;
       st.confirm = null;
       return load();
