@@ -7,10 +7,13 @@ the wrong server. So:
 
 * in-process servers bind first and are handed the bound socket (:func:`bind_loopback`,
   :class:`ThreadedUvicorn`): no gap at all;
-* external daemons that must be given a port number are started by :func:`start_with_retry`: a start whose
-  port was taken raises :class:`PortTakenError` (seen in the daemon's log, or a foreign process listening on
-  one of its ports) and is tried again on new ports; :func:`wait_listening` accepts a port only when the
-  listening socket belongs to the daemon's own process tree (by PID, from ``/proc``);
+* external daemons that must be given a port number are started by :func:`start_with_retry` (one port:
+  :func:`spawn_on_free_port`): a start whose port was taken raises :class:`PortTakenError` (seen in the
+  daemon's log, or a foreign process listening on one of its ports) and is tried again on new ports;
+  :func:`wait_listening` accepts a port only when the listening socket belongs to the daemon's own process
+  tree (by PID, from ``/proc``);
+* a command that binds its port and then fails on purpose (a test of the failure) runs again on a new port
+  while its output says the port was in use (:func:`run_on_free_port`);
 * a URL nobody must answer holds its port bound but not listening (:func:`refused_url`): a connection is
   refused, and nothing else can take the port while it is held.
 """
@@ -52,12 +55,13 @@ def free_port() -> int:
 
 
 def bind_loopback() -> socket.socket:
-    """A TCP socket bound to 127.0.0.1 on a port chosen by the kernel, not listening yet: the caller owns the
-    port from now on (give it to uvicorn, which listens on it)."""
+    """A TCP socket listening on 127.0.0.1 on a port chosen by the kernel: the caller owns the port from now on
+    (give it to uvicorn; connections made before it serves wait in the backlog). No ``SO_REUSEADDR``: no other
+    socket can bind the port while this one is open."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
     except OSError:
         sock.close()
         raise
