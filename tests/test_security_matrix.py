@@ -180,7 +180,7 @@ def test_policy_matches_the_expected_matrix() -> None:
         ("GET", f"{API}/programmes/{{programme_id}}/report"): {"admin", "regulator"},
         ("GET", f"{API}/programme-stats"): {"admin", "regulator"},
         ("GET", f"{API}/programme-sectors"): {"admin", "regulator"},
-        ("GET", f"{API}/industries"): {"admin", "regulator", "operator", "tenant_admin", "tenant_user"},
+        ("GET", f"{API}/industries"): {"admin", "regulator", "tenant_admin", "tenant_user"},
         ("GET", f"{API}/projects/{{project_id}}/history"): {"admin", "regulator", "operator"},
         ("POST", f"{API}/rules"): {"admin", "tenant_admin", "tenant_user"},
         ("GET", f"{API}/rules/{{rule_id}}"): {"admin", "regulator", "tenant_admin", "tenant_user"},

@@ -198,7 +198,7 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ("POST", f"{API}/vouchers"): allow(ADMIN, REG),
         ("GET", f"{API}/vouchers/{{voucher_id}}"): allow(ADMIN, REG, *TENANTS, scope=own_voucher),
         ("POST", f"{API}/vouchers/{{voucher_id}}/revoke"): allow(ADMIN, REG),
-        ("GET", f"{API}/industries"): allow(*EVERYONE),  # the 算力+ industries vouchers' sectors name
+        ("GET", f"{API}/industries"): allow(ADMIN, REG, *TENANTS),  # the industries of vouchers' sectors
         # voucher programmes: regulator and admin run them; a tenant admin applies for its own tenant
         ("GET", f"{API}/programme-presets"): allow(*EVERYONE),
         ("GET", f"{API}/programme-sectors"): allow(ADMIN, REG),  # the industries a new programme may name
