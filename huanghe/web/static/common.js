@@ -405,6 +405,16 @@
     let n = 0;
     return () => { n += 1; const mine = n; return () => mine === n; };
   };
+  /** Sector keys as the industries' names (`industries`: [{key, name_zh, name_en}]) in a span of class `cls`;
+      a key not in the list (older free text) as written, marked by `unlisted` with `hint` as its title. */
+  HH.sectorNames = function (keys, industries, cls, unlisted, hint) {
+    return HH.el("span", { className: cls }, keys.map((key, i) => {
+      const known = industries.find((x) => x.key === key);
+      const item = known ? HH.el("span", { dataset: { sector: key } }, HH.named(known))
+        : HH.el("span", { className: "sector-unlisted", dataset: { sector: key }, title: hint }, key, " ", HH.el("small", {}, `(${unlisted})`));
+      return i ? [HH.lang === "en" ? ", " : "、", item] : item;
+    }));
+  };
   /** Download the answer of GET `path` as a file named `filename` (PDF, CSV: anything not JSON). */
   HH.download = async function (path, filename) {
     const resp = await fetch(path, { credentials: "same-origin" });

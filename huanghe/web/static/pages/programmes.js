@@ -297,13 +297,7 @@
   /** A programme's sectors: the industries' names; a value not in the list (older free text) as written, marked. */
   function sectorsCell(sectors) {
     if (!sectors.length) return t("programmes.sectors.any");
-    return el("span", { className: "programme-sectors" }, sectors.map((key, i) => {
-      const known = st.sectors.find((x) => x.key === key);
-      const item = known ? el("span", { dataset: { sector: key } }, named(known))
-        : el("span", { className: "sector-unlisted", dataset: { sector: key }, title: t("programmes.sectors.unlisted_hint") },
-          key, " ", el("small", {}, `(${t("programmes.sectors.unlisted")})`));
-      return i ? [HH.lang === "en" ? ", " : "、", item] : item;
-    }));
+    return HH.sectorNames(sectors, st.sectors, "programme-sectors", t("programmes.sectors.unlisted"), t("programmes.sectors.unlisted_hint"));
   }
   function sectorsPick() {
     const boxes = st.sectors.map((x) => el("label", { className: "inline" },

@@ -183,13 +183,7 @@
   const named = (x) => (HH.lang === "en" ? x.name_en : x.name_zh);
   /** A voucher's sectors: the industries' names; a value not in the list (older free text) as written, marked. */
   function sectorsOf(sectors) {
-    return el("span", { className: "voucher-sectors" }, sectors.map((key, i) => {
-      const known = st.industries.find((x) => x.key === key);
-      const item = known ? el("span", { dataset: { sector: key } }, named(known))
-        : el("span", { className: "sector-unlisted", dataset: { sector: key }, title: t("vouchers.sectors.unlisted_hint") },
-          key, " ", el("small", {}, `(${t("vouchers.sectors.unlisted")})`));
-      return i ? [HH.lang === "en" ? ", " : "、", item] : item;
-    }));
+    return HH.sectorNames(sectors, st.industries, "voucher-sectors", t("vouchers.sectors.unlisted"), t("vouchers.sectors.unlisted_hint"));
   }
   function scopeOf(v) {
     const parts = [["sectors", v.sectors], ["centers", v.centers], ["pools", v.pools]].filter(([, ids]) => ids.length)
