@@ -72,7 +72,8 @@ def test_regulator_picks_sectors_from_the_industries(
             unlisted.inner_text() == "software (不在行业目录中)"
             and unlisted.get_attribute("data-sector") == "software"
         )
-        page.evaluate("window.scrollTo(0, 0)")  # a full-page shot taken scrolled draws the sticky header midway
+        # a full-page shot taken scrolled draws the sticky header midway
+        page.evaluate("window.scrollTo(0, 0)")
         screenshot(page, tmp_path, "console-programme-sectors-zh.png")
         assert axe_violations(page) == [] and missing_keys(page) == []
         # a page made to send a sector outside the list: the server's 422 names the field, nothing is created
