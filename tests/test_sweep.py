@@ -55,6 +55,41 @@ def _default_ctrl_c() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+def _signal_state(pid: int) -> str:
+    """State and signal masks of a process (/proc/PID/status), for an assertion message."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        return f"gone ({exc.strerror})"
+    keep = ("State", "Threads", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")
+    return ", ".join(line.replace("\t", " ") for line in lines if line.split(":")[0] in keep)
+
+
+def _pending_trail(proc: subprocess.Popen[str], seconds: float = 1.0) -> list[str]:
+    """Each of the child's threads every 5 ms for ``seconds`` after a signal, whenever its state changes:
+    elapsed ms, thread id, State, SigPnd/ShdPnd/SigBlk (where the signal waits and who blocks it)."""
+    seen: dict[str, str] = {}
+    out: list[str] = []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < seconds and proc.poll() is None:
+        try:
+            tids = os.listdir(f"/proc/{proc.pid}/task")
+        except OSError:
+            break
+        for tid in tids:
+            try:
+                text = Path(f"/proc/{proc.pid}/task/{tid}/status").read_text(encoding="utf-8")
+            except OSError:
+                continue
+            fields = dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+            now = " ".join(fields.get(k, "?").strip() for k in ("State", "SigPnd", "ShdPnd", "SigBlk"))
+            if seen.get(tid) != now:
+                seen[tid] = now
+                out.append(f"{(time.monotonic() - t0) * 1000:.0f}ms {tid} {now}")
+        time.sleep(0.005)
+    return out
+
+
 def sweep(*args: str) -> list[str]:
     return [sys.executable, "-c", "from huanghe.cli.main import app; app()", "sweep", *args]
 
@@ -105,14 +140,7 @@ def test_serial_sweep_equals_simulate_and_writes_json_csv_plots(
 @pytest.mark.parametrize(
     "mode",
     [
-        pytest.param(
-            "serial",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="known open fault: under pytest-xdist with some mixes of test files the serial sweep ignores "
-                "the SIGINT and finishes (exit 0); passes alone and in most full runs; cause not found yet",
-            ),
-        ),
+        "serial",
         "ray",
     ],
 )
@@ -164,11 +192,24 @@ def test_interrupted_sweep_resumes_without_recomputing(
         except (OSError, ValueError):
             return False
 
-    while not ready() and time.monotonic() < deadline and proc.poll() is None:
+    while not (was_ready := ready()) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
+    state_before, t_sent = _signal_state(proc.pid), time.monotonic()
     proc.send_signal(signal.SIGINT)
+    state_after = _signal_state(proc.pid)
+    trail = _pending_trail(proc)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    evidence = (
+        f"exit {proc.returncode}, grid ready {was_ready}, exit {time.monotonic() - t_sent:.2f} s after the "
+        f"SIGINT; child before: {state_before}; child after: {state_after}; its threads after it: {trail}; "
+        f"this process: {_signal_state(os.getpid())}; stderr:\n{err}"
+    )
+    if mode == "serial" and proc.returncode == 0 and len(cell_files(out)) == n:
+        pytest.xfail(  # only this symptom; the evidence is in the reason (pytest -rx)
+            "known open fault: the serial sweep ran to its end after the SIGINT (seen under pytest-xdist with "
+            f"console tests beside it: 1 of 14 runs on 2026-12-07; cause not found yet): {evidence}"
+        )
+    assert proc.returncode == 130, evidence
     kept = cell_files(out)
     assert 1 <= len(kept) < n, kept
     assert "interrupted 已中断" in err and "rerun" in err
