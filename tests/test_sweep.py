@@ -207,7 +207,7 @@ def test_interrupted_sweep_resumes_without_recomputing(
     if mode == "serial" and proc.returncode == 0 and len(cell_files(out)) == n:
         pytest.xfail(  # only this symptom; the evidence is in the reason (pytest -rx)
             "known open fault: the serial sweep ran to its end after the SIGINT (seen under pytest-xdist with "
-            f"console tests beside it: 1 of 14 runs on 2026-12-07; cause not found yet): {evidence}"
+            f"console tests beside it: 1 of 20 runs on 2026-12-07; cause not found yet): {evidence}"
         )
     assert proc.returncode == 130, evidence
     kept = cell_files(out)
