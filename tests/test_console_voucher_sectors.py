@@ -65,8 +65,15 @@ def test_regulator_picks_a_vouchers_sectors_from_the_industries(
     try:
         open_view(page, p, "vouchers")
         page.wait_for_selector(f"#vouchers-tenant-filter option[value='{tenant}']", state="attached")
+        # the filter's load redraws the page, form included: wait for that redraw (the unfiltered list drawn
+        # before it may already hold the row), else it can come between typing and sending (seen: the amount gone)
+        page.evaluate("document.getElementById('vouchers-form').dataset.drawn = 'before'")
         page.select_option("#vouchers-tenant-filter", tenant)
-        page.wait_for_selector(f"#vouchers-table tr[data-id='{old}']")
+        page.wait_for_function(
+            "id => { const f = document.getElementById('vouchers-form');"
+            " return f && !f.dataset.drawn && document.querySelector(`#vouchers-table tr[data-id='${id}']`); }",
+            arg=old,
+        )
         labels = page.eval_on_selector_all("#vouchers-sectors label", "ls => ls.map(l => l.textContent)")
         assert labels[:3] == ["算力+制造", "算力+农业", "算力+金融"] and labels[-1] == "其他行业", labels
         _issue(page, tenant, "12", ["finance", "ocean"])

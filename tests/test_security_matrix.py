@@ -179,7 +179,6 @@ def test_policy_matches_the_expected_matrix() -> None:
         ("POST", f"{API}/programme-applications/{{application_id}}/withdraw"): {"admin", "tenant_admin"},
         ("GET", f"{API}/programmes/{{programme_id}}/report"): {"admin", "regulator"},
         ("GET", f"{API}/programme-stats"): {"admin", "regulator"},
-        ("GET", f"{API}/programme-sectors"): {"admin", "regulator"},
         ("GET", f"{API}/industries"): {"admin", "regulator", "tenant_admin", "tenant_user"},
         ("GET", f"{API}/projects/{{project_id}}/history"): {"admin", "regulator", "operator"},
         ("POST", f"{API}/rules"): {"admin", "tenant_admin", "tenant_user"},

@@ -59,8 +59,6 @@ def test_tenants_and_operators_cannot_issue_and_the_vouchers_readers_read_the_in
     assert w.client.get(f"{API}/vouchers", headers=w.h("regulator")).json()["total"] == 0
     listed = w.client.get(f"{API}/industries", headers=w.h("regulator")).json()
     assert [(x["key"], x["name_zh"], x["name_en"]) for x in listed] == list(INDUSTRIES)
-    # the programmes' route answers the same list (kept for the programmes page)
-    assert w.client.get(f"{API}/programme-sectors", headers=w.h("admin")).json() == listed
 
 
 def test_valid_sectors_are_stored_and_an_unknown_one_is_refused_naming_it(w: World) -> None:

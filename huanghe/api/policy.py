@@ -201,7 +201,6 @@ def _tenancy() -> dict[tuple[str, str], Rule]:
         ("GET", f"{API}/industries"): allow(ADMIN, REG, *TENANTS),  # the industries of vouchers' sectors
         # voucher programmes: regulator and admin run them; a tenant admin applies for its own tenant
         ("GET", f"{API}/programme-presets"): allow(*EVERYONE),
-        ("GET", f"{API}/programme-sectors"): allow(ADMIN, REG),  # the industries a new programme may name
         ("GET", f"{API}/programmes"): allow(*EVERYONE),
         ("POST", f"{API}/programmes"): allow(ADMIN, REG),
         ("GET", f"{API}/programmes/{{programme_id}}"): allow(*EVERYONE),

@@ -19,9 +19,7 @@ from huanghe.billing.programme_schemas import (
     ProgrammeCreate,
     ProgrammePublic,
     Review,
-    SectorChoice,
     SettlementPublic,
-    sector_choices,
 )
 from huanghe.core.paging import Page
 from huanghe.domain.network import ID_PATTERN
@@ -38,13 +36,6 @@ Year = Annotated[int | None, Query(ge=2000, le=2100, description="calendar year 
 def list_presets() -> list[PresetPublic]:
     """The reported programmes (Shandong 2025, Shanghai 2025-07, Beijing 2023–2025) with their sources."""
     return programmes.presets()
-
-
-@router.get("/programme-sectors", response_model=list[SectorChoice])
-def list_sectors() -> list[SectorChoice]:
-    """The sectors a programme may name (``sectors``): the `算力+` industries; a tenant is eligible when its
-    registered sector falls into one of them (huanghe.domain.industries.industry_of)."""
-    return sector_choices()
 
 
 @router.get("/programmes", response_model=Page[ProgrammePublic])

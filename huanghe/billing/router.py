@@ -102,7 +102,7 @@ def balances(s: SessionDep) -> ledger.TrialBalance:
 @router.get("/industries", response_model=list[SectorChoice], tags=["vouchers"])
 def list_industries() -> list[SectorChoice]:
     """The `算力+` industries (key, 中文, English) a voucher's or a programme's ``sectors`` name, ``other`` last;
-    whoever reads vouchers may read them (``GET /programme-sectors`` answers the same, regulator and admin)."""
+    whoever reads vouchers may read them."""
     return sector_choices()
 
 

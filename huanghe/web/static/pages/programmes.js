@@ -3,7 +3,7 @@
    programmes or one, a year or ever); the programmes with their fund (create one from a reported preset, close,
    settle with the providers); the applications waiting for review (approve with an optional amount, or reject,
    with a note); one programme's report of its fund's use and its settlements. Regulator and admin.
-   Sectors: a programme's eligible sectors are ticked from the `算力+` industries (GET /api/v1/programme-sectors,
+   Sectors: a programme's eligible sectors are ticked from the `算力+` industries (GET /api/v1/industries,
    names in both languages; none ticked = the reported programme's); a sector of an older programme that is not
    in that list (free text from before) is shown as written, marked "not in the list". */
 (function () {
@@ -213,7 +213,7 @@
     Object.assign(st, error ? { error, note: "" } : { ...got, error: null });
     render();
   }
-  const sectorsRead = async () => (st.sectors.length ? st.sectors : HH.api("/api/v1/programme-sectors"));
+  const sectorsRead = async () => (st.sectors.length ? st.sectors : HH.api("/api/v1/industries"));
   async function loadAll() {
     await latest(async () => {
       const [stats, list, apps] = await Promise.all([
@@ -379,7 +379,7 @@
     nav: "programmes.nav",
     needs: ["GET /api/v1/programme-stats"],
     calls: ["GET /api/v1/programme-stats", "GET /api/v1/programmes", "GET /api/v1/programme-applications", "GET /api/v1/programme-presets",
-      "GET /api/v1/programme-sectors",
+      "GET /api/v1/industries",
       "GET /api/v1/programme-applications/{application_id}",
       "GET /api/v1/programmes/{programme_id}", "GET /api/v1/programmes/{programme_id}/report", "GET /api/v1/programmes/{programme_id}/settlements",
       "POST /api/v1/programmes", "POST /api/v1/programmes/{programme_id}/close", "POST /api/v1/programmes/{programme_id}/settle",
