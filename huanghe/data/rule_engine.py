@@ -13,7 +13,7 @@ Nothing here commits: the caller owns the transaction. Times are epoch seconds f
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,7 +34,7 @@ from huanghe.data.models import (
     TransferRow,
 )
 from huanghe.data.replica_repair import flag_bad_locks
-from huanghe.data.rule_inputs import Files, Locks, Quota, Replicas, Rule, Solution
+from huanghe.data.rule_inputs import Endpoints, Files, Locks, Quota, Replicas, Rule, Solution
 from huanghe.data.rule_solver import repair as solver_repair
 from huanghe.data.rule_solver import solve
 
@@ -336,37 +336,36 @@ def _rows(
                                            ReplicationRuleRow.id)))  # fmt: skip
 
 
-def evaluate(session: Session, now: float, *, rule_ids: Sequence[str] | None = None) -> EvaluationReport:
-    """Place the named rules (default: every rule replicating or stuck, highest priority first) and store
-    the decision (not committed)."""
-    rows = _rows(session, rule_ids, ("replicating", "stuck"))
+#: :func:`huanghe.data.rule_solver.solve` or :func:`huanghe.data.rule_solver.repair`
+_Solver = Callable[[Endpoints, Files, Sequence[Rule], Replicas, Locks, Mapping[str, Quota]], Solution]
+
+
+def _place(session: Session, now: float, rows: list[ReplicationRuleRow], solver: _Solver) -> EvaluationReport:
+    """Run ``solver`` over the rules ``rows`` (their files, replicas, locks and quotas as stored), store its
+    decision at ``now`` (epoch seconds; not committed) and count the rules' states afterwards."""
     rep = EvaluationReport(rules=len(rows))
     if not rows:
         return rep
     inp = _load(session, rows)
-    sol = solve(inp.stored.endpoints, inp.files, inp.rules, inp.replicas, inp.locks, inp.quotas)
+    sol = solver(inp.stored.endpoints, inp.files, inp.rules, inp.replicas, inp.locks, inp.quotas)
     _store(session, inp, sol, now, rep)
     refresh_counts(session, [r.id for r in rows])
     for r in rows:
         rep.states[r.state] = rep.states.get(r.state, 0) + 1
     return rep
+
+
+def evaluate(session: Session, now: float, *, rule_ids: Sequence[str] | None = None) -> EvaluationReport:
+    """Place the named rules (default: every rule replicating or stuck, highest priority first) and store
+    the decision (not committed)."""
+    return _place(session, now, _rows(session, rule_ids, ("replicating", "stuck")), solve)
 
 
 def repair(session: Session, now: float, *, rule_ids: Sequence[str] | None = None) -> EvaluationReport:
     """Re-choose endpoints for the STUCK locks of the named rules (default: every stuck rule); locks on copies
     found bad are made STUCK first (:func:`huanghe.data.replica_repair.flag_bad_locks`)."""
     flag_bad_locks(session, now)
-    rows = _rows(session, rule_ids, ("stuck",))
-    rep = EvaluationReport(rules=len(rows))
-    if not rows:
-        return rep
-    inp = _load(session, rows)
-    sol = solver_repair(inp.stored.endpoints, inp.files, inp.rules, inp.replicas, inp.locks, inp.quotas)
-    _store(session, inp, sol, now, rep)
-    refresh_counts(session, [r.id for r in rows])
-    for r in rows:
-        rep.states[r.state] = rep.states.get(r.state, 0) + 1
-    return rep
+    return _place(session, now, _rows(session, rule_ids, ("stuck",)), solver_repair)
 
 
 def release_locks(session: Session, rule_id: str, now: float) -> int:
