@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -27,23 +26,30 @@ AHP_RANDOM_INDEX = {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32,
 
 
 def normalise(values: Matrix, higher_is_better: Sequence[bool], norm: str) -> Matrix:
-    """Column-wise normalisation with lower-is-better columns inverted; NaN and constant → neutral."""
+    """Column-wise normalisation with lower-is-better columns inverted; NaN and constant → neutral.
+
+    Rows are entities, columns indicators (any unit: each column is scaled by its own range or spread). An
+    all-NaN column is filled with 0 for the nan-reductions and its statistics set back to NaN, so it raises no
+    RuntimeWarning (no ``warnings.catch_warnings``: not thread-safe, and the server computes this from threads)
+    and becomes neutral (0.5 minmax, 0 zscore); the other columns' values are bit-for-bit numpy's."""
     x = np.asarray(values, dtype=np.float64)
     sign = np.where(np.asarray(higher_is_better, dtype=bool), 1.0, -1.0)
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns become neutral below
+    if norm not in ("minmax", "zscore"):
+        raise IndexInputError(f"norm: unknown normalisation {norm!r} (expected minmax or zscore)")
+    empty = np.isnan(x).all(axis=0)
+    filled = np.where(empty, 0.0, x)
+    with np.errstate(invalid="ignore", divide="ignore"):  # constant columns: 0/0, neutral below
         if norm == "minmax":
-            lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
-            span = hi - lo
-            up = (x - lo) / span
+            lo = np.where(empty, np.nan, np.nanmin(filled, axis=0))
+            hi = np.where(empty, np.nan, np.nanmax(filled, axis=0))
+            up = (x - lo) / (hi - lo)
             out = np.where(sign > 0, up, 1.0 - up)
             out = np.where(np.isfinite(out), out, 0.5)
-        elif norm == "zscore":
-            mean, std = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
+        else:
+            mean = np.where(empty, np.nan, np.nanmean(filled, axis=0))
+            std = np.where(empty, np.nan, np.nanstd(filled, axis=0))
             out = sign * (x - mean) / std
             out = np.where(np.isfinite(out), out, 0.0)
-        else:
-            raise IndexInputError(f"norm: unknown normalisation {norm!r} (expected minmax or zscore)")
     return np.asarray(out, dtype=np.float64)
 
 
