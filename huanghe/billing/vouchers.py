@@ -251,6 +251,23 @@ def _locked(session: Session, voucher_id: str) -> VoucherRow | None:
     ).first()
 
 
+def _return_balance(session: Session, row: VoucherRow, why: str, *, by: str, now: float) -> None:
+    """Empty the (locked) voucher ``row``: its balance goes back to the subsidy fund or its programme's fund
+    (Dr voucher_liability / Cr subsidy_fund or programme_fund; no entry for 0 fen) and the audit records
+    ``voucher.<why>`` with the fen returned, at ``now`` (epoch seconds). Not committed."""
+    remaining, row.balance_fen = row.balance_fen, 0
+    if remaining:
+        ledger.transfer(
+            session,
+            f"{why} {row.id}",
+            ledger.voucher_account(row.id),
+            programme_funds.return_account(session, row.id, remaining),
+            remaining,
+            now=now,
+        )
+    audit.record(session, by, f"voucher.{why}", row.id, {"returned_fen": remaining}, now=now)
+
+
 def revoke(session: Session, voucher_id: str, *, by: str, now: float | None = None) -> VoucherPublic:
     """Revoke (idempotent): the remaining balance goes back to the subsidy fund (a programme's grant: to
     the programme's fund); audited."""
@@ -259,18 +276,8 @@ def revoke(session: Session, voucher_id: str, *, by: str, now: float | None = No
     if row is None:
         raise NotFoundError("voucher", voucher_id)
     if row.revoked_s is None:
-        remaining = row.balance_fen
-        row.revoked_s, row.balance_fen = now, 0
-        if remaining:
-            ledger.transfer(
-                session,
-                f"revoke {row.id}",
-                ledger.voucher_account(row.id),
-                programme_funds.return_account(session, row.id, remaining),
-                remaining,
-                now=now,
-            )
-        audit.record(session, by, "voucher.revoke", row.id, {"returned_fen": remaining}, now=now)
+        row.revoked_s = now
+        _return_balance(session, row, "revoke", by=by, now=now)
     session.commit()
     return public(row, now)
 
@@ -290,16 +297,7 @@ def expire(session: Session, *, by: str, now: float | None = None) -> list[str]:
         row = _locked(session, voucher_id)
         if row is None or row.balance_fen <= 0:
             continue
-        remaining, row.balance_fen = row.balance_fen, 0
-        ledger.transfer(
-            session,
-            f"expire {row.id}",
-            ledger.voucher_account(row.id),
-            programme_funds.return_account(session, row.id, remaining),
-            remaining,
-            now=now,
-        )
-        audit.record(session, by, "voucher.expire", row.id, {"returned_fen": remaining}, now=now)
+        _return_balance(session, row, "expire", by=by, now=now)
         session.commit()  # one voucher at a time: never holds a programme's row while locking the next voucher
     session.commit()
     return ids
