@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import typer
 from rich.console import Console
@@ -24,6 +24,7 @@ from rich.table import Table
 
 from huanghe.catalog.topology import load_topology
 from huanghe.cli import remote
+from huanghe.client import HuangheClient
 from huanghe.core.errors import TopologyError
 from huanghe.domain.network import Topology
 from huanghe.observatory import green, views
@@ -112,6 +113,23 @@ def _index_options(level: str, weights: str, norm: str) -> None:
 
 def _not_on_server(option: str, why: str) -> ValueError:
     return ValueError(f"{option}: {why}; give --network NAME|FILE to compute from a topology file instead")
+
+
+class _Public(Protocol):
+    def public(self) -> dict[str, object]: ...
+
+
+def _listing(network: str | None, as_json: bool, option_file: Path | None,
+             from_server: Callable[[HuangheClient], Iterable[Mapping[str, Any]]],
+             from_files: Callable[[Topology], Iterable[_Public]]) -> list[dict[str, Any]]:  # fmt: skip
+    """A listing's rows from the server (``from_server``) or, with ``--network`` or the file option ``option_file``
+    given or no server set, the topology files (``from_files``, as ``public()``); expected errors exit 2."""
+    with _clean_errors():
+        source = remote.use_server(network, as_json, files=(option_file,))
+        if source is None:
+            with remote.connect() as client:
+                return [dict(row) for row in from_server(client)]
+        return [row.public() for row in from_files(_load(source))]
 
 
 # ---------------------------------------------------------------- index
@@ -243,13 +261,8 @@ def targets_cmd(
     as_json: bool = JSON,
 ) -> None:
     """目标对照 Targets of the plan versus actuals, with a linear trend forecast to the target year."""
-    with _clean_errors():
-        source = remote.use_server(network, as_json, files=(targets_file,))
-        if source is None:
-            with remote.connect() as client:
-                rows: list[dict[str, Any]] = [dict(t) for t in client.targets(year)]
-        else:
-            rows = [s.public() for s in views.targets_view(_load(source), year, targets_file)]
+    rows = _listing(network, as_json, targets_file, lambda client: client.targets(year),
+                    lambda topo: views.targets_view(topo, year, targets_file))  # fmt: skip
     if as_json:
         _echo_json(rows)
         return
@@ -366,13 +379,8 @@ def maturity_cmd(
     as_json: bool = JSON,
 ) -> None:
     """存储能力成熟度 Storage maturity L1–L5 per center (docs/storage-maturity.md)."""
-    with _clean_errors():
-        source = remote.use_server(network, as_json, files=(rules_file,))
-        if source is None:
-            with remote.connect() as client:
-                results: list[dict[str, Any]] = [dict(m) for m in client.maturity(year)]
-        else:
-            results = [m.public() for m in views.maturity_view(_load(source), rules_file, year)]
+    results = _listing(network, as_json, rules_file, lambda client: client.maturity(year),
+                       lambda topo: views.maturity_view(topo, rules_file, year))  # fmt: skip
     if as_json:
         _echo_json(results)
         return
