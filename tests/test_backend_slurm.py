@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import stat
 import subprocess
 import time
@@ -24,7 +23,7 @@ from huanghe.backends.registry import create_backend
 from huanghe.backends.slurm import SlurmBackend
 from huanghe.domain.enums import JobState
 from tests.infra.ports import refused_url
-from tests.infra.slurm import SlurmCluster, _can_run, start_slurm
+from tests.infra.slurm import SlurmCluster, private_slurm
 
 
 def test_rest_unreachable_falls_back_to_cli(slurm_cluster: SlurmCluster) -> None:
@@ -74,15 +73,8 @@ def test_token_file_is_reread(slurm_cluster: SlurmCluster, tmp_path: Path) -> No
 @pytest.fixture
 def own_cluster() -> Iterator[SlurmCluster]:
     """A second private Slurm the test may break (the session one stays intact)."""
-    reason = _can_run()
-    if reason:
-        pytest.skip(reason)
-    cluster = start_slurm()
-    try:
+    with private_slurm() as cluster:
         yield cluster
-    finally:
-        cluster.stop_all()
-        shutil.rmtree(cluster.root, ignore_errors=True)
 
 
 @pytest.mark.parametrize("daemon", ["slurmctld", "slurmd"])

@@ -5,13 +5,11 @@ mid-run (re-placed on the local pool of another center, succeeds, recorded)."""
 from __future__ import annotations
 
 import contextlib
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from huanghe.api.app import create_app
@@ -19,7 +17,7 @@ from huanghe.jobs.settings import DispatchSettings
 from huanghe.settings import Settings
 from tests import jobs_testnet as net
 from tests.infra.ray import RayHead
-from tests.infra.slurm import SlurmCluster, _can_run, start_slurm
+from tests.infra.slurm import SlurmCluster, private_slurm
 
 TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
 
@@ -81,27 +79,20 @@ def test_ray_pool_runs_the_job(ray_cluster: RayHead, tmp_path: Path) -> None:
 
 
 def test_failover_when_slurm_daemons_stop_mid_run(tmp_path: Path) -> None:
-    reason = _can_run()
-    if reason:
-        pytest.skip(reason)
-    cluster = start_slurm()  # a private one (own temp dir): its daemons are stopped on purpose
-    try:
-        with api(tmp_path, ("slurm", slurm_settings(cluster))) as c:
-            jid = c.post("/api/v1/jobs", json={"command": "sleep 3; echo finished"}).json()["id"]
-            job = wait(c, jid, {"RUNNING"})
-            assert job["center"] == "jn-sc" and job["backend"] == "slurm"
-            cluster.stop_all()  # slurmrestd, slurmd, slurmctld, munged (by PID)
-            job = wait(c, jid, TERMINAL, 60)
-            assert job["state"] == "SUCCEEDED", job
-            assert job["center"] == "qd-ai" and job["backend"] == "local" and job["attempt"] == 2
-            assert job["excluded_centers"] == ["jn-sc"]
-            assert logs_with(c, jid, "finished") == "finished\n"
-            events = c.get(f"/api/v1/jobs/{jid}/events").json()["items"]
-            failover = [e for e in events if e["kind"] == "failover"]
-            assert failover and failover[0]["data"]["from_center"] == "jn-sc"
-            health = {h["center"]: h for h in c.get("/api/v1/health/centers").json()["items"]}
-            assert not health["jn-sc"]["healthy"] and health["qd-ai"]["healthy"]
-            assert len(c.get("/api/v1/jobs/" + jid).json()["placements"]) == 2
-    finally:
-        cluster.stop_all()
-        shutil.rmtree(cluster.root, ignore_errors=True)
+    # a private Slurm (own temp dir): its daemons are stopped on purpose
+    with private_slurm() as cluster, api(tmp_path, ("slurm", slurm_settings(cluster))) as c:
+        jid = c.post("/api/v1/jobs", json={"command": "sleep 3; echo finished"}).json()["id"]
+        job = wait(c, jid, {"RUNNING"})
+        assert job["center"] == "jn-sc" and job["backend"] == "slurm"
+        cluster.stop_all()  # slurmrestd, slurmd, slurmctld, munged (by PID)
+        job = wait(c, jid, TERMINAL, 60)
+        assert job["state"] == "SUCCEEDED", job
+        assert job["center"] == "qd-ai" and job["backend"] == "local" and job["attempt"] == 2
+        assert job["excluded_centers"] == ["jn-sc"]
+        assert logs_with(c, jid, "finished") == "finished\n"
+        events = c.get(f"/api/v1/jobs/{jid}/events").json()["items"]
+        failover = [e for e in events if e["kind"] == "failover"]
+        assert failover and failover[0]["data"]["from_center"] == "jn-sc"
+        health = {h["center"]: h for h in c.get("/api/v1/health/centers").json()["items"]}
+        assert not health["jn-sc"]["healthy"] and health["qd-ai"]["healthy"]
+        assert len(c.get("/api/v1/jobs/" + jid).json()["placements"]) == 2

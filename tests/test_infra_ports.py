@@ -8,7 +8,6 @@ starts its OWN server (by PID on the listening socket) and talks to it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
@@ -262,14 +261,10 @@ def test_slurm_daemons_start_again_on_new_ports(
     (the old helper's REST ping got the impostor's 200 and kept its URL)."""
     from tests.infra import slurm
 
-    reason = slurm._can_run()
-    if reason:
-        pytest.skip(reason)
     # calls: 1 slurmctld (bound) and 2 slurmd; 3 and 4 again after slurmctld died; 5 slurmrestd (impostor)
     pick, handed = colliding({1: bound_port, 5: impostor.port})
     monkeypatch.setattr(slurm, "free_port", pick)
-    cluster = slurm.start_slurm()
-    try:
+    with slurm.private_slurm() as cluster:
         assert handed[0] == bound_port and handed[4] == impostor.port and len(handed) == 6
         assert "Address already in use" in (cluster.root / "slurmctld.log").read_text()
         conf = cluster.conf.read_text()
@@ -281,12 +276,6 @@ def test_slurm_daemons_start_again_on_new_ports(
         r = httpx.get(f"{cluster.rest_url}/slurm/{slurm.REST_VERSION}/ping", timeout=10,
                       headers={"X-SLURM-USER-NAME": slurm.JOB_USER, "X-SLURM-USER-TOKEN": cluster.token()})  # fmt: skip
         assert r.status_code == 200 and r.content != IMPOSTOR_BODY
-    finally:
-        cluster.stop_all()
-        with contextlib.suppress(OSError):
-            import shutil
-
-            shutil.rmtree(cluster.root)
 
 
 def test_ray_head_starts_again_when_its_dashboard_port_answers_for_someone_else(

@@ -310,9 +310,10 @@ def _can_run() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def slurm_cluster() -> Iterator[SlurmCluster]:
-    """A private, running Slurm for the whole session (stopped by PID at the end)."""
+@contextlib.contextmanager
+def private_slurm() -> Iterator[SlurmCluster]:
+    """A private, running Slurm in its own temporary directory (the test is skipped where it cannot run);
+    at the end its daemons are stopped by PID and the directory removed."""
     reason = _can_run()
     if reason:
         pytest.skip(reason)
@@ -321,5 +322,11 @@ def slurm_cluster() -> Iterator[SlurmCluster]:
         yield cluster
     finally:
         cluster.stop_all()
-        with contextlib.suppress(OSError):
-            shutil.rmtree(cluster.root)
+        shutil.rmtree(cluster.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> Iterator[SlurmCluster]:
+    """A private, running Slurm for the whole session (stopped by PID at the end)."""
+    with private_slurm() as cluster:
+        yield cluster
