@@ -15,13 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
+from cryptography.fernet import Fernet
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
+from huanghe.cli.main import app as cli
 from huanghe.data.models import StorageEndpointRow
 from huanghe.data.objects import EndpointAccess, ObjectStore
 from huanghe.network.models import CenterRow
 from huanghe.network.schemas import SecretPut
 from huanghe.network.secrets import put_secret
+from tests.infra.ports import ThreadedUvicorn
 from tests.infra.seaweed import SeaweedServer, unique_bucket
 from tests.security_support import World, world
 
@@ -92,3 +97,25 @@ def files_world(
                 )
             s.commit()
         yield fw
+
+
+@contextmanager
+def served_files_world(
+    url: str, servers: list[SeaweedServer], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FilesWorld]:
+    """:func:`files_world` on ``url`` with a fresh ``HUANGHE_SECRET_KEY``, served by uvicorn on 127.0.0.1
+    (authentication on); ``HUANGHE_URL`` and ``HUANGHE_TOKEN`` (the tenant user's) point the CLI at it."""
+    monkeypatch.setenv("HUANGHE_SECRET_KEY", Fernet.generate_key().decode())
+    with (
+        files_world(url, servers) as fw,
+        ThreadedUvicorn(fw.w.app, lifespan="off") as server,  # its socket bound before it starts
+    ):
+        monkeypatch.setenv("HUANGHE_URL", server.url)
+        monkeypatch.setenv("HUANGHE_TOKEN", fw.w.tokens["tenant_user"])
+        yield fw
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    """``huanghe ARGS`` in this process: (exit code, output)."""
+    r = CliRunner().invoke(cli, list(args))
+    return r.exit_code, r.output

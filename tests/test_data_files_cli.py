@@ -13,13 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
-from typer.testing import CliRunner
 
-from huanghe.cli.main import app as cli
 from huanghe.client import data as client_data
-from tests.files_world import FilesWorld, files_world
-from tests.infra.ports import ThreadedUvicorn, refused_url
+from tests.files_world import FilesWorld, served_files_world
+from tests.files_world import run_cli as run
+from tests.infra.ports import refused_url
 from tests.infra.seaweed import SeaweedServer
 
 
@@ -27,19 +25,8 @@ from tests.infra.seaweed import SeaweedServer
 def served(
     tmp_path: Path, seaweed_servers: list[SeaweedServer], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FilesWorld]:
-    monkeypatch.setenv("HUANGHE_SECRET_KEY", Fernet.generate_key().decode())
-    with (
-        files_world(f"sqlite:///{tmp_path / 'cli.db'}", seaweed_servers) as fw,
-        ThreadedUvicorn(fw.w.app, lifespan="off") as server,  # its socket bound before it starts
-    ):
-        monkeypatch.setenv("HUANGHE_URL", server.url)
-        monkeypatch.setenv("HUANGHE_TOKEN", fw.w.tokens["tenant_user"])
+    with served_files_world(f"sqlite:///{tmp_path / 'cli.db'}", seaweed_servers, monkeypatch) as fw:
         yield fw
-
-
-def run(*args: str) -> tuple[int, str]:
-    r = CliRunner().invoke(cli, list(args))
-    return r.exit_code, r.output
 
 
 def test_put_ls_get_rm_round_trip(
