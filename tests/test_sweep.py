@@ -47,12 +47,14 @@ def grid(net: Path) -> list[str]:
             "--hours", "0.5"]  # fmt: skip
 
 
-def _default_ctrl_c() -> None:
-    """In the child before exec: SIGINT handled by default and not blocked. A child inherits both the handler
-    (ignored when CI starts the suite in the background) and the signal mask of the thread that forks it (SIGINT
-    blocked in this process once a library blocked it, seen in CI: the interrupt then stays pending forever)."""
+def _child_signals() -> None:
+    """In the child before exec: SIGINT and SIGTERM handled by default, and both blocked. A child inherits the
+    handlers (SIGINT ignored when CI starts the suite in the background; the sweep leaves an ignored signal
+    alone, as Python does) and the signal mask of the thread that forks it (SIGINT was once blocked in this
+    process by a library, in CI): blocking them here checks that the sweep unblocks them while it runs."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _signal_state(pid: int) -> str:
@@ -88,6 +90,14 @@ def _pending_trail(proc: subprocess.Popen[str], seconds: float = 1.0) -> list[st
                 out.append(f"{(time.monotonic() - t0) * 1000:.0f}ms {tid} {now}")
         time.sleep(0.005)
     return out
+
+
+def grid_written(out: Path, n: int) -> bool:
+    """The sweep has written its grid of ``n`` cells (before any cell runs, with its signal handlers on)."""
+    try:
+        return len(json.loads((out / "grid.json").read_text(encoding="utf-8"))["cells"]) == n
+    except (OSError, ValueError):
+        return False
 
 
 def sweep(*args: str) -> list[str]:
@@ -147,15 +157,15 @@ def test_serial_sweep_equals_simulate_and_writes_json_csv_plots(
 def test_interrupted_sweep_resumes_without_recomputing(
     mode: str, grid: list[str], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """SIGINT to a sweep with finished cells and more to go: exit 130, the finished cells are kept, nothing is
-    half-written, and the rerun only computes the others. On Ray (the session's head, cells in parallel) it is
-    sent once the first cell is stored. Serially it is sent as soon as the sweep has written its grid, after a
-    first run finished the seed-1 cells: waiting for a cell instead raced the sweep's last second under load (the
-    last cells take about a second; a loaded poller once saw the first when all twelve were done).
-
-    The child gets Python's default Ctrl-C handling whatever this process inherited: a test run started in the
-    background by a non-interactive shell (as CI does) ignores SIGINT, its children inherit that, and a serial
-    sweep would then run to its end (the Ray executor installs its own handler)."""
+    """SIGINT to a sweep with finished cells and more to go: exit 130, the finished cells are kept and named,
+    nothing is half-written, and the rerun only computes the others. On Ray (the session's head, cells in
+    parallel) it is sent once the first cell is stored. Serially it is sent as soon as the sweep has written its
+    grid, after a first run finished the seed-1 cells: waiting for a cell instead raced the sweep's last second
+    under load (the last cells take about a second; a loaded poller once saw the first when all twelve were
+    done). The sweep's own handler only sets a flag and writes a note; the executor stops at the next cell
+    boundary (huanghe.cli.sweep_stop). Before that design a serial sweep once ran 12.3 s to its end (exit 0)
+    after a SIGINT that reached it with Python's handler in place; the child's signal state before and after
+    the SIGINT and its threads' masks for a second after it stay in the failure message, should it recur."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
     out = tmp_path / "sw"
     seeds, n = ("1,2,3,4", 12) if mode == "serial" else ("1,2,3", 9)
@@ -180,17 +190,14 @@ def test_interrupted_sweep_resumes_without_recomputing(
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-        preexec_fn=_default_ctrl_c,
+        preexec_fn=_child_signals,
     )
     deadline = time.monotonic() + 180
 
     def ready() -> bool:
         if mode == "ray":
             return bool(list((out / "cells").glob("*.json")))
-        try:  # this run's grid (all n cells) is written before any cell runs
-            return len(json.loads((out / "grid.json").read_text(encoding="utf-8"))["cells"]) == n
-        except (OSError, ValueError):
-            return False
+        return grid_written(out, n)
 
     while not (was_ready := ready()) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
@@ -204,15 +211,12 @@ def test_interrupted_sweep_resumes_without_recomputing(
         f"SIGINT; child before: {state_before}; child after: {state_after}; its threads after it: {trail}; "
         f"this process: {_signal_state(os.getpid())}; stderr:\n{err}"
     )
-    if mode == "serial" and proc.returncode == 0 and len(cell_files(out)) == n:
-        pytest.xfail(  # only this symptom; the evidence is in the reason (pytest -rx)
-            "known open fault: the serial sweep ran to its end after the SIGINT (seen under pytest-xdist with "
-            f"console tests beside it: 1 of 20 runs on 2026-12-07; cause not found yet): {evidence}"
-        )
     assert proc.returncode == 130, evidence
+    assert "SIGINT: stopping" in err, evidence  # the sweep's handler ran
     kept = cell_files(out)
     assert 1 <= len(kept) < n, kept
-    assert "interrupted 已中断" in err and "rerun" in err
+    assert f"interrupted 已中断 (SIGINT): {len(kept)} of {n} cells" in err and "rerun" in err, err
+    assert all(name.removesuffix(".json") in err for name in kept), err  # each finished cell is named
     assert not list((out / "cells").glob(".*.tmp"))  # nothing half-written
     res = run(*args)
     assert res.returncode == 0, res.stderr
@@ -221,6 +225,26 @@ def test_interrupted_sweep_resumes_without_recomputing(
     after = cell_files(out)
     assert len(after) == n and all(after[name] == t for name, t in kept.items())
     assert len(results(out)) == n
+
+
+def test_sigterm_stops_a_serial_sweep_with_143(grid: list[str], tmp_path: Path) -> None:
+    """SIGTERM once the grid is written: the sweep stops at the next cell boundary, says so and exits 143."""
+    out = tmp_path / "sw"
+    args = [*grid, "--seed", "1,2,3", "--out", str(out), "--no-plots"]  # 6 cells, about 6 s
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        sweep(*args), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+        preexec_fn=_child_signals,
+    )  # fmt: skip
+    deadline = time.monotonic() + 180
+    while not grid_written(out, 6) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    kept = cell_files(out) if (out / "cells").exists() else {}
+    assert len(kept) < 6 and f"interrupted 已中断 (SIGTERM): {len(kept)} of 6 cells" in err, err
+    assert not (out / "results.json").exists()
 
 
 def test_ray_cluster_sweep_equals_serial(ray_cluster: RayHead, grid: list[str], tmp_path: Path) -> None:

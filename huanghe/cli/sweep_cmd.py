@@ -4,7 +4,9 @@ or as Ray tasks, gathered into ``--out DIR`` (docs/sweep.md).
 Every grid option takes a comma-separated list; the grid is their product. Each cell is the equivalent of
 ``huanghe workload build`` + ``huanghe simulate --workload`` (:mod:`huanghe.sim.sweep`); finished cells are kept
 in ``DIR/cells/`` and a rerun of the same command computes only the missing ones. At the end ``DIR`` holds
-``results.json``, ``results.csv``, ``grid.json`` and ``plots/*.png``.
+``results.json``, ``results.csv``, ``grid.json`` and ``plots/*.png``. Ctrl-C (or SIGTERM) stops the sweep after
+the running cell (on Ray at once), names the finished cells and exits 130 (143); a second Ctrl-C stops at once
+(:mod:`huanghe.cli.sweep_stop`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from huanghe.cli.sweep_stop import StopFlag
     from huanghe.sim.sweep import Cell, SweepStore, WorkloadSpec
     from huanghe.sim.traces.workload_csv import WorkloadTable
 
 T = TypeVar("T")
+#: at most this many finished cells are named when a sweep is stopped
+NAMED_CELLS = 20
 _ADDRESS = re.compile(r"^(local|auto|(ray://)?[A-Za-z0-9_.\-\[\]:]+:\d{1,5})$")
 
 
@@ -124,8 +129,10 @@ def execute(
     ray_address: str | None,
     cpus: int | None,
     console: Console,
+    stop: StopFlag,
 ) -> tuple[int, dict[str, str], float]:
-    """Run the unfinished cells with a progress bar: (cells reused, failures key → error, wall seconds)."""
+    """Run the unfinished cells with a progress bar: (cells reused, failures key → error, wall seconds); it
+    returns early once ``stop`` is set (SIGINT / SIGTERM)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -165,19 +172,36 @@ def execute(
         if not todo:
             pass
         elif ray_address is None:
-            failed = run_serial(todo, store, given, on_done).failed
+            failed = run_serial(todo, store, given, on_done, stop).failed
         else:
             try:
                 with ray_session(ray_address, cpus) as ray:
                     progress.update(
                         bar, description=f"sweep 扫描 (ray, {ray.cluster_resources().get('CPU', 0):g} CPUs)"
                     )
-                    failed = run_ray(ray, todo, store, given, on_done).failed
+                    failed = run_ray(ray, todo, store, given, on_done, stop).failed
             except RayConnectError as exc:
                 raise _fail(
                     f"--ray: cannot start or join Ray at {ray_address!r} 无法连接 Ray: {exc}"
                 ) from None
     return len(done), failed, time.perf_counter() - t0
+
+
+def _stopped(cells: list[Cell], store: SweepStore, stop: StopFlag, err: Console) -> typer.Exit:
+    """The message for a stopped sweep, naming its finished cells, and the exit (130 SIGINT, 143 SIGTERM)."""
+    kept = [c.key() for c in cells if store.load(c) is not None]
+    named = ", ".join(kept[:NAMED_CELLS]) + (
+        f" … (+{len(kept) - NAMED_CELLS} more 另有 {len(kept) - NAMED_CELLS} 个)"
+        if len(kept) > NAMED_CELLS
+        else ""
+    )
+    err.print(
+        f"[yellow]interrupted 已中断 ({stop.signal_name}): {len(kept)} of {len(cells)} cells finished 已完成 and "
+        f"kept in {store.cells_dir}{': ' + named if kept else ''}; "
+        "rerun the same command to resume 重新运行同一命令即可继续[/]",
+        highlight=False,
+    )
+    return typer.Exit(stop.exit_code)
 
 
 def sweep_cmd(
@@ -211,6 +235,7 @@ def sweep_cmd(
 ) -> None:
     """Run a grid of simulations, serially or on Ray; resumable. 批量仿真（可用 Ray 并行，可断点续跑）。"""
     from huanghe.cli.network_sim_cmd import parse_broker_policies
+    from huanghe.cli.sweep_stop import StopFlag
     from huanghe.sim.sweep import SweepStore, grid, write_tables
 
     if ray_address is not None and not _ADDRESS.match(ray_address):
@@ -261,22 +286,25 @@ def sweep_cmd(
     err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
     store = SweepStore(out)
     out.mkdir(parents=True, exist_ok=True)
-    try:  # Ctrl-C from here on: the friendly message and exit 130, whatever the sweep was doing
-        (out / "grid.json").write_text(
-            json.dumps(
-                {"argv": sys.argv[1:], "cells": [c.params() | {"key": c.key()} for c in cells]}, indent=1
+    stop = StopFlag(
+        "stopping after the running cell 当前单元完成后停止 (a second signal stops at once 再次中断则立即停止)"
+        if ray_address is None
+        else "stopping 正在停止 (a second signal stops at once 再次中断则立即停止)"
+    )
+    try:  # from here on SIGINT / SIGTERM set the flag (a second one raises KeyboardInterrupt)
+        with stop.installed():
+            (out / "grid.json").write_text(
+                json.dumps(
+                    {"argv": sys.argv[1:], "cells": [c.params() | {"key": c.key()} for c in cells]}, indent=1
+                )
+                + "\n",
+                encoding="utf-8",
             )
-            + "\n",
-            encoding="utf-8",
-        )
-        reused, failed, wall = execute(cells, store, given, ray_address, cpus, err)
+            reused, failed, wall = execute(cells, store, given, ray_address, cpus, err, stop)
     except KeyboardInterrupt:
-        kept = sum(store.load(c) is not None for c in cells)
-        err.print(
-            f"[yellow]interrupted 已中断: {kept} of {len(cells)} cells finished and kept in {store.cells_dir}; "
-            "rerun the same command to resume 重新运行同一命令即可继续[/]"
-        )
-        raise typer.Exit(130) from None
+        raise _stopped(cells, store, stop, err) from None
+    if stop.is_set():
+        raise _stopped(cells, store, stop, err)
     results = [r for r in (store.load(c) for c in cells) if r is not None]
     js, csv_path = write_tables(out, results)
     console = Console(width=None if sys.stdout.isatty() else 160)

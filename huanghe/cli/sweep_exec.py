@@ -6,6 +6,11 @@ sweep loses at most the cells that were running. On Ray, each workload is built 
 the cells that share it take its result as an argument (Ray schedules a cell when its workload is ready);
 serially, a workload is built once and dropped after its last cell.
 
+SIGINT / SIGTERM stop an executor through a :class:`~huanghe.cli.sweep_stop.StopFlag`: it checks the flag before
+each cell and after each one, and returns with ``stopped`` set. Serially the running cell finishes and is stored
+first; on Ray the loop leaves within ``WAIT_S`` and the queued and running tasks end with the driver (Ray kills
+a job's tasks when its driver disconnects; a local Ray is shut down).
+
 ``--ray local`` starts a private single-node Ray for the sweep (loopback, a short temporary directory, no
 dashboard; stopped at the end); ``--ray ADDRESS`` joins a running cluster (``HOST:PORT`` of its GCS, or
 ``ray://HOST:PORT``, or ``auto``), whose workers must have this version of huanghe installed.
@@ -16,16 +21,15 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from huanghe.cli.sweep_stop import StopFlag
 from huanghe.sim.sweep import Cell, SweepStore, WorkloadSpec, build_workload_table, run_cell
 
 if TYPE_CHECKING:
@@ -42,7 +46,7 @@ RAY_ENV = {
 }
 
 
-#: seconds between checks for Ctrl-C while waiting for Ray tasks
+#: seconds between checks of the stop flag while waiting for Ray tasks
 WAIT_S = 0.2
 
 #: tries to start a local Ray (its raylet must register within a fixed 30 s, which a busy machine can miss)
@@ -55,11 +59,22 @@ class RayConnectError(RuntimeError):
 
 @dataclass
 class SweepRun:
-    """What an executor did: cells that failed (key → error) and wall seconds from start to the last cell."""
+    """What an executor did: cells that failed (key → error), wall seconds from start to the last cell, and
+    whether a signal stopped it before every cell had run."""
 
     failed: dict[str, str] = field(default_factory=dict)
     wall_s: float = 0.0
     workers: int = 1
+    stopped: bool = False
+
+
+def _finish(run: SweepRun, stop: StopFlag, own: bool, t0: float) -> SweepRun:
+    """Close a run; a caller that gave no flag gets the stop as ``KeyboardInterrupt``, as before flags."""
+    run.wall_s = time.perf_counter() - t0
+    run.stopped = stop.is_set()
+    if run.stopped and own:
+        raise KeyboardInterrupt
+    return run
 
 
 def split_done(store: SweepStore, cells: Sequence[Cell]) -> tuple[dict[str, dict[str, Any]], list[Cell]]:
@@ -85,19 +100,39 @@ def run_serial(
     store: SweepStore,
     given: dict[WorkloadSpec, WorkloadTable],
     on_done: OnDone,
+    stop: StopFlag | None = None,
 ) -> SweepRun:
-    """Each cell in this process, in order; ``given`` holds workloads read up front (``--workload`` files)."""
+    """Each cell in this process, in order; ``given`` holds workloads read up front (``--workload`` files).
+    Stops before the next cell once ``stop`` is set (by SIGINT / SIGTERM while this runs)."""
     t0 = time.perf_counter()
     run = SweepRun()
+    flag = stop or StopFlag()
+    with flag.installed():
+        _serial_cells(todo, store, given, on_done, flag, run)
+    return _finish(run, flag, stop is None, t0)
+
+
+def _serial_cells(
+    todo: Sequence[Cell],
+    store: SweepStore,
+    given: dict[WorkloadSpec, WorkloadTable],
+    on_done: OnDone,
+    stop: StopFlag,
+    run: SweepRun,
+) -> None:
     left = Counter(c.workload_spec() for c in todo)
     cache: dict[WorkloadSpec, WorkloadTable | BaseException] = dict(given)
     for cell in todo:
+        if stop.is_set():  # between cells, and so also after each one
+            return
         spec = cell.workload_spec()
         if spec not in cache:
             try:
                 cache[spec] = build_workload_table(spec)
             except Exception as exc:  # reported per cell; the other workloads still run
                 cache[spec] = exc
+            if stop.is_set():  # a build can take a while: do not start the cell after it
+                return
         table = cache[spec]
         error: str | None = None
         try:
@@ -111,8 +146,6 @@ def run_serial(
         if left[spec] == 0:
             cache.pop(spec, None)
         on_done(cell, error)
-    run.wall_s = time.perf_counter() - t0
-    return run
 
 
 def check_reachable(address: str, timeout_s: float = 5.0) -> None:
@@ -184,8 +217,10 @@ def run_ray(
     store: SweepStore,
     given: dict[WorkloadSpec, WorkloadTable],
     on_done: OnDone,
+    stop: StopFlag | None = None,
 ) -> SweepRun:
-    """Every cell as a Ray task (1 CPU each) on the connected cluster; results are stored as they arrive."""
+    """Every cell as a Ray task (1 CPU each) on the connected cluster; results are stored as they arrive.
+    Leaves within ``WAIT_S`` once ``stop`` is set; the tasks still queued or running end with the driver."""
     t0 = time.perf_counter()
     run = SweepRun(workers=int(ray.cluster_resources().get("CPU", 1)))
     build = ray.remote(num_cpus=1)(build_workload_table)
@@ -194,16 +229,10 @@ def run_ray(
     for spec in dict.fromkeys(c.workload_spec() for c in todo):
         tables[spec] = ray.put(given[spec]) if spec in given else build.remote(spec)
     refs = {simulate.remote(cell, tables[cell.workload_spec()]): cell for cell in todo}
-    interrupted = threading.Event()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        # Ctrl-C only sets a flag: a KeyboardInterrupt raised inside Ray's own calls, followed by a forced
-        # cancel of tasks that are just completing, trips a check in Ray's core worker that kills the process
-        # with exit 1 (Ray 2.x, "Tried to complete task that was not pending"). The loop below notices the
-        # flag within WAIT_S and leaves; the tasks still queued or running die with this driver at shutdown.
-        previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
-    try:
-        while refs and not interrupted.is_set():
+    flag = stop or StopFlag()
+    # installed here, inside the Ray session: ray.init replaces the SIGTERM handler with its own
+    with flag.installed():
+        while refs and not flag.is_set():
             ready, _ = ray.wait(list(refs), num_returns=1, timeout=WAIT_S)
             for ref in ready:
                 cell = refs.pop(ref)
@@ -215,10 +244,4 @@ def run_ray(
                     error = _error(cause if isinstance(cause, BaseException) else exc)
                     run.failed[cell.key()] = error
                 on_done(cell, error)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-    if interrupted.is_set():
-        raise KeyboardInterrupt
-    run.wall_s = time.perf_counter() - t0
-    return run
+    return _finish(run, flag, stop is None, t0)
