@@ -78,3 +78,48 @@ def test_tenant_admin_applies_and_withdraws(
         assert app_id not in page.inner_text("#applications-table")
     finally:
         page.context.close()
+
+
+@pytest.mark.browser
+def test_programme_sectors_shown_by_their_names(chromium: Any, role_platform: RolePlatform) -> None:
+    """A programme's eligible sectors, in the open programmes' table and on the programme's own page: the `算力+`
+    industries' names in the current language (GET /api/v1/industries), never the raw keys."""
+    uid = uuid.uuid4().hex[:8]
+    prog, name, keys = f"console-sect-{uid}", f"行业名称测试 {uid}", ["manufacturing", "finance"]
+    body = {"id": prog, "name_zh": name, "name_en": f"Sector names {uid}", "authority": "山东省",
+            "basis": "bill", "share": "0.5", "fund_cny": "100000", "sectors": keys}  # fmt: skip
+    with role_platform.client("regulator") as reg:
+        made = reg.post("/api/v1/programmes", json=body)
+        assert made.status_code == 201, made.text
+        assert made.json()["sectors"] == keys
+        industries = {x["key"]: x for x in reg.get("/api/v1/industries").json()}
+    for lang, sep, field, title in (
+        ("zh-CN", "、", "name_zh", name),
+        ("en", ", ", "name_en", body["name_en"]),
+    ):
+        want = sep.join(industries[k][field] for k in keys)
+        page = login(
+            chromium, role_platform, "enterprise", lang=lang, viewport={"width": 1280, "height": 900}
+        )
+        try:
+            open_view(page, role_platform, "applications")
+            row = page.locator(
+                "#applications-programmes tr", has=page.locator(f"a[href='#applications/p/{prog}']")
+            )
+            cells = row.locator(".programme-sectors")
+            cells.wait_for()
+            assert cells.inner_text() == want
+            shown = cells.locator("[data-sector]")
+            assert shown.evaluate_all("ns => ns.map(n => [n.dataset.sector, n.innerText])") == [
+                [k, industries[k][field]] for k in keys
+            ]
+            assert cells.locator(".sector-unlisted").count() == 0
+            if lang == "zh-CN":  # the names hold no latin letters: no key anywhere in the row
+                assert not any(k in row.inner_text() for k in keys)
+                assert axe_violations(page) == []
+            open_view(page, role_platform, f"applications/p/{prog}")
+            page.wait_for_selector(f"#page-applications h2:text-is('{title}')")
+            assert page.inner_text("#page-applications .programme-sectors") == want
+            assert missing_keys(page) == []
+        finally:
+            page.context.close()

@@ -3,26 +3,30 @@ while an earlier refresh still waits for its answers) must not draw its older da
 
 Seen in CI on the Budgets page: the platform admin saved a tenant's budget, the page said "saved", and the card
 still showed "unlimited" because an earlier load's answers arrived last. Here that order is forced: the browser's
-``fetch`` holds the answers of the earlier load's quota requests until after the save's reload has drawn.
+``fetch`` holds the answers of the earlier load's quota requests until after the save's reload has drawn. The
+same order on the Storage page (an endpoint's details read again, then its capacity saved) and the Topology page
+(the page opened again, then a file imported).
 """
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.console_support import RolePlatform, login, open_view
+from tests.console_support import OPERATOR_CENTER, RolePlatform, login, open_view
 
 API = "/api/v1"
 
 # window.fetch, wrapped: once `window.__hold` is set, GET answers for `window.__holdPath` arrive 1.5 s late
-# (`window.__late` counts them) until the page sends anything but a GET (the save); `window.__inflight` counts
-# requests not answered yet.
+# (`window.__late` counts them; `window.__held` counts those the server has answered, still held) until the page
+# sends anything but a GET (the save); `window.__inflight` counts requests not answered yet.
 HOLD_FETCH = """() => {
   const orig = window.fetch.bind(window);
-  window.__hold = false; window.__late = 0; window.__inflight = 0;
+  window.__hold = false; window.__late = 0; window.__held = 0; window.__inflight = 0;
   window.fetch = async (input, init) => {
     const method = ((init && init.method) || "GET").toUpperCase();
     if (method !== "GET") window.__hold = false;
@@ -30,7 +34,7 @@ HOLD_FETCH = """() => {
     window.__inflight += 1;
     try {
       const resp = await orig(input, init);
-      if (held) { await new Promise((r) => setTimeout(r, 1500)); window.__late += 1; }
+      if (held) { window.__held += 1; await new Promise((r) => setTimeout(r, 1500)); window.__late += 1; }
       return resp;
     } finally {
       window.__inflight -= 1;
@@ -143,3 +147,92 @@ def test_a_save_is_not_undone_by_an_older_filter_load(
         assert page.locator(f"#{view}-table tr[data-id='{listed[0]['id']}']").count() == 1
     finally:
         page.context.close()
+
+
+GIB = 1024**3  # bytes
+HOLD = "path => { window.__holdPath = path; window.__hold = true; }"
+
+
+@pytest.mark.browser
+def test_storage_save_is_not_undone_by_an_older_detail_read(
+    chromium: Any, role_platform: RolePlatform
+) -> None:
+    """An endpoint's details are shown; read A of them again waits for its answer (2 GiB); its capacity is saved
+    (3 GiB) and the save's re-read B draws it; then A's older answer arrives: 3 GiB must stay shown."""
+    p = role_platform
+    eid = f"lt-{uuid.uuid4().hex[:8]}"
+    body = {"id": eid, "center": OPERATOR_CENTER, "temperature": "warm", "medium": "hdd",
+            "url": "http://127.0.0.1:9", "bucket": "hh-console-test", "capacity_bytes": 2 * GIB}  # fmt: skip
+    admin = p.client("admin")
+    assert admin.post(f"{API}/storage-endpoints", json=body).status_code == 201
+    page = login(chromium, p, "admin")
+    row = f"#storage-grid tbody tr[data-id='{eid}']"
+    capacity = "#storage-detail dd[data-k='storage.col.capacity']"
+    try:
+        open_view(page, p, "storage")
+        page.evaluate(HOLD_FETCH)
+        page.click(f"{row} button[data-act='show']")
+        page.wait_for_function("s => document.querySelector(s)?.innerText === '2.0 GiB'", arg=capacity)
+        page.click(f"{row} button[data-act='edit']")
+        _idle(page)
+        page.evaluate(HOLD, f"{API}/storage-endpoints/{eid}")
+        page.click(f"{row} button[data-act='show']")  # read A: its answer (2 GiB) comes late
+        page.wait_for_function("window.__held >= 1")  # the server answered A before the save
+        page.fill("#page-storage form.storage-form input[name='capacity_bytes']", "3")
+        page.click("#storage-save")  # the save (not held), then read B
+        page.wait_for_function(
+            "id => document.getElementById('storage-form-status').innerText.includes(id)", arg=eid
+        )
+        assert admin.get(f"{API}/storage-endpoints/{eid}").json()["capacity_bytes"] == 3 * GIB
+        page.wait_for_function("window.__late >= 1")  # the held answer came: read A went on from there
+        _idle(page)
+        assert page.inner_text(capacity) == "3.0 GiB"
+        assert "3.0 GiB" in page.inner_text(row)
+    finally:
+        admin.delete(f"{API}/storage-endpoints/{eid}")
+        admin.close()
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_topology_import_is_not_undone_by_an_older_read(
+    chromium: Any, role_platform: RolePlatform, tmp_path: Path
+) -> None:
+    """A file (the stored network, its version + 1) is checked; the page is opened again and its read A waits for
+    its answer (the version before); the file is imported and the import's re-read B draws the new version; then
+    A's older answer arrives: the new version must stay shown. The stored network is put back after."""
+    p = role_platform
+    ytype = {"content-type": "application/yaml"}
+    admin = p.client("admin")
+    original = admin.get(f"{API}/topology", params={"format": "yaml"}).text
+    doc = yaml.safe_load(original)
+    newer = tmp_path / "newer-network.yaml"
+    newer.write_text(
+        yaml.safe_dump({**doc, "version": doc["version"] + 1}, allow_unicode=True, sort_keys=False)
+    )
+    page = login(chromium, p, "admin", lang="en")
+    try:
+        open_view(page, p, "topology")
+        page.wait_for_selector("#topology-version")
+        assert page.inner_text("#topology-version") == str(doc["version"])
+        page.evaluate(HOLD_FETCH)
+        page.set_input_files("#topology-file", str(newer))
+        page.click("#topology-check")  # a dry run: nothing stored
+        page.wait_for_selector("#topology-ok")
+        _idle(page)
+        page.evaluate(HOLD, f"{API}/topology")
+        page.evaluate("location.hash = '#topology/again'")  # opened again: read A, its answer comes late
+        page.wait_for_function("window.__held >= 1")  # the server answered A before the import
+        page.click("#topology-import")  # the import (not held), then read B
+        page.wait_for_function("document.getElementById('topology-ok')?.innerText.startsWith('Imported')")
+        assert admin.get(f"{API}/topology").json()["version"] == doc["version"] + 1
+        page.wait_for_function("window.__late >= 1")  # the held answer came: read A went on from there
+        _idle(page)
+        assert page.inner_text("#topology-version") == str(doc["version"] + 1)
+    finally:
+        restored = admin.put(
+            f"{API}/topology", params={"mode": "replace"}, content=original.encode(), headers=ytype
+        )
+        admin.close()
+        page.context.close()
+    assert restored.status_code == 200, restored.text

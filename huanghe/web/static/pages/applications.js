@@ -3,7 +3,9 @@
    (GET /api/v1/programmes, one opened with GET /programmes/{id}); the tenant admin applies (POST
    /programme-applications: the spending it is based on, the amount asked, the provider, the city) and withdraws
    an application still waiting; everyone of the tenant follows its applications (granted amount, the voucher).
-   The regulator reviews them on the programmes page; here regulator and admin see every tenant's. */
+   The regulator reviews them on the programmes page; here regulator and admin see every tenant's. A programme's
+   eligible sectors are shown by the names of the `算力+` industries (GET /api/v1/industries, read once) in the
+   current language; a value not in that list (older free text) as written, marked. */
 (function () {
   "use strict";
 
@@ -20,6 +22,10 @@
       "applications.p.closes": "截止",
       "applications.p.none": "目前没有开放的计划",
       "applications.p.basis": "依据",
+      "applications.p.sectors": "可申请的行业",
+      "applications.p.any_sector": "不限",
+      "applications.p.unlisted": "不在行业目录中",
+      "applications.p.unlisted_hint": "创建于行业目录之前的自由文本，按原文与企业登记的行业比对",
       "applications.form.title": "提交申请",
       "applications.f.programme": "计划",
       "applications.f.tenant": "租户",
@@ -62,6 +68,10 @@
       "applications.p.closes": "Closes",
       "applications.p.none": "No programme is open now",
       "applications.p.basis": "Basis",
+      "applications.p.sectors": "Eligible sectors",
+      "applications.p.any_sector": "any",
+      "applications.p.unlisted": "not in the list",
+      "applications.p.unlisted_hint": "free text from before the industry list, compared as written with the enterprise's registered sector",
       "applications.form.title": "Apply",
       "applications.f.programme": "Programme",
       "applications.f.tenant": "Tenant",
@@ -98,7 +108,8 @@
   const LIST = "GET /api/v1/programme-applications";
   const APPLY = "POST /api/v1/programme-applications";
   const WITHDRAW = "POST /api/v1/programme-applications/{application_id}/withdraw";
-  const st = { msg: "", offset: 0 };
+  const INDUSTRIES = "GET /api/v1/industries";
+  const st = { msg: "", offset: 0, industries: [] };
   const enc = encodeURIComponent;
   const named = (o) => (HH.lang === "en" ? o.name_en : o.name_zh);
   const money = (v) => (v == null ? "–" : HH.money(Number(v)));
@@ -109,11 +120,21 @@
   function statusBadge(s) {
     return el("span", { className: `state application-${s}`, dataset: { status: s } }, HH.label("applications.status", s));
   }
+  /** The industries ({key, name_zh, name_en}), read once (the list is fixed while the server runs). */
+  const industriesRead = async () => (st.industries.length ? st.industries : HH.api("/api/v1/industries"));
+  /** A programme's sectors by the industries' names; none = any sector. */
+  function sectorsCell(sectors) {
+    if (!sectors.length) return t("applications.p.any_sector");
+    return HH.sectorNames(sectors, st.industries, "programme-sectors", t("applications.p.unlisted"), t("applications.p.unlisted_hint"));
+  }
   function programmesTable(items) {
     const rows = items.map((p) => [el("a", { href: `#applications/p/${enc(p.id)}` }, named(p)), { text: HH.pct(Number(p.share), 0), className: "num" },
-      { text: money(p.remaining_cny), className: "num" }, { text: money(p.cap_enterprise_cny), className: "num" }, HH.time(p.closes)]);
-    return el("div", { className: "table-wrap" }, HH.table([t("applications.p.name"), { text: t("applications.p.share"), num: true },
-      { text: t("applications.p.remaining"), num: true }, { text: t("applications.p.cap"), num: true }, t("applications.p.closes")], rows, t("applications.p.none")));
+      { text: money(p.remaining_cny), className: "num" }, { text: money(p.cap_enterprise_cny), className: "num" }, HH.time(p.closes),
+      { text: sectorsCell(p.sectors), className: "wrap" }]);
+    const table = HH.table([t("applications.p.name"), { text: t("applications.p.share"), num: true }, { text: t("applications.p.remaining"), num: true },
+      { text: t("applications.p.cap"), num: true }, t("applications.p.closes"), t("applications.p.sectors")], rows, t("applications.p.none"));
+    table.id = "applications-programmes";
+    return el("div", { className: "table-wrap" }, table);
   }
   function applyForm(programmes, topo, slot, el0) {
     const tenantInput = HH.whoami && HH.whoami.tenant ? null : el("input", { name: "tenant", type: "text", required: true });
@@ -162,9 +183,10 @@
   const fresh = HH.latest();
   async function showList(el0) {
     const mine = fresh();
-    const [topo, progs, apps] = await Promise.all([HH.topology, HH.api("/api/v1/programmes?status=open&limit=100"),
-      HH.api(`/api/v1/programme-applications${HH.query({ limit: 50, offset: st.offset })}`)]);
+    const [topo, progs, apps, industries] = await Promise.all([HH.topology, HH.api("/api/v1/programmes?status=open&limit=100"),
+      HH.api(`/api/v1/programme-applications${HH.query({ limit: 50, offset: st.offset })}`), industriesRead()]);
     if (!mine()) return;  // overtaken: the later read draws
+    st.industries = industries;
     const slot = el("div", {});
     const rows = apps.items.map((a) => [el("a", { href: `#applications/${enc(a.id)}`, className: "mono" }, a.id), a.tenant, statusBadge(a.status),
       { text: money(a.basis_cny), className: "num" }, { text: money(a.requested_cny), className: "num" }, { text: money(a.granted_cny), className: "num" },
@@ -188,12 +210,14 @@
   }
   async function showProgramme(id, el0) {
     const mine = fresh();
-    const p = await HH.api(`/api/v1/programmes/${enc(id)}`);
+    const [p, industries] = await Promise.all([HH.api(`/api/v1/programmes/${enc(id)}`), industriesRead()]);
     if (!mine()) return;
+    st.industries = industries;
     el0.replaceChildren(el("section", { className: "panel section" },
       el("div", { className: "section-head" }, el("h2", {}, named(p))),
       kv([["applications.p.share", HH.pct(Number(p.share), 0)], ["applications.p.remaining", money(p.remaining_cny)],
-        ["applications.p.cap", money(p.cap_enterprise_cny)], ["applications.p.closes", HH.time(p.closes)], ["applications.p.basis", p.basis]]),
+        ["applications.p.cap", money(p.cap_enterprise_cny)], ["applications.p.closes", HH.time(p.closes)], ["applications.p.basis", p.basis],
+        ["applications.p.sectors", sectorsCell(p.sectors)]]),
       el("p", {}, el("a", { href: "#applications" }, t("applications.detail.back")))));
   }
   async function showOne(id, el0) {
@@ -222,7 +246,7 @@
     nav: "applications.nav",
     needs: [LIST],
     calls: [LIST, "GET /api/v1/programme-applications/{application_id}", APPLY, WITHDRAW,
-      "GET /api/v1/programmes", "GET /api/v1/programmes/{programme_id}"],
+      "GET /api/v1/programmes", "GET /api/v1/programmes/{programme_id}", INDUSTRIES],
     show,
   });
   HH.onLang(() => { if (HH.view === "applications") show(HH.params || [], page.el).catch((err) => page.el.prepend(HH.errorBox(err))); });

@@ -2,7 +2,8 @@
    or JSON); import a file (PUT /api/v1/topology with the file's text and content type) in two steps: check it
    first (?dry_run=true: every check of a real import, nothing stored), each error of the API's answer listed at
    its path with the file's lines around that place, then import it; and the back-end credentials (GET/PUT
-   /api/v1/secrets: names, descriptions and the pools using them; a value can be set, never read). */
+   /api/v1/secrets: names, descriptions and the pools using them; a value can be set, never read). Locating an
+   error in the file and drawing a check's result: pages/topology_locate.js (HH.topologyParts, no API calls). */
 (function () {
   "use strict";
 
@@ -119,109 +120,13 @@
 
   const { t, el } = HH;
   const TOPO = "/api/v1/topology";
-  const [MAX_EXCERPTS, CONTEXT_LINES] = [30, 2];  // errors shown with the file's lines; lines before and after
   const st = {
     topo: null, readError: null, file: null, text: "", checked: null, result: null, busy: "", secrets: null,
     secretsOffset: 0, secretsError: null, secretStatus: "", secretConfirm: null, secretDeleteError: null, built: false,
   };
   let root = null;
   const q = (sel) => root.querySelector(sel);
-  const L = window.HH_TOPOLOGY_LOCATE = {};
-
-  // ---- where in the file an error's path is ------------------------------------------------------------------
-  /** `body.centers[3].pools[0].nodes` → ["centers", 3, "pools", 0, "nodes"] (the leading "body" dropped). */
-  L.segments = (path) => [...String(path || "").replace(/^body(\.|(?=\[)|$)/, "").matchAll(/([^.[\]]+)|\[(\d+)\]/g)]
-    .map((m) => (m[2] != null ? Number(m[2]) : m[1]));
-  /** The 0-based line of `segs` in a block-style YAML text (as `huanghe topology export` writes it), or of the
-      deepest part of it found (a missing field: its object), or -1. */
-  L.yamlLine = function (lines, segs) {
-    const info = (i) => { const m = /^( *)((?:-(?: +|$))*)(.*)$/.exec(lines[i]); return { lead: m[1].length, dashes: m[2], rest: m[3] }; };
-    const blank = (i) => /^\s*(#.*)?$/.test(lines[i]) || /^(---|\.\.\.)\s*$/.test(lines[i]);
-    const first = (a, b) => { for (let i = a; i < b; i++) if (!blank(i)) return i; return -1; };
-    let [start, end, item, best] = [0, lines.length, -1, -1];  // item: the list item line whose dash opens the mapping
-    for (const seg of segs) {
-      const head = first(start, end);
-      if (head < 0) return best;
-      if (typeof seg === "number") {
-        const dashCol = info(head).lead;
-        if (!info(head).dashes) return best;
-        const items = [];
-        for (let i = head; i < end; i++) if (!blank(i) && info(i).lead === dashCol && info(i).dashes) items.push(i);
-        if (seg >= items.length) return best;
-        [best, start, item, end] = [items[seg], items[seg], items[seg], seg + 1 < items.length ? items[seg + 1] : end];
-        continue;
-      }
-      const col = head === item ? info(head).lead + info(head).dashes.length : info(head).lead;
-      let found = -1;
-      for (let i = head; i < end && found < 0; i++) {
-        if (blank(i)) continue;
-        const x = info(i);
-        if (x.dashes && i !== item) continue;
-        const keyCol = i === item ? x.lead + x.dashes.length : x.lead;
-        const m = /^(["']?)([^"'#\s][^:#]*?)\1\s*:(\s|$)/.exec(x.rest);
-        if (keyCol === col && m && m[2] === seg) found = i;
-      }
-      if (found < 0) return best;
-      let stop = found + 1;
-      while (stop < end && (blank(stop) || info(stop).lead > col || (info(stop).lead === col && info(stop).dashes))) stop++;
-      [best, start, end, item] = [found, found + 1, stop, -1];
-    }
-    return best;
-  };
-  /** The character offset of `segs` in a JSON text (or of the deepest part found), or -1. */
-  L.jsonOffset = function (text, segs) {
-    const want = segs.map((s) => (typeof s === "number" ? `[${s}]` : `.${s}`)).join("");
-    const found = new Map();
-    let i = 0;
-    const ws = () => { while (i < text.length && /\s/.test(text[i])) i++; };
-    const str = () => {
-      const s0 = i;
-      for (i++; i < text.length && text[i] !== '"'; i += text[i] === "\\" ? 2 : 1);
-      i++;
-      return JSON.parse(text.slice(s0, i));
-    };
-    const wanted = (path) => want === path || (want.startsWith(path) && /[.[]/.test(want[path.length]));
-    function value(path, at) {
-      ws();
-      if (wanted(path)) found.set(path, at == null ? i : at);
-      const c = text[i];
-      if (c === "{" || c === "[") {
-        i++;
-        ws();
-        if (text[i] === (c === "{" ? "}" : "]")) { i++; return; }
-        for (let n = 0; i < text.length; n++) {
-          ws();
-          if (c === "[") value(`${path}[${n}]`);
-          else { const k0 = i; const key = str(); ws(); i++; value(`${path}.${key}`, k0); }  // i++: the colon
-          ws();
-          if (text[i++] !== ",") return;
-        }
-        return;
-      }
-      if (c === '"') { str(); return; }
-      while (i < text.length && !/[,\]}\s]/.test(text[i])) i++;
-    }
-    try { value(""); } catch (err) { /* a text the API could not read either: its message names the line */ }
-    let path = want;
-    while (path && !found.has(path)) path = path.replace(/(\.[^.[]*|\[\d+\])$/, "");
-    return path && found.has(path) ? found.get(path) : -1;
-  };
-  /** {line, col} (0-based) of an error in the file: the line and column its message names, else its path. */
-  L.locate = function (text, isJson, item) {
-    const named = /line (\d+), column (\d+)/.exec(item.message || "");
-    if (named) return { line: Number(named[1]) - 1, col: Number(named[2]) - 1 };
-    const segs = L.segments(item.path);
-    if (!segs.length) return null;
-    if (isJson) {
-      const at = L.jsonOffset(text, segs);
-      if (at < 0) return null;
-      const before = text.slice(0, at);
-      const line = (before.match(/\n/g) || []).length;
-      return { line, col: at - (before.lastIndexOf("\n") + 1) };
-    }
-    const line = L.yamlLine(text.split(/\r?\n/), segs);
-    return line < 0 ? null : { line, col: 0 };
-  };
+  const P = HH.topologyParts;  // pages/topology_locate.js: an error's place in the file, the result drawn
 
   // ---- the page ---------------------------------------------------------------------------------------------
   function build() {
@@ -267,10 +172,6 @@
     mode.options[0].textContent = t("topology.mode.replace");
     mode.options[1].textContent = t("topology.mode.merge");
   }
-  function countsOf(x) {
-    return t("topology.counts", { regions: HH.fmt(x.regions), cities: HH.fmt(x.cities), centers: HH.fmt(x.centers),
-      pools: HH.fmt(x.pools), links: HH.fmt(x.links) });
-  }
   function render() {
     applyTexts();
     HH.showError(q("#topology-read-error"), st.readError, "topology.read.failed");
@@ -278,8 +179,8 @@
     q("#topology-summary").replaceChildren(topo
       ? el("dl", { className: "kv" },
         el("dt", {}, t("topology.k.name")), el("dd", { className: "mono", id: "topology-name" }, topo.name),
-        el("dt", {}, t("topology.k.version")), el("dd", {}, HH.fmt(topo.version)),
-        el("dt", {}, t("topology.k.counts")), el("dd", { id: "topology-counts" }, countsOf({
+        el("dt", {}, t("topology.k.version")), el("dd", { id: "topology-version" }, HH.fmt(topo.version)),
+        el("dt", {}, t("topology.k.counts")), el("dd", { id: "topology-counts" }, P.countsOf({
           regions: topo.regions.length, cities: topo.cities.length, centers: topo.centers.length,
           pools: topo.centers.reduce((n, c) => n + c.pools.length, 0), links: topo.links.length })))
       : el("p", { className: "hint-line" }, t("topology.none")));
@@ -287,11 +188,16 @@
     q("#topology-status").textContent = st.busy ? t(st.busy) : "";
     q("#topology-check").disabled = !st.file || !!st.busy;
     q("#topology-import").disabled = !st.file || !!st.busy || st.checked !== checkKey();
-    q("#topology-result").replaceChildren(...resultNodes());
+    q("#topology-result").replaceChildren(...P.resultNodes(st.result, st.text, st.file ? st.file.name : "", isJson()));
     if (st.secrets || st.secretsError) renderSecrets();
   }
+  // the read on opening the page and an import's re-read can overlap (the page opened again while an import is
+  // sent): only the latest read stores, an older answer arriving last does not draw the network before the import
+  const freshTopo = HH.latest();
   async function readTopology() {  // 404: nothing imported yet (said in the summary)
-    [st.topo, st.readError] = await HH.api(TOPO).then((x) => [x, null], (err) => [null, err.status === 404 ? null : err]);
+    const mine = freshTopo();
+    const got = await HH.api(TOPO).then((x) => [x, null], (err) => [null, err.status === 404 ? null : err]);
+    if (mine()) [st.topo, st.readError] = got;  // else overtaken: the later read stores
   }
   async function exportAs(format) {
     const name = (st.topo && st.topo.name) || "topology";
@@ -306,9 +212,12 @@
   // ---- import: check, then import -------------------------------------------------------------------------
   const isJson = () => !!st.file && (/json/i.test(st.file.type) || /\.json$/i.test(st.file.name));
   const checkKey = () => (st.file ? `${st.file.name}|${st.file.size}|${st.file.lastModified}|${q("#topology-mode").value}` : "");
+  const freshFile = HH.latest();  // a file chosen while the previous one is still read: only the latest is kept
   async function chooseFile() {
-    const file = q("#topology-file").files[0] || null;
-    Object.assign(st, { file, text: file ? await file.text() : "", checked: null, result: null });
+    const mine = freshFile(), file = q("#topology-file").files[0] || null;
+    const text = file ? await file.text() : "";
+    if (!mine()) return;
+    Object.assign(st, { file, text, checked: null, result: null });
     render();
   }
   function csrf() {
@@ -349,49 +258,6 @@
       st.busy = "";
       render();
     }
-  }
-  function excerpt(at) {
-    const lines = st.text.split(/\r?\n/);
-    const from = Math.max(0, at.line - CONTEXT_LINES);
-    const to = Math.min(lines.length - 1, at.line + CONTEXT_LINES);
-    const width = String(to + 1).length;
-    const rows = [];
-    for (let i = from; i <= to; i++) {
-      let text = lines[i];
-      if (text.length > 160) {  // a long line (compact JSON): the part around the column
-        const a = Math.max(0, (i === at.line ? at.col : 0) - 60);
-        text = (a > 0 ? "…" : "") + text.slice(a, a + 160) + (a + 160 < lines[i].length ? "…" : "");
-      }
-      const row = `${String(i + 1).padStart(width)} │ ${text}`;
-      rows.push(i === at.line ? el("mark", { className: "hit" }, row) : row, "\n");
-    }
-    const label = t("topology.excerpt", { file: st.file.name, from: from + 1, to: to + 1 });
-    const pre = el("pre", { className: "topo-excerpt", tabIndex: 0, title: label }, rows);
-    pre.setAttribute("aria-label", label);
-    return pre;
-  }
-  function resultNodes() {
-    const r = st.result;
-    if (!r) return [];
-    const mode = (x) => t(`topology.mode.${x.mode}.short`);
-    if (r.ok) {
-      const key = r.dryRun ? "topology.valid" : "topology.imported";
-      return [el("p", { className: "ok-line", id: "topology-ok" }, t(key, { summary: countsOf(r.ok), mode: mode(r.ok) }))];
-    }
-    const err = r.err;
-    if (!(err instanceof HH.ApiError) || err.authNeeded || err.status === 0) return [HH.errorBox(err, "topology.errors.failed")];
-    const items = err.detail.map((d, n) => {
-      const path = String(d.path || "").replace(/^body\.?/, "");
-      const at = n < MAX_EXCERPTS ? L.locate(st.text, isJson(), d) : null;
-      return el("li", { dataset: { path } },
-        el("code", { className: "err-path" }, path || t("topology.error.whole")), ": ",
-        el("span", { className: "err-message" }, d.message),
-        at ? el("span", { className: "err-line" }, ` (${t("topology.error.line", { line: HH.fmt(at.line + 1) })})`) : null,
-        at ? excerpt(at) : null);
-    });
-    return [el("div", { className: "alert topo-errors" },
-      el("p", { className: "err-title" }, `HTTP ${err.status} · ${t("topology.errors.title", { n: HH.fmt(err.detail.length) })}`),
-      el("ul", { id: "topology-errors" }, items))];
   }
 
   // ---- back-end credentials ----------------------------------------------------------------------------------
