@@ -397,6 +397,71 @@
     restore();
     return out;
   };
+  /** Keep what the user typed across a redraw: `HH.keepInputs(container, redraw)` runs `redraw()` (best synchronous;
+      a promise: restored once it settles), then puts back what the user changed in `container` (a page's element).
+      Kept: of each input, select and textarea that got an 'input' or 'change' event since it was drawn (marked
+      `data-hh-touched`), the value (checkbox, radio: checked; a multiple select: the chosen options); the focus,
+      caret and selection of a keyed field (`data-keep="off"` too). A restored field counts as changed, so it
+      survives later redraws; untouched fields show the new draw's values. No event is fired on restore: a page
+      whose listeners show or hide fields by a field's value re-applies them after the call.
+      Matched by key: scope + the field's `name`, else `id`, else aria-label (+ `value` for checkboxes and radios);
+      scope: the closest `data-keep` value, else the closest form's id or name, + the closest `data-id` (a table
+      row's record). Not carried: a key missing from the new draw or not unique in the old one (another form,
+      page or record: a per-record form outside a row gets `data-keep="form/recordId"`), a select's value the new
+      draw does not offer, file inputs, `data-keep="off"` fields (e.g. filters that are the page's state).
+      Forgotten: `HH.keepInputs.forget(node)` drops the marks inside `node` (a form after its successful save,
+      before the reload: the form is then drawn afresh); leaving the page does not forget them. */
+  HH.keepInputs = function (container, redraw) {
+    const FIELDS = "input, select, textarea", kept = new Map(), seen = new Set();
+    if (!container.dataset.hhKeep) {
+      container.dataset.hhKeep = "1";
+      const mark = (ev) => { if (ev.target instanceof Element && ev.target.matches(FIELDS)) ev.target.dataset.hhTouched = "1"; };
+      ["input", "change"].forEach((type) => container.addEventListener(type, mark, true));
+    }
+    const keyOf = (e, focus) => {  // focus: the key to find the focused field again, kept or not
+      const own = e.getAttribute("name") || e.id || e.getAttribute("aria-label");
+      if (!own || e.type === "file" || (e.dataset.keep === "off" && !focus)) return null;
+      const s = e.closest("[data-keep]") || e.closest("form"), row = e.closest("[data-id]");
+      const scope = (s && container.contains(s) ? s.dataset.keep || s.id || s.getAttribute("name") || "form" : "")
+        + (row && container.contains(row) ? `#${row.dataset.id}` : "");
+      return `${scope}|${own}${e.type === "checkbox" || e.type === "radio" ? `=${e.value}` : ""}`;
+    };
+    for (const e of container.querySelectorAll(FIELDS)) {
+      const key = keyOf(e), box = e.type === "checkbox" || e.type === "radio";
+      if (key == null) continue;
+      if (seen.has(key)) kept.set(key, null);  // not unique: carried nowhere
+      else if (e.dataset.hhTouched === "1") {
+        kept.set(key, box ? { checked: e.checked } : e.multiple ? { picked: [...e.selectedOptions].map((o) => o.value) } : { value: e.value });
+      }
+      seen.add(key);
+    }
+    const a = document.activeElement;
+    const had = a && container.contains(a) && a.matches(FIELDS) ? { el: a, key: keyOf(a, true), start: null, end: null } : null;
+    try { if (had) Object.assign(had, { start: a.selectionStart, end: a.selectionEnd }); } catch (err) { /* no caret: number, date */ }
+    const restore = () => {
+      for (const e of container.querySelectorAll(FIELDS)) {
+        const v = kept.get(keyOf(e));
+        if (!v) continue;
+        if ("checked" in v) e.checked = v.checked;
+        else if (v.picked) [...e.options].forEach((o) => { o.selected = v.picked.includes(o.value); });
+        else if (e.tagName === "SELECT" && ![...e.options].some((o) => o.value === v.value)) continue;
+        else if (e.value !== v.value) e.value = v.value;
+        e.dataset.hhTouched = "1";
+      }
+      if (!had || had.key == null || container.contains(had.el)) return;  // not redrawn: focus and caret untouched
+      const now = document.activeElement;  // body: lost with the old field; a like field: HH.keepFocus put it back
+      const same = now && container.contains(now) && now.matches(FIELDS) && keyOf(now, true) === had.key;
+      if (now && now !== document.body && !same) return;  // the user moved on
+      const found = same ? now : [...container.querySelectorAll(FIELDS)].find((e) => keyOf(e, true) === had.key);
+      if (found && !same) found.focus();
+      try { if (found && had.start != null) found.setSelectionRange(had.start, had.end); } catch (err) { /* no caret */ }
+    };
+    const out = redraw();
+    if (out && typeof out.then === "function") return out.then((v) => { restore(); return v; }, (err) => { restore(); throw err; });
+    return restore(), out;
+  };
+  /** Forget the user's changes inside `node` (see HH.keepInputs): its next redraw shows the fields as drawn. */
+  HH.keepInputs.forget = (node) => [node, ...node.querySelectorAll("[data-hh-touched]")].forEach((e) => { delete e.dataset.hhTouched; });
   /** A guard against out-of-order loads: `const fresh = HH.latest();` then, in a page's load, `const mine =
       fresh();` before its first request and `if (!mine()) return;` before it draws. A load that was overtaken by
       a later one (a save's reload started while an earlier refresh still waited for its answers) then draws

@@ -187,7 +187,7 @@
     const gpu = el("input", { name: "gpu_hours_per_month", type: "number", min: "0", step: "any", value: q.gpu_hours_per_month == null ? "" : q.gpu_hours_per_month });
     const budget = el("input", { name: "budget_cny_per_month", type: "number", min: "0", step: "0.01", value: q.budget_cny_per_month == null ? "" : q.budget_cny_per_month });
     const errors = el("div", { className: "wide" });
-    const form = el("form", { className: "adm-form", id: "budgets-set", noValidate: true },
+    const form = el("form", { className: "adm-form", id: "budgets-set", noValidate: true, dataset: { keep: `budgets-set/${q.tenant}` } },
       el("label", { className: "field" }, el("span", {}, t("budgets.set.gpu")), gpu),
       el("label", { className: "field" }, el("span", {}, t("budgets.set.budget")), budget),
       el("div", { className: "form-actions wide" }, el("button", { type: "submit", className: "primary" }, t("budgets.set.save"))), errors);
@@ -200,6 +200,7 @@
       try {
         await HH.api(`/api/v1/quotas/${encodeURIComponent(q.tenant)}`, { method: "PUT", body });
         st.note = t("budgets.set.saved", { tenant: q.tenant });
+        HH.keepInputs.forget(form);  // saved: the reload shows the limits the server holds
         await load();
       } catch (err) {
         errors.replaceChildren(failure(err));
@@ -239,7 +240,7 @@
       st.endpoints.map((e) => new Option(e.id, e.id)));
     const limit = el("input", { name: "limit_gib", type: "number", min: "0", step: "any" });
     const errors = el("div", { className: "wide" });
-    const form = el("form", { className: "adm-form", id: "budgets-data-set", noValidate: true },
+    const form = el("form", { className: "adm-form", id: "budgets-data-set", noValidate: true, dataset: { keep: `budgets-data/${st.tenant}` } },
       el("label", { className: "field" }, el("span", {}, t("budgets.data.endpoint")), endpoint),
       el("label", { className: "field" }, el("span", {}, t("budgets.data.limit_gib")), limit),
       el("div", { className: "form-actions wide" }, el("button", { type: "submit", className: "primary" }, t("budgets.data.save"))), errors);
@@ -249,6 +250,7 @@
       try {
         await HH.api(dataPath({ tenant: st.tenant, endpoint: endpoint.value }), { method: "PUT", body });
         st.note = t("budgets.data.saved", { endpoint: endpoint.value });
+        HH.keepInputs.forget(form);  // saved: the reload draws the form afresh
         await load();
       } catch (err) {
         errors.replaceChildren(failure(err));
@@ -300,8 +302,12 @@
       st.tenants.length > ALL_LIMIT ? HH.pager(page, (off) => { st.allOffset = off; load(); }) : null);
   }
 
+  /** Draw the page; what was typed into a form of the open tenant and not saved stays (HH.keepInputs: a pager,
+      a delete or a refresh redraws it; another tenant's forms start afresh). */
   function render() {
-    if (!root) return;
+    if (root) HH.keepInputs(root, draw);
+  }
+  function draw() {
     root.replaceChildren(
       el("div", { className: "section-head" }, el("h2", {}, t("budgets.title")), el("span", { className: "hint" }, t("budgets.hint"))),
       st.error ? failure(st.error) : "", st.note ? el("div", { className: "ok-line", role: "status" }, st.note) : "",

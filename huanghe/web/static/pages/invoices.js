@@ -179,6 +179,7 @@
       try {
         const inv = await HH.api("/api/v1/invoices", { method: "POST", body: { tenant: tenant.value, month: month.value.trim() } });
         st.note = t("invoices.admin.created", { id: inv.id });
+        HH.keepInputs.forget(form);  // created: the next draw shows the form afresh
         location.hash = `#invoices/${inv.id}`;
       } catch (err) {
         errors.replaceChildren(failure(err));
@@ -225,13 +226,13 @@
   function filters() {
     const out = [];
     if (HH.can(TENANTS)) {
-      const sel = el("select", { id: "invoices-tenant-filter" }, new Option(t("invoices.all_tenants"), ""),
+      const sel = el("select", { id: "invoices-tenant-filter", dataset: { keep: "off" } }, new Option(t("invoices.all_tenants"), ""),
         st.tenants.map((x) => new Option(`${x.name} (${x.id})`, x.id)));
       sel.value = st.tenant;
       sel.addEventListener("change", () => { st.tenant = sel.value; st.offset = 0; load(); });
       out.push(el("label", { className: "inline" }, el("span", {}, t("invoices.f.tenant")), sel));
     }
-    const month = el("input", { id: "invoices-month-filter", type: "month", value: st.month });
+    const month = el("input", { id: "invoices-month-filter", type: "month", value: st.month, dataset: { keep: "off" } });
     month.addEventListener("change", () => { st.month = month.value; st.offset = 0; load(); });
     out.push(el("label", { className: "inline" }, el("span", {}, t("invoices.f.month")), month));
     return out;
@@ -258,8 +259,12 @@
       st.page ? HH.pager(st.page, (off) => { st.offset = off; load(); }) : null);
   }
 
+  /** Draw the page; what was typed into the create form and not sent stays (HH.keepInputs: a filter or pager
+      change, an invoice opened redraws it); a created invoice resets it. */
   function render() {
-    if (!root) return;
+    if (root) HH.keepInputs(root, draw);
+  }
+  function draw() {
     root.replaceChildren(
       el("div", { className: "section-head" }, el("h2", {}, t("invoices.title")), el("span", { className: "hint" }, t("invoices.hint"))),
       st.error ? failure(st.error) : "",

@@ -263,9 +263,9 @@
   }
   function statsView() {
     const s = st.stats;
-    const pick = el("select", { id: "programmes-pick" }, new Option(t("programmes.all"), ""), st.list.map((p) => new Option(`${named(p)} (${p.id})`, p.id)));
+    const pick = el("select", { id: "programmes-pick", dataset: { keep: "off" } }, new Option(t("programmes.all"), ""), st.list.map((p) => new Option(`${named(p)} (${p.id})`, p.id)));
     pick.value = st.programme;
-    const year = el("select", { id: "programmes-year" }, new Option(t("programmes.all_years"), ""));
+    const year = el("select", { id: "programmes-year", dataset: { keep: "off" } }, new Option(t("programmes.all_years"), ""));
     const now = new Date().getUTCFullYear();
     for (let y = now; y >= now - 5; y -= 1) year.append(new Option(String(y), String(y)));
     year.value = st.year;
@@ -326,7 +326,7 @@
       const fund = form.elements.fund_cny.value.trim();
       const sectors = [...form.querySelectorAll("input[name='sectors']:checked")].map((b) => b.value);
       post("/api/v1/programmes", { id: form.elements.id.value.trim(), preset: preset.value, ...(fund ? { fund_cny: fund } : {}),
-        ...(sectors.length ? { sectors } : {}) }, (p) => t("programmes.created", { id: p.id }));
+        ...(sectors.length ? { sectors } : {}) }, (p) => { HH.keepInputs.forget(form); return t("programmes.created", { id: p.id }); });
     });
     return el("section", { className: "panel section" }, el("div", { className: "section-head" }, el("h2", {}, t("programmes.list.title"))),
       scrollWrap("table-wrap short", table), el("h3", {}, t("programmes.create.title")), form);
@@ -341,7 +341,7 @@
       note.setAttribute("aria-label", t("programmes.f.note"));
       return [button(a.id, "small mono", () => showApp(a.id), { act: "show" }), a.programme, a.tenant, a.city || "–", num(cny(a.basis_cny)),
         num(a.requested_cny == null ? "–" : cny(a.requested_cny)),
-        el("span", { className: "actions", dataset: { app: a.id } }, amount, note,
+        el("span", { className: "actions", dataset: { app: a.id, keep: `programmes-review/${a.id}` } }, amount, note,
           button(t("programmes.approve"), "small", () => review(a, "approve", amount.value.trim(), note.value.trim()), { act: "approve" }),
           button(t("programmes.reject"), "small", () => review(a, "reject", "", note.value.trim()), { act: "reject" }))];
     });
@@ -367,8 +367,12 @@
       el("dl", { className: "kv" }, kv.map(([k, v]) => [el("dt", {}, t(k)), el("dd", {}, v)])),
       el("h3", {}, t("programmes.settlements")), scrollWrap("table-wrap", settled))];
   }
+  /** Draw the page; what was typed into the create form or a review and not sent stays (HH.keepInputs: a filter's
+      reload, another programme's close, settle or review redraws them); a created programme resets the form. */
   function render() {
-    if (!root) return;
+    if (root) HH.keepInputs(root, draw);
+  }
+  function draw() {
     if (st.id) return root.replaceChildren(...detailView());
     root.replaceChildren(statsView(), el("p", { className: "ok-line", role: "status", id: "programmes-note" }, st.note),
       st.error ? HH.errorBox(st.error) : "", listView(), appsView());

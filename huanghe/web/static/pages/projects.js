@@ -168,6 +168,8 @@
       st.project = await HH.api(`/api/v1/projects/${encodeURIComponent(st.id)}/transition`, { method: "POST", body: { to, comment } });
       st.note = t("projects.moved", { status: t(`projects.status.${to}`) });
       st.error = null;
+      const said = root.querySelector("#projects-comment");
+      if (said) HH.keepInputs.forget(said);  // the comment went with the step
     } catch (err) {
       st.error = err;
       st.note = "";
@@ -186,7 +188,7 @@
       const p = await HH.api("/api/v1/projects", { method: "POST", body });
       st.note = t("projects.filed", { id: p.id });
       st.error = null;
-      form.reset();
+      HH.keepInputs.forget(form);  // filed: the reload draws the form afresh
     } catch (err) {
       st.error = err;
       st.note = "";
@@ -213,7 +215,7 @@
     return el("section", { className: "panel section" }, el("h3", {}, t("projects.file.title")), form);
   }
   function listView() {
-    const filter = el("select", { id: "projects-status" }, new Option(t("projects.all"), ""),
+    const filter = el("select", { id: "projects-status", dataset: { keep: "off" } }, new Option(t("projects.all"), ""),
       STATUSES.map((s) => new Option(t(`projects.status.${s}`), s)));
     filter.value = st.status;
     filter.addEventListener("change", () => { st.status = filter.value; st.offset = 0; loadList(); });
@@ -273,8 +275,10 @@
       el("h3", {}, t("projects.act.title")), actions(p),
       el("h3", {}, t("projects.history")), scrollWrap("table-wrap", hist))];
   }
+  /** Draw the page; what was typed and not sent (the filing form, a step's comment) stays (HH.keepInputs): a
+      filter or pager change, a refused filing or step redraws them. */
   function render() {
-    if (root) root.replaceChildren(...(st.id ? detailView() : listView()).filter(Boolean));
+    if (root) HH.keepInputs(root, () => root.replaceChildren(...(st.id ? detailView() : listView()).filter(Boolean)));
   }
   async function loadCenters() {
     if (!HH.can(FILE) || st.centers.length) return;

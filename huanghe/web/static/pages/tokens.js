@@ -131,6 +131,9 @@
     return el("label", { className: "field" + (cls ? " " + cls : "") }, el("span", {}, t(key)), input);
   }
 
+  let topology;  // the network once read (HH.topology): the centers of the create form
+  HH.topology.then((topo) => { topology = topo; });
+  let syncRole = null;  // the drawn create form's: show the fields of the chosen role
   const fresh = HH.latest();
   /** Read the list, then draw: only the latest of overlapping loads (a filter or pager change,
       a create's or revoke's reload) stores its answers, so an older answer never replaces a newer one. */
@@ -159,9 +162,8 @@
       ? el("input", { name: "tenant", type: "text", value: me.tenant, readOnly: true })
       : el("select", { name: "tenant" }, st.tenants.map((x) => new Option(`${x.name} (${x.id})`, x.id)));
     const centers = el("select", { name: "centers", multiple: true, size: 3 });
-    HH.topology.then((topo) => {
-      (topo ? topo.centers : []).forEach((c) => centers.append(new Option(`${HH.named(c)} (${c.id})`, c.id)));
-    });
+    const fill = (topo) => (topo ? topo.centers : []).forEach((c) => centers.append(new Option(`${HH.named(c)} (${c.id})`, c.id)));
+    if (topology !== undefined) fill(topology); else HH.topology.then(fill);  // known: drawn now, so a redraw keeps the choice
     const read = el("input", { type: "checkbox", name: "scope-read", checked: true });
     const write = el("input", { type: "checkbox", name: "scope-write", checked: true });
     const expiry = el("input", { name: "expiry_days", type: "number", min: "1", step: "1" });
@@ -173,6 +175,7 @@
     };
     role.addEventListener("change", sync);
     sync();
+    syncRole = sync;
     const status = el("span", { className: "form-status", id: "tokens-form-status" });
     const errors = el("div", { id: "tokens-form-error", className: "wide" });
     const scopes = el("fieldset", { className: "field scopes" }, el("legend", {}, t("tokens.f.scopes")),
@@ -199,7 +202,7 @@
       try {
         const made = await HH.api("/api/v1/auth/tokens", { method: "POST", body });
         st.secret = { id: made.id, token: made.token };
-        name.value = "";
+        HH.keepInputs.forget(form);  // created: the reload draws the form afresh
         status.textContent = "";
         st.offset = 0;
         await load();
@@ -268,7 +271,7 @@
   }
   function tenantFilter() {
     if (!HH.can(TENANTS)) return null;
-    const sel = el("select", { id: "tokens-tenant-filter" }, new Option(t("tokens.all_tenants"), ""),
+    const sel = el("select", { id: "tokens-tenant-filter", dataset: { keep: "off" } }, new Option(t("tokens.all_tenants"), ""),
       st.tenants.map((x) => new Option(`${x.name} (${x.id})`, x.id)));
     sel.value = st.tenant;
     sel.addEventListener("change", () => { st.tenant = sel.value; st.offset = 0; load(); });
@@ -297,8 +300,15 @@
       st.page ? HH.pager(st.page, (off) => { st.offset = off; load(); }) : null);
   }
 
+  /** Draw the page; what was typed into the create form and not sent stays (HH.keepInputs), its role's fields
+      shown again for the kept role. */
   function render() {
     if (!root) return;
+    syncRole = null;
+    HH.keepInputs(root, draw);
+    if (syncRole) syncRole();
+  }
+  function draw() {
     const head = el("div", { className: "section-head" }, el("h2", {}, t("tokens.title")), el("span", { className: "hint" }, t("tokens.hint")));
     const parts = [head];
     if (st.error) parts.push(HH.errorBox(st.error));

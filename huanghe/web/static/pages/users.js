@@ -146,6 +146,7 @@
       try {
         await HH.api("/api/v1/users", { method: "POST", body });
         st.note = t("users.created", { id: body.id });
+        HH.keepInputs.forget(form);  // created: the reload draws the form afresh
         await load();
       } catch (err) {
         errors.replaceChildren(failure(err));
@@ -217,13 +218,13 @@
   function filters() {
     const out = [];
     if (HH.can(TENANTS)) {
-      const sel = el("select", { id: "users-tenant-filter" }, new Option(t("users.all_tenants"), ""),
+      const sel = el("select", { id: "users-tenant-filter", dataset: { keep: "off" } }, new Option(t("users.all_tenants"), ""),
         st.tenants.map((x) => new Option(`${x.name} (${x.id})`, x.id)));
       sel.value = st.tenant;
       sel.addEventListener("change", () => { st.tenant = sel.value; st.offset = 0; load(); });
       out.push(el("label", { className: "inline" }, el("span", {}, t("users.f.filter_tenant")), sel));
     }
-    const role = el("select", { id: "users-role-filter" }, new Option(t("users.all_roles"), ""), ALL_ROLES.map((r) => new Option(t(`role.${r}`), r)));
+    const role = el("select", { id: "users-role-filter", dataset: { keep: "off" } }, new Option(t("users.all_roles"), ""), ALL_ROLES.map((r) => new Option(t(`role.${r}`), r)));
     role.value = st.role;
     role.addEventListener("change", () => { st.role = role.value; st.offset = 0; load(); });
     out.push(el("label", { className: "inline" }, el("span", {}, t("users.f.filter_role")), role));
@@ -252,8 +253,11 @@
       st.page ? HH.pager(st.page, (off) => { st.offset = off; load(); }) : null);
   }
 
+  /** Draw the page; what was typed and not sent (the create form, a row being edited) stays (HH.keepInputs). */
   function render() {
-    if (!root) return;
+    if (root) HH.keepInputs(root, draw);
+  }
+  function draw() {
     const parts = [el("div", { className: "section-head" }, el("h2", {}, t("users.title")), el("span", { className: "hint" }, t("users.hint")))];
     if (st.error) parts.push(failure(st.error));
     if (st.failed) parts.push(el("div", { id: "users-action-error" }, failure(st.failed)));

@@ -5,7 +5,8 @@
    Sectors: a voucher's eligible sectors are ticked from the `算力+` industries (GET /api/v1/industries, names in
    both languages; none ticked = any) and listed by name; a sector of an older voucher that is not in that list
    (free text from before) is shown as written, marked "not in the list". A refused revoke stays shown after the
-   reload that follows it, until the next action or leaving the page. */
+   reload that follows it, until the next action or leaving the page. A reload (filter, pager, revoke) keeps what
+   was typed into the issue form and not sent; a successful issue resets the form. */
 (function () {
   "use strict";
 
@@ -237,7 +238,7 @@
     items.forEach((v, i) => { table.tBodies[0].rows[i].dataset.id = v.id; });
     const head = [el("h3", {}, t("vouchers.list.title"))];
     if (showTenant) {
-      const sel = el("select", { id: "vouchers-tenant-filter" }, new Option(t("vouchers.all_tenants"), ""),
+      const sel = el("select", { id: "vouchers-tenant-filter", dataset: { keep: "off" } }, new Option(t("vouchers.all_tenants"), ""),
         st.tenants.map((x) => new Option(`${x.name} (${x.id})`, x.id)));
       sel.value = st.tenant;
       sel.addEventListener("change", () => { st.tenant = sel.value; st.offset = 0; load(HH.params[0]); });
@@ -298,7 +299,7 @@
       try {
         const v = await HH.api("/api/v1/vouchers", { method: "POST", body });
         st.note = t("vouchers.issued", { id: v.id });
-        amount.value = "";
+        HH.keepInputs.forget(form);  // issued: the reload draws the form afresh
         await load(HH.params[0]);
       } catch (err) {
         errors.replaceChildren(failure(err));
@@ -307,8 +308,11 @@
     return el("section", { className: "panel section" }, el("h3", {}, t("vouchers.issue.title")), form);
   }
 
+  /** Draw the page; what the user typed into the issue form and not sent stays (HH.keepInputs). */
   function render() {
-    if (!root) return;
+    if (root) HH.keepInputs(root, draw);
+  }
+  function draw() {
     root.replaceChildren(
       el("div", { className: "section-head" }, el("h2", {}, t("vouchers.title")), el("span", { className: "hint" }, t("vouchers.hint"))),
       st.error ? failure(st.error) : "", st.failed ? el("div", { id: "vouchers-action-error" }, failure(st.failed)) : "", st.note ? el("div", { className: "ok-line", role: "status" }, st.note) : "",

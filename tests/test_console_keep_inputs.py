@@ -1,0 +1,135 @@
+"""A reload the user did not start by submitting a form never wipes what they typed into it (``HH.keepInputs``).
+
+Vouchers (regulator): typed into the issue form, then the list's tenant filter changed (a reload that redraws the
+whole page, form included): the typed values, ticked sector and chosen tenant are still there, an untouched field
+shows the new draw's value; a reload while the caret is in a field keeps the focus and the caret; a successful
+issue resets the form. Users (platform admin): the same for the create form under a role-filter reload.
+Shared role platform: a tenant of this run only; the user created is this run's."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.console_support import RolePlatform, login, open_view
+
+API = "/api/v1"
+
+
+def _redrawn(page: Any, form: str, change: Any) -> None:
+    """Mark the drawn form, run ``change`` (which starts a reload), wait until the form was drawn anew."""
+    page.evaluate(f"document.getElementById('{form}').dataset.drawn = 'before'")
+    change()
+    page.wait_for_function(
+        f"() => {{ const f = document.getElementById('{form}'); return f && !f.dataset.drawn; }}"
+    )
+
+
+def _values(page: Any, form: str) -> dict[str, Any]:
+    return dict(
+        page.evaluate(
+            "id => Object.fromEntries([...document.getElementById(id).elements].filter(e => e.name)"
+            ".map(e => [e.type === 'checkbox' ? `${e.name}=${e.value}` : e.name,"
+            " e.type === 'checkbox' ? e.checked : e.value]))",
+            form,
+        )
+    )
+
+
+def _open(chromium: Any, p: RolePlatform, role: str, view: str, prefix: str) -> tuple[Any, str]:
+    """A tenant of this run (made by the admin), and ``role``'s page showing ``view`` once it lists the tenant."""
+    tenant = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    with p.client("admin") as c:
+        assert c.post(f"{API}/tenants", json={"id": tenant, "name": "留字"}).status_code == 201
+    page = login(chromium, p, role)
+    open_view(page, p, view)
+    page.wait_for_selector(f"#{view}-tenant-filter option[value='{tenant}']", state="attached")
+    return page, tenant
+
+
+@pytest.mark.browser
+def test_a_vouchers_reload_keeps_the_issue_form_until_it_is_sent(
+    chromium: Any, role_platform: RolePlatform
+) -> None:
+    p = role_platform
+    page, tenant = _open(chromium, p, "regulator", "vouchers", "0ki")
+    try:
+        form = "#vouchers-form"
+        page.fill(f"{form} input[name='amount_cny']", "17.5")
+        page.fill(f"{form} input[name='centers']", "inspur-jinan")
+        page.check("#vouchers-sectors input[value='finance']")
+        page.fill(f"{form} input[name='note']", "typed, not sent")
+        # the user changes the list's filter: the page reloads and redraws, the issue form included
+        _redrawn(page, "vouchers-form", lambda: page.select_option("#vouchers-tenant-filter", tenant))
+        got = _values(page, "vouchers-form")
+        assert got["amount_cny"] == "17.5" and got["note"] == "typed, not sent", got
+        assert got["centers"] == "inspur-jinan" and got["sectors=finance"] is True, got
+        assert got["sectors=ocean"] is False and got["max_share"] == "50", got  # untouched: as drawn
+        assert got["tenant"] == tenant, got  # untouched: the new draw's default, the filter's tenant
+        # a reload while the caret is inside the note (nothing typed by the user started it): focus and caret kept
+        page.focus(f"{form} input[name='note']")
+        page.evaluate("document.querySelector(\"#vouchers-form input[name='note']\").setSelectionRange(3, 5)")
+        reload = (
+            "() => { const s = document.getElementById('vouchers-tenant-filter');"
+            " s.dispatchEvent(new Event('change', { bubbles: true })); }"
+        )
+        _redrawn(page, "vouchers-form", lambda: page.evaluate(reload))
+        caret = page.evaluate(
+            "() => { const a = document.activeElement;"
+            " return [a.form && a.form.id, a.name, a.selectionStart, a.selectionEnd, a.value]; }"
+        )
+        assert caret == ["vouchers-form", "note", 3, 5, "typed, not sent"], caret
+        # sent: the voucher is issued as typed, and the redraw after it shows the form afresh
+        _redrawn(page, "vouchers-form", lambda: page.click(f"{form} button[type='submit']"))
+        page.wait_for_selector("#page-vouchers .ok-line")
+        with p.client("regulator") as reg:
+            mine = reg.get(f"{API}/vouchers", params={"tenant": tenant}).json()["items"]
+        assert len(mine) == 1, mine
+        assert (mine[0]["amount_cny"], mine[0]["note"], mine[0]["sectors"], mine[0]["centers"]) == (
+            "17.50",
+            "typed, not sent",
+            ["finance"],
+            ["inspur-jinan"],
+        ), mine
+        page.wait_for_selector(f"#vouchers-table tr[data-id='{mine[0]['id']}']")
+        got = _values(page, "vouchers-form")
+        assert got["amount_cny"] == "" and got["note"] == "" and got["centers"] == "", got
+        assert got["sectors=finance"] is False and got["max_share"] == "50", got
+        # and a reload after the reset does not bring the sent values back
+        _redrawn(page, "vouchers-form", lambda: page.select_option("#vouchers-tenant-filter", ""))
+        got = _values(page, "vouchers-form")
+        assert got["amount_cny"] == "" and got["note"] == "" and got["sectors=finance"] is False, got
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_a_users_filter_reload_keeps_the_create_form_until_it_is_sent(
+    chromium: Any, role_platform: RolePlatform
+) -> None:
+    p = role_platform
+    uid = f"keep-{uuid.uuid4().hex[:6]}"
+    page, tenant = _open(chromium, p, "admin", "users", "0ku")
+    try:
+        page.fill("#users-form input[name='id']", uid)
+        page.fill("#users-form input[name='name']", "张 留字")
+        page.select_option("#users-form select[name='tenant']", tenant)
+        _redrawn(page, "users-form", lambda: page.select_option("#users-role-filter", "regulator"))
+        got = _values(page, "users-form")
+        assert (got["id"], got["name"], got["tenant"], got["role"]) == (
+            uid,
+            "张 留字",
+            tenant,
+            "tenant_user",
+        ), got
+        _redrawn(page, "users-form", lambda: page.click("#users-form button[type='submit']"))
+        page.wait_for_selector("#page-users .ok-line")
+        with p.client("admin") as c:
+            made = c.get(f"{API}/users/{uid}").json()
+        assert (made["name"], made["tenant"], made["role"]) == ("张 留字", tenant, "tenant_user"), made
+        got = _values(page, "users-form")
+        assert got["id"] == "" and got["name"] == "", got
+    finally:
+        page.context.close()
