@@ -102,8 +102,9 @@ def api_client(tmp_path: Path) -> Iterator[TestClient]:
         yield client
 
 
-# Back-end daemons (session fixtures registered once: slurm_cluster, ray_cluster, k8s_fake_api).
-pytest_plugins = ["tests.infra.slurm", "tests.infra.ray", "tests.infra.k8s"]
+# Back-end daemons (session fixtures registered once: slurm_cluster, ray_cluster, k8s_fake_api); the transfer
+# tests' seeded world (tw).
+pytest_plugins = ["tests.infra.slurm", "tests.infra.ray", "tests.infra.k8s", "tests.transfer_world"]
 
 
 #: Session fixtures whose modules share one xdist worker: one Ray head for the suite rather than one per

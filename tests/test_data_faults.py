@@ -18,9 +18,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.core.clock import FakeClock
 from huanghe.data import files, rule_engine, rules
@@ -28,20 +26,9 @@ from huanghe.data.models import FileReplicaRow, ReplicationRuleRow, StorageEndpo
 from huanghe.data.objects import ObjectStoreError
 from huanghe.data.rule_schemas import RuleCreate
 from huanghe.data.transfers import TransferService, TransferSettings
-from tests.infra.seaweed import SeaweedServer
-from tests.transfer_world import TransferWorld, seed
+from tests.transfer_world import TransferWorld  # its fixture tw: registered in tests/conftest.py
 
 NOW = 1_800_000_000.0
-
-
-@pytest.fixture
-def tw(
-    session_factory: sessionmaker[Session],
-    seaweed_servers: list[SeaweedServer],
-    monkeypatch: pytest.MonkeyPatch,
-) -> TransferWorld:
-    monkeypatch.setenv("HUANGHE_SECRET_KEY", Fernet.generate_key().decode())
-    return seed(session_factory, seaweed_servers)
 
 
 @pytest.fixture

@@ -11,9 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.audit.chain import catch_up
 from huanghe.audit.models import AuditRow
@@ -29,20 +27,9 @@ from huanghe.data.models import (
 )
 from huanghe.data.transfers import TransferService, TransferSettings, queue_transfer, retry_transfer
 from huanghe.network.models import CenterRow, LinkRow
-from tests.infra.seaweed import SeaweedServer
-from tests.transfer_world import TransferWorld, seed
+from tests.transfer_world import TransferWorld  # its fixture tw: registered in tests/conftest.py
 
 NOW = 1_800_000_000.0
-
-
-@pytest.fixture
-def tw(
-    session_factory: sessionmaker[Session],
-    seaweed_servers: list[SeaweedServer],
-    monkeypatch: pytest.MonkeyPatch,
-) -> TransferWorld:
-    monkeypatch.setenv("HUANGHE_SECRET_KEY", Fernet.generate_key().decode())
-    return seed(session_factory, seaweed_servers)
 
 
 @pytest.fixture

@@ -4,6 +4,9 @@ SeaweedFS servers (keys stored as encrypted secrets), files with verified replic
 Endpoints (id → center, server index): ``jn-sc-hot`` and ``qd-ai-hot`` on server 0, ``yt-edge-hot`` and
 ``jn-sc-cold`` on server 1; the endpoints of one server share one bucket (keys start with the endpoint id).
 Every center accepts every data class, so only the protection rules decide residency.
+
+Registered as a pytest plugin (tests/conftest.py): the fixture ``tw`` is that world, seeded with a fresh
+``HUANGHE_SECRET_KEY``, on the ``session_factory`` database.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,3 +106,14 @@ def seed(
             )
         s.commit()
     return world
+
+
+@pytest.fixture
+def tw(
+    session_factory: sessionmaker[Session],
+    seaweed_servers: list[SeaweedServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> TransferWorld:
+    """The transfer world (:func:`seed`) with a fresh ``HUANGHE_SECRET_KEY`` set for the test."""
+    monkeypatch.setenv("HUANGHE_SECRET_KEY", Fernet.generate_key().decode())
+    return seed(session_factory, seaweed_servers)
