@@ -147,7 +147,7 @@
   const LOAD_WINDOW_H = 6;
   const t = HH.t;
   const el = HH.el;
-  const st = { centers: null, center: null, jobsOffset: 0, chart: null, message: null };
+  const st = { centers: null, center: null, jobsOffset: 0, chart: null, message: null, refill: null };
 
   /** The centers this caller may pick: an operator's own, everyone's for admins and the regulator. */
   function myCenters() {
@@ -198,13 +198,17 @@
     const drained = new Map(drains.map((d) => [d.pool, d]));
     const h = (health.items || []).find((x) => x.center === centerId);
     const byBackend = new Map((backends.items || []).map((b) => [b.name, b]));
-    root.replaceChildren(...[
+    // a drain's, resume's or edit's reload keeps what was typed and not sent (HH.keepInputs; another center: a new
+    // root, nothing carried); then the edit form's untouched fields show the kept pool's values
+    st.refill = null;
+    HH.keepInputs(root, () => root.replaceChildren(...[
       summary(center, pools.items, drained, h),
       poolTable(pools.items, drained, byBackend, root, centerId),
       editSection(pools.items.filter(mayEdit), root, centerId),
       loadSection(centerId),
       jobsSection(centerId),
-    ].filter(Boolean));
+    ].filter(Boolean)));
+    if (st.refill) st.refill();
     loadTelemetry(centerId);
     loadJobs(centerId);
   }
@@ -284,6 +288,8 @@
       if (action === "drain") await HH.api(`/api/v1/pools/${id}:drain`, { method: "POST", body: { reason } });
       else await HH.api(`/api/v1/pools/${id}:resume`, { method: "POST" });
       st.message = t(action === "drain" ? "pools.done_drain" : "pools.done_resume", { pool: poolId });
+      const used = root.querySelector("#pools-reason");
+      if (used) HH.keepInputs.forget(used);  // the reason went with the drain
       await loadCenter(root, centerId);
     } catch (err) {
       HH.showError(msg, err);
@@ -297,13 +303,18 @@
     const select = el("select", { id: "pools-edit-pool" }, pools.map((p) => el("option", { value: p.id }, p.id)));
     const nodes = el("input", { type: "number", id: "pools-edit-nodes", min: 0, step: 1 });
     const price = el("input", { type: "number", id: "pools-edit-price", min: 0, step: 0.01 });
-    const fill = () => {
+    /** The chosen pool's values: into every field (another pool picked: typed values dropped), or (all false,
+        after a redraw) into the fields the user did not change (HH.keepInputs marks them). */
+    const fill = (all) => {
       const p = pools.find((x) => x.id === select.value);
-      nodes.value = String(p.nodes);
-      price.value = String(p.price_cny_per_hour);
+      for (const [input, v] of [[nodes, p.nodes], [price, p.price_cny_per_hour]]) {
+        if (all) HH.keepInputs.forget(input);
+        if (all || input.dataset.hhTouched !== "1") input.value = String(v);
+      }
     };
-    select.addEventListener("change", fill);
-    fill();
+    select.addEventListener("change", () => fill(true));
+    fill(true);
+    st.refill = () => fill(false);
     const status = el("div", { id: "pools-edit-status", role: "status" });
     const form = el("form", { className: "section-head", id: "pools-edit" },
       field("pools-edit-pool", "pools.edit_pool", select), field("pools-edit-nodes", "pools.edit_nodes", nodes),
@@ -316,6 +327,7 @@
         await HH.api(`/api/v1/pools/${id}`, { method: "PATCH", body: { nodes: Number(nodes.value), price_cny_per_hour: Number(price.value) } });
         const saved = await HH.api(`/api/v1/pools/${id}`);
         st.message = t("pools.done_edit", { pool: saved.id, nodes: HH.fmt(saved.nodes), price: HH.money(saved.price_cny_per_hour) });
+        HH.keepInputs.forget(form);  // saved: the reload shows the pool's values
         await loadCenter(root, centerId);
       } catch (err) {
         HH.showError(status, err);
