@@ -49,6 +49,11 @@ def _open(chromium: Any, p: RolePlatform, role: str, view: str, prefix: str) -> 
     return page, tenant
 
 
+def _num(value: Any) -> float:
+    """A limit as a number: none (null, an empty field) is 0 here (the test compares shown with held)."""
+    return 0.0 if value in (None, "") else float(value)
+
+
 @pytest.mark.browser
 def test_a_vouchers_reload_keeps_the_issue_form_until_it_is_sent(
     chromium: Any, role_platform: RolePlatform
@@ -131,5 +136,39 @@ def test_a_users_filter_reload_keeps_the_create_form_until_it_is_sent(
         assert (made["name"], made["tenant"], made["role"]) == ("张 留字", tenant, "tenant_user"), made
         got = _values(page, "users-form")
         assert got["id"] == "" and got["name"] == "", got
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_budgets_keep_a_tenants_typed_limits_for_that_tenant_only(
+    chromium: Any, role_platform: RolePlatform
+) -> None:
+    """The limits form is one tenant's (the same form id for each): a reload of that tenant keeps what was typed,
+    opening another tenant shows that tenant's limits, never the typed ones. Nothing is saved (shared quotas)."""
+    p = role_platform
+    page = login(chromium, p, "admin")
+    try:
+        open_view(page, p, "budgets")
+        page.wait_for_selector("#budgets-all button[data-tenant]")
+        a, b = page.eval_on_selector_all(
+            "#budgets-all button[data-tenant]", "bs => bs.map(x => x.dataset.tenant)"
+        )[:2]
+        page.click(f"#budgets-all button[data-tenant='{a}']")
+        page.wait_for_selector(f"#budgets-quota[data-tenant='{a}']")
+        with p.client("admin") as c:
+            qa, qb = (c.get(f"{API}/quotas/{x}").json() for x in (a, b))
+        page.fill("#budgets-set input[name='gpu_hours_per_month']", "123.5")
+        # the same tenant read again (its button in the list): the typed limit stays, the untouched one as drawn
+        _redrawn(page, "budgets-set", lambda: page.click(f"#budgets-all button[data-tenant='{a}']"))
+        got = _values(page, "budgets-set")
+        assert got["gpu_hours_per_month"] == "123.5", got
+        assert _num(got["budget_cny_per_month"]) == _num(qa["budget_cny_per_month"]), (got, qa)
+        # another tenant: its own limits, not what was typed for the first
+        page.click(f"#budgets-all button[data-tenant='{b}']")
+        page.wait_for_selector(f"#budgets-quota[data-tenant='{b}']")
+        got = _values(page, "budgets-set")
+        assert got["gpu_hours_per_month"] != "123.5", got
+        assert _num(got["gpu_hours_per_month"]) == _num(qb["gpu_hours_per_month"]), (got, qb)
     finally:
         page.context.close()
