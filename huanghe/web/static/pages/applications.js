@@ -157,6 +157,7 @@
       try {
         const a = await HH.api("/api/v1/programme-applications", { method: "POST", body });
         st.msg = t("applications.submitted", { id: a.id });
+        HH.keepInputs.forget(form);  // submitted: the reload draws the form afresh
         await showList(el0);
       } catch (err) {
         HH.showError(slot, err);
@@ -195,14 +196,15 @@
       { text: t("applications.col.requested"), num: true }, { text: t("applications.col.granted"), num: true }, t("applications.col.voucher"),
       t("applications.col.submitted"), ""], rows, t("applications.empty"));
     table.id = "applications-table";
-    el0.replaceChildren(
+    // a pager click or a withdraw redraws the form too: what was typed and not submitted stays (HH.keepInputs)
+    HH.keepInputs(el0, () => el0.replaceChildren(
       el("section", { className: "panel section" },
         el("div", { className: "section-head" }, el("h2", {}, t("applications.title")), el("span", { className: "hint" }, t("applications.hint"))),
         st.msg ? el("p", { className: "ok-line", id: "applications-msg" }, st.msg) : null, slot,
         el("h3", {}, t("applications.programmes")), programmesTable(progs.items),
         el("h3", {}, t("applications.mine")), el("div", { className: "table-wrap" }, table),
         HH.pager(apps, (offset) => { st.offset = offset; showList(el0); })),
-      HH.can(APPLY) && progs.items.length ? applyForm(progs.items, topo, slot, el0) : null);
+      HH.can(APPLY) && progs.items.length ? applyForm(progs.items, topo, slot, el0) : null));
     st.msg = "";
   }
   function kv(pairs) {
