@@ -42,7 +42,7 @@ from huanghe.data.objects import EndpointAccess, ObjectStore, ObjectStoreError
 from huanghe.network import secrets
 from huanghe.network.models import CenterRow, CityRow
 from huanghe.store.base import Base
-from huanghe.store.crud import check_page, commit, get_row, missing, raise_if
+from huanghe.store.crud import check_page, commit, get_row, missing, raise_if, refuse_if_exists
 
 #: Bytes per TB (decimal, as the topology's ``capacity_tb``).
 TB = 10**12
@@ -202,8 +202,7 @@ def register_endpoint(
     """Register an external S3 endpoint (platform admins); with ``check``, pinged at once (``available``
     and ``reason`` then say whether it answers). 409 when the id exists; 422 naming unknown center/secrets."""
     now_s = (clock or WallClock()).now_s()
-    if session.get(StorageEndpointRow, body.id) is not None:
-        raise conflict("id", f"storage endpoint {body.id!r} already exists")
+    refuse_if_exists(session, StorageEndpointRow, body.id, "storage endpoint")
     _check_refs(session, body.center, {"access_key_secret": body.access_key_secret,
                                        "secret_key_secret": body.secret_key_secret})  # fmt: skip
     row = StorageEndpointRow(

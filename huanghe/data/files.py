@@ -39,7 +39,7 @@ from huanghe.data.models import (
 )
 from huanghe.data.objects import ObjectStore, ObjectStoreError
 from huanghe.network.models import CenterRow
-from huanghe.store.crud import check_page, commit
+from huanghe.store.crud import check_page, commit, refuse_if_exists
 from huanghe.tenancy.models import TenantRow
 
 #: Resolves an endpoint id to its object store (default :func:`default_store_of`).
@@ -136,8 +136,7 @@ def register_dataset(
     session: Session, data: DatasetRegister, *, tenant: str, actor: str, clock: Clock | None = None
 ) -> DatasetRow:
     """Register an empty dataset for uploads (201); 409 when the id exists, 422 naming the field."""
-    if session.get(DatasetRow, data.id) is not None:
-        raise conflict("id", f"dataset {data.id!r} already exists")
+    refuse_if_exists(session, DatasetRow, data.id, "dataset")
     if session.get(TenantRow, tenant) is None:
         raise invalid("tenant", f"unknown tenant {tenant!r}")
     known = set(session.scalars(select(CenterRow.id).where(CenterRow.id.in_(data.allowed_centers))))

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
-from huanghe.core.errors import conflict
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.data import rows as data_rows
 from huanghe.data.files import purge_dataset
@@ -23,7 +22,7 @@ from huanghe.data.schemas import DatasetCreate, DatasetPublic, DatasetUpdate
 from huanghe.domain.enums import DataClass
 from huanghe.domain.jobs import Dataset
 from huanghe.network.models import CenterRow
-from huanghe.store.crud import commit, get_row, merged, missing, page_of, raise_if
+from huanghe.store.crud import commit, get_row, merged, missing, page_of, raise_if, refuse_if_exists
 from huanghe.tenancy.models import TenantRow
 
 
@@ -65,8 +64,7 @@ def _dataset_refs(session: Session, ds: Dataset) -> None:
 
 
 def create_dataset(session: Session, data: DatasetCreate) -> DatasetPublic:
-    if session.get(DatasetRow, data.id) is not None:
-        raise conflict("id", f"dataset {data.id!r} already exists")
+    refuse_if_exists(session, DatasetRow, data.id, "dataset")
     _dataset_refs(session, data)
     row = DatasetRow()
     data_rows.apply_dataset(row, data)

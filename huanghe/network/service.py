@@ -50,6 +50,7 @@ from huanghe.store.crud import (
     next_position,
     page_of,
     raise_if,
+    refuse_if_exists,
     refuse_if_referenced,
     refuse_if_used,
 )
@@ -71,8 +72,7 @@ def get_region(session: Session, region_id: str) -> RegionPublic:
 
 
 def create_region(session: Session, data: RegionCreate) -> RegionPublic:
-    if session.get(RegionRow, data.id) is not None:
-        raise conflict("id", f"region {data.id!r} already exists")
+    refuse_if_exists(session, RegionRow, data.id, "region")
     row = RegionRow(position=next_position(session, RegionRow.position))
     network_rows.apply_region(row, data)
     session.add(row)
@@ -108,8 +108,7 @@ def get_city(session: Session, city_id: str) -> CityPublic:
 
 
 def create_city(session: Session, data: CityCreate) -> CityPublic:
-    if session.get(CityRow, data.id) is not None:
-        raise conflict("id", f"city {data.id!r} already exists")
+    refuse_if_exists(session, CityRow, data.id, "city")
     raise_if(missing(session, RegionRow, data.region, "region", "region"))
     row = CityRow(position=next_position(session, CityRow.position))
     network_rows.apply_city(row, data)
@@ -183,8 +182,7 @@ def check_backend_settings(session: Session, settings: dict[str, str], path: str
 
 def create_center(session: Session, data: CenterCreate) -> CenterPublic:
     """Create a center and the pools given inline."""
-    if session.get(CenterRow, data.id) is not None:
-        raise conflict("id", f"center {data.id!r} already exists")
+    refuse_if_exists(session, CenterRow, data.id, "center")
     raise_if(missing(session, CityRow, data.city, "city", "city"))
     raise_if(exporter_problems(data.exporters))
     for i, pool in enumerate(data.pools):
@@ -270,8 +268,7 @@ def center_of_pool(session: Session, pool_id: str) -> str:
 
 
 def create_pool(session: Session, data: PoolCreate) -> PoolPublic:
-    if session.get(PoolRow, data.id) is not None:
-        raise conflict("id", f"pool {data.id!r} already exists")
+    refuse_if_exists(session, PoolRow, data.id, "pool")
     raise_if(missing(session, CenterRow, data.center, "center", "center"))
     check_backend_settings(session, data.backend_settings, "backend_settings")
     row = PoolRow(position=next_position(session, PoolRow.position))

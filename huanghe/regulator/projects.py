@@ -36,7 +36,7 @@ from huanghe.domain.tenancy import (
 )
 from huanghe.network.models import CenterRow
 from huanghe.regulator.models import ProjectRow
-from huanghe.store.crud import page_of
+from huanghe.store.crud import page_of, refuse_if_exists
 from huanghe.tenancy.tokens import Principal
 
 
@@ -103,8 +103,7 @@ def create(
             raise invalid(f"centers[{i}]", f"unknown center {c!r}")
         if by.role is Role.OPERATOR and c not in by.center_ids:
             raise ForbiddenError([FieldError(f"centers[{i}]", f"center {c!r} is not one of your centers")])
-    if session.get(ProjectRow, body.id) is not None:
-        raise conflict("id", f"project {body.id!r} already exists")
+    refuse_if_exists(session, ProjectRow, body.id, "project")
     row = ProjectRow(
         id=body.id, name=body.name, operator=body.operator, center_ids=list(body.centers),
         investment_fen=cny_to_fen(body.investment_cny), status=ProjectStatus.FILED.value, filed_by=by.actor,

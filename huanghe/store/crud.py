@@ -44,6 +44,12 @@ def get_row(session: Session, row_cls: type[R], ident: str | int, kind: str) -> 
     return row
 
 
+def refuse_if_exists(session: Session, row_cls: type[Base], ident: str, kind: str) -> None:
+    """Refuse (409 at ``id``) to create ``kind`` ``ident`` when a row of ``row_cls`` already has that id."""
+    if session.get(row_cls, ident) is not None:
+        raise conflict("id", f"{kind} {ident!r} already exists")
+
+
 def check_page(limit: int, offset: int) -> None:
     errors = []
     if not 1 <= limit <= MAX_PAGE_LIMIT:

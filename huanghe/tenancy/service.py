@@ -10,7 +10,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huanghe.core.errors import conflict
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.jobs import Tenant, User
 from huanghe.store.crud import (
@@ -21,6 +20,7 @@ from huanghe.store.crud import (
     missing,
     page_of,
     raise_if,
+    refuse_if_exists,
     refuse_if_referenced,
     refuse_if_used,
 )
@@ -50,8 +50,7 @@ def get_tenant(session: Session, tenant_id: str) -> TenantPublic:
 
 
 def create_tenant(session: Session, data: TenantCreate) -> TenantPublic:
-    if session.get(TenantRow, data.id) is not None:
-        raise conflict("id", f"tenant {data.id!r} already exists")
+    refuse_if_exists(session, TenantRow, data.id, "tenant")
     row = TenantRow()
     tenancy_rows.apply_tenant(row, data)
     session.add(row)
@@ -102,8 +101,7 @@ def tenant_of_user(session: Session, user_id: str) -> str | None:
 
 
 def create_user(session: Session, data: UserCreate) -> UserPublic:
-    if session.get(UserRow, data.id) is not None:
-        raise conflict("id", f"user {data.id!r} already exists")
+    refuse_if_exists(session, UserRow, data.id, "user")
     raise_if(missing(session, TenantRow, data.tenant, "tenant", "tenant"))
     row = UserRow()
     tenancy_rows.apply_user(row, data)
