@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import insert  # noqa: E402
 
+from bench.bench_submit import stop  # noqa: E402
 from huanghe.catalog.topology import load_topology  # noqa: E402
 from huanghe.domain.jobs import Tenant  # noqa: E402
 from huanghe.domain.tenancy import Role  # noqa: E402
@@ -142,17 +142,6 @@ def serve(tmp: Path, url: str) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.2)
     stop(proc)
     raise RuntimeError("server did not start")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server started by :func:`serve` (by its process id)."""
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(5)
 
 
 FILTER_JS = """async ([id, value, expect, event]) => {

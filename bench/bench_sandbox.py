@@ -28,13 +28,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_submit import pct, start_server, stop  # noqa: E402
+from bench_submit import pct, start_server, stop, waits_to_running  # noqa: E402
 
 from huanghe.backends.local import LocalBackend  # noqa: E402
 from huanghe.backends.local_accounts import account_name  # noqa: E402
@@ -102,31 +100,13 @@ def platform_latency(tmp: Path, mode: str, n: int) -> dict[str, float]:
         factory.kw["bind"].dispose()
     proc, base = start_server(work, url, scheduler=True)
     try:
-        res: dict[str, Any] = _summary(api_to_running(base, n))
+        res: dict[str, Any] = _summary(waits_to_running(base, n))
     finally:
         stop(proc)
     # proof of the mode: the accounts the jobs ran as (None: unsandboxed)
     states = [json.loads(f.read_text()) for f in (work / "data").glob("**/local-*/state.json")]
     res["accounts"] = sorted({str(st.get("account")) for st in states})
     return res
-
-
-def api_to_running(url: str, n: int) -> list[float]:
-    """Submit ``n`` jobs one after the other; server-side seconds from acceptance to start, each."""
-    waits: list[float] = []
-    with httpx.Client(base_url=url, timeout=30) as c:
-        for i in range(n):
-            jid = c.post("/api/v1/jobs", json={"command": f"echo {i}", "cpus": 1}).json()["id"]
-            deadline = time.monotonic() + 30
-            while True:
-                job = c.get(f"/api/v1/jobs/{jid}").json()
-                if job["started_s"] is not None:
-                    waits.append(job["started_s"] - job["submit_s"])
-                    break
-                if job["state"] in ("FAILED", "CANCELLED") or time.monotonic() > deadline:
-                    raise RuntimeError(f"job {jid}: {job['state']} {job['message']}")
-                time.sleep(0.02)
-    return waits
 
 
 def main() -> None:

@@ -222,8 +222,16 @@ async def load(url: str, n_requests: int, conns: int, make: Any, jobs_per_reques
 
 def to_running(url: str, n: int) -> dict[str, float]:
     """Submit ``n`` jobs one after the other; server-side seconds from acceptance to start (local back-end)."""
+    waits = waits_to_running(url, n, HEADERS)
+    return {"jobs": n, "p50_s": statistics.median(waits), "p99_s": pct(waits, 0.99), "max_s": max(waits)}
+
+
+def waits_to_running(url: str, n: int, headers: dict[str, str] | None = None) -> list[float]:
+    """Submit ``n`` one-CPU jobs one after the other, each after the last started; for each the server-side
+    seconds from acceptance (``submit_s``) to start (``started_s``). A job that fails, is cancelled or has not
+    started within 30 s raises RuntimeError."""
     waits: list[float] = []
-    with httpx.Client(base_url=url, timeout=30, headers=HEADERS) as c:
+    with httpx.Client(base_url=url, timeout=30, headers=headers or {}) as c:
         for i in range(n):
             jid = c.post("/api/v1/jobs", json={"command": f"echo {i}", "cpus": 1}).json()["id"]
             deadline = time.monotonic() + 30
@@ -235,7 +243,7 @@ def to_running(url: str, n: int) -> dict[str, float]:
                 if job["state"] in ("FAILED", "CANCELLED") or time.monotonic() > deadline:
                     raise RuntimeError(f"job {jid}: {job['state']} {job['message']}")
                 time.sleep(0.02)
-    return {"jobs": n, "p50_s": statistics.median(waits), "p99_s": pct(waits, 0.99), "max_s": max(waits)}
+    return waits
 
 
 def service_level(db_url: str, n: int, threads: int) -> dict[str, float]:
