@@ -133,22 +133,22 @@ def _telemetry_note(tel: dict[str, Any]) -> dict[str, Any]:
 
 
 def _measured_view(
-    session: Session,
-    topo: Topology,
-    level: str,
-    weights: str,
-    norm: str,
-    year: int | None,
-    now_ms: int | None,
-) -> tuple[views.IndexView, MeasuredInputs]:
-    """The index view fed with the platform's measured inputs of every year of the panel."""
+    session: Session, level: str, weights: str, norm: str, year: int | None, now_ms: int | None
+) -> tuple[Topology, views.IndexView, MeasuredInputs]:
+    """The stored topology and its index view fed with the platform's measured inputs of every year of the
+    panel (``now_ms``: epoch milliseconds of the request); ``level``, ``weights`` and ``norm`` are checked
+    first (422 naming the field)."""
+    _choice("level", level, ix.LEVELS)
+    _choice("weights", weights, SCHEMES)
+    _choice("norm", norm, NORMS)
+    topo = _topology(session)
     y = _guard(lambda: views.resolve_year(topo, year))
     figs = center_figures(topo)
     measured = measured_inputs(
         session, network_years(figs, y), [c.id for c in figs], None if now_ms is None else now_ms / 1000
     )
     view = _guard(lambda: views.index_view(topo, level, weights, norm, y, None, measured.by_year))
-    return view, measured
+    return topo, view, measured
 
 
 def _sources(topo: Topology, view: views.IndexView, measured: MeasuredInputs) -> dict[str, Any]:
@@ -173,11 +173,7 @@ def index(
     now_ms: int | None = None,
 ) -> dict[str, Any]:
     """The index of a year with the measured inputs; with ``compare`` (a base year) also year on year."""
-    _choice("level", level, ix.LEVELS)
-    _choice("weights", weights, SCHEMES)
-    _choice("norm", norm, NORMS)
-    topo = _topology(session)
-    view, measured = _measured_view(session, topo, level, weights, norm, year, now_ms)
+    topo, view, measured = _measured_view(session, level, weights, norm, year, now_ms)
     comparison = (
         None
         if compare is None
@@ -213,11 +209,7 @@ def sensitivity(
     seed: int,
     now_ms: int | None = None,
 ) -> dict[str, Any]:
-    _choice("level", level, ix.LEVELS)
-    _choice("weights", weights, SCHEMES)
-    _choice("norm", norm, NORMS)
-    topo = _topology(session)
-    view, _ = _measured_view(session, topo, level, weights, norm, year, now_ms)
+    _, view, _ = _measured_view(session, level, weights, norm, year, now_ms)
 
     def run() -> list[ix.Sensitivity]:
         return [
