@@ -25,7 +25,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import insert  # noqa: E402
 
-from bench.bench_submit import stop  # noqa: E402
+from bench.bench_submit import start_server, stop  # noqa: E402
 from huanghe.catalog.topology import load_topology  # noqa: E402
 from huanghe.domain.jobs import Tenant  # noqa: E402
 from huanghe.domain.tenancy import Role  # noqa: E402
@@ -50,7 +49,6 @@ from huanghe.store.migrate import migrate  # noqa: E402
 from huanghe.tenancy import service as tenancy  # noqa: E402
 from huanghe.tenancy import tokens as auth  # noqa: E402
 from huanghe.tenancy.schemas import TenantCreate  # noqa: E402
-from tests.infra.postgres import free_port  # noqa: E402
 from tests.test_console_web import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 NETWORK = "shandong-mini"
@@ -113,35 +111,6 @@ def fill(url: str, n: int, seed: int = 1) -> tuple[str, float]:
             conn.execute(insert(JobRow), rows)
     engine.dispose()
     return token, time.perf_counter() - t0
-
-
-def serve(tmp: Path, url: str) -> tuple[subprocess.Popen[bytes], str]:
-    """``huanghe up`` on ``url`` (authentication on, scheduler off); its process and base URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUANGHE_")}
-    env.update(HUANGHE_DATA_DIR=str(tmp / "data"), HUANGHE_DEV_MODE="0", HUANGHE_SESSION_SECRET="bench-" + "s" * 40,
-               HUANGHE_RATE_LIMIT_PER_S="10000000", HUANGHE_RATE_LIMIT_BURST="10000000",
-               HUANGHE_SCHEDULER_ENABLED="0", HUANGHE_TELEMETRY_GENERATOR_BACKFILL_H="0",
-               PYTHONPATH=str(REPO))  # fmt: skip
-    log = (tmp / "up.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from huanghe.cli.main import app; app()", "up", "--port", str(port), "--db", url,
-         "--log-level", "warning"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError((tmp / "up.log").read_text()[-3000:])
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    stop(proc)
-    raise RuntimeError("server did not start")
 
 
 FILTER_JS = """async ([id, value, expect, event]) => {
@@ -213,7 +182,7 @@ def run_size(browser: Any, n: int, repeat: int) -> dict[str, Any]:
         tmp = Path(d)
         url = f"sqlite:///{tmp / 'huanghe.db'}"
         token, fill_s = fill(url, n)
-        proc, base = serve(tmp, url)
+        proc, base = start_server(tmp, url, scheduler=False, auth=True, network=None)
         try:
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:
                 total = c.get("/api/v1/jobs", params={"limit": 1}).json()["total"]

@@ -58,12 +58,22 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-def start_server(tmp: Path, db_url: str, scheduler: bool) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    tmp: Path,
+    db_url: str,
+    scheduler: bool,
+    *,
+    auth: bool | None = None,
+    network: str | None = "shandong-mini",
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``huanghe up`` on ``db_url`` in a new process (its log in ``tmp``), on a free 127.0.0.1 port, once
+    ``/healthz`` answers 200 (at most 90 s); its process and base URL. ``auth``: authentication on (default:
+    ``--auth`` of this bench); ``network``: imported at start (None: the database's own)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUANGHE_")}
     env.update(
         HUANGHE_DATA_DIR=str(tmp / "data"),
-        HUANGHE_DEV_MODE="0" if AUTH["on"] else "1",
+        HUANGHE_DEV_MODE="0" if (AUTH["on"] if auth is None else auth) else "1",
         HUANGHE_SESSION_SECRET="bench-" + "s" * 40,
         HUANGHE_RATE_LIMIT_PER_S="10000000",
         HUANGHE_RATE_LIMIT_BURST="10000000",
@@ -76,7 +86,7 @@ def start_server(tmp: Path, db_url: str, scheduler: bool) -> tuple[subprocess.Po
     log = (tmp / f"up-{port}.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-c", "from huanghe.cli.main import app; app()", "up", "--port", str(port),
-         "--db", db_url, "--network", "shandong-mini", "--log-level", "warning"],
+         "--db", db_url, *(["--network", network] if network else []), "--log-level", "warning"],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
