@@ -7,15 +7,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.infra.ports import free_port, port_owner, spawn_on_free_port
 
 __all__ = ["Server", "cli", "env", "free_port", "start", "wait_serving", "wait_terminal"]
-from tests.jobs_testnet import wait_state
+from tests.jobs_testnet import TERMINAL, wait_state
 
 REPO = Path(__file__).resolve().parents[1]
 SERVE_DEADLINE_S = 60.0
@@ -119,3 +121,32 @@ def wait_serving(server: Server, deadline_s: float = SERVE_DEADLINE_S) -> float:
 
 def wait_terminal(url: str, job_id: str, timeout_s: float = 30.0) -> dict[str, object]:
     return wait_state(lambda path: httpx.get(url + path, timeout=10), job_id, timeout_s=timeout_s)
+
+
+def final_jobs(c: httpx.Client, job_ids: Iterable[str], deadline: float) -> dict[str, dict[str, Any]]:
+    """Each job of ``job_ids`` as it ended (SUCCEEDED, FAILED or CANCELLED), polled every 0.05 s through ``c``;
+    fails when one is unknown (an acknowledged job lost) or has not ended by ``deadline`` (``time.monotonic``
+    seconds)."""
+    final: dict[str, dict[str, Any]] = {}
+    for jid in job_ids:
+        while True:
+            r = c.get(f"/api/v1/jobs/{jid}")
+            assert r.status_code == 200, f"acknowledged job {jid} lost: {r.text}"
+            job: dict[str, Any] = r.json()
+            if job["state"] in TERMINAL:
+                final[jid] = job
+                break
+            assert time.monotonic() < deadline, f"{jid} stuck in {job['state']}"
+            time.sleep(0.05)
+    return final
+
+
+def wait_none_active(c: httpx.Client, deadline: float) -> None:
+    """Until no job is PENDING or RUNNING (those stored but never acknowledged finish too), polled every 0.1 s;
+    fails after ``deadline`` (``time.monotonic`` seconds)."""
+    while (
+        c.get("/api/v1/jobs", params={"state": "PENDING", "limit": 1}).json()["total"]
+        or c.get("/api/v1/jobs", params={"state": "RUNNING", "limit": 1}).json()["total"]
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)

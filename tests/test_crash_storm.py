@@ -73,30 +73,16 @@ def test_sigkill_mid_storm_loses_nothing_and_runs_nothing_twice(tmp_path: Path) 
 
     server = srv.start(tmp_path, url, name="restart", port=int(server.url.rsplit(":", 1)[1]))
     try:
-        states: Counter[str] = Counter()
-        not_ok: list[str] = []
         deadline = time.monotonic() + 60
         with httpx.Client(base_url=server.url, timeout=10) as c:
-            for jid in acked:
-                while True:
-                    r = c.get(f"/api/v1/jobs/{jid}")
-                    assert r.status_code == 200, f"acknowledged job {jid} lost: {r.text}"
-                    st = r.json()["state"]
-                    if st in ("SUCCEEDED", "FAILED", "CANCELLED"):
-                        states[st] += 1
-                        if st != "SUCCEEDED":
-                            not_ok.append(f"{jid}: {st} {r.json()['message']}")
-                        break
-                    assert time.monotonic() < deadline, f"{jid} stuck in {st}"
-                    time.sleep(0.05)
+            final = srv.final_jobs(c, acked, deadline)
             total = c.get("/api/v1/jobs", params={"limit": 1}).json()["total"]
             # stored but unacknowledged (answer lost in the kill) jobs must finish too before we count lines
-            while (
-                c.get("/api/v1/jobs", params={"state": "PENDING", "limit": 1}).json()["total"]
-                or c.get("/api/v1/jobs", params={"state": "RUNNING", "limit": 1}).json()["total"]
-            ):
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+            srv.wait_none_active(c, deadline)
+        states = Counter(job["state"] for job in final.values())
+        not_ok = [
+            f"{jid}: {j['state']} {j['message']}" for jid, j in final.items() if j["state"] != "SUCCEEDED"
+        ]
     finally:
         server.stop()
     time.sleep(0.2)

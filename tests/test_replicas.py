@@ -120,24 +120,9 @@ def test_three_replicas_survive_leader_and_follower_kills(tmp_path: Path, fresh_
         assert not errors, errors[:3]
         survivor = reps[-1]
         deadline = time.monotonic() + 120
-        states: Counter[str] = Counter()
         with httpx.Client(base_url=survivor.url, timeout=10) as c:
-            for jid in acked:
-                while True:
-                    r = c.get(f"/api/v1/jobs/{jid}")
-                    assert r.status_code == 200, f"acknowledged job {jid} lost: {r.text}"
-                    st = r.json()["state"]
-                    if st in ("SUCCEEDED", "FAILED", "CANCELLED"):
-                        states[st] += 1
-                        break
-                    assert time.monotonic() < deadline, f"{jid} stuck in {st}"
-                    time.sleep(0.05)
-            while (
-                c.get("/api/v1/jobs", params={"state": "PENDING", "limit": 1}).json()["total"]
-                or c.get("/api/v1/jobs", params={"state": "RUNNING", "limit": 1}).json()["total"]
-            ):
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+            states = Counter(job["state"] for job in srv.final_jobs(c, acked, deadline).values())
+            srv.wait_none_active(c, deadline)
             total = c.get("/api/v1/jobs", params={"limit": 1}).json()["total"]
     finally:
         stop.set()
