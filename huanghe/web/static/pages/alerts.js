@@ -250,6 +250,8 @@
     try {
       const a = await HH.api(path, { method: "POST", body });
       st.note = t("alerts.risk.done", { id, state: HH.label("alerts.state", a.state) });
+      const box = root && root.querySelector("#risk-detail");
+      if (box) HH.keepInputs.forget(box);  // done: the reload shows the alert's owner, an empty note
     } catch (err) {
       risk.failed = err;  // stays shown after the reloads below
       st.note = "";
@@ -342,8 +344,12 @@
     }
     return el("span", { className: "actions" }, out.length ? out : "–");
   }
+  /** Draw the page; what was typed and not sent (a search not run yet, a risk alert's owner or note) stays
+      across the reloads of an ack, a pager click or a risk step (HH.keepInputs; another risk alert: its own). */
   function render() {
-    if (!root) return;
+    if (root) HH.keepInputs(root, draw);
+  }
+  function draw() {
     const labels = ["alerts.col.id", "alerts.col.rule", "alerts.col.subject", "alerts.col.severity", "alerts.col.value",
       "alerts.col.state", "alerts.col.opened", "alerts.col.updated", "alerts.col.actions"].map((k) => t(k));
     const rows = (st.page ? st.page.items : []).map((a) => [

@@ -93,7 +93,7 @@
   const PATCH = "PATCH /api/v1/storage-endpoints/{endpoint_id}";
   const LIMIT = 200;
   const GIB = 1024 ** 3;  // bytes
-  const st = { items: [], page: null, offset: 0, message: "", topo: null };
+  const st = { items: [], page: null, offset: 0, message: "", topo: null, refill: null };
   const gib = (n) => HH.fmt(n / GIB, 1);
   const enc = encodeURIComponent;
 
@@ -159,9 +159,14 @@
     if (!st.items.length) return null;
     const select = el("select", { id: "ep-cap-endpoint", name: "endpoint" }, st.items.map((e) => new Option(e.id, e.id)));
     const cap = el("input", { type: "number", id: "ep-cap-gib", name: "capacity_bytes", min: 0, step: "any", required: true });
-    const fill = () => { cap.value = String(st.items.find((e) => e.id === select.value).capacity_bytes / GIB); };
-    select.addEventListener("change", fill);
-    fill();
+    // another endpoint picked: its capacity (what was typed dropped); after a redraw (all false): unless typed
+    const fill = (all) => {
+      if (all) HH.keepInputs.forget(cap);
+      if (all || cap.dataset.hhTouched !== "1") cap.value = String(st.items.find((e) => e.id === select.value).capacity_bytes / GIB);
+    };
+    select.addEventListener("change", () => fill(true));
+    fill(true);
+    st.refill = () => fill(false);
     const slot = el("small", { className: "field-error", id: "ep-cap-error-field", dataset: { errorFor: "capacity_bytes" } });
     cap.setAttribute("aria-describedby", "ep-cap-error-field");
     const general = el("div", { id: "ep-cap-error" });
@@ -179,6 +184,7 @@
       try {
         const out = await HH.api(`/api/v1/storage-endpoints/${enc(id)}`, { method: "PATCH", body: { capacity_bytes: Math.round(Number(cap.value) * GIB) } });
         st.message = t("endpoints.done_capacity", { id, gib: gib(out.capacity_bytes) });
+        HH.keepInputs.forget(form);  // saved: the reload shows the endpoint's capacity
         await refresh();
       } catch (err) {
         const here = err instanceof HH.ApiError ? err.detail.filter((d) => String(d.path || "").replace(/^body\.?/, "") === "capacity_bytes") : [];
@@ -204,10 +210,12 @@
     const reason = el("input", { type: "text", id: "ep-reason", maxLength: 500, placeholder: t("endpoints.reason_placeholder") });
     const msg = el("div", { id: "ep-message", role: "status" }, st.message ? el("p", { className: "ok-line" }, st.message) : null);
     st.message = "";
-    root.replaceChildren(...[head, el("section", { className: "section panel" }, el("h3", {}, t("endpoints.list")), msg,
+    st.refill = null;  // a reload keeps what was typed and not sent (HH.keepInputs), then the untouched capacity
+    HH.keepInputs(root, () => root.replaceChildren(...[head, el("section", { className: "section panel" }, el("h3", {}, t("endpoints.list")), msg,
       st.items.length ? el("p", {}, el("label", { className: "inline", htmlFor: "ep-reason" }, t("endpoints.reason")), " ", reason) : null,
       table(), st.page ? HH.pager(st.page, (off) => { st.offset = off; refresh().catch((err) => showRefusal(msg, err)); }) : null),
-    capacityForm()].filter(Boolean));  // a null child would show as "null"
+    capacityForm()].filter(Boolean)));  // a null child would show as "null"
+    if (st.refill) st.refill();
   }
   async function refresh() {
     if ((await load()) && HH.view === "endpoints") render(page.el);
@@ -222,6 +230,8 @@
     try {
       await HH.api(`/api/v1/storage-endpoints/${enc(id)}`, { method: "PATCH", body: drain ? { drained: true, reason: reason || undefined } : { drained: false } });
       st.message = t(drain ? "endpoints.done_drain" : "endpoints.done_resume", { id });
+      const used = page.el.querySelector("#ep-reason");
+      if (drain && used) HH.keepInputs.forget(used);  // the reason went with the drain
       await refresh();
     } catch (err) {
       showRefusal(page.el.querySelector("#ep-message"), err);

@@ -119,7 +119,7 @@
   const enc = encodeURIComponent;
 
   function select(key, labelKey, allKey, options) {
-    const s = el("select", { name: key }, new Option(t(allKey), ""), ...options.map(([v, text]) => new Option(text, v)));
+    const s = el("select", { name: key, dataset: { keep: "off" } }, new Option(t(allKey), ""), ...options.map(([v, text]) => new Option(text, v)));
     s.setAttribute("aria-label", t(labelKey));
     s.value = st.filters[key];
     s.addEventListener("change", () => { st.filters[key] = s.value; st.offset = 0; showList(s.closest("[data-view]")); });
@@ -178,6 +178,7 @@
       try {
         const o = await HH.api("/api/v1/offerings", { method: "POST", body });
         st.msg = t("offerings.created", { id: o.id });
+        HH.keepInputs.forget(form);  // created: the reload draws the form afresh
         await show([], el0);
       } catch (err) {
         HH.showError(slot, err);
@@ -205,7 +206,8 @@
       { text: t("offerings.col.price"), num: true }, { text: t("offerings.col.availability"), num: true }, { text: t("offerings.col.response"), num: true },
       { text: t("offerings.col.security"), num: true }, t("offerings.col.state"), ""], rows, t("offerings.empty"));
     table.id = "offerings-table";
-    el0.replaceChildren(
+    // a filter, pager, publish or withdraw reload redraws the create form too: what was typed and not sent stays
+    HH.keepInputs(el0, () => el0.replaceChildren(
       el("section", { className: "panel section" },
         el("div", { className: "section-head" }, el("h2", {}, t("offerings.title")), el("span", { className: "hint" }, t("offerings.hint"))),
         el("div", { className: "filters" },
@@ -215,7 +217,7 @@
         st.msg ? el("p", { className: "ok-line", id: "offerings-msg" }, st.msg) : null, slot,
         el("div", { className: "table-wrap" }, table),
         HH.pager(page, (offset) => { st.offset = offset; showList(el0); })),
-      HH.can(CREATE) ? createForm(topo, slot, el0) : null);
+      HH.can(CREATE) ? createForm(topo, slot, el0) : null));
     st.msg = "";
   }
   async function showOne(id, el0) {
@@ -234,7 +236,7 @@
         ["offerings.detail.created", HH.time(o.created_s)], ["offerings.detail.published", HH.time(o.published_s)]])];
     if (HH.can(PATCH)) {
       const num = (name, value, labelKey) => field(labelKey, el("input", { name, type: "number", step: "any", value: String(value) }));
-      const form = el("form", { className: "job-form", id: "offering-edit", noValidate: true },
+      const form = el("form", { className: "job-form", id: "offering-edit", noValidate: true, dataset: { keep: `offering-edit/${o.id}` } },
         num("price_cny_per_node_hour", o.price_cny_per_node_hour, "offerings.c.price"), num("availability_pct", o.availability_pct, "offerings.c.availability"),
         num("response_minutes", o.response_minutes, "offerings.c.response"), num("security_level", o.security_level, "offerings.c.security"),
         el("div", { className: "form-actions wide" }, el("button", { type: "submit", className: "primary" }, t("offerings.edit.submit"))));
@@ -245,6 +247,7 @@
           await HH.api(`/api/v1/offerings/${enc(o.id)}`, { method: "PATCH", body: { price_cny_per_node_hour: f.price_cny_per_node_hour.value,
             availability_pct: f.availability_pct.value, response_minutes: Number(f.response_minutes.value), security_level: Number(f.security_level.value) } });
           st.msg = t("offerings.saved");
+          HH.keepInputs.forget(form);  // saved: the reload shows the offering's values
           await showOne(id, el0);
         } catch (err) {
           HH.showError(slot, err);
@@ -253,7 +256,8 @@
       parts.push(el("h3", {}, t("offerings.edit.title")), form);
     }
     parts.push(el("p", {}, el("a", { href: "#offerings" }, t("offerings.detail.back"))));
-    el0.replaceChildren(el("section", { className: "panel section" }, parts));
+    // a publish's or withdraw's reload keeps this offering's typed, unsaved values (another offering: its own)
+    HH.keepInputs(el0, () => el0.replaceChildren(el("section", { className: "panel section" }, parts)));
     st.msg = "";
   }
   function show(params, el0) {

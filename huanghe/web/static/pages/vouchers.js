@@ -329,6 +329,7 @@
       st.note = "";
       st.failed = null;
       st.confirm = null;
+      if (root.firstChild) render();  // opened again: the last action's note and refusal go now, not after the reload
       return load(params[0]);
     },
   });
