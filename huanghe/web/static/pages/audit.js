@@ -161,12 +161,14 @@
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       st.filters = Object.fromEntries(FIELDS.map((f) => [f, form.elements[f].value.trim()]));
+      HH.keepInputs.forget(form);  // searched: the fields show the search run
       st.offset = 0;
       load();
     });
     form.addEventListener("reset", (ev) => {
       ev.preventDefault();
       st.filters = {};
+      HH.keepInputs.forget(form);  // reset: every field empty again
       st.offset = 0;
       load();
     });
@@ -177,8 +179,11 @@
     const text = typeof p === "string" ? p : JSON.stringify(p);
     return text.length > 160 ? text.slice(0, 157) + "…" : text;
   }
+  /** Draw the page; a search typed and not run yet stays across a pager click's reload (HH.keepInputs). */
   function render() {
-    if (!root) return;
+    if (root) HH.keepInputs(root, draw);
+  }
+  function draw() {
     const labels = ["audit.col.seq", "audit.col.at", "audit.col.actor", "audit.col.action", "audit.col.subject",
       "audit.col.payload", "audit.col.hash"].map((k) => t(k));
     const rows = (st.page ? st.page.items : []).map((r) => [

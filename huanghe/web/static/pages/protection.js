@@ -80,6 +80,7 @@
       try {
         const entry = await HH.api("/api/v1/protection", { method: "POST", body });
         st.msg = t("protection.added", { id: entry.dataset });
+        HH.keepInputs.forget(f);  // added: the reload draws the form afresh
         await show([], el0);
       } catch (err) {
         HH.showError(slot, err);
@@ -99,13 +100,14 @@
     const table = HH.table([t("protection.col.dataset"), t("protection.col.class"), t("protection.col.owner"), t("protection.col.location"),
       t("protection.col.allowed"), t("protection.col.purpose")], rows, t("protection.empty"));
     table.id = "protection-table";
-    el0.replaceChildren(
+    // a pager click redraws the form too: what was typed and not sent stays (HH.keepInputs)
+    HH.keepInputs(el0, () => el0.replaceChildren(
       el("section", { className: "panel section" },
         el("div", { className: "section-head" }, el("h2", {}, t("protection.title")), el("span", { className: "hint" }, t("protection.hint"))),
         st.msg ? el("p", { className: "ok-line", id: "protection-msg" }, st.msg) : null, slot,
         el("div", { className: "table-wrap" }, table),
         HH.pager(page, (offset) => { st.offset = offset; show(params, el0); })),
-      HH.can(ADD) ? form(topo, slot, el0) : null);
+      HH.can(ADD) ? form(topo, slot, el0) : null));
     st.msg = "";
   }
 
