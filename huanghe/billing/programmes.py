@@ -57,7 +57,7 @@ from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.industries import industry_of
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.network.models import CenterRow, CityRow, PoolRow
-from huanghe.store.crud import filtered, page_of
+from huanghe.store.crud import filtered, get_row, page_of
 from huanghe.tenancy.models import TenantRow
 
 
@@ -128,9 +128,7 @@ def create(session: Session, body: ProgrammeCreate, *, by: str, now: float | Non
 
 
 def get(session: Session, programme_id: str) -> ProgrammePublic:
-    row = session.get(VoucherProgrammeRow, programme_id)
-    if row is None:
-        raise NotFoundError("programme", programme_id)
+    row = get_row(session, VoucherProgrammeRow, programme_id, "programme")
     return public(row)
 
 
@@ -246,17 +244,13 @@ def apply(
 
 
 def get_application(session: Session, application_id: str) -> ApplicationPublic:
-    row = session.get(ProgrammeApplicationRow, application_id)
-    if row is None:
-        raise NotFoundError("application", application_id)
+    row = get_row(session, ProgrammeApplicationRow, application_id, "application")
     return app_public(row)
 
 
 def tenant_of_application(session: Session, application_id: str) -> str:
     """The tenant of an application; :class:`NotFoundError` when there is none (for the scope rules)."""
-    row = session.get(ProgrammeApplicationRow, application_id)
-    if row is None:
-        raise NotFoundError("application", application_id)
+    row = get_row(session, ProgrammeApplicationRow, application_id, "application")
     return row.tenant_id
 
 
@@ -313,9 +307,7 @@ def review(
     UPDATE, voucher issued). 409 when the application was reviewed already, the programme is closed, a cap
     is reached or the fund has too little left."""
     now = time.time() if now is None else now
-    probe = session.get(ProgrammeApplicationRow, application_id)
-    if probe is None:
-        raise NotFoundError("application", application_id)
+    probe = get_row(session, ProgrammeApplicationRow, application_id, "application")
     prog = programme_funds.locked_programme(session, probe.programme_id)
     row = _locked_application(session, application_id)
     if row.status != "submitted":

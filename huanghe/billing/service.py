@@ -39,14 +39,14 @@ from sqlalchemy.orm import Session
 from huanghe.audit import service as audit
 from huanghe.billing import ledger, vouchers
 from huanghe.billing.models import InvoiceRow, UsageRow
-from huanghe.core.errors import NotFoundError, conflict, invalid
+from huanghe.core.errors import conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.domain.usage import billed_node_hours, node_share
 from huanghe.network.models import CenterRow, PoolRow
 from huanghe.store.base import Base
-from huanghe.store.crud import filtered, page_of
+from huanghe.store.crud import filtered, get_row, page_of
 from huanghe.tenancy.models import TenantRow
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -255,17 +255,13 @@ def create_invoice(
 
 
 def get_invoice(session: Session, invoice_id: int) -> InvoicePublic:
-    inv = session.get(InvoiceRow, invoice_id)
-    if inv is None:
-        raise NotFoundError("invoice", invoice_id)
+    inv = get_row(session, InvoiceRow, invoice_id, "invoice")
     return _invoice_public(session, inv)
 
 
 def tenant_of_invoice(session: Session, invoice_id: int) -> str:
     """The tenant billed by invoice ``invoice_id``; :class:`NotFoundError` when there is no such invoice."""
-    inv = session.get(InvoiceRow, invoice_id)
-    if inv is None:
-        raise NotFoundError("invoice", invoice_id)
+    inv = get_row(session, InvoiceRow, invoice_id, "invoice")
     return inv.tenant_id
 
 

@@ -19,9 +19,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from huanghe.billing.models import UsageRow
-from huanghe.core.errors import NotFoundError
 from huanghe.domain.tenancy import fen_to_cny
 from huanghe.network.models import CenterRow, PoolRow
+from huanghe.store.crud import get_row
 
 
 class StatementLine(BaseModel):
@@ -57,9 +57,7 @@ class Statement(BaseModel):
 
 def statement(session: Session, center_id: str, month: str) -> Statement:
     """The statement of ``center_id`` for ``month``; NotFoundError for an unknown center."""
-    center = session.get(CenterRow, center_id)
-    if center is None:
-        raise NotFoundError("center", center_id)
+    center = get_row(session, CenterRow, center_id, "center")
     invoiced = func.sum(case((UsageRow.invoice_id.is_not(None), UsageRow.cost_fen), else_=0))
     rows = session.execute(
         select(UsageRow.pool_id, UsageRow.price_fen_per_node_hour, func.count(), func.sum(UsageRow.node_hours),

@@ -37,7 +37,7 @@ from huanghe.domain.industries import industry_of
 from huanghe.domain.network import ID_PATTERN
 from huanghe.domain.tenancy import cny_to_fen, fen_to_cny
 from huanghe.network.models import CenterRow, PoolRow
-from huanghe.store.crud import filtered, page_of
+from huanghe.store.crud import filtered, get_row, page_of
 from huanghe.tenancy.models import TenantRow
 
 MAX_VOUCHER_CNY = Decimal("100000000")  # 1e8 CNY per voucher
@@ -177,17 +177,13 @@ def issue(session: Session, body: VoucherCreate, *, issuer: str, now: float | No
 
 
 def get(session: Session, voucher_id: str, *, now: float | None = None) -> VoucherPublic:
-    row = session.get(VoucherRow, voucher_id)
-    if row is None:
-        raise NotFoundError("voucher", voucher_id)
+    row = get_row(session, VoucherRow, voucher_id, "voucher")
     return public(row, now, redeemed_fen(session, [voucher_id]).get(voucher_id, 0))
 
 
 def tenant_of_voucher(session: Session, voucher_id: str) -> str:
     """The tenant holding voucher ``voucher_id``; :class:`NotFoundError` when there is no such voucher."""
-    row = session.get(VoucherRow, voucher_id)
-    if row is None:
-        raise NotFoundError("voucher", voucher_id)
+    row = get_row(session, VoucherRow, voucher_id, "voucher")
     return row.tenant_id
 
 

@@ -39,7 +39,7 @@ from huanghe.data.models import (
 )
 from huanghe.data.objects import ObjectStore, ObjectStoreError
 from huanghe.network.models import CenterRow
-from huanghe.store.crud import check_page, commit, refuse_if_exists
+from huanghe.store.crud import check_page, commit, get_row, refuse_if_exists
 from huanghe.tenancy.models import TenantRow
 
 #: Resolves an endpoint id to its object store (default :func:`default_store_of`).
@@ -68,9 +68,7 @@ def check_name(name: str, field: str = "path.name") -> str:
 
 # --- datasets ------------------------------------------------------------------------------------------------
 def get_dataset_row(session: Session, dataset_id: str) -> DatasetRow:
-    row = session.get(DatasetRow, dataset_id)
-    if row is None:
-        raise NotFoundError("dataset", dataset_id)
+    row = get_row(session, DatasetRow, dataset_id, "dataset")
     return row
 
 

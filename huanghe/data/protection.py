@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
-from huanghe.core.errors import NotFoundError, conflict, invalid
+from huanghe.core.errors import conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.data.models import (
     DataFileRow,
@@ -34,7 +34,7 @@ from huanghe.data.models import (
 from huanghe.domain.enums import DataClass
 from huanghe.domain.network import ID_PATTERN
 from huanghe.network.models import CenterRow
-from huanghe.store.crud import page_of
+from huanghe.store.crud import get_row, page_of
 
 
 class ProtectionCreate(BaseModel):
@@ -198,9 +198,7 @@ def add_replica(
     session: Session, dataset_id: str, body: ReplicaCreate, *, actor: str, now: float | None = None
 ) -> list[str]:
     """Copy a dataset to ``body.center`` if residency allows; returns the replica list (committed)."""
-    ds = session.get(DatasetRow, dataset_id)
-    if ds is None:
-        raise NotFoundError("dataset", dataset_id)
+    ds = get_row(session, DatasetRow, dataset_id, "dataset")
     center = session.get(CenterRow, body.center)
     if center is None:
         raise invalid("center", f"unknown center {body.center!r}")
@@ -254,9 +252,7 @@ class ResidencyPublic(BaseModel):
 def residency(session: Session, dataset_id: str) -> ResidencyPublic:
     """The centers and storage endpoints where ``dataset_id`` may have copies, by the same rules as
     :func:`refusal` (404 for an unknown dataset)."""
-    ds = session.get(DatasetRow, dataset_id)
-    if ds is None:
-        raise NotFoundError("dataset", dataset_id)
+    ds = get_row(session, DatasetRow, dataset_id, "dataset")
     allowed = allowed_targets(session, ds)
     rule: Literal["class", "catalog", "dataset", "home"] = "class"
     if allowed is not None:

@@ -13,12 +13,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
-from huanghe.core.errors import NotFoundError, invalid
+from huanghe.core.errors import invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.data import backup, tiering
 from huanghe.data.models import LifecyclePolicyRow, StorageEndpointRow
 from huanghe.domain.network import ID_PATTERN
-from huanghe.store.crud import page_of
+from huanghe.store.crud import get_row, page_of
 from huanghe.tenancy.models import TenantRow
 
 #: Media that count as advanced storage (先进存储).
@@ -127,9 +127,7 @@ def put_policy(session: Session, policy_id: str, body: PolicyPut, *, actor: str)
 
 
 def delete_policy(session: Session, policy_id: str, *, actor: str) -> None:
-    row = session.get(LifecyclePolicyRow, policy_id)
-    if row is None:
-        raise NotFoundError("lifecycle policy", policy_id)
+    row = get_row(session, LifecyclePolicyRow, policy_id, "lifecycle policy")
     session.delete(row)
     audit.record(session, actor, "lifecycle.delete", policy_id, {})
     session.commit()

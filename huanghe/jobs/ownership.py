@@ -6,16 +6,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huanghe.core.errors import NotFoundError
 from huanghe.jobs.models import IdempotencyKeyRow, JobRow
 from huanghe.jobs.schemas import MAX_IDEMPOTENCY_KEY
+from huanghe.store.crud import get_row
 
 
 def tenant_of_job(session: Session, job_id: str) -> str | None:
     """The tenant job ``job_id`` runs for (None: no tenant); :class:`NotFoundError` when there is no such job."""
-    job = session.get(JobRow, job_id)
-    if job is None:
-        raise NotFoundError("job", job_id)
+    job = get_row(session, JobRow, job_id, "job")
     return job.tenant_id
 
 

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from huanghe.billing.models import InvoiceRow, UsageRow
 from huanghe.core.clock import Clock, WallClock
-from huanghe.core.errors import FieldError, InvalidError, NotFoundError
+from huanghe.core.errors import FieldError, InvalidError
 from huanghe.domain.enums import JobState
 from huanghe.domain.tenancy import fen_to_cny
 from huanghe.jobs.masking import visible_spec
 from huanghe.jobs.models import JobEventRow, JobRow, PlacementRow
 from huanghe.jobs.waiting import waiting_report
+from huanghe.store import crud
 
 
 def job_public(
@@ -69,10 +70,7 @@ def job_public(
 
 def get_row(session: Session, job_id: str) -> JobRow:
     """The stored row of a job (:class:`NotFoundError` if none)."""
-    row = session.get(JobRow, job_id)
-    if row is None:
-        raise NotFoundError("job", job_id)
-    return row
+    return crud.get_row(session, JobRow, job_id, "job")
 
 
 def list_jobs(

@@ -31,12 +31,12 @@ from sqlalchemy.orm import Session
 from huanghe.audit import service as audit
 from huanghe.audit.models import AuditRow, SecurityEventRow
 from huanghe.audit.security_events import record_event
-from huanghe.core.errors import NotFoundError, conflict, invalid
+from huanghe.core.errors import conflict, invalid
 from huanghe.core.paging import DEFAULT_PAGE_LIMIT, Page
 from huanghe.data.models import TransferRow
 from huanghe.data.service import CLASS_LOWERED
 from huanghe.regulator.models import RiskAlertRow
-from huanghe.store.crud import page_of
+from huanghe.store.crud import get_row, page_of
 
 RESIDENCY_ACTIONS = ("data.residency.refuse", "rule.refused", "transfer.refused")
 ACTIVE = ("open", "acknowledged")
@@ -257,9 +257,7 @@ def list_alerts(session: Session, *, state: str | None = None, kind: str | None 
 
 
 def _row(session: Session, alert_id: int) -> RiskAlertRow:
-    row = session.get(RiskAlertRow, alert_id)
-    if row is None:
-        raise NotFoundError("risk alert", alert_id)
+    row = get_row(session, RiskAlertRow, alert_id, "risk alert")
     return row
 
 
