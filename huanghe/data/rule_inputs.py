@@ -103,6 +103,19 @@ class Files:
         return self._index.find(np.asarray(ids, dtype=np.int64), what)  # type: ignore[attr-defined]
 
 
+def _check_columns(what: str, table: object, columns: tuple[str, ...], states: tuple[str, ...]) -> None:
+    """The array ``columns`` of ``table`` (the last one: ``states``) have one length and every state is one of
+    ``states``; ValueError naming ``what`` and the first bad state otherwise."""
+    arrays = [np.asarray(getattr(table, c)) for c in columns]
+    if len({len(a) for a in arrays}) > 1:
+        raise ValueError(f"{what}: {', '.join(columns[:-1])} and {columns[-1]} differ in length")
+    bad = ~np.isin(arrays[-1].astype(str), states)
+    if np.any(bad):
+        raise ValueError(
+            f"{what}: state {getattr(table, columns[-1])[np.flatnonzero(bad)[0]]!r} is not one of {states}"
+        )
+
+
 @dataclass(frozen=True)
 class Replicas:
     """Existing copies: (``file_ids[i]``, ``endpoint_ids[i]``) in ``states[i]`` (available|copying|bad)."""
@@ -112,13 +125,7 @@ class Replicas:
     states: np.ndarray = field(default_factory=lambda: np.zeros(0, str))
 
     def __post_init__(self) -> None:
-        if not len(self.file_ids) == len(self.endpoint_ids) == len(self.states):
-            raise ValueError("replicas: file_ids, endpoint_ids and states differ in length")
-        bad = ~np.isin(np.asarray(self.states).astype(str), REPLICA_STATES)
-        if np.any(bad):
-            raise ValueError(
-                f"replicas: state {self.states[np.flatnonzero(bad)[0]]!r} is not one of {REPLICA_STATES}"
-            )
+        _check_columns("replicas", self, ("file_ids", "endpoint_ids", "states"), REPLICA_STATES)
 
 
 @dataclass(frozen=True)
@@ -132,13 +139,7 @@ class Locks:
     states: np.ndarray = field(default_factory=lambda: np.zeros(0, str))
 
     def __post_init__(self) -> None:
-        if not len(self.rule_ids) == len(self.file_ids) == len(self.endpoint_ids) == len(self.states):
-            raise ValueError("locks: rule_ids, file_ids, endpoint_ids and states differ in length")
-        bad = ~np.isin(np.asarray(self.states).astype(str), LOCK_STATES)
-        if np.any(bad):
-            raise ValueError(
-                f"locks: state {self.states[np.flatnonzero(bad)[0]]!r} is not one of {LOCK_STATES}"
-            )
+        _check_columns("locks", self, ("rule_ids", "file_ids", "endpoint_ids", "states"), LOCK_STATES)
 
 
 @dataclass(frozen=True)
