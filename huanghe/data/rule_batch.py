@@ -31,15 +31,31 @@ def weight_values(endpoints: Endpoints, attr: str | None) -> np.ndarray:
     if attr is None:
         return np.ones(n)
     col = endpoints.table.column(attr)
-    out = np.full(n, np.nan)
-    if col is None:
-        return out
+    return np.full(n, np.nan) if col is None else to_float(col)
+
+
+def to_float(col: np.ndarray) -> np.ndarray:
+    """Each value of ``col`` as a float; NaN where it is no number."""
+    out = np.full(len(col), np.nan)
     for k, v in enumerate(col.tolist()):
         try:
             out[k] = float(v)
         except (TypeError, ValueError):
             continue
     return out
+
+
+def replica_positions(rep_ptr: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the files ``f`` (a file may repeat) in the CSR replica table (file i's replicas at
+    ``rep_ptr[i]:rep_ptr[i+1]``): how many replicas each has, and their positions, file after file."""
+    starts = rep_ptr[f]
+    counts = rep_ptr[f + 1] - starts
+    idx = (
+        np.arange(int(counts.sum()))
+        - np.repeat(np.cumsum(counts) - counts, counts)
+        + np.repeat(starts, counts)
+    )
+    return counts, idx
 
 
 @dataclass
@@ -186,13 +202,7 @@ def rank_fast(
     sel = batch.fast[batch.m_rule]
     mr, mf = row_of[batch.m_rule[sel]], batch.m_f[sel]
     size = files.size_bytes[mf].astype(float)
-    starts = rep_ptr[mf]
-    counts = rep_ptr[mf + 1] - starts
-    idx = (
-        np.arange(int(counts.sum()))
-        - np.repeat(np.cumsum(counts) - counts, counts)
-        + np.repeat(starts, counts)
-    )
+    counts, idx = replica_positions(rep_ptr, mf)
     n = len(rows)
     present = np.bincount(
         np.repeat(mr, counts) * n_e + rep_e[idx], weights=np.repeat(size, counts), minlength=n * n_e
@@ -231,13 +241,7 @@ def pick_none(
     if n == 0:
         z = np.zeros(0, dtype=np.int64)
         return NonePicks(np.zeros(n_r + 1, np.int64), z, z, z.astype(bool), z, np.zeros(n_r, bool))
-    starts = rep_ptr[mf]
-    counts = rep_ptr[mf + 1] - starts
-    idx = (
-        np.arange(int(counts.sum()))
-        - np.repeat(np.cumsum(counts) - counts, counts)
-        + np.repeat(starts, counts)
-    )
+    counts, idx = replica_positions(rep_ptr, mf)
     here = np.zeros((n, n_e), dtype=bool)
     here[np.repeat(np.arange(n), counts), rep_e[idx]] = True
     with np.errstate(over="ignore"):

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from huanghe.data.rule_batch import Batch, NonePicks, member
+from huanghe.data.rule_batch import Batch, NonePicks, member, replica_positions
 from huanghe.data.rule_inputs import UNLIMITED, Endpoints, Files, Quota, Replicas, Rule
 from huanghe.data.rule_solver_parts import (
     OK,
@@ -112,11 +112,8 @@ class SolverState:
 
     def gather(self, fidx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Present replicas of the files ``fidx``: (row in fidx, endpoint, available?), pending included."""
-        starts = self.rep_ptr[fidx]
-        counts = self.rep_ptr[fidx + 1] - starts
-        total = int(counts.sum())
+        counts, idx = replica_positions(self.rep_ptr, fidx)
         rows = np.repeat(np.arange(len(fidx)), counts)
-        idx = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
         ep, ok = self.rep_e[idx], self.rep_ok[idx]
         if self.has_pending[fidx].any():
             extra_r, extra_e = [], []

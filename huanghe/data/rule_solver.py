@@ -33,7 +33,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from huanghe.data.rule_batch import pick_none, prepare, rank_fast, rule_hashes
+from huanghe.data.rule_batch import pick_none, prepare, rank_fast, rule_hashes, to_float
 from huanghe.data.rule_inputs import Endpoints, Files, Locks, Quota, Replicas, Rule, Solution
 from huanghe.data.rule_sequential import SolverState
 from huanghe.data.rule_solver_parts import STUCK, exclusion_reason, rule_states
@@ -111,16 +111,6 @@ def solve(
     )
 
 
-def _to_float(col: np.ndarray) -> np.ndarray:
-    out = np.full(len(col), np.nan)
-    for k, v in enumerate(col.tolist()):
-        try:
-            out[k] = float(v)
-        except (TypeError, ValueError):
-            continue
-    return out
-
-
 def repair(
     endpoints: Endpoints,
     files: Files,
@@ -161,7 +151,7 @@ def repair(
         e = int(endpoints.index(np.array([e_all[k]]), "locks.endpoint_ids")[0])
         size = int(files.size_bytes[files.index(np.array([f_all[k]]), "locks.file_ids")[0]])
         col = endpoints.table.column(rule.weight) if rule.weight else None
-        w = _to_float(col) if col is not None else None
+        w = to_float(col) if col is not None else None
         ok = (
             bool(rule.selection[e])
             and (rule.allowed is None or bool(rule.allowed[e]))
