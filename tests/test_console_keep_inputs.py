@@ -3,8 +3,9 @@
 Vouchers (regulator): typed into the issue form, then the list's tenant filter changed (a reload that redraws the
 whole page, form included): the typed values, ticked sector and chosen tenant are still there, an untouched field
 shows the new draw's value; a reload while the caret is in a field keeps the focus and the caret; a successful
-issue resets the form. Users (platform admin): the same for the create form under a role-filter reload.
-Shared role platform: a tenant of this run only; the user created is this run's."""
+issue resets the form. Users (platform admin): the same for the create form under a role-filter reload. Budgets
+(platform admin): a tenant's typed limits stay across that tenant's reload and never show in another tenant's form.
+Shared role platform: tenants of this run only; the user created is this run's; no quota is saved."""
 
 from __future__ import annotations
 
