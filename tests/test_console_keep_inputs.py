@@ -1,8 +1,8 @@
 """A reload the user did not start by submitting a form never wipes what they typed into it (``HH.keepInputs``).
 
 Vouchers (regulator): typed into the issue form, then the list's tenant filter changed (a reload that redraws the
-whole page, form included): the typed values, ticked sector and chosen tenant are still there, an untouched field
-shows the new draw's value; a reload while the caret is in a field keeps the focus and the caret; a successful
+whole page, form included): the typed values and the ticked sector are still there, untouched fields show the new
+draw's values (the share, the tenant that follows the filter); a reload while the caret is in a field keeps the focus and the caret; a successful
 issue resets the form. Users (platform admin): the same for the create form under a role-filter reload. Budgets
 (platform admin): a tenant's typed limits stay across that tenant's reload and never show in another tenant's form.
 Shared role platform: tenants of this run only; the user created is this run's; no quota is saved."""
