@@ -87,20 +87,26 @@ def test_the_conditional_update_alone_never_overspends(factory: sessionmaker[Ses
         assert row.remaining_fen == 600
 
 
+def _approve_each(
+    factory: sessionmaker[Session], ids: list[str], by: str, out: list[tuple[str, str]]
+) -> None:
+    """Approve each application in its own session, appending (id, 'granted' | 'conflict: …') to ``out`` as
+    it is decided (other threads read ``out`` meanwhile)."""
+    for app_id in ids:
+        with factory() as s:
+            try:
+                out.append((app_id, programmes.review(s, app_id, Review(decision="approve"), by=by).status))
+            except ConflictError as exc:
+                out.append((app_id, f"conflict: {exc}"))
+
+
 def _review_slice(url: str, ids: list[str], start_at: float) -> list[tuple[str, str]]:
     """In a separate process: approve each application; (id, 'granted' | 'conflict: …')."""
     f = make_session_factory(url)
     out: list[tuple[str, str]] = []
     time.sleep(max(0.0, start_at - time.time()))
     try:
-        for app_id in ids:
-            with f() as s:
-                try:
-                    out.append(
-                        (app_id, programmes.review(s, app_id, Review(decision="approve"), by="p").status)
-                    )
-                except ConflictError as exc:
-                    out.append((app_id, f"conflict: {exc}"))
+        _approve_each(f, ids, "p", out)
     finally:
         f.kw["bind"].dispose()
     return out
@@ -131,14 +137,7 @@ def test_grants_redemptions_and_returns_at_once_never_overspend(
     def reviewer(ids: list[str]) -> None:
         try:
             time.sleep(max(0.0, start_at - time.time()))
-            for app_id in ids:
-                with factory() as s:
-                    try:
-                        results.append(
-                            (app_id, programmes.review(s, app_id, Review(decision="approve"), by="r").status)
-                        )
-                    except ConflictError as exc:
-                        results.append((app_id, f"conflict: {exc}"))
+            _approve_each(factory, ids, "r", results)
         except BaseException as exc:
             errors.append(exc)
 
