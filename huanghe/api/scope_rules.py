@@ -197,18 +197,28 @@ def _center_of_pool(session: Session, pool_id: str) -> str | None:
         return None
 
 
-def pool_path(param: str = "item_id") -> ScopeRule:
-    """Operators: the pool in the path must be in one of their centers (else 403)."""
+def _in_own_center(param: str, center_of: Callable[[Session, str], str], refusal: str) -> ScopeRule:
+    """Operators: the thing named by the path parameter ``param`` must be in one of their centers
+    (``center_of``), else 403 with ``refusal`` (``{!r}``: the thing's id); an unknown one passes (the route
+    answers 404)."""
 
     def rule(ctx: ScopeContext) -> None:
         if ctx.principal.role is not Role.OPERATOR:
             return
-        pool_id = ctx.path_param(param)
-        center = _center_of_pool(ctx.session, pool_id)
-        if center is not None and center not in ctx.principal.center_ids:
-            raise HTTPException(403, f"pool {pool_id!r} is not in one of your centers")
+        ident = ctx.path_param(param)
+        try:
+            center = center_of(ctx.session, ident)
+        except NotFoundError:
+            return
+        if center not in ctx.principal.center_ids:
+            raise HTTPException(403, refusal.format(ident))
 
     return rule
+
+
+def pool_path(param: str = "item_id") -> ScopeRule:
+    """Operators: the pool in the path must be in one of their centers (else 403)."""
+    return _in_own_center(param, network.center_of_pool, "pool {!r} is not in one of your centers")
 
 
 def body_pool(key: str = "pool") -> ScopeRule:
@@ -228,36 +238,16 @@ def body_pool(key: str = "pool") -> ScopeRule:
 
 def offering_path(param: str = "offering_id") -> ScopeRule:
     """Operators: the offering in the path must be on a pool of one of their centers (else 403)."""
-
-    def rule(ctx: ScopeContext) -> None:
-        if ctx.principal.role is not Role.OPERATOR:
-            return
-        ident = ctx.path_param(param)
-        try:
-            center = offerings.center_of_offering(ctx.session, ident)
-        except NotFoundError:
-            return
-        if center not in ctx.principal.center_ids:
-            raise HTTPException(403, f"offering {ident!r} is not on a pool of one of your centers")
-
-    return rule
+    return _in_own_center(
+        param, offerings.center_of_offering, "offering {!r} is not on a pool of one of your centers"
+    )
 
 
 def endpoint_path(param: str = "endpoint_id") -> ScopeRule:
     """Operators: the storage endpoint in the path must be in one of their centers (else 403)."""
-
-    def rule(ctx: ScopeContext) -> None:
-        if ctx.principal.role is not Role.OPERATOR:
-            return
-        ident = ctx.path_param(param)
-        try:
-            center = storage_endpoints.center_of_endpoint(ctx.session, ident)
-        except NotFoundError:
-            return
-        if center not in ctx.principal.center_ids:
-            raise HTTPException(403, f"storage endpoint {ident!r} is not in one of your centers")
-
-    return rule
+    return _in_own_center(
+        param, storage_endpoints.center_of_endpoint, "storage endpoint {!r} is not in one of your centers"
+    )
 
 
 def body_center(key: str = "center", *, optional: bool = False) -> ScopeRule:
