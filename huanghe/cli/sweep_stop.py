@@ -41,12 +41,6 @@ class StopFlag:
     def is_set(self) -> bool:
         return self._event.is_set()
 
-    def set(self, signum: int = signal.SIGINT) -> None:
-        """Ask the sweep to stop, as the signal ``signum`` would (the first request's signal is kept)."""
-        if self.signum is None:
-            self.signum = signum
-        self._event.set()
-
     @property
     def exit_code(self) -> int:
         """The shell's code for a process ended by the signal: 128 + its number (130 SIGINT, 143 SIGTERM)."""
@@ -60,7 +54,8 @@ class StopFlag:
         """Signal handler: the first signal sets the flag and writes the note; a second one stops at once."""
         if self._event.is_set():
             raise KeyboardInterrupt
-        self.set(signum)
+        self.signum = signum
+        self._event.set()
         if self.note:
             with contextlib.suppress(OSError):  # a raw write: no lock or buffer of Python's is re-entered
                 os.write(2, f"\n{signal.Signals(signum).name}: {self.note}\n".encode())
