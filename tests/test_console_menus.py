@@ -45,7 +45,8 @@ MENUS: dict[str, list[str]] = {
 
 
 def _object_text(text: str, start: int) -> str:
-    """The ``{...}`` opening at ``text[start]``, braces inside string and template literals skipped."""
+    """The ``{...}`` opening at ``text[start]``, braces inside string and template literals and comments skipped
+    (a comment's apostrophe, e.g. "the last action's note", opens no string)."""
     depth, i, quote = 0, start, ""
     while i < len(text):
         ch = text[i]
@@ -54,6 +55,14 @@ def _object_text(text: str, start: int) -> str:
                 i += 1
             elif ch == quote:
                 quote = ""
+        elif text.startswith("//", i):
+            i = text.find("\n", i)
+            if i < 0:
+                break
+        elif text.startswith("/*", i):
+            i = text.find("*/", i + 2) + 1
+            if i <= 0:
+                break
         elif ch in "\"'`":
             quote = ch
         elif ch in "{}":
