@@ -7,6 +7,9 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
+import huanghe.backends.local as local_backend
 from huanghe.backends.local import LocalBackend, _alive
 from huanghe.backends.protocol import BackendJobSpec, wait_terminal
 from huanghe.domain.enums import JobState
@@ -48,6 +51,31 @@ def test_process_killed_without_exit_code_is_failed(tmp_path: Path) -> None:
     st = wait_terminal(b, job, 10)
     assert st.state is JobState.FAILED
     assert "without recording an exit code" in st.message
+
+
+def test_a_job_ending_between_the_two_looks_of_status_is_not_read_as_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``status`` looks at the process and at its ``exit_code`` file. A job ending between the two looks (the
+    wrapper writes the file, then exits) once read as "ended without an exit code" and was re-queued away from
+    its center (a CI run under load). Here the wrapper ends exactly then: during the liveness look."""
+    b = _backend(tmp_path)
+    job = b.submit(BackendJobSpec(command="sleep 30"))
+    d = b.root / job
+    state = b._state(d)
+    os.killpg(state["pid"], signal.SIGKILL)  # no wrapper left to write the file: the test writes it
+    deadline = time.monotonic() + 10
+    while _alive(state["pid"], state["start_ticks"]) and time.monotonic() < deadline:
+        b.status(job)  # reaps
+        time.sleep(0.02)
+
+    def ends_now(pid: int, start_ticks: int) -> bool:
+        (d / "exit_code").write_text(f"0 {time.time()}\n")  # what the wrapper does just before it exits
+        return False
+
+    monkeypatch.setattr(local_backend, "_alive", ends_now)
+    st = b.status(job)
+    assert st.state is JobState.SUCCEEDED and st.exit_code == 0, st
 
 
 def test_memory_limit_is_enforced(tmp_path: Path) -> None:

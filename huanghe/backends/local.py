@@ -380,6 +380,10 @@ class LocalBackend(BackendBase):
             return BackendJobStatus(
                 JobState.CANCELLED, None, started, float(cancelled.read_text() or 0) or None, "cancelled"
             )
+        # Liveness BEFORE the exit code: the wrapper writes ``exit_code`` and then exits, so a process seen
+        # dead here has written it (if it ever will). Checked the other way round, a job ending between the
+        # two looks read as "ended without an exit code" and was re-queued away from its center.
+        alive = _alive(st["pid"], st["start_ticks"])
         ec = d / "exit_code"
         if ec.exists():
             code_s, end_s = ec.read_text().split()
@@ -390,7 +394,7 @@ class LocalBackend(BackendBase):
             if code == 124 and st.get("time_limit_s"):
                 msg = f"time limit of {st['time_limit_s']} s reached / 超时"
             return BackendJobStatus(JobState.FAILED, code, started, float(end_s), msg)
-        if _alive(st["pid"], st["start_ticks"]):
+        if alive:
             return BackendJobStatus(JobState.RUNNING, None, started)
         return BackendJobStatus(
             JobState.FAILED, None, started, None, "process ended without recording an exit code (killed?)"
