@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from huanghe.backends.kubernetes import KubernetesBackend
 from huanghe.backends.local_accounts import account_name
 from huanghe.backends.protocol import (
     BackendConfigError,
@@ -50,6 +51,35 @@ def test_time_limit_becomes_active_deadline(k8s_fake_api: FakeApiServer) -> None
     job = b.submit(BackendJobSpec(command="sleep 30", time_limit_s=1))
     st = wait_terminal(b, job, 15)
     assert st.state is JobState.FAILED and "time limit" in st.message
+
+
+def test_a_pod_ending_between_the_job_read_and_the_pod_list_is_not_read_as_queued(
+    k8s_fake_api: FakeApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``status`` reads the Job, then lists its pods. A pod that ends between the two reads (the kubelet has
+    reported it, the Job controller has not set the Job's condition yet) once read as "pod pending": a running
+    job went back to DISPATCHED. Here the pod ends exactly then: during the pod list."""
+    b = create_backend("kubernetes", {"host": k8s_fake_api.url})
+    assert isinstance(b, KubernetesBackend)
+    job = b.submit(BackendJobSpec(command="sleep 30"))
+    deadline = time.monotonic() + 10
+    while b.status(job).state is not JobState.RUNNING:
+        assert time.monotonic() < deadline, "the job never ran"
+        time.sleep(0.05)
+    (pod,) = k8s_fake_api._pods_of("default", job)
+    list_pods = b._pods
+
+    def ends_now(job_id: str) -> list[object]:
+        with k8s_fake_api.lock:  # the kubelet's report; the Job has no condition yet
+            pod.exit_code, pod.finished, pod.phase = 0, pod.started, "Succeeded"
+        return list_pods(job_id)
+
+    monkeypatch.setattr(b, "_pods", ends_now)
+    try:
+        st = b.status(job)
+        assert st.state is JobState.RUNNING and st.started_at is not None, st
+    finally:
+        pod.kill("Deleted")
 
 
 def test_multi_node_is_declared_missing(k8s_fake_api: FakeApiServer) -> None:

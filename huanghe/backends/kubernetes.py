@@ -287,7 +287,11 @@ class KubernetesBackend(BackendBase):
             if cd.reason == "DeadlineExceeded":
                 msg = "time limit reached (activeDeadlineSeconds) / 超时"
             return BackendJobStatus(JobState.FAILED, code, started, _epoch(cd.last_transition_time), msg)
-        if pod is not None and pod.status and pod.status.phase == "Running":
+        phase = pod.status.phase if pod is not None and pod.status else None
+        if phase in ("Running", "Succeeded", "Failed") or term is not None:
+            # A pod that ended while the Job (read before its pods, or its controller not caught up yet) has no
+            # condition is still RUNNING: the verdict comes with a later look (it read as "pod pending", and a
+            # running job went back to DISPATCHED).
             return BackendJobStatus(JobState.RUNNING, None, started)
         return BackendJobStatus(JobState.DISPATCHED, message="pod pending" if pod else "no pod yet")
 
