@@ -138,6 +138,27 @@ def test_unhealthy_center_gets_no_jobs_and_its_jobs_fail_over(rig: Rig) -> None:
     assert rig.job(again).center_id == "jn-sc"
 
 
+def test_a_job_ending_just_before_its_center_fails_over_is_not_run_again(rig: Rig) -> None:
+    """The failover reads the job as RUNNING from the store (the last reconcile), then acts on the back-end. A
+    job that ended between the two looks was "cancelled" (a no-op on an ended job) and re-queued: a job that
+    had succeeded ran again elsewhere. Here it ends at T0 + 2 s, the tick of the second failed ping, whose
+    failover runs before that tick's reconcile (the last one, at T0 + 1.5 s, saw it running)."""
+    jid = rig.submit(command="sleep 2", cpus=2)
+    rig.run(0.5)
+    assert rig.job(jid).state == "RUNNING" and rig.job(jid).center_id == "jn-sc"
+    rig.jn.healthy = False
+    rig.run(1.5)  # ticks at T0 + 0.5, 1, 1.5: one failed ping, the job still running
+    assert rig.job(jid).state == "RUNNING"
+    rig.sched.tick()  # T0 + 2: the second failed ping fails jn-sc over, and the job has just ended
+    with rig.sf() as s:
+        h = s.get(CenterHealthRow, "jn-sc")
+        assert h is not None and not h.healthy
+    row = rig.job(jid)
+    assert (row.state, row.exit_code, row.attempt, row.center_id) == ("SUCCEEDED", 0, 1, "jn-sc"), row.message
+    assert row.ended_s == T0 + 2
+    assert "failover" not in [e.kind for e in rig.events(jid)] and not rig.qd._jobs
+
+
 def test_failover_is_bounded_by_max_attempts(rig: Rig) -> None:
     jid = rig.submit(command="sleep 100", max_attempts=1)
     rig.run(0.5)

@@ -3,7 +3,9 @@
 ``health()`` of every back-end, per center; a center whose back-ends fail ``unhealthy_after`` pings in a
 row is marked unhealthy (``center_health`` table), gets no new jobs (snapshot health mask), and its
 placed/dispatched/running jobs are failed over: cancelled on the back-end if it answers, then re-queued with
-that center excluded (bounded by the job's ``max_attempts``, each step recorded as an event).
+that center excluded (bounded by the job's ``max_attempts``, each step recorded as an event). A job the
+back-end says ended by itself (since the last reconcile) is not re-queued: its end is copied as the follower
+would (:func:`~huanghe.jobs.following.apply_status`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huanghe.backends.protocol import BackendError
+from huanghe.backends.protocol import Backend, BackendError, BackendJobStatus
+from huanghe.domain.enums import JobState
 from huanghe.jobs.backend_cache import BackendCache
 from huanghe.jobs.dispatch_context import DispatchContext, TickReport
+from huanghe.jobs.following import apply_status
 from huanghe.jobs.models import CenterHealthRow, JobRow
 from huanghe.jobs.transitions import ACTIVE_STATES, requeue
 
@@ -83,8 +87,23 @@ def fail_over_center(ctx: DispatchContext, center: str, rep: TickReport) -> None
             if be is not None and row.backend_job_id:
                 with contextlib.suppress(Exception):
                     be.cancel(row.backend_job_id)  # best effort: the center may not answer at all
+                # it may have ended since the last reconcile: then copied as it ended, never run again
+                ended = _ended_on_its_own(be, row.backend_job_id)
+                if ended is not None:
+                    apply_status(ctx, s, row, ended, rep)
+                    continue
             requeue(s, row, f"center {center} unhealthy / 中心不可用", ctx.clock.now_s(), kind="failover")
             rep.failed_over += 1
+
+
+def _ended_on_its_own(be: Backend, backend_job_id: str) -> BackendJobStatus | None:
+    """The status of a job that ended by itself, asked AFTER the failover's cancel: a job seen CANCELLED (or
+    running, or not at all) is re-queued; one that ended before the cancel reached it keeps its own end."""
+    try:
+        st = be.status(backend_job_id)
+    except Exception:  # the center may not answer at all: re-queue
+        return None
+    return st if st.terminal and st.state is not JobState.CANCELLED else None
 
 
 def health_rows(session: Session) -> list[dict[str, Any]]:

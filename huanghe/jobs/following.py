@@ -161,40 +161,45 @@ class Follower:
                 row = s.get(JobRow, job_id)
                 if row is None or row.state != state or row.backend_job_id != bid:
                     continue
-                self._apply_status(s, row, st, rep)
+                apply_status(ctx, s, row, st, rep)
 
-    def _apply_status(self, s: Session, row: JobRow, st: BackendJobStatus, rep: TickReport) -> None:
-        now_s = self.ctx.clock.now_s()
-        if st.started_at is not None and row.started_s is None:
-            row.started_s = float(st.started_at)
-        if st.state == JobState.RUNNING and row.started_s is None:
-            row.started_s = now_s
-        retry = st.state == JobState.PREEMPTED or (st.state == JobState.FAILED and st.exit_code is None)
-        if retry and not row.cancel_requested:
-            row.exit_code = st.exit_code
-            reason = f"{st.state.value.lower()} on {row.pool_id}: {st.message or 'no exit code'}"
-            requeue(s, row, reason, self.ctx.clock.now_s())
-            rep.retried += 1
-            return
-        state = JobState.CANCELLED if st.state == JobState.PREEMPTED else st.state
-        if row.state == JobState.DISPATCHED.value and st.terminal and st.started_at is not None:
-            # it started and ended between two looks: the history still shows that it ran
-            record_event(s, row.id, float(st.started_at), "state", JobState.RUNNING, "running / 运行中")
-        if st.terminal:
-            row.exit_code = st.exit_code
-            if st.ended_at is not None:
-                row.ended_s = float(st.ended_at)
-            if row.started_s is None:
-                row.started_s = row.ended_s
-            if row.ended_s is not None and row.started_s is not None and row.ended_s < row.started_s:
-                # our start time (a tick's clock) can be later than a back-end's end time in whole seconds:
-                # a job never ends before it started, and it is metered for zero seconds, not refused
-                row.ended_s = row.started_s
-        msg = (
-            st.message
-            or _MESSAGES.get(state)
-            or (f"failed, exit code {st.exit_code} / 失败" if state == JobState.FAILED else state.value)
-        )
-        set_state(s, row, state, msg, now_s)
-        s.commit()
-        rep.transitions += 1
+
+def apply_status(
+    ctx: DispatchContext, s: Session, row: JobRow, st: BackendJobStatus, rep: TickReport
+) -> None:
+    """Copy the back-end's status ``st`` into ``row`` and commit: a job that FAILED without an exit code or was
+    PREEMPTED is re-queued (bounded), an ended job gets its exit code and times and is metered."""
+    now_s = ctx.clock.now_s()
+    if st.started_at is not None and row.started_s is None:
+        row.started_s = float(st.started_at)
+    if st.state == JobState.RUNNING and row.started_s is None:
+        row.started_s = now_s
+    retry = st.state == JobState.PREEMPTED or (st.state == JobState.FAILED and st.exit_code is None)
+    if retry and not row.cancel_requested:
+        row.exit_code = st.exit_code
+        reason = f"{st.state.value.lower()} on {row.pool_id}: {st.message or 'no exit code'}"
+        requeue(s, row, reason, ctx.clock.now_s())
+        rep.retried += 1
+        return
+    state = JobState.CANCELLED if st.state == JobState.PREEMPTED else st.state
+    if row.state == JobState.DISPATCHED.value and st.terminal and st.started_at is not None:
+        # it started and ended between two looks: the history still shows that it ran
+        record_event(s, row.id, float(st.started_at), "state", JobState.RUNNING, "running / 运行中")
+    if st.terminal:
+        row.exit_code = st.exit_code
+        if st.ended_at is not None:
+            row.ended_s = float(st.ended_at)
+        if row.started_s is None:
+            row.started_s = row.ended_s
+        if row.ended_s is not None and row.started_s is not None and row.ended_s < row.started_s:
+            # our start time (a tick's clock) can be later than a back-end's end time in whole seconds:
+            # a job never ends before it started, and it is metered for zero seconds, not refused
+            row.ended_s = row.started_s
+    msg = (
+        st.message
+        or _MESSAGES.get(state)
+        or (f"failed, exit code {st.exit_code} / 失败" if state == JobState.FAILED else state.value)
+    )
+    set_state(s, row, state, msg, now_s)
+    s.commit()
+    rep.transitions += 1
