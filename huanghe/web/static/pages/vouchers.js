@@ -134,6 +134,7 @@
   // until the next action or leaving the page: the reload after the action does not clear it)
   const st = { offset: 0, tenant: "", page: null, error: null, failed: null, tenants: [], industries: [], confirm: null, note: "", detail: null };
   let root = null;
+  let reloads = 0;
 
   function failure(err) {
     if (err instanceof HH.ApiError && !err.authNeeded) {
@@ -171,6 +172,12 @@
     Object.assign(st, error ? { error, detail: got.detail } : { ...got, error: null });  // a failed load keeps the list shown
     render();
   }
+  /** The reload after an action, then counted in the page's `data-reloads` once drawn (or overtaken by a later load,
+      which draws instead): what a test waits on to read the page as the action left it. */
+  async function reload() {
+    await load(HH.params[0]);
+    if (root) root.dataset.reloads = String(++reloads);
+  }
 
   /** Totals of every voucher of the filter (GET /vouchers:summary), not of the page shown. */
   function summary(s) {
@@ -206,7 +213,7 @@
           st.failed = err;  // stays shown after the reload below
         }
         st.confirm = null;
-        await load(HH.params[0]);
+        await reload();
       });
       no.addEventListener("click", () => { st.confirm = null; render(); });
       return el("span", { className: "actions" }, el("span", { className: "confirm-q" }, t("vouchers.revoke.question")), yes, no);
@@ -300,7 +307,7 @@
         const v = await HH.api("/api/v1/vouchers", { method: "POST", body });
         st.note = t("vouchers.issued", { id: v.id });
         HH.keepInputs.forget(form);  // issued: the reload draws the form afresh
-        await load(HH.params[0]);
+        await reload();
       } catch (err) {
         errors.replaceChildren(failure(err));
       }
