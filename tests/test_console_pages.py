@@ -113,8 +113,15 @@ def test_index_loads_the_page_scripts_in_order() -> None:
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     scripts = re.findall(r'<script src="/static/([^"]+)"', html)
     pages = [f"pages/{p.stem}.js" for p in sorted((STATIC / "pages").glob("*.js"))]
-    assert scripts[:5] == ["i18n.js", "common.js", "vendor/echarts.min.js", "jobs.js", "observatory.js"]
-    assert sorted(scripts[5:-1]) == pages and scripts[-1] == "app.js"  # pages register before app.js routes
+    assert scripts[:6] == [
+        "i18n.js",
+        "common.js",
+        "form_state.js",  # HH.keepFocus, HH.keepInputs, HH.latest: pages call them when they load
+        "vendor/echarts.min.js",
+        "jobs.js",
+        "observatory.js",
+    ]
+    assert sorted(scripts[6:-1]) == pages and scripts[-1] == "app.js"  # pages register before app.js routes
     for view in ("network", "jobs", "observatory"):
         assert f'data-view="{view}"' in html
     fields = set(re.findall(r'<input name="(\w+)"|<select name="(\w+)"', html))
