@@ -5,6 +5,7 @@ whole page, form included): the typed values and the ticked sector are still the
 draw's values (the share, the tenant that follows the filter); a reload while the caret is in a field keeps the focus and the caret; a successful
 issue resets the form. Users (platform admin): the same for the create form under a role-filter reload. Budgets
 (platform admin): a tenant's typed limits stay across that tenant's reload and never show in another tenant's form.
+Pools (operator): a language switch (the page drawn anew) keeps the typed drain reason and pool change.
 Shared role platform: tenants of this run only; the user created is this run's; no quota is saved."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.console_support import RolePlatform, login, open_view
+from tests.console_support import OPERATOR_CENTER, RolePlatform, login, open_view
 
 API = "/api/v1"
 
@@ -171,5 +172,38 @@ def test_budgets_keep_a_tenants_typed_limits_for_that_tenant_only(
         got = _values(page, "budgets-set")
         assert got["gpu_hours_per_month"] != "123.5", got
         assert _num(got["gpu_hours_per_month"]) == _num(qb["gpu_hours_per_month"]), (got, qb)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_pools_language_switch_keeps_what_was_typed(chromium: Any, role_platform: RolePlatform) -> None:
+    """The Pools page is drawn anew in the other language (its ``HH.onLang``): the drain reason and the edit form's
+    typed nodes stay, with the pool they were typed for; the untouched price shows that pool's price (the form's
+    listener re-applied after the restore), not the first pool's. Nothing is sent."""
+    p = role_platform
+    page = login(chromium, p, "operator")
+    try:
+        open_view(page, p, f"pools/{OPERATOR_CENTER}")
+        page.wait_for_selector("#pools-edit-pool option >> nth=1", state="attached")
+        pools = page.eval_on_selector_all("#pools-edit-pool option", "os => os.map(o => o.value)")
+        chosen = pools[1]  # not the first: a fresh draw would select the first pool
+        page.select_option("#pools-edit-pool", chosen)
+        price = page.input_value("#pools-edit-price")  # the chosen pool's, filled by the form's listener
+        page.fill("#pools-edit-nodes", "7")
+        page.fill("#pools-reason", "留字 kept across the switch")
+        for title in ("My centers and pools", "我的中心与资源池"):  # to English, and back
+            page.evaluate("document.getElementById('pools-edit').dataset.drawn = 'before'")
+            page.click("#lang-switch")
+            page.wait_for_function(
+                "t => document.querySelector('#page-pools h2')?.textContent === t"
+                " && document.getElementById('pools-edit') && !document.getElementById('pools-edit').dataset.drawn",
+                arg=title,
+            )
+            got = [
+                page.input_value(s) for s in ("#pools-edit-pool", "#pools-edit-nodes", "#pools-edit-price")
+            ]
+            assert got == [chosen, "7", price], (title, got)
+            assert page.input_value("#pools-reason") == "留字 kept across the switch", title
     finally:
         page.context.close()

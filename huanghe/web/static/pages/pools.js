@@ -456,7 +456,14 @@
     ],
     show,
   });
-  HH.onLang(() => { if (HH.view === "pools") show(HH.params || [], page.el).catch((err) => page.el.prepend(HH.errorBox(err))); });
+  // the other language draws the page anew: what was typed and not sent stays (HH.keepInputs), then the edit
+  // form's untouched fields show the kept pool's values (no change event on restore)
+  HH.onLang(() => {
+    if (HH.view !== "pools") return;
+    HH.keepInputs(page.el, () => show(HH.params || [], page.el))
+      .then(() => { if (st.refill) st.refill(); })
+      .catch((err) => page.el.prepend(HH.errorBox(err)));
+  });
 
   // Work-around (framework race, reported): the menu is drawn when HH.ready resolves, which can happen before
   // this script registered the page; then add this page's entry as renderNav would (the next language switch
