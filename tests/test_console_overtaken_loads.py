@@ -5,7 +5,8 @@ Seen in CI on the Budgets page: the platform admin saved a tenant's budget, the 
 still showed "unlimited" because an earlier load's answers arrived last. Here that order is forced: the browser's
 ``fetch`` holds the answers of the earlier load's quota requests until after the save's reload has drawn. The
 same order on the Storage page (an endpoint's details read again, then its capacity saved) and the Topology page
-(the page opened again, then a file imported).
+(the page opened again, then a file imported), and of the Topology page's file choice (a second file chosen while
+the first is still read: the first read answers last).
 """
 
 from __future__ import annotations
@@ -236,3 +237,59 @@ def test_topology_import_is_not_undone_by_an_older_read(
         admin.close()
         page.context.close()
     assert restored.status_code == 200, restored.text
+
+
+# Blob.prototype.text (how the Topology page reads a chosen file), wrapped: the first read answers only once the
+# test calls `window.__releaseFirst()`; `window.__reads` counts the reads started, `window.__firstDone` is set
+# when the first one answers.
+HOLD_FIRST_READ = """() => {
+  const orig = Blob.prototype.text;
+  let release;
+  const gate = new Promise((resolve) => { release = resolve; });
+  window.__reads = 0; window.__firstDone = false; window.__releaseFirst = release;
+  Blob.prototype.text = async function () {
+    window.__reads += 1;
+    const first = window.__reads === 1;
+    const text = await orig.call(this);
+    if (first) { await gate; window.__firstDone = true; }
+    return text;
+  };
+}"""
+
+
+@pytest.mark.browser
+def test_topology_file_choice_is_not_undone_by_an_older_read(
+    chromium: Any, role_platform: RolePlatform, tmp_path: Path
+) -> None:
+    """File A (not a valid network) is chosen and its read waits; file B (the stored network) is chosen and read;
+    then A's read answers: B must stay the file the page holds, so that checking it finds it valid (A's text
+    would be refused). The read is the browser's own (a local file, no request): held in ``Blob.text``. A dry
+    run only: nothing is stored."""
+    p = role_platform
+    with p.client("admin") as admin:
+        doc = yaml.safe_load(admin.get(f"{API}/topology", params={"format": "yaml"}).text)
+    older, newer = tmp_path / "older-network.yaml", tmp_path / "newer-network.yaml"
+    older.write_text(yaml.safe_dump({**doc, "version": "older"}, allow_unicode=True, sort_keys=False))
+    newer.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
+    page = login(chromium, p, "admin", lang="en")
+    try:
+        open_view(page, p, "topology")
+        page.wait_for_selector("#topology-version")
+        page.evaluate(HOLD_FIRST_READ)
+        page.set_input_files("#topology-file", str(older))  # read A: held
+        page.wait_for_function("window.__reads === 1")
+        assert page.is_disabled("#topology-check")  # A not read yet: no file to check
+        page.set_input_files("#topology-file", str(newer))  # read B: answers at once
+        page.wait_for_selector("#topology-check:not([disabled])")
+        page.evaluate("window.__releaseFirst()")  # A's answer arrives last
+        page.wait_for_function("window.__firstDone")
+        page.click("#topology-check")
+        page.wait_for_function(
+            "!document.getElementById('topology-status').textContent"
+            " && document.getElementById('topology-result').childElementCount > 0"
+        )
+        result = page.inner_text("#topology-result")
+        assert page.locator("#topology-ok").count() == 1, result
+        assert result.startswith("The file is valid"), result
+    finally:
+        page.context.close()
