@@ -11,7 +11,7 @@ import pytest
 
 import huanghe.backends.local as local_backend
 from huanghe.backends.local import LocalBackend, _alive
-from huanghe.backends.protocol import BackendJobSpec, wait_terminal
+from huanghe.backends.protocol import BackendJobSpec, BackendJobStatus, wait_terminal
 from huanghe.domain.enums import JobState
 
 
@@ -74,6 +74,34 @@ def test_a_job_ending_between_the_two_looks_of_status_is_not_read_as_killed(
         return False
 
     monkeypatch.setattr(local_backend, "_alive", ends_now)
+    st = b.status(job)
+    assert st.state is JobState.SUCCEEDED and st.exit_code == 0, st
+
+
+def test_a_job_ending_between_the_look_and_the_mark_of_cancel_keeps_its_own_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cancel`` looks at the job, then writes its ``cancelled`` mark and signals it. A job ending by itself
+    between the two once read as CANCELLED: a center's failover took that for its own cancel and ran a job that
+    had succeeded again elsewhere. Here the job ends exactly then: right after the look."""
+    b = _backend(tmp_path)
+    job = b.submit(BackendJobSpec(command="while [ ! -e go ]; do sleep 0.05; done"))
+    d = b.root / job
+    look = b.status
+
+    def ends_after_the_look(job_id: str) -> BackendJobStatus:
+        seen = look(job_id)
+        (d / "work" / "go").touch()  # the job's working directory: it ends by itself, exit code 0
+        deadline = time.monotonic() + 10
+        while not look(job_id).terminal:  # reaps
+            assert time.monotonic() < deadline, "the job did not end"
+            time.sleep(0.02)
+        return seen
+
+    monkeypatch.setattr(b, "status", ends_after_the_look)
+    b.cancel(job)
+    monkeypatch.undo()
+    assert (d / "cancelled").exists()
     st = b.status(job)
     assert st.state is JobState.SUCCEEDED and st.exit_code == 0, st
 

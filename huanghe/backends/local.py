@@ -373,27 +373,27 @@ class LocalBackend(BackendBase):
             proc.poll()  # reap our own child so it does not linger as a zombie
         st = self._state(d)
         started = float(st["started_at"])
-        cancelled = d / "cancelled"
-        if cancelled.exists():
-            if _alive(st["pid"], st["start_ticks"]):
-                return BackendJobStatus(JobState.RUNNING, None, started, None, "cancelling")
-            return BackendJobStatus(
-                JobState.CANCELLED, None, started, float(cancelled.read_text() or 0) or None, "cancelled"
-            )
-        # Liveness BEFORE the exit code: the wrapper writes ``exit_code`` and then exits, so a process seen
-        # dead here has written it (if it ever will). Checked the other way round, a job ending between the
-        # two looks read as "ended without an exit code" and was re-queued away from its center.
+        # Liveness BEFORE the files: the wrapper writes ``exit_code``, then exits (seen dead, it has written it if
+        # it ever will); the other way round, a job ending between the looks read as killed and was re-queued.
         alive = _alive(st["pid"], st["start_ticks"])
-        ec = d / "exit_code"
-        if ec.exists():
-            code_s, end_s = ec.read_text().split()
-            code = int(code_s)
+        ec, cancelled = d / "exit_code", d / "cancelled"
+        ended = ec.read_text().split() if ec.exists() else None
+        if cancelled.exists():
+            at = float(cancelled.read_text() or 0) or None
+            if alive:
+                return BackendJobStatus(JobState.RUNNING, None, started, None, "cancelling")
+            # ended by itself before the mark (between cancel's look and its mark): its own end, not CANCELLED,
+            # which a center's failover took for its own cancel (and ran the job again elsewhere)
+            if ended is None or at is None or float(ended[1]) >= at:
+                return BackendJobStatus(JobState.CANCELLED, None, started, at, "cancelled")
+        if ended is not None:
+            code, end_s = int(ended[0]), float(ended[1])
             if code == 0:
-                return BackendJobStatus(JobState.SUCCEEDED, 0, started, float(end_s))
+                return BackendJobStatus(JobState.SUCCEEDED, 0, started, end_s)
             msg = f"exit code {code}"
             if code == 124 and st.get("time_limit_s"):
                 msg = f"time limit of {st['time_limit_s']} s reached / 超时"
-            return BackendJobStatus(JobState.FAILED, code, started, float(end_s), msg)
+            return BackendJobStatus(JobState.FAILED, code, started, end_s, msg)
         if alive:
             return BackendJobStatus(JobState.RUNNING, None, started)
         return BackendJobStatus(
