@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
-from huanghe.backends.kubernetes import KubernetesBackend
+from huanghe.backends.kubernetes import CANCEL_ANNOTATION, KubernetesBackend
 from huanghe.backends.local_accounts import account_name
 from huanghe.backends.protocol import (
     BackendConfigError,
     BackendJobSpec,
+    BackendJobStatus,
     CapabilityMissingError,
     UnknownJobError,
     wait_terminal,
@@ -80,6 +82,34 @@ def test_a_pod_ending_between_the_job_read_and_the_pod_list_is_not_read_as_queue
         assert st.state is JobState.RUNNING and st.started_at is not None, st
     finally:
         pod.kill("Deleted")
+
+
+def test_a_job_ending_between_the_look_and_the_mark_of_cancel_keeps_its_own_end(
+    k8s_fake_api: FakeApiServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``cancel`` looks at the job, then annotates and suspends it. A Job completing between the two once read as
+    CANCELLED (the annotation was read first), which a center's failover took for its own cancel. Here the job
+    ends exactly then: right after the look, the Job completed before the patch."""
+    b = create_backend("kubernetes", {"host": k8s_fake_api.url})
+    go = tmp_path / "go"
+    job = b.submit(BackendJobSpec(command=f"while [ ! -e {go} ]; do sleep 0.05; done"))
+    look = b.status
+
+    def ends_after_the_look(job_id: str) -> BackendJobStatus:
+        seen = look(job_id)
+        go.touch()  # the job ends by itself, exit code 0
+        deadline = time.monotonic() + 10
+        while not look(job_id).terminal:
+            assert time.monotonic() < deadline, "the job did not end"
+            time.sleep(0.05)
+        return seen
+
+    monkeypatch.setattr(b, "status", ends_after_the_look)
+    b.cancel(job)
+    monkeypatch.undo()
+    assert CANCEL_ANNOTATION in k8s_fake_api.jobs[("default", job)]["metadata"]["annotations"]
+    st = b.status(job)
+    assert st.state is JobState.SUCCEEDED and st.exit_code == 0, st
 
 
 def test_multi_node_is_declared_missing(k8s_fake_api: FakeApiServer) -> None:

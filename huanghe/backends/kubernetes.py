@@ -273,14 +273,16 @@ class KubernetesBackend(BackendBase):
             started = _epoch(pod.status.start_time)
         if started is None and st is not None:
             started = _epoch(st.start_time)
-        if CANCEL_ANNOTATION in annotations:
-            return BackendJobStatus(
-                JobState.CANCELLED, None, started, float(annotations[CANCEL_ANNOTATION]), "cancelled"
-            )
         code = int(term.exit_code) if term is not None else None
+        # Complete before the cancel mark: a Job completing between cancel's look and its mark completed by itself
+        # (read CANCELLED, a center's failover took it for its own cancel and ran it again elsewhere)
         if "Complete" in conds:
             end = _epoch(st.completion_time) or _epoch(conds["Complete"].last_transition_time)
             return BackendJobStatus(JobState.SUCCEEDED, 0 if code is None else code, started, end)
+        if CANCEL_ANNOTATION in annotations:  # then the mark: the suspension itself may fail the Job
+            return BackendJobStatus(
+                JobState.CANCELLED, None, started, float(annotations[CANCEL_ANNOTATION]), "cancelled"
+            )
         if "Failed" in conds:
             cd = conds["Failed"]
             msg = f"{cd.reason or 'Failed'}" + (f": exit code {code}" if code is not None else "")
