@@ -17,13 +17,13 @@ from huanghe.backends.local_accounts import account_name
 from huanghe.backends.protocol import (
     BackendConfigError,
     BackendJobSpec,
-    BackendJobStatus,
     CapabilityMissingError,
     UnknownJobError,
     wait_terminal,
 )
 from huanghe.backends.registry import create_backend
 from huanghe.domain.enums import JobState
+from tests.backend_support import ends_after_the_look
 from tests.infra.fake_k8s_apiserver import FakeApiServer
 
 
@@ -91,20 +91,9 @@ def test_a_job_ending_between_the_look_and_the_mark_of_cancel_keeps_its_own_end(
     CANCELLED (the annotation was read first), which a center's failover took for its own cancel. Here the job
     ends exactly then: right after the look, the Job completed before the patch."""
     b = create_backend("kubernetes", {"host": k8s_fake_api.url})
-    go = tmp_path / "go"
+    go = tmp_path / "go"  # the job ends by itself, exit code 0, once this exists
     job = b.submit(BackendJobSpec(command=f"while [ ! -e {go} ]; do sleep 0.05; done"))
-    look = b.status
-
-    def ends_after_the_look(job_id: str) -> BackendJobStatus:
-        seen = look(job_id)
-        go.touch()  # the job ends by itself, exit code 0
-        deadline = time.monotonic() + 10
-        while not look(job_id).terminal:
-            assert time.monotonic() < deadline, "the job did not end"
-            time.sleep(0.05)
-        return seen
-
-    monkeypatch.setattr(b, "status", ends_after_the_look)
+    monkeypatch.setattr(b, "status", ends_after_the_look(b, go.touch))
     b.cancel(job)
     monkeypatch.undo()
     assert CANCEL_ANNOTATION in k8s_fake_api.jobs[("default", job)]["metadata"]["annotations"]

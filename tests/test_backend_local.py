@@ -11,8 +11,9 @@ import pytest
 
 import huanghe.backends.local as local_backend
 from huanghe.backends.local import LocalBackend, _alive
-from huanghe.backends.protocol import BackendJobSpec, BackendJobStatus, wait_terminal
+from huanghe.backends.protocol import BackendJobSpec, wait_terminal
 from huanghe.domain.enums import JobState
+from tests.backend_support import ends_after_the_look
 
 
 def _backend(tmp_path: Path) -> LocalBackend:
@@ -87,18 +88,8 @@ def test_a_job_ending_between_the_look_and_the_mark_of_cancel_keeps_its_own_end(
     b = _backend(tmp_path)
     job = b.submit(BackendJobSpec(command="while [ ! -e go ]; do sleep 0.05; done"))
     d = b.root / job
-    look = b.status
-
-    def ends_after_the_look(job_id: str) -> BackendJobStatus:
-        seen = look(job_id)
-        (d / "work" / "go").touch()  # the job's working directory: it ends by itself, exit code 0
-        deadline = time.monotonic() + 10
-        while not look(job_id).terminal:  # reaps
-            assert time.monotonic() < deadline, "the job did not end"
-            time.sleep(0.02)
-        return seen
-
-    monkeypatch.setattr(b, "status", ends_after_the_look)
+    go = d / "work" / "go"  # in the job's working directory: it ends by itself, exit code 0
+    monkeypatch.setattr(b, "status", ends_after_the_look(b, go.touch))
     b.cancel(job)
     monkeypatch.undo()
     assert (d / "cancelled").exists()
