@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.backends.fake import FakeBackend
@@ -38,9 +39,9 @@ T0 = 1_800_000_000.0
 class Rig:
     """A migrated SQLite DB with the two-pool test network on FAKE back-ends sharing one fake clock."""
 
-    def __init__(self, tmp_path: Path, **settings: Any) -> None:
+    def __init__(self, tmp_path: Path, url: str = "", **settings: Any) -> None:
         self.clock = FakeClock(T0)
-        url = f"sqlite:///{tmp_path / 's.db'}"
+        url = url or f"sqlite:///{tmp_path / 's.db'}"
         net.prepare_db(url, net.topology(("fake", {"cpus": "64"}), ("fake", {"cpus": "65"})))
         self.sf: sessionmaker[Session] = make_session_factory(url)
         self.fakes = {s: FakeBackend({"cpus": s, "duration_s": "10"}, clock=self.clock) for s in ("64", "65")}
@@ -157,6 +158,49 @@ def test_a_job_ending_just_before_its_center_fails_over_is_not_run_again(rig: Ri
     assert (row.state, row.exit_code, row.attempt, row.center_id) == ("SUCCEEDED", 0, 1, "jn-sc"), row.message
     assert row.ended_s == T0 + 2
     assert "failover" not in [e.kind for e in rig.events(jid)] and not rig.qd._jobs
+
+
+@pytest.mark.postgres
+def test_a_cancel_during_placement_is_not_overwritten(
+    tmp_path: Path, fresh_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The placer reads the PENDING jobs, decides, then writes PLACED. A cancel committed between its read and
+    its write (PENDING → CANCELLED) was overwritten on PostgreSQL: the job became PLACED with its cancel
+    requested, which nothing dispatches or ends. Here the user cancels exactly then: during the decision."""
+    rig = Rig(tmp_path, fresh_postgres_url)
+    try:
+        jid = rig.submit(command="sleep 100")
+        decide = rig.sched.engine.place
+        done = threading.Event()
+
+        def cancel() -> None:
+            with rig.sf() as s:
+                svc.cancel(s, jid, clock=rig.clock)
+            done.set()
+
+        def cancelled_meanwhile(*args: Any) -> Any:
+            threading.Thread(target=cancel, daemon=True).start()
+            deadline = time.monotonic() + 20
+            with rig.sf() as s:  # the cancel ends, or waits for the placer's lock on the job
+                while not done.is_set() and not s.scalar(text(_WAITING_FOR_A_LOCK)):
+                    assert time.monotonic() < deadline, "the cancel neither ended nor waited"
+                    s.rollback()
+                    time.sleep(0.02)
+            return decide(*args)
+
+        monkeypatch.setattr(rig.sched.engine, "place", cancelled_meanwhile)
+        rig.sched.tick()
+        assert done.wait(20), "the cancel never ended"
+        row = rig.job(jid)
+        assert (row.state, row.cancel_requested) == ("CANCELLED", True), row.message
+        assert not rig.jn._jobs and not rig.qd._jobs
+    finally:
+        rig.close()
+
+
+_WAITING_FOR_A_LOCK = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
 
 
 def test_failover_is_bounded_by_max_attempts(rig: Rig) -> None:

@@ -79,6 +79,9 @@ class Placer:
                     .where(JobRow.state == JobState.PENDING.value, JobRow.cancel_requested.is_(False))
                     .order_by(JobRow.priority.desc(), JobRow.submit_s, JobRow.id)
                     .limit(ctx.settings.max_batch)
+                    # locked until the decisions commit: a cancel between this read and the write of PLACED
+                    # waits, then cancels the PLACED job (unlocked, PLACED overwrote its CANCELLED)
+                    .with_for_update()
                 )
             )
             if not rows:
