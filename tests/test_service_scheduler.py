@@ -23,6 +23,7 @@ from huanghe.core.clock import FakeClock
 from huanghe.data import service as datasets_svc
 from huanghe.jobs import service as svc
 from huanghe.jobs.backend_cache import BackendCache
+from huanghe.jobs.dispatch_context import TickReport
 from huanghe.jobs.dispatcher import Dispatcher
 from huanghe.jobs.dispatching import backend_spec, dispatch_token
 from huanghe.jobs.models import CenterHealthRow, JobEventRow, JobRow, PlacementRow
@@ -194,6 +195,38 @@ def test_a_cancel_during_placement_is_not_overwritten(
         row = rig.job(jid)
         assert (row.state, row.cancel_requested) == ("CANCELLED", True), row.message
         assert not rig.jn._jobs and not rig.qd._jobs
+    finally:
+        rig.close()
+
+
+@pytest.mark.postgres
+def test_a_cancel_crossing_a_requeue_is_not_left_pending(
+    tmp_path: Path, fresh_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's cancel reads the job RUNNING, then asks its back-end to stop it (``cancel_requested``). A
+    re-queue between the two (its back-end lost it) left it PENDING with its cancel requested, which the placer
+    skips: never placed, never ended. Here the dispatcher re-queues it exactly then: during the cancel's read."""
+    rig = Rig(tmp_path, fresh_postgres_url)
+    try:
+        jid = rig.submit(command="sleep 100")
+        rig.run(0.5)
+        rig.jn._jobs.pop(rig.job(jid).backend_job_id or "")  # the back-end forgot it
+        with rig.sf() as s:
+            read = s.refresh
+
+            def requeued_meanwhile(obj: Any, *args: Any, **kw: Any) -> None:
+                read(obj, *args, **kw)
+                monkeypatch.setattr(s, "refresh", read)  # once
+                rig.sched._follower.reconcile(TickReport())
+                assert rig.job(jid).state == "PENDING"
+
+            monkeypatch.setattr(s, "refresh", requeued_meanwhile)
+            assert svc.cancel(s, jid, clock=rig.clock)["cancel_requested"]
+        assert (rig.job(jid).state, rig.job(jid).cancel_requested) == ("PENDING", True)
+        rig.run(0.5)
+        row = rig.job(jid)
+        assert row.state == "CANCELLED" and row.attempt == 1, row.message
+        assert not rig.qd._jobs
     finally:
         rig.close()
 

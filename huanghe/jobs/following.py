@@ -2,7 +2,8 @@
 
 **cancel**: dispatched/running jobs with ``cancel_requested`` are cancelled on their back-end (in the
 background, one call per job at a time); the job becomes CANCELLED when its back-end says so. One that never
-reached a back-end (DISPATCHED without a back-end id) or whose pool lost its back-end is CANCELLED at once.
+reached a back-end (DISPATCHED without a back-end id; PENDING or PLACED, when the cancel crossed a re-queue) or
+whose pool lost its back-end is CANCELLED at once.
 **reconcile**: back-end states of dispatched/running jobs are copied into the database (one status call per
 job per ``status_interval_s``). A job that FAILED without an exit code (killed, node lost), was PREEMPTED, or
 that its back-end forgot, is retried elsewhere (bounded); a job whose own program failed (exit code ≠ 0) is
@@ -23,7 +24,7 @@ from huanghe.domain.enums import JobState
 from huanghe.jobs.dispatch_context import DispatchContext, TickReport
 from huanghe.jobs.models import JobRow
 from huanghe.jobs.recovery import find_by_token
-from huanghe.jobs.transitions import record_event, requeue, set_state
+from huanghe.jobs.transitions import ACTIVE_STATES, record_event, requeue, set_state
 
 log = logging.getLogger("huanghe.broker")
 
@@ -55,7 +56,9 @@ class Follower:
                 s.execute(
                     select(JobRow.id, JobRow.pool_id, JobRow.backend_job_id, JobRow.dispatch_token).where(
                         JobRow.cancel_requested.is_(True),
-                        JobRow.state.in_([JobState.DISPATCHED.value, JobState.RUNNING.value]),
+                        # PENDING/PLACED too: a cancel requested as the dispatcher re-queued the job (or wrote over
+                        # the cancel) left it waiting with its cancel requested, never placed nor ended
+                        JobRow.state.in_([st.value for st in ACTIVE_STATES] + [JobState.PENDING.value]),
                     )
                 )
             )
