@@ -48,6 +48,11 @@ from pathlib import Path
 from typing import Any
 
 from huanghe.backends.local_accounts import AccountRegistry
+from huanghe.backends.local_procs import alive as _alive
+from huanghe.backends.local_procs import kill_session as _kill_session
+from huanghe.backends.local_procs import proc_stat as _proc_stat
+from huanghe.backends.local_procs import session_members as _session_members
+from huanghe.backends.local_procs import wrapper_process as _wrapper_process
 from huanghe.backends.protocol import (
     TOKEN_MARKER,
     BackendBase,
@@ -109,46 +114,6 @@ printf '%s %s\\n' "$rc" "$(date +%s.%N)" > "$d/exit_code.tmp" && mv "$d/exit_cod
 exit "$rc"
 """
 
-_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_stat(pid: int) -> tuple[str, int] | None:
-    """(state letter, start time in clock ticks since boot) of a process, or None if it does not exist."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return fields[0], int(fields[19])
-
-
-def _alive(pid: int, start_ticks: int) -> bool:
-    st = _proc_stat(pid)
-    return st is not None and st[1] == start_ticks and st[0] not in ("Z", "X")
-
-
-def _session_members(sid: int) -> list[int]:
-    """PIDs whose session id is ``sid`` (the job's wrapper started a new session; ``timeout`` makes its own
-    process group inside it, so a process-group kill would miss it)."""
-    out = []
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            raw = (p / "stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2 :].split()
-        if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
-            out.append(int(p.name))
-    return out
-
-
-def _kill_session(sid: int, sig: signal.Signals) -> None:
-    for pid in _session_members(sid):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, sig)
-
 
 def _has_mark(script: Path, name: str) -> bool:
     """Whether ``script`` starts with the platform's mark for ``name`` (:data:`TOKEN_MARKER`)."""
@@ -158,22 +123,6 @@ def _has_mark(script: Path, name: str) -> bool:
     except OSError:
         return False
     return any(line.strip(b"; ") == marker for line in head.replace(b";", b"\n").splitlines())
-
-
-def _wrapper_process(wrapper: Path) -> tuple[int, int]:
-    """(pid, start ticks) of the live process running ``wrapper`` (found by its command line), or (-1, -1)."""
-    arg = str(wrapper).encode()
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            if arg not in (p / "cmdline").read_bytes().split(b"\0"):
-                continue
-            raw = (p / "stat").read_text()
-        except OSError:
-            continue
-        return int(p.name), int(raw[raw.rindex(")") + 2 :].split()[19])
-    return -1, -1
 
 
 def _hand_over(workdir: Path, uid: int, gid: int) -> None:
