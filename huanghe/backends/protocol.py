@@ -42,10 +42,13 @@ class BackendError(Exception):
 class UnknownJobError(BackendError, LookupError):
     """The back-end has no job with this id (never submitted, or forgotten by the back-end)."""
 
-    def __init__(self, backend: str, job_id: str) -> None:
+    def __init__(self, backend: str, job_id: str, reason: str = "") -> None:
         self.backend = backend
         self.job_id = job_id
-        super().__init__(f"{backend}: unknown job id {job_id!r} / 未知作业")
+        self.reason = reason  #: why the back-end cannot tell more (e.g. its history has no record), or ""
+        super().__init__(
+            f"{backend}: unknown job id {job_id!r} / 未知作业" + (f" ({reason})" if reason else "")
+        )
 
 
 class BackendUnavailableError(BackendError):

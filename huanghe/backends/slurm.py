@@ -15,8 +15,12 @@ cluster's file system there (shared storage, or the platform runs on the login n
 ``tenant_accounts=mapped``: a job with a tenant runs as its account ``hh-t-<id>-<hash>`` (``account_name``;
 it must exist on the cluster), REST: ``X-SLURM-USER-NAME`` with the pool's root/SlurmUser token, CLI:
 ``sbatch --uid`` as root; output in ``<workdir>/<account>/``. Otherwise (or no tenant) as the pool's identity.
-A job id is known while slurmctld keeps it (``MinJobAge``, default 300 s after it ends); after that
-``status`` raises :class:`UnknownJobError` — the platform records terminal states before then.
+slurmctld keeps a job ``MinJobAge`` (default 300 s) after it ends. A job it no longer knows is looked up in the
+cluster's history (``slurm_history``: ``sacct`` from accounting, then ``sacct -c`` from the job completion log
+named by ``JobCompLoc`` in ``slurm_conf``): ``status`` returns the recorded end, ``find_by_name`` the recorded id.
+Only when neither knows the job (or the history shows it unfinished) does ``status`` raise
+:class:`UnknownJobError`, with the reason. The history is read through the CLI in both modes: slurmrestd v0.0.38
+has none without slurmdbd, so with ``cli=never`` a forgotten job stays unknown (and the platform re-runs it).
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ from huanghe.backends.protocol import (
     UnknownJobError,
     exit_code_from_wait_status,
 )
-from huanghe.domain.enums import JobState
+from huanghe.backends.slurm_fields import gpus_in_gres, job_status, map_state, number
+from huanghe.backends.slurm_history import past_job, past_job_named
 
 SETTINGS: dict[str, str] = {
     "rest_url": "slurmrestd URL, e.g. http://slurm-head:6820 (empty = CLI only)",
@@ -69,66 +74,8 @@ SETTINGS: dict[str, str] = {
     "tenant_accounts": "mapped (jobs as their tenant's account) or shared (default mapped if root submits)",
 }
 
-#: Slurm job state → platform state.
-STATE_MAP: dict[str, JobState] = {
-    "PENDING": JobState.DISPATCHED,
-    "CONFIGURING": JobState.DISPATCHED,
-    "REQUEUED": JobState.DISPATCHED,
-    "REQUEUE_HOLD": JobState.DISPATCHED,
-    "REQUEUE_FED": JobState.DISPATCHED,
-    "RESV_DEL_HOLD": JobState.DISPATCHED,
-    "RUNNING": JobState.RUNNING,
-    "COMPLETING": JobState.RUNNING,
-    "SUSPENDED": JobState.RUNNING,
-    "STAGE_OUT": JobState.RUNNING,
-    "SIGNALING": JobState.RUNNING,
-    "RESIZING": JobState.RUNNING,
-    "COMPLETED": JobState.SUCCEEDED,
-    "CANCELLED": JobState.CANCELLED,
-    "PREEMPTED": JobState.PREEMPTED,
-    "FAILED": JobState.FAILED,
-    "TIMEOUT": JobState.FAILED,
-    "NODE_FAIL": JobState.FAILED,
-    "BOOT_FAIL": JobState.FAILED,
-    "DEADLINE": JobState.FAILED,
-    "OUT_OF_MEMORY": JobState.FAILED,
-    "SPECIAL_EXIT": JobState.FAILED,
-    "REVOKED": JobState.CANCELLED,
-}
-
 _MODES = ("mapped", "shared")
 _BAD_NODE_STATES = ("down", "drain", "fail", "not_responding", "unknown", "future", "power")
-
-
-def map_state(slurm_state: str | list[str]) -> JobState:
-    """``"COMPLETED"`` (or ``["COMPLETED"]`` in newer APIs, or ``"CANCELLED by 0"``) → :class:`JobState`."""
-    raw = slurm_state[0] if isinstance(slurm_state, list) and slurm_state else slurm_state
-    word = str(raw or "").split()[0].upper() if raw else "PENDING"
-    return STATE_MAP.get(word, JobState.FAILED)
-
-
-def _number(value: Any) -> float | None:
-    """A number from v0.0.38 (plain) or v0.0.39+ (``{"set": bool, "infinite": bool, "number": n}``)."""
-    if isinstance(value, dict):
-        if not value.get("set", True) or value.get("infinite"):
-            return None
-        value = value.get("number")
-    if value is None:
-        return None
-    return float(value)
-
-
-def _gpus_in_gres(gres: str) -> float:
-    """Count GPUs in a gres string such as ``gpu:a100:4(S:0-1),gpu:2``."""
-    total = 0.0
-    for part in (gres or "").split(","):
-        fields = part.split("(")[0].split(":")
-        if fields and fields[0] == "gpu":
-            try:
-                total += float(fields[-1])
-            except ValueError:
-                total += 1
-    return total
 
 
 def _hand_over(workdir: Path, account: str) -> None:
@@ -375,30 +322,37 @@ class SlurmBackend(BackendBase):
         raise UnknownJobError(self.name, job_id)
 
     def status(self, job_id: str) -> BackendJobStatus:
-        info = self._job_info(job_id)
+        try:
+            info = self._job_info(job_id)
+        except UnknownJobError:
+            return self._past_status(job_id)
         state = map_state(info.get("job_state", ""))
         raw = info.get("exit_code")
         code: int | None = None
         if isinstance(raw, dict):  # v0.0.39+: {"status": ..., "return_code": n, "signal": {...}}
-            rc = _number(raw.get("return_code"))
+            rc = number(raw.get("return_code"))
             code = None if rc is None else int(rc)
         elif raw is not None:
             code = exit_code_from_wait_status(int(raw))
+        start, end = number(info.get("start_time")), number(info.get("end_time"))
+        return job_status(state, code, start, end, str(info.get("state_reason") or ""))
+
+    def _history_allowed(self) -> bool:
+        """The CLI may be used for the cluster's history: not ``cli=never`` (slurmrestd v0.0.38 has none)."""
+        return self.cli != "never"
+
+    def _past_status(self, job_id: str) -> BackendJobStatus:
+        """A job slurmctld no longer knows, as the cluster's history recorded its end (``slurm_history``); only
+        an ended job counts (one the history shows running was lost with slurmctld's state)."""
+        if not job_id.isdigit() or not self._history_allowed():
+            raise UnknownJobError(self.name, job_id, "" if job_id.isdigit() else "not a Slurm job id")
+        past, why = past_job(self._run, job_id, self.timeout_s)
+        if past is None:
+            raise UnknownJobError(self.name, job_id, why)
+        state = map_state(past.state)
         if not state.terminal:
-            code = None
-        start = _number(info.get("start_time"))
-        end = _number(info.get("end_time"))
-        reason = str(info.get("state_reason") or "")
-        message = "" if state is JobState.SUCCEEDED or reason in ("None", "") else reason
-        if state is JobState.FAILED and code:
-            message = f"exit code {code}" + (f" ({reason})" if message else "")
-        return BackendJobStatus(
-            state=state,
-            exit_code=code,
-            started_at=start if start and state is not JobState.DISPATCHED else None,
-            ended_at=end if end and state.terminal else None,
-            message=message,
-        )
+            raise UnknownJobError(self.name, job_id, f"sacct: {past.state} but slurmctld does not know it")
+        return job_status(state, past.exit_code, past.started_at, past.ended_at)
 
     def cancel(self, job_id: str) -> None:
         st = self.status(job_id)  # raises UnknownJobError
@@ -451,15 +405,15 @@ class SlurmBackend(BackendBase):
         cpus_t = cpus_f = gpus_t = gpus_f = mem_t = mem_f = 0.0
         for node in self._nodes():
             cpus = float(node.get("cpus") or 0)
-            mem_mb = float(_number(node.get("real_memory")) or 0)
-            gpus = _gpus_in_gres(str(node.get("gres") or ""))
+            mem_mb = float(number(node.get("real_memory")) or 0)
+            gpus = gpus_in_gres(str(node.get("gres") or ""))
             cpus_t += cpus
             mem_t += mem_mb / 1024
             gpus_t += gpus
             if self._node_usable(node):
                 cpus_f += max(0.0, cpus - float(node.get("alloc_cpus") or 0))
-                mem_f += max(0.0, mem_mb - float(_number(node.get("alloc_memory")) or 0)) / 1024
-                gpus_f += max(0.0, gpus - _gpus_in_gres(str(node.get("gres_used") or "")))
+                mem_f += max(0.0, mem_mb - float(number(node.get("alloc_memory")) or 0)) / 1024
+                gpus_f += max(0.0, gpus - gpus_in_gres(str(node.get("gres_used") or "")))
         return Capacity(cpus_f, cpus_t, gpus_f, gpus_t, mem_f, mem_t)
 
     def health(self) -> Health:
@@ -490,22 +444,18 @@ class SlurmBackend(BackendBase):
         return (cp.returncode == 0 and "UP" in cp.stdout), cp.stdout.strip() or cp.stderr.strip()
 
     def find_by_name(self, name: str) -> tuple[str | None, bool]:
-        """``squeue --states=all --name NAME`` (the CLI, with ``slurm_conf``): found → its id, certain; not found
-        (or no CLI) → ``(None, False)``: slurmctld forgets finished jobs after ``MinJobAge``."""
-        if shutil.which("squeue") is None:
-            return None, False
-        env = {**os.environ, **({"SLURM_CONF": self.slurm_conf} if self.slurm_conf else {})}
+        """``squeue --states=all --name NAME`` (the CLI, with ``slurm_conf``), then the cluster's history
+        (``sacct``, for a job slurmctld forgot): found → its id, certain; not found (or no CLI) →
+        ``(None, False)``: a history may be off or incomplete, so absence proves nothing."""
         try:
-            cp = subprocess.run(
-                ["squeue", "-h", "--states=all", "--name", name, "-o", "%i"],
-                env=env, capture_output=True, text=True, timeout=LOOKUP_TIMEOUT_S,
-            )  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired):
+            cp = self._run(["squeue", "-h", "--states=all", "--name", name, "-o", "%i"], LOOKUP_TIMEOUT_S)
+        except (BackendError, OSError):
             return None, False
         ids = [line.strip() for line in cp.stdout.splitlines() if line.strip()]
-        if cp.returncode != 0 or not ids:
-            return None, False
-        return ids[0], True
+        if cp.returncode == 0 and ids:
+            return ids[0], True
+        past = past_job_named(self._run, name, LOOKUP_TIMEOUT_S) if self._history_allowed() else None
+        return (past.job_id, True) if past is not None else (None, False)
 
     def close(self) -> None:
         if self._http is not None:

@@ -6,7 +6,8 @@ reached a back-end (DISPATCHED without a back-end id; PENDING or PLACED, when th
 whose pool lost its back-end is CANCELLED at once.
 **reconcile**: back-end states of dispatched/running jobs are copied into the database (one status call per
 job per ``status_interval_s``). A job that FAILED without an exit code (killed, node lost), was PREEMPTED, or
-that its back-end forgot, is retried elsewhere (bounded); a job whose own program failed (exit code ≠ 0) is
+that its back-end forgot (a back-end with a history answers with the job's end instead: Slurm's ``sacct``), is
+retried elsewhere (bounded); a job whose own program failed (exit code ≠ 0) is
 not retried. A job that ends is metered in the same transaction (:func:`~huanghe.jobs.transitions.set_state`).
 """
 
@@ -147,11 +148,12 @@ class Follower:
             self._polled[job_id] = now_s
             try:
                 st = be.status(str(bid))
-            except UnknownJobError:
+            except UnknownJobError as exc:
                 with ctx.sf() as s:
                     row = s.get(JobRow, job_id)
                     if row is not None and row.state == state:
-                        reason = f"lost: {be.name} no longer knows job {bid} / 作业丢失"
+                        why = f" ({exc.reason})" if exc.reason else ""
+                        reason = f"lost: {be.name} no longer knows job {bid}{why} / 作业丢失"
                         requeue(s, row, reason, ctx.clock.now_s())
                         rep.retried += 1
                 continue

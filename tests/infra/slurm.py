@@ -27,7 +27,7 @@ import pytest
 
 from tests.infra.ports import free_port, log_after, log_size, start_with_retry, wait_listening
 
-__all__ = ["SlurmCluster", "free_port", "slurm_cluster", "start_slurm"]
+__all__ = ["SlurmCluster", "forget_jobs", "free_port", "slurm_cluster", "start_slurm"]
 
 REPO = Path(__file__).resolve().parents[2]
 DEBS = ["munge", "slurmctld", "slurmd", "slurm-client", "slurmrestd", "slurm-wlm-jwt-plugin"]
@@ -202,7 +202,6 @@ def start_slurm(root: Path | None = None) -> SlurmCluster:
     key.chmod(0o600)
     conf = d / "slurm.conf"
     cluster = SlurmCluster(root=d, conf=conf, rest_url="", jwt_user=JOB_USER, job_dir=job_dir)
-    env = cluster.env
     devnull = subprocess.DEVNULL
     try:
         m = d / "munge"
@@ -222,31 +221,46 @@ def start_slurm(root: Path | None = None) -> SlurmCluster:
             stderr=devnull,
         )
         _wait("munged", lambda: (m / "munge.socket").exists(), 10, m / "munged.log")
-        start_with_retry(lambda: _start_controller_and_node(cluster))
-
-        def node_idle() -> bool:
-            out = subprocess.run(
-                ["sinfo", "-h", "-N", "-o", "%T"], env=env, capture_output=True, text=True, timeout=10
-            ).stdout
-            return out.strip().startswith("idle")
-
-        _wait("slurm node", node_idle, 30, d / "slurmctld.log")
-        start_with_retry(lambda: _start_rest(cluster))
-        token = cluster.token()
-
-        def rest_ok() -> bool:
-            r = httpx.get(
-                f"{cluster.rest_url}/slurm/{REST_VERSION}/ping",
-                headers={"X-SLURM-USER-NAME": JOB_USER, "X-SLURM-USER-TOKEN": token},
-                timeout=2,
-            )
-            return r.status_code == 200
-
-        _wait("slurmrestd", rest_ok, 20, d / "slurmrestd.log")
+        _start_slurm_daemons(cluster)
     except BaseException:
         cluster.stop_all()
         raise
     return cluster
+
+
+def _start_slurm_daemons(cluster: SlurmCluster, clear_state: bool = False) -> None:
+    """slurmctld and slurmd (slurmctld with ``-c``: its saved jobs cleared), then slurmrestd; returns when
+    ``sinfo`` shows the node idle and the REST ping answers."""
+    start_with_retry(lambda: _start_controller_and_node(cluster, clear_state))
+
+    def node_idle() -> bool:
+        out = subprocess.run(
+            ["sinfo", "-h", "-N", "-o", "%T"], env=cluster.env, capture_output=True, text=True, timeout=10
+        ).stdout
+        return out.strip().startswith("idle")
+
+    _wait("slurm node", node_idle, 30, cluster.root / "slurmctld.log")
+    start_with_retry(lambda: _start_rest(cluster))
+    token = cluster.token()
+
+    def rest_ok() -> bool:
+        r = httpx.get(
+            f"{cluster.rest_url}/slurm/{REST_VERSION}/ping",
+            headers={"X-SLURM-USER-NAME": JOB_USER, "X-SLURM-USER-TOKEN": token},
+            timeout=2,
+        )
+        return r.status_code == 200
+
+    _wait("slurmrestd", rest_ok, 20, cluster.root / "slurmrestd.log")
+
+
+def forget_jobs(cluster: SlurmCluster) -> None:
+    """Make slurmctld forget every job, as ``MinJobAge`` does with ended ones: slurmctld, slurmd and slurmrestd
+    stopped (by PID) and started again, slurmctld with its saved state cleared (``-c``). The job completion log
+    (``JobCompLoc``) stays. Returns when the cluster is ready again."""
+    for name in ("slurmrestd", "slurmd", "slurmctld"):
+        cluster.stop(name)
+    _start_slurm_daemons(cluster, clear_state=True)
 
 
 def _wait_own_port(proc: subprocess.Popen[bytes], port: int, log: Path, offset: int, name: str) -> None:
@@ -255,9 +269,10 @@ def _wait_own_port(proc: subprocess.Popen[bytes], port: int, log: Path, offset: 
                    timeout_s=30, what=f"{name} on port {port}")  # fmt: skip
 
 
-def _start_controller_and_node(cluster: SlurmCluster) -> None:
-    """slurmctld and slurmd on two new free ports (written to ``slurm.conf``); returns once each listens on its
-    own port (by PID). PortTakenError (both stopped) when another process took one first."""
+def _start_controller_and_node(cluster: SlurmCluster, clear_state: bool = False) -> None:
+    """slurmctld (``-c``: without its saved state) and slurmd on two new free ports (written to ``slurm.conf``);
+    returns once each listens on its own port (by PID). PortTakenError (both stopped) when another process took
+    one first."""
     d, devnull = cluster.root, subprocess.DEVNULL
     ctld_port, slurmd_port = free_port(), free_port()
     cluster.conf.write_text(_conf_text(d, ctld_port, slurmd_port))
@@ -265,7 +280,7 @@ def _start_controller_and_node(cluster: SlurmCluster) -> None:
     logs = {"slurmctld": d / "slurmctld.log", "slurmd": d / "slurmd.log"}
     offsets = {name: log_size(path) for name, path in logs.items()}
     cluster.procs["slurmctld"] = subprocess.Popen(
-        ["/usr/sbin/slurmctld", "-D", "-i", "-f", str(cluster.conf)],
+        ["/usr/sbin/slurmctld", "-D", "-i", *(["-c"] if clear_state else []), "-f", str(cluster.conf)],
         env=cluster.env, stdin=devnull, stdout=devnull, stderr=devnull,
     )  # fmt: skip
     cluster.procs["slurmd"] = subprocess.Popen(
