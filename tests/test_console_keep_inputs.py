@@ -5,12 +5,15 @@ whole page, form included): the typed values and the ticked sector are still the
 draw's values (the share, the tenant that follows the filter); a reload while the caret is in a field keeps the focus and the caret; a successful
 issue resets the form. Users (platform admin): the same for the create form under a role-filter reload. Budgets
 (platform admin): a tenant's typed limits stay across that tenant's reload and never show in another tenant's form.
-Pools (operator): a language switch (the page drawn anew) keeps the typed drain reason and pool change.
+Pools (operator): a language switch (the page drawn anew) keeps the typed drain reason and pool change. Every page
+with a form (its role): a value typed into it stays across a language switch and back (the page drawn anew twice).
 Shared role platform: tenants of this run only; the user created is this run's; no quota is saved."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -205,5 +208,132 @@ def test_pools_language_switch_keeps_what_was_typed(chromium: Any, role_platform
             ]
             assert got == [chosen, "7", price], (title, got)
             assert page.input_value("#pools-reason") == "留字 kept across the switch", title
+    finally:
+        page.context.close()
+
+
+# A page with a form: the role that opens it, a field of the form and what the user types into it (not sent).
+TYPED: dict[str, tuple[str, str, str]] = {
+    "applications": ("tenant_admin", "#application-form input[name='basis_cny']", "3456"),
+    "audit": ("regulator", "#audit-search input[name='subject']", "留字-subject"),
+    "datasets": ("tenant_admin", "#ds-register input[name='name']", "留字 数据集"),
+    "endpoints": ("operator", "#ep-cap-gib", "42"),
+    "invoices": ("admin", "#invoices-create input[name='month']", "2024-03"),
+    "offerings": ("operator", "#offering-form textarea[name='description']", "留字 kept across the switch"),
+    "pools": ("operator", "#pools-reason", "留字 kept across the switch"),
+    "programmes": ("regulator", "#programmes-create input[name='fund_cny']", "1234.5"),
+    "projects": ("operator", "#projects-file textarea[name='description']", "留字 kept across the switch"),
+    "protection": ("regulator", "#protection-form textarea[name='purpose']", "留字 kept across the switch"),
+    "settlement": ("operator", "#settlement-month", "2024-03"),
+    "tokens": ("tenant_admin", "#tokens-form input[name='name']", "留字-token"),
+    "users": ("admin", "#users-form input[name='name']", "张 留字"),
+    "vouchers": ("regulator", "#vouchers-form input[name='note']", "typed, not sent"),
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("view", sorted(TYPED))
+def test_a_language_switch_keeps_what_was_typed(
+    chromium: Any, role_platform: RolePlatform, view: str
+) -> None:
+    """Typed into a page's form, then the language switched and back: each switch draws the page anew (the field
+    is a new element) and the typed value is still there. ``body[data-lang-drawn]`` counts the switches whose
+    redraws (and the restore of what was typed) are done. Nothing is sent."""
+    p = role_platform
+    role, field, typed = TYPED[view]
+    with _form_shown(p, view):
+        page = login(chromium, p, role)
+        try:
+            _switch_and_back(page, p, view, field, typed)
+        finally:
+            page.context.close()
+
+
+@contextmanager
+def _form_shown(p: RolePlatform, view: str) -> Iterator[None]:
+    """What ``view``'s form needs to show: Applications an open programme (it stays: programmes are not deleted),
+    Center storage an endpoint of the operator's center (deleted after)."""
+    if view == "applications":
+        prog = {"id": f"keep-{uuid.uuid4().hex[:8]}", "name_zh": "留字计划", "name_en": "Keep programme",
+                "authority": "山东省", "basis": "bill", "share": "0.5", "fund_cny": "100000"}  # fmt: skip
+        with p.client("regulator") as reg:
+            assert reg.post(f"{API}/programmes", json=prog).status_code == 201
+    if view != "endpoints":
+        yield
+        return
+    eid = f"keep-{uuid.uuid4().hex[:8]}"
+    body = {"id": eid, "center": OPERATOR_CENTER, "temperature": "warm", "medium": "hdd",
+            "url": "http://127.0.0.1:9", "bucket": "hh-console-test", "capacity_bytes": 1024**3}  # fmt: skip
+    with p.client("admin") as admin:
+        assert admin.post(f"{API}/storage-endpoints", json=body).status_code == 201
+        try:
+            yield
+        finally:
+            admin.delete(f"{API}/storage-endpoints/{eid}")
+
+
+def _switch_and_back(page: Any, p: RolePlatform, view: str, field: str, typed: str) -> None:
+    """Open ``view``, type ``typed`` into ``field``, switch to English and back: each switch draws the field anew
+    (the mark set on it before is gone) and ``typed`` is still in it."""
+    open_view(page, p, view)
+    page.wait_for_selector(field)
+    page.fill(field, typed)
+    for lang in ("en", "zh-CN"):
+        drawn = page.evaluate(
+            "s => { document.querySelector(s).dataset.drawn = 'before';"
+            " return Number(document.body.dataset.langDrawn || 0); }",
+            field,
+        )
+        page.click("#lang-switch")
+        page.wait_for_function(
+            "([s, n]) => Number(document.body.dataset.langDrawn || 0) > n"
+            " && document.querySelector(s) && !document.querySelector(s).dataset.drawn",
+            arg=[field, drawn],
+        )
+        assert page.evaluate("HH.lang") == lang
+        assert page.input_value(field) == typed, (view, lang)
+
+
+# window.fetch, wrapped: GET answers whose path holds `window.__holdPath` wait until `window.__release()`
+# (`window.__held` counts them).
+HOLD_UNTIL_RELEASED = """path => {
+  const orig = window.fetch.bind(window);
+  let release;
+  const gate = new Promise((resolve) => { release = resolve; });
+  window.__held = 0; window.__release = release;
+  window.fetch = async (input, init) => {
+    const resp = await orig(input, init);
+    if (String(input).includes(path) && !(init && init.method && init.method !== "GET")) {
+      window.__held += 1;
+      await gate;
+    }
+    return resp;
+  };
+}"""
+
+
+@pytest.mark.browser
+def test_what_is_typed_while_the_switch_redraws_is_not_undone(
+    chromium: Any, role_platform: RolePlatform
+) -> None:
+    """Settlement draws its form, then waits for the statement; a month typed into the new form meanwhile stays
+    when the switch's restore comes (after the statement): the user's newest value, not the one typed before."""
+    p = role_platform
+    page = login(chromium, p, "operator")
+    try:
+        open_view(page, p, "settlement")
+        page.wait_for_selector("#settlement-table")
+        page.fill("#settlement-month", "2024-03")
+        page.evaluate(HOLD_UNTIL_RELEASED, f"{API}/centers/{OPERATOR_CENTER}/statement")
+        page.evaluate("document.getElementById('settlement-month').dataset.drawn = 'before'")
+        drawn = page.evaluate("Number(document.body.dataset.langDrawn || 0)")
+        page.click("#lang-switch")
+        page.wait_for_function(
+            "() => window.__held >= 1 && !document.getElementById('settlement-month').dataset.drawn"
+        )
+        page.fill("#settlement-month", "2025-01")  # into the new form, while its statement is held
+        page.evaluate("window.__release()")
+        page.wait_for_function("n => Number(document.body.dataset.langDrawn || 0) > n", arg=drawn)
+        assert page.input_value("#settlement-month") == "2025-01"
     finally:
         page.context.close()

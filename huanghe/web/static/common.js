@@ -51,9 +51,26 @@
     url.searchParams.set("lang", lang);
     history.replaceState(null, "", url);
     HH.applyStaticText();
-    langListeners.forEach((fn) => fn());
+    const out = redrawInLang();
+    Promise.resolve(out).then(() => { langDrawn += 1; document.body.dataset.langDrawn = String(langDrawn); });
   };
-  /** Call `fn` after every language switch (static texts are already translated then). */
+  let langDrawn = 0;  // language switches whose redraws are done (body[data-lang-drawn]: a mark for tests)
+  /** After a language switch: the listeners' redraws, and the shown page's own (`show` again, when it registered
+      with `relang: true`), keeping what the user typed into the shown page and has not sent (HH.keepInputs,
+      form_state.js): the one place every page goes through. What was typed is put back once every redraw that
+      returned a promise settled (so a listener must return its redraw's promise). */
+  function redrawInLang() {
+    const page = HH.pages.find((p) => p.name === HH.view);
+    const redraw = () => {
+      const outs = langListeners.map((fn) => fn());
+      if (page && page.relang && routingReady) outs.push(showPage(page));
+      const running = outs.filter((o) => o && typeof o.then === "function");
+      return running.length ? Promise.allSettled(running) : undefined;
+    };
+    return page ? HH.keepInputs(page.el, redraw) : redraw();
+  }
+  /** Call `fn` after every language switch (static texts are already translated then); a redraw that runs on
+      after `fn` returns is returned as a promise (see redrawInLang). */
   HH.onLang = (fn) => langListeners.push(fn);
 
   // ---- formatting -----------------------------------------------------------------------------------------
@@ -185,7 +202,8 @@
       view whose menu entry is lit while it shows (detail pages), unless: calls (same form as needs) that, when
       the caller may make them all, hide the menu entry because another page of theirs does the same thing and
       more (one entry per thing: the admin's Storage page covers the operator's Center storage); the page stays
-      open to its address}. */
+      open to its address; relang: true = a language switch while it shows draws it anew with `show`, keeping
+      what was typed (a page redrawing otherwise returns its redraw from its HH.onLang listener)}. */
   HH.pages = [];
   const STATIC_VIEWS = {
     network: { nav: "nav.overview", href: "#overview", needs: [] },
@@ -293,11 +311,13 @@
     const page = HH.pages.find((p) => p.name === HH.view);
     // a page opens once the caller's capabilities are known (its HH.can answers are right then), and once per
     // navigation: a second show() racing the first would redraw a form while someone types in it
-    if (page && page.show && routingReady) {
-      Promise.resolve(page.show(HH.params, page.el)).catch((err) => { page.el.prepend(HH.errorBox(err)); });
-    }
+    if (page && page.show && routingReady) showPage(page);
     const anchor = location.hash && HH.view === "network" ? document.getElementById(location.hash.slice(1)) : null;
     if (anchor) anchor.scrollIntoView();
+  }
+  /** `page` drawn by its `show` with the address's params; an error shown at the page's top. */
+  function showPage(page) {
+    return Promise.resolve(page.show(HH.params || [], page.el)).catch((err) => { page.el.prepend(HH.errorBox(err)); });
   }
   /** Call `fn(view)` whenever the shown view changes (and once at start). */
   HH.onView = (fn) => viewListeners.push(fn);

@@ -6,6 +6,19 @@
   "use strict";
 
   const HH = window.HH;
+  const FIELDS = "input, select, textarea";
+
+  /* What the user changed, anywhere in the document, from the start (HH.keepInputs keeps these): every field
+     that got an 'input' or 'change' event is marked `data-hh-touched`, and numbered (the newest highest). */
+  let typed = 0;
+  const typedAt = new WeakMap();
+  const mark = (ev) => {
+    if (!(ev.target instanceof Element) || !ev.target.matches(FIELDS)) return;
+    ev.target.dataset.hhTouched = "1";
+    typed += 1;
+    typedAt.set(ev.target, typed);
+  };
+  ["input", "change"].forEach((type) => document.addEventListener(type, mark, true));
 
   /** `fn` after `out`, the result of a redraw: at once, or once a promise settles (then `out`'s value or error). */
   function after(out, fn) {
@@ -57,10 +70,12 @@
   /** Keep what the user typed across a redraw: `HH.keepInputs(container, redraw)` runs `redraw()` (best synchronous;
       a promise: restored once it settles), then puts back what the user changed in `container` (a page's element).
       Kept: of each input, select and textarea that got an 'input' or 'change' event since it was drawn (marked
-      `data-hh-touched`), the value (checkbox, radio: checked; a multiple select: the chosen options); the focus,
-      caret and selection of a keyed field (`data-keep="off"` too; focusKeeper). A restored field counts as
-      changed, so it survives later redraws; untouched fields show the new draw's values. No event is fired on
-      restore: a page whose listeners show or hide fields by a field's value re-applies them after the call.
+      `data-hh-touched`, from the page's start), the value (checkbox, radio: checked; a multiple select: the chosen
+      options); the focus, caret and selection of a keyed field (`data-keep="off"` too; focusKeeper). A restored
+      field counts as changed, so it survives later redraws; untouched fields show the new draw's values; a field
+      the user changed while an async redraw ran keeps what they typed there. No 'input' or 'change' event is
+      fired on restore: a page whose listeners fill or show fields by a field's value re-applies them on the
+      'hh-inputs-kept' event, dispatched (bubbling) on `container` once the values are back.
       Matched by key: scope + the field's `name`, else `id`, else aria-label (+ `value` for checkboxes and radios);
       scope: the closest `data-keep` value, else the closest form's id or name, + the closest `data-id` (a table
       row's record). Not carried: a key missing from the new draw or not unique in the old one (another form,
@@ -69,12 +84,7 @@
       Forgotten: `HH.keepInputs.forget(node)` drops the marks inside `node` (a form after its successful save,
       before the reload: the form is then drawn afresh); leaving the page does not forget them. */
   HH.keepInputs = function (container, redraw) {
-    const FIELDS = "input, select, textarea", kept = new Map(), seen = new Set();
-    if (!container.dataset.hhKeep) {
-      container.dataset.hhKeep = "1";
-      const mark = (ev) => { if (ev.target instanceof Element && ev.target.matches(FIELDS)) ev.target.dataset.hhTouched = "1"; };
-      ["input", "change"].forEach((type) => container.addEventListener(type, mark, true));
-    }
+    const kept = new Map(), seen = new Set(), since = typed;
     const keyOf = (e, focus) => {  // focus: the key to find the focused field again, kept or not
       const own = e.getAttribute("name") || e.id || e.getAttribute("aria-label");
       if (!own || e.type === "file" || (e.dataset.keep === "off" && !focus)) return null;
@@ -99,7 +109,7 @@
     return after(redraw(), () => {
       for (const e of container.querySelectorAll(FIELDS)) {
         const v = kept.get(keyOf(e));
-        if (!v) continue;
+        if (!v || (typedAt.get(e) || 0) > since) continue;  // changed meanwhile: the user's newest stays
         if ("checked" in v) e.checked = v.checked;
         else if (v.picked) [...e.options].forEach((o) => { o.selected = v.picked.includes(o.value); });
         else if (e.tagName === "SELECT" && ![...e.options].some((o) => o.value === v.value)) continue;
@@ -107,6 +117,7 @@
         e.dataset.hhTouched = "1";
       }
       focus();
+      container.dispatchEvent(new CustomEvent("hh-inputs-kept", { bubbles: true }));
     });
   };
   /** Forget the user's changes inside `node` (see HH.keepInputs): its next redraw shows the fields as drawn. */

@@ -243,13 +243,13 @@
     return params[0] ? showOne(params[0], el0) : showList(el0);
   }
 
-  const page = HH.registerPage({
+  HH.registerPage({
     name: "applications",
     nav: "applications.nav",
     needs: [LIST],
     calls: [LIST, "GET /api/v1/programme-applications/{application_id}", APPLY, WITHDRAW,
       "GET /api/v1/programmes", "GET /api/v1/programmes/{programme_id}", INDUSTRIES],
     show,
+    relang: true,  // a language switch draws it anew (what was typed stays: common.js)
   });
-  HH.onLang(() => { if (HH.view === "applications") show(HH.params || [], page.el).catch((err) => page.el.prepend(HH.errorBox(err))); });
 })();

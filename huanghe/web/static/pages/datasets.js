@@ -466,7 +466,8 @@
     },
   });
   page.el.addEventListener("click", act);
-  HH.onLang(() => { if (HH.view === "datasets") render().catch((err) => page.el.prepend(HH.errorBox(err))); });
+  // returned: what was typed stays once the redraw is done (common.js)
+  HH.onLang(() => (HH.view === "datasets" ? render().catch((err) => page.el.prepend(HH.errorBox(err))) : null));
   HH.onView((view) => {
     clearInterval(st.timer);
     st.timer = view === "datasets" ? setInterval(tick, REFRESH_MS) : null;

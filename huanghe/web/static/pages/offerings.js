@@ -264,12 +264,12 @@
     return params[0] ? showOne(params[0], el0) : showList(el0);
   }
 
-  const page = HH.registerPage({
+  HH.registerPage({
     name: "offerings",
     nav: "offerings.nav",
     needs: [LIST],
     calls: [LIST, "GET /api/v1/offerings/{offering_id}", CREATE, PATCH, PUBLISH, WITHDRAW],
     show,
+    relang: true,  // a language switch draws it anew (what was typed stays: common.js)
   });
-  HH.onLang(() => { if (HH.view === "offerings") show(HH.params || [], page.el).catch((err) => page.el.prepend(HH.errorBox(err))); });
 })();

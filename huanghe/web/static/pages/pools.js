@@ -199,7 +199,7 @@
     const h = (health.items || []).find((x) => x.center === centerId);
     const byBackend = new Map((backends.items || []).map((b) => [b.name, b]));
     // a drain's, resume's or edit's reload keeps what was typed and not sent (HH.keepInputs; another center: a new
-    // root, nothing carried); then the edit form's untouched fields show the kept pool's values
+    // root, nothing carried); then the edit form's untouched fields show the kept pool's values ('hh-inputs-kept')
     st.refill = null;
     HH.keepInputs(root, () => root.replaceChildren(...[
       summary(center, pools.items, drained, h),
@@ -208,7 +208,6 @@
       loadSection(centerId),
       jobsSection(centerId),
     ].filter(Boolean)));
-    if (st.refill) st.refill();
     loadTelemetry(centerId);
     loadJobs(centerId);
   }
@@ -455,15 +454,11 @@
       "GET /api/v1/centers/{center_id}/jobs",
     ],
     show,
+    relang: true,  // a language switch draws it anew (what was typed stays: common.js)
   });
-  // the other language draws the page anew: what was typed and not sent stays (HH.keepInputs), then the edit
-  // form's untouched fields show the kept pool's values (no change event on restore)
-  HH.onLang(() => {
-    if (HH.view !== "pools") return;
-    HH.keepInputs(page.el, () => show(HH.params || [], page.el))
-      .then(() => { if (st.refill) st.refill(); })
-      .catch((err) => page.el.prepend(HH.errorBox(err)));
-  });
+  // once what was typed is back (a reload's or a language switch's redraw: HH.keepInputs), the edit form's
+  // untouched fields show the kept pool's values (no change event on restore)
+  page.el.addEventListener("hh-inputs-kept", () => { if (st.refill) st.refill(); });
 
   // Work-around (framework race, reported): the menu is drawn when HH.ready resolves, which can happen before
   // this script registered the page; then add this page's entry as renderNav would (the next language switch

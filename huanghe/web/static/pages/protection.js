@@ -111,6 +111,5 @@
     st.msg = "";
   }
 
-  const page = HH.registerPage({ name: "protection", nav: "protection.nav", needs: [LIST], calls: [LIST, ADD], show });
-  HH.onLang(() => { if (HH.view === "protection") show(HH.params || [], page.el).catch((err) => page.el.prepend(HH.errorBox(err))); });
+  HH.registerPage({ name: "protection", nav: "protection.nav", needs: [LIST], calls: [LIST, ADD], show, relang: true });
 })();

@@ -181,8 +181,7 @@
     }
   }
 
-  const page = HH.registerPage({ name: "settlement", nav: "settlement.nav", needs: [STATEMENT], calls: ["GET /api/v1/centers", STATEMENT, PER_OPERATOR], show });
-  HH.onLang(() => { if (HH.view === "settlement") show(HH.params || [], page.el).catch((err) => page.el.prepend(HH.errorBox(err))); });
+  const page = HH.registerPage({ name: "settlement", nav: "settlement.nav", needs: [STATEMENT], calls: ["GET /api/v1/centers", STATEMENT, PER_OPERATOR], show, relang: true });
 
   // Work-around (framework race, reported): the menu is drawn when HH.ready resolves, which can happen before
   // this script registered the page; then add this page's entry as renderNav would (the next language switch
