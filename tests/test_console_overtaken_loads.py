@@ -22,9 +22,11 @@ from tests.console_support import OPERATOR_CENTER, RolePlatform, login, open_vie
 
 API = "/api/v1"
 
-# window.fetch, wrapped: once `window.__hold` is set, GET answers for `window.__holdPath` arrive 1.5 s late
-# (`window.__late` counts them; `window.__held` counts those the server has answered, still held) until the page
-# sends anything but a GET (the save); `window.__inflight` counts requests not answered yet.
+# window.fetch, wrapped from the page's start (``_login``): once `window.__hold` is set, GET answers for
+# `window.__holdPath` arrive 1.5 s late (`window.__late` counts them; `window.__held` counts those the server has
+# answered, still held) until the page sends anything but a GET (the save). `window.__inflight` counts the API
+# requests whose answer has not been read yet: a request counts until its body is read (json, text, blob), after
+# which the page's load goes on in microtasks (draws, or sends its next request: counted again at once).
 HOLD_FETCH = """() => {
   const orig = window.fetch.bind(window);
   window.__hold = false; window.__late = 0; window.__held = 0; window.__inflight = 0;
@@ -32,24 +34,40 @@ HOLD_FETCH = """() => {
     const method = ((init && init.method) || "GET").toUpperCase();
     if (method !== "GET") window.__hold = false;
     const held = window.__hold && String(input).includes(window.__holdPath);
-    window.__inflight += 1;
+    const counted = String(input).includes("/api/");
+    if (counted) window.__inflight += 1;
+    let resp;
     try {
-      const resp = await orig(input, init);
-      if (held) { window.__held += 1; await new Promise((r) => setTimeout(r, 1500)); window.__late += 1; }
-      return resp;
-    } finally {
-      window.__inflight -= 1;
+      resp = await orig(input, init);
+    } catch (err) {
+      if (counted) window.__inflight -= 1;
+      throw err;
     }
+    if (held) { window.__held += 1; await new Promise((r) => setTimeout(r, 1500)); window.__late += 1; }
+    if (counted) {
+      let read = false;
+      const done = () => { if (!read) { read = true; window.__inflight -= 1; } };
+      for (const how of ["json", "text", "blob", "arrayBuffer"]) {
+        const body = resp[how].bind(resp);
+        resp[how] = () => body().finally(done);
+      }
+    }
+    return resp;
   };
 }"""
 
 
+def _login(chromium: Any, p: RolePlatform, **kw: Any) -> Any:
+    """The platform admin's page with HOLD_FETCH in place before any script of the console runs (every load is
+    counted, the first ones too)."""
+    return login(chromium, p, "admin", on_page=lambda pg: pg.add_init_script(f"({HOLD_FETCH})()"), **kw)
+
+
 def _idle(page: Any) -> None:
-    """Wait until no request is in flight, twice 0.3 s apart (a load's next request follows its last answer)."""
-    for _ in range(2):
-        page.wait_for_function("window.__inflight === 0")
-        page.wait_for_timeout(300)
-    page.wait_for_function("window.__inflight === 0")
+    """Wait until no load of the page is running: no API request in flight, its answer's body read or not.
+    Checked between the browser's tasks (``raf`` polling: after the microtasks in which a load that read an
+    answer draws or sends its next request), so a load between two requests is never taken for finished."""
+    page.wait_for_function("window.__inflight === 0", polling="raf")
 
 
 @pytest.mark.browser
@@ -59,10 +77,9 @@ def test_budgets_save_is_not_undone_by_an_older_load(chromium: Any, role_platfor
     with p.client("admin") as c:
         made = c.post(f"{API}/tenants", json={"id": tenant, "name": "加载顺序", "sector": "retail"})
         assert made.status_code == 201, made.text
-    page = login(chromium, p, "admin")
+    page = _login(chromium, p)
     try:
         open_view(page, p, "budgets")
-        page.evaluate(HOLD_FETCH)
         page.wait_for_selector(f"#budgets-all button[data-tenant='{tenant}']")
         page.click(f"#budgets-all button[data-tenant='{tenant}']")
         page.wait_for_selector(f"#budgets-quota[data-tenant='{tenant}'] #budgets-set")
@@ -126,10 +143,9 @@ def test_a_save_is_not_undone_by_an_older_filter_load(
         made = c.post(f"{API}/tenants", json={"id": tenant, "name": "加载顺序", "sector": "retail"})
         assert made.status_code == 201, made.text
     path, form, fills, selects, done = SAVES[view]
-    page = login(chromium, p, "admin")
+    page = _login(chromium, p)
     try:
         open_view(page, p, view)
-        page.evaluate(HOLD_FETCH)
         page.wait_for_selector(f"#{view}-tenant-filter option[value='{tenant}']", state="attached")
         _idle(page)
         page.evaluate("path => { window.__holdPath = path; window.__hold = true; }", f"{API}{path}?")
@@ -166,12 +182,11 @@ def test_storage_save_is_not_undone_by_an_older_detail_read(
             "url": "http://127.0.0.1:9", "bucket": "hh-console-test", "capacity_bytes": 2 * GIB}  # fmt: skip
     admin = p.client("admin")
     assert admin.post(f"{API}/storage-endpoints", json=body).status_code == 201
-    page = login(chromium, p, "admin")
+    page = _login(chromium, p)
     row = f"#storage-grid tbody tr[data-id='{eid}']"
     capacity = "#storage-detail dd[data-k='storage.col.capacity']"
     try:
         open_view(page, p, "storage")
-        page.evaluate(HOLD_FETCH)
         page.click(f"{row} button[data-act='show']")
         page.wait_for_function("s => document.querySelector(s)?.innerText === '2.0 GiB'", arg=capacity)
         page.click(f"{row} button[data-act='edit']")
@@ -211,12 +226,11 @@ def test_topology_import_is_not_undone_by_an_older_read(
     newer.write_text(
         yaml.safe_dump({**doc, "version": doc["version"] + 1}, allow_unicode=True, sort_keys=False)
     )
-    page = login(chromium, p, "admin", lang="en")
+    page = _login(chromium, p, lang="en")
     try:
         open_view(page, p, "topology")
         page.wait_for_selector("#topology-version")
         assert page.inner_text("#topology-version") == str(doc["version"])
-        page.evaluate(HOLD_FETCH)
         page.set_input_files("#topology-file", str(newer))
         page.click("#topology-check")  # a dry run: nothing stored
         page.wait_for_selector("#topology-ok")
