@@ -55,6 +55,20 @@ def test_time_limit_becomes_active_deadline(k8s_fake_api: FakeApiServer) -> None
     assert st.state is JobState.FAILED and "time limit" in st.message
 
 
+def test_a_job_at_its_time_limit_ends_failed_with_an_exit_code(k8s_fake_api: FakeApiServer) -> None:
+    """At ``activeDeadlineSeconds`` the Job controller deletes the pods and sets the condition Failed with reason
+    DeadlineExceeded: no exit code is left to read. FAILED without an exit code reads as a lost job, which the
+    follower re-queues: a job that used up its time ran again. Here the controller's deadline step is forced at
+    once, and the job must end FAILED with the time limit's exit code."""
+    b = create_backend("kubernetes", {"host": k8s_fake_api.url})
+    job = b.submit(BackendJobSpec(command="sleep 30", time_limit_s=3600))
+    k8s_fake_api.exceed_deadline("default", job)
+    assert not k8s_fake_api._pods_of("default", job)  # deleted, as the real controller does
+    st = b.status(job)
+    assert (st.state, st.exit_code) == (JobState.FAILED, 124) and "time limit" in st.message, st
+    assert st.ended_at is not None and st.started_at is not None
+
+
 def test_a_pod_ending_between_the_job_read_and_the_pod_list_is_not_read_as_queued(
     k8s_fake_api: FakeApiServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -65,6 +65,8 @@ INSTALL_HINT = "the kubernetes back-end needs the kubernetes client: pip install
 LABEL = "huanghe.io/job"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 CANCEL_ANNOTATION = "huanghe.io/cancelled-at"
+#: Exit code of a job stopped at its time limit (``activeDeadlineSeconds``), as the local back-end's ``timeout``
+TIME_LIMIT_EXIT_CODE = 124
 
 
 def _sdk() -> Any:
@@ -285,10 +287,15 @@ class KubernetesBackend(BackendBase):
             )
         if "Failed" in conds:
             cd = conds["Failed"]
-            msg = f"{cd.reason or 'Failed'}" + (f": exit code {code}" if code is not None else "")
+            end = _epoch(cd.last_transition_time)
             if cd.reason == "DeadlineExceeded":
+                # The Job controller deletes the pods at the deadline, so there is often no exit code to read: a
+                # FAILED job without one is taken for a lost one and re-queued, and a job that used up its time
+                # ran again. The time limit is the job's own end, with the code the local back-end gives it.
                 msg = "time limit reached (activeDeadlineSeconds) / 超时"
-            return BackendJobStatus(JobState.FAILED, code, started, _epoch(cd.last_transition_time), msg)
+                return BackendJobStatus(JobState.FAILED, TIME_LIMIT_EXIT_CODE, started, end, msg)
+            msg = f"{cd.reason or 'Failed'}" + (f": exit code {code}" if code is not None else "")
+            return BackendJobStatus(JobState.FAILED, code, started, end, msg)
         phase = pod.status.phase if pod is not None and pod.status else None
         if phase in ("Running", "Succeeded", "Failed") or term is not None:
             # A pod that ended while the Job (read before its pods, or its controller not caught up yet) has no

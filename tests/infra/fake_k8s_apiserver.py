@@ -6,9 +6,10 @@ It implements just the endpoints the kubernetes back-end uses, with the same JSO
 namespaces; create and read a namespace; create a service account (a Job in a namespace that does not exist
 is refused with 404, as Kubernetes does). There is no scheduler, no image, no container runtime and no authentication: each Job gets one
 "pod" whose container command runs as a plain subprocess of this server on the host (the image is
-ignored), ``activeDeadlineSeconds`` is enforced by a timer, and ``spec.suspend: true`` kills the pod, as
-the real Job controller does. One fake node advertises ``cpu``/``memory``/``nvidia.com/gpu`` from the
-constructor. Loopback only.
+ignored), ``activeDeadlineSeconds`` is enforced by a timer (:meth:`FakeApiServer.exceed_deadline`: pods
+deleted, the Job Failed with reason DeadlineExceeded, as the real controller leaves it), and
+``spec.suspend: true`` kills the pod, as the real Job controller does. One fake node advertises
+``cpu``/``memory``/``nvidia.com/gpu`` from the constructor. Loopback only.
 
 Run by hand: ``python -m tests.infra.fake_k8s_apiserver --port 18080``.
 """
@@ -194,22 +195,19 @@ class FakeApiServer:
         try:
             rc = pod.proc.wait(timeout=deadline_s)
         except subprocess.TimeoutExpired:
-            pod.kill("DeadlineExceeded")
+            self.exceed_deadline(*key)
             rc = pod.proc.wait()
         with self.lock:
             pod.exit_code = rc if rc >= 0 else 128 - rc
             pod.finished = _now()
             pod.phase = "Succeeded" if rc == 0 else "Failed"
             job = self.jobs.get(key)
-            if job is None:
-                return
+            if job is None or job["status"].get("conditions"):
+                return  # gone, or the controller's verdict came first (deadline)
             status = job["status"]
             status.pop("active", None)
             if job["spec"].get("suspend"):
                 cond = {"type": "Suspended", "status": "True", "reason": "JobSuspended"}
-            elif pod.reason == "DeadlineExceeded":
-                cond = {"type": "Failed", "status": "True", "reason": "DeadlineExceeded"}
-                status["failed"] = 1
             elif rc == 0:
                 cond = {"type": "Complete", "status": "True", "reason": "Completed"}
                 status["succeeded"], status["completionTime"] = 1, _now()
@@ -218,6 +216,29 @@ class FakeApiServer:
                 status["failed"] = 1
             cond["lastTransitionTime"] = _now()
             status["conditions"] = [cond]
+
+    def exceed_deadline(self, ns: str, name: str) -> None:
+        """What the Job controller does at ``activeDeadlineSeconds`` (called by the timer, or by a test to force
+        it): the Job's pods are killed and deleted (no exit code left to read), the Job gets the condition Failed
+        with reason DeadlineExceeded."""
+        with self.lock:
+            job = self.jobs.get((ns, name))
+            if job is None or job["status"].get("conditions"):
+                return
+            for pod in self._pods_of(ns, name):
+                pod.kill("DeadlineExceeded")
+                self.pods.pop((ns, pod.name), None)
+            status = job["status"]
+            status.pop("active", None)
+            status["failed"] = 1
+            status["conditions"] = [
+                {
+                    "type": "Failed",
+                    "status": "True",
+                    "reason": "DeadlineExceeded",
+                    "lastTransitionTime": _now(),
+                }
+            ]
 
     def patch_job(self, ns: str, name: str, patch: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self.lock:
