@@ -33,6 +33,8 @@ def env(tmp_path: Path, **extra: str) -> dict[str, str]:
     out["HUANGHE_DATA_DIR"] = str(tmp_path / "data")
     out["PYTHONPATH"] = str(REPO)
     out["HUANGHE_SCHEDULER_INTERVAL_S"] = "0.05"
+    # a dispatch a kill interrupted is resolved after a restart once no submit can still be in flight: soon here
+    out["HUANGHE_SCHEDULER_MAX_SUBMIT_S"] = "2"
     out["HUANGHE_DEV_MODE"] = "1"  # no authentication in these tests
     out["HUANGHE_RATE_LIMIT_PER_S"] = "1000000"  # the storm must not be throttled
     out["HUANGHE_RATE_LIMIT_BURST"] = "1000000"

@@ -8,80 +8,31 @@ import json
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huanghe.backends.fake import FakeBackend
 from huanghe.backends.local import WRAPPER, LocalBackend
-from huanghe.backends.protocol import Backend, BackendJobSpec
+from huanghe.backends.protocol import BackendJobSpec
 from huanghe.core.clock import FakeClock
 from huanghe.data import service as datasets_svc
 from huanghe.jobs import service as svc
-from huanghe.jobs.backend_cache import BackendCache
 from huanghe.jobs.dispatch_context import TickReport
 from huanghe.jobs.dispatcher import Dispatcher
 from huanghe.jobs.dispatching import backend_spec, dispatch_token
-from huanghe.jobs.models import CenterHealthRow, JobEventRow, JobRow, PlacementRow
-from huanghe.jobs.recovery import find_by_token
+from huanghe.jobs.models import CenterHealthRow, JobRow, PlacementRow
+from huanghe.jobs.recovery import claim_settled_s, find_by_token
 from huanghe.jobs.settings import DispatchSettings
 from huanghe.store.db import make_engine, make_session_factory
 from huanghe.store.leader import LeaderElector
 from huanghe.tenancy import service as tenancy_svc
 from tests import jobs_testnet as net
-
-T0 = 1_800_000_000.0
-
-
-class Rig:
-    """A migrated SQLite DB with the two-pool test network on FAKE back-ends sharing one fake clock."""
-
-    def __init__(self, tmp_path: Path, url: str = "", **settings: Any) -> None:
-        self.clock = FakeClock(T0)
-        url = url or f"sqlite:///{tmp_path / 's.db'}"
-        net.prepare_db(url, net.topology(("fake", {"cpus": "64"}), ("fake", {"cpus": "65"})))
-        self.sf: sessionmaker[Session] = make_session_factory(url)
-        self.fakes = {s: FakeBackend({"cpus": s, "duration_s": "10"}, clock=self.clock) for s in ("64", "65")}
-        self.jn, self.qd = self.fakes["64"], self.fakes["65"]
-
-        def factory(name: str, settings: Mapping[str, str]) -> Backend:
-            assert name == "fake"
-            return self.fakes[settings["cpus"]]
-
-        opts = {"health_interval_s": 1.0, "unhealthy_after": 2, **settings}
-        self.sched = Dispatcher(self.sf, DispatchSettings(**opts), BackendCache(factory), self.clock)
-
-    def submit(self, **spec: Any) -> str:
-        with self.sf() as s:
-            items, _ = svc.submit_jobs(s, [svc.JobSubmit(**spec)], clock=self.clock)
-        return str(items[0]["id"])
-
-    def job(self, job_id: str) -> JobRow:
-        with self.sf() as s:
-            row = s.get(JobRow, job_id)
-            assert row is not None
-            return row
-
-    def events(self, job_id: str) -> list[JobEventRow]:
-        with self.sf() as s:
-            return list(
-                s.scalars(select(JobEventRow).where(JobEventRow.job_id == job_id).order_by(JobEventRow.id))
-            )
-
-    def run(self, seconds: float, step: float = 0.5) -> None:
-        t = 0.0
-        while t < seconds - 1e-9:
-            self.sched.tick()
-            self.clock.advance(step)
-            t += step
-
-    def close(self) -> None:
-        self.sched.close()
-        self.sf.kw["bind"].dispose()
+from tests.scheduler_rig import T0, Rig
 
 
 @pytest.fixture
@@ -162,44 +113,6 @@ def test_a_job_ending_just_before_its_center_fails_over_is_not_run_again(rig: Ri
 
 
 @pytest.mark.postgres
-def test_a_cancel_during_placement_is_not_overwritten(
-    tmp_path: Path, fresh_postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The placer reads the PENDING jobs, decides, then writes PLACED. A cancel committed between its read and
-    its write (PENDING → CANCELLED) was overwritten on PostgreSQL: the job became PLACED with its cancel
-    requested, which nothing dispatches or ends. Here the user cancels exactly then: during the decision."""
-    rig = Rig(tmp_path, fresh_postgres_url)
-    try:
-        jid = rig.submit(command="sleep 100")
-        decide = rig.sched.engine.place
-        done = threading.Event()
-
-        def cancel() -> None:
-            with rig.sf() as s:
-                svc.cancel(s, jid, clock=rig.clock)
-            done.set()
-
-        def cancelled_meanwhile(*args: Any) -> Any:
-            threading.Thread(target=cancel, daemon=True).start()
-            deadline = time.monotonic() + 20
-            with rig.sf() as s:  # the cancel ends, or waits for the placer's lock on the job
-                while not done.is_set() and not s.scalar(text(_WAITING_FOR_A_LOCK)):
-                    assert time.monotonic() < deadline, "the cancel neither ended nor waited"
-                    s.rollback()
-                    time.sleep(0.02)
-            return decide(*args)
-
-        monkeypatch.setattr(rig.sched.engine, "place", cancelled_meanwhile)
-        rig.sched.tick()
-        assert done.wait(20), "the cancel never ended"
-        row = rig.job(jid)
-        assert (row.state, row.cancel_requested) == ("CANCELLED", True), row.message
-        assert not rig.jn._jobs and not rig.qd._jobs
-    finally:
-        rig.close()
-
-
-@pytest.mark.postgres
 def test_a_cancel_crossing_a_requeue_is_not_left_pending(
     tmp_path: Path, fresh_postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -229,11 +142,6 @@ def test_a_cancel_crossing_a_requeue_is_not_left_pending(
         assert not rig.qd._jobs
     finally:
         rig.close()
-
-
-_WAITING_FOR_A_LOCK = (
-    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-)
 
 
 def test_failover_is_bounded_by_max_attempts(rig: Rig) -> None:
@@ -282,8 +190,9 @@ def test_waiting_when_every_center_is_down(rig: Rig) -> None:
     assert rig.job(jid).state in ("RUNNING", "SUCCEEDED")
 
 
-def _stage_interrupted(rig: Rig, job_id: str, pool: str, center: str) -> str:
-    """Leave a job as a crash in the middle of dispatch would: DISPATCHED, token set, no back-end id."""
+def _stage_interrupted(rig: Rig, job_id: str, pool: str, center: str, age_s: float | None = None) -> str:
+    """Leave a job as a crash in the middle of dispatch would: DISPATCHED, token set, no back-end id, claimed
+    ``age_s`` ago (default: long enough that no submit can still be in flight)."""
     token = dispatch_token(job_id, 1)
     with rig.sf() as s:
         row = s.get(JobRow, job_id)
@@ -291,6 +200,7 @@ def _stage_interrupted(rig: Rig, job_id: str, pool: str, center: str) -> str:
         row.state, row.pool_id, row.center_id, row.attempt, row.dispatch_token = (
             "DISPATCHED", pool, center, 1, token,
         )  # fmt: skip
+        row.updated_s -= claim_settled_s(DispatchSettings()) + 1 if age_s is None else age_s
         s.commit()
     return token
 
@@ -302,6 +212,79 @@ def test_recovery_of_an_interrupted_dispatch_without_lookup_never_reruns(rig: Ri
     row = rig.job(jid)
     assert row.state == "FAILED" and "at most once" in row.message
     assert not rig.jn._jobs  # nothing submitted
+
+
+def _finds_by_name(monkeypatch: pytest.MonkeyPatch, *fakes: FakeBackend) -> None:
+    """The fakes answer ``find_by_name`` with certainty, as local and Ray do: their job of that name, or none."""
+    for be in fakes:
+
+        def find(name: str, be: FakeBackend = be) -> tuple[str | None, bool]:
+            return next((j for j, job in be._jobs.items() if job.spec.name == name), None), True
+
+        monkeypatch.setattr(be, "find_by_name", find)
+
+
+def test_a_takeover_leaves_alone_a_claim_whose_submit_may_be_in_flight(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deposed leader A has claimed the job (DISPATCHED + token) and is inside the back-end's submit when
+    the new leader B recovers. The back-end, asked by name, says "certainly not found" (the submit has not
+    created the job yet): B re-placed and dispatched the job, and A's submit created it too: it ran twice.
+    Here A's submit waits inside the back-end until B's recovery and a tick of B are done."""
+    _finds_by_name(monkeypatch, rig.jn, rig.qd)
+    submit, entered, release = rig.jn.submit, threading.Event(), threading.Event()
+
+    def in_flight(spec: BackendJobSpec) -> str:
+        entered.set()
+        assert release.wait(20), "never released"
+        return submit(spec)
+
+    monkeypatch.setattr(rig.jn, "submit", in_flight)
+    jid = rig.submit(command="sleep 100")
+    a = threading.Thread(target=rig.sched.tick, daemon=True)
+    a.start()
+    b = Dispatcher(rig.sf, rig.sched.settings, rig.sched.backends, rig.clock)
+    try:
+        assert entered.wait(20), "A never reached the back-end"
+        rig.clock.advance(rig.sched.settings.lease_ttl_s + 0.5)  # A's lease ran out: B leads
+        monkeypatch.setattr(rig.jn, "submit", submit)
+        assert b.recover() == 0
+        b.tick()
+        row = rig.job(jid)
+        assert (row.state, row.backend_job_id, row.attempt) == ("DISPATCHED", None, 1), row.message
+        release.set()
+        a.join(20)
+        assert not a.is_alive()
+        b.tick()
+        assert rig.job(jid).state == "RUNNING" and len(rig.jn._jobs) + len(rig.qd._jobs) == 1
+    finally:
+        release.set()
+        b.close()
+
+
+def test_a_claim_older_than_any_submit_is_resolved_on_a_later_tick(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim the takeover left (younger than ``max_submit_s`` + ``lease_ttl_s``) is resolved on the first
+    tick after it is older: no submit can be in flight any more, so "certainly not found" means never
+    submitted, and the job is dispatched again, once."""
+    _finds_by_name(monkeypatch, rig.jn, rig.qd)
+    jid = rig.submit(command="sleep 100")
+    _stage_interrupted(rig, jid, "jn-sc-cpu", "jn-sc", age_s=0.0)
+    settled_s = claim_settled_s(rig.sched.settings)
+    rig.clock.advance(rig.sched.settings.lease_ttl_s)
+    assert rig.sched.recover() == 0
+    rig.run(settled_s - rig.sched.settings.lease_ttl_s - 1, step=1.0)
+    row = rig.job(jid)
+    assert (row.state, row.backend_job_id, row.dispatch_token) == ("DISPATCHED", None, dispatch_token(jid, 1))
+    assert not rig.jn._jobs and not rig.qd._jobs
+    rig.clock.set(T0 + settled_s + 0.5)
+    rig.sched.tick()
+    row = rig.job(jid)
+    assert (row.state, row.attempt, row.backend_job_id) == ("RUNNING", 1, "fake-1"), row.message
+    assert len(rig.jn._jobs) + len(rig.qd._jobs) == 1 and "dispatch interrupted" in str(
+        [e.message for e in rig.events(jid)]
+    )
 
 
 def test_local_find_by_token(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ row is marked unhealthy (``center_health`` table), gets no new jobs (snapshot he
 placed/dispatched/running jobs are failed over: cancelled on the back-end if it answers, then re-queued with
 that center excluded (bounded by the job's ``max_attempts``, each step recorded as an event). A job the
 back-end says ended by itself (since the last reconcile) is not re-queued: its end is copied as the follower
-would (:func:`~huanghe.jobs.following.apply_status`).
+would (:func:`~huanghe.jobs.following.apply_status`). Each job is locked from its last read to its write, so a
+user's cancel in between is not overwritten.
 """
 
 from __future__ import annotations
@@ -83,15 +84,23 @@ def fail_over_center(ctx: DispatchContext, center: str, rep: TickReport) -> None
             row = s.get(JobRow, job_id)
             if row is None or row.state not in active:
                 continue
+            bid, ended = row.backend_job_id, None
             be = ctx.backend_for_pool(row.pool_id or "")
-            if be is not None and row.backend_job_id:
+            if be is not None and bid:
                 with contextlib.suppress(Exception):
-                    be.cancel(row.backend_job_id)  # best effort: the center may not answer at all
+                    be.cancel(bid)  # best effort: the center may not answer at all
                 # it may have ended since the last reconcile: then copied as it ended, never run again
-                ended = _ended_on_its_own(be, row.backend_job_id)
-                if ended is not None:
-                    apply_status(ctx, s, row, ended, rep)
-                    continue
+                ended = _ended_on_its_own(be, bid)
+            s.rollback()
+            # locked from here to the commit, read again (not during the back-end calls above): a user's cancel
+            # committed between the read and the write waits, then applies to what was written (unlocked, the
+            # re-queue wrote over its CANCELLED)
+            row = s.get(JobRow, job_id, with_for_update=True, populate_existing=True)
+            if row is None or row.state not in active or row.backend_job_id != bid:
+                continue
+            if ended is not None:
+                apply_status(ctx, s, row, ended, rep)
+                continue
             requeue(s, row, f"center {center} unhealthy / 中心不可用", ctx.clock.now_s(), kind="failover")
             rep.failed_over += 1
 

@@ -71,6 +71,7 @@ class Dispatcher:
         self._follower = Follower(self.ctx, self._executor)
         self.engine = self._placer.engine
         self._health_due_s = -math.inf
+        self._recovering = False  # claims too young to resolve were left at takeover: recover on later ticks
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -95,6 +96,8 @@ class Dispatcher:
             self._health_due_s = now_s + self.settings.health_interval_s
             rep.health_checked = True
             center_health.check_health(self.ctx, rep)
+        if self._recovering:
+            self.recover()
         recovery.reconcile_stuck(self.ctx, rep)
         self._follower.cancel(rep)
         self._follower.reconcile(rep)
@@ -105,8 +108,13 @@ class Dispatcher:
         return rep
 
     def recover(self) -> int:
-        """Resolve dispatches a crash interrupted (state DISPATCHED without a back-end id). Returns how many."""
-        return recovery.recover(self.ctx)
+        """Resolve dispatches a crash interrupted (state DISPATCHED without a back-end id). Returns how many.
+
+        A claim still too young (a deposed leader may be inside its submit, :mod:`~huanghe.jobs.recovery`) is
+        left, and recovery runs again on each tick until none is left."""
+        n = recovery.recover(self.ctx)
+        self._recovering = recovery.unrecorded_claims(self.ctx) > 0
+        return n
 
 
 class DispatchLoop:

@@ -5,30 +5,57 @@ and maybe submitted, by a process that died. Its back-end is asked for the dispa
 name, :meth:`~huanghe.backends.protocol.Backend.find_by_name`): found → adopted; provably never submitted →
 PLACED again, to be dispatched again; unknowable → FAILED with that reason (at most once).
 
+Only a claim older than :func:`claim_settled_s` (``max_submit_s`` + ``lease_ttl_s``) is resolved: a leader
+that was deposed (a pause, a cut connection) may still be inside the back-end's ``submit()`` of a claim it
+committed just before, and the back-end then answers "certainly not found" for a job it is about to create:
+re-placed, the job ran twice (fencing refuses only the old leader's late commit of the back-end id, not the
+back-end job). A submit lasts at most ``max_submit_s`` after its claim, and the old leader stops acting
+within ``lease_ttl_s`` of its last renewal, so an older claim's submit has returned: the job is on the
+back-end to be found and adopted, or was never created. A younger claim is left for a later tick
+(:meth:`~huanghe.jobs.dispatcher.Dispatcher.recover` runs again each tick while one is left). The deposed
+leader does not cancel on its back-end what it submitted but could not record: the new leader may adopt that
+very job (or dispatch it again under the same token), and a cancel from the old one would stop it.
+
 :func:`reconcile_stuck` runs every tick: a job in a transitional state longer than ``stuck_after_s``
 (:class:`~huanghe.jobs.settings.DispatchSettings`, seconds on the dispatcher's clock since its last state
 change) is reconciled, with a ``stuck`` event saying how long it waited: DISPATCHED without a back-end id is
-resolved as after a crash (above); PLACED (never dispatched) goes back to PENDING to be placed again, once —
-stuck a second time it is FAILED. Either way it stops holding capacity.
+resolved as after a crash (above), once also older than :func:`claim_settled_s`; PLACED (never dispatched)
+goes back to PENDING to be placed again, once — stuck a second time it is FAILED. Either way it stops holding
+capacity.
+
+Both lock each job from their read to their write (``SELECT ... FOR UPDATE``, as the placer does): a user's
+cancel committed in between was overwritten on PostgreSQL (PLACED → PENDING wrote over its CANCELLED).
 """
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from huanghe.backends.protocol import Backend, BackendError
 from huanghe.domain.enums import JobState
 from huanghe.jobs.dispatch_context import DispatchContext, TickReport
 from huanghe.jobs.models import JobEventRow, JobRow
+from huanghe.jobs.settings import DispatchSettings
 from huanghe.jobs.transitions import record_event, set_state
 
 log = logging.getLogger("huanghe.broker")
 
 #: Event kind of a job found stuck in a transitional state.
 STUCK_EVENT = "stuck"
+
+
+def claim_settled_s(settings: DispatchSettings) -> float:
+    """Seconds after which a claim's submit has certainly returned (see the module docstring)."""
+    return settings.max_submit_s + settings.lease_ttl_s
+
+
+def _locked(s: Session, job_id: str) -> JobRow | None:
+    """The job, read again and locked until the caller's commit (``SELECT ... FOR UPDATE``): a cancel committed
+    between a read and a write waits for the write, then applies to what was written (else it was overwritten)."""
+    return s.get(JobRow, job_id, with_for_update=True, populate_existing=True)
 
 
 def find_by_token(backend: Backend, token: str) -> tuple[str | None, bool]:
@@ -76,57 +103,88 @@ def resolve_dispatch(ctx: DispatchContext, s: Session, row: JobRow, now_s: float
 
 
 def recover(ctx: DispatchContext) -> int:
-    """Resolve every DISPATCHED job without a back-end id, one commit each. Returns how many there were."""
+    """Resolve every DISPATCHED job without a back-end id whose claim is older than :func:`claim_settled_s`,
+    one commit each (younger ones are left for a later call). Returns how many were resolved."""
     now_s = ctx.clock.now_s()
     n = 0
     with ctx.sf() as s:
         ctx.topology(s, now_s)
-        rows = list(
+        ids = list(
             s.scalars(
-                select(JobRow).where(
-                    JobRow.state == JobState.DISPATCHED.value, JobRow.backend_job_id.is_(None)
+                select(JobRow.id).where(
+                    _unrecorded(), JobRow.updated_s < now_s - claim_settled_s(ctx.settings)
                 )
             )
         )
-        for row in rows:
+        for job_id in ids:
+            row = _locked(s, job_id)
+            if row is None or row.state != JobState.DISPATCHED.value or row.backend_job_id is not None:
+                s.rollback()
+                continue
             n += 1
             resolve_dispatch(ctx, s, row, now_s)
             s.commit()
     return n
 
 
+def unrecorded_claims(ctx: DispatchContext) -> int:
+    """How many jobs are DISPATCHED without a back-end id (resolved or not yet)."""
+    with ctx.sf() as s:
+        return int(s.scalar(select(func.count()).select_from(JobRow).where(_unrecorded())) or 0)
+
+
+def _unrecorded() -> ColumnElement[bool]:
+    """DISPATCHED without a back-end id: claimed, the submit's answer not recorded."""
+    return and_(JobRow.state == JobState.DISPATCHED.value, JobRow.backend_job_id.is_(None))
+
+
 def reconcile_stuck(ctx: DispatchContext, rep: TickReport) -> int:
-    """Reconcile every job stuck in PLACED, or DISPATCHED without a back-end id, for longer than
-    ``ctx.settings.stuck_after_s`` (see the module docstring), one commit each. Returns how many."""
+    """Reconcile every job stuck in PLACED for longer than ``ctx.settings.stuck_after_s``, or DISPATCHED without
+    a back-end id for longer than that and :func:`claim_settled_s` (see the module docstring), one commit each,
+    each row locked from its read to its write. Returns how many."""
     now_s = ctx.clock.now_s()
     limit_s = ctx.settings.stuck_after_s
+    claim_limit_s = max(limit_s, claim_settled_s(ctx.settings))
+    n = 0
     with ctx.sf() as s:
-        rows = list(
+        ids = list(
             s.scalars(
-                select(JobRow).where(
+                select(JobRow.id).where(
                     or_(
-                        JobRow.state == JobState.PLACED.value,
-                        and_(JobRow.state == JobState.DISPATCHED.value, JobRow.backend_job_id.is_(None)),
-                    ),
-                    JobRow.updated_s < now_s - limit_s,
+                        and_(JobRow.state == JobState.PLACED.value, JobRow.updated_s < now_s - limit_s),
+                        and_(_unrecorded(), JobRow.updated_s < now_s - claim_limit_s),
+                    )
                 )
             )
         )
-        for row in rows:
+        for job_id in ids:
+            row = _locked(s, job_id)  # what the read saw may have changed since (a cancel, a dispatch)
+            unrecorded = (
+                row is not None and row.state == JobState.DISPATCHED.value and row.backend_job_id is None
+            )
+            row_limit_s = claim_limit_s if unrecorded else limit_s
+            if (
+                row is None
+                or not (unrecorded or row.state == JobState.PLACED.value)
+                or (row.updated_s >= now_s - row_limit_s)
+            ):
+                s.rollback()
+                continue
             waited_s = now_s - row.updated_s
-            why = f"stuck {row.state} for {waited_s:.0f} s (limit {limit_s:.0f} s) / 状态停滞"
+            why = f"stuck {row.state} for {waited_s:.0f} s (limit {row_limit_s:.0f} s) / 状态停滞"
             before = s.scalar(
                 select(func.count()).select_from(JobEventRow)
                 .where(JobEventRow.job_id == row.id, JobEventRow.kind == STUCK_EVENT)
             )  # fmt: skip
             record_event(s, row.id, now_s, STUCK_EVENT, None, why,
-                         {"state": row.state, "waited_s": waited_s, "limit_s": limit_s})  # fmt: skip
-            if row.state == JobState.DISPATCHED.value:
+                         {"state": row.state, "waited_s": waited_s, "limit_s": row_limit_s})  # fmt: skip
+            if unrecorded:
                 resolve_dispatch(ctx, s, row, now_s)
             elif before:
                 set_state(s, row, JobState.FAILED, f"{why}; already re-placed once", now_s)
             else:
                 set_state(s, row, JobState.PENDING, f"re-placed: {why} / 重新调度", now_s)
             s.commit()
+            n += 1
             rep.transitions += 1
-    return len(rows)
+    return n

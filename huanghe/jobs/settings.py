@@ -16,7 +16,11 @@ class DispatchSettings(BaseSettings):
     (run-time estimate of a job that gives none), ``topology_refresh_s`` (how often the stored network is
     re-read), ``status_interval_s`` (least time between two status calls for one job; a newly dispatched job
     is asked at once), ``stuck_after_s`` (a job PLACED, or DISPATCHED without a back-end id, for longer than
-    this is reconciled: :func:`huanghe.jobs.recovery.reconcile_stuck`)."""
+    this is reconciled: :func:`huanghe.jobs.recovery.reconcile_stuck`), ``max_submit_s`` (the longest a
+    back-end's ``submit()`` may take, from its claim to its answer, default 120 s: above the back-ends' own
+    request timeouts, e.g. Ray's 60 s, a local tenant account's creation; a claim younger than this plus
+    ``lease_ttl_s`` may still be in a deposed leader's submit, so recovery leaves it for a later tick:
+    :func:`huanghe.jobs.recovery.claim_settled_s`)."""
 
     model_config = SettingsConfigDict(env_prefix="HUANGHE_SCHEDULER_", extra="ignore")
 
@@ -31,6 +35,7 @@ class DispatchSettings(BaseSettings):
     topology_refresh_s: float = Field(default=10.0, gt=0)
     status_interval_s: float = Field(default=0.5, ge=0)
     stuck_after_s: float = Field(default=300.0, gt=0)
+    max_submit_s: float = Field(default=120.0, gt=0)
     #: hours of the carbon signal: ``beijing`` (the clock is epoch seconds, hour 0 = 1 January of the current
     #: Beijing year) or ``simulator`` (the clock is workload time, t = 0 = 2023-01-01 00:00, as the simulator)
     carbon_calendar: Literal["beijing", "simulator"] = "beijing"
