@@ -4,6 +4,7 @@ where the local back-end's files matter."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import threading
@@ -224,13 +225,12 @@ def _finds_by_name(monkeypatch: pytest.MonkeyPatch, *fakes: FakeBackend) -> None
         monkeypatch.setattr(be, "find_by_name", find)
 
 
-def test_a_takeover_leaves_alone_a_claim_whose_submit_may_be_in_flight(
-    rig: Rig, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The deposed leader A has claimed the job (DISPATCHED + token) and is inside the back-end's submit when
-    the new leader B recovers. The back-end, asked by name, says "certainly not found" (the submit has not
-    created the job yet): B re-placed and dispatched the job, and A's submit created it too: it ran twice.
-    Here A's submit waits inside the back-end until B's recovery and a tick of B are done."""
+@contextlib.contextmanager
+def _takeover_during_a_submit(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, job_id: str
+) -> Iterator[tuple[Dispatcher, threading.Event, threading.Thread]]:
+    """The leader A ticks, claims ``job_id`` (DISPATCHED + token) and waits inside the Jinan back-end's submit;
+    A's lease runs out and B leads. Yields (B, the event that lets A's submit go on, A's thread)."""
     _finds_by_name(monkeypatch, rig.jn, rig.qd)
     submit, entered, release = rig.jn.submit, threading.Event(), threading.Event()
 
@@ -240,14 +240,29 @@ def test_a_takeover_leaves_alone_a_claim_whose_submit_may_be_in_flight(
         return submit(spec)
 
     monkeypatch.setattr(rig.jn, "submit", in_flight)
-    jid = rig.submit(command="sleep 100")
     a = threading.Thread(target=rig.sched.tick, daemon=True)
     a.start()
     b = Dispatcher(rig.sf, rig.sched.settings, rig.sched.backends, rig.clock)
     try:
         assert entered.wait(20), "A never reached the back-end"
+        assert rig.job(job_id).backend_job_id is None
         rig.clock.advance(rig.sched.settings.lease_ttl_s + 0.5)  # A's lease ran out: B leads
         monkeypatch.setattr(rig.jn, "submit", submit)
+        yield b, release, a
+    finally:
+        release.set()
+        b.close()
+
+
+def test_a_takeover_leaves_alone_a_claim_whose_submit_may_be_in_flight(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deposed leader A has claimed the job (DISPATCHED + token) and is inside the back-end's submit when
+    the new leader B recovers. The back-end, asked by name, says "certainly not found" (the submit has not
+    created the job yet): B re-placed and dispatched the job, and A's submit created it too: it ran twice.
+    Here A's submit waits inside the back-end until B's recovery and a tick of B are done."""
+    jid = rig.submit(command="sleep 100")
+    with _takeover_during_a_submit(rig, monkeypatch, jid) as (b, release, a):
         assert b.recover() == 0
         b.tick()
         row = rig.job(jid)
@@ -257,9 +272,31 @@ def test_a_takeover_leaves_alone_a_claim_whose_submit_may_be_in_flight(
         assert not a.is_alive()
         b.tick()
         assert rig.job(jid).state == "RUNNING" and len(rig.jn._jobs) + len(rig.qd._jobs) == 1
-    finally:
+
+
+def test_a_cancel_waits_for_a_claim_whose_submit_may_be_in_flight(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user cancels while the deposed leader A is inside the back-end's submit. The new leader B's
+    follower, finding no job of that name, ended it CANCELLED at once; A's submit then created the job, which
+    ran, unseen and unbilled. Now B waits while the claim may still be in flight, then finds A's job by its
+    name and cancels it on its back-end."""
+    jid = rig.submit(command="sleep 100")
+    with _takeover_during_a_submit(rig, monkeypatch, jid) as (b, release, a):
+        with rig.sf() as s:
+            assert svc.cancel(s, jid, clock=rig.clock)["cancel_requested"]
+        b.tick()
+        row = rig.job(jid)
+        assert (row.state, row.backend_job_id) == ("DISPATCHED", None), row.message
         release.set()
-        b.close()
+        a.join(20)
+        assert not a.is_alive()
+        b.tick()  # A's job is found by name (or recorded by A) and cancelled on its back-end
+        b._executor.shutdown(wait=True)
+        b.tick()
+        row = rig.job(jid)
+        assert row.state == "CANCELLED" and row.backend_job_id is not None, row.message
+        assert rig.jn.status(row.backend_job_id).state.value == "CANCELLED"
 
 
 def test_a_claim_older_than_any_submit_is_resolved_on_a_later_tick(

@@ -3,7 +3,9 @@
 **cancel**: dispatched/running jobs with ``cancel_requested`` are cancelled on their back-end (in the
 background, one call per job at a time); the job becomes CANCELLED when its back-end says so. One that never
 reached a back-end (DISPATCHED without a back-end id; PENDING or PLACED, when the cancel crossed a re-queue) or
-whose pool lost its back-end is CANCELLED at once.
+whose pool lost its back-end is CANCELLED at once, except a DISPATCHED one whose claim is younger than
+:func:`~huanghe.jobs.recovery.claim_settled_s` (a deposed leader's submit may still create it: it is looked up
+by name again on later ticks).
 **reconcile**: back-end states of dispatched/running jobs are copied into the database (one status call per
 job per ``status_interval_s``). A job that FAILED without an exit code (killed, node lost), was PREEMPTED, or
 that its back-end forgot (a back-end with a history answers with the job's end instead: Slurm's ``sacct``), is
@@ -24,7 +26,7 @@ from huanghe.backends.protocol import Backend, BackendError, BackendJobStatus, U
 from huanghe.domain.enums import JobState
 from huanghe.jobs.dispatch_context import DispatchContext, TickReport
 from huanghe.jobs.models import JobRow
-from huanghe.jobs.recovery import find_by_token
+from huanghe.jobs.recovery import claim_settled_s, claim_time_s, find_by_token
 from huanghe.jobs.transitions import ACTIVE_STATES, record_event, requeue, set_state
 
 log = logging.getLogger("huanghe.broker")
@@ -68,6 +70,8 @@ class Follower:
                 continue
             if bid is None:  # a dispatch that left no id may still have reached the back-end: ask it by name
                 bid = self._adopt(job_id, pool_id, token)
+                if bid is None and self._claim_in_flight(job_id):
+                    continue  # a deposed leader's submit may still create it: ask again on a later tick
             be = None if bid is None else self._backend(pool_id)
             if be is None:
                 self._cancel_here(job_id, bid, rep)
@@ -86,6 +90,19 @@ class Follower:
                     self._cancelling.discard(job_id)
 
             self._executor.submit(run)
+
+    def _claim_in_flight(self, job_id: str) -> bool:
+        """Whether the job is DISPATCHED without a back-end id by a claim younger than :func:`claim_settled_s`:
+        the submit of a leader deposed meanwhile may still create it on its back-end (ending it CANCELLED here
+        would leave that job running, unseen). The same bound as crash recovery (:mod:`huanghe.jobs.recovery`)."""
+        with self.ctx.sf() as s:
+            row = s.get(JobRow, job_id)
+            if row is None or row.state != JobState.DISPATCHED.value or row.backend_job_id is not None:
+                return False
+            claimed_s = claim_time_s(s, job_id)
+        if claimed_s is None:
+            return False
+        return self.ctx.clock.now_s() - claimed_s < claim_settled_s(self.ctx.settings)
 
     def _backend(self, pool_id: str | None) -> Backend | None:
         try:

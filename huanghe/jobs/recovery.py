@@ -52,6 +52,19 @@ def claim_settled_s(settings: DispatchSettings) -> float:
     return settings.max_submit_s + settings.lease_ttl_s
 
 
+def claim_time_s(s: Session, job_id: str) -> float | None:
+    """When the job's current dispatch was claimed (its latest DISPATCHED state event), None if never. Not
+    ``updated_s``: a cancel request moves that."""
+    t: float | None = s.scalar(
+        select(func.max(JobEventRow.t_s)).where(
+            JobEventRow.job_id == job_id,
+            JobEventRow.kind == "state",
+            JobEventRow.state == JobState.DISPATCHED.value,
+        )
+    )
+    return t
+
+
 def _locked(s: Session, job_id: str) -> JobRow | None:
     """The job, read again and locked until the caller's commit (``SELECT ... FOR UPDATE``): a cancel committed
     between a read and a write waits for the write, then applies to what was written (else it was overwritten)."""
