@@ -7,6 +7,8 @@ issue resets the form. Users (platform admin): the same for the create form unde
 (platform admin): a tenant's typed limits stay across that tenant's reload and never show in another tenant's form.
 Pools (operator): a language switch (the page drawn anew) keeps the typed drain reason and pool change. Every page
 with a form (its role): a value typed into it stays across a language switch and back (the page drawn anew twice).
+Datasets (tenant admin) and Center storage (operator): a switch keeps a choice that other fields follow (the data
+class and the centers offered for it; the endpoint and its capacity).
 Shared role platform: tenants of this run only; the user created is this run's; no quota is saved."""
 
 from __future__ import annotations
@@ -261,37 +263,123 @@ def _form_shown(p: RolePlatform, view: str) -> Iterator[None]:
     if view != "endpoints":
         yield
         return
-    eid = f"keep-{uuid.uuid4().hex[:8]}"
-    body = {"id": eid, "center": OPERATOR_CENTER, "temperature": "warm", "medium": "hdd",
-            "url": "http://127.0.0.1:9", "bucket": "hh-console-test", "capacity_bytes": 1024**3}  # fmt: skip
+    with _endpoints_made(p, 1):
+        yield
+
+
+@contextmanager
+def _endpoints_made(p: RolePlatform, *capacities_gib: int) -> Iterator[list[str]]:
+    """Storage endpoints of the operator's center, one per capacity given (GiB); their ids; deleted after."""
+    ids = [f"keep-{uuid.uuid4().hex[:8]}" for _ in capacities_gib]
     with p.client("admin") as admin:
-        assert admin.post(f"{API}/storage-endpoints", json=body).status_code == 201
         try:
-            yield
+            for eid, gib in zip(ids, capacities_gib, strict=True):
+                body = {"id": eid, "center": OPERATOR_CENTER, "temperature": "warm", "medium": "hdd",
+                        "url": "http://127.0.0.1:9", "bucket": "hh-console-test", "capacity_bytes": gib * 1024**3}  # fmt: skip
+                assert admin.post(f"{API}/storage-endpoints", json=body).status_code == 201
+            yield ids
         finally:
-            admin.delete(f"{API}/storage-endpoints/{eid}")
+            for eid in ids:
+                admin.delete(f"{API}/storage-endpoints/{eid}")
+
+
+def _switch(page: Any, field: str) -> str:
+    """Switch the language (the other one) and wait until its redraws and the restore of what was typed are done
+    and ``field`` was drawn anew (the mark set on it before is gone); the language now shown."""
+    drawn = page.evaluate(
+        "s => { document.querySelector(s).dataset.drawn = 'before';"
+        " return Number(document.body.dataset.langDrawn || 0); }",
+        field,
+    )
+    page.click("#lang-switch")
+    page.wait_for_function(
+        "([s, n]) => Number(document.body.dataset.langDrawn || 0) > n"
+        " && document.querySelector(s) && !document.querySelector(s).dataset.drawn",
+        arg=[field, drawn],
+    )
+    return str(page.evaluate("HH.lang"))
 
 
 def _switch_and_back(page: Any, p: RolePlatform, view: str, field: str, typed: str) -> None:
     """Open ``view``, type ``typed`` into ``field``, switch to English and back: each switch draws the field anew
-    (the mark set on it before is gone) and ``typed`` is still in it."""
+    and ``typed`` is still in it."""
     open_view(page, p, view)
     page.wait_for_selector(field)
     page.fill(field, typed)
     for lang in ("en", "zh-CN"):
-        drawn = page.evaluate(
-            "s => { document.querySelector(s).dataset.drawn = 'before';"
-            " return Number(document.body.dataset.langDrawn || 0); }",
-            field,
-        )
-        page.click("#lang-switch")
-        page.wait_for_function(
-            "([s, n]) => Number(document.body.dataset.langDrawn || 0) > n"
-            " && document.querySelector(s) && !document.querySelector(s).dataset.drawn",
-            arg=[field, drawn],
-        )
-        assert page.evaluate("HH.lang") == lang
+        assert _switch(page, field) == lang
         assert page.input_value(field) == typed, (view, lang)
+
+
+@pytest.mark.browser
+def test_datasets_language_switch_keeps_the_class_and_its_centers(
+    chromium: Any, role_platform: RolePlatform
+) -> None:
+    """The register form offers the centers of the class chosen (home, allowed: shown for important data). The
+    class changed to important and centers picked, then the language switched and back: the form is drawn anew
+    for the default class, then (``hh-inputs-kept``) offers the kept class's centers with the picked ones still
+    chosen, the allowed field shown. Nothing is sent."""
+    p = role_platform
+    important = sorted(c.id for c in p.topo.centers if "important" in c.allowed_data_classes)
+    home, allowed = important[0], important[1:3]
+    form = "#ds-register"
+    page = login(chromium, p, "tenant_admin")
+    try:
+        open_view(page, p, "datasets")
+        page.wait_for_selector(f"{form} select[name='center']")
+        page.select_option(f"{form} select[name='data_class']", "important")
+        page.select_option(f"{form} select[name='center']", home)
+        page.select_option(f"{form} select[name='allowed_centers']", allowed)
+        page.fill(f"{form} input[name='name']", "留字 数据集")
+        for lang in ("en", "zh-CN"):
+            assert _switch(page, f"{form} select[name='center']") == lang
+            got = page.evaluate(
+                """f => { const form = document.querySelector(f), pick = (n) => form.elements[n];
+                  const values = (n) => [...pick(n).options].map((o) => o.value).filter(Boolean).sort();
+                  return { cls: pick("data_class").value, home: pick("center").value, name: pick("name").value,
+                    allowed: [...pick("allowed_centers").selectedOptions].map((o) => o.value).sort(),
+                    shown: !pick("allowed_centers").closest("[hidden]"),
+                    homes: values("center"), allowable: values("allowed_centers") }; }""",
+                form,
+            )
+            assert got == {
+                "cls": "important",
+                "home": home,
+                "name": "留字 数据集",
+                "allowed": allowed,
+                "shown": True,
+                "homes": important,
+                "allowable": important,
+            }, (lang, got)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_endpoints_language_switch_keeps_the_endpoint_and_shows_its_capacity(
+    chromium: Any, role_platform: RolePlatform
+) -> None:
+    """The capacity form shows the chosen endpoint's capacity; another endpoint chosen (not the first one drawn),
+    then the language switched and back: the choice stays and the untouched capacity is that endpoint's (the
+    form refilled on ``hh-inputs-kept``), not the first one's. Nothing is sent."""
+    p = role_platform
+    with _endpoints_made(p, 1, 3) as ids:
+        page = login(chromium, p, "operator")
+        try:
+            open_view(page, p, "endpoints")
+            for eid in ids:
+                page.wait_for_selector(f"#ep-cap-endpoint option[value='{eid}']", state="attached")
+            first = page.input_value("#ep-cap-endpoint")
+            chosen = next(eid for eid in ids if eid != first)
+            capacity = "3" if chosen == ids[1] else "1"  # GiB, as made
+            page.select_option("#ep-cap-endpoint", chosen)
+            assert page.input_value("#ep-cap-gib") == capacity
+            for lang in ("en", "zh-CN"):
+                assert _switch(page, "#ep-cap-gib") == lang
+                got = [page.input_value("#ep-cap-endpoint"), page.input_value("#ep-cap-gib")]
+                assert got == [chosen, capacity], (lang, got)
+        finally:
+            page.context.close()
 
 
 # window.fetch, wrapped: GET answers whose path holds `window.__holdPath` wait until `window.__release()`

@@ -233,7 +233,7 @@
   }
   /** The form registering a dataset (id, name, class, home center, allowed centers; tenant for platform roles). */
   function registerForm() {
-    const { CLASSES, field, platformRole, register } = HH.datasets;
+    const { st, CLASSES, field, platformRole, register } = HH.datasets;
     const id = el("input", { name: "id", required: true, maxLength: 64, autocomplete: "off" });
     const name = el("input", { name: "name", maxLength: 200, autocomplete: "off" });
     const cls = el("select", { name: "data_class" }, CLASSES.map((c) => new Option(t(`datasets.class.${c}`), c)));
@@ -241,13 +241,22 @@
     const allowed = el("select", { name: "allowed_centers", multiple: true, size: 4 });
     const tenant = el("input", { name: "tenant", maxLength: 64, autocomplete: "off" });
     const allowedField = field(t("datasets.f.allowed"), allowed);
+    let filledFor = null;  // the class the centers offered are for
     const fill = () => {
+      filledFor = cls.value;
       home.replaceChildren(new Option(t("datasets.f.center_auto"), ""), ...centerOptions(cls.value));
       allowed.replaceChildren(...centerOptions(cls.value));
       allowedField.hidden = cls.value === "general";
     };
     cls.addEventListener("change", fill);
     fill();
+    // a redraw put back what was typed ('hh-inputs-kept', no change event): another class kept, its centers are
+    // offered, then the centers picked go back into them (a center may be offered for that class only)
+    st.refill = (kept) => {
+      if (!form.isConnected || cls.value === filledFor) return;
+      fill();
+      if (kept) kept.putBack(form);
+    };
     const error = el("div");
     const form = el("form", { className: "job-form ds-form", id: "ds-register" },
       field(t("datasets.f.id"), id), field(t("datasets.f.name"), name), field(t("datasets.f.class"), cls),

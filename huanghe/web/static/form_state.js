@@ -75,7 +75,9 @@
       field counts as changed, so it survives later redraws; untouched fields show the new draw's values; a field
       the user changed while an async redraw ran keeps what they typed there. No 'input' or 'change' event is
       fired on restore: a page whose listeners fill or show fields by a field's value re-applies them on the
-      'hh-inputs-kept' event, dispatched (bubbling) on `container` once the values are back.
+      'hh-inputs-kept' event, dispatched (bubbling) on `container` once the values are back; a listener that drew
+      a select's options anew (for a kept value of another field) then calls `ev.detail.putBack(node)`, which puts
+      the kept values back into the fields inside `node` (a value the first draw's options lacked comes back).
       Matched by key: scope + the field's `name`, else `id`, else aria-label (+ `value` for checkboxes and radios);
       scope: the closest `data-keep` value, else the closest form's id or name, + the closest `data-id` (a table
       row's record). Not carried: a key missing from the new draw or not unique in the old one (another form,
@@ -106,8 +108,9 @@
       const key = a.matches(FIELDS) ? keyOf(a, true) : null;
       return key == null ? null : () => [...container.querySelectorAll(FIELDS)].find((e) => keyOf(e, true) === key);
     });
-    return after(redraw(), () => {
-      for (const e of container.querySelectorAll(FIELDS)) {
+    /** The kept values back into the fields inside `root` (in `container`). */
+    const putBack = (root) => {
+      for (const e of root.querySelectorAll(FIELDS)) {
         const v = kept.get(keyOf(e));
         if (!v || (typedAt.get(e) || 0) > since) continue;  // changed meanwhile: the user's newest stays
         if ("checked" in v) e.checked = v.checked;
@@ -116,8 +119,11 @@
         else if (e.value !== v.value) e.value = v.value;
         e.dataset.hhTouched = "1";
       }
+    };
+    return after(redraw(), () => {
+      putBack(container);
       focus();
-      container.dispatchEvent(new CustomEvent("hh-inputs-kept", { bubbles: true }));
+      container.dispatchEvent(new CustomEvent("hh-inputs-kept", { bubbles: true, detail: { putBack } }));
     });
   };
   /** Forget the user's changes inside `node` (see HH.keepInputs): its next redraw shows the fields as drawn. */

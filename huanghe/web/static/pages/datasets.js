@@ -258,7 +258,8 @@
   const REFRESH_MS = 3000;
   const CLASSES = ["general", "important", "core"];
   const st = { offset: 0, fileOffset: 0, id: null, ds: null, res: null, files: [], filePage: null, rules: [], transfers: [],
-    topo: null, msg: {}, timer: null, busy: false, chart: null, armed: null, slot: null, locks: null };
+    topo: null, msg: {}, timer: null, busy: false, chart: null, armed: null, slot: null, locks: null,
+    refill: null };
   const enc = (s) => encodeURIComponent(s);
   const encPath = (name) => name.split("/").map(enc).join("/");
   const badge = (v) => el("span", { className: `state ds-${v}`, dataset: { state: v } }, HH.label("datasets.state", v));
@@ -466,6 +467,9 @@
     },
   });
   page.el.addEventListener("click", act);
+  // once what was typed is back (a language switch's redraw: HH.keepInputs), the register form offers the centers
+  // of the kept class and keeps the centers picked (datasets_parts.js; no change event on restore)
+  page.el.addEventListener("hh-inputs-kept", (ev) => { if (st.refill) st.refill(ev.detail); });
   // returned: what was typed stays once the redraw is done (common.js)
   HH.onLang(() => (HH.view === "datasets" ? render().catch((err) => page.el.prepend(HH.errorBox(err))) : null));
   HH.onView((view) => {

@@ -210,12 +210,13 @@
     const reason = el("input", { type: "text", id: "ep-reason", maxLength: 500, placeholder: t("endpoints.reason_placeholder") });
     const msg = el("div", { id: "ep-message", role: "status" }, st.message ? el("p", { className: "ok-line" }, st.message) : null);
     st.message = "";
-    st.refill = null;  // a reload keeps what was typed and not sent (HH.keepInputs), then the untouched capacity
+    // a reload keeps what was typed and not sent (HH.keepInputs), then the untouched capacity shows the kept
+    // endpoint's ('hh-inputs-kept')
+    st.refill = null;
     HH.keepInputs(root, () => root.replaceChildren(...[head, el("section", { className: "section panel" }, el("h3", {}, t("endpoints.list")), msg,
       st.items.length ? el("p", {}, el("label", { className: "inline", htmlFor: "ep-reason" }, t("endpoints.reason")), " ", reason) : null,
       table(), st.page ? HH.pager(st.page, (off) => { st.offset = off; refresh().catch((err) => showRefusal(msg, err)); }) : null),
     capacityForm()].filter(Boolean)));  // a null child would show as "null"
-    if (st.refill) st.refill();
   }
   async function refresh() {
     if ((await load()) && HH.view === "endpoints") render(page.el);
@@ -252,5 +253,8 @@
     },
   });
   page.el.addEventListener("click", (ev) => { act(ev).catch(() => null); });
+  // once what was typed is back (a reload's or a language switch's redraw: HH.keepInputs), the untouched capacity
+  // shows the kept endpoint's (no change event on restore)
+  page.el.addEventListener("hh-inputs-kept", () => { if (st.refill) st.refill(); });
   HH.onLang(() => { if (HH.view === "endpoints") render(page.el); });
 })();
