@@ -3,7 +3,7 @@ while an earlier refresh still waits for its answers) must not draw its older da
 
 Seen in CI on the Budgets page: the platform admin saved a tenant's budget, the page said "saved", and the card
 still showed "unlimited" because an earlier load's answers arrived last. Here that order is forced: the browser's
-``fetch`` holds the answers of the earlier load's quota requests until after the save's reload has drawn. The
+``fetch`` holds the answers of the earlier load's quota requests until the test saw the save's reload drawn. The
 same order on the Storage page (an endpoint's details read again, then its capacity saved) and the Topology page
 (the page opened again, then a file imported), and of the Topology page's file choice (a second file chosen while
 the first is still read: the first read answers last).
@@ -23,13 +23,18 @@ from tests.console_support import OPERATOR_CENTER, RolePlatform, login, open_vie
 API = "/api/v1"
 
 # window.fetch, wrapped from the page's start (``_login``): once `window.__hold` is set, GET answers for
-# `window.__holdPath` arrive 1.5 s late (`window.__late` counts them; `window.__held` counts those the server has
-# answered, still held) until the page sends anything but a GET (the save). `window.__inflight` counts the API
-# requests whose answer has not been read yet: a request counts until its body is read (json, text, blob), after
-# which the page's load goes on in microtasks (draws, or sends its next request: counted again at once).
+# `window.__holdPath` are held until the test calls `window.__release()` (`window.__held` counts those the server
+# has answered, still held; `window.__late` those released) while the page sends only GETs: its first other
+# request (the save) ends the holding of later ones. The test releases them once the newer load has drawn (an
+# observable condition, no fixed delay). `window.__inflight` counts the API requests whose answer has not been
+# read yet: a request counts until its body is read (json, text, blob), after which the page's load goes on in
+# microtasks (draws, or sends its next request: counted again at once).
 HOLD_FETCH = """() => {
   const orig = window.fetch.bind(window);
+  let release;
+  const gate = new Promise((resolve) => { release = resolve; });
   window.__hold = false; window.__late = 0; window.__held = 0; window.__inflight = 0;
+  window.__release = () => { window.__hold = false; release(); };
   window.fetch = async (input, init) => {
     const method = ((init && init.method) || "GET").toUpperCase();
     if (method !== "GET") window.__hold = false;
@@ -43,7 +48,7 @@ HOLD_FETCH = """() => {
       if (counted) window.__inflight -= 1;
       throw err;
     }
-    if (held) { window.__held += 1; await new Promise((r) => setTimeout(r, 1500)); window.__late += 1; }
+    if (held) { window.__held += 1; await gate; window.__late += 1; }
     if (counted) {
       let read = false;
       const done = () => { if (!read) { read = true; window.__inflight -= 1; } };
@@ -61,6 +66,15 @@ def _login(chromium: Any, p: RolePlatform, **kw: Any) -> Any:
     """The platform admin's page with HOLD_FETCH in place before any script of the console runs (every load is
     counted, the first ones too)."""
     return login(chromium, p, "admin", on_page=lambda pg: pg.add_init_script(f"({HOLD_FETCH})()"), **kw)
+
+
+def _release_once(page: Any, drawn: str, arg: Any = None) -> None:
+    """Once the newer load has drawn (``drawn``, a JS predicate of ``arg``, is true), the held answers of the older
+    load go on; returns when they did and no load of the page is running any more."""
+    page.wait_for_function(drawn, arg=arg)
+    page.evaluate("window.__release()")
+    page.wait_for_function("window.__late >= 1 && window.__late === window.__held")
+    _idle(page)
 
 
 def _idle(page: Any) -> None:
@@ -85,14 +99,20 @@ def test_budgets_save_is_not_undone_by_an_older_load(chromium: Any, role_platfor
         page.wait_for_selector(f"#budgets-quota[data-tenant='{tenant}'] #budgets-set")
         _idle(page)  # every load so far has drawn: the form stays until the save's reload
         page.evaluate("path => { window.__holdPath = path; window.__hold = true; }", f"{API}/quotas/{tenant}")
-        page.click(f"#budgets-all button[data-tenant='{tenant}']")  # load A: its quota answers come late
+        page.click(f"#budgets-all button[data-tenant='{tenant}']")  # load A: its quota answers held
+        page.wait_for_function("window.__held >= 1")  # the server answered A before the save
         page.fill("#budgets-set input[name='budget_cny_per_month']", "2500.5")
         page.click("#budgets-set button[type='submit']")  # the save, then load B
         page.wait_for_selector("#page-budgets .ok-line")
         with p.client("admin") as c:
             assert c.get(f"{API}/quotas/{tenant}").json()["budget_cny_per_month"] == "2500.50"
-        page.wait_for_function("window.__late >= 1")  # the held answers came: load A went on from there
-        _idle(page)
+        # load B drew the saved budget (the tenant's row and card); then A's answers go on from there
+        _release_once(
+            page,
+            "t => [document.querySelector(`#budgets-all button[data-tenant='${t}']`)?.closest('tr'),"
+            " document.getElementById('budgets-quota')].every((e) => e && e.innerText.includes('¥2,500.50'))",
+            tenant,
+        )
         row = page.locator(f"#budgets-all tr:has(button[data-tenant='{tenant}'])")
         assert "¥2,500.50" in row.inner_text()
         assert "¥2,500.50" in page.inner_text("#budgets-quota")
@@ -149,19 +169,21 @@ def test_a_save_is_not_undone_by_an_older_filter_load(
         page.wait_for_selector(f"#{view}-tenant-filter option[value='{tenant}']", state="attached")
         _idle(page)
         page.evaluate("path => { window.__holdPath = path; window.__hold = true; }", f"{API}{path}?")
-        page.select_option(f"#{view}-tenant-filter", tenant)  # load A: its list answer comes late
+        page.select_option(f"#{view}-tenant-filter", tenant)  # load A: its list answer held
+        page.wait_for_function("window.__held >= 1")  # the server answered A before the save
         for field, value in fills.items():
             page.fill(f"{form} input[name='{field}']", value.format(tenant=tenant, name=name))
         for field, value in selects.items():
             page.select_option(f"{form} select[name='{field}']", value.format(tenant=tenant, name=name))
         page.click(f"{form} button[type='submit']")  # the save (not held), then load B
         page.wait_for_selector(done)
-        page.wait_for_function("window.__late >= 1")  # the held answer came: load A went on from there
-        _idle(page)
         with p.client("admin") as c:
             listed = c.get(f"{API}{path}", params={"tenant": tenant}).json()["items"]
         assert len(listed) == 1, listed
-        assert page.locator(f"#{view}-table tr[data-id='{listed[0]['id']}']").count() == 1
+        shown = f"#{view}-table tr[data-id='{listed[0]['id']}']"
+        # load B drew the new row; then A's answer goes on from there
+        _release_once(page, "s => document.querySelector(s) !== null", shown)
+        assert page.locator(shown).count() == 1
     finally:
         page.context.close()
 
@@ -192,7 +214,7 @@ def test_storage_save_is_not_undone_by_an_older_detail_read(
         page.click(f"{row} button[data-act='edit']")
         _idle(page)
         page.evaluate(HOLD, f"{API}/storage-endpoints/{eid}")
-        page.click(f"{row} button[data-act='show']")  # read A: its answer (2 GiB) comes late
+        page.click(f"{row} button[data-act='show']")  # read A: its answer (2 GiB) held
         page.wait_for_function("window.__held >= 1")  # the server answered A before the save
         page.fill("#page-storage form.storage-form input[name='capacity_bytes']", "3")
         page.click("#storage-save")  # the save (not held), then read B
@@ -200,8 +222,12 @@ def test_storage_save_is_not_undone_by_an_older_detail_read(
             "id => document.getElementById('storage-form-status').innerText.includes(id)", arg=eid
         )
         assert admin.get(f"{API}/storage-endpoints/{eid}").json()["capacity_bytes"] == 3 * GIB
-        page.wait_for_function("window.__late >= 1")  # the held answer came: read A went on from there
-        _idle(page)
+        # read B drew 3 GiB (the details and the row); then A's answer goes on from there
+        _release_once(
+            page,
+            "ss => ss.every((s) => document.querySelector(s)?.innerText.includes('3.0 GiB'))",
+            [capacity, row],
+        )
         assert page.inner_text(capacity) == "3.0 GiB"
         assert "3.0 GiB" in page.inner_text(row)
     finally:
@@ -236,13 +262,17 @@ def test_topology_import_is_not_undone_by_an_older_read(
         page.wait_for_selector("#topology-ok")
         _idle(page)
         page.evaluate(HOLD, f"{API}/topology")
-        page.evaluate("location.hash = '#topology/again'")  # opened again: read A, its answer comes late
+        page.evaluate("location.hash = '#topology/again'")  # opened again: read A, its answer held
         page.wait_for_function("window.__held >= 1")  # the server answered A before the import
         page.click("#topology-import")  # the import (not held), then read B
         page.wait_for_function("document.getElementById('topology-ok')?.innerText.startsWith('Imported')")
         assert admin.get(f"{API}/topology").json()["version"] == doc["version"] + 1
-        page.wait_for_function("window.__late >= 1")  # the held answer came: read A went on from there
-        _idle(page)
+        # read B drew the new version; then A's answer goes on from there
+        _release_once(
+            page,
+            "v => document.getElementById('topology-version')?.innerText === v",
+            str(doc["version"] + 1),
+        )
         assert page.inner_text("#topology-version") == str(doc["version"] + 1)
     finally:
         restored = admin.put(
