@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,6 +73,16 @@ class Rig:
     def close(self) -> None:
         self.sched.close()
         self.sf.kw["bind"].dispose()
+
+
+def finds_by_name(monkeypatch: pytest.MonkeyPatch, *fakes: FakeBackend) -> None:
+    """The fakes answer ``find_by_name`` with certainty, as local and Ray do: their job of that name, or none."""
+    for be in fakes:
+
+        def find(name: str, be: FakeBackend = be) -> tuple[str | None, bool]:
+            return next((j for j, job in be._jobs.items() if job.spec.name == name), None), True
+
+        monkeypatch.setattr(be, "find_by_name", find)
 
 
 _WAITING_FOR_A_LOCK = (

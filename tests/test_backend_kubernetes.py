@@ -18,11 +18,13 @@ from huanghe.backends.protocol import (
     BackendConfigError,
     BackendJobSpec,
     CapabilityMissingError,
+    SubmitOutcomeUnknownError,
     UnknownJobError,
     wait_terminal,
 )
 from huanghe.backends.registry import create_backend
 from huanghe.domain.enums import JobState
+from huanghe.jobs.settings import DispatchSettings
 from tests.backend_support import ends_after_the_look
 from tests.infra.fake_k8s_apiserver import FakeApiServer
 
@@ -129,6 +131,35 @@ def test_unreachable_api_server_is_unhealthy() -> None:
         b = create_backend("kubernetes", {"host": dead})
         h = b.health()
         assert not h.ok and h.message
+
+
+def test_a_job_creation_never_answered_ends_within_the_submit_bound_as_outcome_unknown() -> None:
+    """The API server creates the Job and never answers: the submit had no timeout of ours and waited as long as
+    the connection lived, past ``max_submit_s``, which recovery after a takeover relies on. Now it raises within
+    its bound, and as "outcome unknown" (the Job exists), never as "unavailable" (re-placed: run twice)."""
+    pytest.importorskip("kubernetes")
+    api = FakeApiServer(port=0).start()
+    api.stall_job_creates.set()
+    try:
+        b = create_backend(
+            "kubernetes", {"host": api.url, "request_timeout_s": "1", "tenant_namespaces": "shared"}
+        )
+        assert b.submit_bound.s == 6.0 and "request_timeout_s 1 s" in b.submit_bound.why
+        t0 = time.monotonic()
+        with pytest.raises(SubmitOutcomeUnknownError, match="request_timeout_s"):
+            b.submit(BackendJobSpec(name="hh-stalled-1", command="true"))
+        assert time.monotonic() - t0 < b.submit_bound.s
+        assert len(api.jobs) == 1  # created: the outcome was unknown, not "nothing submitted"
+        b.close()
+    finally:
+        api.stop()
+
+
+def test_the_default_submit_bound_fits_the_default_max_submit_s(k8s_fake_api: FakeApiServer) -> None:
+    b = create_backend("kubernetes", {"host": k8s_fake_api.url})
+    assert b.submit_bound.s == 60.0 <= DispatchSettings().max_submit_s
+    with pytest.raises(BackendConfigError, match="request_timeout_s"):
+        create_backend("kubernetes", {"host": k8s_fake_api.url, "request_timeout_s": "0"})
 
 
 @pytest.mark.skipif(

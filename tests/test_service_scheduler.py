@@ -33,7 +33,7 @@ from huanghe.store.db import make_engine, make_session_factory
 from huanghe.store.leader import LeaderElector
 from huanghe.tenancy import service as tenancy_svc
 from tests import jobs_testnet as net
-from tests.scheduler_rig import T0, Rig
+from tests.scheduler_rig import T0, Rig, finds_by_name
 
 
 @pytest.fixture
@@ -215,23 +215,13 @@ def test_recovery_of_an_interrupted_dispatch_without_lookup_never_reruns(rig: Ri
     assert not rig.jn._jobs  # nothing submitted
 
 
-def _finds_by_name(monkeypatch: pytest.MonkeyPatch, *fakes: FakeBackend) -> None:
-    """The fakes answer ``find_by_name`` with certainty, as local and Ray do: their job of that name, or none."""
-    for be in fakes:
-
-        def find(name: str, be: FakeBackend = be) -> tuple[str | None, bool]:
-            return next((j for j, job in be._jobs.items() if job.spec.name == name), None), True
-
-        monkeypatch.setattr(be, "find_by_name", find)
-
-
 @contextlib.contextmanager
 def _takeover_during_a_submit(
     rig: Rig, monkeypatch: pytest.MonkeyPatch, job_id: str
 ) -> Iterator[tuple[Dispatcher, threading.Event, threading.Thread]]:
     """The leader A ticks, claims ``job_id`` (DISPATCHED + token) and waits inside the Jinan back-end's submit;
     A's lease runs out and B leads. Yields (B, the event that lets A's submit go on, A's thread)."""
-    _finds_by_name(monkeypatch, rig.jn, rig.qd)
+    finds_by_name(monkeypatch, rig.jn, rig.qd)
     submit, entered, release = rig.jn.submit, threading.Event(), threading.Event()
 
     def in_flight(spec: BackendJobSpec) -> str:
@@ -305,7 +295,7 @@ def test_a_claim_older_than_any_submit_is_resolved_on_a_later_tick(
     """A claim the takeover left (younger than ``max_submit_s`` + ``lease_ttl_s``) is resolved on the first
     tick after it is older: no submit can be in flight any more, so "certainly not found" means never
     submitted, and the job is dispatched again, once."""
-    _finds_by_name(monkeypatch, rig.jn, rig.qd)
+    finds_by_name(monkeypatch, rig.jn, rig.qd)
     jid = rig.submit(command="sleep 100")
     _stage_interrupted(rig, jid, "jn-sc-cpu", "jn-sc", age_s=0.0)
     settled_s = claim_settled_s(rig.sched.settings)

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from huanghe.backends.protocol import (
+    IN_MEMORY_SUBMIT,
     BackendBase,
     BackendJobSpec,
     BackendJobStatus,
@@ -26,6 +27,7 @@ from huanghe.backends.protocol import (
     Capacity,
     Health,
     Settings,
+    SubmitBound,
     UnknownJobError,
 )
 from huanghe.core.clock import Clock, WallClock
@@ -97,6 +99,8 @@ class FakeBackend(BackendBase):
             "was submitted / 仅内存，无法按名称查找",
         },
     )
+
+    submit_bound: SubmitBound = IN_MEMORY_SUBMIT
 
     def __init__(self, settings: Mapping[str, str] | None = None, clock: Clock | None = None):
         s = Settings("fake", settings or {}, SETTINGS)

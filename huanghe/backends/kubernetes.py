@@ -9,6 +9,14 @@ logs from the newest pod of the Job; cancel sets ``spec.suspend: true`` (the Job
 pods, the Job object stays, so the state stays readable) plus the annotation ``huanghe.io/cancelled-at``.
 Capacity: allocatable of Ready nodes minus requests of running pods.
 
+Time: every API request waits at most ``request_timeout_s`` (connect and answer together, urllib3's total
+timeout) and is tried at most :data:`ATTEMPTS` times (a POST again only when it never reached the server: one
+sent and not answered is never sent again), so a submit — the tenant's namespace, its service
+account, the Job: at most :data:`SUBMIT_REQUESTS` requests — returns or raises within
+``SUBMIT_REQUESTS × ATTEMPTS × request_timeout_s`` (:attr:`KubernetesBackend.submit_bound`; 60 s by default).
+A Job creation sent and not answered in time raises
+:class:`~huanghe.backends.protocol.SubmitOutcomeUnknownError`: the Job may exist.
+
 Tenants (``tenant_namespaces=mapped``, the default): a job with a tenant goes to the namespace
 ``<namespace_prefix>-<account>`` with the service account ``<account>`` (``account`` =
 :func:`huanghe.backends.local_accounts.account_name`, the tenant's name on every back-end), both created when
@@ -41,6 +49,8 @@ from huanghe.backends.protocol import (
     Capacity,
     Health,
     Settings,
+    SubmitBound,
+    SubmitOutcomeUnknownError,
     UnknownJobError,
 )
 from huanghe.domain.enums import JobState
@@ -59,12 +69,18 @@ SETTINGS: dict[str, str] = {
     "tenant_namespaces": "mapped (a tenant's jobs in <namespace_prefix>-<account> as service account <account>, "
     "created if missing; default) or shared (every job in namespace)",
     "namespace_prefix": "prefix of the tenants' namespaces (default huanghe)",
+    "request_timeout_s": "longest wait for one API request (connect and answer), seconds (default 10); a "
+    "submit takes at most 6 times this",
 }
 
 INSTALL_HINT = "the kubernetes back-end needs the kubernetes client: pip install 'huanghe[k8s]'"
 LABEL = "huanghe.io/job"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 CANCEL_ANNOTATION = "huanghe.io/cancelled-at"
+#: Tries of one API request (urllib3 retries = ATTEMPTS - 1; a POST is retried only if it never reached the server)
+ATTEMPTS = 2
+#: Requests of one submit at most: the tenant's namespace, its service account, the Job
+SUBMIT_REQUESTS = 3
 #: Exit code of a job stopped at its time limit (``activeDeadlineSeconds``), as the local back-end's ``timeout``
 TIME_LIMIT_EXIT_CODE = 124
 
@@ -121,6 +137,13 @@ class KubernetesBackend(BackendBase):
         self.gpu_resource = s.get_str("gpu_resource", "nvidia.com/gpu")
         self.tenant_namespaces = s.get_choice("tenant_namespaces", "mapped", ("mapped", "shared"))
         self.namespace_prefix = s.get_str("namespace_prefix", "huanghe")
+        self.request_timeout_s = s.get_float("request_timeout_s", 10.0)
+        if not 0 < self.request_timeout_s < float("inf"):
+            raise BackendConfigError("kubernetes: request_timeout_s must be a positive number of seconds")
+        self.submit_bound = SubmitBound(
+            SUBMIT_REQUESTS * ATTEMPTS * self.request_timeout_s,
+            f"{SUBMIT_REQUESTS} requests × {ATTEMPTS} attempts × request_timeout_s {self.request_timeout_s:g} s",
+        )
         if not _DNS_LABEL.match(self.namespace_prefix) or len(self.namespace_prefix) > 32:
             raise BackendConfigError(
                 "kubernetes: namespace_prefix must be a DNS label of at most 32 characters"
@@ -129,29 +152,35 @@ class KubernetesBackend(BackendBase):
         k8s = _sdk()
         self._k8s = k8s
         client = k8s.client
+        conf = client.Configuration()
         if s.get_str("host"):
-            conf = client.Configuration()
             conf.host = s.get_str("host").rstrip("/")
             conf.verify_ssl = s.get_bool("verify_ssl", True)
             if s.get_str("token"):
                 conf.api_key = {"BearerToken": s.get_str("token")}
                 conf.api_key_prefix = {"BearerToken": "Bearer"}
-            api_client = client.ApiClient(conf)
         elif s.get_bool("in_cluster", False):
-            k8s.config.load_incluster_config()
-            api_client = client.ApiClient()
+            k8s.config.load_incluster_config(client_configuration=conf)
         else:
-            api_client = k8s.config.new_client_from_config(
-                config_file=s.get_str("kubeconfig") or None, context=s.get_str("context") or None
+            k8s.config.load_kube_config(
+                config_file=s.get_str("kubeconfig") or None,
+                context=s.get_str("context") or None,
+                client_configuration=conf,
             )
+        conf.retries = ATTEMPTS - 1  # before the ApiClient: its connection pool takes it at creation
+        api_client = client.ApiClient(conf)
         self._api_client = api_client
         self._batch = client.BatchV1Api(api_client)
         self._core = client.CoreV1Api(api_client)
         self._version = client.VersionApi(api_client)
 
     # -- helpers -----------------------------------------------------------------------------------
-    def _call(self, fn: Any, job_id: str | None, *args: Any, **kw: Any) -> Any:
+    def _call(self, fn: Any, job_id: str | None, *args: Any, creates_job: bool = False, **kw: Any) -> Any:
+        """``fn(*args, **kw)`` within ``request_timeout_s``, its errors as back-end errors; with ``creates_job``
+        a request sent and not answered (read timeout, connection lost) is
+        :class:`SubmitOutcomeUnknownError`, since the server may have created the Job."""
         ApiException = self._k8s.client.exceptions.ApiException  # noqa: N806
+        kw.setdefault("_request_timeout", self.request_timeout_s)
         try:
             return fn(*args, **kw)
         except ApiException as exc:
@@ -165,6 +194,11 @@ class KubernetesBackend(BackendBase):
         except Exception as exc:
             # only the error's type: urllib3's text names the API server's host and port, and this message
             # reaches job events and the public center health (issue #11)
+            if creates_job and type(exc).__name__ in ("ReadTimeoutError", "ProtocolError"):
+                raise SubmitOutcomeUnknownError(
+                    f"kubernetes: the Job's creation got no answer within {self.request_timeout_s:g} s "
+                    f"(request_timeout_s), it may exist: {type(exc).__name__} / 提交结果未知"
+                ) from exc
             if type(exc).__module__.startswith("urllib3"):
                 raise BackendUnavailableError(
                     f"kubernetes: API server unreachable: {type(exc).__name__}"
@@ -255,7 +289,7 @@ class KubernetesBackend(BackendBase):
                 ),
             ),
         )
-        self._call(self._batch.create_namespaced_job, None, ns, body)
+        self._call(self._batch.create_namespaced_job, None, ns, body, creates_job=True)
         return job_id if ns == self.namespace else f"{ns}/{job_id}"
 
     def _job(self, job_id: str) -> Any:
@@ -328,7 +362,9 @@ class KubernetesBackend(BackendBase):
             return ""
         ApiException = self._k8s.client.exceptions.ApiException  # noqa: N806
         try:
-            text = self._core.read_namespaced_pod_log(pods[-1].metadata.name, self._where(job_id)[0])
+            text = self._core.read_namespaced_pod_log(
+                pods[-1].metadata.name, self._where(job_id)[0], _request_timeout=self.request_timeout_s
+            )
         except ApiException as exc:
             if exc.status in (400, 404):  # container not started yet, or pod gone
                 return ""

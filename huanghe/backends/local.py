@@ -54,6 +54,7 @@ from huanghe.backends.local_procs import proc_stat as _proc_stat
 from huanghe.backends.local_procs import session_members as _session_members
 from huanghe.backends.local_procs import wrapper_process as _wrapper_process
 from huanghe.backends.protocol import (
+    LOCAL_WORK_S,
     TOKEN_MARKER,
     BackendBase,
     BackendConfigError,
@@ -64,6 +65,7 @@ from huanghe.backends.protocol import (
     Capacity,
     Health,
     Settings,
+    SubmitBound,
     UnknownJobError,
 )
 from huanghe.backends.sandbox import (
@@ -90,6 +92,8 @@ SETTINGS: dict[str, str] = {
     "max_procs": "processes one tenant's account may have at once, all its jobs together (default 512)",
     "max_file_gb": "largest file a job may write, GB, its output.log included (default 16)",
     "tmp_gb": "size of a job's private /tmp (memory-backed), GB (default 1)",
+    "account_timeout_s": "longest wait for a tenant's account (found, or created on its first job), seconds "
+    "(default 30); a submit takes at most this plus 10 s",
 }
 SANDBOXES = ("bwrap", "none")
 
@@ -187,7 +191,14 @@ class LocalBackend(BackendBase):
         self.sandboxed = self.sandbox == "bwrap" and self.sandbox_problem is None
         if self.sandbox_problem:
             log.warning("local: jobs run UNSANDBOXED (development only): %s", self.sandbox_problem)
-        self._accounts = AccountRegistry(frozenset({os.getuid(), os.geteuid()}))
+        account_timeout_s = s.get_float("account_timeout_s", 30.0)
+        if not 0 < account_timeout_s < math.inf:
+            raise BackendConfigError("local: backend_settings.account_timeout_s must be a positive number")
+        self._accounts = AccountRegistry(frozenset({os.getuid(), os.geteuid()}), account_timeout_s)
+        self.submit_bound = SubmitBound(
+            account_timeout_s + LOCAL_WORK_S,
+            f"account_timeout_s {account_timeout_s:g} s + {LOCAL_WORK_S:g} s for its files and process",
+        )
 
     # -- files -------------------------------------------------------------------------------------
     def _dir(self, job_id: str) -> Path:

@@ -8,6 +8,11 @@ under the 32 that ``useradd`` allows). A job without a tenant runs as the shared
 Accounts are created on first use (``groupadd``/``useradd --system``, no home, no login shell) with the full
 hash of the tenant id in their comment (GECOS): an existing account whose comment does not match is refused,
 never reused. An account is never root (uid 0) nor the server's own user.
+
+Finding or creating an account takes at most the registry's ``timeout_s`` (the wait for another thread's
+creation included, each ``useradd`` limited to what is left), then raises
+:class:`~huanghe.backends.protocol.BackendUnavailableError`: the local back-end's submit has a bound
+(:attr:`huanghe.backends.local.LocalBackend.submit_bound`).
 """
 
 from __future__ import annotations
@@ -57,8 +62,9 @@ def _comment(tenant: str | None) -> str:
 class AccountRegistry:
     """Finds or creates tenants' accounts; thread-safe, and safe when several processes create at once."""
 
-    def __init__(self, forbidden_uids: frozenset[int]) -> None:
+    def __init__(self, forbidden_uids: frozenset[int], timeout_s: float = 30.0) -> None:
         self._forbidden = forbidden_uids | {0}
+        self.timeout_s = timeout_s
         self._cache: dict[str, Account] = {}
         self._lock = threading.Lock()
 
@@ -66,19 +72,29 @@ class AccountRegistry:
         """The account of ``tenant``, created if missing. Raises :class:`BackendUnavailableError` if it cannot
         be created or if an account of that name exists for something else."""
         key = tenant or ""
-        with self._lock:
+        deadline = time.monotonic() + self.timeout_s
+        if not self._lock.acquire(timeout=self.timeout_s):
+            raise BackendUnavailableError(
+                f"local: account of tenant {tenant!r} not ready within {self.timeout_s:g} s (account_timeout_s)"
+            )
+        try:
             acc = self._cache.get(key)
             if acc is None:
-                acc = self._find_or_create(account_name(tenant), _comment(tenant))
+                acc = self._find_or_create(account_name(tenant), _comment(tenant), deadline)
                 self._cache[key] = acc
             return acc
+        finally:
+            self._lock.release()
 
-    def _find_or_create(self, name: str, comment: str) -> Account:
+    def _find_or_create(self, name: str, comment: str, deadline: float) -> Account:
         for attempt in range(20):
             try:
                 entry = pwd.getpwnam(name)
             except KeyError:
-                self._create(name, comment, last=attempt == 19)
+                left_s = deadline - time.monotonic()
+                if left_s <= 0:
+                    break
+                self._create(name, comment, last=attempt == 19, timeout_s=left_s)
                 continue
             if entry.pw_gecos != comment:
                 raise BackendUnavailableError(
@@ -88,14 +104,16 @@ class AccountRegistry:
             if entry.pw_uid in self._forbidden:
                 raise BackendUnavailableError(f"local: account {name} has a forbidden uid {entry.pw_uid}")
             return Account(name, entry.pw_uid, entry.pw_gid)
-        raise BackendUnavailableError(f"local: could not create account {name}")
+        raise BackendUnavailableError(
+            f"local: could not create account {name} within {self.timeout_s:g} s (account_timeout_s)"
+        )
 
     @staticmethod
-    def _create(name: str, comment: str, *, last: bool) -> None:
+    def _create(name: str, comment: str, *, last: bool, timeout_s: float) -> None:
         cmd = ["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
                "--shell", "/usr/sbin/nologin", "--comment", comment, name]  # fmt: skip
         try:
-            res = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
+            res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise BackendUnavailableError(f"local: useradd failed for {name}: {exc}") from exc
         # 9: the name exists (another process created it); 10: /etc/passwd busy (locked by another useradd)

@@ -55,6 +55,13 @@ class BackendUnavailableError(BackendError):
     """The back-end cannot be reached or refused the request for a reason not tied to one job."""
 
 
+class SubmitOutcomeUnknownError(BackendError):
+    """``submit()`` gave up waiting for the answer to a request the back-end may have acted on (sent, not
+    answered within the back-end's timeout): the job may exist. Not :class:`BackendUnavailableError`, which
+    says nothing was submitted and sends the job elsewhere at once (it could then run twice); the dispatcher
+    leaves the job DISPATCHED without a back-end id, for recovery by name (:mod:`huanghe.jobs.recovery`)."""
+
+
 class BackendConfigError(BackendError, ValueError):
     """Bad ``backend_settings`` or an unknown back-end name; the message names the key."""
 
@@ -206,6 +213,23 @@ class Capacity:
 
 
 @dataclass(frozen=True)
+class SubmitBound:
+    """The longest a back-end's ``submit()`` can take, seconds, from its settings; ``why`` names the settings
+    and how they add up (e.g. ``3 requests × 2 attempts × request_timeout_s 10 s``), for the dispatcher's
+    refusal of a bound above ``max_submit_s`` (:func:`huanghe.jobs.dispatch_context.submit_bound_problem`)."""
+
+    s: float
+    why: str
+
+
+#: What a submit may spend on this host besides its requests and commands, seconds (a margin, no network): a job's
+#: files, handing a prepared working directory over to the job's account, starting a process.
+LOCAL_WORK_S = 10.0
+#: The bound of a back-end that submits in memory (no I/O, no wait but its own short lock).
+IN_MEMORY_SUBMIT = SubmitBound(1.0, "in memory, no I/O")
+
+
+@dataclass(frozen=True)
 class Health:
     """Whether the back-end can take work now; ``latency_ms`` is the round trip of the check."""
 
@@ -222,7 +246,11 @@ class Backend(Protocol):
 
     - ``submit(spec)`` returns a new, non-empty back-end job id (a string), or raises
       :class:`CapabilityMissingError` (spec needs what the back-end lacks), :class:`BackendUnavailableError`
-      (nothing was submitted) or :class:`BackendError`. It does not wait for the job to start.
+      (nothing was submitted), :class:`SubmitOutcomeUnknownError` (a request that may have created the job
+      got no answer in time) or :class:`BackendError`. It does not wait for the job to start. It returns or
+      raises within ``submit_bound.s`` seconds (:class:`SubmitBound`: its request and command timeouts times
+      the calls a submit makes), which the dispatcher requires to be at most its ``max_submit_s``: recovery
+      after a leader change relies on no submit outliving its claim by more.
     - ``status(job_id)`` returns the current :class:`BackendJobStatus`; for an id the back-end does not
       know it raises :class:`UnknownJobError` (never a made-up state). Terminal states are final.
     - ``cancel(job_id)`` is idempotent: cancelling a queued or running job makes it ``CANCELLED`` (soon, not
@@ -246,6 +274,7 @@ class Backend(Protocol):
 
     name: str
     capabilities: Capabilities
+    submit_bound: SubmitBound
 
     def submit(self, spec: BackendJobSpec) -> str: ...
 

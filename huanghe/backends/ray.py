@@ -32,6 +32,7 @@ import httpx
 from huanghe.backends.local_accounts import account_name
 from huanghe.backends.protocol import (
     GIB,
+    LOCAL_WORK_S,
     LOOKUP_TIMEOUT_S,
     BackendBase,
     BackendConfigError,
@@ -44,6 +45,7 @@ from huanghe.backends.protocol import (
     Capacity,
     Health,
     Settings,
+    SubmitBound,
     UnknownJobError,
 )
 from huanghe.domain.enums import JobState
@@ -97,7 +99,15 @@ class RayBackend(BackendBase):
         if self.tenant_root and not Path(self.tenant_root).is_absolute():
             raise BackendConfigError("ray: backend_settings.tenant_root must be an absolute path")
         headers = {"Authorization": f"Bearer {s.get_str('auth_token')}"} if s.get_str("auth_token") else {}
-        timeout = httpx.Timeout(s.get_float("timeout_s", 60.0), connect=s.get_float("connect_timeout_s", 5.0))
+        read_s, connect_s = s.get_float("timeout_s", 60.0), s.get_float("connect_timeout_s", 5.0)
+        # sending a job (a few kB) and waiting for a pooled connection are limited like connecting, so a submit
+        # (one POST; its tenant's directory on this host) has a bound below max_submit_s's default of 120 s
+        timeout = httpx.Timeout(read_s, connect=connect_s, write=connect_s, pool=connect_s)
+        self.submit_bound = SubmitBound(
+            read_s + 3 * connect_s + LOCAL_WORK_S,
+            f"timeout_s {read_s:g} s + 3 × connect_timeout_s {connect_s:g} s (pool, connect, send) "
+            f"+ {LOCAL_WORK_S:g} s",
+        )
         self._http = httpx.Client(base_url=self.address, timeout=timeout, headers=headers)
 
     def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:

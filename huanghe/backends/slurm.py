@@ -40,6 +40,7 @@ import httpx
 
 from huanghe.backends.local_accounts import account_name
 from huanghe.backends.protocol import (
+    LOCAL_WORK_S,
     LOOKUP_TIMEOUT_S,
     BackendBase,
     BackendConfigError,
@@ -52,6 +53,7 @@ from huanghe.backends.protocol import (
     Capacity,
     Health,
     Settings,
+    SubmitBound,
     UnknownJobError,
     exit_code_from_wait_status,
 )
@@ -118,6 +120,12 @@ class SlurmBackend(BackendBase):
         if self.cli == "never" and not self.rest_url:
             raise BackendConfigError("slurm: cli=never needs rest_url")
         self._http = httpx.Client(timeout=self.timeout_s) if self.rest_url and self.cli != "only" else None
+        # REST: waiting for a pooled connection, connecting, sending, the answer (httpx limits each phase to
+        # timeout_s); or a refused connection, then sbatch under the same limit; plus the job's directory
+        self.submit_bound = SubmitBound(
+            4 * self.timeout_s + LOCAL_WORK_S,
+            f"4 × timeout_s {self.timeout_s:g} s (pool, connect, send, answer; or sbatch) + {LOCAL_WORK_S:g} s",
+        )
         mapped = self.user == "root" if self._http is not None else os.geteuid() == 0  # may impersonate
         self.tenant_accounts = s.get_choice("tenant_accounts", "mapped" if mapped else "shared", _MODES)
 

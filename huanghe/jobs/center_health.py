@@ -31,7 +31,9 @@ log = logging.getLogger("huanghe.broker")
 
 
 def check_health(ctx: DispatchContext, rep: TickReport) -> None:
-    """Ping every back-end once, store each center's health, fail over the centers that just went down."""
+    """Ping every back-end once, store each center's health, fail over the centers that just went down; log the
+    pools whose back-end the dispatcher refuses for its submit bound."""
+    ctx.log_submit_bound_problems()
     now_s = ctx.clock.now_s()
     by_center: dict[str, list[tuple[bool, float, str]]] = {}
     seen: dict[str, tuple[bool, float, str]] = {}

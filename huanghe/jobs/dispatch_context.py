@@ -35,6 +35,19 @@ def resolved_settings(session: Session, settings: dict[str, Any]) -> dict[str, A
         return {k: v for k, v in settings.items() if not k.endswith("_secret")}
 
 
+def submit_bound_problem(pool_id: str | None, backend: Backend, max_submit_s: float) -> str:
+    """Why ``backend`` may not run pool ``pool_id``'s jobs: its submit can outlast ``max_submit_s`` ("" if not)."""
+    bound = backend.submit_bound
+    if bound.s <= max_submit_s:
+        return ""
+    return (
+        f"pool {pool_id}: back-end {backend.name} may take up to {bound.s:g} s to submit ({bound.why}), more than "
+        f"max_submit_s {max_submit_s:g} s (HUANGHE_SCHEDULER_MAX_SUBMIT_S), so recovery after a leader change "
+        "could run a job twice; lower the back-end's timeouts in the pool's backend_settings or raise "
+        "max_submit_s / 后端提交时限超过 max_submit_s，拒绝下发"
+    )
+
+
 @dataclass
 class TickReport:
     """What one tick did (counts), for logs, tests and the bench."""
@@ -78,6 +91,7 @@ class DispatchContext:
         self.base: NetworkSnapshot | None = None
         self.pools: dict[str, PoolInfo] = {}
         self._loaded_s = -math.inf
+        self._bound_logged: set[str] = set()
 
     def topology(self, session: Session, now_s: float) -> NetworkSnapshot | None:
         """The base snapshot of the stored network (None while it has no center), re-read when stale."""
@@ -106,6 +120,20 @@ class DispatchContext:
                 carbon_origin_s=origin_s,
             )
         return self.base
+
+    def log_submit_bound_problems(self) -> None:
+        """Log, as an error, every pool whose back-end's submit may outlast ``max_submit_s`` (its jobs are
+        refused at dispatch: :func:`submit_bound_problem`), once per problem; the health check calls it, as it
+        builds every pool's back-end anyway."""
+        for pool_id in self.pools:
+            try:
+                be = self.backend_for_pool(pool_id)
+            except Exception:  # a back-end that cannot be built fails its jobs with its own reason
+                continue
+            why = "" if be is None else submit_bound_problem(pool_id, be, self.settings.max_submit_s)
+            if why and why not in self._bound_logged:  # once per problem, not on every re-read
+                self._bound_logged.add(why)
+                log.error("%s", why)
 
     def run_estimate_s(self, pool_id: str | None, spec: Mapping[str, Any]) -> float | None:
         """The job's estimated run time in the pool, seconds: its ``duration_s`` (else the default the placer

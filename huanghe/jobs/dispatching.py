@@ -10,6 +10,21 @@ re-placed elsewhere once (its center excluded, the dispatch does not count as an
 ``OSError`` such as a missing program — FAILS the job at once. Either way the error is in the job's events
 (``dispatch_error``: back-end, exception type, detail) and its message, and its capacity is released.
 
+Submit bound: recovery after a leader change (:func:`huanghe.jobs.recovery.claim_settled_s`) takes a claim
+older than ``max_submit_s`` + ``lease_ttl_s`` to have no submit in flight any more. That holds because every
+back-end declares how long its ``submit()`` can take (:attr:`~huanghe.backends.protocol.Backend.submit_bound`,
+from its own request and command timeouts, which it enforces) and a back-end whose bound exceeds
+``max_submit_s`` is refused (:func:`~huanghe.jobs.dispatch_context.submit_bound_problem`): its jobs are FAILED
+before it sees them, with the pool, the back-end's settings and ``max_submit_s`` named, and the dispatcher logs
+the pool as an error at its health checks (from start-up on, a pool added or changed; once per problem). The
+dispatcher puts no deadline of its own on a submit: it cannot stop a submit it stops waiting for, whose job
+could then appear after recovery re-placed it (run twice); only the back-end can end its own request. A
+submit whose request may have created the job but got no answer in time raises
+:class:`~huanghe.backends.protocol.SubmitOutcomeUnknownError`: the job stays DISPATCHED without a back-end id
+(event ``submit_outcome_unknown``) and recovery resolves it by name once the claim is settled (adopted, placed
+again only if the back-end is certain it never got it, else FAILED), never re-placed at once as an unavailable
+back-end's job is.
+
 Wall time: a job naming no ``time_limit_s`` runs under its pool's ``default_time_limit_s`` (Slurm DefaultTime);
 one asking more than the pool's ``max_time_limit_s`` (Slurm MaxTime) is FAILED with that reason (admission
 already refuses a job longer than every pool's maximum, :mod:`huanghe.network.wall_time`).
@@ -29,9 +44,10 @@ from huanghe.backends.protocol import (
     BackendError,
     BackendJobSpec,
     BackendUnavailableError,
+    SubmitOutcomeUnknownError,
 )
 from huanghe.domain.enums import JobState
-from huanghe.jobs.dispatch_context import DispatchContext, TickReport
+from huanghe.jobs.dispatch_context import DispatchContext, TickReport, submit_bound_problem
 from huanghe.jobs.models import JobEventRow, JobRow
 from huanghe.jobs.schemas import JobSubmit
 from huanghe.jobs.transitions import record_event, requeue, rowcount, set_state
@@ -71,6 +87,9 @@ def backend_spec(row: JobRow, token: str, default_time_limit_s: float | None = N
         shebang = first + "\n"
     return BackendJobSpec(script=f"{shebang}{mark}\n{body.rstrip(chr(10))}\n", **common)
 
+
+#: Event kind of a submit that may have created the job without saying so (left for recovery by name).
+OUTCOME_UNKNOWN_EVENT = "submit_outcome_unknown"
 
 #: Whether a PLACED job may be dispatched now, and the working directory to give its back-end ("" = the
 #: back-end's default): :meth:`huanghe.jobs.staging.Stager.prepare` (inputs staged first).
@@ -129,8 +148,9 @@ def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport, prepare: Pr
             fail_dispatch(s, row, "-", why, now_s)
             return
         default_s, too_long = pool_time_limit(s, row)
-        if too_long:
-            fail_dispatch(s, row, be.name, too_long, now_s)
+        too_slow = submit_bound_problem(row.pool_id, be, ctx.settings.max_submit_s)
+        if too_long or too_slow:
+            fail_dispatch(s, row, be.name, too_long or too_slow, now_s)
             return
         # 2. submit
         try:
@@ -140,6 +160,14 @@ def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport, prepare: Pr
                 workdir=workdir,
             )
             bid = be.submit(spec)
+        except SubmitOutcomeUnknownError as exc:
+            # the job may exist: recovery asks for it by name once no submit of this claim can be in flight
+            why = f"{be.name}: submit outcome unknown, resolved by name later / 提交结果未知: {exc}"
+            row.message = why[:4000]
+            record_event(s, job_id, ctx.clock.now_s(), OUTCOME_UNKNOWN_EVENT, None, str(exc)[:4000],
+                         {"backend": be.name, "token": token})  # fmt: skip
+            s.commit()
+            return
         except BackendUnavailableError as exc:
             row.attempt -= 1  # nothing was submitted: this dispatch does not count
             if unavailable_retry(s, row, be.name, exc, ctx.clock.now_s()):

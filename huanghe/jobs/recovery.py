@@ -9,9 +9,10 @@ Only a claim older than :func:`claim_settled_s` (``max_submit_s`` + ``lease_ttl_
 that was deposed (a pause, a cut connection) may still be inside the back-end's ``submit()`` of a claim it
 committed just before, and the back-end then answers "certainly not found" for a job it is about to create:
 re-placed, the job ran twice (fencing refuses only the old leader's late commit of the back-end id, not the
-back-end job). A submit lasts at most ``max_submit_s`` after its claim, and the old leader stops acting
-within ``lease_ttl_s`` of its last renewal, so an older claim's submit has returned: the job is on the
-back-end to be found and adopted, or was never created. A younger claim is left for a later tick
+back-end job). A submit lasts at most ``max_submit_s`` after its claim (each back-end enforces its declared
+``submit_bound`` and the dispatcher refuses one above ``max_submit_s``: :mod:`huanghe.jobs.dispatching`), and
+the old leader stops acting within ``lease_ttl_s`` of its last renewal, so an older claim's submit has returned:
+the job is on the back-end to be found and adopted, or was never created. A younger claim is left for a later tick
 (:meth:`~huanghe.jobs.dispatcher.Dispatcher.recover` runs again each tick while one is left). The deposed
 leader does not cancel on its back-end what it submitted but could not record: the new leader may adopt that
 very job (or dispatch it again under the same token), and a cancel from the old one would stop it.

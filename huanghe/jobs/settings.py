@@ -17,10 +17,10 @@ class DispatchSettings(BaseSettings):
     re-read), ``status_interval_s`` (least time between two status calls for one job; a newly dispatched job
     is asked at once), ``stuck_after_s`` (a job PLACED, or DISPATCHED without a back-end id, for longer than
     this is reconciled: :func:`huanghe.jobs.recovery.reconcile_stuck`), ``max_submit_s`` (the longest a
-    back-end's ``submit()`` may take, from its claim to its answer, default 120 s: above the back-ends' own
-    request timeouts, e.g. Ray's 60 s, a local tenant account's creation; a claim younger than this plus
-    ``lease_ttl_s`` may still be in a deposed leader's submit, so recovery leaves it for a later tick:
-    :func:`huanghe.jobs.recovery.claim_settled_s`)."""
+    back-end's ``submit()`` may take, from its claim to its answer, default 120 s: a back-end whose declared
+    bound, from its own timeouts, is longer is refused, :func:`huanghe.jobs.dispatch_context.submit_bound_problem`;
+    a claim younger than this plus ``lease_ttl_s`` may still be in a deposed leader's submit, so recovery leaves it
+    for a later tick: :func:`huanghe.jobs.recovery.claim_settled_s`)."""
 
     model_config = SettingsConfigDict(env_prefix="HUANGHE_SCHEDULER_", extra="ignore")
 

@@ -148,6 +148,10 @@ class FakeApiServer:
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._threads: list[threading.Thread] = []
+        #: set: a Job creation is done (the Job exists) but not answered until ``answer_creates`` is set, as an
+        #: API server that stops answering mid-request
+        self.stall_job_creates = threading.Event()
+        self.answer_creates = threading.Event()
 
     def start(self) -> FakeApiServer:
         t = threading.Thread(target=self.httpd.serve_forever, name="k8s-fake-apiserver", daemon=True)
@@ -156,6 +160,7 @@ class FakeApiServer:
         return self
 
     def stop(self) -> None:
+        self.answer_creates.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         with self.lock:
@@ -399,6 +404,8 @@ class _Handler(BaseHTTPRequestHandler):
         m = _JOB.match(path)
         if m and not m.group(2):
             code, body = self.api.create_job(m.group(1), self._body())
+            if self.api.stall_job_creates.is_set():
+                self.api.answer_creates.wait(60)
             return self._send(code, body)
         api = self.api
         if (m := _NS.match(path)) and not m.group(1):
