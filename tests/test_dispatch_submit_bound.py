@@ -18,6 +18,7 @@ from huanghe.backends.local_accounts import AccountRegistry
 from huanghe.backends.protocol import BackendJobSpec, BackendUnavailableError, SubmitOutcomeUnknownError
 from huanghe.backends.registry import create_backend
 from huanghe.jobs.dispatching import OUTCOME_UNKNOWN_EVENT
+from huanghe.jobs.recovery import claim_settled_s
 from huanghe.jobs.settings import DispatchSettings
 from tests.scheduler_rig import Rig, finds_by_name
 
@@ -59,7 +60,7 @@ def test_a_submit_of_unknown_outcome_is_resolved_by_name_and_runs_once(
     """The back-end created the job but its answer was lost (:class:`SubmitOutcomeUnknownError`): the job stays
     DISPATCHED without a back-end id until its claim is settled, then recovery finds it by name and adopts it
     (it was FAILED at once, or re-placed if taken for "unavailable": run twice)."""
-    rig = Rig(tmp_path, stuck_after_s=3.0, max_submit_s=1.0)
+    rig = Rig(tmp_path, stuck_after_s=600.0, max_submit_s=1.0)  # resolved once settled, not when stuck
     try:
         finds_by_name(monkeypatch, rig.jn, rig.qd)
         for be in (rig.jn, rig.qd):
@@ -70,8 +71,9 @@ def test_a_submit_of_unknown_outcome_is_resolved_by_name_and_runs_once(
         assert (row.state, row.backend_job_id) == ("DISPATCHED", None), row.message
         assert "submit outcome unknown" in row.message
         assert OUTCOME_UNKNOWN_EVENT in [e.kind for e in rig.events(jid)]
-        rig.run(10)
+        rig.run(claim_settled_s(rig.sched.settings) + 1.0)
         row = rig.job(jid)
+        assert "recovered" in [e.kind for e in rig.events(jid)], row.message
         created = {**rig.jn._jobs, **rig.qd._jobs}
         assert len(created) == 1 and row.backend_job_id in created, row.message
         assert row.state == "RUNNING" and row.attempt == 1, row.message

@@ -59,6 +59,7 @@ class TickReport:
     retried: int = 0
     failed_over: int = 0
     cancelled: int = 0
+    outcome_unknown: int = 0  # submits left DISPATCHED without a back-end id, for recovery by name
     health_checked: bool = False
     errors: list[str] = field(default_factory=list)
 

@@ -103,6 +103,8 @@ class Dispatcher:
         self._follower.reconcile(rep)
         self._placer.place(rep)
         dispatching.dispatch(self.ctx, rep, self.stager.prepare)
+        if rep.outcome_unknown:  # resolved by name once settled (claim_settled_s), not after stuck_after_s
+            self._recovering = True
         self.stager.step(rep)  # after dispatch: only the jobs still staging are left PLACED
         self._follower.reconcile(rep)
         return rep

@@ -167,6 +167,7 @@ def dispatch_one(ctx: DispatchContext, job_id: str, rep: TickReport, prepare: Pr
             record_event(s, job_id, ctx.clock.now_s(), OUTCOME_UNKNOWN_EVENT, None, str(exc)[:4000],
                          {"backend": be.name, "token": token})  # fmt: skip
             s.commit()
+            rep.outcome_unknown += 1
             return
         except BackendUnavailableError as exc:
             row.attempt -= 1  # nothing was submitted: this dispatch does not count

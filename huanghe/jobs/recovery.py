@@ -111,7 +111,8 @@ def resolve_dispatch(ctx: DispatchContext, s: Session, row: JobRow, now_s: float
     else:
         set_state(
             s, row, JobState.FAILED,
-            "dispatch interrupted by a restart and the back-end cannot tell whether it started; "
+            "dispatch interrupted (a restart, or a submit left unanswered) and the back-end cannot tell "
+            "whether it started; "
             "not resubmitted (at most once) / 下发中断，未重复提交", now_s,
         )  # fmt: skip
 
