@@ -5,7 +5,6 @@ whose outcome is unknown is resolved by name, never run twice. FAKE back-ends on
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from huanghe.backends.registry import create_backend
 from huanghe.jobs.dispatching import OUTCOME_UNKNOWN_EVENT
 from huanghe.jobs.recovery import claim_settled_s
 from huanghe.jobs.settings import DispatchSettings
+from tests.backend_support import program_on_path
 from tests.scheduler_rig import Rig, finds_by_name
 
 
@@ -106,12 +106,8 @@ def test_a_tenant_account_not_ready_in_time_ends_the_local_submit(
     """Finding or creating a tenant's account is the local submit's long part (``useradd``, 30 s each of up to
     20 tries): it now ends within ``account_timeout_s``, whether ``useradd`` hangs or another creation holds the
     registry, as unavailable (no job was started)."""
-    stub = tmp_path / "bin"
-    stub.mkdir()
-    (stub / "useradd").write_text("#!/bin/sh\nexec sleep 60\n")  # a useradd that never finishes
-    (stub / "useradd").chmod(0o755)
+    program_on_path(monkeypatch, tmp_path, "useradd", "exec sleep 60")  # a useradd that never finishes
     registry = AccountRegistry(frozenset(), timeout_s=0.5)
-    monkeypatch.setenv("PATH", f"{stub}:{os.environ['PATH']}")
     t0 = time.monotonic()
     with pytest.raises(BackendUnavailableError):
         registry.account("tenant-never-created-s26")

@@ -16,6 +16,11 @@ through ``runtime_env.env_vars``; created 0700 when the platform sees that path)
 over REST Ray accepts only a package URI there, never a directory path.
 
 Ray's job log also holds a few lines Ray writes itself (``Runtime env is setting up`` and the entrypoint).
+
+A submit that was never sent (connection refused or timed out, a name that did not resolve, no pooled
+connection) is unavailable; one sent and not answered (the send or the answer timed out, the connection closed
+mid-way) raises :class:`~huanghe.backends.protocol.SubmitOutcomeUnknownError`: the head may have created the
+job, and recovery finds it by its ``metadata.name`` (``find_by_name``).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from huanghe.backends.protocol import (
     SubmitBound,
     UnknownJobError,
 )
+from huanghe.backends.submit_outcome import never_sent, outcome_unknown
 from huanghe.domain.enums import JobState
 
 SETTINGS: dict[str, str] = {
@@ -100,6 +106,7 @@ class RayBackend(BackendBase):
             raise BackendConfigError("ray: backend_settings.tenant_root must be an absolute path")
         headers = {"Authorization": f"Bearer {s.get_str('auth_token')}"} if s.get_str("auth_token") else {}
         read_s, connect_s = s.get_float("timeout_s", 60.0), s.get_float("connect_timeout_s", 5.0)
+        self._read_s, self._connect_s = read_s, connect_s
         # sending a job (a few kB) and waiting for a pooled connection are limited like connecting, so a submit
         # (one POST; its tenant's directory on this host) has a bound below max_submit_s's default of 120 s
         timeout = httpx.Timeout(read_s, connect=connect_s, write=connect_s, pool=connect_s)
@@ -110,10 +117,15 @@ class RayBackend(BackendBase):
         )
         self._http = httpx.Client(base_url=self.address, timeout=timeout, headers=headers)
 
-    def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+    def _request(self, method: str, path: str, creates_job: bool = False, **kw: Any) -> httpx.Response:
+        """One request to the head; with ``creates_job`` a request sent and not answered raises
+        :class:`SubmitOutcomeUnknownError` (the head may have created the job), never unavailable."""
         try:
             return self._http.request(method, path, **kw)
         except httpx.HTTPError as exc:
+            if creates_job and not never_sent(exc):
+                cause = f"{type(exc).__name__}, timeout_s {self._read_s:g} s, connect_timeout_s {self._connect_s:g} s"
+                raise outcome_unknown("ray: the job's submission", cause) from exc
             # no address in the message: it reaches job events and center health (issue #11)
             raise BackendUnavailableError(
                 f"ray: head unreachable: {str(exc).replace(self.address, '<address>')}"
@@ -154,7 +166,7 @@ class RayBackend(BackendBase):
             body["entrypoint_num_gpus"] = spec.gpus
         if spec.mem_gb:
             body["entrypoint_memory"] = int(spec.mem_gb * GIB)
-        r = self._request("POST", "/api/jobs/", json=body)
+        r = self._request("POST", "/api/jobs/", creates_job=True, json=body)
         if r.status_code >= 400:
             raise BackendError(f"ray: submit refused ({r.status_code}): {r.text[:300]}")
         return str(r.json()["submission_id"])

@@ -6,9 +6,11 @@ REST (``rest_url`` set): OpenAPI ``v0.0.38`` (Slurm 22.05) by default — ``GET 
 ``X-SLURM-USER-TOKEN``. The payload is version-aware: up to v0.0.38 ``environment`` is an object,
 from v0.0.39 (Slurm 23.02+) a list of ``K=V`` strings and several numbers become ``{set, number}`` objects.
 
-CLI (no ``rest_url``, or REST refused the connection and ``cli`` is ``auto``): ``sbatch --parsable``,
+CLI (no ``rest_url``, or no connection to slurmrestd opened and ``cli`` is ``auto``): ``sbatch --parsable``,
 ``squeue --json --states=all -j ID``, ``scancel``, ``sinfo --json``, ``scontrol ping``; ``slurm_conf``
-sets ``SLURM_CONF``. Only a connection that never opened falls back, so a job is never submitted twice.
+sets ``SLURM_CONF``. Only a request never sent (:mod:`~huanghe.backends.submit_outcome`) falls back, so a job is
+never submitted twice; a submit sent and not answered (REST, or ``sbatch`` killed by ``timeout_s`` or a signal, or
+its "Socket timed out") raises ``SubmitOutcomeUnknownError``: the job may exist, recovery finds it by name.
 
 Logs are read from the job's output file (``<workdir>/huanghe-<id>.out``): the platform must see the
 cluster's file system there (shared storage, or the platform runs on the login node).
@@ -59,6 +61,7 @@ from huanghe.backends.protocol import (
 )
 from huanghe.backends.slurm_fields import gpus_in_gres, job_status, map_state, number
 from huanghe.backends.slurm_history import past_job, past_job_named
+from huanghe.backends.submit_outcome import never_sent, outcome_unknown
 
 SETTINGS: dict[str, str] = {
     "rest_url": "slurmrestd URL, e.g. http://slurm-head:6820 (empty = CLI only)",
@@ -77,6 +80,8 @@ SETTINGS: dict[str, str] = {
 }
 
 _MODES = ("mapped", "shared")
+#: What ``sbatch`` prints when slurmctld took its request and did not answer in time: the job may be queued
+_SBATCH_NO_ANSWER = "Socket timed out"
 _BAD_NODE_STATES = ("down", "drain", "fail", "not_responding", "unknown", "future", "power")
 
 
@@ -121,7 +126,7 @@ class SlurmBackend(BackendBase):
             raise BackendConfigError("slurm: cli=never needs rest_url")
         self._http = httpx.Client(timeout=self.timeout_s) if self.rest_url and self.cli != "only" else None
         # REST: waiting for a pooled connection, connecting, sending, the answer (httpx limits each phase to
-        # timeout_s); or a refused connection, then sbatch under the same limit; plus the job's directory
+        # timeout_s); or a request never sent (pool, connect), then sbatch under the same limit; plus the job's dir
         self.submit_bound = SubmitBound(
             4 * self.timeout_s + LOCAL_WORK_S,
             f"4 × timeout_s {self.timeout_s:g} s (pool, connect, send, answer; or sbatch) + {LOCAL_WORK_S:g} s",
@@ -151,17 +156,23 @@ class SlurmBackend(BackendBase):
     def _use_rest(self) -> bool:
         return self._http is not None
 
-    def _rest(self, method: str, path: str, user: str = "", **kw: Any) -> dict[str, Any] | None:
-        """Call slurmrestd (as ``user``, default the pool's); None = never connected, use the CLI."""
+    def _rest(
+        self, method: str, path: str, user: str = "", creates_job: bool = False, **kw: Any
+    ) -> dict[str, Any] | None:
+        """Call slurmrestd (as ``user``, default the pool's); None = the request was never sent, use the CLI.
+        With ``creates_job``, a request sent and not answered raises :class:`SubmitOutcomeUnknownError`."""
         assert self._http is not None
         url = f"{self.rest_url}/slurm/{self.api_version}{path}"
         try:
             r = self._http.request(method, url, headers=self._headers(user), **kw)
-        except httpx.ConnectError as exc:
-            if self.cli == "auto" and shutil.which("sbatch"):
-                return None
-            raise BackendUnavailableError(f"slurm: slurmrestd unreachable: {self._scrub(exc)}") from exc
         except httpx.HTTPError as exc:
+            if never_sent(exc):
+                if self.cli == "auto" and shutil.which("sbatch"):
+                    return None
+                raise BackendUnavailableError(f"slurm: slurmrestd unreachable: {self._scrub(exc)}") from exc
+            if creates_job:  # slurmctld may have queued the job: no fallback to sbatch (it would run twice)
+                cause = f"{type(exc).__name__}, timeout_s {self.timeout_s:g} s"
+                raise outcome_unknown("slurm: the job's submission to slurmrestd", cause) from exc
             raise BackendUnavailableError(f"slurm: slurmrestd failed: {self._scrub(exc)}") from exc
         if r.status_code in (401, 403):
             raise BackendUnavailableError(f"slurm: slurmrestd refused the token ({r.status_code}); renew it")
@@ -186,8 +197,14 @@ class SlurmBackend(BackendBase):
         return any(e.get("error_number") == 2017 or "Invalid job id" in str(e.get("error")) for e in errors)
 
     def _run(
-        self, argv: list[str], timeout_s: float | None = None, env: Mapping[str, str] | None = None
+        self,
+        argv: list[str],
+        timeout_s: float | None = None,
+        env: Mapping[str, str] | None = None,
+        creates_job: bool = False,
     ) -> subprocess.CompletedProcess[str]:
+        """``argv`` within ``timeout_s`` (default: the setting); killed then: unavailable, or with ``creates_job``
+        :class:`SubmitOutcomeUnknownError` (it may have submitted)."""
         full_env = {
             **os.environ,
             **({"SLURM_CONF": self.slurm_conf} if self.slurm_conf else {}),
@@ -199,6 +216,8 @@ class SlurmBackend(BackendBase):
             limit = timeout_s or self.timeout_s
             return subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=limit)
         except subprocess.TimeoutExpired as exc:
+            if creates_job:
+                raise outcome_unknown(f"slurm: {argv[0]}", f"killed after timeout_s {limit:g} s") from exc
             raise BackendUnavailableError(f"slurm: {argv[0]} timed out after {limit} s") from exc
 
     # -- submit ------------------------------------------------------------------------------------
@@ -260,7 +279,8 @@ class SlurmBackend(BackendBase):
         if runs_as and runs_as != "root" and spec.workdir:
             _hand_over(Path(spec.workdir), runs_as)  # a directory the platform prepared (staged inputs)
         if self._use_rest():
-            data = self._rest("POST", "/job/submit", user=account, json=self._rest_payload(spec, job_dir))
+            payload = self._rest_payload(spec, job_dir)
+            data = self._rest("POST", "/job/submit", user=account, creates_job=True, json=payload)
             if data is not None:
                 errors = self._errors(data)
                 if errors or not data.get("job_id"):
@@ -296,9 +316,15 @@ class SlurmBackend(BackendBase):
         script = Path(self.workdir) / f".huanghe-submit-{os.getpid()}-{time.monotonic_ns()}.sh"
         script.write_text(spec.shell_script)
         try:
-            cp = self._run([*argv, str(script)], env={"HUANGHE_JOB_NAME": spec.name, **spec.env})
+            cp = self._run(
+                [*argv, str(script)], env={"HUANGHE_JOB_NAME": spec.name, **spec.env}, creates_job=True
+            )
         finally:
             script.unlink(missing_ok=True)
+        if cp.returncode < 0:  # killed by a signal mid-way: it may have sent the job
+            raise outcome_unknown("slurm: sbatch", f"killed by signal {-cp.returncode}")
+        if cp.returncode != 0 and _SBATCH_NO_ANSWER in cp.stderr:
+            raise outcome_unknown("slurm: sbatch", cp.stderr.strip()[:300])
         if cp.returncode != 0:
             raise BackendError(f"slurm: sbatch failed: {cp.stderr.strip()[:300]}")
         return cp.stdout.strip().split(";")[0]
