@@ -82,6 +82,9 @@ def _start_head(exe: str, timeout_s: float) -> RayHead:
     temp_dir = Path(tempfile.mkdtemp(prefix="hhray", dir="/tmp"))
     dash = free_port()
     gcs = free_port()
+    # the dashboard agent's HTTP port (Ray's default 52365 is fixed: a head started second in another checkout
+    # had no job agent, and every submit answered "No available agent to submit job")
+    agent = free_port()
     env = {
         **os.environ,
         "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
@@ -92,15 +95,16 @@ def _start_head(exe: str, timeout_s: float) -> RayHead:
     with (temp_dir / "ray-start.log").open("wb") as log:
         proc = subprocess.Popen(
             [exe, "start", "--head", "--block", "--node-ip-address=127.0.0.1", "--dashboard-host=127.0.0.1",
-             f"--dashboard-port={dash}", f"--port={gcs}", "--num-cpus=2", "--include-dashboard=true",
-             "--disable-usage-stats", f"--temp-dir={temp_dir}"],
+             f"--dashboard-port={dash}", f"--port={gcs}", f"--dashboard-agent-listen-port={agent}", "--num-cpus=2",
+             "--include-dashboard=true", "--disable-usage-stats", f"--temp-dir={temp_dir}"],
             env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     head = RayHead(f"http://127.0.0.1:{dash}", temp_dir, proc, gcs_address=f"127.0.0.1:{gcs}")
     deadline = time.monotonic() + timeout_s
     try:
-        wait_listening(proc.pid, [gcs, dash], alive=lambda: proc.poll() is None, log=lambda: _ray_logs(temp_dir),
-                       timeout_s=timeout_s, what="ray head", log_while_alive=True)  # fmt: skip
+        wait_listening(proc.pid, [gcs, dash, agent], alive=lambda: proc.poll() is None,
+                       log=lambda: _ray_logs(temp_dir), timeout_s=timeout_s, what="ray head",
+                       log_while_alive=True)  # fmt: skip
     except (PortTakenError, RuntimeError):
         head.stop()
         shutil.rmtree(temp_dir, ignore_errors=True)
