@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -83,3 +84,25 @@ def test_tenants_jobs_run_in_their_own_directory_with_the_tenant_in_metadata(
     assert "tenant" not in meta and "tenant_account" not in meta
     with pytest.raises(BackendConfigError, match="tenant_root"):
         RayBackend({"address": ray_cluster.address, "tenant_root": "relative/dir"})
+
+
+def test_a_dispatch_submitted_twice_is_one_ray_job_found_by_its_name(ray_cluster: RayHead) -> None:
+    """The job's name is its Ray ``submission_id``: a second submission of the same dispatch (its first answer lost)
+    is refused by Ray and answers the first job, never a second run; ``find_by_name`` asks for that id. A job
+    submitted before (Ray picked its id, the name only in its metadata) is still found, under its old id."""
+    b = RayBackend({"address": ray_cluster.address, "timeout_s": "60"})
+    name, old_name = (f"hh-j{uuid.uuid4().hex[:19]}-1" for _ in range(2))  # the head outlives this test
+    try:
+        first = b.submit(BackendJobSpec(name=name, command="true"))
+        assert b.submit(BackendJobSpec(name=name, command="true")) == first == name
+        jobs = httpx.get(f"{ray_cluster.address}/api/jobs/", timeout=60).json()
+        assert [j["submission_id"] for j in jobs if (j.get("metadata") or {}).get("name") == name] == [name]
+        assert b.find_by_name(name) == (name, True)
+        body = {"entrypoint": "true", "metadata": {"name": old_name, "submitted_by": "huanghe"}}
+        old = httpx.post(f"{ray_cluster.address}/api/jobs/", json=body, timeout=60).json()["submission_id"]
+        assert old.startswith("raysubmit_") and b.find_by_name(old_name) == (old, True)
+        assert b.find_by_name(f"hh-j{uuid.uuid4().hex[:19]}-1") == (None, True)
+        assert wait_terminal(b, first, 60).state is JobState.SUCCEEDED
+        assert wait_terminal(b, old, 60).state is JobState.SUCCEEDED
+    finally:
+        b.close()

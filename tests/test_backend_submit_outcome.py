@@ -29,6 +29,8 @@ SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: What the fake sbatch answers when it runs (a REST fallback)
 FALLBACK_ID = "4242"
+#: libslurm's message when sbatch's connection to slurmctld failed at a phase (connect, send, receive)
+CONTACT = "Unable to contact slurm controller (%s failure)"
 
 
 def _sbatch_that_records(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
@@ -101,31 +103,38 @@ def test_each_http_failure_of_a_submit_is_classified_by_whether_the_request_was_
         b.close()
 
 
+def _sbatch_error(message: str) -> str:
+    """The body of a fake ``sbatch`` that fails as the real one does, printing ``message``."""
+    return f"echo 'sbatch: error: Batch job submission failed: {message}' >&2\nexit 1"
+
+
 @pytest.mark.parametrize(
-    ("sbatch", "unknown"),
+    ("sbatch", "raised", "detail"),
     [
-        ("exec sleep 30", "killed after timeout_s 2 s"),
-        ("kill -9 $$", "killed by signal 9"),
+        ("exec sleep 30", SubmitOutcomeUnknownError, "killed after timeout_s 2 s"),
+        ("kill -9 $$", SubmitOutcomeUnknownError, "killed by signal 9"),
         (
-            "echo 'sbatch: error: Batch job submission failed: Socket timed out on send/recv operation' >&2\nexit 1",
+            _sbatch_error("Socket timed out on send/recv operation"),
+            SubmitOutcomeUnknownError,
             "Socket timed out",
         ),
-        ("echo 'sbatch: error: Batch job submission failed: Invalid account' >&2\nexit 1", ""),
+        (_sbatch_error(CONTACT % "receive"), SubmitOutcomeUnknownError, "receive failure"),
+        (_sbatch_error(CONTACT % "send"), SubmitOutcomeUnknownError, "send failure"),
+        (_sbatch_error(CONTACT % "connect"), BackendUnavailableError, "connect failure"),
+        (_sbatch_error("Invalid account"), BackendError, "Invalid account"),
     ],
-    ids=["timeout", "killed", "no-answer", "refused"],
+    ids=["timeout", "killed", "no-answer", "receive-failure", "send-failure", "no-connection", "refused"],
 )
-def test_an_sbatch_that_did_not_finish_is_outcome_unknown(
-    sbatch: str, unknown: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_sbatch_failure_is_classified_by_whether_slurmctld_may_have_the_job(
+    sbatch: str, raised: type[BackendError], detail: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``sbatch`` killed by ``timeout_s``, killed by a signal, or reporting that slurmctld did not answer may have
-    queued the job: unknown (was unavailable or failed). One refused by slurmctld stays a plain error."""
+    queued the job: unknown (was unavailable or failed). One that could not connect to slurmctld sent nothing:
+    unavailable, placed elsewhere (was a plain error: FAILED). One refused by slurmctld stays a plain error."""
     program_on_path(monkeypatch, tmp_path, "sbatch", sbatch)
     b = SlurmBackend({"cli": "only", "workdir": str(tmp_path), "timeout_s": "2"})
     t0 = time.monotonic()
     with pytest.raises(BackendError) as caught:
         b.submit(_spec())
     assert time.monotonic() - t0 < b.submit_bound.s
-    if unknown:
-        assert isinstance(caught.value, SubmitOutcomeUnknownError) and unknown in str(caught.value)
-    else:
-        assert type(caught.value) is BackendError and "Invalid account" in str(caught.value)
+    assert type(caught.value) is raised and detail in str(caught.value)

@@ -20,12 +20,20 @@ Ray's job log also holds a few lines Ray writes itself (``Runtime env is setting
 A submit that was never sent (connection refused or timed out, a name that did not resolve, no pooled
 connection) is unavailable; one sent and not answered (the send or the answer timed out, the connection closed
 mid-way) raises :class:`~huanghe.backends.protocol.SubmitOutcomeUnknownError`: the head may have created the
-job, and recovery finds it by its ``metadata.name`` (``find_by_name``).
+job, and recovery finds it by name (``find_by_name``).
+
+The job's name (the dispatch token ``hh-<job>-<attempt>``) is its Ray ``submission_id``, and so its back-end id:
+Ray refuses a second submission under an existing id, so a dispatch sent twice runs once, and the refusal
+("already exists") answers the first one's id. ``find_by_name`` asks for that id directly
+(``GET /api/jobs/{name}``), then lists ``GET /api/jobs/`` by ``metadata.name`` for a job submitted before names
+were submission ids (its id ``raysubmit_…`` is still followed as it was). A name that is not a plain path
+segment (``_SUBMISSION_ID``) is not used as an id: Ray then picks one, as before.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import shlex
 import time
 from collections.abc import Mapping
@@ -72,6 +80,15 @@ STATE_MAP: dict[str, JobState] = {
     "SUCCEEDED": JobState.SUCCEEDED,
     "FAILED": JobState.FAILED,
 }
+
+#: A job name Ray may take as its ``submission_id``: one plain segment of the path ``/api/jobs/{id}`` (no ``/``,
+#: no ``.``/``..``), never like Ray's generated ``raysubmit_…`` (no ``_``). Dispatch tokens always are.
+_SUBMISSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
+
+
+def submission_id(name: str) -> str | None:
+    """The Ray ``submission_id`` of a job named ``name`` (the name itself), None when it cannot be one."""
+    return name if _SUBMISSION_ID.fullmatch(name) else None
 
 
 class RayBackend(BackendBase):
@@ -166,8 +183,15 @@ class RayBackend(BackendBase):
             body["entrypoint_num_gpus"] = spec.gpus
         if spec.mem_gb:
             body["entrypoint_memory"] = int(spec.mem_gb * GIB)
+        sid = submission_id(spec.name)
+        if sid:
+            body["submission_id"] = sid
         r = self._request("POST", "/api/jobs/", creates_job=True, json=body)
         if r.status_code >= 400:
+            # Ray's refusal of an existing id (400 from its job agent, 500 through the head, the agent's message
+            # inside): this dispatch was submitted before (its answer lost); that job is the one to follow
+            if sid and f"submission_id {sid} already exists" in r.text:
+                return sid
             raise BackendError(f"ray: submit refused ({r.status_code}): {r.text[:300]}")
         return str(r.json()["submission_id"])
 
@@ -236,8 +260,20 @@ class RayBackend(BackendBase):
             )
 
     def find_by_name(self, name: str) -> tuple[str | None, bool]:
-        """The job whose ``metadata.name`` is ``name`` in ``GET /api/jobs/`` (the cluster keeps every job it
-        ran, so not found is certain); ``(None, False)`` when the head cannot be asked."""
+        """The job submitted as ``name``: ``GET /api/jobs/{name}`` (its submission id), else the one whose
+        ``metadata.name`` is ``name`` in ``GET /api/jobs/`` (submitted before names were ids). The cluster keeps
+        every job it ran, so not found is certain; ``(None, False)`` when the head cannot be asked."""
+        sid = submission_id(name)
+        if sid:
+            try:
+                r = self._http.get(f"/api/jobs/{sid}", timeout=LOOKUP_TIMEOUT_S)
+                job = r.json() if r.status_code == 200 else None
+            except (httpx.HTTPError, ValueError):
+                return None, False
+            if isinstance(job, dict) and (job.get("metadata") or {}).get("name") == name:
+                return str(job.get("submission_id") or sid), True
+            if r.status_code not in (200, 404):
+                return None, False
         try:
             r = self._http.get("/api/jobs/", timeout=LOOKUP_TIMEOUT_S)
             jobs = r.json() if r.status_code == 200 else None

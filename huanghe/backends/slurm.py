@@ -10,7 +10,8 @@ CLI (no ``rest_url``, or no connection to slurmrestd opened and ``cli`` is ``aut
 ``squeue --json --states=all -j ID``, ``scancel``, ``sinfo --json``, ``scontrol ping``; ``slurm_conf``
 sets ``SLURM_CONF``. Only a request never sent (:mod:`~huanghe.backends.submit_outcome`) falls back, so a job is
 never submitted twice; a submit sent and not answered (REST, or ``sbatch`` killed by ``timeout_s`` or a signal, or
-its "Socket timed out") raises ``SubmitOutcomeUnknownError``: the job may exist, recovery finds it by name.
+its "Socket timed out") raises ``SubmitOutcomeUnknownError``: the job may exist, recovery finds it by name; an
+``sbatch`` that could not connect to slurmctld is unavailable (``submit_outcome.sbatch_failure``).
 
 Logs are read from the job's output file (``<workdir>/huanghe-<id>.out``): the platform must see the
 cluster's file system there (shared storage, or the platform runs on the login node).
@@ -61,7 +62,7 @@ from huanghe.backends.protocol import (
 )
 from huanghe.backends.slurm_fields import gpus_in_gres, job_status, map_state, number
 from huanghe.backends.slurm_history import past_job, past_job_named
-from huanghe.backends.submit_outcome import never_sent, outcome_unknown
+from huanghe.backends.submit_outcome import never_sent, outcome_unknown, sbatch_failure
 
 SETTINGS: dict[str, str] = {
     "rest_url": "slurmrestd URL, e.g. http://slurm-head:6820 (empty = CLI only)",
@@ -80,8 +81,6 @@ SETTINGS: dict[str, str] = {
 }
 
 _MODES = ("mapped", "shared")
-#: What ``sbatch`` prints when slurmctld took its request and did not answer in time: the job may be queued
-_SBATCH_NO_ANSWER = "Socket timed out"
 _BAD_NODE_STATES = ("down", "drain", "fail", "not_responding", "unknown", "future", "power")
 
 
@@ -321,12 +320,8 @@ class SlurmBackend(BackendBase):
             )
         finally:
             script.unlink(missing_ok=True)
-        if cp.returncode < 0:  # killed by a signal mid-way: it may have sent the job
-            raise outcome_unknown("slurm: sbatch", f"killed by signal {-cp.returncode}")
-        if cp.returncode != 0 and _SBATCH_NO_ANSWER in cp.stderr:
-            raise outcome_unknown("slurm: sbatch", cp.stderr.strip()[:300])
-        if cp.returncode != 0:
-            raise BackendError(f"slurm: sbatch failed: {cp.stderr.strip()[:300]}")
+        if cp.returncode != 0:  # unknown (it may have queued the job), unavailable (never sent) or refused
+            raise sbatch_failure(cp.returncode, cp.stderr)
         return cp.stdout.strip().split(";")[0]
 
     # -- status ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import httpx
 
-from huanghe.backends.protocol import SubmitOutcomeUnknownError
+from huanghe.backends.protocol import BackendError, BackendUnavailableError, SubmitOutcomeUnknownError
 
 #: httpx errors raised before any byte of the request was sent: connecting (refused, timed out, DNS: both are
 #: ``ConnectError``/``ConnectTimeout``, TLS included), waiting for a pooled connection, a URL httpx cannot send
@@ -39,3 +39,33 @@ def outcome_unknown(what: str, cause: str) -> SubmitOutcomeUnknownError:
     return SubmitOutcomeUnknownError(
         f"{what} was sent and not answered ({cause}): the job may exist / 已发出提交但无应答，作业可能已创建"
     )
+
+
+#: What ``sbatch`` prints when slurmctld may have taken its request and not answered (libslurm's
+#: ``SLURMCTLD_COMMUNICATIONS_{SEND,RECEIVE,SHUTDOWN}_ERROR`` and a socket timeout): the job may be queued.
+SBATCH_NO_ANSWER = (
+    "Socket timed out",
+    "Unable to contact slurm controller (send failure)",
+    "Unable to contact slurm controller (receive failure)",
+    "Unable to contact slurm controller (shutdown failure)",
+)
+#: What ``sbatch`` prints when no connection to slurmctld (nor its backup) opened (libslurm's
+#: ``SLURMCTLD_COMMUNICATIONS_CONNECTION_ERROR``): nothing was sent. sbatch retries only refusals ("queue full",
+#: "temporarily unable"), which queue nothing, so earlier tries of the same run sent no job either.
+SBATCH_NEVER_SENT = "Unable to contact slurm controller (connect failure)"
+
+
+def sbatch_failure(returncode: int, stderr: str) -> BackendError:
+    """The error of an ``sbatch`` that did not print a job id: killed by a signal or reporting no answer →
+    unknown (it may have queued the job); no connection to slurmctld → unavailable (placed elsewhere); any other
+    failure is slurmctld's refusal, a plain :class:`BackendError`."""
+    detail = stderr.strip()[:300]
+    if returncode < 0:  # killed mid-way: it may have sent the job
+        return outcome_unknown("slurm: sbatch", f"killed by signal {-returncode}")
+    if any(marker in stderr for marker in SBATCH_NO_ANSWER):
+        return outcome_unknown("slurm: sbatch", detail)
+    if SBATCH_NEVER_SENT in stderr:
+        return BackendUnavailableError(
+            f"slurm: sbatch could not reach slurmctld, nothing was submitted / 无法连接 slurmctld，未提交: {detail}"
+        )
+    return BackendError(f"slurm: sbatch failed: {detail}")
