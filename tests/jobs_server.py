@@ -13,14 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
+from huanghe.catalog.topology import resolve
 from tests.infra.ports import free_port, port_owner, spawn_on_free_port
 
 __all__ = ["Server", "cli", "env", "free_port", "start", "wait_serving", "wait_terminal"]
-from tests.jobs_testnet import TERMINAL, wait_state
+from tests.jobs_testnet import LOCAL_ACCOUNT_TIMEOUT_S, TERMINAL, wait_state
 
 REPO = Path(__file__).resolve().parents[1]
 SERVE_DEADLINE_S = 60.0
+#: A dispatch a kill interrupted is resolved after a restart once no submit can still be in flight
+#: (``max_submit_s`` + the lease TTL, huanghe/jobs/recovery.py): soon here. The dispatcher refuses a back-end whose
+#: submit bound exceeds it, so the test networks' local pools wait at most LOCAL_ACCOUNT_TIMEOUT_S for a tenant's
+#: account (their bound: that + the back-end's allowance for files and process, 10 s).
+MAX_SUBMIT_S = "20"
 
 
 def cli(*args: str) -> list[str]:
@@ -33,8 +40,7 @@ def env(tmp_path: Path, **extra: str) -> dict[str, str]:
     out["HUANGHE_DATA_DIR"] = str(tmp_path / "data")
     out["PYTHONPATH"] = str(REPO)
     out["HUANGHE_SCHEDULER_INTERVAL_S"] = "0.05"
-    # a dispatch a kill interrupted is resolved after a restart once no submit can still be in flight: soon here
-    out["HUANGHE_SCHEDULER_MAX_SUBMIT_S"] = "2"
+    out["HUANGHE_SCHEDULER_MAX_SUBMIT_S"] = MAX_SUBMIT_S  # see MAX_SUBMIT_S
     out["HUANGHE_DEV_MODE"] = "1"  # no authentication in these tests
     out["HUANGHE_RATE_LIMIT_PER_S"] = "1000000"  # the storm must not be throttled
     out["HUANGHE_RATE_LIMIT_BURST"] = "1000000"
@@ -63,6 +69,20 @@ class Server:
         self.kill(signal.SIGTERM)
 
 
+def network_file(tmp_path: Path, network: str) -> Path:
+    """The bundled ``network`` (or file) with every local pool's account wait set to LOCAL_ACCOUNT_TIMEOUT_S, so
+    its submit bound stays under MAX_SUBMIT_S (written under ``tmp_path``)."""
+    data = yaml.safe_load(resolve(network)[1])
+    for center in data.get("centers") or []:
+        for pool in center.get("pools") or []:
+            if pool.get("backend", "local") == "local":
+                settings = pool.get("backend_settings") or {}
+                pool["backend_settings"] = {"account_timeout_s": LOCAL_ACCOUNT_TIMEOUT_S, **settings}
+    path = tmp_path / f"network-{Path(network).stem}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def start(
     tmp_path: Path, db_url: str, *, name: str = "up", port: int | None = None, network: str | None = "shandong-mini",
     wait: bool = True, workers: int = 1, **extra_env: str,
@@ -73,9 +93,14 @@ def start(
 
     Without ``port``, a free port is chosen, and chosen again (up to 3 starts) when another process takes it
     before `up` binds it; either way the start only counts once `up` itself (by PID) listens on the port."""
-    args = ["--db", db_url, "--log-level", "warning"]
-    if network:
-        args += ["--network", network]
+    args = [
+        "--db",
+        db_url,
+        "--log-level",
+        "warning",
+        "--network",
+        str(network_file(tmp_path, network or "shandong")),
+    ]
     if workers > 1:
         args += ["--workers", str(workers)]
     log = tmp_path / f"{name}.log"

@@ -44,9 +44,19 @@ def topology(
     return loads_topology(yaml.safe_dump(data, allow_unicode=True))
 
 
+#: The test pools' wait for a tenant's account, seconds: it keeps their submit bound (that + the back-end's
+#: allowance for files and process, 10 s) under the test servers' ``max_submit_s`` (tests/jobs_server.py).
+LOCAL_ACCOUNT_TIMEOUT_S = "10"
+
+
 def local(root: Path, **extra: str) -> tuple[str, dict[str, str]]:
     """A local back-end pool entry keeping its jobs under ``root``."""
-    return "local", {"root": str(root), "kill_grace_s": "1", **extra}
+    return "local", {
+        "root": str(root),
+        "kill_grace_s": "1",
+        "account_timeout_s": LOCAL_ACCOUNT_TIMEOUT_S,
+        **extra,
+    }
 
 
 def prepare_db(url: str, topo: Topology) -> None:
