@@ -426,3 +426,54 @@ def test_concurrent_uploads_never_pass_the_quota(fw: FilesWorld) -> None:
     assert outcomes.count("stored") == 10 and outcomes.count("refused") == 6
     assert len(fw.keys("jn-sc-hot", "race/")) + len(fw.keys("qd-ai-hot", "race/")) == 10
     assert fw.call("GET", "/datasets/race/files").json()["total"] == 10
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_an_upload_finished_while_the_usage_is_read_is_counted_once(fw: FilesWorld) -> None:
+    """A tenant-wide quota of 100 bytes; upload A (100 bytes, to Jinan) is open, so B (100 bytes, to Qingdao)
+    must be refused. A completes (open → done and its replica added, one commit) just before the usage read
+    that counts open uploads. Read in two statements (replicas, then open uploads), A was in neither and B was
+    stored: the quota was passed (seen once in a full run as 11 files stored under a quota for 10)."""
+    import threading
+
+    from sqlalchemy import event
+
+    from huanghe.core.errors import ForbiddenError
+    from huanghe.data.file_schemas import UploadCreate
+
+    assert fw.register("usage").status_code == 201
+    with fw.w.session() as s:
+        s.add(DataQuotaRow(tenant_id="ta", endpoint_id="*", limit_bytes=100))
+        s.commit()
+    data = os.urandom(100)
+    with fw.w.session() as s:
+        a = uploads.open_upload(s, "usage", UploadCreate(name="a.bin", size_bytes=100, endpoint="jn-sc-hot"),
+                                actor="t")  # fmt: skip
+        uploads.put_part(s, "usage", a.id, 1, data)
+        engine = s.get_bind()
+    armed, finished = threading.Event(), threading.Event()
+
+    def complete_a() -> None:
+        with fw.w.session() as s2:
+            uploads.complete_upload(s2, "usage", a.id, sha(data), actor="t")
+        finished.set()
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if armed.is_set() and "data_uploads" in statement and "sum(" in statement.lower():
+            armed.clear()  # once; A's own statements pass through
+            t = threading.Thread(target=complete_a, daemon=True)
+            t.start()
+            t.join(30)
+            assert finished.is_set(), "A's completion never committed"
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        with fw.w.session() as s:
+            armed.set()
+            with pytest.raises(ForbiddenError, match="quota"):
+                uploads.put_small_file(s, "usage", "b.bin", os.urandom(100), sha256=None, actor="t",
+                                       endpoint="qd-ai-hot", center=None)  # fmt: skip
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert finished.is_set()
+    assert fw.call("GET", "/datasets/usage/files").json()["total"] == 1

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.orm import Session, object_session
 
 from huanghe.audit import service as audit
@@ -92,26 +92,26 @@ def _open_uploads_table() -> Any:
 
 
 def used_bytes(session: Session, endpoint_ids: Iterable[str] | None = None) -> dict[str, int]:
-    """Bytes held per endpoint: its replicas' sizes (any state) plus open uploads' declared sizes."""
-    stmt = select(FileReplicaRow.endpoint_id, func.sum(FileReplicaRow.size_bytes)).group_by(
-        FileReplicaRow.endpoint_id
-    )
+    """Bytes held per endpoint: its replicas' sizes (any state) plus open uploads' declared sizes, read in ONE
+    statement (one snapshot: see :func:`huanghe.data.quotas.tenant_usage`)."""
     ids = None if endpoint_ids is None else list(endpoint_ids)
+    replicas = select(FileReplicaRow.endpoint_id.label("e"), FileReplicaRow.size_bytes.label("n"))
     if ids is not None:
-        stmt = stmt.where(FileReplicaRow.endpoint_id.in_(ids))
-    out = {str(e): int(n or 0) for e, n in session.execute(stmt)}
+        replicas = replicas.where(FileReplicaRow.endpoint_id.in_(ids))
+    parts: list[Any] = [replicas]
     uploads = _open_uploads_table()
     if uploads is not None:
-        q = (
-            select(uploads.c.endpoint_id, func.sum(uploads.c.size_bytes))
-            .where(uploads.c.state == "open")
-            .group_by(uploads.c.endpoint_id)
+        q = select(uploads.c.endpoint_id.label("e"), uploads.c.size_bytes.label("n")).where(
+            uploads.c.state == "open"
         )
         if ids is not None:
             q = q.where(uploads.c.endpoint_id.in_(ids))
-        for e, n in session.execute(q):
-            out[str(e)] = out.get(str(e), 0) + int(n or 0)
-    return out
+        parts.append(q)
+    held = union_all(*parts).subquery()
+    return {
+        str(e): int(n or 0)
+        for e, n in session.execute(select(held.c.e, func.sum(held.c.n)).group_by(held.c.e))
+    }
 
 
 def _public(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from huanghe.audit import service as audit
@@ -35,25 +35,29 @@ class QuotaLeft:
 
 
 def tenant_usage(session: Session, tenant_id: str) -> dict[str, int]:
-    """Bytes the tenant holds per endpoint (replicas of its files + its open uploads)."""
-    stmt = (
-        select(FileReplicaRow.endpoint_id, func.sum(FileReplicaRow.size_bytes))
+    """Bytes the tenant holds per endpoint (replicas of its files + its open uploads).
+
+    ONE statement, so one snapshot: read in two (replicas, then open uploads), an upload finished between them
+    (open → done, its replica added, in one commit) was in neither, and concurrent uploads to two endpoints
+    passed a tenant-wide quota (PostgreSQL, READ COMMITTED: each statement sees what was committed before it)."""
+    parts: list[Any] = [
+        select(FileReplicaRow.endpoint_id.label("e"), FileReplicaRow.size_bytes.label("n"))
         .join(DataFileRow, DataFileRow.id == FileReplicaRow.file_id)
         .join(DatasetRow, DatasetRow.id == DataFileRow.dataset_id)
         .where(DatasetRow.tenant_id == tenant_id)
-        .group_by(FileReplicaRow.endpoint_id)
-    )
-    out = {str(e): int(n or 0) for e, n in session.execute(stmt)}
+    ]
     uploads: Any = Base.metadata.tables.get("data_uploads")
     if uploads is not None:
-        q = (
-            select(uploads.c.endpoint_id, func.sum(uploads.c.size_bytes))
-            .where(uploads.c.tenant_id == tenant_id, uploads.c.state == "open")
-            .group_by(uploads.c.endpoint_id)
+        parts.append(
+            select(uploads.c.endpoint_id.label("e"), uploads.c.size_bytes.label("n")).where(
+                uploads.c.tenant_id == tenant_id, uploads.c.state == "open"
+            )
         )
-        for e, n in session.execute(q):
-            out[str(e)] = out.get(str(e), 0) + int(n or 0)
-    return out
+    held = union_all(*parts).subquery()
+    return {
+        str(e): int(n or 0)
+        for e, n in session.execute(select(held.c.e, func.sum(held.c.n)).group_by(held.c.e))
+    }
 
 
 def _used(usage: dict[str, int], endpoint_id: str) -> int:
