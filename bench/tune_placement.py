@@ -40,7 +40,8 @@ from bench_families import check_start_hour, parse_weights
 #: bound was the hold for a greener hour, docs/bench-broker-policies.md): priced holds, and no holds. Round 3
 #: (its JCT excess over ``earliest-completion`` was waits at the broker for the same few busy pools): waiters.
 #: Round 4: the exchange rate of carbon for time (both carbon weights and the stranding term × 0.5 to × 4).
-#: Rounds 1-3 override ``Weights()`` as it was then, i.e. ``carbon x1``; since round 4 ``Weights()`` is ``carbon x3``.
+#: Rounds 1-3 override ``Weights()`` as it was then, i.e. ``carbon x1``; in round 4 ``Weights()`` was ``carbon x3``;
+#: since round 5 (three builder seeds, 0.5 h windows) it is ``carbon x1.5``.
 CANDIDATES: dict[str, str] = {
     "shipped": "",
     "release waits": "wait_from_releases=1",

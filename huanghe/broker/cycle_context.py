@@ -64,7 +64,7 @@ class Weights:
     """Tunable weights of the ``huanghe`` policy (one configuration for all loads).
 
     Score terms are relative excesses over the job's best feasible pool, so the weights are dimensionless:
-    with ``completion=1`` and ``carbon=4.5`` (relative terms alone) a pool 30 % slower is taken when it is > 7 % cleaner.
+    with ``completion=1`` and ``carbon=2.25`` (relative terms alone) a pool 30 % slower is taken when it is > 13 % cleaner.
     ``deadline_miss`` is added to pools whose estimated end misses the job's deadline while another meets it.
     ``*_floor`` keep the relative terms finite (seconds, CNY, kg). ``fairness`` is the weight of a tenant's
     dominant share in the queue order, ``age_scale_s`` the wait that counts as much as a whole share.
@@ -79,8 +79,8 @@ class Weights:
     Stranding (issue #12): ``stranding`` is added to an accelerator pool (GPUs per node > 0) for a job that
     asks for no GPUs while a feasible CPU-only pool exists for it (filters: resources, data class, latency,
     price...). Such a job takes cores and memory of accelerator nodes and strands their accelerators (what
-    FGD calls fragmentation); with 15 it goes there only when every CPU pool is 15 × its best completion late
-    (15 since round 4 of issue #15, scaled with the carbon weights so a clean accelerator pool still loses; was 5).
+    FGD calls fragmentation); with 7.5 it goes there only when every CPU pool is 7.5 × its best completion late
+    (scaled with the carbon weights since round 4 of issue #15, so a clean accelerator pool still loses; was 5).
 
     Release-profile waits (issue #15): with ``wait_from_releases`` a job whose best-scored pool is busy waits
     for it only if it is still the best once the wait there is the time the pool's running jobs free enough
@@ -100,16 +100,18 @@ class Weights:
     for a busy pool only while it still scores best with that delay priced by the completion terms.
 
     Exchange rate of carbon for time (issue #15, round 4): ``carbon``, ``carbon_abs_per_kg`` and ``stranding`` were
-    1.5, 1 and 5 (1 kg of extra carbon weighed as 1 h of later completion); all × 3 since they were selected on the tuning
-    family (``builder``, seed 7, loads 0.5 and 1.0, 0.25 h; bench/tune_placement.py, candidates × 0.5 to × 4, the
-    fixed rule: lowest worst-cell max(JCT, carbon) ratio to the best real baseline).
+    1.5, 1 and 5 (1 kg of extra carbon weighed as 1 h of later completion). Round 4 selected × 3 on one tuning
+    workload (``builder``, seed 7, loads 0.5 and 1.0, 0.25 h); round 5 re-ran the same candidates (× 0.5 to × 4) and
+    fixed rule (lowest worst-cell max(JCT, carbon) ratio to the best real baseline) on three seeds (7, 8, 9) and
+    0.5 h windows and selected **× 1.5**: 2.25, 1.5 and 7.5 (bench/tune_placement.py,
+    docs/bench-broker-policies.md "Round 5").
 
     Tuned on a workload not used in the evaluation (seed 7, loads 0.7 and 1.2, 6 h; docs/bench-broker-policies.md).
     """
 
     completion: float = 1.0
     cost: float = 0.3
-    carbon: float = 4.5
+    carbon: float = 2.25
     transfer: float = 0.1
     deadline_miss: float = 30.0
     fairness: float = 1.0
@@ -124,8 +126,8 @@ class Weights:
     wait_for_better: bool = True
     completion_abs: float = 1.0
     completion_abs_scale_s: float = SECONDS_PER_HOUR
-    carbon_abs_per_kg: float = 3.0
-    stranding: float = 15.0
+    carbon_abs_per_kg: float = 1.5
+    stranding: float = 7.5
     wait_from_releases: bool = False
     shift_priced: bool = True
     wait_for_waiters: bool = False
