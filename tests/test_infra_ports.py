@@ -288,14 +288,16 @@ def test_ray_head_starts_again_when_its_dashboard_port_answers_for_someone_else(
 
     if ray.ray_binary() is None:
         pytest.skip("ray is not installed: pip install 'ray[default]'")
-    pick, handed = colliding({1: impostor.port})  # call 1: the dashboard port, call 2: the GCS port
+    # calls per start: the dashboard port, the GCS port, the dashboard agent's port; call 1 is the impostor's
+    pick, handed = colliding({1: impostor.port})
     monkeypatch.setattr(ray, "free_port", pick)
     head = ray.start_ray(timeout_s=120)
     try:
-        assert handed[0] == impostor.port and head.address == f"http://127.0.0.1:{handed[2]}"
+        assert handed[0] == impostor.port and len(handed) == 6, handed
+        assert head.address == f"http://127.0.0.1:{handed[3]}"
         assert head.proc.poll() is None
-        _own(handed[2], head.proc.pid)
         _own(handed[3], head.proc.pid)
+        _own(handed[4], head.proc.pid)
         nodes = httpx.get(f"{head.address}/api/v0/nodes", timeout=10).json()["data"]["result"]["result"]
         assert nodes and all("node_id" in n for n in nodes)  # a real node list, not the impostor's
     finally:
